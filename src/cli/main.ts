@@ -1,0 +1,139 @@
+/**
+ * `creditflow`: the command line.
+ *
+ *   creditflow list                       registered solvers, models, experiments, theorem checks
+ *   creditflow verify [--only id,...]     run the theorem checks, print a table, exit 1 on a failure
+ *   creditflow reproduce <experiment>     regenerate a paper's figure or table
+ *   creditflow <model command> ...        e.g. creditflow train urfb
+ *
+ * Every command takes --help. Bad input ends with a one-line message and exit code 2.
+ */
+import { solvers } from '../../solvers';
+import { checks, commands, experiments, loadModels, models, type CommandSpec } from '../registry';
+import { makeContext } from './context';
+import { formatHelp, parseOptions, UsageError, type OptionSpec } from './options';
+import { runVerify } from './verify';
+
+const builtins: CommandSpec[] = [
+  {
+    name: 'list',
+    description: 'List registered solvers, models, experiments, commands and theorem checks.',
+    options: [],
+    run(opts, ctx) {
+      const data = {
+        solvers: solvers.entries().map(([name, s]) => ({
+          name,
+          description: s.description,
+          order: s.order,
+          strongOrder: s.strongOrder,
+          weakOrder: s.weakOrder,
+          adaptive: s.adaptive,
+          sde: s.sde,
+        })),
+        models: models.entries().map(([, m]) => m),
+        experiments: experiments.entries().map(([name, e]) => ({ name, description: e.description })),
+        commands: commands.entries().map(([name, c]) => ({ name, description: c.description })),
+        checks: checks.entries().map(([id, c]) => ({ id, paper: c.paper, claim: c.claim })),
+      };
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+        return 0;
+      }
+      const section = (title: string, rows: string[][]) => {
+        ctx.log(`\n${title}`);
+        if (rows.length === 0) ctx.log('  (none)');
+        const w = Math.max(0, ...rows.map((r) => r[0].length)) + 2;
+        for (const r of rows) ctx.log('  ' + r[0].padEnd(w) + r.slice(1).join('  '));
+      };
+      section('solvers', data.solvers.map((s) => [s.name, s.description]));
+      section('models', data.models.map((m) => [m.name, `${m.description} (${m.paper})`]));
+      section('experiments (creditflow reproduce <name>)', data.experiments.map((e) => [e.name, e.description]));
+      section('commands', data.commands.map((c) => [c.name, c.description]));
+      section('theorem checks (creditflow verify)', data.checks.map((c) => [c.id, `${c.paper}: ${c.claim}`]));
+      return 0;
+    },
+  },
+  {
+    name: 'verify',
+    description: 'Run every registered theorem check and print a table (claim, measured quantity, bound, pass/fail). Exits 1 if any fails.',
+    options: [
+      { name: 'only', type: 'strings', description: 'run only checks whose id starts with one of these prefixes (comma-separated)' },
+      { name: 'seed', type: 'integer', description: 'seed for the checks that draw random numbers', default: 1 },
+      { name: 'quick', type: 'boolean', description: 'reduced sizes (as in the tests)', default: false },
+    ],
+    run: (opts, ctx) => runVerify(opts, ctx),
+  },
+];
+
+function topHelp(): string {
+  const rows: [string, string][] = [
+    ...builtins.map((b) => [b.name, b.description] as [string, string]),
+    ['reproduce <experiment>', 'regenerate a figure or table of a paper (see list)'],
+    ...commands.entries().map(([n, c]) => [n, c.description] as [string, string]),
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length)) + 2;
+  return (
+    'usage: creditflow <command> [options]\n\n' +
+    'Learning in neural circuits as continuous-time dynamics: theorem checks and paper reproductions.\n\ncommands:\n' +
+    rows.map(([a, b]) => '  ' + a.padEnd(w) + b).join('\n') +
+    '\n\nRun `creditflow <command> --help` for the options of a command.\n'
+  );
+}
+
+/** Find the command named by the longest prefix of argv. */
+function findCommand(argv: string[]): { spec: CommandSpec; rest: string[]; usage: string } | null {
+  if (argv[0] === 'reproduce') {
+    const name = argv[1];
+    if (!name || name.startsWith('--')) {
+      if (name === '--help' || name === undefined) {
+        const list = experiments.names().sort().join(', ');
+        throw new UsageError(`reproduce needs an experiment name; valid experiments: ${list || '(none registered)'}`);
+      }
+    }
+    const spec = experiments.get(name!);
+    return { spec, rest: argv.slice(2), usage: `creditflow reproduce ${name} [options]` };
+  }
+  for (const b of builtins) if (argv[0] === b.name) return { spec: b, rest: argv.slice(1), usage: `creditflow ${b.name} [options]` };
+  const words = argv.filter((a) => !a.startsWith('--'));
+  for (let k = Math.min(3, words.length); k >= 1; k--) {
+    const name = argv.slice(0, k).join(' ');
+    if (commands.has(name)) return { spec: commands.get(name), rest: argv.slice(k), usage: `creditflow ${name} ${commands.get(name).usage ?? '[options]'}` };
+  }
+  return null;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  await loadModels();
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help' || argv[0] === '-h') {
+    process.stdout.write(topHelp());
+    return 0;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    const valid = ['list', 'verify', 'reproduce', ...commands.names()];
+    throw new UsageError(`unknown command '${argv[0]}'; valid commands: ${valid.join(', ')}`);
+  }
+  const { spec, rest, usage } = found;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(formatHelp(usage, spec.description, spec.options as OptionSpec[]));
+    return 0;
+  }
+  const opts = parseOptions(rest, spec.options);
+  const ctx = makeContext(Boolean(opts.json));
+  const code = await spec.run(opts, ctx);
+  return typeof code === 'number' ? code : 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      const msg = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`creditflow: ${msg}\n`);
+      if (process.env.CREDITFLOW_DEBUG && err instanceof Error) process.stderr.write(String(err.stack) + '\n');
+      process.exitCode = 2;
+    },
+  );
+}

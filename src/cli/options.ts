@@ -1,0 +1,120 @@
+/**
+ * Command-line options: declared once (name, type, default, range, help), parsed and validated
+ * before any work starts, with messages that name the option and the allowed values.
+ */
+export type OptionType = 'number' | 'integer' | 'string' | 'boolean' | 'numbers' | 'integers' | 'strings';
+
+export interface OptionSpec {
+  name: string;
+  type: OptionType;
+  description: string;
+  default?: unknown;
+  min?: number;
+  max?: number;
+  /** Allowed values (for strings, or each element of 'strings'). */
+  choices?: readonly string[];
+}
+
+export type ParsedOptions = Record<string, any> & { _: string[] };
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Options every command accepts. */
+export const commonOptions: OptionSpec[] = [
+  { name: 'help', type: 'boolean', description: 'show this help', default: false },
+  { name: 'json', type: 'boolean', description: 'print machine-readable JSON instead of a table', default: false },
+];
+
+function convertOne(spec: OptionSpec, raw: string, what: string): number | string {
+  if (spec.type === 'number' || spec.type === 'numbers' || spec.type === 'integer' || spec.type === 'integers') {
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${what} must be a number (got '${raw}')`);
+    if ((spec.type === 'integer' || spec.type === 'integers') && !Number.isInteger(v)) {
+      throw new UsageError(`${what} must be an integer (got ${raw})`);
+    }
+    if (spec.min !== undefined && v < spec.min) throw new UsageError(`${what} must be >= ${spec.min} (got ${v})`);
+    if (spec.max !== undefined && v > spec.max) throw new UsageError(`${what} must be <= ${spec.max} (got ${v})`);
+    return v;
+  }
+  if (spec.choices && !spec.choices.includes(raw)) {
+    throw new UsageError(`${what} must be one of ${spec.choices.join(', ')} (got '${raw}')`);
+  }
+  return raw;
+}
+
+export function convert(spec: OptionSpec, raw: string | boolean): unknown {
+  const what = `--${spec.name}`;
+  if (spec.type === 'boolean') {
+    if (typeof raw === 'boolean') return raw;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    throw new UsageError(`${what} is a flag: pass it without a value, or true/false (got '${raw}')`);
+  }
+  if (typeof raw === 'boolean') throw new UsageError(`${what} needs a value`);
+  if (spec.type === 'numbers' || spec.type === 'integers' || spec.type === 'strings') {
+    const parts = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (parts.length === 0) throw new UsageError(`${what} needs at least one value (comma-separated)`);
+    return parts.map((p) => convertOne(spec, p, `each value of ${what}`));
+  }
+  return convertOne(spec, raw, what);
+}
+
+/** Parse argv against the specs (common options included). */
+export function parseOptions(argv: readonly string[], specs: readonly OptionSpec[]): ParsedOptions {
+  const all = [...commonOptions, ...specs];
+  const byName = new Map(all.map((s) => [s.name, s]));
+  const out: ParsedOptions = { _: [] };
+  for (const s of all) if (s.default !== undefined) out[camel(s.name)] = s.default;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) {
+      out._.push(a);
+      continue;
+    }
+    let name = a.slice(2);
+    let value: string | boolean | undefined;
+    const eq = name.indexOf('=');
+    if (eq >= 0) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    let spec = byName.get(name);
+    if (!spec && name.startsWith('no-') && byName.get(name.slice(3))?.type === 'boolean') {
+      spec = byName.get(name.slice(3))!;
+      value = false;
+    }
+    if (!spec) {
+      throw new UsageError(`unknown option --${name}; valid options: ${all.map((s) => '--' + s.name).join(', ')}`);
+    }
+    if (value === undefined) {
+      if (spec.type === 'boolean') value = true;
+      else {
+        if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
+        value = argv[++i];
+      }
+    }
+    out[camel(spec.name)] = convert(spec, value);
+  }
+  return out;
+}
+
+export function camel(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function formatHelp(usage: string, description: string, specs: readonly OptionSpec[]): string {
+  const all = [...specs, ...commonOptions];
+  const rows = all.map((s) => {
+    const kind = s.type === 'boolean' ? '' : ` <${s.type}${s.choices ? ': ' + s.choices.join('|') : ''}>`;
+    const range = s.min !== undefined || s.max !== undefined ? ` [${s.min ?? '-∞'}, ${s.max ?? '∞'}]` : '';
+    const def = s.default !== undefined && s.type !== 'boolean' ? ` (default ${Array.isArray(s.default) ? s.default.join(',') : s.default})` : '';
+    return [`  --${s.name}${kind}`, `${s.description}${range}${def}`];
+  });
+  const w = Math.max(...rows.map((r) => r[0].length)) + 2;
+  return `usage: ${usage}\n\n${description}\n\noptions:\n${rows.map(([a, b]) => a.padEnd(w) + b).join('\n')}\n`;
+}

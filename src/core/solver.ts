@@ -1,0 +1,95 @@
+/**
+ * The solver interface. A solver is pure: it takes one step and owns no loop, saves nothing and
+ * chooses no step size. What it is, it declares as data (order, strong/weak order, whether it has
+ * an error estimate, which SDEs it handles), and `solve` checks that against the problem.
+ *
+ * A solver may keep scratch memory in its workspace `W` (allocated once by `init`), so a step does
+ * not allocate.
+ */
+import type { NoiseKind, Problem } from './terms';
+
+/** Interpolant over the last step: out ← y(t) for t in [t0, t1]. Valid until the next step. */
+export type Interpolant = (t: number, out: Float64Array) => void;
+
+export interface StepInfo {
+  /** Vector-field (drift) evaluations used, including diffusion evaluations. */
+  nfe: number;
+  /** Local error estimate (adaptive solvers), written in the workspace. */
+  yError?: Float64Array;
+  /** Dense output over the step, when the solver provides it. */
+  dense?: Interpolant;
+}
+
+export interface SdeSupport {
+  /** The calculus the scheme converges to. */
+  readonly calculus: 'ito' | 'stratonovich';
+  /** The noise kinds it handles. */
+  readonly noise: readonly NoiseKind[];
+}
+
+export interface SolverTraits {
+  readonly name: string;
+  readonly description: string;
+  /** Deterministic order of convergence ('variable' for extrapolation methods). */
+  readonly order: number | 'variable';
+  /** Strong and weak order for SDEs (with the noise kinds in `sde`). */
+  readonly strongOrder?: number;
+  readonly weakOrder?: number;
+  /** Provides a local error estimate, so a PI controller can choose its steps. */
+  readonly adaptive: boolean;
+  /** Order of the embedded (lower-order) solution in the error estimate; the controller exponent uses it. */
+  readonly errorOrder?: number;
+  /** Handles problems without noise. */
+  readonly ode: boolean;
+  /** Handles SDEs (null: ODE only). */
+  readonly sde: SdeSupport | null;
+  /** Provides dense output over a step. */
+  readonly dense: boolean;
+}
+
+/** A one-step method. */
+export interface StepSolver<W = unknown> extends SolverTraits {
+  readonly kind: 'step';
+  init(problem: Problem): W;
+  /**
+   * One step from (t0, y0) to t1: writes y1. `dW` is the Brownian increment over [t0, t1] for an
+   * SDE (null for an ODE). `y1` never aliases `y0`.
+   */
+  step(problem: Problem, t0: number, t1: number, y0: Float64Array, dW: Float64Array | null, y1: Float64Array, ws: W): StepInfo;
+}
+
+/** Options a loop-owning (driver) solver receives from `solve`. */
+export interface DriveOptions {
+  rtol: number;
+  atol: number;
+  dt0?: number;
+  dtMax?: number;
+  maxSteps: number;
+}
+
+export interface DriveResult {
+  accepted: number;
+  rejected: number;
+  nfe: number;
+  /** 'halted': `onStep` returned false; 'maxSteps': step budget spent. */
+  outcome: 'done' | 'halted' | 'maxSteps';
+}
+
+/**
+ * A solver from a library that owns its integration loop (the odex adapter). `solve` hands it the
+ * interval and receives every accepted step through `onStep`, where saving, events and divergence
+ * checks are done exactly as for step solvers. Returning false from `onStep` halts it.
+ */
+export interface DriverSolver extends SolverTraits {
+  readonly kind: 'driver';
+  drive(
+    problem: Problem,
+    t0: number,
+    t1: number,
+    y0: Float64Array,
+    opts: DriveOptions,
+    onStep: (tPrev: number, t: number, y: Float64Array, dense: Interpolant | undefined) => boolean,
+  ): DriveResult;
+}
+
+export type Solver = StepSolver<any> | DriverSolver;

@@ -1,0 +1,78 @@
+/**
+ * The project's registries: models register their theorem checks, experiments (`creditflow
+ * reproduce <name>`) and commands (`creditflow <name>`, e.g. 'train urfb') from their own folder.
+ * `loadModels()` imports every `models/<name>/index.ts`, so adding a model changes nothing outside
+ * its folder.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Registry } from './core/registry';
+import type { OptionSpec, ParsedOptions } from './cli/options';
+import type { RunContext } from './cli/context';
+
+export interface CheckResult {
+  /** The measured quantity, as a short human-readable string (numbers with units). */
+  measured: string;
+  /** The bound it is held to, e.g. '≤ 1e-6' or 'slope ∈ [1.85, 2.15]'. */
+  bound: string;
+  pass: boolean;
+  /** Raw numbers for --json. */
+  details?: object;
+}
+
+export interface TheoremCheck {
+  /** Unique id, e.g. 'urfb.theorem1'. */
+  id: string;
+  /** Paper short name, e.g. 'URFB (Amit)'. */
+  paper: string;
+  /** The claim with its number in the paper, e.g. 'Theorem 1: e² → 0, faster for larger ε'. */
+  claim: string;
+  run(ctx: { quick: boolean; seed: number }): CheckResult | Promise<CheckResult>;
+}
+
+export interface CommandSpec {
+  /** One or more words, e.g. 'train urfb'. */
+  name: string;
+  description: string;
+  options: readonly OptionSpec[];
+  /** Positional arguments it accepts, for --help. */
+  usage?: string;
+  run(opts: ParsedOptions, ctx: RunContext): Promise<number | void> | number | void;
+}
+
+export interface ModelInfo {
+  name: string;
+  description: string;
+  paper: string;
+}
+
+export const models = new Registry<ModelInfo>('model');
+export const checks = new Registry<TheoremCheck>('theorem check');
+export const experiments = new Registry<CommandSpec>('experiment');
+export const commands = new Registry<CommandSpec>('command');
+
+export function registerModel(spec: {
+  model: ModelInfo;
+  checks?: readonly TheoremCheck[];
+  experiments?: readonly CommandSpec[];
+  commands?: readonly CommandSpec[];
+}): void {
+  models.register(spec.model.name, spec.model);
+  for (const c of spec.checks ?? []) checks.register(c.id, c);
+  for (const e of spec.experiments ?? []) experiments.register(e.name, e);
+  for (const c of spec.commands ?? []) commands.register(c.name, c);
+}
+
+let loaded: Promise<void> | null = null;
+
+/** Import every models/<name>/index.ts (once) and the core's own checks. */
+export function loadModels(): Promise<void> {
+  loaded ??= (async () => {
+    await import('../solvers/checks');
+    const dir = path.resolve(__dirname, '..', 'models');
+    if (!fs.existsSync(dir)) return;
+    const names = fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'index.ts'))).sort();
+    for (const name of names) await import(path.join(dir, name, 'index.ts'));
+  })();
+  return loaded;
+}
