@@ -1,0 +1,122 @@
+/**
+ * An experiment run's output folder: every file a `reproduce` or `train` command writes goes
+ * through here, and the folder gets a manifest (command, resolved options, seed, creditflow version
+ * and git commit, Node version, start/end/wall time, status, files) so any figure can be traced and
+ * re-run.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunContext } from '../cli/context';
+import { ensureDir, writeCsv, writeJson } from './output';
+import { writeFigure, type PlotlyFigure } from './plot';
+
+const root = path.resolve(__dirname, '..', '..');
+
+export function creditflowVersion(): string {
+  return JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+}
+
+export function gitCommit(): string | null {
+  try {
+    const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return dirty ? `${sha}+dirty` : sha;
+  } catch {
+    return null;
+  }
+}
+
+export interface Manifest {
+  command: string;
+  experiment: string;
+  options: Record<string, unknown>;
+  seed: number | number[] | null;
+  creditflowVersion: string;
+  gitCommit: string | null;
+  node: string;
+  platform: string;
+  start: string;
+  end: string | null;
+  wallSeconds: number | null;
+  status: 'running' | 'ok' | 'failed' | 'interrupted';
+  files: string[];
+  notes: string[];
+}
+
+export class RunOutput {
+  readonly dir: string;
+  private readonly manifest: Manifest;
+  private readonly t0 = Date.now();
+
+  constructor(experiment: string, outDir: string, options: Record<string, unknown>, private readonly ctx?: RunContext) {
+    this.dir = ensureDir(path.resolve(outDir));
+    const seed = (options.seeds ?? options.seed ?? null) as Manifest['seed'];
+    const { _: positional, help: _help, ...rest } = options as Record<string, unknown> & { _?: string[]; help?: unknown };
+    this.manifest = {
+      command: ['creditflow', ...process.argv.slice(2)].join(' '),
+      experiment,
+      options: { ...rest, ...(positional && (positional as string[]).length ? { _: positional } : {}) },
+      seed,
+      creditflowVersion: creditflowVersion(),
+      gitCommit: gitCommit(),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      start: new Date(this.t0).toISOString(),
+      end: null,
+      wallSeconds: null,
+      status: 'running',
+      files: [],
+      notes: [],
+    };
+    this.writeManifest();
+  }
+
+  private rel(file: string): string {
+    return path.relative(this.dir, file);
+  }
+
+  private track(file: string): string {
+    const r = this.rel(file);
+    if (!this.manifest.files.includes(r)) this.manifest.files.push(r);
+    return file;
+  }
+
+  json(name: string, data: unknown): string {
+    return this.track(writeJson(path.join(this.dir, name.endsWith('.json') ? name : `${name}.json`), data));
+  }
+
+  csv(name: string, columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
+    return this.track(writeCsv(path.join(this.dir, name.endsWith('.csv') ? name : `${name}.csv`), columns, rows));
+  }
+
+  /** HTML (and PNG when Chromium is present) of a plotly figure. */
+  figure(name: string, figure: PlotlyFigure, opts: { title?: string; width?: number; height?: number; png?: boolean } = {}) {
+    const r = writeFigure(this.dir, name, figure, opts);
+    this.track(r.html);
+    if (r.png) this.track(r.png);
+    else if (r.note) this.note(r.note);
+    return r;
+  }
+
+  /** A free-form note kept in the manifest (and printed). */
+  note(line: string): void {
+    if (!this.manifest.notes.includes(line)) {
+      this.manifest.notes.push(line);
+      this.ctx?.log(line);
+    }
+  }
+
+  private writeManifest(): void {
+    writeJson(path.join(this.dir, 'manifest.json'), this.manifest);
+  }
+
+  finish(status: 'ok' | 'failed' | 'interrupted' = 'ok'): Manifest {
+    const t = Date.now();
+    this.manifest.end = new Date(t).toISOString();
+    this.manifest.wallSeconds = (t - this.t0) / 1000;
+    this.manifest.status = status;
+    this.writeManifest();
+    return this.manifest;
+  }
+}

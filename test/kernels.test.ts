@@ -1,0 +1,519 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Matrix } from 'ml-matrix';
+import { mat, type Mat } from '../src/linalg/mat';
+import {
+  axpy,
+  batchOuterAcc,
+  copy,
+  dot,
+  fill,
+  frobenius,
+  getGemmBackend,
+  hadamard,
+  matMul,
+  matMulTA,
+  matMulTB,
+  matTVec,
+  matVec,
+  norm2,
+  outerAcc,
+  overlaps,
+  scale,
+  setGemmBackend,
+  transpose,
+  wasmAvailable,
+  type GemmBackend,
+} from '../src/linalg/kernels';
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+/** Tiny seeded LCG (Numerical Recipes constants); uniform in [-1, 1). */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  };
+}
+
+function randVec(rng: () => number, n: number): Float64Array {
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) v[i] = rng();
+  return v;
+}
+
+function randMat(rng: () => number, rows: number, cols: number): Mat {
+  return mat(rows, cols, randVec(rng, rows * cols));
+}
+
+/**
+ * A view into a bigger buffer at a nonzero (and odd, so not 16-byte aligned) offset, filled
+ * with random values; the guard entries around it are NaN so stray reads/writes show up.
+ */
+function viewMat(rng: () => number, rows: number, cols: number, offset = 3): { m: Mat; backing: Float64Array } {
+  const backing = new Float64Array(offset + rows * cols + 5).fill(NaN);
+  const data = backing.subarray(offset, offset + rows * cols);
+  for (let i = 0; i < data.length; i++) data[i] = rng();
+  return { m: mat(rows, cols, data), backing };
+}
+
+function toMl(A: Mat): Matrix {
+  return Matrix.from1DArray(A.rows, A.cols, Array.from(A.data));
+}
+
+function mlData(M: Matrix): Float64Array {
+  return Float64Array.from(M.to1DArray());
+}
+
+function colVec(x: Float64Array): Matrix {
+  return Matrix.columnVector(Array.from(x));
+}
+
+/** max |got - want| / max(max |want|, 1e-300) */
+function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  expect(got.length).toBe(want.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < want.length; i++) {
+    num = Math.max(num, Math.abs(got[i] - want[i]));
+    den = Math.max(den, Math.abs(want[i]));
+  }
+  if (Number.isNaN(num)) return Infinity;
+  return num / Math.max(den, 1e-300);
+}
+
+const TOL = 1e-12;
+
+/** (m, k, n): odd sizes, tile remainders, k past the k-block (256), m past the row block (96). */
+const GEMM_SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [1, 7, 1],
+  [3, 5, 7],
+  [5, 3, 2],
+  [4, 4, 4],
+  [17, 31, 13],
+  [31, 17, 29],
+  [64, 64, 64],
+  [100, 37, 53],
+  [37, 100, 6],
+  [101, 300, 35],
+];
+
+const ALPHA_BETA: [number, number][] = [
+  [1, 0],
+  [2.5, 0],
+  [-0.75, 1],
+  [1.25, -0.5],
+  [0, 2],
+];
+
+const BACKENDS: GemmBackend[] = ['auto', 'wasm', 'ts-packed', 'ts-direct'];
+
+afterEach(() => setGemmBackend('auto'));
+
+// ---- tests -----------------------------------------------------------------------------------
+
+describe('wasm backend', () => {
+  it('loads synchronously in this runtime', () => {
+    expect(wasmAvailable()).toBe(true);
+    expect(getGemmBackend()).toBe('auto');
+  });
+});
+
+type GemmFn = (A: Mat, B: Mat, C: Mat, alpha?: number, beta?: number) => void;
+
+/** Reference C_new = alpha * opA(A) opB(B) + beta * C with ml-matrix. */
+function gemmRef(kind: 'NN' | 'TA' | 'TB', A: Mat, B: Mat, C: Mat, alpha: number, beta: number): Float64Array {
+  const a = kind === 'TA' ? toMl(A).transpose() : toMl(A);
+  const b = kind === 'TB' ? toMl(B).transpose() : toMl(B);
+  const prod = a.mmul(b).mul(alpha);
+  if (beta !== 0) prod.add(toMl(C).mul(beta));
+  return mlData(prod);
+}
+
+const GEMMS: { name: string; kind: 'NN' | 'TA' | 'TB'; fn: GemmFn; shapes: (m: number, k: number, n: number) => [number, number, number, number] }[] = [
+  { name: 'matMul', kind: 'NN', fn: matMul, shapes: (m, k, n) => [m, k, k, n] },
+  { name: 'matMulTA', kind: 'TA', fn: matMulTA, shapes: (m, k, n) => [k, m, k, n] },
+  { name: 'matMulTB', kind: 'TB', fn: matMulTB, shapes: (m, k, n) => [m, k, n, k] },
+];
+
+for (const g of GEMMS) {
+  describe(g.name, () => {
+    for (const backend of BACKENDS) {
+      it(`matches ml-matrix on odd shapes with alpha/beta variants (backend ${backend})`, () => {
+        setGemmBackend(backend);
+        const rng = lcg(12345);
+        for (const [m, k, n] of GEMM_SHAPES) {
+          const [ar, ac, br, bc] = g.shapes(m, k, n);
+          for (const [alpha, beta] of ALPHA_BETA) {
+            const A = randMat(rng, ar, ac);
+            const B = randMat(rng, br, bc);
+            const C = randMat(rng, m, n);
+            const want = gemmRef(g.kind, A, B, C, alpha, beta);
+            g.fn(A, B, C, alpha, beta);
+            const err = relErr(C.data, want);
+            expect(err, `${g.name} ${m}x${k}x${n} alpha=${alpha} beta=${beta}`).toBeLessThanOrEqual(TOL);
+          }
+        }
+      });
+
+      it(`works on subarray views with a nonzero byteOffset, touching nothing else (backend ${backend})`, () => {
+        setGemmBackend(backend);
+        const rng = lcg(777);
+        for (const [m, k, n] of [
+          [3, 5, 7],
+          [17, 31, 13],
+          [64, 64, 64],
+          [100, 37, 53],
+        ]) {
+          const [ar, ac, br, bc] = g.shapes(m, k, n);
+          const A = viewMat(rng, ar, ac, 3);
+          const B = viewMat(rng, br, bc, 1);
+          const C = viewMat(rng, m, n, 5);
+          expect(A.m.data.byteOffset).toBeGreaterThan(0);
+          const want = gemmRef(g.kind, A.m, B.m, C.m, 0.5, 2);
+          g.fn(A.m, B.m, C.m, 0.5, 2);
+          expect(relErr(C.m.data, want)).toBeLessThanOrEqual(TOL);
+          // guard entries around the output view are untouched
+          for (const i of [0, 1, 2, 5 + m * n, 6 + m * n, C.backing.length - 1]) expect(C.backing[i]).toBeNaN();
+        }
+      });
+    }
+
+    it('with beta = 0 ignores NaN already in C', () => {
+      const rng = lcg(99);
+      for (const backend of BACKENDS) {
+        setGemmBackend(backend);
+        const [ar, ac, br, bc] = g.shapes(9, 6, 11);
+        const A = randMat(rng, ar, ac);
+        const B = randMat(rng, br, bc);
+        const C = mat(9, 11, new Float64Array(99).fill(NaN));
+        g.fn(A, B, C);
+        expect(relErr(C.data, gemmRef(g.kind, A, B, mat(9, 11), 1, 0))).toBeLessThanOrEqual(TOL);
+      }
+    });
+
+    it('handles empty inner dimension (C = beta C) and empty outputs', () => {
+      for (const backend of BACKENDS) {
+        setGemmBackend(backend);
+        const [ar, ac, br, bc] = g.shapes(2, 0, 3);
+        const C = mat(2, 3, Float64Array.from([1, 2, 3, 4, 5, 6]));
+        g.fn(mat(ar, ac), mat(br, bc), C, 1, 2);
+        expect(Array.from(C.data)).toEqual([2, 4, 6, 8, 10, 12]);
+        g.fn(mat(ar, ac), mat(br, bc), C);
+        expect(Array.from(C.data)).toEqual([0, 0, 0, 0, 0, 0]);
+        const [ar2, ac2, br2, bc2] = g.shapes(0, 4, 3);
+        g.fn(mat(ar2, ac2), mat(br2, bc2), mat(0, 3));
+      }
+    });
+
+    it('rejects an output that aliases an input (same array or overlapping views)', () => {
+      const [ar, ac, br, bc] = g.shapes(4, 4, 4);
+      const A = mat(ar, ac);
+      const B = mat(br, bc);
+      expect(() => g.fn(A, B, A)).toThrow(new RegExp(`${g.name}: output C overlaps input A \\(the same array\\)`));
+      expect(() => g.fn(A, B, B)).toThrow(/output C overlaps input B \(the same array\)/);
+      const state = new Float64Array(40);
+      const A2 = mat(4, 4, state.subarray(0, 16));
+      const B2 = mat(4, 4, state.subarray(24, 40));
+      const Cover = mat(4, 4, state.subarray(10, 26)); // overlaps the end of A2 and the start of B2
+      expect(() => g.fn(A2, B2, Cover)).toThrow(/output C overlaps input A \(views of the same buffer with overlapping ranges\)/);
+      const Cok = mat(2, 4, state.subarray(16, 24)); // same buffer, disjoint range: fine
+      const [sar, sac, sbr, sbc] = g.shapes(2, 4, 4);
+      const Asmall = mat(sar, sac, state.subarray(0, 8));
+      const Bsmall = mat(sbr, sbc, state.subarray(24, 40));
+      expect(() => g.fn(Asmall, Bsmall, Cok)).not.toThrow();
+    });
+  });
+}
+
+describe('matrix-matrix shape errors', () => {
+  it('matMul names the shapes and the fix', () => {
+    expect(() => matMul(mat(3, 4), mat(5, 2), mat(3, 2))).toThrow(
+      'matMul: A is 3x4 but B is 5x2; B must have A.cols = 4 rows',
+    );
+    expect(() => matMul(mat(3, 4), mat(4, 2), mat(2, 3))).toThrow(
+      'matMul: A is 3x4 and B is 4x2 but C is 2x3; C must be 3x2',
+    );
+  });
+  it('matMulTA names the shapes and the fix', () => {
+    expect(() => matMulTA(mat(3, 4), mat(5, 2), mat(4, 2))).toThrow(
+      'matMulTA: A is 3x4 but B is 5x2; Aᵀ B needs B to have A.rows = 3 rows',
+    );
+    expect(() => matMulTA(mat(3, 4), mat(3, 2), mat(3, 2))).toThrow(
+      'matMulTA: A is 3x4 and B is 3x2 but C is 3x2; C = Aᵀ B must be 4x2',
+    );
+  });
+  it('matMulTB names the shapes and the fix', () => {
+    expect(() => matMulTB(mat(3, 4), mat(2, 5), mat(3, 2))).toThrow(
+      'matMulTB: A is 3x4 but B is 2x5; A Bᵀ needs B to have A.cols = 4 columns',
+    );
+    expect(() => matMulTB(mat(3, 4), mat(2, 4), mat(2, 3))).toThrow(
+      'matMulTB: A is 3x4 and B is 2x4 but C is 2x3; C = A Bᵀ must be 3x2',
+    );
+  });
+  it('rejects a Mat whose data length does not match its shape', () => {
+    const bad = { rows: 2, cols: 3, data: new Float64Array(5) };
+    expect(() => matMul(bad, mat(3, 1), mat(2, 1))).toThrow(
+      'matMul: A claims shape 2x3 but its data has 5 entries; a 2x3 matrix needs rows*cols = 6',
+    );
+  });
+});
+
+describe('scratch reuse', () => {
+  it('stays correct across growing and shrinking sizes (wasm memory growth)', () => {
+    const rng = lcg(4242);
+    for (const n of [8, 200, 5, 150, 260, 12]) {
+      const A = randMat(rng, n, n + 1);
+      const B = randMat(rng, n + 1, n - 1);
+      const C = mat(n, n - 1);
+      matMul(A, B, C);
+      expect(relErr(C.data, mlData(toMl(A).mmul(toMl(B))))).toBeLessThanOrEqual(TOL);
+    }
+  });
+});
+
+describe('matVec / matTVec', () => {
+  const shapes: [number, number][] = [
+    [1, 1],
+    [3, 5],
+    [5, 3],
+    [17, 31],
+    [64, 64],
+    [100, 37],
+    [37, 100],
+    [0, 4],
+    [4, 0],
+  ];
+  it.each(BACKENDS)('matVec matches ml-matrix (alpha/beta variants, views; backend %s)', (backend) => {
+    setGemmBackend(backend);
+    const rng = lcg(31337);
+    for (const [m, n] of shapes) {
+      for (const [alpha, beta] of ALPHA_BETA) {
+        const A = viewMat(rng, m, n, 3).m;
+        const x = randVec(rng, n + 2).subarray(1, n + 1);
+        const y = randVec(rng, m);
+        const want = toMl(A).mmul(colVec(x)).mul(alpha);
+        if (beta !== 0) want.add(colVec(y).mul(beta));
+        matVec(A, x, y, alpha, beta);
+        expect(relErr(y, mlData(want)), `matVec ${m}x${n} ${alpha} ${beta}`).toBeLessThanOrEqual(TOL);
+      }
+    }
+  });
+  it.each(BACKENDS)('matTVec matches ml-matrix (alpha/beta variants, views; backend %s)', (backend) => {
+    setGemmBackend(backend);
+    const rng = lcg(271828);
+    for (const [m, n] of shapes) {
+      for (const [alpha, beta] of ALPHA_BETA) {
+        const A = viewMat(rng, m, n, 1).m;
+        const x = randVec(rng, m + 3).subarray(3);
+        const y = randVec(rng, n);
+        const want = toMl(A).transpose().mmul(colVec(x)).mul(alpha);
+        if (beta !== 0) want.add(colVec(y).mul(beta));
+        matTVec(A, x, y, alpha, beta);
+        expect(relErr(y, mlData(want)), `matTVec ${m}x${n} ${alpha} ${beta}`).toBeLessThanOrEqual(TOL);
+      }
+    }
+  });
+  it.each(BACKENDS)('beta = 0 ignores NaN in y (backend %s)', (backend) => {
+    setGemmBackend(backend);
+    const rng = lcg(5);
+    const A = randMat(rng, 6, 7);
+    const y = new Float64Array(6).fill(NaN);
+    matVec(A, randVec(rng, 7), y);
+    expect(y.every(Number.isFinite)).toBe(true);
+    const yt = new Float64Array(7).fill(NaN);
+    matTVec(A, randVec(rng, 6), yt);
+    expect(yt.every(Number.isFinite)).toBe(true);
+  });
+  it('shape errors name the shapes and the fix', () => {
+    expect(() => matVec(mat(3, 4), new Float64Array(5), new Float64Array(3))).toThrow(
+      'matVec: A is 3x4 but x has 5 entries; x must have A.cols = 4 entries',
+    );
+    expect(() => matVec(mat(3, 4), new Float64Array(4), new Float64Array(4))).toThrow(
+      'matVec: A is 3x4 but y has 4 entries; y must have A.rows = 3 entries',
+    );
+    expect(() => matTVec(mat(3, 4), new Float64Array(4), new Float64Array(4))).toThrow(
+      'matTVec: A is 3x4 but x has 4 entries; x must have A.rows = 3 entries',
+    );
+    expect(() => matTVec(mat(3, 4), new Float64Array(3), new Float64Array(3))).toThrow(
+      'matTVec: A is 3x4 but y has 3 entries; y must have A.cols = 4 entries',
+    );
+  });
+  it('aliasing errors', () => {
+    const state = new Float64Array(20);
+    const A = mat(3, 3, state.subarray(0, 9));
+    expect(() => matVec(A, state.subarray(9, 12), state.subarray(8, 11))).toThrow(
+      /matVec: output y overlaps input A \(views of the same buffer with overlapping ranges\)/,
+    );
+    const x = new Float64Array(3);
+    expect(() => matVec(A, x, x)).toThrow(/matVec: output y overlaps input x \(the same array\)/);
+    expect(() => matTVec(A, x, x)).toThrow(/matTVec: output y overlaps input x/);
+    expect(() => matVec(A, state.subarray(9, 12), state.subarray(12, 15))).not.toThrow();
+  });
+});
+
+describe('outerAcc / batchOuterAcc', () => {
+  it('outerAcc matches ml-matrix', () => {
+    const rng = lcg(8);
+    for (const [m, n] of [
+      [1, 1],
+      [3, 5],
+      [17, 31],
+      [100, 37],
+    ]) {
+      for (const alpha of [1, -0.3]) {
+        const A = viewMat(rng, m, n, 7).m;
+        const x = randVec(rng, m);
+        const y = randVec(rng, n);
+        const want = toMl(A).add(colVec(x).mmul(Matrix.rowVector(Array.from(y))).mul(alpha));
+        outerAcc(A, x, y, alpha);
+        expect(relErr(A.data, mlData(want))).toBeLessThanOrEqual(TOL);
+      }
+    }
+  });
+  it('batchOuterAcc = sum of per-sample outer products, matches ml-matrix', () => {
+    const rng = lcg(9);
+    for (const backend of BACKENDS) {
+      setGemmBackend(backend);
+      for (const [batch, m, n] of [
+        [1, 3, 5],
+        [7, 17, 31],
+        [32, 64, 64],
+        [5, 100, 37],
+        [300, 9, 10],
+      ]) {
+        const A = randMat(rng, m, n);
+        const X = randMat(rng, batch, m);
+        const Y = randMat(rng, batch, n);
+        const want = toMl(A).add(toMl(X).transpose().mmul(toMl(Y)).mul(0.5));
+        // same thing as explicit per-sample outer products
+        const A2 = mat(m, n, A.data.slice());
+        for (let b = 0; b < batch; b++) {
+          outerAcc(A2, X.data.subarray(b * m, (b + 1) * m), Y.data.subarray(b * n, (b + 1) * n), 0.5);
+        }
+        batchOuterAcc(A, X, Y, 0.5);
+        expect(relErr(A.data, mlData(want))).toBeLessThanOrEqual(TOL);
+        expect(relErr(A.data, A2.data)).toBeLessThanOrEqual(TOL);
+      }
+    }
+  });
+  it('shape and aliasing errors', () => {
+    expect(() => outerAcc(mat(3, 4), new Float64Array(4), new Float64Array(4))).toThrow(
+      'outerAcc: A is 3x4 but x has 4 entries; x must have A.rows = 3 entries',
+    );
+    expect(() => outerAcc(mat(3, 4), new Float64Array(3), new Float64Array(3))).toThrow(
+      'outerAcc: A is 3x4 but y has 3 entries; y must have A.cols = 4 entries',
+    );
+    const state = new Float64Array(16);
+    expect(() => outerAcc(mat(3, 4, state.subarray(0, 12)), state.subarray(10, 13), new Float64Array(4))).toThrow(
+      /outerAcc: output A overlaps input x/,
+    );
+    expect(() => batchOuterAcc(mat(3, 4), mat(2, 3), mat(5, 4))).toThrow(
+      'batchOuterAcc: X is 2x3 but Y is 5x4; X and Y must have the same number of rows (the batch size)',
+    );
+    expect(() => batchOuterAcc(mat(3, 4), mat(2, 4), mat(2, 4))).toThrow(
+      'batchOuterAcc: A is 3x4 but X is 2x4 and Y is 2x4; X must be batch x A.rows = 2x3 and Y batch x A.cols = 2x4',
+    );
+    const A = mat(3, 3);
+    expect(() => batchOuterAcc(A, A, mat(3, 3))).toThrow(/batchOuterAcc: output A overlaps input X \(the same array\)/);
+  });
+});
+
+describe('vector helpers', () => {
+  const rng = lcg(2024);
+  const x = randVec(rng, 37);
+  const y = randVec(rng, 37);
+  const mlx = Matrix.rowVector(Array.from(x));
+  const mly = Matrix.rowVector(Array.from(y));
+
+  it('dot and norm2 match ml-matrix', () => {
+    expect(relErr([dot(x, y)], [mlx.dot(mly)])).toBeLessThanOrEqual(TOL);
+    expect(relErr([norm2(x)], [mlx.norm('frobenius')])).toBeLessThanOrEqual(TOL);
+    expect(dot(new Float64Array(0), new Float64Array(0))).toBe(0);
+    expect(norm2(new Float64Array(0))).toBe(0);
+  });
+  it('norm2 does not overflow or underflow', () => {
+    expect(norm2(Float64Array.from([3e200, 4e200]))).toBeCloseTo(5e200, -186);
+    expect(relErr([norm2(Float64Array.from([3e200, 4e200]))], [5e200])).toBeLessThanOrEqual(TOL);
+    expect(relErr([norm2(Float64Array.from([3e-200, 4e-200]))], [5e-200])).toBeLessThanOrEqual(TOL);
+    expect(norm2(Float64Array.from([1, Infinity]))).toBe(Infinity);
+    expect(norm2(Float64Array.from([1, NaN]))).toBeNaN();
+  });
+  it('axpy, scale, fill, copy, hadamard', () => {
+    const z = y.slice();
+    axpy(-1.5, x, z);
+    expect(relErr(z, mlData(mly.clone().add(mlx.clone().mul(-1.5))))).toBeLessThanOrEqual(TOL);
+    axpy(2, z, z); // exact self-alias is fine: z = 3 z
+    const s = x.slice();
+    scale(s, 0.25);
+    expect(relErr(s, mlData(mlx.clone().mul(0.25)))).toBeLessThanOrEqual(TOL);
+    fill(s, 7);
+    expect(s.every((v) => v === 7)).toBe(true);
+    copy(x, s);
+    expect(Array.from(s)).toEqual(Array.from(x));
+    const h = new Float64Array(37);
+    hadamard(x, y, h);
+    expect(relErr(h, mlData(mlx.clone().mul(mly)))).toBeLessThanOrEqual(TOL);
+    const hx = x.slice();
+    hadamard(hx, y, hx); // out === x allowed
+    expect(relErr(hx, h)).toBeLessThanOrEqual(TOL);
+  });
+  it('copy between overlapping views behaves like memmove', () => {
+    const buf = Float64Array.from([0, 1, 2, 3, 4, 5]);
+    copy(buf.subarray(0, 4), buf.subarray(2, 6));
+    expect(Array.from(buf)).toEqual([0, 1, 0, 1, 2, 3]);
+  });
+  it('length and partial-alias errors', () => {
+    expect(() => axpy(1, new Float64Array(3), new Float64Array(4))).toThrow(
+      'axpy: x has 3 entries but y has 4; they must have the same length',
+    );
+    expect(() => dot(new Float64Array(3), new Float64Array(2))).toThrow('dot: x has 3 entries but y has 2');
+    expect(() => copy(new Float64Array(3), new Float64Array(2))).toThrow('copy: src has 3 entries but dst has 2');
+    expect(() => hadamard(new Float64Array(3), new Float64Array(3), new Float64Array(2))).toThrow(
+      'hadamard: x has 3 entries but out has 2',
+    );
+    const buf = new Float64Array(10);
+    expect(() => axpy(1, buf.subarray(0, 5), buf.subarray(2, 7))).toThrow(
+      /axpy: output y partially overlaps input x/,
+    );
+    expect(() => hadamard(buf.subarray(0, 5), buf.subarray(5, 10), buf.subarray(1, 6))).toThrow(
+      /hadamard: output out partially overlaps input x/,
+    );
+  });
+  it('overlaps() sees views of one buffer', () => {
+    const buf = new Float64Array(10);
+    expect(overlaps(buf.subarray(0, 5), buf.subarray(4, 6))).toBe(true);
+    expect(overlaps(buf.subarray(0, 5), buf.subarray(5, 6))).toBe(false);
+    expect(overlaps(buf, new Float64Array(10))).toBe(false);
+    expect(overlaps(buf.subarray(3, 3), buf)).toBe(false);
+  });
+});
+
+describe('transpose / frobenius', () => {
+  it('transpose matches ml-matrix on odd shapes and views', () => {
+    const rng = lcg(11);
+    for (const [m, n] of [
+      [1, 1],
+      [3, 5],
+      [17, 31],
+      [64, 64],
+      [100, 37],
+    ]) {
+      const A = viewMat(rng, m, n, 3).m;
+      const out = viewMat(rng, n, m, 2).m;
+      transpose(A, out);
+      expect(Array.from(out.data)).toEqual(Array.from(mlData(toMl(A).transpose())));
+    }
+  });
+  it('transpose errors', () => {
+    expect(() => transpose(mat(3, 4), mat(3, 4))).toThrow('transpose: A is 3x4 but out is 3x4; out must be 4x3');
+    const A = mat(3, 3);
+    expect(() => transpose(A, A)).toThrow(/transpose: output out overlaps input A \(the same array\)/);
+  });
+  it('frobenius matches ml-matrix', () => {
+    const rng = lcg(12);
+    const A = randMat(rng, 17, 31);
+    expect(relErr([frobenius(A)], [toMl(A).norm('frobenius')])).toBeLessThanOrEqual(TOL);
+  });
+});

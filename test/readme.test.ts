@@ -1,0 +1,22 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { expect, test } from 'vitest';
+
+test('the README example runs as written and reaches its target', () => {
+  const root = path.resolve(__dirname, '..');
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(block).toBeTruthy();
+  const file = path.join(root, `.readme-example-${process.pid}.ts`);
+  fs.writeFileSync(file, block!.replace('console.log(sol.status, sol.ts, sol.ys);', 'console.log(JSON.stringify({ status: sol.status, v: Array.from(sol.ys[sol.ys.length - 1]) }));'));
+  try {
+    const out = execFileSync(path.join(root, 'node_modules', '.bin', 'tsx'), [file], { cwd: root, encoding: 'utf8' });
+    const r = JSON.parse(out.trim().split('\n').pop()!);
+    expect(r.status).toBe('ok');
+    expect(Math.abs(r.v[0] - 0.3)).toBeLessThan(1e-3);
+    expect(Math.abs(r.v[1] + 0.2)).toBeLessThan(1e-3);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+});
