@@ -2,6 +2,8 @@
  * Command-line options: declared once (name, type, default, range, help), parsed and validated
  * before any work starts, with messages that name the option and the allowed values.
  */
+import * as fs from 'node:fs';
+
 export type OptionType = 'number' | 'integer' | 'string' | 'boolean' | 'numbers' | 'integers' | 'strings';
 
 export interface OptionSpec {
@@ -28,6 +30,7 @@ export class UsageError extends Error {
 export const commonOptions: OptionSpec[] = [
   { name: 'help', type: 'boolean', description: 'show this help', default: false },
   { name: 'json', type: 'boolean', description: 'print machine-readable JSON instead of a table', default: false },
+  { name: 'config', type: 'string', description: 'JSON file of options (keys are option names); flags override it' },
 ];
 
 function convertOne(spec: OptionSpec, raw: string, what: string): number | string {
@@ -64,12 +67,76 @@ export function convert(spec: OptionSpec, raw: string | boolean): unknown {
   return convertOne(spec, raw, what);
 }
 
-/** Parse argv against the specs (common options included). */
+/**
+ * Validate one value from a config file against its spec; the message names the field and the
+ * allowed range.
+ */
+export function convertConfigValue(spec: OptionSpec, value: unknown, file: string): unknown {
+  const where = `${file}: field '${spec.name}'`;
+  const fail = (expected: string): never => {
+    throw new UsageError(`${where} must be ${expected} (got ${JSON.stringify(value)})`);
+  };
+  const list = spec.type === 'numbers' || spec.type === 'integers' || spec.type === 'strings';
+  if (spec.type === 'boolean') return typeof value === 'boolean' ? value : fail('true or false');
+  if (list) {
+    if (!Array.isArray(value) || value.length === 0) fail(`a non-empty array of ${spec.type === 'strings' ? 'strings' : spec.type}`);
+    return (value as unknown[]).map((v) =>
+      checkScalar(spec, v, `${where} entries`, (e) => {
+        throw new UsageError(`${where} entries must be ${e} (got ${JSON.stringify(v)})`);
+      }),
+    );
+  }
+  return checkScalar(spec, value, where, fail);
+}
+
+function checkScalar(spec: OptionSpec, v: unknown, where: string, fail: (e: string) => never): unknown {
+  const numeric = spec.type === 'number' || spec.type === 'numbers' || spec.type === 'integer' || spec.type === 'integers';
+  if (numeric) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return fail(spec.type.startsWith('integer') ? 'an integer' : 'a finite number');
+    if (spec.type.startsWith('integer') && !Number.isInteger(v)) return fail('an integer');
+    if (spec.min !== undefined && v < spec.min) throw new UsageError(`${where} must be >= ${spec.min} (got ${v})`);
+    if (spec.max !== undefined && v > spec.max) throw new UsageError(`${where} must be <= ${spec.max} (got ${v})`);
+    return v;
+  }
+  if (typeof v !== 'string') return fail('a string');
+  if (spec.choices && !spec.choices.includes(v)) throw new UsageError(`${where} must be one of ${spec.choices.join(', ')} (got '${v}')`);
+  return v;
+}
+
+/** Read and validate a JSON config file: every key must be an option of the command. */
+export function readConfig(file: string, specs: readonly OptionSpec[]): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new UsageError(`cannot read config ${file}: ${why}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`config ${file} must be a JSON object of option names to values`);
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const spec = byName.get(key) ?? specs.find((s) => camel(s.name) === key);
+    if (!spec || spec.name === 'config' || spec.name === 'help') {
+      throw new UsageError(`${file}: unknown field '${key}'; valid fields: ${specs.filter((s) => s.name !== 'config' && s.name !== 'help').map((s) => s.name).join(', ')}`);
+    }
+    out[camel(spec.name)] = convertConfigValue(spec, value, file);
+  }
+  return out;
+}
+
+/** Parse argv against the specs (common options included); --config values sit under the flags. */
 export function parseOptions(argv: readonly string[], specs: readonly OptionSpec[]): ParsedOptions {
   const all = [...commonOptions, ...specs];
   const byName = new Map(all.map((s) => [s.name, s]));
   const out: ParsedOptions = { _: [] };
   for (const s of all) if (s.default !== undefined) out[camel(s.name)] = s.default;
+  const ci = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  if (ci >= 0) {
+    const file = argv[ci].includes('=') ? argv[ci].slice('--config='.length) : argv[ci + 1];
+    if (!file) throw new UsageError('--config needs a file name');
+    Object.assign(out, readConfig(file, all));
+  }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) {

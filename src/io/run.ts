@@ -44,6 +44,22 @@ export interface Manifest {
   notes: string[];
 }
 
+const active = new Set<RunOutput>();
+let sigintInstalled = false;
+
+/** Ctrl-C: close every open run's manifest as 'interrupted', say where the partial results are, exit 130. */
+function installSigint(): void {
+  if (sigintInstalled) return;
+  sigintInstalled = true;
+  process.once('SIGINT', () => {
+    for (const run of active) {
+      run.finish('interrupted');
+      process.stderr.write(`\ninterrupted: partial results are in ${run.dir}\n`);
+    }
+    process.exit(130);
+  });
+}
+
 export class RunOutput {
   readonly dir: string;
   private readonly manifest: Manifest;
@@ -70,6 +86,8 @@ export class RunOutput {
       notes: [],
     };
     this.writeManifest();
+    active.add(this);
+    installSigint();
   }
 
   private rel(file: string): string {
@@ -112,6 +130,7 @@ export class RunOutput {
   }
 
   finish(status: 'ok' | 'failed' | 'interrupted' = 'ok'): Manifest {
+    active.delete(this);
     const t = Date.now();
     this.manifest.end = new Date(t).toISOString();
     this.manifest.wallSeconds = (t - this.t0) / 1000;
