@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { solvers } from '../solvers';
+import { solvers } from '../solvers/index';
 import {
   measureOdeOrder,
   measureStrongOrderGBM,

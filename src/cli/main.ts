@@ -8,7 +8,7 @@
  *
  * Every command takes --help. Bad input ends with a one-line message and exit code 2.
  */
-import { solvers } from '../../solvers';
+import { solvers } from '../../solvers/index';
 import { checks, commands, experiments, loadModels, models, type CommandSpec } from '../registry';
 import { makeContext } from './context';
 import { formatHelp, parseOptions, UsageError, type OptionSpec } from './options';

@@ -20,7 +20,7 @@ import { BrownianIncrements, type BrownianPath } from './brownian';
 import { constantStep, errorNorm, piController, type StepController } from './controller';
 import type { DriverSolver, Interpolant, Solver, StepSolver } from './solver';
 import type { Problem } from './terms';
-import { solvers } from '../../solvers';
+import { solvers } from '../../solvers/index';
 
 export type Status = 'ok' | 'maxSteps' | 'dtMin' | 'event' | 'diverged' | 'stopped';
 

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureDir } from './output';
 
@@ -30,13 +31,13 @@ export function figurePage(title: string, figures: { figure: PlotlyFigure; capti
       const h = f.height ?? 600;
       const fig = JSON.stringify({ data: f.figure.data, layout: { width: w, height: h, ...f.figure.layout } });
       const cap = f.caption ? `<p>${escapeHtml(f.caption)}</p>` : '';
-      return `<div id="fig${i}" style="width:${w}px;height:${h}px"></div>${cap}\n<script>Plotly.newPlot('fig${i}', ${fig}.data, ${fig}.layout, {staticPlot: false});</script>`;
+      return `<div id="fig${i}" style="width:${w}px;height:${h}px"></div>${cap}\n<script>Plotly.newPlot('fig${i}', ${fig}.data, ${fig}.layout, {displayModeBar: location.hash === '#static' ? false : 'hover'});</script>`;
     })
     .join('\n');
   return `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font-family:sans-serif;margin:16px}</style>
 <script>${plotlyJs()}</script></head>
-<body><h2>${escapeHtml(title)}</h2>
+<body>${title ? `<h2>${escapeHtml(title)}</h2>` : ""}
 ${divs}
 </body></html>\n`;
 }
@@ -52,7 +53,7 @@ export function chromiumPath(): string | null {
 export function renderPng(htmlFile: string, pngFile: string, width: number, height: number): { png: string | null; note: string } {
   const chromium = chromiumPath();
   if (!chromium) return { png: null, note: 'PNG skipped: Debian chromium is not installed (apt-get install chromium)' };
-  const userDir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'creditflow-chromium-'));
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'creditflow-chromium-'));
   try {
     execFileSync(
       chromium,
@@ -70,7 +71,7 @@ export function renderPng(htmlFile: string, pngFile: string, width: number, heig
         `--window-size=${width},${height}`,
         '--virtual-time-budget=10000',
         `--screenshot=${path.resolve(pngFile)}`,
-        'file://' + path.resolve(htmlFile),
+        'file://' + path.resolve(htmlFile) + '#static',
       ],
       { stdio: 'ignore', timeout: 120_000 },
     );
@@ -98,6 +99,20 @@ export function writeFigure(
   const html = path.join(dir, `${name}.html`);
   fs.writeFileSync(html, figurePage(opts.title ?? name, [{ figure, width, height }]));
   if (opts.png === false) return { html, png: null, note: 'PNG not requested' };
-  const { png, note } = renderPng(html, path.join(dir, `${name}.png`), width + 40, height + 90);
+  const { png, note } = renderPng(html, path.join(dir, `${name}.png`), width + 32, height + (opts.title === '' ? 32 : 90));
   return { html, png, note };
+}
+
+/**
+ * A PNG of a figure as bytes (for notebooks: `tslab.display.png(figurePng(fig))`), or null when
+ * Chromium is not installed.
+ */
+export function figurePng(figure: PlotlyFigure, width = 800, height = 450): Uint8Array | null {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'creditflow-fig-'));
+  try {
+    const r = writeFigure(dir, 'figure', figure, { width, height, title: '' });
+    return r.png ? new Uint8Array(fs.readFileSync(r.png)) : null;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
