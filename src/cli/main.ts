@@ -12,6 +12,7 @@ import { solvers } from '../../solvers/index';
 import { checks, commands, experiments, loadModels, models, type CommandSpec } from '../registry';
 import { makeContext } from './context';
 import { formatHelp, parseOptions, UsageError, type OptionSpec } from './options';
+import { reportCommand } from './report';
 import { runVerify } from './verify';
 
 const builtins: CommandSpec[] = [
@@ -63,6 +64,7 @@ const builtins: CommandSpec[] = [
     ],
     run: (opts, ctx) => runVerify(opts, ctx),
   },
+  reportCommand,
 ];
 
 function topHelp(): string {

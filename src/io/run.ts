@@ -42,6 +42,8 @@ export interface Manifest {
   status: 'running' | 'ok' | 'failed' | 'interrupted';
   files: string[];
   notes: string[];
+  /** Summary tables shown by `creditflow report` (also written as CSV). */
+  tables: { name: string; columns: string[]; rows: unknown[][] }[];
 }
 
 const active = new Set<RunOutput>();
@@ -84,6 +86,7 @@ export class RunOutput {
       status: 'running',
       files: [],
       notes: [],
+      tables: [],
     };
     this.writeManifest();
     active.add(this);
@@ -106,6 +109,15 @@ export class RunOutput {
 
   csv(name: string, columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
     return this.track(writeCsv(path.join(this.dir, name.endsWith('.csv') ? name : `${name}.csv`), columns, rows));
+  }
+
+  /** A summary table: written as CSV and kept in the manifest for `creditflow report`. */
+  table(name: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
+    this.manifest.tables = this.manifest.tables.filter((t) => t.name !== name);
+    this.manifest.tables.push({ name, columns: [...columns], rows: rows.map((r) => [...r]) });
+    this.writeManifest();
+    const objs = rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]])));
+    return this.csv(name, columns, objs);
   }
 
   /** HTML (and PNG when Chromium is present) of a plotly figure. */

@@ -1,0 +1,84 @@
+/**
+ * `creditflow report`: one static HTML page linking every run in an output folder (each folder with
+ * a manifest.json): its figures (PNG inline, HTML linked), its summary tables, and how it was made.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Manifest } from '../io/run';
+import type { CommandSpec } from '../registry';
+
+function esc(s: unknown): string {
+  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function cell(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(3) : v.toPrecision(4);
+  return esc(v ?? '');
+}
+
+/** Folders under `root` (recursively, depth ≤ 3) holding a manifest.json. */
+export function findRuns(root: string, depth = 3): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, d: number) => {
+    if (fs.existsSync(path.join(dir, 'manifest.json'))) out.push(dir);
+    if (d === 0) return;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name), d - 1);
+  };
+  if (fs.existsSync(root)) walk(root, depth);
+  return out.sort();
+}
+
+export function buildReport(root: string): { file: string; runs: number } {
+  const runs = findRuns(root);
+  const sections = runs.map((dir) => {
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+    const rel = (f: string) => path.relative(root, path.join(dir, f)).split(path.sep).join('/');
+    const figures = m.files
+      .filter((f) => f.endsWith('.html'))
+      .map((f) => {
+        const png = f.replace(/\.html$/, '.png');
+        const img = m.files.includes(png) ? `<a href="${esc(rel(f))}"><img src="${esc(rel(png))}" style="max-width:100%"></a>` : '';
+        return `<figure>${img}<figcaption><a href="${esc(rel(f))}">${esc(f)}</a> (interactive)</figcaption></figure>`;
+      })
+      .join('\n');
+    const tables = (m.tables ?? [])
+      .map(
+        (t) =>
+          `<h4>${esc(t.name)}</h4><table><tr>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>` +
+          t.rows.map((r) => `<tr>${r.map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`).join('') +
+          '</table>',
+      )
+      .join('\n');
+    const data = m.files.filter((f) => /\.(json|csv)$/.test(f)).map((f) => `<a href="${esc(rel(f))}">${esc(f)}</a>`).join(', ');
+    return `<section><h2>${esc(m.experiment)} <small>(${esc(path.relative(root, dir) || '.')})</small></h2>
+<p class="meta"><code>${esc(m.command)}</code><br>status <b>${esc(m.status)}</b>, ${m.wallSeconds !== null ? `${m.wallSeconds.toFixed(1)} s` : 'running'},
+started ${esc(m.start)}, creditflow ${esc(m.creditflowVersion)} (${esc(m.gitCommit ?? 'no git')}), Node ${esc(m.node)}</p>
+${m.notes.length ? `<ul>${m.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
+${tables}
+${figures}
+<p>data: ${data || '(none)'}</p></section>`;
+  });
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>creditflow report</title>
+<style>body{font-family:sans-serif;margin:24px;max-width:1200px} table{border-collapse:collapse;margin:8px 0}
+td,th{border:1px solid #ccc;padding:3px 8px;text-align:right} th{background:#f3f3f3} .meta{color:#555;font-size:90%}
+section{border-top:2px solid #ddd;margin-top:24px} figure{margin:12px 0}</style></head>
+<body><h1>creditflow report</h1><p>${runs.length} run(s) under <code>${esc(path.resolve(root))}</code>, generated ${new Date().toISOString()}.</p>
+${sections.join('\n') || '<p>No runs found (folders with a manifest.json).</p>'}
+</body></html>\n`;
+  const file = path.join(root, 'index.html');
+  fs.mkdirSync(root, { recursive: true });
+  fs.writeFileSync(file, html);
+  return { file, runs: runs.length };
+}
+
+export const reportCommand: CommandSpec = {
+  name: 'report',
+  description: 'Build one static HTML page (index.html) linking every run in an output folder with its figures and summary tables.',
+  options: [{ name: 'out', type: 'string', description: 'the output folder to index', default: 'out' }],
+  run(opts, ctx) {
+    const { file, runs } = buildReport(opts.out);
+    if (opts.json) process.stdout.write(JSON.stringify({ file, runs }) + '\n');
+    else ctx.log(`report: ${runs} run(s) -> ${file}`);
+    return 0;
+  },
+};
