@@ -1,0 +1,15 @@
+// Worker-thread entry for src/parallel/pool.ts: registers tsx so TypeScript modules load, then runs
+// `module[fn](args)` for each message and posts back the result (or the error message).
+const { parentPort } = require('node:worker_threads');
+require('tsx/cjs/api').register();
+
+parentPort.on('message', async ({ id, module, fn, args }) => {
+  try {
+    const mod = require(module);
+    if (typeof mod[fn] !== 'function') throw new Error(`${module} does not export a function '${fn}'`);
+    const result = await mod[fn](args);
+    parentPort.postMessage({ id, ok: true, result });
+  } catch (e) {
+    parentPort.postMessage({ id, ok: false, error: e instanceof Error ? e.message : String(e) });
+  }
+});
