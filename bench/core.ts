@@ -10,19 +10,8 @@ import { solve } from '../src/core/solve';
 import { drift, odeProblem } from '../src/core/terms';
 import { matVec } from '../src/linalg/kernels';
 import { mat } from '../src/linalg/mat';
+import { median, type BenchRow } from './types';
 
-export interface BenchRow {
-  name: string;
-  size: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 export async function benchCore(opts: { quick: boolean } = { quick: false }): Promise<BenchRow[]> {
   const n = 1000;

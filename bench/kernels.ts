@@ -21,14 +21,8 @@ import {
   wasmAvailable,
   type GemmBackend,
 } from '../src/linalg/kernels';
+import { type BenchRow } from './types';
 
-export interface BenchRow {
-  name: string;
-  size: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
 
 const SIZES = [100, 256, 784];
 const REPEATS = 7;

@@ -7,14 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatTable } from '../src/io/output';
 import { writeJson } from '../src/io/output';
+import type { BenchRow } from './types';
 
-interface BenchRow {
-  name: string;
-  size: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
