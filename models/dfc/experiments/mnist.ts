@@ -1,0 +1,123 @@
+/**
+ * `creditflow reproduce dfc-mnist`: test error of DFC, DFC-SS, DFC-SSA (trained and fixed
+ * feedback), DFA and BP (Table 1, MNIST column) on the shared 8,000/2,000 split of
+ * src/data/mnist.ts, fully connected tanh networks with a linear output and softmax cross-entropy.
+ *
+ * Settings: the forward phase uses the MNIST settings of the paper's code as in
+ * ../shared/reference/dfc_torch_bench.py (λ = 0.0779, k_p = 2, α = 0.00139, τ_v/τ_u = 0.2,
+ * dt = 0.02) but with fewer Euler steps per sample by default (100 instead of 1000: the settling
+ * time T = 2 τ_u, enough for the controller to settle; --steps 1000 is the paper's); the feedback
+ * phase uses the Fig. 3 feedback settings. Inputs are standardised with the MNIST mean/std
+ * (0.1307/0.3081). Adam everywhere (lr 1e-3, feedback 3e-3). Rows run in worker threads.
+ *
+ * Default size (our choice, so the whole table finishes within about 30 minutes on 2 cores):
+ * 784-256-10 (one hidden layer of 256 tanh units), 3 epochs over the 8,000 training images, 1
+ * feedback pre-training epoch and 1 feedback epoch per forward epoch, minibatch 32. The paper's
+ * 3x256 architecture is `--hidden 256,256,256`.
+ */
+import { runTasks } from '../../../src/parallel/pool';
+import { MNIST_CLASSES, mnistSplit, oneHot, take } from '../../../src/data/mnist';
+import { formatTable } from '../../../src/io/output';
+import { RunOutput } from '../../../src/io/run';
+import type { CommandSpec } from '../../../src/registry';
+import { checkControllerConfig, FIG3_FEEDBACK, type ControllerConfig } from '../config';
+import type { Data } from '../trainer';
+import { parseVariant, RUN_MODULE } from './fig3';
+import type { RunArgs, RunResult } from './run';
+
+export const MNIST_FORWARD: ControllerConfig = { tauU: 1, tauV: 0.2, kp: 2, alpha: 0.00139, lambda: 0.0779, dt: 0.02, steps: 100 };
+
+export const MNIST_ROWS = ['DFC', 'DFC-SS', 'DFC-SSA', 'DFC (fixed)', 'DFC-SS (fixed)', 'DFC-SSA (fixed)', 'DFA', 'BP'] as const;
+
+function standardise(x: Float64Array): Float64Array {
+  return Float64Array.from(x, (v) => (v - 0.1307) / 0.3081);
+}
+
+export const mnistExperiment: CommandSpec = {
+  name: 'dfc-mnist',
+  description: 'DFC Table 1 (MNIST): test error of DFC, DFC-SS, DFC-SSA (trained/fixed feedback), DFA and BP, tanh MLP',
+  options: [
+    { name: 'out', type: 'string', description: 'output folder', default: 'out/dfc-mnist' },
+    { name: 'seed', type: 'integer', description: 'seed (initialisation, order, noise); the split is the shared seed-0 split', default: 1 },
+    { name: 'rows', type: 'strings', description: 'methods to run', choices: MNIST_ROWS, default: [...MNIST_ROWS] },
+    { name: 'hidden', type: 'integers', description: 'hidden layer widths (paper: 256,256,256)', default: [256] },
+    { name: 'epochs', type: 'integer', description: 'forward-learning epochs', default: 3, min: 1 },
+    { name: 'train-size', type: 'integer', description: 'training images (of the 8,000)', default: 8000, min: 32, max: 8000 },
+    { name: 'batch-size', type: 'integer', description: 'minibatch size', default: 32, min: 1 },
+    { name: 'steps', type: 'integer', description: 'Euler steps per sample (paper: 1000)', default: MNIST_FORWARD.steps, min: 1 },
+    { name: 'dt', type: 'number', description: 'Euler step (units of τ_u)', default: MNIST_FORWARD.dt, min: 0 },
+    { name: 'lambda', type: 'number', description: 'target step size λ', default: MNIST_FORWARD.lambda, min: 0 },
+    { name: 'alpha', type: 'number', description: 'controller leak α', default: MNIST_FORWARD.alpha, min: 0 },
+    { name: 'kp', type: 'number', description: 'proportional gain k_p', default: MNIST_FORWARD.kp, min: 0 },
+    { name: 'lr', type: 'number', description: 'Adam learning rate, forward weights', default: 1e-3, min: 0 },
+    { name: 'lr-q', type: 'number', description: 'Adam learning rate, feedback weights', default: 3e-3, min: 0 },
+    { name: 'fb-pretrain-epochs', type: 'integer', description: 'feedback pre-training epochs', default: 1, min: 0 },
+    { name: 'fb-epochs', type: 'integer', description: 'feedback epochs after each forward epoch', default: 1, min: 0 },
+    { name: 'workers', type: 'integer', description: 'worker threads (rows run in parallel)', default: 2, min: 1 },
+  ],
+  async run(opts, ctx) {
+    const forward = checkControllerConfig({ ...MNIST_FORWARD, steps: opts.steps, dt: opts.dt, lambda: opts.lambda, alpha: opts.alpha, kp: opts.kp });
+    const sizes = [784, ...(opts.hidden as number[]), MNIST_CLASSES];
+    if ((opts.hidden as number[]).some((h) => !(Number.isInteger(h) && h >= 1))) throw new Error(`--hidden widths must be integers >= 1 (got ${opts.hidden.join(',')})`);
+    const out = new RunOutput('dfc-mnist', opts.out, opts, ctx);
+    const split = mnistSplit(0);
+    const tr = take(split.train, opts.trainSize);
+    const train: Data = { x: standardise(tr.x), y: oneHot(tr.y, MNIST_CLASSES), n: tr.n };
+    const test: Data = { x: standardise(split.test.x), y: oneHot(split.test.y, MNIST_CLASSES), n: split.test.n };
+    ctx.log(`DFC on MNIST: ${sizes.join('-')} tanh, ${train.n} training / ${test.n} test images, ${opts.epochs} epochs, ${forward.steps} Euler steps of dt = ${forward.dt} per sample`);
+    const labels: string[] = opts.rows;
+    const tasks = labels.map((label) => {
+      const { method, feedback } = parseVariant(label);
+      const args: RunArgs = {
+        label,
+        method,
+        feedback,
+        sizes,
+        hidden: 'tanh',
+        loss: 'cross-entropy',
+        train,
+        test,
+        classes: true,
+        forward,
+        sleep: FIG3_FEEDBACK,
+        optimizer: 'adam',
+        lr: opts.lr,
+        lrQ: opts.lrQ,
+        batchSize: opts.batchSize,
+        epochs: opts.epochs,
+        fbPretrainEpochs: opts.fbPretrainEpochs,
+        fbEpochsPerEpoch: opts.fbEpochs,
+        seed: opts.seed,
+        logEvery: 0,
+      };
+      return { module: RUN_MODULE, fn: 'trainRun', args };
+    });
+    const progress = ctx.progress('dfc-mnist rows', tasks.length);
+    const results = await runTasks<RunResult>(tasks, opts.workers, (i, r) => progress.tick(1, `${labels[i]} (${r.seconds.toFixed(0)} s)`));
+    progress.finish();
+    const columns = ['method', 'status', 'test error %', 'test loss', 'train loss (last epoch)', 'seconds'];
+    const rows = results.map((r) => {
+      const last = r.epochs[r.epochs.length - 1];
+      return [r.label, r.status, last ? 100 * (1 - last.testAccuracy) : NaN, last?.testLoss ?? NaN, last?.trainLoss ?? NaN, r.seconds];
+    });
+    out.table('table1', columns, rows);
+    out.json('results', { options: opts, sizes, forward, sleep: FIG3_FEEDBACK, results });
+    out.csv(
+      'epochs',
+      ['method', 'epoch', 'trainLoss', 'testLoss', 'testError'],
+      results.flatMap((r) => r.epochs.map((e) => ({ method: r.label, epoch: e.epoch, trainLoss: e.trainLoss, testLoss: e.testLoss, testError: 100 * (1 - e.testAccuracy) }))),
+    );
+    out.figure(
+      'test-error',
+      {
+        data: results.map((r) => ({ x: r.epochs.map((e) => e.epoch + 1), y: r.epochs.map((e) => 100 * (1 - e.testAccuracy)), mode: 'lines+markers', name: r.label })),
+        layout: { title: { text: `DFC on MNIST (${sizes.join('-')} tanh)` }, xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'test error (%)' } } },
+      },
+      { width: 900, height: 550 },
+    );
+    for (const r of results) if (r.status !== 'ok') out.note(`${r.label}: ${r.message}`);
+    out.finish();
+    if (ctx.json) process.stdout.write(JSON.stringify({ architecture: sizes, columns, rows }, null, 2) + '\n');
+    else ctx.log('\n' + formatTable(columns, rows) + `\n(architecture ${sizes.join('-')}; files in ${out.dir})`);
+  },
+};

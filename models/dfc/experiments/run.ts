@@ -1,0 +1,141 @@
+/**
+ * One training run of one method (a pure function of its arguments, so the experiments can run
+ * several in worker threads with src/parallel/pool.ts and get the same numbers as in series):
+ * optional feedback pre-training, then epochs of forward learning alternated with feedback learning
+ * (wake-sleep), with the Fig. 3 measurements (alignment.ts) on every `logEvery`-th minibatch.
+ */
+import type { ControllerConfig, FeedbackConfig } from '../config';
+import { measureAlignment, type Alignment } from '../alignment';
+import { DfcNet, type DfcLoss, type DfcParams } from '../network';
+import { DfcDivergenceError, type Method } from '../rules';
+import { DfcTrainer, type Data } from '../trainer';
+
+export interface RunArgs {
+  label: string;
+  method: Method;
+  feedback: 'trained' | 'fixed';
+  sizes: number[];
+  hidden: string;
+  loss: DfcLoss;
+  train: Data;
+  test: Data;
+  classes: boolean;
+  forward: ControllerConfig;
+  sleep: FeedbackConfig;
+  optimizer: 'adam' | 'sgd';
+  lr: number;
+  lrQ: number;
+  batchSize: number;
+  epochs: number;
+  fbPretrainEpochs: number;
+  fbEpochsPerEpoch: number;
+  seed: number;
+  /** Measure alignment every this many minibatches (0: never). */
+  logEvery: number;
+  /** Start from these weights (e.g. feedback pre-trained once for a sweep) instead of a fresh initialisation. */
+  init?: DfcParams;
+}
+
+export interface SeriesPoint extends Alignment {
+  epoch: number;
+  batch: number;
+  iteration: number;
+  loss: number;
+}
+
+export interface RunResult {
+  label: string;
+  method: Method;
+  feedback: 'trained' | 'fixed';
+  status: 'ok' | 'diverged';
+  message?: string;
+  maxEigenvalue?: number;
+  series: SeriesPoint[];
+  epochs: { epoch: number; trainLoss: number; testLoss: number; testAccuracy: number }[];
+  initialTestLoss: number;
+  seconds: number;
+}
+
+export function trainRun(a: RunArgs): RunResult {
+  const t0 = performance.now();
+  const net = new DfcNet({ sizes: a.sizes, hidden: a.hidden, loss: a.loss });
+  const trainer = new DfcTrainer(net, {
+    method: a.method,
+    feedback: a.feedback,
+    forward: a.forward,
+    sleep: a.sleep,
+    optimizer: a.optimizer,
+    lr: a.lr,
+    lrQ: a.lrQ,
+    batchSize: a.batchSize,
+    fbEpochsPerEpoch: a.fbEpochsPerEpoch,
+    seed: a.seed,
+  }, a.init);
+  const result: RunResult = {
+    label: a.label,
+    method: a.method,
+    feedback: a.feedback,
+    status: 'ok',
+    series: [],
+    epochs: [],
+    initialTestLoss: trainer.evaluate(a.test, a.classes).loss,
+    seconds: 0,
+  };
+  const isDfc = a.method === 'DFC' || a.method === 'DFC-SS' || a.method === 'DFC-SSA';
+  const perEpoch = Math.ceil(a.train.n / a.batchSize);
+  try {
+    if (trainer.learnsFeedback) for (let e = 0; e < a.fbPretrainEpochs; e++) trainer.feedbackEpoch(a.train);
+    for (let epoch = 0; epoch < a.epochs; epoch++) {
+      const trainLoss = trainer.forwardEpoch(a.train, epoch, (ev) => {
+        if (!isDfc || a.logEvery <= 0 || ev.batch % a.logEvery !== 0) return;
+        const al = measureAlignment(a.method as 'DFC', net, trainer.params, ev.batchData, a.forward, trainer.engine);
+        const loss = trainer.evaluate({ x: ev.batchData.X.data, y: ev.batchData.Y.data, n: ev.batchData.X.rows }).loss;
+        result.series.push({ epoch, batch: ev.batch, iteration: epoch * perEpoch + ev.batch, loss, ...al });
+      });
+      for (let k = 0; k < a.fbEpochsPerEpoch; k++) trainer.feedbackEpoch(a.train);
+      const ev = trainer.evaluate(a.test, a.classes);
+      result.epochs.push({ epoch, trainLoss, testLoss: ev.loss, testAccuracy: ev.accuracy });
+    }
+  } catch (e) {
+    if (!(e instanceof DfcDivergenceError)) throw e;
+    result.status = 'diverged';
+    result.message = e.message;
+    result.maxEigenvalue = e.maxEigenvalue;
+  }
+  result.seconds = (performance.now() - t0) / 1000;
+  return result;
+}
+
+/**
+ * Feedback pre-training on its own (for sweeps that share it): a fresh trained-feedback
+ * initialisation, `epochs` sleep-phase epochs, and the resulting weights.
+ */
+export function pretrainFeedback(a: RunArgs): DfcParams {
+  const net = new DfcNet({ sizes: a.sizes, hidden: a.hidden, loss: a.loss });
+  const trainer = new DfcTrainer(net, {
+    method: 'DFC',
+    feedback: 'trained',
+    forward: a.forward,
+    sleep: a.sleep,
+    optimizer: a.optimizer,
+    lr: a.lr,
+    lrQ: a.lrQ,
+    batchSize: a.batchSize,
+    fbEpochsPerEpoch: a.fbEpochsPerEpoch,
+    seed: a.seed,
+  });
+  for (let e = 0; e < a.fbPretrainEpochs; e++) trainer.feedbackEpoch(a.train);
+  return trainer.params;
+}
+
+/** Moving average over `w` points (shorter at the start), for the window-averaged curves of Fig. 3. */
+export function movingAverage(xs: readonly number[], w: number): number[] {
+  const out: number[] = [];
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) {
+    s += xs[i];
+    if (i >= w) s -= xs[i - w];
+    out.push(s / Math.min(i + 1, w));
+  }
+  return out;
+}

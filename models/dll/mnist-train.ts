@@ -1,0 +1,119 @@
+/**
+ * One MNIST training run for DLL, DLL-FA or BP on the shared 8,000/2,000 split (src/data/mnist.ts):
+ * the same initial W and data order for the three methods at a given seed.
+ */
+import { Rng } from '../../src/core/random';
+import { mnistSplit, oneHot, take } from '../../src/data/mnist';
+import { accuracy, losses as lossTable } from '../../src/nn/losses';
+import { DllMlp, type RelaxOptions } from './mlp';
+import type { OptimizerName } from './optim';
+import { cosine } from './stats';
+import { BpTrainer, DllTrainer, forEachBatch, predict, toMlpParams, type Method } from './trainer';
+
+export interface MnistRunOptions {
+  method: Method;
+  sizes: readonly number[];
+  epochs: number;
+  batch: number;
+  lr: number;
+  optimizer: OptimizerName;
+  loss: 'mse' | 'cross-entropy';
+  seed: number;
+  trainSize: number;
+  relax: RelaxOptions;
+  /** Split seed (the shared split is seed 0). */
+  splitSeed?: number;
+  onBatch?: () => void;
+  onEpoch?: (row: MnistEpoch) => void;
+}
+
+export interface MnistEpoch {
+  epoch: number;
+  trainLoss: number;
+  testLoss: number;
+  testAccuracy: number;
+  /** Mean relaxation steps per batch (DLL) and the largest final residual seen. */
+  relaxSteps?: number;
+  relaxResidual?: number;
+}
+
+export interface MnistRunResult {
+  method: Method;
+  seed: number;
+  testAccuracy: number;
+  testLoss: number;
+  curve: MnistEpoch[];
+  /** ‖Θ‖_F at the end over the hidden layers (DLL, DLL-FA). */
+  thetaNorm?: number;
+  /** cos(Θ_i, W_i) at the end, i = 1..L−1 (DLL, DLL-FA): whether the learned feedback aligns with W. */
+  thetaWCosine?: number[];
+}
+
+export function mnistBatches(trainSize: number, batch: number): number {
+  return Math.floor(Math.min(trainSize, 8000) / batch);
+}
+
+export function runMnist(o: MnistRunOptions): MnistRunResult {
+  if (o.sizes[0] !== 784 || o.sizes[o.sizes.length - 1] !== 10) {
+    throw new Error(`MNIST needs 784 inputs and 10 outputs; got sizes [${o.sizes.join(', ')}] (e.g. 784,256,128,10 or the paper's 784,1024,512,256,10)`);
+  }
+  const split = mnistSplit(o.splitSeed ?? 0);
+  const train = take(split.train, o.trainSize);
+  const test = split.test;
+  const tTrain = oneHot(train.y, 10);
+  const tTest = oneHot(test.y, 10);
+  const net = new DllMlp({ sizes: o.sizes, hidden: 'tanh', loss: o.loss, feedback: o.method === 'dll-fa' ? 'fixed' : 'learned' });
+  const p0 = net.init(new Rng(o.seed));
+  const dataRng = new Rng(o.seed + 1000003);
+  const lossFn = lossTable[o.loss];
+  const curve: MnistEpoch[] = [];
+
+  let step: (x: Float64Array, t: Float64Array) => number;
+  let weights: () => { W: typeof p0.W; b: typeof p0.b };
+  let dll: DllTrainer | null = null;
+  if (o.method === 'bp') {
+    const bp = new BpTrainer(o.sizes, 'tanh', toMlpParams(p0), o.loss, { optimizer: o.optimizer, lr: o.lr });
+    step = (x, t) => bp.step(x, t, o.batch);
+    weights = () => bp.params;
+  } else {
+    dll = new DllTrainer(net, p0, o.batch, { optimizer: o.optimizer, lr: o.lr, relax: o.relax });
+    step = (x, t) => dll!.step(x, t);
+    weights = () => p0;
+  }
+
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    let sum = 0;
+    let count = 0;
+    let steps = 0;
+    let worstResidual = 0;
+    forEachBatch(train.x, tTrain, train.n, 784, 10, o.batch, dataRng, (x, t) => {
+      sum += step(x, t);
+      count++;
+      if (dll?.lastRelax) {
+        steps += dll.lastRelax.steps;
+        worstResidual = Math.max(worstResidual, dll.lastRelax.residual);
+      }
+      o.onBatch?.();
+    });
+    const out = predict(o.sizes, 'tanh', weights(), test.x, test.n);
+    const row: MnistEpoch = {
+      epoch,
+      trainLoss: sum / count,
+      testLoss: lossFn.evaluate(out, tTest, test.n),
+      testAccuracy: accuracy(out, test.y, 10),
+      ...(dll ? { relaxSteps: steps / count, relaxResidual: worstResidual } : {}),
+    };
+    curve.push(row);
+    o.onEpoch?.(row);
+  }
+  const last = curve[curve.length - 1];
+  let thetaNorm: number | undefined;
+  let thetaWCosine: number[] | undefined;
+  if (o.method !== 'bp') {
+    thetaNorm = 0;
+    for (const th of p0.Theta) for (const v of th.data) thetaNorm += v * v;
+    thetaNorm = Math.sqrt(thetaNorm);
+    thetaWCosine = p0.Theta.map((th, k) => cosine([th.data], [p0.W[k + 1].data]));
+  }
+  return { method: o.method, seed: o.seed, testAccuracy: last.testAccuracy, testLoss: last.testLoss, curve, thetaNorm, thetaWCosine };
+}

@@ -1,0 +1,200 @@
+/**
+ * Training DLL-RNN, DLL-FA-RNN and BPTT on a sequence stream (one-step-ahead prediction): random
+ * training windows of `steps` time steps starting from h_0 = 0, evaluation on consecutive
+ * non-overlapping windows of the held-out part.
+ */
+import { Rng } from '../../src/core/random';
+import { DllRnn, RnnRelaxer, bpttDirections, rnnParamArrays, type RnnParams } from './rnn';
+import type { RelaxOptions } from './mlp';
+import { makeOptimizer, type OptimizerName } from './optim';
+import { cosine } from './stats';
+import type { SeriesTask, TextTask } from './data/tasks';
+
+export type RnnMethod = 'dll' | 'dll-fa' | 'bptt';
+
+/** A stream of (input, target) vectors: position t predicts t + 1. */
+export interface SequenceSource {
+  nIn: number;
+  nOut: number;
+  /** Positions usable for training are [0, trainEnd); for testing [trainEnd, end). */
+  trainEnd: number;
+  end: number;
+  kind: 'classification' | 'regression';
+  /** Write input and target of position t into the given arrays at offsets. */
+  fill(t: number, input: Float64Array, inOff: number, target: Float64Array, outOff: number): void;
+}
+
+export function textSource(task: TextTask, trainFraction = 0.8): SequenceSource {
+  const V = task.alphabet.length;
+  const end = task.codes.length - 1;
+  return {
+    nIn: V,
+    nOut: V,
+    trainEnd: Math.floor(trainFraction * end),
+    end,
+    kind: 'classification',
+    fill(t, input, io, target, to) {
+      input.fill(0, io, io + V);
+      target.fill(0, to, to + V);
+      input[io + task.codes[t]] = 1;
+      target[to + task.codes[t + 1]] = 1;
+    },
+  };
+}
+
+export function seriesSource(task: SeriesTask): SequenceSource {
+  const D = task.channels;
+  return {
+    nIn: D,
+    nOut: D,
+    trainEnd: task.trainLength - 1,
+    end: task.length - 1,
+    kind: 'regression',
+    fill(t, input, io, target, to) {
+      for (let c = 0; c < D; c++) {
+        input[io + c] = task.values[t * D + c];
+        target[to + c] = task.values[(t + 1) * D + c];
+      }
+    },
+  };
+}
+
+export interface RnnRunOptions {
+  method: RnnMethod;
+  hidden: number;
+  steps: number;
+  batch: number;
+  iterations: number;
+  lr: number;
+  optimizer: OptimizerName;
+  seed: number;
+  /** 'closed': assign eqs. (19)-(20) (the paper's own shortcut); otherwise relax with `relax`. */
+  relaxMode: 'closed' | 'flow';
+  relax?: RelaxOptions;
+  /** Evaluate every this many iterations (0: only at the end). */
+  evalEvery?: number;
+  onEval?: (row: RnnEval & { iteration: number }) => void;
+  onIteration?: () => void;
+}
+
+export interface RnnEval {
+  loss: number;
+  accuracy?: number;
+  mse?: number;
+  mae?: number;
+}
+
+export interface RnnRunResult extends RnnEval {
+  method: RnnMethod;
+  seed: number;
+  trainLoss: number;
+  curve: (RnnEval & { iteration: number })[];
+  thetaNorm: number;
+  /** cos(Θ_h, W_h) and cos(Θ_y, W_y) at the end: whether the feedback aligns with the forward weights. */
+  thetaWCosine: { h: number; y: number };
+}
+
+/** Fill a time-major batch from window starts. */
+function fillBatch(src: SequenceSource, starts: ArrayLike<number>, steps: number, inputs: Float64Array, targets: Float64Array): void {
+  const B = starts.length;
+  for (let i = 0; i < steps; i++) for (let b = 0; b < B; b++) src.fill(starts[b] + i, inputs, (i * B + b) * src.nIn, targets, (i * B + b) * src.nOut);
+}
+
+export function evaluateRnn(net: DllRnn, p: RnnParams, src: SequenceSource, steps: number, batch: number): RnnEval {
+  const starts: number[] = [];
+  for (let s = src.trainEnd; s + steps <= src.end; s += steps) starts.push(s);
+  if (starts.length === 0) throw new Error(`the test part (${src.end - src.trainEnd} positions) is shorter than one window of ${steps} steps`);
+  let loss = 0;
+  let correct = 0;
+  let se = 0;
+  let ae = 0;
+  let count = 0;
+  const k = src.nOut;
+  for (let s0 = 0; s0 < starts.length; s0 += batch) {
+    const chunk = starts.slice(s0, s0 + batch);
+    const B = chunk.length;
+    const ws = net.workspace(B, steps);
+    const inputs = new Float64Array(steps * B * src.nIn);
+    const targets = new Float64Array(steps * B * k);
+    fillBatch(src, chunk, steps, inputs, targets);
+    net.present(p, ws, inputs, targets);
+    loss += net.sequenceLoss(ws) * B;
+    for (let i = 0; i < steps; i++) {
+      const y = ws.y[i].data;
+      const t = ws.t[i].data;
+      for (let b = 0; b < B; b++) {
+        if (src.kind === 'classification') {
+          let best = 0;
+          let tb = 0;
+          for (let j = 1; j < k; j++) {
+            if (y[b * k + j] > y[b * k + best]) best = j;
+            if (t[b * k + j] > t[b * k + tb]) tb = j;
+          }
+          if (best === tb) correct++;
+        } else {
+          for (let j = 0; j < k; j++) {
+            const d = y[b * k + j] - t[b * k + j];
+            se += d * d;
+            ae += Math.abs(d);
+          }
+        }
+        count++;
+      }
+    }
+  }
+  const n = starts.length;
+  return src.kind === 'classification'
+    ? { loss: loss / n / steps, accuracy: correct / count }
+    : { loss: loss / n / steps, mse: se / (count * k), mae: ae / (count * k) };
+}
+
+export function trainRnn(src: SequenceSource, o: RnnRunOptions): RnnRunResult {
+  const rng = new Rng(o.seed);
+  const loss = src.kind === 'classification' ? 'cross-entropy' : 'mse';
+  const net = new DllRnn({ nIn: src.nIn, nHidden: o.hidden, nOut: src.nOut, loss, feedback: o.method === 'dll-fa' ? 'fixed' : 'learned' });
+  const p = net.init(rng.fork(1));
+  const ws = net.workspace(o.batch, o.steps);
+  const relaxer = new RnnRelaxer(net, ws, { ...o.relax, closed: o.relaxMode === 'closed' });
+  const dirs = net.zeroParams();
+  const arrays = rnnParamArrays(p);
+  const dirArrays = rnnParamArrays(dirs);
+  const opt = makeOptimizer(o.optimizer, o.lr, arrays.map((a) => a.length));
+  const inputs = new Float64Array(o.steps * o.batch * src.nIn);
+  const targets = new Float64Array(o.steps * o.batch * src.nOut);
+  const starts = new Int32Array(o.batch);
+  const maxStart = src.trainEnd - o.steps;
+  if (maxStart < 1) throw new Error(`the training part (${src.trainEnd} positions) is shorter than one window of ${o.steps} steps`);
+  const data = rng.fork(2);
+  const curve: (RnnEval & { iteration: number })[] = [];
+  let trainLoss = 0;
+  let avg = 0;
+  for (let it = 1; it <= o.iterations; it++) {
+    for (let b = 0; b < o.batch; b++) starts[b] = data.int(maxStart + 1);
+    fillBatch(src, starts, o.steps, inputs, targets);
+    net.present(p, ws, inputs, targets);
+    const l = net.sequenceLoss(ws) / o.steps;
+    avg = it === 1 ? l : 0.98 * avg + 0.02 * l;
+    if (o.method === 'bptt') bpttDirections(net, p, ws, dirs);
+    else {
+      relaxer.relax(p);
+      net.updates(ws, dirs);
+    }
+    opt.step(arrays, dirArrays);
+    for (const a of arrays) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new Error(`${o.method} RNN weights became non-finite at iteration ${it}; lower the learning rate`);
+    trainLoss = avg;
+    o.onIteration?.();
+    if (o.evalEvery && it % o.evalEvery === 0 && it < o.iterations) {
+      const row = { iteration: it, ...evaluateRnn(net, p, src, o.steps, 64) };
+      curve.push(row);
+      o.onEval?.(row);
+    }
+  }
+  const final = evaluateRnn(net, p, src, o.steps, 64);
+  const row = { iteration: o.iterations, ...final };
+  curve.push(row);
+  o.onEval?.(row);
+  let thetaNorm = 0;
+  for (const a of [p.ThetaH.data, p.ThetaY.data]) for (const v of a) thetaNorm += v * v;
+  const thetaWCosine = { h: cosine([p.ThetaH.data], [p.Wh.data]), y: cosine([p.ThetaY.data], [p.Wy.data]) };
+  return { method: o.method, seed: o.seed, ...final, trainLoss, curve, thetaNorm: Math.sqrt(thetaNorm), thetaWCosine };
+}

@@ -1,0 +1,176 @@
+/**
+ * The networks the learning rules train, behind one interface: a clean pass that records each
+ * layer's presynaptic activity x_{l−1}, and a perturbed pass of eq. (8) on the same batch.
+ *
+ * - `AnnNet`: the ReLU network of A.9, h_l = relu(W_l h_{l−1} + b_l) with a linear output layer.
+ *   The perturbation σξ_l is added to the pre-activation (the membrane input, as in eq. 8 and the
+ *   derivation eqs. 10-14), not after f as eq. (29) writes: after a ReLU the estimate would lack
+ *   the factor f′(a) and would not be unbiased for the BP gradient, which is what the paper claims.
+ *   The output layer is linear (the paper is silent; a ReLU output cannot fit sin x < 0).
+ * - `SnnNet`: the LIF network of models/lif in clock-driven mode; the output is the rate of the
+ *   last layer (spikes per step, eq. 27) and x_{l−1} is the presynaptic rate in the same units,
+ *   spikes per step ("the average firing rates of neurons in each layer", Section 2.1). The mean
+ *   synaptic current is w·r with r in spikes per ms, so ∂ℓ/∂w = (∂ℓ/∂I)·r_ms = (∂ℓ/∂I)·r_step/dt:
+ *   with the paper's dt = 1 the two agree; otherwise the rate per step rescales the weight updates
+ *   against the bias updates by dt, a positive preconditioning that keeps the descent direction
+ *   (and keeps weights O(1) when the clock step, not the ms, is the natural unit, as in
+ *   spikingjelly). The coding layer and the layer-1 synaptic input are computed once and shared by
+ *   the clean and the perturbed run.
+ */
+import { Rng } from '../../src/core/random';
+import { matMulTB } from '../../src/linalg/kernels';
+import { mat, type Mat } from '../../src/linalg/mat';
+import { Mlp, type ForwardCache } from '../../src/nn/mlp';
+import { rateMse } from '../lif/coding';
+import { prepareClock, runClock, type ClockInput, type Perturbation, type SnnParams, type SnnSpec } from '../lif/network';
+
+export type { Perturbation } from '../lif/network';
+
+export interface Pass {
+  readonly batch: number;
+  /** Network output (B x n_L): activations (ANN) or rates in spikes per step (SNN). */
+  readonly output: Float64Array;
+  /** inputs[l−1] = x_{l−1} (B x n_{l−1}), the presynaptic activity of layer l. */
+  readonly inputs: Mat[];
+}
+
+export interface PerturbableNetwork {
+  readonly kind: 'ann' | 'snn';
+  /** Widths n_0..n_L. */
+  readonly sizes: readonly number[];
+  readonly bias: boolean;
+  /** W[l−1] (n_l x n_{l−1}) and b[l−1]; the learning rules change them in place. */
+  readonly W: Mat[];
+  readonly b: Float64Array[];
+  /** Clean pass on x (B x n_0). */
+  forward(x: Float64Array, B: number): Pass;
+  /** Output of the perturbed pass (eq. 8) on the batch of `pass`. */
+  perturbed(pass: Pass, pert: Perturbation): Float64Array;
+}
+
+export class AnnNet implements PerturbableNetwork {
+  readonly kind = 'ann';
+  readonly W: Mat[];
+  readonly b: Float64Array[];
+  private readonly mlp: Mlp;
+
+  constructor(
+    readonly sizes: readonly number[],
+    params: { W: Mat[]; b: Float64Array[] },
+    readonly bias = true,
+  ) {
+    this.mlp = new Mlp({ sizes, hidden: 'relu', output: 'linear', bias });
+    this.W = params.W;
+    this.b = params.b;
+  }
+
+  /** He initialisation N(0, 2/fan_in), zero biases. */
+  static init(sizes: readonly number[], rng: Rng, bias = true, gain = Math.SQRT2): AnnNet {
+    const W: Mat[] = [];
+    const b: Float64Array[] = [];
+    for (let l = 1; l < sizes.length; l++) {
+      if (!Number.isInteger(sizes[l]) || sizes[l] < 1) throw new Error(`layer width sizes[${l}] = ${sizes[l]}; widths must be integers >= 1`);
+      const w = mat(sizes[l], sizes[l - 1]);
+      rng.fillNormal(w.data, gain / Math.sqrt(sizes[l - 1]));
+      W.push(w);
+      b.push(new Float64Array(sizes[l]));
+    }
+    return new AnnNet(sizes, { W, b }, bias);
+  }
+
+  private run(x: Float64Array, B: number, pert: Perturbation | null): ForwardCache {
+    const sizes = this.sizes;
+    if (x.length !== B * sizes[0]) throw new Error(`input has ${x.length} values; batch ${B} x ${sizes[0]} inputs needs ${B * sizes[0]}`);
+    const L = sizes.length - 1;
+    const h: Mat[] = [mat(B, sizes[0], x)];
+    const a: Mat[] = [];
+    for (let l = 1; l <= L; l++) {
+      const n = sizes[l];
+      const pre = mat(B, n);
+      matMulTB(h[l - 1], this.W[l - 1], pre);
+      if (this.bias) {
+        const bl = this.b[l - 1];
+        for (let r = 0; r < B; r++) for (let j = 0; j < n; j++) pre.data[r * n + j] += bl[j];
+      }
+      if (pert) {
+        const xi = pert.xi[l - 1];
+        for (let i = 0; i < pre.data.length; i++) pre.data[i] += pert.sigma * xi[i];
+      }
+      const post = mat(B, n);
+      if (l < L) for (let i = 0; i < pre.data.length; i++) post.data[i] = pre.data[i] > 0 ? pre.data[i] : 0;
+      else post.data.set(pre.data);
+      a.push(pre);
+      h.push(post);
+    }
+    return { batch: B, h, a };
+  }
+
+  forward(x: Float64Array, B: number): Pass & { cache: ForwardCache } {
+    const cache = this.run(x, B, null);
+    return { batch: B, output: cache.h[cache.h.length - 1].data, inputs: cache.h.slice(0, -1), cache };
+  }
+
+  perturbed(pass: Pass, pert: Perturbation): Float64Array {
+    const c = this.run(pass.inputs[0].data, pass.batch, pert);
+    return c.h[c.h.length - 1].data;
+  }
+
+  /** The BP gradient of the batch-mean loss of eq. (27): the baseline and the checks' reference. */
+  gradient(x: Float64Array, target: Float64Array, B: number): { loss: number; gW: Mat[]; gb: Float64Array[] } {
+    const cache = this.run(x, B, null);
+    const r = this.mlp.backward({ W: this.W, b: this.b }, cache, target, rateMse);
+    return { loss: r.loss, gW: r.gW, gb: r.gb };
+  }
+}
+
+interface SnnPass extends Pass {
+  readonly clock: ClockInput;
+}
+
+export class SnnNet implements PerturbableNetwork {
+  readonly kind = 'snn';
+  readonly sizes: readonly number[];
+  readonly bias: boolean;
+  readonly W: Mat[];
+  readonly b: Float64Array[];
+  private readonly noiseRng: Rng;
+
+  /** `seed` draws the per-batch seeds of the membrane noise (when the spec has noise). */
+  constructor(
+    readonly spec: SnnSpec,
+    params: SnnParams,
+    seed = 0,
+  ) {
+    this.noiseRng = new Rng(seed);
+    this.sizes = spec.sizes;
+    this.bias = spec.bias;
+    this.W = params.W;
+    this.b = params.b;
+  }
+
+  forward(x: Float64Array, B: number): SnnPass {
+    const spec = this.spec;
+    const clock = prepareClock(spec, this, x, B, { noiseSeed: spec.noise > 0 ? this.noiseRng.nextUint32() : 0 });
+    const run = runClock(spec, this, clock, null);
+    const L = spec.sizes.length - 1;
+    const perStep = 1 / spec.steps;
+    const inputs = run.counts.slice(0, L).map((c, l) => {
+      const m = mat(B, spec.sizes[l]);
+      for (let i = 0; i < c.length; i++) m.data[i] = c[i] * perStep;
+      return m;
+    });
+    const output = new Float64Array(run.counts[L].length);
+    for (let i = 0; i < output.length; i++) output[i] = run.counts[L][i] / spec.steps;
+    return { batch: B, output, inputs, clock };
+  }
+
+  perturbed(pass: Pass, pert: Perturbation): Float64Array {
+    const p = pass as SnnPass;
+    if (!p.clock) throw new Error('SnnNet.perturbed needs a pass from SnnNet.forward');
+    const run = runClock(this.spec, this, p.clock, pert);
+    const L = this.spec.sizes.length - 1;
+    const out = new Float64Array(run.counts[L].length);
+    for (let i = 0; i < out.length; i++) out[i] = run.counts[L][i] / this.spec.steps;
+    return out;
+  }
+}

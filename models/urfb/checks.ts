@@ -1,0 +1,346 @@
+/**
+ * Theorem checks of the URFB paper (Appendix 2), registered with `creditflow verify` and asserted
+ * by test/urfb at quick size. Each measuring function is exported and shared with the tests.
+ *
+ * - Theorem 1 (k = 2, eq. 10) and Theorem 2 (k = 3, eq. 15 under its hypotheses): e² → 0 and the
+ *   time for e² to fall below 1e-6 decreases strictly along a grid of ε in [0, 1].
+ * - Eq. (16): C_i = λ_{R,i}λ_i + (ε/2)λ_i² − ½λ_{i−1}² stays at zero along solutions.
+ * - Appendix 2's reduction: with T = UΛ_TVᵀ, R_i(0) = U_iΛ_{R,i}U_{i+1}ᵀ (U_1 = V, U_{k+1} = U) and
+ *   W(0) = 0, the matrix flows (linear.ts) stay W_i = U_{i+1}Λ_iU_iᵀ with Λ_i following eq. (15).
+ * - R_i(t) = R_i(0) + εW_i(t)ᵀ when W(0) = 0 (the step from eq. 7 to eq. 8).
+ *
+ * Choices: cases are drawn from the seed (λ_T ∈ [0.3, 1], λ_R = λ_T·[0.02, 0.1] for Theorem 1;
+ * λ_T ∈ [0.5, 0.95], λ_{R,3} = λ_T·[0.01, 0.05], λ_{R,2} = λ_{R,3}·[1.3, 2] for Theorem 2, which
+ * satisfies λ_{R,2} > (1+√(1+ε))/2·λ_{R,3} for every ε ≤ 1); hitting times are located as dopri5
+ * events at rtol 1e-10.
+ */
+import { Rng } from '../../src/core/random';
+import { constantStep } from '../../src/core/controller';
+import { solve } from '../../src/core/solve';
+import { mat, type Mat } from '../../src/linalg/mat';
+import type { TheoremCheck } from '../../src/registry';
+import { solvers } from '../../solvers';
+import { LinearFlow, initialState, randomMatrix, teacherData } from './linear';
+import { conservedDrift, errorSqAt, hittingTime, modeRhs, type ModeParams } from './scalar';
+import { spectralNorm, teacherMap } from './fig12';
+
+const PAPER = 'URFB (Amit)';
+export const HIT_LEVEL = 1e-6;
+
+// ---------------------------------------------------------------------------------------------
+// Theorems 1 and 2: hitting times ordered in ε
+
+export interface MonotoneCase {
+  params: Omit<ModeParams, 'epsilon'>;
+  epsilons: number[];
+  /** Time at which e² first falls below 1e-6, per ε. */
+  times: number[];
+  /** e² at twice the ε = 0 hitting time, per ε. */
+  finalErrorSq: number[];
+}
+
+export interface MonotoneResult {
+  cases: MonotoneCase[];
+  /** min over cases and grid neighbours of (t(ε_j) − t(ε_{j+1}))/t(ε_j): > 0 means strictly decreasing. */
+  minRelativeDecrease: number;
+  maxFinalErrorSq: number;
+}
+
+export function epsilonGrid(points: number): number[] {
+  return Array.from({ length: points }, (_, j) => j / (points - 1));
+}
+
+/** Cases satisfying the hypotheses of Theorem 1 (k = 2) or Theorem 2 (k = 3). */
+export function theoremCases(k: 2 | 3, count: number, seed: number): Omit<ModeParams, 'epsilon'>[] {
+  const rng = new Rng(seed);
+  const u = (a: number, b: number) => a + (b - a) * rng.uniform();
+  return Array.from({ length: count }, () => {
+    if (k === 2) {
+      const lambdaT = u(0.3, 1);
+      return { lambdaT, lambdaR: [lambdaT * u(0.02, 0.1)] };
+    }
+    const lambdaT = u(0.5, 0.95);
+    const r3 = lambdaT * u(0.01, 0.05);
+    const r2 = r3 * u(1.3, 2);
+    if (!(r2 > ((1 + Math.SQRT2) / 2) * r3)) throw new Error('Theorem 2 hypothesis violated by the case generator');
+    return { lambdaT, lambdaR: [r2, r3] };
+  });
+}
+
+export function measureMonotoneHitting(k: 2 | 3, opts: { cases: number; gridPoints: number; seed: number }): MonotoneResult {
+  const epsilons = epsilonGrid(opts.gridPoints);
+  const cases: MonotoneCase[] = theoremCases(k, opts.cases, opts.seed).map((params) => {
+    const times = epsilons.map((epsilon) => hittingTime({ ...params, epsilon }, HIT_LEVEL, 1e7).time);
+    const tEnd = 2 * times[0];
+    const finalErrorSq = epsilons.map((epsilon) => errorSqAt({ ...params, epsilon }, tEnd));
+    return { params, epsilons, times, finalErrorSq };
+  });
+  let minRelativeDecrease = Infinity;
+  let maxFinalErrorSq = 0;
+  for (const c of cases) {
+    for (let j = 0; j + 1 < c.times.length; j++) minRelativeDecrease = Math.min(minRelativeDecrease, (c.times[j] - c.times[j + 1]) / c.times[j]);
+    maxFinalErrorSq = Math.max(maxFinalErrorSq, ...c.finalErrorSq);
+  }
+  return { cases, minRelativeDecrease, maxFinalErrorSq };
+}
+
+// ---------------------------------------------------------------------------------------------
+// eq. (16)
+
+export interface ConservedResult {
+  runs: { k: number; epsilon: number; params: Omit<ModeParams, 'epsilon'>; maxRelative: number; maxAbsolute: number }[];
+  maxRelative: number;
+  rtol: number;
+}
+
+export function measureConserved(opts: { ks: number[]; epsilons: number[]; seed: number; rtol: number }): ConservedResult {
+  const rng = new Rng(opts.seed);
+  const runs: ConservedResult['runs'] = [];
+  for (const k of opts.ks) {
+    const lambdaT = 0.5 + 0.45 * rng.uniform();
+    const lambdaR = Array.from({ length: k - 1 }, () => lambdaT * (0.05 + 0.15 * rng.uniform()));
+    const params = { lambdaT, lambdaR };
+    for (const epsilon of opts.epsilons) {
+      // integrate past convergence: twice the hitting time of e² < 1e-6
+      const tHit = hittingTime({ ...params, epsilon }, HIT_LEVEL, 1e7).time;
+      const d = conservedDrift({ ...params, epsilon }, 2 * tHit, 400, opts.rtol);
+      runs.push({ k, epsilon, params, ...d });
+    }
+  }
+  return { runs, maxRelative: Math.max(...runs.map((r) => r.maxRelative)), rtol: opts.rtol };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Appendix 2: matrix flows reduce to the scalar modes
+
+/** n x m with orthonormal columns (modified Gram–Schmidt on Gaussian columns). */
+export function orthonormalColumns(n: number, m: number, rng: Rng): Mat {
+  if (m > n) throw new Error(`cannot have ${m} orthonormal columns in R^${n}`);
+  const Q = mat(n, m);
+  rng.fillNormal(Q.data);
+  for (let j = 0; j < m; j++) {
+    for (let p = 0; p < j; p++) {
+      let dot = 0;
+      for (let i = 0; i < n; i++) dot += Q.data[i * m + j] * Q.data[i * m + p];
+      for (let i = 0; i < n; i++) Q.data[i * m + j] -= dot * Q.data[i * m + p];
+    }
+    let norm = 0;
+    for (let i = 0; i < n; i++) norm += Q.data[i * m + j] ** 2;
+    norm = Math.sqrt(norm);
+    for (let i = 0; i < n; i++) Q.data[i * m + j] /= norm;
+  }
+  return Q;
+}
+
+/** A diag(d) Bᵀ (A is p x m, B is q x m). */
+function scaledOuter(A: Mat, d: ArrayLike<number>, B: Mat): Mat {
+  const m = d.length;
+  const AD = mat(A.rows, m);
+  for (let i = 0; i < A.rows; i++) for (let j = 0; j < m; j++) AD.data[i * m + j] = A.data[i * m + j] * d[j];
+  const out = mat(A.rows, B.rows);
+  for (let i = 0; i < A.rows; i++) {
+    for (let q = 0; q < B.rows; q++) {
+      let s = 0;
+      for (let j = 0; j < m; j++) s += AD.data[i * m + j] * B.data[q * m + j];
+      out.data[i * B.rows + q] = s;
+    }
+  }
+  return out;
+}
+
+export interface ReductionResult {
+  dims: number[];
+  epsilon: number;
+  steps: number;
+  dt: number;
+  /** max over saved times, layers and entries of |W_i − U_{i+1} diag(λ_i) U_iᵀ|. */
+  maxDeviationW: number;
+  /** the same for R_i against U_i diag(λ_{R,i} + ελ_i) U_{i+1}ᵀ. */
+  maxDeviationR: number;
+  /** final e² of the slowest mode (to show the run went through the whole transient). */
+  finalRelError: number;
+}
+
+/**
+ * Integrate the matrix flow (rk4, step dt) and the n_k scalar systems (the same rk4 steps) from the
+ * Appendix 2 initial conditions and compare W_i, R_i with their reconstructions from the modes.
+ */
+export function measureModeReduction(opts: { dims: number[]; epsilon: number; steps: number; dt: number; seed: number }): ReductionResult {
+  const { dims, epsilon, steps, dt } = opts;
+  const k = dims.length - 1;
+  const m = dims[k];
+  if (dims.some((d) => d < m)) throw new Error(`the reduction needs n_k <= every other width (dims [${dims.join(', ')}])`);
+  const rng = new Rng(opts.seed);
+  // U_1 = V (n_0 x m), U_i (n_{i−1} x m), U_{k+1} = U (m x m)
+  const U: Mat[] = [mat(0, 0)];
+  for (let i = 1; i <= k + 1; i++) U.push(orthonormalColumns(i <= k ? dims[i - 1] : m, m, rng));
+  const lambdaT = Array.from({ length: m }, () => 0.4 + 0.6 * rng.uniform());
+  // Λ_{R,i} for i = 1..k (Λ_{R,1} never acts but sets R_1(0)).
+  const lambdaR = Array.from({ length: k + 1 }, () => Array.from({ length: m }, () => 0.1 + 0.3 * rng.uniform()));
+  const T = scaledOuter(U[k + 1], lambdaT, U[1]);
+  const R0 = Array.from({ length: k }, (_, j) => scaledOuter(U[j + 1], lambdaR[j + 1], U[j + 2]));
+  const flow = new LinearFlow({ dims, algorithm: 'feedback', epsilon }, teacherData(T));
+  const y0 = initialState(flow, null, R0);
+  // mode states: lam[a] = [λ_1..λ_k] for mode a, integrated by the same rk4 steps
+  const modes = lambdaT.map((lt, a) => ({ lambdaT: lt, lambdaR: Array.from({ length: k - 1 }, (_, j) => lambdaR[j + 2][a]), epsilon }));
+  const lam = modes.map(() => new Float64Array(k));
+  const rk4Mode = (p: ModeParams, x: Float64Array) => {
+    const k1 = new Float64Array(k), k2 = new Float64Array(k), k3 = new Float64Array(k), k4 = new Float64Array(k), z = new Float64Array(k); // prettier-ignore
+    modeRhs(p, x, k1);
+    for (let i = 0; i < k; i++) z[i] = x[i] + 0.5 * dt * k1[i];
+    modeRhs(p, z, k2);
+    for (let i = 0; i < k; i++) z[i] = x[i] + 0.5 * dt * k2[i];
+    modeRhs(p, z, k3);
+    for (let i = 0; i < k; i++) z[i] = x[i] + dt * k3[i];
+    modeRhs(p, z, k4);
+    for (let i = 0; i < k; i++) x[i] += (dt / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+  };
+  let maxDeviationW = 0;
+  let maxDeviationR = 0;
+  const compare = (y: Float64Array) => {
+    const v = flow.views(y);
+    for (let i = 1; i <= k; i++) {
+      const Wrec = scaledOuter(U[i + 1], lam.map((l) => l[i - 1]), U[i]);
+      const Rrec = scaledOuter(U[i], lambdaR[i].map((r, a) => r + epsilon * lam[a][i - 1]), U[i + 1]);
+      for (let q = 0; q < Wrec.data.length; q++) maxDeviationW = Math.max(maxDeviationW, Math.abs(v.W[i].data[q] - Wrec.data[q]));
+      for (let q = 0; q < Rrec.data.length; q++) maxDeviationR = Math.max(maxDeviationR, Math.abs(v.R[i].data[q] - Rrec.data[q]));
+    }
+  };
+  const saveEvery = Math.max(1, Math.floor(steps / 20));
+  const sol = solve(flow.problem, 'rk4', {
+    t0: 0,
+    t1: steps * dt,
+    y0,
+    dt0: dt,
+    controller: constantStep(),
+    saveAt: { steps: saveEvery, fn: (_t, y) => y.slice() },
+  });
+  if (sol.status !== 'ok') throw new Error(`matrix flow failed: ${sol.message}`);
+  const savedAt = new Map(sol.ts.map((t, j) => [Math.round(t / dt), sol.ys[j]] as const));
+  for (let s = 0; s <= steps; s++) {
+    const y = savedAt.get(s);
+    if (y) compare(y);
+    if (s < steps) modes.forEach((p, a) => rk4Mode(p, lam[a]));
+  }
+  const finalRelError = Math.max(...modes.map((p, a) => (p.lambdaT - lam[a].reduce((x, l) => x * l, 1)) ** 2 / p.lambdaT ** 2));
+  return { dims, epsilon, steps, dt, maxDeviationW, maxDeviationR, finalRelError };
+}
+
+// ---------------------------------------------------------------------------------------------
+// R(t) = R(0) + εW(t)ᵀ
+
+export interface InvariantResult {
+  solver: string;
+  epsilon: number;
+  /** max_i max |R_i − R_i(0) − εW_iᵀ| / max |R_i(0)|. */
+  maxRelative: number;
+  finalRelError: number;
+}
+
+/** Integrate the Fig. 12 flow (W(0) = 0, random R(0)) with `solver` and measure the invariant. */
+export function measureFeedbackInvariant(opts: { dims: number[]; epsilon: number; solver: string; steps: number; seed: number }): InvariantResult {
+  const { dims, epsilon } = opts;
+  const k = dims.length - 1;
+  const rng = new Rng(opts.seed);
+  const T = teacherMap(dims, 2, rng);
+  const R0 = Array.from({ length: k }, (_, j) => randomMatrix(dims[j], dims[j + 1], 1, rng));
+  const flow = new LinearFlow({ dims, algorithm: 'feedback', epsilon }, teacherData(T));
+  const eta = 0.003 / spectralNorm(T);
+  const y0 = initialState(flow, null, R0);
+  const fixed = !solvers.get(opts.solver).adaptive;
+  const sol = solve(flow.problem, opts.solver, {
+    t0: 0,
+    t1: opts.steps * eta,
+    y0,
+    dt0: eta,
+    controller: fixed ? constantStep() : undefined,
+    rtol: 1e-8,
+    atol: 1e-10,
+    maxSteps: 1_000_000,
+  });
+  if (sol.status !== 'ok') throw new Error(`${opts.solver}: ${sol.message}`);
+  const v = flow.views(sol.y);
+  let dev = 0;
+  let scale = 0;
+  for (let i = 1; i <= k; i++) {
+    const W = v.W[i];
+    const R = v.R[i];
+    const n = W.cols;
+    const mm = W.rows;
+    for (let a = 0; a < mm; a++) {
+      for (let b = 0; b < n; b++) {
+        const r0 = R0[i - 1].data[b * mm + a];
+        dev = Math.max(dev, Math.abs(R.data[b * mm + a] - r0 - epsilon * W.data[a * n + b]));
+        scale = Math.max(scale, Math.abs(r0));
+      }
+    }
+  }
+  return { solver: opts.solver, epsilon, maxRelative: dev / scale, finalRelError: flow.error(sol.y) / flow.data.trYY };
+}
+
+// ---------------------------------------------------------------------------------------------
+// registered checks
+
+const sci = (x: number) => x.toExponential(2);
+
+export const THEOREM_DECREASE_MIN = 0; // strictly decreasing
+export const FINAL_ERROR_SQ_MAX = 1e-12;
+export const CONSERVED_MAX = 1e-8;
+export const REDUCTION_MAX = 1e-8;
+export const INVARIANT_MAX = 1e-12;
+
+function monotoneCheck(k: 2 | 3): TheoremCheck {
+  const theorem = k === 2 ? 'Theorem 1 (k = 2, eq. 10)' : 'Theorem 2 (k = 3, eq. 15, λ_R2 > (1+√(1+ε))/2·λ_R3, λ_R ≪ λ_T < 1)';
+  return {
+    id: `urfb.theorem${k - 1}`,
+    paper: PAPER,
+    claim: `${theorem}: e² → 0 and the time to e² < 1e-6 decreases strictly in ε over a grid on [0, 1]`,
+    run({ quick, seed }) {
+      const r = measureMonotoneHitting(k, { cases: quick ? 2 : 5, gridPoints: quick ? 6 : 11, seed });
+      return {
+        measured: `min relative decrease of t(ε) between grid neighbours ${sci(r.minRelativeDecrease)}; max e² at 2·t(ε=0) ${sci(r.maxFinalErrorSq)}`,
+        bound: `> ${THEOREM_DECREASE_MIN}; ≤ ${sci(FINAL_ERROR_SQ_MAX)}`,
+        pass: r.minRelativeDecrease > THEOREM_DECREASE_MIN && r.maxFinalErrorSq <= FINAL_ERROR_SQ_MAX,
+        details: r,
+      };
+    },
+  };
+}
+
+export const urfbChecks: TheoremCheck[] = [
+  monotoneCheck(2),
+  monotoneCheck(3),
+  {
+    id: 'urfb.eq16-conserved',
+    paper: PAPER,
+    claim: 'eq. (16): λ_R,i·λ_i + (ε/2)λ_i² − ½λ_{i−1}² stays at zero along solutions of eq. (15) (k = 2, 3, 4; dopri5 rtol 1e-10)',
+    run({ quick, seed }) {
+      const r = measureConserved({ ks: quick ? [2, 3] : [2, 3, 4], epsilons: quick ? [0, 1] : [0, 0.25, 0.5, 1], seed, rtol: 1e-10 });
+      return { measured: `max |C_i| / max ½λ_{i−1}² = ${sci(r.maxRelative)}`, bound: `≤ ${sci(CONSERVED_MAX)}`, pass: r.maxRelative <= CONSERVED_MAX, details: r };
+    },
+  },
+  {
+    id: 'urfb.mode-reduction',
+    paper: PAPER,
+    claim: 'Appendix 2: with T, R(0) built from shared singular vectors and W(0) = 0 the matrix flows (9) reduce mode by mode to eq. (15) (rk4, k = 3)',
+    run({ quick, seed }) {
+      const dims = quick ? [6, 8, 7, 3] : [20, 30, 25, 5];
+      const rs = [0, 0.5, 1].map((epsilon) => measureModeReduction({ dims, epsilon, steps: quick ? 400 : 1500, dt: quick ? 0.2 : 0.05, seed }));
+      const worst = Math.max(...rs.map((r) => Math.max(r.maxDeviationW, r.maxDeviationR)));
+      return { measured: `max |W_i − U_{i+1}Λ_iU_iᵀ|, |R_i − U_i(Λ_R,i+εΛ_i)U_{i+1}ᵀ| = ${sci(worst)}`, bound: `≤ ${sci(REDUCTION_MAX)}`, pass: worst <= REDUCTION_MAX, details: { runs: rs } };
+    },
+  },
+  {
+    id: 'urfb.feedback-invariant',
+    paper: PAPER,
+    claim: 'eqs. (7)→(8): with W(0) = 0, R_i(t) = R_i(0) + εW_i(t)ᵀ along the flow, for every solver (euler, heun, rk4, dopri5, odex)',
+    run({ quick, seed }) {
+      const dims = quick ? [8, 12, 12, 4] : [40, 100, 100, 10];
+      const rs: InvariantResult[] = [];
+      for (const solver of ['euler', 'heun', 'rk4', 'dopri5', 'odex']) for (const epsilon of [0.25, 1]) rs.push(measureFeedbackInvariant({ dims, epsilon, solver, steps: quick ? 200 : 300, seed }));
+      const worst = Math.max(...rs.map((r) => r.maxRelative));
+      return { measured: `max |R − R(0) − εWᵀ| / max |R(0)| = ${sci(worst)}`, bound: `≤ ${sci(INVARIANT_MAX)}`, pass: worst <= INVARIANT_MAX, details: { runs: rs } };
+    },
+  },
+];
+

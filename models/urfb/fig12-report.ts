@@ -1,0 +1,280 @@
+/**
+ * `creditflow reproduce fig12`: options, output files (JSON, CSV, HTML/PNG figure laid out like
+ * the paper's Fig. 12, manifest) and the summary table.
+ *
+ * Figure layout: one column per seed; the top row is the relative error tr(EᵀE)/tr(TᵀT) on a log
+ * axis against iteration, one colour per algorithm; the rows below are the correlation of W_l with
+ * R_lᵀ for l = k (output layer) down to l = 1, in the paper's order from the top of the network.
+ */
+import type { CommandSpec } from '../../src/registry';
+import type { ParsedOptions } from '../../src/cli/options';
+import type { RunContext } from '../../src/cli/context';
+import { RunOutput } from '../../src/io/run';
+import { formatTable } from '../../src/io/output';
+import type { PlotlyFigure } from '../../src/io/plot';
+import { solvers } from '../../solvers';
+import { fig12Defaults, readFig12Input, runFig12, validateFig12, type Fig12Result, type Fig12Settings } from './fig12';
+
+/** Colours: BP black, FRFB (ε = 0) green as in the paper, then orange, red, URFB (ε = 1) blue. */
+export function algorithmColour(epsilon: number | null): string {
+  if (epsilon === null) return '#000000';
+  const fixed: Record<string, string> = { '0': '#2ca02c', '0.25': '#ff7f0e', '0.5': '#d62728', '1': '#1f77b4' };
+  if (fixed[String(epsilon)]) return fixed[String(epsilon)];
+  // other ε: interpolate green → blue
+  const t = Math.max(0, Math.min(1, epsilon));
+  const c = (a: number, b: number) => Math.round(a + (b - a) * t).toString(16).padStart(2, '0');
+  return `#${c(0x2c, 0x1f)}${c(0xa0, 0x77)}${c(0x2c, 0xb4)}`;
+}
+
+const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+/** Five significant digits are plenty for a drawn curve (the JSON/CSV keep full precision). */
+const round = (v: number): number => Number(v.toPrecision(5));
+
+export function fig12Figure(result: Fig12Result): { figure: PlotlyFigure; width: number; height: number } {
+  const seeds = [...new Set(result.runs.map((r) => r.seed))];
+  const k = result.runs[0].correlation.length;
+  const rows = 1 + k;
+  const cols = seeds.length;
+  const data: Record<string, unknown>[] = [];
+  const axis = (row: number, col: number) => row * cols + col + 1; // 1-based plotly axis index
+  const shown = new Set<string>();
+  for (const run of result.runs) {
+    const col = seeds.indexOf(run.seed);
+    const colour = algorithmColour(run.epsilon);
+    const legend = !shown.has(run.algorithm);
+    shown.add(run.algorithm);
+    const a0 = axis(0, col);
+    data.push({
+      type: 'scattergl',
+      mode: 'lines',
+      x0: 0,
+      dx: 1,
+      y: Array.from(run.relError, (v) => (v > 0 && Number.isFinite(v) ? round(v) : null)),
+      name: run.algorithm,
+      legendgroup: run.algorithm,
+      showlegend: legend,
+      line: { color: colour, width: 1.5 },
+      xaxis: `x${a0 === 1 ? '' : a0}`,
+      yaxis: `y${a0 === 1 ? '' : a0}`,
+    });
+    for (let r = 1; r <= k; r++) {
+      const layer = k - r + 1; // top of the network first
+      const a = axis(r, col);
+      data.push({
+        type: 'scattergl',
+        mode: 'lines',
+        x0: 0,
+        dx: 1,
+        y: Array.from(run.correlation[layer - 1], (v) => (Number.isFinite(v) ? round(v) : null)),
+        name: run.algorithm,
+        legendgroup: run.algorithm,
+        showlegend: false,
+        line: { color: colour, width: 1.5 },
+        xaxis: `x${a === 1 ? '' : a}`,
+        yaxis: `y${a === 1 ? '' : a}`,
+      });
+    }
+  }
+  const layout: Record<string, unknown> = {
+    grid: { rows, columns: cols, pattern: 'independent', roworder: 'top to bottom' },
+    margin: { l: 70, r: 20, t: 60, b: 70 },
+    legend: { orientation: 'h', x: 0, y: 1.06 },
+    annotations: [] as unknown[],
+  };
+  const annotations = layout.annotations as unknown[];
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const a = axis(r, c);
+      const suffix = a === 1 ? '' : String(a);
+      layout[`xaxis${suffix}`] = { title: r === rows - 1 ? { text: 'iteration' } : undefined, showgrid: true };
+      layout[`yaxis${suffix}`] =
+        r === 0
+          ? { type: 'log', exponentformat: 'power', title: c === 0 ? { text: 'tr(EᵀE)/tr(TᵀT)' } : undefined }
+          : { range: [-0.05, 1.05], title: c === 0 ? { text: `corr(W${k - r + 1}, R${k - r + 1}ᵀ)` } : undefined };
+    }
+    if (r === 0) {
+      seeds.forEach((seed, c) =>
+        annotations.push({ text: `run ${c + 1} (seed ${seed})`, showarrow: false, xref: `x${axis(0, c) === 1 ? '' : axis(0, c)} domain`, yref: `y${axis(0, c) === 1 ? '' : axis(0, c)} domain`, x: 0.5, y: 1.12, font: { size: 13 } }),
+      );
+    }
+  }
+  const width = Math.max(700, 360 * cols);
+  const height = 300 + 210 * rows;
+  return { figure: { data, layout }, width, height };
+}
+
+export interface SummaryRow {
+  algorithm: string;
+  seed: number;
+  eta: number;
+  itersTo1e3: number | null;
+  itersTo1e6: number | null;
+  finalRelError: number | null;
+  finalCorrelation: (number | null)[];
+  status: string;
+}
+
+export function fig12Summary(result: Fig12Result): SummaryRow[] {
+  return result.runs.map((r) => ({
+    algorithm: r.algorithm,
+    seed: r.seed,
+    eta: r.eta,
+    itersTo1e3: r.itersTo1e3 >= 0 ? r.itersTo1e3 : null,
+    itersTo1e6: r.itersTo1e6 >= 0 ? r.itersTo1e6 : null,
+    finalRelError: finiteOrNull(r.finalRelError),
+    finalCorrelation: r.finalCorrelation.map(finiteOrNull),
+    status: r.status,
+  }));
+}
+
+/** Write fig12.json, fig12_error.csv, fig12_correlation.csv, fig12_summary.csv and fig12.html (+png). */
+export function writeFig12(result: Fig12Result, out: RunOutput, opts: { png?: boolean } = {}): void {
+  const k = result.runs[0].correlation.length;
+  const layers = Array.from({ length: k }, (_, i) => i + 1);
+  const s = result.settings;
+  out.json('fig12', {
+    settings: { ...s, input: s.input ? { source: s.input.source, dims: s.input.dims, given: ['T', ...(s.input.R0 ? ['R0'] : []), ...(s.input.W0 ? ['W0'] : [])] } : null },
+    errorDefinition: 'error = tr(EᵀE) with E = T − W_k⋯W_1; relError = error / tr(TᵀT)',
+    correlationDefinition: 'Pearson correlation of the entries of W_l and R_lᵀ (BP: 1 by construction; null where W_l = 0)',
+    runs: result.runs.map((r) => ({
+      seed: r.seed,
+      algorithm: r.algorithm,
+      epsilon: r.epsilon,
+      eta: r.eta,
+      normT: r.normT,
+      status: r.status,
+      message: r.message,
+      itersTo1e3: r.itersTo1e3 >= 0 ? r.itersTo1e3 : null,
+      itersTo1e6: r.itersTo1e6 >= 0 ? r.itersTo1e6 : null,
+      finalRelError: finiteOrNull(r.finalRelError),
+      finalCorrelation: r.finalCorrelation.map(finiteOrNull),
+      error: Array.from(r.error, finiteOrNull),
+      relError: Array.from(r.relError, finiteOrNull),
+      correlation: Object.fromEntries(layers.map((l) => [`layer${l}`, Array.from(r.correlation[l - 1], finiteOrNull)])),
+    })),
+  });
+  const errRows: Record<string, unknown>[] = [];
+  const corrRows: Record<string, unknown>[] = [];
+  for (const r of result.runs) {
+    for (let it = 0; it < r.error.length; it++) {
+      errRows.push({ seed: r.seed, algorithm: r.algorithm, epsilon: r.epsilon ?? '', iteration: it, error: finiteOrNull(r.error[it]), rel_error: finiteOrNull(r.relError[it]) });
+      const row: Record<string, unknown> = { seed: r.seed, algorithm: r.algorithm, epsilon: r.epsilon ?? '', iteration: it };
+      for (const l of layers) row[`corr_layer${l}`] = finiteOrNull(r.correlation[l - 1][it]);
+      corrRows.push(row);
+    }
+  }
+  out.csv('fig12_error', ['seed', 'algorithm', 'epsilon', 'iteration', 'error', 'rel_error'], errRows);
+  out.csv('fig12_correlation', ['seed', 'algorithm', 'epsilon', 'iteration', ...layers.map((l) => `corr_layer${l}`)], corrRows);
+  const summary = fig12Summary(result);
+  out.csv(
+    'fig12_summary',
+    ['algorithm', 'seed', 'eta', 'iters_to_1e-3', 'iters_to_1e-6', 'final_rel_error', ...layers.map((l) => `final_corr_layer${l}`), 'status'],
+    summary.map((r) => ({
+      algorithm: r.algorithm,
+      seed: r.seed,
+      eta: r.eta,
+      'iters_to_1e-3': r.itersTo1e3,
+      'iters_to_1e-6': r.itersTo1e6,
+      final_rel_error: r.finalRelError,
+      ...Object.fromEntries(layers.map((l) => [`final_corr_layer${l}`, r.finalCorrelation[l - 1]])),
+      status: r.status,
+    })),
+  );
+  const { figure, width, height } = fig12Figure(result);
+  out.figure('fig12', figure, {
+    title: `URFB Fig. 12: linear ${resultDims(result)} network, log relative error (top) and corr(W_l, R_lᵀ) per layer (below)`,
+    width,
+    height,
+    png: opts.png,
+  });
+}
+
+function resultDims(result: Fig12Result): string {
+  const s = result.settings;
+  return (s.input?.dims ?? s.dims).join('-');
+}
+
+export function fig12Table(result: Fig12Result): string {
+  const k = result.runs[0].correlation.length;
+  const cols = ['algorithm', 'seed', 'η', 'iters<1e-3', 'iters<1e-6', 'final rel err', ...Array.from({ length: k }, (_, i) => `corr L${i + 1}`), 'status'];
+  const rows = fig12Summary(result).map((r) => [
+    r.algorithm,
+    r.seed,
+    r.eta,
+    r.itersTo1e3 ?? 'never',
+    r.itersTo1e6 ?? 'never',
+    r.finalRelError ?? 'n/a',
+    ...r.finalCorrelation.map((c) => (c === null ? 'n/a' : c.toFixed(4))),
+    r.status,
+  ]);
+  return formatTable(cols, rows);
+}
+
+export function settingsFromOptions(opts: ParsedOptions): Fig12Settings {
+  return {
+    dims: opts.dims,
+    seeds: opts.seeds,
+    epsilons: opts.epsilons,
+    bp: opts.bp,
+    steps: opts.steps,
+    eta: opts.eta,
+    stepScale: opts.stepScale,
+    solver: opts.solver,
+    fused: opts.fused,
+    teacherSd: opts.teacherSd,
+    r0Sd: opts.r0Sd,
+    w0Sd: opts.w0Sd,
+    input: opts.input ? readFig12Input(opts.input) : undefined,
+  };
+}
+
+export const fig12Command: CommandSpec = {
+  name: 'fig12',
+  description:
+    'URFB Fig. 12: BP, FRFB (ε=0) and updated feedback (ε>0) on a linear 40-100-100-10 network (X = I, teacher T = A3A2A1, N(0, 2²) entries); log relative error and corr(W_l, R_lᵀ) per layer for 3 runs.',
+  options: [
+    { name: 'seeds', type: 'integers', description: 'one run per seed (draws T, R(0), BP W(0))', default: fig12Defaults.seeds },
+    { name: 'epsilons', type: 'numbers', description: 'feedback learning rates ε (0 = FRFB, 1 = URFB)', default: fig12Defaults.epsilons, min: 0 },
+    { name: 'bp', type: 'boolean', description: 'include back-propagation (--no-bp to leave it out)', default: true },
+    { name: 'steps', type: 'integer', description: 'iterations (Euler steps of size η)', default: fig12Defaults.steps, min: 1 },
+    { name: 'eta', type: 'number', description: 'step η (overrides --step-scale)', min: 0 },
+    { name: 'step-scale', type: 'number', description: 'c in the default step η = c/‖T‖₂ (URFB diverges above c ≈ 0.021)', default: fig12Defaults.stepScale, min: 0 },
+    { name: 'solver', type: 'string', description: 'registered solver; euler is the paper iteration, others integrate the same flow and save at t = s·η', default: 'euler', choices: solvers.names().filter((n) => solvers.get(n).ode) },
+    { name: 'fused', type: 'boolean', description: "with euler: the fused in-place iteration (--no-fused runs the same steps through solve)", default: true },
+    { name: 'dims', type: 'integers', description: 'layer widths n_0,...,n_k', default: fig12Defaults.dims, min: 1 },
+    { name: 'teacher-sd', type: 'number', description: 'sd of the entries of the teacher factors A_i', default: fig12Defaults.teacherSd, min: 0 },
+    { name: 'r0-sd', type: 'number', description: 'sd of the entries of R(0)', default: fig12Defaults.r0Sd, min: 0 },
+    { name: 'w0-sd', type: 'number', description: "sd of the entries of BP's W(0)", default: fig12Defaults.w0Sd, min: 0 },
+    { name: 'input', type: 'string', description: 'JSON file with explicit "T" (n_k x n_0) and optionally "R0" (list of n_{i-1} x n_i) and "W0" (list of n_i x n_{i-1}), "dims"' },
+    { name: 'png', type: 'boolean', description: 'render a PNG with headless chromium when installed', default: true },
+    { name: 'out', type: 'string', description: 'output folder', default: 'out/fig12' },
+  ],
+  run(opts: ParsedOptions, ctx: RunContext) {
+    const settings = settingsFromOptions(opts);
+    validateFig12(settings);
+    const out = new RunOutput('fig12', opts.out, opts, ctx);
+    const algorithms = (settings.bp ? 1 : 0) + settings.epsilons.length;
+    const runsPlanned = settings.input?.R0 && settings.input?.W0 ? 1 : settings.seeds.length;
+    const progress = ctx.progress('fig12', algorithms * runsPlanned * settings.steps);
+    let result: Fig12Result;
+    try {
+      result = runFig12(settings, () => progress.tick());
+    } catch (e) {
+      progress.finish();
+      out.finish('failed');
+      throw e;
+    }
+    progress.finish();
+    if (runsPlanned === 1 && settings.input && settings.seeds.length > 1) out.note(`T, R0 and W0 all come from ${settings.input.source}: one run, labelled seed ${settings.seeds[0]} (the other seeds would repeat it)`);
+    writeFig12(result, out, { png: opts.png });
+    for (const r of result.runs) if (r.status !== 'ok') out.note(`${r.algorithm} seed ${r.seed}: ${r.message}`);
+    const manifest = out.finish('ok');
+    if (ctx.json) {
+      process.stdout.write(JSON.stringify({ out: out.dir, files: manifest.files, summary: fig12Summary(result) }, null, 2) + '\n');
+    } else {
+      ctx.log(fig12Table(result));
+      ctx.log(`\nwrote ${manifest.files.length} files to ${out.dir} (${manifest.wallSeconds?.toFixed(1)} s)`);
+    }
+    return result.runs.every((r) => r.status === 'ok') ? 0 : 1;
+  },
+};

@@ -1,0 +1,288 @@
+/**
+ * Fig. 12 of Amit (Section 5.1): BP against FRFB/URFB with ε ∈ {0, 0.25, 0.5, 1} on a linear
+ * 40-100-100-10 network, X = I_40, teacher T = A_3A_2A_1 with iid N(0, 2²) entries (no
+ * normalisation), BP from random W(0), the feedback algorithms from W(0) = 0 and random R(0),
+ * 3 runs, 1000 iterations; the error on a log scale and the correlation of W_l with R_lᵀ per layer.
+ *
+ * Choices where the paper is silent (each is an option):
+ * - R(0) and BP's W(0) entries are iid N(0, 1) (`--r0-sd`, `--w0-sd`). All ε share one R(0) per seed.
+ * - The error is reported raw, tr(EᵀE), and relative, tr(EᵀE)/tr(TᵀT) (the relative one is drawn and
+ *   tabulated).
+ * - The step. Measured with `creditflow reproduce fig12-step` (step.ts: bisection on η for 1000
+ *   Euler iterations that stay finite and end below the starting error): the largest stable step is
+ *   η·‖T‖₂ ≈ 0.021 for URFB (ε = 1), ≈ 0.027 for ε = 0.5, ≈ 0.034 for ε = 0.25 and ≈ 0.04 for FRFB
+ *   and BP, and it scales as 1/‖T‖₂ (teacher sd 2 → 1 → 0.5 shrinks ‖T‖₂ 8x each time and moves the
+ *   URFB limit by 8.3x and 6.9x; at 8-12-12-4 the limit is c ≈ 0.08 for both sd 1 and sd 2). So
+ *   the default step is η = c/‖T‖₂ with c = 0.003 (`--step-scale`), 7x inside the URFB limit: for the
+ *   default seeds η ≈ 4.2e-7, 3.8e-7, 4.1e-7, every algorithm falls below 1e-6 relative error
+ *   within 360 iterations and ends below 1e-16 at iteration 1000. `--eta` fixes η directly.
+ * - Seeds: seed s draws T, then R(0), then BP's W(0) from independent forks of `new Rng(s)`.
+ * - Layer 1's R never acts on the error signal but is updated by the same Hebbian rule (dR_1 = ε dW_1ᵀ);
+ *   its correlation is drawn like the others.
+ */
+import * as fs from 'node:fs';
+import { Rng } from '../../src/core/random';
+import { svd } from '../../src/linalg/decomp';
+import { matMul } from '../../src/linalg/kernels';
+import { mat, type Mat } from '../../src/linalg/mat';
+import { initialState, LinearFlow, randomMatrix, teacherData, checkDims, checkEpsilon } from './linear';
+import { iterateEuler, iterateWithSolver, iterationsTo, type Trajectory } from './iterate';
+
+export interface Fig12Input {
+  /** Where it came from (for messages). */
+  source: string;
+  dims?: number[];
+  T: Mat;
+  R0?: Mat[];
+  W0?: Mat[];
+}
+
+export interface Fig12Settings {
+  dims: number[];
+  seeds: number[];
+  epsilons: number[];
+  /** Include back-propagation. */
+  bp: boolean;
+  steps: number;
+  /** Fixed step; when absent η = stepScale/‖T‖₂ per seed. */
+  eta?: number;
+  stepScale: number;
+  solver: string;
+  /** With 'euler': the fused in-place iteration (true) or `solve` with saveAt every step (false). */
+  fused?: boolean;
+  teacherSd: number;
+  r0Sd: number;
+  w0Sd: number;
+  input?: Fig12Input;
+}
+
+export const fig12Defaults: Fig12Settings = {
+  dims: [40, 100, 100, 10],
+  seeds: [1, 2, 3],
+  epsilons: [0, 0.25, 0.5, 1],
+  bp: true,
+  steps: 1000,
+  stepScale: 0.003,
+  solver: 'euler',
+  teacherSd: 2,
+  r0Sd: 1,
+  w0Sd: 1,
+};
+
+export interface Fig12Run {
+  seed: number;
+  /** 'BP' or 'ε=0.25' etc. */
+  algorithm: string;
+  epsilon: number | null;
+  eta: number;
+  normT: number;
+  status: Trajectory['status'];
+  message: string;
+  error: Float64Array;
+  relError: Float64Array;
+  correlation: Float64Array[];
+  itersTo1e3: number;
+  itersTo1e6: number;
+  finalRelError: number;
+  finalCorrelation: number[];
+}
+
+export interface Fig12Result {
+  settings: Fig12Settings;
+  runs: Fig12Run[];
+}
+
+export function algorithmLabel(epsilon: number | null): string {
+  return epsilon === null ? 'BP' : `ε=${epsilon}`;
+}
+
+/** Resolve the network widths from the input file (dims, or the shapes of R0/W0) or the option. */
+export function resolveDims(s: Fig12Settings): number[] {
+  const inp = s.input;
+  if (!inp) return s.dims;
+  if (inp.dims) return inp.dims;
+  const mats = inp.R0 ?? inp.W0;
+  if (mats) {
+    // R_i is n_{i−1} x n_i; W_i is n_i x n_{i−1}.
+    const dims = inp.R0 ? [inp.R0[0].rows, ...inp.R0.map((r) => r.cols)] : [inp.W0![0].cols, ...inp.W0!.map((w) => w.rows)];
+    return dims;
+  }
+  return s.dims;
+}
+
+function checkShape(what: string, A: Mat, rows: number, cols: number, dims: number[], source: string): void {
+  if (A.rows !== rows || A.cols !== cols) {
+    throw new Error(`${what} in ${source} is ${A.rows}x${A.cols} but dims [${dims.join(', ')}] need ${rows}x${cols}`);
+  }
+}
+
+/** Validate settings (and the input file's shapes) before any work starts. */
+export function validateFig12(s: Fig12Settings): number[] {
+  const dims = resolveDims(s);
+  checkDims(dims);
+  const k = dims.length - 1;
+  if (s.epsilons.length === 0 && !s.bp) throw new Error('nothing to run: give at least one ε (--epsilons) or keep BP');
+  for (const e of s.epsilons) checkEpsilon(e);
+  if (s.seeds.length === 0) throw new Error('give at least one seed (--seeds)');
+  if (!(Number.isInteger(s.steps) && s.steps >= 1)) throw new Error(`steps must be an integer >= 1 (got ${s.steps})`);
+  if (s.eta !== undefined && !(s.eta > 0 && Number.isFinite(s.eta))) throw new Error(`--eta must be a finite number > 0 (got ${s.eta})`);
+  if (!(s.stepScale > 0 && Number.isFinite(s.stepScale))) throw new Error(`--step-scale must be a finite number > 0 (got ${s.stepScale})`);
+  for (const [name, v] of [['teacher-sd', s.teacherSd], ['r0-sd', s.r0Sd], ['w0-sd', s.w0Sd]] as const) {
+    if (!(v >= 0 && Number.isFinite(v))) throw new Error(`--${name} must be a finite number >= 0 (got ${v})`);
+  }
+  const inp = s.input;
+  if (inp) {
+    checkShape('T', inp.T, dims[k], dims[0], dims, inp.source);
+    for (const [name, list, shape] of [
+      ['R0', inp.R0, (i: number) => [dims[i - 1], dims[i]]],
+      ['W0', inp.W0, (i: number) => [dims[i], dims[i - 1]]],
+    ] as const) {
+      if (!list) continue;
+      if (list.length !== k) throw new Error(`${name} in ${inp.source} lists ${list.length} matrices but dims [${dims.join(', ')}] have k = ${k} layers`);
+      list.forEach((A, j) => {
+        const [r, c] = shape(j + 1);
+        checkShape(`${name}[${j}] (layer ${j + 1})`, A, r, c, dims, inp.source);
+      });
+    }
+  }
+  return dims;
+}
+
+/** The teacher T = A_k⋯A_1 with A_i ∈ ℝ^{n_i × n_{i−1}} iid N(0, sd²). */
+export function teacherMap(dims: readonly number[], sd: number, rng: Rng): Mat {
+  let T = randomMatrix(dims[1], dims[0], sd, rng);
+  for (let i = 2; i < dims.length; i++) {
+    const A = randomMatrix(dims[i], dims[i - 1], sd, rng);
+    const next = mat(dims[i], dims[0]);
+    matMul(A, T, next);
+    T = next;
+  }
+  return T;
+}
+
+/** The initial conditions of one seed: T, R(0) (shared by every ε) and BP's W(0). */
+export function seedSetup(s: Fig12Settings, dims: number[], seed: number): { T: Mat; R0: Mat[]; W0: Mat[] } {
+  const rng = new Rng(seed);
+  const teacherRng = rng.fork(1);
+  const feedbackRng = rng.fork(2);
+  const bpRng = rng.fork(3);
+  const k = dims.length - 1;
+  const T = s.input?.T ?? teacherMap(dims, s.teacherSd, teacherRng);
+  const R0 = s.input?.R0 ?? Array.from({ length: k }, (_, j) => randomMatrix(dims[j], dims[j + 1], s.r0Sd, feedbackRng));
+  const W0 = s.input?.W0 ?? Array.from({ length: k }, (_, j) => randomMatrix(dims[j + 1], dims[j], s.w0Sd, bpRng));
+  return { T, R0, W0 };
+}
+
+export function spectralNorm(T: Mat): number {
+  return svd(T).s[0];
+}
+
+/**
+ * Run every algorithm for every seed. `onIteration` is called once per completed iteration of any
+ * run (for a progress bar).
+ */
+export function runFig12(settings: Fig12Settings, onIteration?: () => void): Fig12Result {
+  const dims = validateFig12(settings);
+  const k = dims.length - 1;
+  // With T, R(0) and W(0) all given, every seed would repeat the same run: do it once.
+  const inp = settings.input;
+  const seeds = inp && inp.R0 && inp.W0 ? settings.seeds.slice(0, 1) : settings.seeds;
+  const algorithms: (number | null)[] = [...(settings.bp ? [null] : []), ...settings.epsilons];
+  const runs: Fig12Run[] = [];
+  for (const seed of seeds) {
+    const { T, R0, W0 } = seedSetup(settings, dims, seed);
+    const data = teacherData(T);
+    const normT = spectralNorm(T);
+    const eta = settings.eta ?? settings.stepScale / normT;
+    for (const epsilon of algorithms) {
+      const flow = new LinearFlow({ dims, algorithm: epsilon === null ? 'bp' : 'feedback', epsilon: epsilon ?? 1 }, data);
+      const y0 = epsilon === null ? initialState(flow, W0, null) : initialState(flow, null, R0);
+      const traj =
+        settings.solver === 'euler' && settings.fused !== false
+          ? iterateEuler(flow, y0, eta, settings.steps, onIteration && (() => onIteration()))
+          : iterateWithSolver(flow, y0, eta, settings.steps, settings.solver);
+      if (!(settings.solver === 'euler' && settings.fused !== false) && onIteration) for (let s = 0; s < settings.steps; s++) onIteration();
+      const relError = traj.error.map((e) => e / data.trYY);
+      const last = traj.completed;
+      runs.push({
+        seed,
+        algorithm: algorithmLabel(epsilon),
+        epsilon,
+        eta,
+        normT,
+        status: traj.status,
+        message: traj.message,
+        error: traj.error,
+        relError,
+        correlation: traj.correlation,
+        itersTo1e3: iterationsTo(relError, 1e-3),
+        itersTo1e6: iterationsTo(relError, 1e-6),
+        finalRelError: relError[last],
+        finalCorrelation: Array.from({ length: k }, (_, i) => traj.correlation[i][last]),
+      });
+    }
+  }
+  return { settings, runs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// input file
+
+function toMat(value: unknown, what: string, source: string): Mat {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((r) => Array.isArray(r))) {
+    throw new Error(`${what} in ${source} must be a non-empty array of rows (numbers[][])`);
+  }
+  const rows = value as unknown[][];
+  const cols = rows[0].length;
+  const A = mat(rows.length, cols);
+  rows.forEach((r, i) => {
+    if (r.length !== cols) throw new Error(`${what} in ${source}: row ${i} has ${r.length} entries but row 0 has ${cols}; rows must have equal length`);
+    r.forEach((v, j) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${what} in ${source}: entry [${i}][${j}] is ${JSON.stringify(v)}; entries must be finite numbers`);
+      A.data[i * cols + j] = v;
+    });
+  });
+  return A;
+}
+
+/**
+ * Parse the explicit-initial-condition file: { "T": [[...]], "R0": [R1, ..., Rk], "W0": [W1, ..., Wk],
+ * "dims": [n0, ..., nk] } with every matrix as an array of rows; only T is required. R_i is
+ * n_{i−1} x n_i, W_i is n_i x n_{i−1}, T is n_k x n_0.
+ */
+export function parseFig12Input(text: string, source: string): Fig12Input {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source} is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${source} must hold a JSON object with at least "T"`);
+  const o = raw as Record<string, unknown>;
+  const known = ['T', 'R0', 'W0', 'dims'];
+  const unknown = Object.keys(o).filter((key) => !known.includes(key));
+  if (unknown.length) throw new Error(`${source} has unknown field(s) ${unknown.join(', ')}; allowed: ${known.join(', ')}`);
+  if (o.T === undefined) throw new Error(`${source} has no "T" (the n_k x n_0 target map)`);
+  const list = (name: string): Mat[] | undefined => {
+    const v = o[name];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.length === 0) throw new Error(`${name} in ${source} must be a non-empty list of matrices, one per layer`);
+    return v.map((m, i) => toMat(m, `${name}[${i}]`, source));
+  };
+  let dims: number[] | undefined;
+  if (o.dims !== undefined) {
+    if (!Array.isArray(o.dims) || !o.dims.every((d) => Number.isInteger(d) && d >= 1)) throw new Error(`dims in ${source} must be a list of integers >= 1`);
+    dims = o.dims as number[];
+  }
+  return { source, dims, T: toMat(o.T, 'T', source), R0: list('R0'), W0: list('W0') };
+}
+
+export function readFig12Input(file: string): Fig12Input {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`cannot read --input file '${file}'; give the path of a JSON file with "T" (and optionally "R0", "W0")`);
+  }
+  return parseFig12Input(text, file);
+}

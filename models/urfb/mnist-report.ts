@@ -1,0 +1,192 @@
+/**
+ * `creditflow train urfb` (one network, per-epoch loss and train/test error) and
+ * `creditflow reproduce urfb-mnist` (the protocols of the paper's Figs. 5-6, BP / BP-H / URFB /
+ * FRFB with and without 50% connectivity, on MNIST, over several seeds).
+ *
+ * Default size of the reproduction: a fully connected 784-256-256-10 network, 6 protocols x 3 seeds
+ * x 10 epochs of minibatch-50 SGD on the 8,000-image training split (≈1.5 s an epoch on one core
+ * of the 2-core machine, ≈5 minutes in all; more when the machine is shared).
+ */
+import type { CommandSpec } from '../../src/registry';
+import type { OptionSpec, ParsedOptions } from '../../src/cli/options';
+import { RunOutput } from '../../src/io/run';
+import { formatTable } from '../../src/io/output';
+import { RULES, type Rule } from './nonlinear';
+import { batchesPerEpoch, loadData, trainDefaults, trainNetwork, type TrainResult, type TrainSettings } from './train';
+
+const hyperOptions: OptionSpec[] = [
+  { name: 'hidden', type: 'integers', description: 'hidden layer widths', default: trainDefaults.hidden, min: 1 },
+  { name: 'epochs', type: 'integer', description: 'passes over the training set', default: trainDefaults.epochs, min: 1 },
+  { name: 'batch', type: 'integer', description: 'minibatch size (one Euler step per minibatch)', default: trainDefaults.batch, min: 1 },
+  { name: 'lr', type: 'number', description: 'step η of each minibatch update', default: trainDefaults.lr, min: 0 },
+  { name: 'mu', type: 'number', description: 'balancing factor μ of the hinge loss, eq. (4)', default: trainDefaults.mu, min: 0 },
+  { name: 'epsilon', type: 'number', description: "feedback learning rate ε of 'urfb' (1 in the paper)", default: trainDefaults.epsilon, min: 0 },
+  { name: 'train-size', type: 'integer', description: 'use only the first n training images (0 = all 8,000)', default: 0, min: 0 },
+  { name: 'test-size', type: 'integer', description: 'use only the first n test images (0 = all 2,000)', default: 0, min: 0 },
+];
+
+function settingsFrom(opts: ParsedOptions, rule: Rule, sparsity: number, seed: number): TrainSettings {
+  return {
+    rule,
+    hidden: opts.hidden,
+    epochs: opts.epochs,
+    batch: opts.batch,
+    lr: opts.lr,
+    mu: opts.mu,
+    sparsity,
+    epsilon: opts.epsilon,
+    seed,
+    trainSize: opts.trainSize,
+    testSize: opts.testSize,
+  };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+export const trainCommand: CommandSpec = {
+  name: 'train urfb',
+  description: 'Train the Section 3 network on MNIST with BP (softmax CE), BP with the hinge loss, FRFB or URFB; prints loss and train/test error per epoch.',
+  usage: '--rule bp|bp-hinge|frfb|urfb [--sparse 0.5] [options]',
+  options: [
+    { name: 'rule', type: 'string', description: 'learning rule', default: 'urfb', choices: RULES },
+    { name: 'sparse', type: 'number', description: 'fraction of forward and of feedback connections fixed at 0 (the paper uses 0.5)', default: 0, min: 0, max: 0.95 },
+    ...hyperOptions,
+    { name: 'seed', type: 'integer', description: 'seed of the initial weights, masks and minibatch order', default: 1 },
+    { name: 'out', type: 'string', description: 'output folder', default: 'out/train-urfb' },
+  ],
+  run(opts, ctx) {
+    const s = settingsFrom(opts, opts.rule, opts.sparse, opts.seed);
+    const data = loadData(s);
+    const out = new RunOutput('train urfb', opts.out, opts, ctx);
+    const sizes = [data.train.d, ...s.hidden, data.train.classes];
+    ctx.log(`rule ${s.rule}${s.sparsity ? `, ${pct(s.sparsity)} of connections zero` : ''}, network ${sizes.join('-')}, ${data.train.n} train / ${data.test.n} test images, η = ${s.lr}, batch ${s.batch}${s.rule === 'bp' ? '' : `, μ = ${s.mu}`}`);
+    const progress = ctx.progress(`train ${s.rule}`, s.epochs * batchesPerEpoch(s, data.train.n));
+    const cols = ['epoch', 'loss', 'train err', 'test err', 'corr(W_l,R_lᵀ) l=2..L', 'seconds'];
+    if (!ctx.json) ctx.log(cols.join('  '));
+    let result: TrainResult;
+    try {
+      result = trainNetwork(s, data, {
+        onBatch: () => progress.tick(),
+        onEpoch: (r) => {
+          if (!ctx.json) {
+            progress.finish();
+            ctx.log(`${String(r.epoch).padStart(5)}  ${r.loss.toFixed(4)}  ${pct(r.trainError).padStart(9)}  ${pct(r.testError).padStart(8)}  ${r.alignment.map((a) => a.toFixed(3)).join(', ').padEnd(22)}  ${r.seconds.toFixed(1)}`);
+          }
+        },
+      });
+    } catch (e) {
+      progress.finish();
+      out.finish('failed');
+      throw e;
+    }
+    progress.finish();
+    out.json('train', result);
+    out.csv(
+      'train_epochs',
+      ['epoch', 'loss', 'train_error', 'test_error', 'alignment', 'seconds'],
+      result.epochs.map((r) => ({ epoch: r.epoch, loss: r.loss, train_error: r.trainError, test_error: r.testError, alignment: r.alignment.join(';'), seconds: r.seconds })),
+    );
+    const manifest = out.finish('ok');
+    if (ctx.json) process.stdout.write(JSON.stringify({ out: out.dir, ...result }, null, 2) + '\n');
+    else ctx.log(`final test error ${pct(result.finalTestError)}; wrote ${manifest.files.length} files to ${out.dir}`);
+    return 0;
+  },
+};
+
+/** A protocol of the paper's Figs. 5-6: a rule and a connectivity. */
+export interface Protocol {
+  name: string;
+  rule: Rule;
+  sparsity: number;
+}
+
+export const PROTOCOLS: Record<string, Protocol> = {
+  bp: { name: 'BP', rule: 'bp', sparsity: 0 },
+  'bp-hinge': { name: 'BP-H', rule: 'bp-hinge', sparsity: 0 },
+  urfb: { name: 'URFB', rule: 'urfb', sparsity: 0 },
+  frfb: { name: 'FRFB', rule: 'frfb', sparsity: 0 },
+  'urfb-50': { name: 'URFB 50%', rule: 'urfb', sparsity: 0.5 },
+  'frfb-50': { name: 'FRFB 50%', rule: 'frfb', sparsity: 0.5 },
+};
+
+export interface ProtocolSummary {
+  protocol: string;
+  testErrors: number[];
+  mean: number;
+  sd: number;
+}
+
+export function summarise(runs: { protocol: string; result: TrainResult }[]): ProtocolSummary[] {
+  const names = [...new Set(runs.map((r) => r.protocol))];
+  return names.map((protocol) => {
+    const e = runs.filter((r) => r.protocol === protocol).map((r) => r.result.finalTestError);
+    const mean = e.reduce((a, b) => a + b, 0) / e.length;
+    const sd = e.length > 1 ? Math.sqrt(e.reduce((a, b) => a + (b - mean) ** 2, 0) / (e.length - 1)) : 0;
+    return { protocol, testErrors: e, mean, sd };
+  });
+}
+
+export const mnistCommand: CommandSpec = {
+  name: 'urfb-mnist',
+  description:
+    'URFB on MNIST (the protocols of Figs. 5-6 on a fully connected 784-256-256-10 network): final test error of BP, BP-H, URFB, FRFB, URFB 50%, FRFB 50% over 3 seeds.',
+  options: [
+    { name: 'protocols', type: 'strings', description: 'protocols to run', default: Object.keys(PROTOCOLS), choices: Object.keys(PROTOCOLS) },
+    { name: 'seeds', type: 'integers', description: 'one run per seed and protocol', default: [1, 2, 3] },
+    ...hyperOptions,
+    { name: 'png', type: 'boolean', description: 'render a PNG with headless chromium when installed', default: true },
+    { name: 'out', type: 'string', description: 'output folder', default: 'out/urfb-mnist' },
+  ],
+  run(opts, ctx) {
+    const protocols: Protocol[] = (opts.protocols as string[]).map((p) => PROTOCOLS[p]);
+    const seeds: number[] = opts.seeds;
+    const base = settingsFrom(opts, 'urfb', 0, 0);
+    const data = loadData(base);
+    const out = new RunOutput('urfb-mnist', opts.out, opts, ctx);
+    const perRun = base.epochs * batchesPerEpoch(base, data.train.n);
+    const progress = ctx.progress('urfb-mnist', protocols.length * seeds.length * perRun);
+    const runs: { protocol: string; seed: number; result: TrainResult }[] = [];
+    try {
+      for (const p of protocols) {
+        for (const seed of seeds) {
+          const result = trainNetwork(settingsFrom(opts, p.rule, p.sparsity, seed), data, { onBatch: () => progress.tick() });
+          runs.push({ protocol: p.name, seed, result });
+        }
+      }
+    } catch (e) {
+      progress.finish();
+      out.finish('failed');
+      throw e;
+    }
+    progress.finish();
+    const summary = summarise(runs);
+    out.json('urfb_mnist', { network: runs[0].result.sizes, settings: { ...base, rule: undefined, seed: undefined }, summary, runs: runs.map((r) => ({ protocol: r.protocol, seed: r.seed, finalTestError: r.result.finalTestError, epochs: r.result.epochs })) });
+    const rows: Record<string, unknown>[] = [];
+    for (const r of runs) {
+      for (const e of r.result.epochs) rows.push({ protocol: r.protocol, seed: r.seed, epoch: e.epoch, loss: e.loss, train_error: e.trainError, test_error: e.testError, alignment: e.alignment.join(';') });
+    }
+    out.csv('urfb_mnist_epochs', ['protocol', 'seed', 'epoch', 'loss', 'train_error', 'test_error', 'alignment'], rows);
+    out.csv('urfb_mnist_summary', ['protocol', 'mean_test_error', 'sd_test_error', ...seeds.map((s) => `seed_${s}`)], summary.map((s) => ({ protocol: s.protocol, mean_test_error: s.mean, sd_test_error: s.sd, ...Object.fromEntries(seeds.map((seed, i) => [`seed_${seed}`, s.testErrors[i]])) })));
+    // test (solid) and train (dotted) error per epoch, mean over seeds
+    const colours: Record<string, string> = { BP: '#2ca02c', 'BP-H': '#17becf', URFB: '#1f77b4', FRFB: '#d62728', 'URFB 50%': '#9467bd', 'FRFB 50%': '#ff7f0e' };
+    const data2: Record<string, unknown>[] = [];
+    for (const s of summary) {
+      const rs = runs.filter((r) => r.protocol === s.protocol);
+      const E = rs[0].result.epochs.length;
+      const mean = (f: (e: TrainResult['epochs'][number]) => number) => Array.from({ length: E }, (_, i) => rs.reduce((a, r) => a + f(r.result.epochs[i]), 0) / rs.length);
+      const x = Array.from({ length: E }, (_, i) => i + 1);
+      data2.push({ type: 'scatter', mode: 'lines+markers', x, y: mean((e) => 100 * e.testError), name: `${s.protocol} test`, line: { color: colours[s.protocol] } });
+      data2.push({ type: 'scatter', mode: 'lines', x, y: mean((e) => 100 * e.trainError), name: `${s.protocol} train`, line: { color: colours[s.protocol], dash: 'dot' } });
+    }
+    out.figure('urfb_mnist', { data: data2, layout: { xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'error (%)' }, type: 'log' } } }, { title: `URFB on MNIST: error per epoch (mean of ${seeds.length} seeds; solid test, dotted train)`, png: opts.png });
+    const manifest = out.finish('ok');
+    if (ctx.json) {
+      process.stdout.write(JSON.stringify({ out: out.dir, network: runs[0].result.sizes, summary }, null, 2) + '\n');
+    } else {
+      ctx.log(`network ${runs[0].result.sizes.join('-')}, ${base.epochs} epochs, batch ${base.batch}, η = ${base.lr}, μ = ${base.mu}; final test error:`);
+      ctx.log(formatTable(['protocol', 'mean', 'sd', ...seeds.map((s) => `seed ${s}`)], summary.map((s) => [s.protocol, pct(s.mean), pct(s.sd), ...s.testErrors.map(pct)])));
+      ctx.log(`\nwrote ${manifest.files.length} files to ${out.dir} (${manifest.wallSeconds?.toFixed(0)} s)`);
+    }
+    return 0;
+  },
+};

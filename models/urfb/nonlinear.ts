@@ -1,0 +1,306 @@
+/**
+ * The nonlinear network of Amit, Section 3, trained by BP, fixed random feedback (FRFB) or updated
+ * random feedback (URFB).
+ *
+ * Forward (eq. 1): h_l = W_l x_{l−1}, x_l = σ(h_l) with the saturated linearity
+ * σ(h) = max(−1, min(1, h)) (remark 2, eq. 3), and a linear output layer x_L = h_L. No biases
+ * (eq. 1 has none).
+ *
+ * Error signals (δ = −∂L/∂h, the "feedback activity"):
+ *   top:    softmax cross-entropy (rule 'bp'):  δ_L = y − softmax(x_L)
+ *           multi-class hinge loss, eqs. (4)-(6): δ_{L,c} = 1 if x_{L,c} ≤ 1 (c the class),
+ *           δ_{L,i} = −μ if x_{L,i} ≥ −1 (i ≠ c), else 0
+ *   down:   δ_{l−1} = σ'(h_{l−1}) ⊙ (B_l δ_l) with B_l = W_lᵀ (BP) or the feedback matrix R_l
+ *           (FRFB, URFB); σ' = 1 on |h| < 1, else 0.
+ *
+ * Learning as a flow, one Euler step of size η per minibatch (plain SGD, no momentum, as in the paper):
+ *   dW_l/dt = M_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩,    dR_l/dt = ε · M^R_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩ᵀ,
+ * ⟨·⟩ the minibatch mean. ε = 0 for FRFB, ε = 1 for URFB (the same Hebbian increment as the
+ * forward weight); M_l, M^R_l are the fixed 0/1 connectivity masks (all ones, or 50% random zeros
+ * drawn separately for forward and feedback connections with `sparsity` = 0.5).
+ *
+ * Choices where the paper is silent: Glorot-uniform initial W_l and R_l (bound √(6/(n_in+n_out)),
+ * the paper cites [6]) drawn independently, then masked; R_1 is not kept (it would carry an error to
+ * the input, which nothing uses); with BP and `sparsity` > 0 only the forward mask applies and the
+ * feedback is the masked W_lᵀ.
+ */
+import { Rng } from '../../src/core/random';
+import { batchOuterAcc, matMul, matMulTB } from '../../src/linalg/kernels';
+import { mat, type Mat } from '../../src/linalg/mat';
+
+export type Rule = 'bp' | 'bp-hinge' | 'frfb' | 'urfb';
+export const RULES: readonly Rule[] = ['bp', 'bp-hinge', 'frfb', 'urfb'];
+
+export interface NetSpec {
+  /** Widths, input first, e.g. [784, 256, 256, 10]. */
+  sizes: readonly number[];
+  rule: Rule;
+  /** Balancing factor μ of the hinge loss, eq. (4). */
+  mu: number;
+  /** Fraction of connections fixed at zero (0 or e.g. 0.5), forward and feedback separately. */
+  sparsity: number;
+  /** Feedback learning rate for 'urfb' (1 in the paper); 'frfb' uses 0. */
+  epsilon?: number;
+}
+
+/** σ(h) = max(−1, min(1, h)). */
+export function saturatedLinear(h: number): number {
+  return h > 1 ? 1 : h < -1 ? -1 : h;
+}
+
+/**
+ * The hinge loss of eq. (4) for one output row x (length C) of class c, writing δ of eq. (6) into
+ * delta (δ = −∂L/∂x). Returns the loss.
+ */
+export function hingeLossDelta(x: Float64Array, off: number, C: number, c: number, mu: number, delta: Float64Array): number {
+  let loss = 0;
+  for (let i = 0; i < C; i++) {
+    const v = x[off + i];
+    if (i === c) {
+      loss += Math.max(1 - v, 0);
+      delta[off + i] = v <= 1 ? 1 : 0;
+    } else {
+      loss += mu * Math.max(1 + v, 0);
+      delta[off + i] = v >= -1 ? -mu : 0;
+    }
+  }
+  return loss;
+}
+
+/** Softmax cross-entropy for one row; δ = y − p. Returns the loss. */
+export function softmaxDelta(x: Float64Array, off: number, C: number, c: number, delta: Float64Array): number {
+  let m = -Infinity;
+  for (let i = 0; i < C; i++) m = Math.max(m, x[off + i]);
+  let z = 0;
+  for (let i = 0; i < C; i++) z += Math.exp(x[off + i] - m);
+  const logZ = m + Math.log(z);
+  for (let i = 0; i < C; i++) delta[off + i] = (i === c ? 1 : 0) - Math.exp(x[off + i] - logZ);
+  return logZ - x[off + c];
+}
+
+function glorot(rows: number, cols: number, rng: Rng): Mat {
+  const A = mat(rows, cols);
+  const b = Math.sqrt(6 / (rows + cols));
+  rng.fillUniform(A.data, -b, b);
+  return A;
+}
+
+function mask(rows: number, cols: number, sparsity: number, rng: Rng): Float64Array | null {
+  if (sparsity <= 0) return null;
+  const m = new Float64Array(rows * cols);
+  for (let i = 0; i < m.length; i++) m[i] = rng.uniform() < sparsity ? 0 : 1;
+  return m;
+}
+
+function applyMask(A: Mat, m: Float64Array | null): void {
+  if (!m) return;
+  const a = A.data;
+  for (let i = 0; i < a.length; i++) a[i] *= m[i];
+}
+
+export function checkNetSpec(spec: NetSpec): void {
+  if (!RULES.includes(spec.rule)) throw new Error(`rule must be one of ${RULES.join(', ')} (got '${spec.rule}')`);
+  if (spec.sizes.length < 2 || spec.sizes.some((s) => !Number.isInteger(s) || s < 1)) {
+    throw new Error(`layer sizes must be >= 2 integers >= 1 (got [${spec.sizes.join(', ')}])`);
+  }
+  if (!(spec.mu > 0 && Number.isFinite(spec.mu))) throw new Error(`mu must be a finite number > 0 (got ${spec.mu})`);
+  if (!(spec.sparsity >= 0 && spec.sparsity < 1)) throw new Error(`sparsity must be in [0, 1) (got ${spec.sparsity})`);
+  if (spec.epsilon !== undefined && !(spec.epsilon >= 0 && Number.isFinite(spec.epsilon))) throw new Error(`epsilon must be a finite number >= 0 (got ${spec.epsilon})`);
+}
+
+export interface BatchStats {
+  loss: number;
+  errors: number;
+}
+
+export class FeedbackNet {
+  readonly L: number;
+  /** W[l] for l = 1..L (index 0 unused): n_l × n_{l−1}. */
+  readonly W: Mat[];
+  /** R[l] for l = 2..L (0, 1 unused): n_{l−1} × n_l; empty for BP rules. */
+  readonly R: Mat[];
+  readonly maskW: (Float64Array | null)[];
+  readonly maskR: (Float64Array | null)[];
+  readonly epsilon: number;
+  private readonly feedback: boolean;
+  private ws: { batch: number; h: Mat[]; x: Mat[]; d: Mat[] } | null = null;
+
+  constructor(readonly spec: NetSpec, seed: number) {
+    checkNetSpec(spec);
+    const sizes = spec.sizes;
+    const L = (this.L = sizes.length - 1);
+    this.feedback = spec.rule === 'frfb' || spec.rule === 'urfb';
+    this.epsilon = spec.rule === 'urfb' ? (spec.epsilon ?? 1) : 0;
+    const rng = new Rng(seed);
+    const wRng = rng.fork(1);
+    const rRng = rng.fork(2);
+    const mRng = rng.fork(3);
+    this.W = [mat(0, 0)];
+    this.R = [mat(0, 0), mat(0, 0)];
+    this.maskW = [null];
+    this.maskR = [null, null];
+    for (let l = 1; l <= L; l++) {
+      const W = glorot(sizes[l], sizes[l - 1], wRng);
+      const m = mask(sizes[l], sizes[l - 1], spec.sparsity, mRng);
+      applyMask(W, m);
+      this.W.push(W);
+      this.maskW.push(m);
+    }
+    if (this.feedback) {
+      for (let l = 2; l <= L; l++) {
+        const R = glorot(sizes[l - 1], sizes[l], rRng);
+        const m = mask(sizes[l - 1], sizes[l], spec.sparsity, mRng);
+        applyMask(R, m);
+        this.R.push(R);
+        this.maskR.push(m);
+      }
+    }
+  }
+
+  private workspace(batch: number) {
+    if (this.ws && this.ws.batch === batch) return this.ws;
+    const s = this.spec.sizes;
+    this.ws = {
+      batch,
+      h: s.map((n) => mat(batch, n)),
+      x: s.map((n) => mat(batch, n)),
+      d: s.map((n) => mat(batch, n)),
+    };
+    return this.ws;
+  }
+
+  /** Forward pass of a batch (rows are samples); returns the output rows (batch × n_L). */
+  forward(input: Float64Array, batch: number): Mat {
+    const ws = this.workspace(batch);
+    const L = this.L;
+    ws.x[0] = { rows: batch, cols: this.spec.sizes[0], data: input };
+    for (let l = 1; l <= L; l++) {
+      matMulTB(ws.x[l - 1], this.W[l], ws.h[l]);
+      const h = ws.h[l].data;
+      const x = ws.x[l].data;
+      if (l < L) for (let i = 0; i < h.length; i++) x[i] = h[i] > 1 ? 1 : h[i] < -1 ? -1 : h[i];
+      else x.set(h);
+    }
+    return ws.x[L];
+  }
+
+  /**
+   * One Euler step of size η of the minibatch flow (one SGD update). Returns the batch's summed
+   * loss and number of misclassified samples (from the forward pass before the update).
+   */
+  step(input: Float64Array, labels: Int32Array, batch: number, eta: number): BatchStats {
+    const out = this.forward(input, batch);
+    const ws = this.ws!;
+    const L = this.L;
+    const C = this.spec.sizes[L];
+    const dL = ws.d[L].data;
+    let loss = 0;
+    let errors = 0;
+    const hinge = this.spec.rule !== 'bp';
+    for (let b = 0; b < batch; b++) {
+      const off = b * C;
+      const c = labels[b];
+      loss += hinge ? hingeLossDelta(out.data, off, C, c, this.spec.mu, dL) : softmaxDelta(out.data, off, C, c, dL);
+      let best = 0;
+      for (let i = 1; i < C; i++) if (out.data[off + i] > out.data[off + best]) best = i;
+      if (best !== c) errors++;
+    }
+    // δ_{l−1} = σ'(h_{l−1}) ⊙ (δ_l B_lᵀ) in row form, B_l = W_lᵀ or R_l; computed before any update.
+    for (let l = L; l >= 2; l--) {
+      const dPrev = ws.d[l - 1];
+      if (this.feedback) matMulTB(ws.d[l], this.R[l], dPrev);
+      else matMul(ws.d[l], this.W[l], dPrev);
+      const h = ws.h[l - 1].data;
+      const d = dPrev.data;
+      for (let i = 0; i < d.length; i++) if (!(h[i] > -1 && h[i] < 1)) d[i] = 0;
+    }
+    const scale = eta / batch;
+    for (let l = 1; l <= L; l++) {
+      // W_l += (η/B) Σ_b δ_l,b x_{l−1,b}ᵀ, masked
+      if (this.maskW[l]) {
+        const upd = this.scratch(l, this.W[l].rows, this.W[l].cols);
+        upd.data.fill(0);
+        batchOuterAcc(upd, ws.d[l], ws.x[l - 1], scale);
+        const w = this.W[l].data;
+        const u = upd.data;
+        const m = this.maskW[l]!;
+        for (let i = 0; i < w.length; i++) w[i] += m[i] * u[i];
+      } else batchOuterAcc(this.W[l], ws.d[l], ws.x[l - 1], scale);
+      // R_l += ε (η/B) Σ_b x_{l−1,b} δ_l,bᵀ, masked
+      if (this.feedback && l >= 2 && this.epsilon !== 0) {
+        if (this.maskR[l]) {
+          const upd = this.scratch(-l, this.R[l].rows, this.R[l].cols);
+          upd.data.fill(0);
+          batchOuterAcc(upd, ws.x[l - 1], ws.d[l], this.epsilon * scale);
+          const r = this.R[l].data;
+          const u = upd.data;
+          const m = this.maskR[l]!;
+          for (let i = 0; i < r.length; i++) r[i] += m[i] * u[i];
+        } else batchOuterAcc(this.R[l], ws.x[l - 1], ws.d[l], this.epsilon * scale);
+      }
+    }
+    return { loss, errors };
+  }
+
+  private scratchMats = new Map<number, Mat>();
+  private scratch(key: number, rows: number, cols: number): Mat {
+    let m = this.scratchMats.get(key);
+    if (!m) {
+      m = mat(rows, cols);
+      this.scratchMats.set(key, m);
+    }
+    return m;
+  }
+
+  /** Classification error and mean loss (of the rule's loss) on a dataset, in batches. */
+  evaluate(x: Float64Array, y: Int32Array, n: number, batch = 500): { error: number; loss: number } {
+    const d = this.spec.sizes[0];
+    const C = this.spec.sizes[this.L];
+    const delta = new Float64Array(batch * C);
+    let errors = 0;
+    let loss = 0;
+    for (let start = 0; start < n; start += batch) {
+      const B = Math.min(batch, n - start);
+      const out = this.forward(x.subarray(start * d, (start + B) * d), B);
+      for (let b = 0; b < B; b++) {
+        const off = b * C;
+        const c = y[start + b];
+        loss += this.spec.rule === 'bp' ? softmaxDelta(out.data, off, C, c, delta) : hingeLossDelta(out.data, off, C, c, this.spec.mu, delta);
+        let best = 0;
+        for (let i = 1; i < C; i++) if (out.data[off + i] > out.data[off + best]) best = i;
+        if (best !== c) errors++;
+      }
+    }
+    return { error: errors / n, loss: loss / n };
+  }
+
+  /** Pearson correlation of W_l with R_lᵀ for l = 2..L (the paper's alignment measure, Figs. 10-11). */
+  alignment(): number[] {
+    const out: number[] = [];
+    for (let l = 2; l <= this.L; l++) {
+      if (!this.feedback) {
+        out.push(1);
+        continue;
+      }
+      const W = this.W[l];
+      const R = this.R[l];
+      const m = W.rows;
+      const n = W.cols;
+      let sw = 0, sr = 0, sww = 0, srr = 0, swr = 0; // prettier-ignore
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          const a = W.data[i * n + j];
+          const b = R.data[j * m + i];
+          sw += a;
+          sr += b;
+          sww += a * a;
+          srr += b * b;
+          swr += a * b;
+        }
+      }
+      const N = m * n;
+      out.push((swr - (sw * sr) / N) / Math.sqrt((sww - (sw * sw) / N) * (srr - (sr * sr) / N)));
+    }
+    return out;
+  }
+}

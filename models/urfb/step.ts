@@ -1,0 +1,80 @@
+/**
+ * How the default step of Fig. 12 was chosen: the largest stable Euler step, measured.
+ *
+ * For each algorithm and seed, bisection (in log scale) on c = η·‖T‖₂ for the largest step whose
+ * 1000 Euler iterations stay finite with the relative error below its starting value at the end
+ * (BP starts from random W(0), so "below 1" is used there: below the error of W = 0). Repeating it for
+ * several teacher scales shows that the limit is a constant c, i.e. η_max ∝ 1/‖T‖₂.
+ * `creditflow reproduce fig12-step` prints the table; the default step c = 0.003 sits about 7x below
+ * the smallest limit measured (URFB, c ≈ 0.021).
+ */
+import type { CommandSpec } from '../../src/registry';
+import { RunOutput } from '../../src/io/run';
+import { formatTable } from '../../src/io/output';
+import { initialState, LinearFlow, teacherData } from './linear';
+import { fig12Defaults, seedSetup, spectralNorm, algorithmLabel, type Fig12Settings } from './fig12';
+
+/** True when `steps` Euler iterations with step η = c/‖T‖₂ stay finite and end with relative error < 1. */
+export function stableAt(settings: Fig12Settings, seed: number, epsilon: number | null, c: number, steps: number): boolean {
+  const dims = settings.dims;
+  const { T, R0, W0 } = seedSetup(settings, dims, seed);
+  const data = teacherData(T);
+  const flow = new LinearFlow({ dims, algorithm: epsilon === null ? 'bp' : 'feedback', epsilon: epsilon ?? 1 }, data);
+  const y = epsilon === null ? initialState(flow, W0, null) : initialState(flow, null, R0);
+  const eta = c / spectralNorm(T);
+  const corr = new Float64Array(flow.k);
+  for (let s = 0; s < steps; s++) {
+    flow.eulerStep(y, eta, corr);
+    const rel = flow.errorFromLast() / data.trYY;
+    if (!(rel < 1e6)) return false;
+  }
+  return flow.error(y) / data.trYY < 1;
+}
+
+/** Largest stable c (to a factor `resolution`) by bisection on log c in [lo, hi]. */
+export function largestStableScale(settings: Fig12Settings, seed: number, epsilon: number | null, steps: number, lo = 1e-4, hi = 1, resolution = 1.03): number {
+  if (!stableAt(settings, seed, epsilon, lo, steps)) return 0;
+  while (hi / lo > resolution) {
+    const mid = Math.sqrt(lo * hi);
+    if (stableAt(settings, seed, epsilon, mid, steps)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export const stepCommand: CommandSpec = {
+  name: 'fig12-step',
+  description: 'How the default Fig. 12 step was chosen: the largest stable c = η·‖T‖₂ per algorithm and seed, for several teacher scales (η_max ∝ 1/‖T‖₂).',
+  options: [
+    { name: 'seeds', type: 'integers', description: 'seeds (as in fig12)', default: fig12Defaults.seeds },
+    { name: 'epsilons', type: 'numbers', description: 'ε values (BP is always included)', default: fig12Defaults.epsilons, min: 0 },
+    { name: 'teacher-sds', type: 'numbers', description: 'teacher entry sds to compare (‖T‖₂ scales as sd³)', default: [1, 2], min: 0 },
+    { name: 'steps', type: 'integer', description: 'iterations a stable step must survive', default: 1000, min: 1 },
+    { name: 'dims', type: 'integers', description: 'layer widths', default: fig12Defaults.dims, min: 1 },
+    { name: 'out', type: 'string', description: 'output folder', default: 'out/fig12-step' },
+  ],
+  run(opts, ctx) {
+    const out = new RunOutput('fig12-step', opts.out, opts, ctx);
+    const algorithms: (number | null)[] = [null, ...(opts.epsilons as number[])];
+    const progress = ctx.progress('fig12-step', opts.teacherSds.length * opts.seeds.length * algorithms.length);
+    const rows: { teacherSd: number; seed: number; normT: number; algorithm: string; maxStepScale: number; maxEta: number }[] = [];
+    for (const teacherSd of opts.teacherSds as number[]) {
+      const settings: Fig12Settings = { ...fig12Defaults, dims: opts.dims, teacherSd };
+      for (const seed of opts.seeds as number[]) {
+        const normT = spectralNorm(seedSetup(settings, settings.dims, seed).T);
+        for (const eps of algorithms) {
+          const c = largestStableScale(settings, seed, eps, opts.steps);
+          rows.push({ teacherSd, seed, normT, algorithm: algorithmLabel(eps), maxStepScale: c, maxEta: c / normT });
+          progress.tick();
+        }
+      }
+    }
+    progress.finish();
+    out.json('fig12_step', { steps: opts.steps, rows });
+    out.csv('fig12_step', ['teacherSd', 'seed', 'normT', 'algorithm', 'maxStepScale', 'maxEta'], rows);
+    out.finish('ok');
+    if (ctx.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    else ctx.log(formatTable(['teacher sd', 'seed', '‖T‖₂', 'algorithm', 'max c = η‖T‖₂', 'max η'], rows.map((r) => [r.teacherSd, r.seed, r.normT, r.algorithm, r.maxStepScale, r.maxEta])));
+    return 0;
+  },
+};

@@ -1,0 +1,58 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { expect, test } from 'vitest';
+import { parseOptions } from '../../src/cli/options';
+import type { RunContext } from '../../src/cli/context';
+import { Progress } from '../../src/io/progress';
+import { lrExperiment, mnistExperiment } from '../../models/dll/experiments/mnist';
+import { rnnExperiment } from '../../models/dll/experiments/rnn';
+import type { CommandSpec } from '../../src/registry';
+
+
+async function run(spec: CommandSpec, args: string[]) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `dll-${spec.name}-`));
+  const lines: string[] = [];
+  const ctx: RunContext = { json: false, log: (l) => lines.push(l), progress: (label, total) => new Progress(label, total) };
+  const code = await spec.run(parseOptions([...args, '--no-png', '--out', dir], spec.options), ctx);
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const results = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8'));
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { lines, code, manifest, results };
+}
+
+test('dll-mnist at toy size writes results, curves, a summary, a figure and a manifest', async () => {
+  const r = await run(mnistExperiment, ['--sizes', '784,16,10', '--epochs', '2', '--seeds', '1', '--train-size', '512', '--batch', '32', '--lr', '3e-3']);
+  expect(r.code).toBe(0);
+  expect(r.manifest.status).toBe('ok');
+  for (const f of ['results.json', 'curves.csv', 'summary.csv', 'test-accuracy.html']) expect(r.manifest.files).toContain(f);
+  const res = r.results;
+  expect(res.summary.map((s: { method: string }) => s.method)).toEqual(['dll', 'dll-fa', 'bp']);
+  for (const s of res.summary) expect(s.accuracyMean).toBeGreaterThan(0.2); // above chance (0.1) after two epochs of 512 images
+  expect(r.lines.join('\n')).toMatch(/dll-fa/);
+});
+
+test('dll-rnn at toy size runs both tasks and the three methods', async () => {
+  const r = await run(rnnExperiment, ['--iterations', '30', '--seeds', '1', '--hidden', '8', '--steps', '6', '--batch', '8', '--text-length', '3000', '--series-length', '800', '--eval-every', '10']);
+  expect(r.code).toBe(0);
+  const res = r.results;
+  expect(res.summary).toHaveLength(6);
+  for (const s of res.summary) {
+    if (s.task === 'text') expect(s.accuracyMean).toBeGreaterThan(0);
+    else expect(s.mseMean).toBeGreaterThan(0);
+  }
+  expect(r.manifest.files).toContain('text-curve.html');
+});
+
+test('dll-rnn with the flow relaxation (eqs. 17-18 by a solver) runs', async () => {
+  const r = await run(rnnExperiment, ['--iterations', '5', '--seeds', '1', '--hidden', '6', '--steps', '4', '--batch', '4', '--tasks', 'series', '--methods', 'dll', '--series-length', '600', '--relax', 'flow', '--relax-solver', 'rk4', '--relax-dt', '0.5', '--eval-every', '0']);
+  expect(r.code).toBe(0);
+});
+
+test('dll-lr records a diverging learning rate as a result instead of failing', async () => {
+  const r = await run(lrExperiment, ['--sizes', '784,8,10', '--epochs', '1', '--lrs', '1e-3,1e300', '--train-size', '128', '--batch', '64', '--optimizer', 'sgd']);
+  expect(r.code).toBe(0);
+  const res = r.results;
+  expect(res.summary[0].diverged).toBe(0);
+  expect(res.summary[1].diverged).toBe(1);
+});
