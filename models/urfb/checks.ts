@@ -185,7 +185,7 @@ export function measureModeReduction(opts: { dims: number[]; epsilon: number; st
   const modes = lambdaT.map((lt, a) => ({ lambdaT: lt, lambdaR: Array.from({ length: k - 1 }, (_, j) => lambdaR[j + 2][a]), epsilon }));
   const lam = modes.map(() => new Float64Array(k));
   const rk4Mode = (p: ModeParams, x: Float64Array) => {
-    const k1 = new Float64Array(k), k2 = new Float64Array(k), k3 = new Float64Array(k), k4 = new Float64Array(k), z = new Float64Array(k); // prettier-ignore
+    const k1 = new Float64Array(k), k2 = new Float64Array(k), k3 = new Float64Array(k), k4 = new Float64Array(k), z = new Float64Array(k);
     modeRhs(p, x, k1);
     for (let i = 0; i < k; i++) z[i] = x[i] + 0.5 * dt * k1[i];
     modeRhs(p, z, k2);

@@ -9,13 +9,15 @@
  * - The error is reported raw, tr(EᵀE), and relative, tr(EᵀE)/tr(TᵀT) (the relative one is drawn and
  *   tabulated).
  * - The step. Measured with `creditflow reproduce fig12-step` (step.ts: bisection on η for 1000
- *   Euler iterations that stay finite and end below the starting error): the largest stable step is
- *   η·‖T‖₂ ≈ 0.021 for URFB (ε = 1), ≈ 0.027 for ε = 0.5, ≈ 0.034 for ε = 0.25 and ≈ 0.04 for FRFB
- *   and BP, and it scales as 1/‖T‖₂ (teacher sd 2 → 1 → 0.5 shrinks ‖T‖₂ 8x each time and moves the
- *   URFB limit by 8.3x and 6.9x; at 8-12-12-4 the limit is c ≈ 0.08 for both sd 1 and sd 2). So
- *   the default step is η = c/‖T‖₂ with c = 0.003 (`--step-scale`), 7x inside the URFB limit: for the
- *   default seeds η ≈ 4.2e-7, 3.8e-7, 4.1e-7, every algorithm falls below 1e-6 relative error
- *   within 360 iterations and ends below 1e-16 at iteration 1000. `--eta` fixes η directly.
+ *   Euler iterations that stay finite and end below the starting error), default seeds: with the
+ *   paper's teacher (sd 2, ‖T‖₂ ≈ 7200-7900) the largest stable c = η·‖T‖₂ is 0.021-0.022 for URFB
+ *   (ε = 1), 0.027-0.029 for ε = 0.5, 0.030-0.037 for ε = 0.25, 0.037-0.044 for FRFB and ≈ 0.039
+ *   for BP; with teacher sd 1 (‖T‖₂ 8x smaller, ≈ 900-980) URFB's limit is still c = 0.021-0.026
+ *   (FRFB 0.028-0.032, BP 0.056-0.062, whose random W(0) is then relatively larger). The stable
+ *   step therefore scales as 1/‖T‖₂, and the default is η = c/‖T‖₂ with c = 0.003
+ *   (`--step-scale`), 7x inside the smallest limit: for the default seeds η ≈ 4.2e-7, 3.8e-7,
+ *   4.1e-7, every algorithm falls below 1e-6 relative error within 360 iterations and ends below
+ *   1e-16 at iteration 1000. `--eta` fixes η directly.
  * - Seeds: seed s draws T, then R(0), then BP's W(0) from independent forks of `new Rng(s)`.
  * - Layer 1's R never acts on the error signal but is updated by the same Hebbian rule (dR_1 = ε dW_1ᵀ);
  *   its correlation is drawn like the others.

@@ -313,8 +313,8 @@ function fusedUpdateCorrelation(W: Mat, R: Mat, D: Mat, eta: number, etaEps: num
   const w = W.data;
   const r = R.data;
   const d = D.data;
-  let sw0 = 0, sr0 = 0, sww0 = 0, srr0 = 0, swr0 = 0; // prettier-ignore
-  let sw1 = 0, sr1 = 0, sww1 = 0, srr1 = 0, swr1 = 0; // prettier-ignore
+  let sw0 = 0, sr0 = 0, sww0 = 0, srr0 = 0, swr0 = 0;
+  let sw1 = 0, sr1 = 0, sww1 = 0, srr1 = 0, swr1 = 0;
   let i0 = 0;
   for (; i0 + 1 < m; i0 += 2) {
     const q0 = i0 * n;

@@ -286,7 +286,7 @@ export class FeedbackNet {
       const R = this.R[l];
       const m = W.rows;
       const n = W.cols;
-      let sw = 0, sr = 0, sww = 0, srr = 0, swr = 0; // prettier-ignore
+      let sw = 0, sr = 0, sww = 0, srr = 0, swr = 0;
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < n; j++) {
           const a = W.data[i * n + j];

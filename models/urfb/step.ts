@@ -5,8 +5,9 @@
  * 1000 Euler iterations stay finite with the relative error below its starting value at the end
  * (BP starts from random W(0), so "below 1" is used there: below the error of W = 0). Repeating it for
  * several teacher scales shows that the limit is a constant c, i.e. η_max ∝ 1/‖T‖₂.
- * `creditflow reproduce fig12-step` prints the table; the default step c = 0.003 sits about 7x below
- * the smallest limit measured (URFB, c ≈ 0.021).
+ * `creditflow reproduce fig12-step` prints the table (about 4 minutes at the default size on the
+ * shared 2-core machine); the default step c = 0.003 sits about 7x below the smallest limit measured
+ * (URFB, c ≈ 0.021 for teacher sd 1 and 2 alike).
  */
 import type { CommandSpec } from '../../src/registry';
 import { RunOutput } from '../../src/io/run';
