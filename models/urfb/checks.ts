@@ -19,7 +19,7 @@ import { constantStep } from '../../src/core/controller';
 import { solve } from '../../src/core/solve';
 import { mat, type Mat } from '../../src/linalg/mat';
 import type { TheoremCheck } from '../../src/registry';
-import { solvers } from '../../solvers';
+import { solvers } from '../../solvers/index';
 import { LinearFlow, initialState, randomMatrix, teacherData } from './linear';
 import { conservedDrift, errorSqAt, hittingTime, modeRhs, type ModeParams } from './scalar';
 import { spectralNorm, teacherMap } from './fig12';

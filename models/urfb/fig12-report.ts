@@ -12,7 +12,7 @@ import type { RunContext } from '../../src/cli/context';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import type { PlotlyFigure } from '../../src/io/plot';
-import { solvers } from '../../solvers';
+import { solvers } from '../../solvers/index';
 import { fig12Defaults, readFig12Input, runFig12, validateFig12, type Fig12Result, type Fig12Settings } from './fig12';
 
 /** Colours: BP black, FRFB (ε = 0) green as in the paper, then orange, red, URFB (ε = 1) blue. */

@@ -12,7 +12,7 @@
  */
 import { solve } from '../../src/core/solve';
 import { constantStep } from '../../src/core/controller';
-import { solvers } from '../../solvers';
+import { solvers } from '../../solvers/index';
 import type { LinearFlow } from './linear';
 
 export interface Trajectory {

@@ -15,7 +15,7 @@
  *   of the inputs.
  *
  * Engines. Above a small size, the matrix products run as WebAssembly SIMD (f64x2; source in
- * src/linalg/wasm/gemm.as.ts, bytes in the generated gemm.wasm.gen.ts, loaded synchronously on
+ * src/linalg/wasm/gemm.as.ts, bytes in the generated gemm-bytes.ts, loaded synchronously on
  * first use). Wasm works on its own linear memory, so each call copies A and B (and C or y when
  * beta != 0) in and the result out: O(n²) memcpy next to O(n³) work for matrix-matrix, and even
  * for matrix-vector it measured ~2.5x faster than the TypeScript loops from ~20x20 up to 256x256
@@ -26,7 +26,7 @@
  * for tests and benchmarks.
  */
 import type { Mat } from './mat';
-import { GEMM_WASM_BASE64 } from './wasm/gemm.wasm.gen';
+import { GEMM_WASM_BASE64 } from './wasm/gemm-bytes';
 
 // ---------------------------------------------------------------------------------------------
 // checks

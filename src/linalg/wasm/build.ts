@@ -1,5 +1,5 @@
 /**
- * Rebuilds src/linalg/wasm/gemm.wasm.gen.ts from src/linalg/wasm/gemm.as.ts.
+ * Rebuilds src/linalg/wasm/gemm-bytes.ts from src/linalg/wasm/gemm.as.ts.
  *
  *   npx tsx src/linalg/wasm/build.ts
  *
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const ASC_VERSION = '0.28.20';
 const here = dirname(fileURLToPath(import.meta.url));
 const source = join(here, 'gemm.as.ts');
-const target = join(here, 'gemm.wasm.gen.ts');
+const target = join(here, 'gemm-bytes.ts');
 const ascFlags = ['-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd'];
 
 const tmp = mkdtempSync(join(tmpdir(), 'creditflow-wasm-'));

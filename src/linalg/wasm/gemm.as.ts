@@ -1,6 +1,6 @@
 // @ts-nocheck — this file is AssemblyScript, not TypeScript (the comment keeps the project's tsc
 // quiet about AssemblyScript types). It is compiled by `npx tsx src/linalg/wasm/build.ts`
-// (AssemblyScript 0.28.20 via npx) into gemm.wasm.gen.ts, which src/linalg/kernels.ts loads.
+// (AssemblyScript 0.28.20 via npx) into gemm-bytes.ts, which src/linalg/kernels.ts loads.
 //
 // f64 kernels with WebAssembly SIMD (f64x2): packed GEMM with a 4x4 register-blocked
 // micro-kernel (gemm, gemmPacked) and matrix-vector products (gemv, gemvT).
