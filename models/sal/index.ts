@@ -5,7 +5,7 @@
  */
 import { registerModel } from '../../src/registry';
 import { salChecks } from './checks';
-import { salExperiments } from './experiments';
+import { salExperiments } from './experiments/index';
 
 registerModel({
   model: {
