@@ -153,7 +153,8 @@ export interface SalSpec {
   gains: Record<Connection, number>;
 }
 
-export const DEFAULT_RATES: Record<Connection, number> = { W: 0.05, Wbar: 0.05, V: 0.01, Vbar: 0.01 };
+/** Default rates: the MNIST settings of the experiments (η_W = η_W̄ = 0.01, η_V = η_V̄ = 0.001; cf. Fig. 5, best with η_V smallest). */
+export const DEFAULT_RATES: Record<Connection, number> = { W: 0.01, Wbar: 0.01, V: 0.001, Vbar: 0.001 };
 
 function checkWidth(v: number, what: string): void {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${what} is ${v}; every width must be an integer >= 1`);

@@ -31,9 +31,15 @@ export function writeCsv(file: string, columns: readonly string[], rows: readonl
 /** A fixed-width text table. */
 export function formatTable(columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
   const str = rows.map((r) => r.map((v) => (typeof v === 'number' ? formatNumber(v) : String(v ?? ''))));
-  const widths = columns.map((c, i) => Math.max(c.length, ...str.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const widths = columns.map((c, i) => Math.max(displayWidth(c), ...str.map((r) => displayWidth(r[i] ?? ''))));
+  const pad = (c: string, w: number) => c + ' '.repeat(Math.max(0, w - displayWidth(c)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => pad(c, widths[i])).join('  ').trimEnd();
   return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...str.map(line)].join('\n');
+}
+
+/** Terminal width of a string: combining marks (the bar of W̄) take no column. */
+export function displayWidth(s: string): number {
+  return s.normalize('NFD').replace(/[\u0300-\u036f\u20d0-\u20ff]/g, '').length;
 }
 
 export function formatNumber(v: number): string {

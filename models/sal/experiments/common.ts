@@ -13,7 +13,7 @@ import type { BaseConfig } from '../presets';
 import { trainCircuit, type EpochRecord, type TrainResult } from '../train';
 
 /** Options of every SAL training experiment (defaults per experiment). */
-export function trainingOptions(name: string, d: { epochs: number; width: number; hidden: number; seeds?: number[] }): OptionSpec[] {
+export function trainingOptions(name: string, d: { epochs: number; width: number; hidden: number; seeds?: number[]; decay?: number; lr?: number; lrInter?: number }): OptionSpec[] {
   return [
     { name: 'out', type: 'string', description: 'output folder', default: `out/${name}` },
     d.seeds
@@ -23,9 +23,9 @@ export function trainingOptions(name: string, d: { epochs: number; width: number
     { name: 'batch', type: 'integer', description: 'minibatch size (one Euler step of dt = 1 per minibatch)', default: 32, min: 1 },
     { name: 'width', type: 'integer', description: 'upstream hidden width', default: d.width, min: 1 },
     { name: 'hidden', type: 'integer', description: 'number of hidden layers', default: d.hidden, min: 1 },
-    { name: 'lr', type: 'number', description: 'η_W = η_W̄ (learning rate of the forward and feedback weights)', default: 0.01, min: 0 },
-    { name: 'lr-inter', type: 'number', description: 'η_V = η_V̄ (learning rate of the inter-stream connections)', default: 0.001, min: 0 },
-    { name: 'decay', type: 'number', description: 'weight decay γ (all connections)', default: 1e-4, min: 0 },
+    { name: 'lr', type: 'number', description: 'η_W = η_W̄ (learning rate of the forward and feedback weights)', default: d.lr ?? 0.01, min: 0 },
+    { name: 'lr-inter', type: 'number', description: 'η_V = η_V̄ (learning rate of the inter-stream connections)', default: d.lrInter ?? 0.001, min: 0 },
+    { name: 'decay', type: 'number', description: 'weight decay γ (all connections)', default: d.decay ?? 1e-4, min: 0 },
     { name: 'loss', type: 'string', description: 'objective F', default: 'cross-entropy', choices: ['cross-entropy', 'mse'] },
     { name: 'train-size', type: 'integer', description: 'training images used (of the 8,000)', default: 8000, min: 1, max: 8000 },
     { name: 'test-size', type: 'integer', description: 'test images used (of the 2,000)', default: 2000, min: 1, max: 2000 },
