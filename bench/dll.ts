@@ -15,14 +15,8 @@ import { formatTable } from '../src/io/output';
 import { DllMlp, coupledProblem, packCoupled, resetApical } from '../models/dll/mlp';
 import { BpTrainer, DllTrainer, toMlpParams } from '../models/dll/trainer';
 import { DllRnn, RnnRelaxer, bpttDirections } from '../models/dll/rnn';
+import { median, type BenchRow } from './types';
 
-export interface BenchRow {
-  name: string;
-  size: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
 
 function medianMs(fn: () => void, repeats: number, inner: number): { median: number; min: number; max: number } {
   fn();
@@ -32,8 +26,7 @@ function medianMs(fn: () => void, repeats: number, inner: number): { median: num
     for (let k = 0; k < inner; k++) fn();
     times.push((performance.now() - t0) / inner);
   }
-  times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1] };
+  return { median: median(times), min: Math.min(...times), max: Math.max(...times) };
 }
 
 export async function benchDll(opts: { quick: boolean }): Promise<BenchRow[]> {

@@ -52,6 +52,7 @@ export class StateLayout<S extends Record<string, BlockSpec> = Record<string, Bl
   readonly blocks: readonly Block[];
   readonly size: number;
   private readonly byName = new Map<string, Block>();
+  private readonly viewCache = new WeakMap<Float64Array, StateView<S>>();
 
   constructor(readonly specs: S) {
     const blocks: Block[] = [];
@@ -87,8 +88,13 @@ export class StateLayout<S extends Record<string, BlockSpec> = Record<string, Bl
     return b;
   }
 
-  /** Typed views over `y` (which must have `size` entries). Views share memory with `y`. */
+  /**
+   * Typed views over `y` (which must have `size` entries). Views share memory with `y` and are
+   * cached per array, so a vector field may call this on every evaluation without allocating.
+   */
   view(y: Float64Array): StateView<S> {
+    const hit = this.viewCache.get(y);
+    if (hit) return hit;
     if (y.length !== this.size) {
       throw new Error(`state vector has ${y.length} entries but the layout (${this.describe()}) needs ${this.size}`);
     }
@@ -97,6 +103,7 @@ export class StateLayout<S extends Record<string, BlockSpec> = Record<string, Bl
       const data = y.subarray(b.offset, b.offset + b.size);
       out[b.name] = b.spec.kind === 'vector' ? data : { rows: b.spec.rows, cols: b.spec.cols, data };
     }
+    this.viewCache.set(y, out as StateView<S>);
     return out as StateView<S>;
   }
 

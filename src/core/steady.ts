@@ -15,6 +15,8 @@ export interface SteadyStateOptions extends Omit<SolveOptions, 't1' | 'stopWhen'
   tMax: number;
   /** Residual tolerance (default 1e-8). */
   tol?: number;
+  /** Test the residual every n-th accepted step (default 1); each test costs one vector-field evaluation. */
+  checkEvery?: number;
 }
 
 export interface SteadyStateResult {
@@ -40,13 +42,18 @@ export function steadyState(problem: Problem, solver: Solver | string, opts: Ste
   const tol = opts.tol ?? 1e-8;
   if (!(tol > 0)) throw new Error(`steady-state tol must be > 0 (got ${tol})`);
   if (problem.diffusion) throw new Error('steadyState needs a deterministic problem (an SDE has no steady state in this sense); drop the diffusion term');
+  const every = opts.checkEvery ?? 1;
+  if (!(Number.isInteger(every) && every >= 1)) throw new Error(`checkEvery must be an integer >= 1 (got ${opts.checkEvery})`);
   const f = new Float64Array(problem.dim);
   const taus = problem.layout?.taus();
   let residual = Infinity;
+  let step = 0;
+  const { tol: _tol, checkEvery: _every, tMax, ...solveOpts } = opts;
   const solution = solve(problem, solver, {
-    ...opts,
-    t1: opts.tMax,
+    ...solveOpts,
+    t1: tMax,
     stopWhen: (t, y) => {
+      if (++step % every !== 0) return false;
       residual = steadyStateResidual(problem, t, y, f, taus);
       return residual < tol;
     },

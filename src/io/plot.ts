@@ -84,7 +84,8 @@ export function renderPng(htmlFile: string, pngFile: string, width: number, heig
 }
 
 /**
- * Write `<dir>/<name>.html` (and `<name>.png` when Chromium is present) for one figure.
+ * Write `<dir>/<name>.html` (and `<name>.png` when Chromium is present, unless `png: false` or the
+ * environment variable CREDITFLOW_NO_PNG is set) for one figure.
  * Returns the paths written and a note when the PNG was skipped.
  */
 export function writeFigure(
@@ -98,7 +99,7 @@ export function writeFigure(
   const height = opts.height ?? 600;
   const html = path.join(dir, `${name}.html`);
   fs.writeFileSync(html, figurePage(opts.title ?? name, [{ figure, width, height }]));
-  if (opts.png === false) return { html, png: null, note: 'PNG not requested' };
+  if (opts.png === false || process.env.CREDITFLOW_NO_PNG) return { html, png: null, note: 'PNG not requested' };
   const { png, note } = renderPng(html, path.join(dir, `${name}.png`), width + 32, height + (opts.title === '' ? 32 : 90));
   return { html, png, note };
 }

@@ -125,7 +125,7 @@ export class RunOutput {
     const r = writeFigure(this.dir, name, figure, opts);
     this.track(r.html);
     if (r.png) this.track(r.png);
-    else if (r.note && opts.png !== false) this.note(r.note);
+    else if (r.note && opts.png !== false && !process.env.CREDITFLOW_NO_PNG) this.note(r.note);
     return r;
   }
 
