@@ -57,9 +57,12 @@ export const trainCommand: CommandSpec = {
     ...hyperOptions,
     { name: 'seed', type: 'integer', description: 'seed of the initial weights, masks and minibatch order', default: 1 },
     { name: 'out', type: 'string', description: 'output folder', default: 'out/train-urfb' },
+    { name: 'checkpoint-every', type: 'integer', description: 'save a checkpoint (weights, generator state, epoch) in --out every n epochs; 0 = never', default: 1, min: 0 },
+    { name: 'resume', type: 'boolean', description: 'continue from the checkpoint in --out (same options); the result equals an uninterrupted run', default: false },
   ],
   run(opts, ctx) {
     const s = settingsFrom(opts, opts.rule, opts.sparse, opts.seed);
+    const checkpoint = opts.checkpointEvery > 0 || opts.resume ? { dir: opts.out, every: Math.max(1, opts.checkpointEvery), resume: opts.resume } : undefined;
     const data = loadData(s);
     const out = new RunOutput('train urfb', opts.out, opts, ctx);
     const sizes = [data.train.d, ...s.hidden, data.train.classes];
@@ -70,6 +73,7 @@ export const trainCommand: CommandSpec = {
     let result: TrainResult;
     try {
       result = trainNetwork(s, data, {
+        checkpoint,
         onBatch: () => progress.tick(),
         onEpoch: (r) => {
           if (!ctx.json) {

@@ -8,7 +8,8 @@
  * after the epoch. Inputs are the package's pixel values in [0, 1], not pre-processed (the paper
  * does no pre-processing).
  */
-import { Rng } from '../../src/core/random';
+import { Rng, type RngState } from '../../src/core/random';
+import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint';
 import { mnistSplit, take, type Dataset } from '../../src/data/mnist';
 import { epochOrder, gatherRows } from '../../src/nn/mlp';
 import { FeedbackNet, type Rule } from './nonlinear';
@@ -72,14 +73,34 @@ export function loadData(s: Pick<TrainSettings, 'trainSize' | 'testSize'>): { tr
   };
 }
 
+export interface CheckpointSettings {
+  /** Folder of the checkpoint file. */
+  dir: string;
+  /** Write a checkpoint every n epochs (and after the last). */
+  every: number;
+  /** Continue from the checkpoint in `dir` when there is one. */
+  resume: boolean;
+}
+
+/** The network's plastic state by name, for checkpoints. */
+function netArrays(net: FeedbackNet): Record<string, Float64Array> {
+  const out: Record<string, Float64Array> = {};
+  net.W.forEach((w, l) => (out[`W${l}`] = w.data));
+  net.R.forEach((r, l) => (out[`R${l}`] = r.data));
+  return out;
+}
+
 /**
  * Train one network. `onBatch` is called after every minibatch (progress), `onEpoch` after every
  * epoch. Throws if the loss becomes non-finite (with the epoch and a hint to lower --lr).
+ * With `checkpoint`, the weights, feedback matrices, generator state and epoch records are saved
+ * every `every` epochs; a resumed run continues bit-identically to an uninterrupted one (the masks
+ * are rebuilt from the seed).
  */
 export function trainNetwork(
   s: TrainSettings,
   data: { train: Dataset; test: Dataset },
-  hooks: { onBatch?: () => void; onEpoch?: (r: EpochRecord) => void } = {},
+  hooks: { onBatch?: () => void; onEpoch?: (r: EpochRecord) => void; checkpoint?: CheckpointSettings } = {},
 ): TrainResult {
   checkTrainSettings(s);
   const { train, test } = data;
@@ -88,8 +109,30 @@ export function trainNetwork(
   const rng = new Rng(s.seed).fork(7);
   const xb = new Float64Array(s.batch * train.d);
   const yb = new Int32Array(s.batch);
-  const epochs: EpochRecord[] = [];
-  for (let epoch = 1; epoch <= s.epochs; epoch++) {
+  let epochs: EpochRecord[] = [];
+  let first = 1;
+  const ck = hooks.checkpoint;
+  if (ck?.resume) {
+    const saved = loadCheckpoint(ck.dir);
+    if (saved) {
+      const extra = saved.extra as { settings: TrainSettings; epochs: EpochRecord[] };
+      const { epochs: _e, ...mine } = s;
+      const { epochs: _f, ...theirs } = extra.settings;
+      if (JSON.stringify(mine) !== JSON.stringify(theirs)) {
+        throw new Error(`the checkpoint in ${ck.dir} was made with other settings (${JSON.stringify(theirs)}); resume with the same options or choose another --out`);
+      }
+      const arrays = netArrays(net);
+      for (const [name, a] of Object.entries(arrays)) {
+        const v = saved.arrays[name];
+        if (!v || v.length !== a.length) throw new Error(`checkpoint in ${ck.dir} has no matching '${name}'; it belongs to another network`);
+        a.set(v);
+      }
+      rng.setState(saved.rng as RngState);
+      epochs = extra.epochs;
+      first = saved.epoch + 1;
+    }
+  }
+  for (let epoch = first; epoch <= s.epochs; epoch++) {
     const t0 = performance.now();
     const order = epochOrder(train.n, rng);
     let loss = 0;
@@ -109,6 +152,9 @@ export function trainNetwork(
     const rec: EpochRecord = { epoch, loss: loss / train.n, trainError: errors / train.n, testError: te.error, alignment: net.alignment(), seconds: (performance.now() - t0) / 1000 };
     epochs.push(rec);
     hooks.onEpoch?.(rec);
+    if (ck && (epoch % ck.every === 0 || epoch === s.epochs)) {
+      saveCheckpoint(ck.dir, { epoch, arrays: netArrays(net), rng: rng.getState(), extra: { settings: s, epochs } });
+    }
   }
   return { settings: s, sizes, epochs, finalTestError: epochs[epochs.length - 1].testError };
 }
