@@ -147,6 +147,24 @@ describe('events', () => {
     });
   }
 
+  test('saved states around a reset follow the pre-event trajectory, then restart from the reset', () => {
+    const ts = [0.5 * analyticISI, 0.99 * analyticISI, 1.01 * analyticISI, 1.5 * analyticISI];
+    const sol = solve(lif, 'rk4', {
+      t0: 0,
+      t1: 2 * analyticISI,
+      y0: [0],
+      dt0: 2 ** -10,
+      saveAt: { ts },
+      events: [{ condition: (_t, y, out) => void (out[0] = y[0] - theta), handle: (_t, y) => void (y[0] = 0) }],
+    });
+    const V = (t: number) => I * (1 - Math.exp(-t / tau));
+    expect(sol.ys.map((y) => y[0])).toHaveLength(4);
+    expect(Math.abs(sol.ys[0][0] - V(ts[0]))).toBeLessThan(1e-7);
+    expect(Math.abs(sol.ys[1][0] - V(ts[1]))).toBeLessThan(1e-7);
+    expect(Math.abs(sol.ys[2][0] - V(ts[2] - analyticISI))).toBeLessThan(1e-7);
+    expect(Math.abs(sol.ys[3][0] - V(ts[3] - analyticISI))).toBeLessThan(1e-7);
+  });
+
   test('a terminal event stops the run with status "event" at the located time', () => {
     const sol = solve(decay, 'rk4', {
       t0: 0,

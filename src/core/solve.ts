@@ -271,13 +271,20 @@ class Run {
     return Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
   }
 
-  /** Saves for requested times in (tPrev, tEnd) by interpolation, and at tEnd from yEnd. */
-  private saveRequested(tEnd: number, yEnd: Float64Array, interp: () => Interpolant): void {
+  /**
+   * Saves for requested times before tEnd by interpolation, and (unless `beforeOnly`) at tEnd
+   * itself from yEnd.
+   */
+  private saveRequested(tEnd: number, yEnd: Float64Array, interp: () => Interpolant, beforeOnly = false): void {
     const ts = this.saveTs;
     if (!ts) return;
-    while (this.savePtr < ts.length && (ts[this.savePtr] < tEnd || this.near(ts[this.savePtr], tEnd))) {
-      const t = ts[this.savePtr++];
-      if (this.near(t, tEnd)) this.save(t, yEnd);
+    while (this.savePtr < ts.length) {
+      const t = ts[this.savePtr];
+      const atEnd = this.near(t, tEnd);
+      if (t > tEnd && !atEnd) break;
+      if (atEnd && beforeOnly) break;
+      this.savePtr++;
+      if (atEnd) this.save(t, yEnd);
       else {
         interp()(t, this.ybuf);
         this.save(t, this.ybuf);
@@ -344,12 +351,7 @@ class Run {
       if (this.near(tEvent, tNew)) yEvent.set(yNew);
       else interp()(tEvent, yEvent);
       // Saves strictly before the event come from the pre-event trajectory.
-      if (this.saveTs) {
-        while (this.savePtr < this.saveTs.length && this.saveTs[this.savePtr] < tEvent && !this.near(this.saveTs[this.savePtr], tEvent)) {
-          interp()(this.saveTs[this.savePtr], this.ybuf);
-          this.save(this.saveTs[this.savePtr++], this.ybuf);
-        }
-      }
+      this.saveRequested(tEvent, yEvent, interp, true);
       let stop = false;
       for (const { e, fired } of firing) {
         this.stats.events++;
@@ -364,6 +366,7 @@ class Run {
       const badE = firstNonFinite(yEvent);
       if (badE >= 0) throw new Error(`an event handler wrote a non-finite value into the state at index ${badE}; handlers must keep the state finite`);
       this.saveRequested(tEvent, yEvent, interp);
+      if (this.saveEvery && this.stats.accepted % this.saveEvery === 0) this.save(tEvent, yEvent);
       this.evalEvents(tEvent, yEvent, 'gPrev');
       if (!stop && this.opts.stopWhen?.(tEvent, yEvent)) stop = this.stopNow(tEvent);
       return { t: tEvent, y: yEvent, stop, reset: true };
