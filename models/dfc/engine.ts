@@ -48,6 +48,11 @@ export interface WakeOptions {
   rng?: Rng;
   /** Optional per-layer, per-sample weights on the accumulated update (rowWeights[i−1][b]). */
   rowWeights?: readonly Float64Array[];
+  /**
+   * Compute the input layer's V_1^ff = X W_1ᵀ once and its update as (Σ_t D_1)ᵀ X (default true).
+   * false redoes both every step, as a plain loop would (same result up to rounding; benchmarks).
+   */
+  hoistInput?: boolean;
 }
 
 export interface WakeResult {
@@ -130,6 +135,7 @@ export class DfcEngine {
     this.bufR = net.sizes.slice(1).map((s) => new Float64Array(B * s));
     this.bufVff = net.sizes.slice(1).map((s) => new Float64Array(B * s));
     this.bufPhiff = net.sizes.slice(1).map((s) => new Float64Array(B * s));
+    // layer 1's stacks are only used without input hoisting; allocated on first use
     this.bufDstack = net.sizes.slice(1).map((s, i) => new Float64Array(i === 0 ? 0 : K * B * s));
     this.bufRstack = net.sizes.slice(1).map((_s, i) => new Float64Array(i === 0 ? 0 : K * B * n(i)));
     this.bufC = new Float64Array(B * net.N);
@@ -200,7 +206,12 @@ export class DfcEngine {
     const Uint = view(this.bufUint, B, nL);
     Uint.data.fill(0, 0, B * nL);
     const accumulate = opts.accumulate;
+    const hoist = opts.hoistInput !== false;
     const K = this.chunk;
+    if (!hoist && accumulate && this.bufDstack[0].length === 0) {
+      this.bufDstack[0] = new Float64Array(K * this.maxBatch * this.sizes[1]);
+      this.bufRstack[0] = new Float64Array(K * this.maxBatch * this.sizes[0]);
+    }
     const Dsum1 = this.bufDsum1;
     if (accumulate) Dsum1.fill(0, 0, B * this.sizes[1]);
     const G: Mat[] = accumulate ? this.sizes.slice(1).map((s, i) => mat(s, this.sizes[i])) : [];
@@ -217,7 +228,7 @@ export class DfcEngine {
     const E = this.bufE;
     let slot = 0;
     const flush = (rows: number) => {
-      for (let i = 2; i <= L; i++) {
+      for (let i = hoist ? 2 : 1; i <= L; i++) {
         const ni = this.sizes[i];
         const np = this.sizes[i - 1];
         matMulTA(view(this.bufDstack[i - 1], rows, ni), view(this.bufRstack[i - 1], rows, np), G[i - 1], 1, 1);
@@ -239,18 +250,19 @@ export class DfcEngine {
         const vi = V[i - 1].data;
         const ri = R[i].data;
         const vffi = Vff[i - 1].data;
-        if (i >= 2) matMulTB(R[i - 1], p.W[i - 1], Vff[i - 1]);
-        if (accumulate && i >= 2) this.bufRstack[i - 1].set(R[i - 1].data, slot * B * this.sizes[i - 1]);
+        const hoisted = i === 1 && hoist;
+        if (!hoisted) matMulTB(R[i - 1], p.W[i - 1], Vff[i - 1]);
+        if (accumulate && !hoisted) this.bufRstack[i - 1].set(R[i - 1].data.subarray(0, B * this.sizes[i - 1]), slot * B * this.sizes[i - 1]);
         if (noiseBuf !== null) {
           const rng = opts.rng!;
           for (let k = 0; k < B * ni; k++) noiseBuf[k] = noiseV * rng.normal();
         }
-        const mode = !accumulate ? 0 : i === 1 ? 2 : 1;
+        const mode = !accumulate ? 0 : hoisted ? 2 : 1;
         fusedLayer(act, {
           v: vi,
           r: ri,
           vff: vffi,
-          phiff: i === 1 ? Phiff[0].data : null,
+          phiff: hoisted ? Phiff[0].data : null,
           C: cd,
           B,
           ni,
@@ -258,7 +270,7 @@ export class DfcEngine {
           off: offsets[i - 1],
           c: cV,
           mode,
-          dOut: i === 1 ? Dsum1 : this.bufDstack[i - 1],
+          dOut: hoisted ? Dsum1 : this.bufDstack[i - 1],
           dBase: slot * B * ni,
           w: w0[i - 1],
           noise: noiseBuf,
@@ -291,7 +303,7 @@ export class DfcEngine {
     let dW: Mat[] | undefined;
     if (accumulate && status === 'ok') {
       if (slot > 0) flush(slot * B);
-      matMulTA(view(Dsum1, B, this.sizes[1]), X, G[0], 1, 1);
+      if (hoist) matMulTA(view(Dsum1, B, this.sizes[1]), X, G[0], 1, 1);
       for (const g of G) for (let k = 0; k < g.data.length; k++) g.data[k] *= cfg.dt;
       dW = G;
     }

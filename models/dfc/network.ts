@@ -61,7 +61,9 @@ export class DfcNet {
     const loss = spec.loss ?? 'mse';
     if (loss !== 'mse' && loss !== 'cross-entropy') throw new Error(`DFC loss must be 'mse' or 'cross-entropy' (got '${String(loss)}')`);
     this.loss = loss;
-    this.acts = Array.from({ length: this.L }, (_, i) => activations.get(i === this.L - 1 ? (spec.output ?? 'linear') : spec.hidden));
+    const hidden = activations.get(spec.hidden); // checked even when there is no hidden layer
+    const output = activations.get(spec.output ?? 'linear');
+    this.acts = Array.from({ length: this.L }, (_, i) => (i === this.L - 1 ? output : hidden));
     this.offsets = [];
     let off = 0;
     for (let i = 1; i <= this.L; i++) {
