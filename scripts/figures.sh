@@ -10,7 +10,7 @@ mkdir -p docs/figures
 cf reproduce fig12 --out out/figures/fig12
 cp out/figures/fig12/fig12.png docs/figures/fig12.png
 cf reproduce dfc-fig3 --out out/figures/dfc-fig3
-cp "$(ls out/figures/dfc-fig3/*.png | head -1)" docs/figures/dfc-fig3.png
+cp out/figures/dfc-fig3/fig3.png docs/figures/dfc-fig3.png
 cf reproduce sal-ablation --out out/figures/sal-ablation
 cp out/figures/sal-ablation/ablation.png docs/figures/sal-ablation.png
 cf report --out out/figures
