@@ -3,7 +3,8 @@
  * Euler, dt = 1 per minibatch (Algorithm 1's iteration), over a seeded shuffle of the training set.
  * A divergence reported by `solve` ends the run with status 'diverged' and its message.
  */
-import { Rng } from '../../src/core/random';
+import { Rng, type RngState } from '../../src/core/random';
+import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint';
 import { solve } from '../../src/core/solve';
 import { odeProblem } from '../../src/core/terms';
 import { oneHot, type Dataset } from '../../src/data/mnist';
@@ -38,8 +39,13 @@ export interface TrainOptions {
   seed: number;
   /** Initial connections (default: circuit.initState(seed)). */
   y0?: Float64Array;
-  /** Called after every epoch (and once with epoch 0 before training). */
+  /** Called after every epoch (and once with epoch 0 before training). Not called again for epochs restored from a checkpoint. */
   onEpoch?: (rec: EpochRecord, y: Float64Array) => void;
+  /**
+   * Save the connections, the minibatch generator and the curve to `dir` every `every` epochs;
+   * with `resume`, continue from the checkpoint there (bit-identical to an uninterrupted run).
+   */
+  checkpoint?: { dir: string; every: number; resume: boolean };
 }
 
 /** Minibatches drawn in the order `order` (one epoch). */
@@ -72,18 +78,27 @@ export function trainCircuit(circuit: SalCircuit, data: { train: Dataset; test: 
   const rng = new Rng(opts.seed * 7919 + 17);
   let y = opts.y0 ? opts.y0.slice() : circuit.initState(opts.seed);
   const steps = Math.floor(train.n / opts.batch);
-  const curve: EpochRecord[] = [];
+  let curve: EpochRecord[] = [];
   const record = (epoch: number, trainLoss: number, t: number) => {
     const ev = circuit.evaluate(y, test.x, testT, test.n, test.y);
     const rec = { epoch, trainLoss, testLoss: ev.loss, testAccuracy: ev.accuracy, t };
     curve.push(rec);
     opts.onEpoch?.(rec, y);
   };
-  record(0, circuit.evaluate(y, train.x, trainT, train.n).loss, 0);
   let flowMs = 0;
+  let first = 1;
+  const ck = opts.checkpoint;
+  const saved = ck?.resume ? loadCheckpoint(ck.dir) : null;
+  if (saved) {
+    if (saved.arrays.y?.length !== y.length) throw new Error(`the checkpoint in ${ck!.dir} belongs to another circuit; remove it or choose another --out`);
+    y = saved.arrays.y;
+    rng.setState(saved.rng as RngState);
+    ({ curve, flowMs } = saved.extra as { curve: EpochRecord[]; flowMs: number });
+    first = saved.epoch + 1;
+  } else record(0, circuit.evaluate(y, train.x, trainT, train.n).loss, 0);
   let status: TrainResult['status'] = 'ok';
   let message = 'finished';
-  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+  for (let epoch = first; epoch <= opts.epochs; epoch++) {
     const order = epochOrder(train.n, rng);
     const source = minibatches(train.x, trainT, dIn, dOut, order, opts.batch);
     let lossSum = 0;
@@ -108,6 +123,9 @@ export function trainCircuit(circuit: SalCircuit, data: { train: Dataset; test: 
       break;
     }
     record(epoch, lossSum / steps, epoch * steps);
+    if (ck && (epoch % ck.every === 0 || epoch === opts.epochs)) {
+      saveCheckpoint(ck.dir, { epoch, arrays: { y }, rng: rng.getState(), extra: { curve, flowMs } });
+    }
   }
   const samples = (curve.length - 1) * steps * opts.batch;
   return { curve, status, message, seconds: flowMs / 1000, y, samplesPerSecond: samples / Math.max(1e-9, flowMs / 1000) };

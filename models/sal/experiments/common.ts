@@ -2,6 +2,7 @@
  * What the SAL experiments share: the MNIST split, the options every one of them takes, training a
  * list of runs with one progress bar, and writing curves, a summary table and a figure.
  */
+import * as path from 'node:path';
 import type { RunContext } from '../../../src/cli/context';
 import type { OptionSpec, ParsedOptions } from '../../../src/cli/options';
 import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
@@ -31,6 +32,8 @@ export function trainingOptions(name: string, d: { epochs: number; width: number
     { name: 'test-size', type: 'integer', description: 'test images used (of the 2,000)', default: 2000, min: 1, max: 2000 },
     { name: 'data-seed', type: 'integer', description: 'seed of the shared MNIST 8,000/2,000 split', default: 0 },
     { name: 'png', type: 'boolean', description: 'also render PNGs of the figures (headless chromium); --no-png for HTML only', default: true },
+    { name: 'checkpoint-every', type: 'integer', description: 'checkpoint each run every n epochs under --out/checkpoints (0 = never)', default: 1, min: 0 },
+    { name: 'resume', type: 'boolean', description: 'continue the runs from their checkpoints in --out (same options)', default: false },
   ];
 }
 
@@ -78,10 +81,17 @@ export function trainRuns(runs: RunSpec[], data: { train: Dataset; test: Dataset
   const records: RunRecord[] = [];
   for (const run of runs) {
     const circuit = new SalCircuit(run.config);
+    // Per-epoch hooks (e.g. the assembly experiment's rank curves) need every epoch replayed, so
+    // runs with a hook are not resumed.
+    const checkpoint =
+      !hook && (opts.checkpointEvery > 0 || opts.resume)
+        ? { dir: path.join(opts.out, 'checkpoints', `${run.key}-seed${run.seed}`), every: Math.max(1, opts.checkpointEvery), resume: Boolean(opts.resume) }
+        : undefined;
     const r = trainCircuit(circuit, data, {
       epochs: opts.epochs,
       batch: opts.batch,
       seed: run.seed,
+      checkpoint,
       onEpoch: (rec, y) => {
         hook?.(run, circuit, rec, y);
         if (rec.epoch > 0) progress.tick(1, `${run.label} epoch ${rec.epoch}: ${(100 * rec.testAccuracy).toFixed(1)}%`);
