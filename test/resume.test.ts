@@ -42,6 +42,11 @@ test('a training run killed part-way resumes from its checkpoint to the same fin
 
   const r2 = spawnSync(process.execPath, [bin, ...args(killed), '--resume'], { encoding: 'utf8' });
   expect(r2.status).toBe(0);
+  // It really resumed: only the epochs after the checkpoint were trained.
+  expect(r2.stdout).toContain(`resuming after epoch ${partial.epoch}`);
+  const trainedEpochs = [...r2.stdout.matchAll(/^\s+(\d+)\s+\d+\.\d+\s/gm)].map((m) => Number(m[1]));
+  expect(trainedEpochs[0]).toBe(partial.epoch + 1);
+  expect(trainedEpochs[trainedEpochs.length - 1]).toBe(10);
   const a = loadCheckpoint(whole)!;
   const b = loadCheckpoint(killed)!;
   expect(b.epoch).toBe(10);

@@ -13,6 +13,7 @@
  */
 import type { CommandSpec } from '../../src/registry';
 import type { OptionSpec, ParsedOptions } from '../../src/cli/options';
+import { loadCheckpoint } from '../../src/io/checkpoint';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import { RULES, type Rule } from './nonlinear';
@@ -67,7 +68,9 @@ export const trainCommand: CommandSpec = {
     const out = new RunOutput('train urfb', opts.out, opts, ctx);
     const sizes = [data.train.d, ...s.hidden, data.train.classes];
     ctx.log(`rule ${s.rule}${s.sparsity ? `, ${pct(s.sparsity)} of connections zero` : ''}, network ${sizes.join('-')}, ${data.train.n} train / ${data.test.n} test images, η = ${s.lr}, batch ${s.batch}${s.rule === 'bp' ? '' : `, μ = ${s.mu}`}`);
-    const progress = ctx.progress(`train ${s.rule}`, s.epochs * batchesPerEpoch(s, data.train.n));
+    const resumeFrom = opts.resume ? loadCheckpoint(opts.out)?.epoch ?? 0 : 0;
+    if (opts.resume) ctx.log(resumeFrom > 0 ? `resuming after epoch ${resumeFrom} from the checkpoint in ${out.dir}` : `no checkpoint in ${out.dir}: starting afresh`);
+    const progress = ctx.progress(`train ${s.rule}`, (s.epochs - Math.min(resumeFrom, s.epochs)) * batchesPerEpoch(s, data.train.n));
     const cols = ['epoch', 'loss', 'train err', 'test err', 'corr(W_l,R_lᵀ) l=2..L', 'seconds'];
     if (!ctx.json) ctx.log(cols.join('  '));
     let result: TrainResult;
