@@ -11,7 +11,8 @@
  * propagation is identical", A.1).
  *
  * Spikes as currents. sˡ⁻¹(t) = Σ_k δ(t − t_k) is a spike train, so a presynaptic spike at t_k
- * makes the postsynaptic membrane jump by w/τ_m at t_k. With the step dt = 1 this is exactly
+ * makes the postsynaptic membrane jump by w/τ_m at t_k (by w with `decayInput: false`). With the
+ * step dt = 1 this is exactly
  * spikingjelly's LIFNode with decay_input, which the paper used: H = V + (X − (V − V_reset))/τ with
  * X = W s. The bias bˡ (spikingjelly's nn.Linear has one; the paper is silent) and the perturbation
  * are constant currents; the average current of a synapse is then w·r with r the presynaptic rate
@@ -35,6 +36,7 @@ import { drift, odeProblem } from '../../src/core/terms';
 import type { EventSpec } from '../../src/core/solve';
 import { matMulTB, transpose } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
+import { directCurrent } from './coding';
 import { checkClockStep, lifParams, type LifParams } from './params';
 
 export type SynapseEngine = 'auto' | 'sparse' | 'dense';
@@ -51,6 +53,15 @@ export interface SnnSpec {
   readonly inputGain: number;
   /** A constant bias current per neuron of layers 1..L. */
   readonly bias: boolean;
+  /**
+   * spikingjelly's decay_input for the synaptic spikes: true (LIFNode's default, the paper's
+   * eq. 25-26) makes a presynaptic spike lift the membrane by w/τ_m, so the mean synaptic current is
+   * w·r with r in spikes per ms; false makes it lift the membrane by w, so the mean current is
+   * w·(r τ_m), with the dimensionless rate r τ_m (spikes per membrane time constant). The second
+   * keeps weights and rates O(1) when dt ≪ τ_m. Constant currents (coding, bias, perturbation)
+   * are currents in both cases.
+   */
+  readonly decayInput: boolean;
   /** How the clock-driven mode computes W s: sparse accumulation, dense product, or by spike density. */
   readonly synapse: SynapseEngine;
   /**
@@ -82,6 +93,7 @@ export function snnSpec(s: Partial<SnnSpec> & { sizes: readonly number[] }): Snn
     steps: 20,
     inputGain: 2,
     bias: true,
+    decayInput: true,
     synapse: 'auto',
     noise: 0,
     ...s,
@@ -136,7 +148,8 @@ function checkPerturbation(spec: SnnSpec, B: number, pert: Perturbation | null |
 
 /**
  * One clock-driven step of a layer (spikingjelly LIFNode): integrate, threshold, reset.
- *   H = V + (dt/τ)(−(V − V_rest) + I_c) + syn/τ;  spike if H ≥ V_th;  V ← reset(H).
+ *   H = V + (dt/τ)(−(V − V_rest) + I_c) + syn/τ (syn without /τ when decayInput is false);
+ *   spike if H ≥ V_th;  V ← reset(H).
  * `ref` counts the refractory steps left. Writes spikes (0/1) into `spk`, adds them to `counts`,
  * and returns the number of spikes.
  */
@@ -152,9 +165,10 @@ export function lifClockStep(
   spk: Uint8Array,
   counts: Float64Array,
   noise: Float64Array | null = null,
+  decayInput = true,
 ): number {
   const a = dt / p.tauM;
-  const c = 1 / p.tauM;
+  const c = decayInput ? 1 / p.tauM : 1;
   const vRest = p.vRest;
   const vTh = p.vTh;
   const vReset = p.vReset;
@@ -248,21 +262,39 @@ export function prepareClock(spec: SnnSpec, params: SnnParams, x: Float64Array, 
   const T = spec.steps;
   const V = new Float64Array(B * n0).fill(spec.lif.vRest);
   const ref = new Int32Array(B * n0);
-  const Ic = new Float64Array(B * n0);
-  for (let i = 0; i < Ic.length; i++) Ic[i] = spec.inputGain * x[i];
+  const Ic = directCurrent(x, spec.inputGain, new Float64Array(B * n0));
   const spk = new Uint8Array(B * n0);
   const counts0 = new Float64Array(B * n0);
   const syn1 = new Float64Array(T * B * n1);
   const W1 = params.W[0];
-  const Wt1 = mat(n0, n1);
-  transpose(W1, Wt1);
-  const sDense = new Float64Array(B * n0);
   const refSteps = Math.round(spec.lif.tRef / spec.dt);
   const raster0: number[][] | undefined = opts.record ? Array.from({ length: n0 }, () => []) : undefined;
+  // The coding layer over the whole window first (its input is constant), then W¹ s⁰(t) for all t.
+  const spikes0 = new Float64Array(T * B * n0);
+  let total = 0;
   for (let t = 0; t < T; t++) {
-    const n = lifClockStep(V, ref, Ic, null, 0, spec.lif, spec.dt, refSteps, spk, counts0);
-    synapticInput(spk, n, B, n0, W1, Wt1, spec.synapse, sDense, syn1, t * B * n1);
+    total += lifClockStep(V, ref, Ic, null, 0, spec.lif, spec.dt, refSteps, spk, counts0);
+    const o = t * B * n0;
+    for (let i = 0; i < spk.length; i++) spikes0[o + i] = spk[i];
     if (raster0) for (let j = 0; j < n0; j++) if (spk[j]) raster0[j].push((t + 1) * spec.dt);
+  }
+  const density = total / (T * B * n0);
+  if (spec.synapse === 'dense' || (spec.synapse === 'auto' && density > 0.05 && n0 * n1 >= 4096)) {
+    // one product (T·B x n_0)(n_0 x n_1): the kernels' packed GEMM
+    matMulTB(mat(T * B, n0, spikes0), W1, mat(T * B, n1, syn1));
+  } else {
+    const Wt1 = mat(n0, n1);
+    transpose(W1, Wt1);
+    const wt = Wt1.data;
+    for (let row = 0; row < T * B; row++) {
+      const so = row * n0;
+      const o = row * n1;
+      for (let j = 0; j < n0; j++) {
+        if (spikes0[so + j] === 0) continue;
+        const r = j * n1;
+        for (let k = 0; k < n1; k++) syn1[o + k] += wt[r + k];
+      }
+    }
   }
   const Wt: Mat[] = [];
   for (let l = 2; l < spec.sizes.length; l++) {
@@ -329,11 +361,11 @@ export function runClock(spec: SnnSpec, params: SnnParams, input: ClockInput, pe
   const noise = noiseRng ? spec.sizes.slice(1).map((n) => new Float64Array(B * n)) : null;
   const draw = (l: number): Float64Array | null => (noise ? noiseRng!.fillNormal(noise[l - 1], noiseScale) : null);
   for (let t = 0; t < T; t++) {
-    let nPrev = lifClockStep(V[0], ref[0], Ic[0], input.syn1, t * B * n1, spec.lif, spec.dt, refSteps, spk[0], counts[1], draw(1));
+    let nPrev = lifClockStep(V[0], ref[0], Ic[0], input.syn1, t * B * n1, spec.lif, spec.dt, refSteps, spk[0], counts[1], draw(1), spec.decayInput);
     total += nPrev;
     for (let l = 2; l <= L; l++) {
       synapticInput(spk[l - 2], nPrev, B, spec.sizes[l - 1], params.W[l - 1], input.Wt[l - 2], spec.synapse, sDense[l - 2], syn[l - 1], 0);
-      nPrev = lifClockStep(V[l - 1], ref[l - 1], Ic[l - 1], syn[l - 1], 0, spec.lif, spec.dt, refSteps, spk[l - 1], counts[l], draw(l));
+      nPrev = lifClockStep(V[l - 1], ref[l - 1], Ic[l - 1], syn[l - 1], 0, spec.lif, spec.dt, refSteps, spk[l - 1], counts[l], draw(l), spec.decayInput);
       total += nPrev;
     }
     if (raster) {
@@ -399,7 +431,7 @@ export function simulateEvents(spec: SnnSpec, params: SnnParams, x: ArrayLike<nu
   sizes.forEach((n, l) => layerOf.fill(l, offset[l], offset[l] + n));
   // Constant currents: gain·x into the coding layer, b + σξ into the others.
   const Ic = new Float64Array(N);
-  for (let j = 0; j < sizes[0]; j++) Ic[j] = spec.inputGain * x[j];
+  directCurrent(x, spec.inputGain, Ic.subarray(0, sizes[0]));
   for (let l = 1; l <= L; l++) {
     for (let j = 0; j < sizes[l]; j++) {
       let c = spec.bias ? params.b[l - 1][j] : 0;
@@ -412,6 +444,7 @@ export function simulateEvents(spec: SnnSpec, params: SnnParams, x: ArrayLike<nu
   const counts = sizes.map((n) => new Float64Array(n));
   const raster = opts.record ? sizes.map((n) => Array.from({ length: n }, (): number[] => [])) : undefined;
   const invTau = 1 / p.tauM;
+  const jumpScale = spec.decayInput ? invTau : 1;
   const problem = odeProblem(
     drift(N, (_t, y, out) => {
       for (let i = 0; i < N; i++) out[i] = refractory[i] ? 0 : (p.vRest - y[i] + Ic[i]) * invTau;
@@ -434,7 +467,7 @@ export function simulateEvents(spec: SnnSpec, params: SnnParams, x: ArrayLike<nu
       const W = params.W[l];
       const nNext = sizes[l + 1];
       const base = offset[l + 1];
-      for (let k = 0; k < nNext; k++) if (!refractory[base + k]) y[base + k] += W.data[k * W.cols + j] * invTau;
+      for (let k = 0; k < nNext; k++) if (!refractory[base + k]) y[base + k] += W.data[k * W.cols + j] * jumpScale;
     }
   };
   const spikeEvent: EventSpec = {

@@ -73,8 +73,8 @@ export function measureNpUnbiased(quick: boolean, seed: number): UnbiasedResult 
   const gNorm = Math.hypot(...g);
   const pass = net.forward(x, B);
   const sigma = 1e-4;
-  const Nmax = quick ? 4096 : 32768;
-  const replicates = quick ? 8 : 16;
+  const Nmax = quick ? 4096 : 16384;
+  const replicates = quick ? 8 : 12;
   const Ns: number[] = [];
   for (let N = 16; N <= Nmax; N *= 4) Ns.push(N);
   const sq = new Array(Ns.length).fill(0);

@@ -1,6 +1,6 @@
 /**
  * The small, deterministic linear algebra of the LOCO projection (eqs. 4-6): symmetric
- * eigendecomposition (cyclic Jacobi), uncentred PCA of a batch through its Gram matrix,
+ * eigendecomposition (ml-matrix, on a batch-sized Gram matrix), uncentred PCA of a batch,
  * Gram–Schmidt with removal of (near-)zero vectors, and seeded spherical k-means.
  *
  * Vectors are rows of row-major Float64Arrays (a set of m vectors of dimension d is m x d).
@@ -15,60 +15,27 @@
  * - k-means clusters directions by angle (spherical k-means: cosine similarity, unit centres), as
  *   "nearest in terms of angular distance" in Section 2.3; seeded k-means++ initialisation.
  */
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { Rng } from '../../src/core/random';
 
 /**
- * Eigenvalues (descending) and eigenvectors of a symmetric n x n matrix (row-major, not changed)
- * by cyclic Jacobi rotations. vectors[i*n + k] is component i of eigenvector k.
+ * Eigenvalues (descending) and eigenvectors of a symmetric n x n matrix (row-major, not changed),
+ * through ml-matrix's symmetric eigendecomposition (Householder tridiagonalisation and QL).
+ * vectors[i*n + k] is component i of eigenvector k.
  */
 export function symmetricEigen(A: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
   if (A.length !== n * n) throw new Error(`symmetricEigen: matrix has ${A.length} entries, expected ${n}x${n}`);
-  const a = A.slice();
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  let scaleSq = 0;
-  for (let i = 0; i < n * n; i++) scaleSq += a[i] * a[i];
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p * n + q] * a[p * n + q];
-    if (off <= 1e-30 * scaleSq || off === 0) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p * n + q];
-        if (apq === 0) continue;
-        const app = a[p * n + p];
-        const aqq = a[q * n + q];
-        const theta = (aqq - app) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p];
-          const akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k];
-          const aqk = a[q * n + k];
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p];
-          const vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => a[j * n + j] - a[i * n + i] || i - j);
+  const m = new Matrix(n, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m.set(i, j, A[i * n + j]);
+  const e = new EigenvalueDecomposition(m, { assumeSymmetric: true });
+  const lam = e.realEigenvalues;
+  const V = e.eigenvectorMatrix;
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => lam[j] - lam[i] || i - j);
   const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
   order.forEach((src, k) => {
-    values[k] = a[src * n + src];
-    for (let i = 0; i < n; i++) vectors[i * n + k] = v[i * n + src];
+    values[k] = lam[src];
+    for (let i = 0; i < n; i++) vectors[i * n + k] = V.get(i, src);
   });
   return { values, vectors };
 }

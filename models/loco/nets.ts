@@ -8,20 +8,18 @@
  *   the factor f′(a) and would not be unbiased for the BP gradient, which is what the paper claims.
  *   The output layer is linear (the paper is silent; a ReLU output cannot fit sin x < 0).
  * - `SnnNet`: the LIF network of models/lif in clock-driven mode; the output is the rate of the
- *   last layer (spikes per step, eq. 27) and x_{l−1} is the presynaptic rate in the same units,
- *   spikes per step ("the average firing rates of neurons in each layer", Section 2.1). The mean
- *   synaptic current is w·r with r in spikes per ms, so ∂ℓ/∂w = (∂ℓ/∂I)·r_ms = (∂ℓ/∂I)·r_step/dt:
- *   with the paper's dt = 1 the two agree; otherwise the rate per step rescales the weight updates
- *   against the bias updates by dt, a positive preconditioning that keeps the descent direction
- *   (and keeps weights O(1) when the clock step, not the ms, is the natural unit, as in
- *   spikingjelly). The coding layer and the layer-1 synaptic input are computed once and shared by
- *   the clean and the perturbed run.
+ *   last layer (spikes per step, eq. 27). x_{l−1} is the presynaptic rate in the units for which
+ *   the mean synaptic current is W x, so that ∂ℓ/∂W = (∂ℓ/∂I)·xᵀ in the mean-field sense: spikes per
+ *   ms with spikingjelly's decay_input (jump w/τ_m; with the paper's dt = 1 this is the rate per
+ *   step, "the average firing rates of neurons in each layer", Section 2.1), or spikes per membrane
+ *   time constant, r·τ_m, without it (jump w). The coding layer and the layer-1 synaptic input are
+ *   computed once and shared by the clean and the perturbed run.
  */
 import { Rng } from '../../src/core/random';
 import { matMulTB } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import { Mlp, type ForwardCache } from '../../src/nn/mlp';
-import { rateMse } from '../lif/coding';
+import { decodeRates, rateMse } from '../lif/coding';
 import { prepareClock, runClock, type ClockInput, type Perturbation, type SnnParams, type SnnSpec } from '../lif/network';
 
 export type { Perturbation } from '../lif/network';
@@ -153,24 +151,20 @@ export class SnnNet implements PerturbableNetwork {
     const clock = prepareClock(spec, this, x, B, { noiseSeed: spec.noise > 0 ? this.noiseRng.nextUint32() : 0 });
     const run = runClock(spec, this, clock, null);
     const L = spec.sizes.length - 1;
-    const perStep = 1 / spec.steps;
+    // spikes per ms (decay_input) or per τ_m
+    const unit = (spec.decayInput ? 1 : spec.lif.tauM) / (spec.steps * spec.dt);
     const inputs = run.counts.slice(0, L).map((c, l) => {
       const m = mat(B, spec.sizes[l]);
-      for (let i = 0; i < c.length; i++) m.data[i] = c[i] * perStep;
+      for (let i = 0; i < c.length; i++) m.data[i] = c[i] * unit;
       return m;
     });
-    const output = new Float64Array(run.counts[L].length);
-    for (let i = 0; i < output.length; i++) output[i] = run.counts[L][i] / spec.steps;
-    return { batch: B, output, inputs, clock };
+    return { batch: B, output: decodeRates(run.counts[L], spec.steps), inputs, clock };
   }
 
   perturbed(pass: Pass, pert: Perturbation): Float64Array {
     const p = pass as SnnPass;
     if (!p.clock) throw new Error('SnnNet.perturbed needs a pass from SnnNet.forward');
     const run = runClock(this.spec, this, p.clock, pert);
-    const L = this.spec.sizes.length - 1;
-    const out = new Float64Array(run.counts[L].length);
-    for (let i = 0; i < out.length; i++) out[i] = run.counts[L][i] / this.spec.steps;
-    return out;
+    return decodeRates(run.counts[this.spec.sizes.length - 1], this.spec.steps);
   }
 }

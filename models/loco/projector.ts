@@ -65,6 +65,8 @@ export function locoBasis(Z: Float64Array, q: number, A: Float64Array, s: number
   Q.set(Z.subarray(0, q * d));
   for (let i = 0; i < q; i++) {
     const z = Q.subarray(i * d, (i + 1) * d);
+    let before = 0;
+    for (let j = 0; j < d; j++) before += z[j] * z[j];
     for (let pass = 0; pass < 2; pass++) {
       for (let a = 0; a < sA; a++) {
         const u = Ab.subarray(a * d, (a + 1) * d);
@@ -73,6 +75,11 @@ export function locoBasis(Z: Float64Array, q: number, A: Float64Array, s: number
         for (let j = 0; j < d; j++) z[j] -= dot * u[j];
       }
     }
+    // A direction (almost) inside span(A) is a zero vector of P_CO Z: drop it here, against its
+    // norm before the projection (Gram–Schmidt alone would renormalise the round-off).
+    let after = 0;
+    for (let j = 0; j < d; j++) after += z[j] * z[j];
+    if (!(after > tol * tol * before)) z.fill(0);
   }
   return gramSchmidt(Q, q, d, tol);
 }
