@@ -1,0 +1,250 @@
+/**
+ * `creditflow reproduce compare`: every rule on every task with the same architecture,
+ * initialisation, data order and budget (run.ts), 3 seeds, runs in worker threads
+ * (src/parallel/pool.ts; `--workers 1` runs them in series with identical numbers).
+ *
+ * Writes: summary.csv (the table: per task and rule, mean ± std over seeds of the final test loss
+ * and accuracy, the mean angle to the BP gradient over training, wall and simulated time per
+ * epoch, η used, C1-C3), criteria.csv (the C1-C3 table with the reason for each mark and the code
+ * each rule comes from), curves.csv (every run, every epoch), results.json (all of it), and one
+ * HTML figure per task (test loss and angle to BP against epochs, mean over seeds).
+ *
+ * Default size (our choice, about 25-35 minutes on 2 free cores; the LOCO and DFC MNIST runs
+ * dominate): teacher 15-10-10-5 (2,000/500 samples, 20 epochs), MNIST 784-128-128-10 (8,000/2,000,
+ * 5 epochs), XOR 2-8-8-1 (1,000 full-batch steps); `--quick`: teacher 512/256 samples 3 epochs,
+ * MNIST 784-32-32-10 on 512/256 images 2 epochs, XOR 150 steps, DFC settling 100 steps.
+ */
+import { formatTable } from '../../src/io/output';
+import { RunOutput } from '../../src/io/run';
+import type { PlotlyFigure } from '../../src/io/plot';
+import { defaultWorkers, runTasks, type Task } from '../../src/parallel/pool';
+import type { CommandSpec } from '../../src/registry';
+import { taskConfig } from './config';
+import { RUN_MODULE, type RunArgs, type RunResult } from './run';
+import { checkRules, mark, RULE_NAMES, RULES, type RuleName } from './rules';
+import { TASK_LABELS, TASKS, type TaskName } from './tasks';
+
+export interface CompareOptions {
+  tasks: TaskName[];
+  rules: RuleName[];
+  seeds: number[];
+  quick: boolean;
+  workers: number;
+  /** Per-task overrides of the configured sizes (for tests and exploration). */
+  override?: Partial<Record<TaskName, Partial<Pick<RunArgs, 'epochs' | 'lr' | 'batch' | 'anglesPerEpoch'>> & { trainSize?: number; testSize?: number; hidden?: number[] }>>;
+  maxHalvings?: number;
+}
+
+/** The run arguments of every (task, rule, seed), most expensive first (so the pool ends evenly). */
+export function compareTasks(o: CompareOptions): RunArgs[] {
+  const cost = (t: TaskName, r: RuleName) => (t === 'mnist' ? 100 : t === 'teacher' ? 10 : 1) * (r === 'LOCO' ? 5 : r === 'DFC' ? 4 : r === 'DFC-SSA' ? 2 : 1);
+  const out: RunArgs[] = [];
+  for (const task of o.tasks) {
+    const c = taskConfig(task, o.quick);
+    const ov = o.override?.[task] ?? {};
+    const setup = { ...c.setup, ...(ov.trainSize ? { trainSize: ov.trainSize } : {}), ...(ov.testSize ? { testSize: ov.testSize } : {}), ...(ov.hidden ? { hidden: ov.hidden } : {}) };
+    for (const rule of o.rules) {
+      for (const seed of o.seeds) {
+        out.push({
+          rule,
+          setup,
+          seed,
+          epochs: ov.epochs ?? c.epochs,
+          batch: ov.batch ?? c.batch,
+          lr: ov.lr ?? c.lr,
+          anglesPerEpoch: ov.anglesPerEpoch ?? c.anglesPerEpoch,
+          settings: c.settings,
+          maxHalvings: o.maxHalvings,
+        });
+      }
+    }
+  }
+  return out.sort((a, b) => cost(b.setup.task, b.rule) - cost(a.setup.task, a.rule));
+}
+
+export function meanStd(xs: readonly number[]): { mean: number; std: number; n: number } {
+  const f = xs.filter(Number.isFinite);
+  const n = f.length;
+  if (!n) return { mean: NaN, std: NaN, n: 0 };
+  const m = f.reduce((a, b) => a + b, 0) / n;
+  const v = n > 1 ? f.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1) : 0;
+  return { mean: m, std: Math.sqrt(v), n };
+}
+
+function fmt(v: number, digits = 4): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(2) : v.toPrecision(digits);
+}
+
+function pm(s: { mean: number; std: number }, scale = 1, digits = 4): string {
+  if (!Number.isFinite(s.mean)) return '—';
+  return `${fmt(s.mean * scale, digits)} ± ${fmt(s.std * scale, 2)}`;
+}
+
+export interface SummaryRow {
+  task: TaskName;
+  rule: RuleName;
+  network: string;
+  ok: number;
+  seeds: number;
+  lr: number[];
+  testLoss: { mean: number; std: number; n: number };
+  testAccuracy: { mean: number; std: number; n: number };
+  angleHidden: { mean: number; std: number; n: number };
+  angleAll: { mean: number; std: number; n: number };
+  wallPerEpoch: { mean: number; std: number; n: number };
+  simTimePerEpoch: { mean: number; std: number; n: number };
+  messages: string[];
+}
+
+export function summarise(results: readonly RunResult[], tasks: readonly TaskName[], rules: readonly RuleName[]): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const task of tasks) {
+    for (const rule of rules) {
+      const rs = results.filter((r) => r.task === task && r.rule === rule);
+      if (!rs.length) continue;
+      const ok = rs.filter((r) => r.status === 'ok');
+      const sizes = rs[0].sizes.join('-');
+      rows.push({
+        task,
+        rule,
+        network: `${sizes} ${rs[0].family}`,
+        ok: ok.length,
+        seeds: rs.length,
+        lr: rs.map((r) => r.lr),
+        testLoss: meanStd(ok.map((r) => r.final.testLoss)),
+        testAccuracy: meanStd(ok.map((r) => r.final.testAccuracy)),
+        angleHidden: meanStd(rs.map((r) => r.final.angleHidden)),
+        angleAll: meanStd(rs.map((r) => r.final.angleAll)),
+        wallPerEpoch: meanStd(rs.map((r) => r.final.wallPerEpoch)),
+        simTimePerEpoch: meanStd(rs.map((r) => r.final.simTimePerEpoch)),
+        messages: rs.filter((r) => r.message).map((r) => `seed ${r.seed}: ${r.message}`),
+      });
+    }
+  }
+  return rows;
+}
+
+export const SUMMARY_COLUMNS = [
+  'task', 'rule', 'network', 'η', 'test loss', 'test acc %', 'angle to BP (hidden) °', 'angle to BP (all) °', 'wall s/epoch', 'sim. time/epoch', 'C1', 'C2', 'C3', 'ok',
+] as const;
+
+export function summaryTable(rows: readonly SummaryRow[]): string[][] {
+  return rows.map((r) => {
+    const info = RULES[r.rule];
+    const lrs = [...new Set(r.lr)];
+    return [
+      r.task,
+      r.rule,
+      r.network,
+      lrs.map((v) => fmt(v, 3)).join('/'),
+      pm(r.testLoss),
+      r.task === 'teacher' ? '—' : pm(r.testAccuracy, 100, 3),
+      pm(r.angleHidden, 1, 3),
+      pm(r.angleAll, 1, 3),
+      fmt(r.wallPerEpoch.mean, 3),
+      fmt(r.simTimePerEpoch.mean, 3),
+      mark(info.c1),
+      mark(info.c2),
+      mark(info.c3),
+      `${r.ok}/${r.seeds}`,
+    ];
+  });
+}
+
+export const CRITERIA_COLUMNS = ['rule', 'name', 'network', 'C1 asymmetric weights', 'C2 local errors', 'C3 no separate phases', 'why', 'update from'] as const;
+
+export function criteriaTable(rules: readonly RuleName[]): string[][] {
+  return rules.map((n) => {
+    const r = RULES[n];
+    return [r.name, r.label, r.family, mark(r.c1), mark(r.c2), mark(r.c3), r.why, r.source];
+  });
+}
+
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#ad494a', '#637939'];
+
+/** Test loss (left) and angle to BP (right) against epochs, mean over seeds, one line per rule. */
+export function taskFigure(results: readonly RunResult[], task: TaskName, rules: readonly RuleName[]): PlotlyFigure {
+  const data: Record<string, unknown>[] = [];
+  rules.forEach((rule, i) => {
+    const rs = results.filter((r) => r.task === task && r.rule === rule && r.status === 'ok');
+    if (!rs.length) return;
+    const n = Math.min(...rs.map((r) => r.curve.length));
+    const epochs = rs[0].curve.slice(0, n).map((p) => p.epoch);
+    const avg = (key: 'testLoss' | 'angleHidden') => epochs.map((_, e) => meanStd(rs.map((r) => r.curve[e][key])).mean);
+    const color = PALETTE[i % PALETTE.length];
+    const dash = RULES[rule].family === 'relu' ? 'dash' : 'solid';
+    data.push({ x: epochs, y: avg('testLoss'), mode: 'lines', name: rule, legendgroup: rule, line: { color, dash }, xaxis: 'x', yaxis: 'y' });
+    data.push({ x: epochs.slice(1), y: avg('angleHidden').slice(1), mode: 'lines', name: rule, legendgroup: rule, showlegend: false, line: { color, dash }, xaxis: 'x2', yaxis: 'y2' });
+  });
+  return {
+    data,
+    layout: {
+      title: { text: `${TASK_LABELS[task]}: test loss and angle to the BP gradient (mean over seeds; dashed: ReLU network)` },
+      xaxis: { domain: [0, 0.46], title: { text: 'epoch' } },
+      yaxis: { title: { text: 'test loss ½‖y − t‖²' }, type: 'log' },
+      xaxis2: { domain: [0.56, 1], title: { text: 'epoch' }, anchor: 'y2' },
+      yaxis2: { title: { text: 'angle to −∇L (hidden layers, °)' }, anchor: 'x2', range: [0, 100] },
+    },
+  };
+}
+
+/** Run the comparison; returns every run's result (in the order of `compareTasks`). */
+export async function runComparison(o: CompareOptions, onDone?: (i: number, r: RunResult) => void): Promise<RunResult[]> {
+  const args = compareTasks(o);
+  const tasks: Task[] = args.map((a) => ({ module: RUN_MODULE, fn: 'runCompare', args: a }));
+  return runTasks<RunResult>(tasks, o.workers, onDone);
+}
+
+export const compareCommand: CommandSpec = {
+  name: 'compare',
+  description: 'every learning rule (BP, FA, DFA, URFB, DFC-SSA, DFC, DLL, NP, LOCO; KP, WM, SAL on ReLU) on the same tasks, inits, data order and budget',
+  options: [
+    { name: 'out', type: 'string', description: 'output folder', default: 'out/compare' },
+    { name: 'seeds', type: 'integers', description: 'seeds (initialisation, data order, rule noise)', default: [1, 2, 3] },
+    { name: 'tasks', type: 'strings', description: 'tasks', choices: TASKS, default: [...TASKS] },
+    { name: 'rules', type: 'strings', description: 'rules', choices: RULE_NAMES, default: [...RULE_NAMES] },
+    { name: 'quick', type: 'boolean', description: 'reduced sizes (about 30-60 s on 2 cores)', default: false },
+    { name: 'workers', type: 'integer', description: 'worker threads (default: the number of cores)', default: defaultWorkers(), min: 1 },
+    { name: 'max-halvings', type: 'integer', description: 'times η may be halved after a divergence', default: 4, min: 0 },
+  ],
+  async run(opts, ctx) {
+    const o: CompareOptions = {
+      tasks: opts.tasks as TaskName[],
+      rules: checkRules(opts.rules),
+      seeds: opts.seeds as number[],
+      quick: opts.quick,
+      workers: opts.workers,
+      maxHalvings: opts.maxHalvings,
+    };
+    if (!o.seeds.length) throw new Error('--seeds needs at least one seed, e.g. --seeds 1,2,3');
+    const out = new RunOutput('compare', opts.out, opts, ctx);
+    const n = o.tasks.length * o.rules.length * o.seeds.length;
+    ctx.log(`compare: ${o.rules.length} rules x ${o.tasks.length} tasks x ${o.seeds.length} seeds = ${n} runs on ${o.workers} worker(s)${o.quick ? ' (quick)' : ''}`);
+    const progress = ctx.progress('compare', n);
+    const t0 = performance.now();
+    const results = await runComparison(o, (_i, r) => progress.tick(1, `${r.task}/${r.rule}/${r.seed}`));
+    progress.finish();
+    const rows = summarise(results, o.tasks, o.rules);
+    const table = summaryTable(rows);
+    out.table('summary', SUMMARY_COLUMNS, table);
+    out.table('criteria', CRITERIA_COLUMNS, criteriaTable(o.rules));
+    out.csv(
+      'curves',
+      ['task', 'rule', 'seed', 'lr', 'status', 'epoch', 'trainLoss', 'testLoss', 'testAccuracy', 'angleHidden', 'angleAll', 'wallSeconds', 'simTime'],
+      results.flatMap((r) => r.curve.map((p) => ({ task: r.task, rule: r.rule, seed: r.seed, lr: r.lr, status: r.status, ...p }))),
+    );
+    out.json('results', { options: o, wallSeconds: (performance.now() - t0) / 1000, summary: rows, criteria: o.rules.map((r) => RULES[r]), runs: results });
+    for (const task of o.tasks) out.figure(`curves-${task}`, taskFigure(results, task, o.rules), { width: 1300, height: 560 });
+    for (const r of rows) for (const m of r.messages) out.note(`${r.task}/${r.rule} ${m}`);
+    out.finish();
+    if (ctx.json) {
+      process.stdout.write(JSON.stringify({ columns: SUMMARY_COLUMNS, rows: table, criteria: criteriaTable(o.rules) }, null, 2) + '\n');
+    } else {
+      ctx.log('\n' + formatTable(SUMMARY_COLUMNS, table));
+      ctx.log('\n' + formatTable(['rule', 'C1', 'C2', 'C3', 'why'], criteriaTable(o.rules).map((r) => [r[0], r[3], r[4], r[5], r[6]])));
+      ctx.log(`\n(${((performance.now() - t0) / 1000).toFixed(0)} s; files in ${out.dir})`);
+    }
+  },
+};

@@ -1,0 +1,216 @@
+/**
+ * One interface over every rule: a learner owns its network's forward weights (in the layout of
+ * src/nn/mlp.ts, W_l of shape n_l x n_{l−1}, no biases) and whatever else its rule needs (feedback
+ * weights, controller, projector), and takes one plain-SGD step per minibatch:
+ *
+ *   W_l ← W_l + η ΔW_l,
+ *
+ * with the same η for every rule. `step` returns ΔW (the descent direction the rule applied, per
+ * unit η), so the harness can measure its angle to the BP gradient.
+ *
+ * Scale conventions (so that η means the same thing for every rule; each rule's ΔW estimates
+ * −∂L/∂W of the common loss L = ⟨½‖y − t‖²⟩ up to what the rule itself changes):
+ * - DFC's loss is ‖r_L − y‖² (no ½) and its updates are O(λ): ΔW = forwardUpdate / (2λ)
+ *   (dfc-adapter.ts); its 'DFA' baseline ΔW / 2.
+ * - NP/LOCO estimate the gradient of eq. (27), (1/N)·½‖r − y‖²: ΔW = −N·ĝ (perturbation.ts).
+ * - DLL, FA, URFB, SAL, KP, WM, BP are in the units of L already.
+ *
+ * This file: the learners on the tanh network built from src/nn and models/dll (BP, FA, URFB, DLL).
+ * DFA, DFC-SSA, DFC: dfc-adapter.ts; NP, LOCO: perturbation.ts; BP-ReLU, KP, WM, SAL: sal-adapter.ts.
+ */
+import { mat, type Mat } from '../../src/linalg/mat';
+import { mse } from '../../src/nn/losses';
+import { Mlp } from '../../src/nn/mlp';
+import { DllMlp, type DllParams, type DllUpdates, type DllWorkspace } from '../dll/mlp';
+import { DllTrainer } from '../dll/trainer';
+import type { Family, RuleName } from './rules';
+import type { TaskData } from './tasks';
+
+/** Rule-specific settings of one task (defaults in run.ts). */
+export interface RuleSettings {
+  /** DFC: forward phase (λ, k_p, α, τ's, dt, steps), feedback phase, feedback optimiser. */
+  dfc: {
+    forward: { tauV: number; tauU: number; kp: number; alpha: number; lambda: number; dt: number; steps: number };
+    sleep: { tauV: number; tauU: number; tauFb: number; kp: number; alpha: number; dt: number; steps: number; sigma: number; beta: number };
+    /** Adam rate of the feedback weights Q (the DFC code's optimiser for Q). */
+    lrQ: number;
+    pretrainEpochs: number;
+    fbEpochsPerEpoch: number;
+  };
+  /** NP/LOCO perturbation scale σ. */
+  sigma: number;
+  /** LOCO projector: principal directions k (capped per layer at its input width), k-means centres, buffer. */
+  loco: { k: number; clusters: number; buffer: number };
+  /** SAL/KP/WM weight decay γ per minibatch, and η_V = η_V̄ = interRate·η. */
+  sal: { decay: number; interRate: number };
+  /** URFB feedback rate ε (1 in the paper). */
+  epsilon: number;
+}
+
+export interface LearnerSetup {
+  rule: RuleName;
+  data: TaskData;
+  /** Shared initial forward weights (copied). */
+  W0: readonly Mat[];
+  /** Shared initial feedback weights with the shapes of W (B0[l] feeds layer l's error back; B0[0] unused). */
+  B0: readonly Mat[];
+  lr: number;
+  batch: number;
+  /** Seed of the rule's own randomness (noise, DFA matrices, SAL's V, V̄). */
+  seed: number;
+  settings: RuleSettings;
+}
+
+export interface Learner {
+  readonly family: Family;
+  /** Current forward weights (live views). */
+  weights(): Mat[];
+  /** Before the first epoch (DFC: feedback pre-training). */
+  begin?(): void;
+  /** One minibatch step; returns the applied direction ΔW per unit η. */
+  step(x: Float64Array, t: Float64Array, labels: Int32Array | null, B: number): Mat[];
+  /** After each epoch (DFC: the sleep phase). */
+  endEpoch?(): void;
+  /** Time of the fast neural dynamics simulated so far (units of the model's τ; 0 for algebraic passes). */
+  simTime(): number;
+}
+
+export function copyMats(ms: readonly Mat[]): Mat[] {
+  return ms.map((m) => mat(m.rows, m.cols, m.data.slice()));
+}
+
+/** W += η·ΔW. */
+export function sgd(W: readonly Mat[], dW: readonly Mat[], lr: number): void {
+  for (let l = 0; l < W.length; l++) {
+    const w = W[l].data;
+    const d = dW[l].data;
+    for (let i = 0; i < w.length; i++) w[i] += lr * d[i];
+  }
+}
+
+/** ΔW = (after − before)/η, for learners whose model code applies the step itself. */
+export function appliedDirection(before: readonly Mat[], after: readonly Mat[], lr: number): Mat[] {
+  return after.map((m, l) => {
+    const d = mat(m.rows, m.cols);
+    const b = before[l].data;
+    for (let i = 0; i < d.data.length; i++) d.data[i] = (m.data[i] - b[i]) / lr;
+    return d;
+  });
+}
+
+/** BP on the bias-free tanh network (src/nn/mlp.ts): ΔW = −∂L/∂W. */
+class BpLearner implements Learner {
+  readonly family = 'tanh' as const;
+  private readonly W: Mat[];
+  private readonly mlp: Mlp;
+  constructor(private readonly s: LearnerSetup) {
+    this.W = copyMats(s.W0);
+    this.mlp = new Mlp({ sizes: s.data.sizes, hidden: 'tanh', output: 'linear', bias: false });
+  }
+  weights(): Mat[] {
+    return this.W;
+  }
+  step(x: Float64Array, t: Float64Array, _labels: Int32Array | null, B: number): Mat[] {
+    const p = { W: this.W, b: this.W.map((w) => new Float64Array(w.rows)) };
+    const g = this.mlp.backward(p, this.mlp.forward(p, x, B), t, mse);
+    const dW = g.gW.map((m) => {
+      for (let i = 0; i < m.data.length; i++) m.data[i] = -m.data[i];
+      return m;
+    });
+    sgd(this.W, dW, this.s.lr);
+    return dW;
+  }
+  simTime(): number {
+    return 0;
+  }
+}
+
+/**
+ * FA and URFB on the DLL network (models/dll/mlp.ts): its equilibrium sweep `closedForm`,
+ * ξ_i = Θ_iᵀ[ξ_{i+1} ⊙ f′], e_i = ξ_{i+1} ⊙ f′, is exactly the backward pass of feedback alignment
+ * with B = Θᵀ, and `weightRates` gives ΔW_i = ⟨e_i u_iᵀ⟩. With Θ fixed this is FA (= DLL-FA at its
+ * equilibrium); URFB adds Amit's feedback rule R_l ← R_l + εη x_{l−1}δ_lᵀ (models/urfb/nonlinear.ts),
+ * which with Θ = Rᵀ is Θ_i ← Θ_i + ε η ΔW_i. URFB's own FeedbackNet is not used because it fixes the
+ * saturated-linear unit and the hinge/softmax losses (no MSE, no tanh).
+ */
+class FeedbackSweepLearner implements Learner {
+  readonly family = 'tanh' as const;
+  private readonly net: DllMlp;
+  private readonly p: DllParams;
+  private readonly ws: DllWorkspace;
+  private readonly upd: DllUpdates;
+  constructor(private readonly s: LearnerSetup, private readonly epsilon: number) {
+    this.net = new DllMlp({ sizes: s.data.sizes, hidden: 'tanh', loss: 'mse', bias: false, feedback: 'fixed' });
+    this.p = dllParams(s);
+    this.ws = this.net.workspace(s.batch);
+    this.upd = this.net.zeroUpdates();
+  }
+  weights(): Mat[] {
+    return this.p.W;
+  }
+  step(x: Float64Array, t: Float64Array, _labels: Int32Array | null, B: number): Mat[] {
+    if (B !== this.s.batch) throw new Error(`batch of ${B} samples; this learner was built for ${this.s.batch}`);
+    this.net.present(this.p, this.ws, x, t);
+    this.net.closedForm(this.p, this.ws);
+    this.net.weightRates(this.ws, this.upd);
+    const dW = copyMats(this.upd.W);
+    sgd(this.p.W, dW, this.s.lr);
+    if (this.epsilon !== 0) {
+      for (let i = 1; i < dW.length; i++) {
+        const th = this.p.Theta[i - 1].data;
+        const d = dW[i].data;
+        for (let k = 0; k < th.length; k++) th[k] += this.epsilon * this.s.lr * d[k];
+      }
+    }
+    return dW;
+  }
+  simTime(): number {
+    return 0;
+  }
+}
+
+/** DLL parameters from the shared initialisation: W = W0, b = 0, Θ_i = B0[i] (i = 1..L−1). */
+function dllParams(s: LearnerSetup): DllParams {
+  const W = copyMats(s.W0);
+  return { W, b: W.map((w) => new Float64Array(w.rows)), Theta: copyMats(s.B0.slice(1)) };
+}
+
+/**
+ * DLL as its own trainer runs it (models/dll/trainer.ts, Algorithm 1): present the batch, relax the
+ * apical compartments by `solve` (Euler, dt = 0.5 τ_x) to the steady state of eq. (7), then one SGD
+ * step of W and Θ (eqs. 8-9) with the common η. Simulated time: the relaxation time per batch.
+ */
+class DllLearner implements Learner {
+  readonly family = 'tanh' as const;
+  private readonly trainer: DllTrainer;
+  private readonly p: DllParams;
+  private relaxed = 0;
+  constructor(private readonly s: LearnerSetup) {
+    const net = new DllMlp({ sizes: s.data.sizes, hidden: 'tanh', loss: 'mse', bias: false, feedback: 'learned' });
+    this.p = dllParams(s);
+    this.trainer = new DllTrainer(net, this.p, s.batch, { optimizer: 'sgd', lr: s.lr });
+  }
+  weights(): Mat[] {
+    return this.p.W;
+  }
+  step(x: Float64Array, t: Float64Array, _labels: Int32Array | null, B: number): Mat[] {
+    if (B !== this.s.batch) throw new Error(`batch of ${B} samples; this learner was built for ${this.s.batch}`);
+    const before = copyMats(this.p.W);
+    this.trainer.step(x, t);
+    this.relaxed += this.trainer.lastRelax?.t ?? 0;
+    return appliedDirection(before, this.p.W, this.s.lr);
+  }
+  simTime(): number {
+    return this.relaxed;
+  }
+}
+
+export type LearnerFactory = (s: LearnerSetup) => Learner;
+
+/** The learners of this file; run.ts adds those of the adapters. */
+export const baseLearners: Partial<Record<RuleName, LearnerFactory>> = {
+  BP: (s) => new BpLearner(s),
+  FA: (s) => new FeedbackSweepLearner(s, 0),
+  URFB: (s) => new FeedbackSweepLearner(s, s.settings.epsilon),
+  DLL: (s) => new DllLearner(s),
+};

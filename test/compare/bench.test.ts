@@ -1,0 +1,31 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { expect, test } from 'vitest';
+import { benchModules, runBench } from '../../bench/run';
+
+test('the bench runner in --quick mode writes valid JSON with the rows and their spreads', async () => {
+  expect(benchModules()).toEqual(expect.arrayContaining(['kernels', 'solvers', 'scaling']));
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'bench.json');
+  const res = await runBench({ quick: true, only: ['solvers'], out: file, log: () => {} });
+  const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  expect(json.quick).toBe(true);
+  expect(json.modules.map((m: { name: string }) => m.name)).toEqual(['solvers']);
+  expect(json.rows.length).toBe(res.rows.length);
+  // 2 problems x (2 adaptive + 3 fixed-step solvers) x 3 tolerances in quick mode
+  expect(json.rows).toHaveLength(30);
+  for (const r of json.rows) {
+    expect(r.module).toBe('solvers');
+    expect(typeof r.name).toBe('string');
+    expect(r.value === null || typeof r.value === 'number').toBe(true); // NaN (a diverged fixed-step run) is written as null
+    expect(r.min).toBeLessThanOrEqual(r.max);
+    expect(r.nfe).toBeGreaterThan(0);
+  }
+  // dopri5 meets its tolerance on the linear system: error within 10x rtol at every rtol
+  for (const r of json.rows.filter((r: { problem: string; solver: string }) => r.problem === 'linear' && r.solver === 'dopri5')) {
+    const rtol = Number(/rtol=([0-9e.-]+)/.exec(r.size)![1]);
+    expect(r.value).toBeLessThan(10 * rtol);
+  }
+  await expect(runBench({ quick: true, only: ['nope'], out: file })).rejects.toThrow(/unknown benchmark module 'nope'/);
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+}, 60_000);
