@@ -36,6 +36,7 @@ import { perturbationLearners } from './perturbation';
 import { RULES, type Family, type RuleName } from './rules';
 import { salLearners } from './sal-adapter';
 import { score, taskData, type Samples, type TaskData, type TaskSetup } from './tasks';
+import { angleDegrees as blockAngle } from '../../src/analysis/similarity';
 
 export const LEARNERS: Record<RuleName, LearnerFactory> = {
   ...(baseLearners as Record<'BP' | 'FA' | 'URFB' | 'DLL', LearnerFactory>),
@@ -130,21 +131,7 @@ export function evaluate(mlp: Mlp, W: Mat[], s: Samples, scoring: TaskData['scor
 
 /** Angle in degrees between u and v over the given layers (NaN if either is zero). */
 export function angleDegrees(u: readonly Mat[], v: readonly Mat[], layers: readonly number[]): number {
-  let uv = 0;
-  let uu = 0;
-  let vv = 0;
-  for (const l of layers) {
-    const a = u[l].data;
-    const b = v[l].data;
-    for (let i = 0; i < a.length; i++) {
-      uv += a[i] * b[i];
-      uu += a[i] * a[i];
-      vv += b[i] * b[i];
-    }
-  }
-  if (!(uu > 0 && vv > 0)) return NaN;
-  const c = Math.max(-1, Math.min(1, uv / Math.sqrt(uu * vv)));
-  return (Math.acos(c) * 180) / Math.PI;
+  return blockAngle(layers.map((l) => u[l].data), layers.map((l) => v[l].data));
 }
 
 function mean(xs: readonly number[]): number {

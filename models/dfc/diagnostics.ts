@@ -25,6 +25,7 @@ import { eigenvalues, spectralAbscissa, toMl } from '../../src/linalg/decomp';
 import { mat, type Mat } from '../../src/linalg/mat';
 import { alphaTilde } from './config';
 import type { DfcNet, DfcParams } from './network';
+import { angleDegrees } from '../../src/analysis/similarity';
 
 /** Everything about one sample at its feedforward equilibrium. */
 export interface SampleInfo {
@@ -253,12 +254,7 @@ export function dotUpdates(a: readonly Mat[], b: readonly Mat[]): number {
 
 /** Angle in degrees between two concatenated parameter updates. */
 export function angleDeg(a: readonly Mat[], b: readonly Mat[]): number {
-  const ab = dotUpdates(a, b);
-  const aa = dotUpdates(a, a);
-  const bb = dotUpdates(b, b);
-  if (!(aa > 0 && bb > 0)) return NaN;
-  const c = Math.max(-1, Math.min(1, ab / Math.sqrt(aa * bb)));
-  return (Math.acos(c) * 180) / Math.PI;
+  return angleDegrees(a.map((m) => m.data), b.map((m) => m.data));
 }
 
 /** Σ of a list of per-sample updates, scaled. */

@@ -1,16 +1,8 @@
+import { cosine as blockCosine } from '../../src/analysis/similarity';
+
 /** Cosine similarity of two parameter sets given as lists of arrays (flattened and concatenated). */
 export function cosine(a: readonly Float64Array[], b: readonly Float64Array[]): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let k = 0; k < a.length; k++) {
-    for (let i = 0; i < a[k].length; i++) {
-      ab += a[k][i] * b[k][i];
-      aa += a[k][i] ** 2;
-      bb += b[k][i] ** 2;
-    }
-  }
-  return ab / Math.sqrt(aa * bb);
+  return blockCosine(a, b);
 }
 
 /** ‖a − b‖ / ‖b‖ over lists of arrays. */

@@ -23,6 +23,7 @@ import { AnnNet } from './nets';
 import { applyBasis, locoBasis } from './projector';
 import { drawPerturbation, estimateFromPass, PerturbationLearner, type InputMap } from './rules';
 import { principalDirections, gramSchmidt } from './linalg';
+import { cosine } from '../../src/analysis/similarity';
 
 function flatten(gW: { data: Float64Array }[], gb: Float64Array[], bias: boolean): Float64Array {
   const parts = bias ? [...gW.map((g) => g.data), ...gb] : gW.map((g) => g.data);
@@ -37,15 +38,7 @@ function flatten(gW: { data: Float64Array }[], gb: Float64Array[], bias: boolean
 }
 
 export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+  return cosine(a, b, 0);
 }
 
 export interface UnbiasedResult {

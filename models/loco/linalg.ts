@@ -17,6 +17,7 @@
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { Rng } from '../../src/core/random';
+import { cosine as blockCosine } from '../../src/analysis/similarity';
 
 /**
  * Eigenvalues (descending) and eigenvectors of a symmetric n x n matrix (row-major, not changed),
@@ -125,15 +126,7 @@ export function gramSchmidt(V: Float64Array, m: number, d: number, tol = 1e-8): 
 }
 
 function cosine(a: Float64Array, b: Float64Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let j = 0; j < a.length; j++) {
-    ab += a[j] * b[j];
-    aa += a[j] * a[j];
-    bb += b[j] * b[j];
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+  return blockCosine(a, b, 0);
 }
 
 export interface KMeansResult {
