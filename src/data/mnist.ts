@@ -129,8 +129,12 @@ function writeCache(split: Split): void {
     const x = new Float64Array(buf, 8 + labelBytes(n), n * MNIST_PIXELS);
     x.set(split.train.x, 0);
     x.set(split.test.x, split.train.n * MNIST_PIXELS);
-    fs.mkdirSync(path.dirname(cacheFile(split.seed)), { recursive: true });
-    fs.writeFileSync(cacheFile(split.seed), new Uint8Array(buf));
+    const file = cacheFile(split.seed);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // Atomic: parallel test workers may build the cache at the same time.
+    const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    fs.writeFileSync(tmp, new Uint8Array(buf));
+    fs.renameSync(tmp, file);
   } catch {
     // A read-only checkout only loses the disk cache.
   }
