@@ -46,7 +46,6 @@ import type { Rng } from '../../src/core/random';
 import { defineState, matrix, vector, type BlockSpec, type StateLayout } from '../../src/core/state';
 import { steadyState, type SteadyStateResult } from '../../src/core/steady';
 import { solve } from '../../src/core/solve';
-import { constantStep } from '../../src/core/controller';
 import { drift, odeProblem, timeScaled, type Problem } from '../../src/core/terms';
 import { matMul, matMulTA, matMulTB } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
@@ -467,17 +466,22 @@ export class ApicalRelaxer {
     if (!(dt > 0)) throw new Error(`relaxation step dt must be > 0 (got ${dt})`);
   }
 
+  /** A network without hidden layers has nothing to relax: its errors are projected directly. */
+  private noHiddenLayers(p: DllParams): RelaxResult | null {
+    this.params = p;
+    if (this.problem) return null;
+    this.net.projectErrors(this.ws);
+    return { reason: 'none', residual: 0, t: 0, steps: 0 };
+  }
+
   relax(p: DllParams): RelaxResult {
+    const none = this.noHiddenLayers(p);
+    if (none) return none;
     const net = this.net;
     const ws = this.ws;
-    if (!this.problem) {
-      net.projectErrors(ws);
-      return { reason: 'none', residual: 0, t: 0, steps: 0 };
-    }
-    this.params = p;
     const o = this.opts;
     const solver = o.solver ?? 'euler';
-    const r = steadyState(this.problem, solver, {
+    const r = steadyState(this.problem!, solver, {
       t0: 0,
       tMax: o.tMax ?? 60,
       y0: net.apicalInitial(ws),
@@ -494,24 +498,19 @@ export class ApicalRelaxer {
 
   /** Integrate the apical flow over a fixed time [0, T] (the paper's fixed number of iterations). */
   relaxFor(p: DllParams, T: number): RelaxResult {
+    const none = this.noHiddenLayers(p);
+    if (none) return none;
     const net = this.net;
     const ws = this.ws;
-    if (!this.problem) {
-      net.projectErrors(ws);
-      return { reason: 'none', residual: 0, t: 0, steps: 0 };
-    }
-    this.params = p;
     const o = this.opts;
-    const solver = o.solver ?? 'euler';
-    const fixed = solver === 'euler' || solver === 'heun' || solver === 'rk4';
-    const sol = solve(this.problem, solver, {
+    // solve picks constant steps for fixed-step solvers and the PI controller for adaptive ones.
+    const sol = solve(this.problem!, o.solver ?? 'euler', {
       t0: 0,
       t1: T,
       y0: net.apicalInitial(ws),
       dt0: o.dt ?? 0.5,
       rtol: o.rtol ?? 1e-10,
       atol: o.atol ?? 1e-12,
-      ...(fixed ? { controller: constantStep() } : {}),
     });
     if (sol.status !== 'ok') throw new Error(`the apical relaxation stopped: ${sol.message}`);
     net.loadApical(ws, sol.y);
