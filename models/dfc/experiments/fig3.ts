@@ -20,7 +20,7 @@ import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
 import { checkControllerConfig, FIG3_FEEDBACK, FIG3_FORWARD } from '../config';
 import type { Method } from '../rules';
-import { movingAverage, type RunArgs, type RunResult } from './run';
+import { movingAverage, sharedRunArgs, type RunArgs, type RunResult } from './run';
 import { teacherData } from './teacher';
 
 /** The module with `trainRun`, for worker threads. */
@@ -134,15 +134,9 @@ export const fig3: CommandSpec = {
         test,
         classes: false,
         forward,
-        sleep: FIG3_FEEDBACK,
-        optimizer: 'adam',
-        lr: opts.lr,
-        lrQ: opts.lrQ,
-        batchSize: opts.batchSize,
-        epochs: opts.epochs,
+        ...sharedRunArgs(opts),
         fbPretrainEpochs: opts.fbPretrainEpochs,
         fbEpochsPerEpoch: opts.fbEpochs,
-        seed: opts.seed,
         logEvery: opts.logEvery,
       };
       return { module: RUN_MODULE, fn: 'trainRun', args };

@@ -13,10 +13,10 @@ import { runTasks } from '../../../src/parallel/pool';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
-import { checkControllerConfig, FIG3_FEEDBACK, FIG3_FORWARD } from '../config';
+import { checkControllerConfig, FIG3_FORWARD } from '../config';
 import type { Method } from '../rules';
 import { RUN_MODULE } from './fig3';
-import { pretrainFeedback, type RunArgs, type RunResult } from './run';
+import { pretrainFeedback, sharedRunArgs, type RunArgs, type RunResult } from './run';
 import { teacherData } from './teacher';
 
 export const fig4: CommandSpec = {
@@ -61,15 +61,9 @@ export const fig4: CommandSpec = {
       test,
       classes: false,
       forward: checkControllerConfig({ ...FIG3_FORWARD, steps: opts.steps, lambda, alpha }),
-      sleep: FIG3_FEEDBACK,
-      optimizer: 'adam',
-      lr: opts.lr,
-      lrQ: opts.lrQ,
-      batchSize: opts.batchSize,
-      epochs: opts.epochs,
+      ...sharedRunArgs(opts),
       fbPretrainEpochs: 0,
       fbEpochsPerEpoch: 1,
-      seed: opts.seed,
       logEvery: opts.logEvery,
     });
     ctx.log(`pre-training the feedback weights (${opts.fbPretrainEpochs} epochs)...`);

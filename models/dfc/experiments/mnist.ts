@@ -28,7 +28,7 @@ import type { CommandSpec } from '../../../src/registry';
 import { checkControllerConfig, FIG3_FEEDBACK, type ControllerConfig } from '../config';
 import type { Data } from '../trainer';
 import { parseVariant, RUN_MODULE } from './fig3';
-import type { RunArgs, RunResult } from './run';
+import { sharedRunArgs, type RunArgs, type RunResult } from './run';
 
 export const MNIST_FORWARD: ControllerConfig = { tauU: 1, tauV: 0.2, kp: 2, alpha: 0.00139, lambda: 0.0779, dt: 0.02, steps: 100 };
 
@@ -84,15 +84,9 @@ export const mnistExperiment: CommandSpec = {
         test,
         classes: true,
         forward,
-        sleep: FIG3_FEEDBACK,
-        optimizer: 'adam',
-        lr: opts.lr,
-        lrQ: opts.lrQ,
-        batchSize: opts.batchSize,
-        epochs: opts.epochs,
+        ...sharedRunArgs(opts),
         fbPretrainEpochs: opts.fbPretrainEpochs,
         fbEpochsPerEpoch: opts.fbEpochs,
-        seed: opts.seed,
         logEvery: 0,
       };
       return { module: RUN_MODULE, fn: 'trainRun', args };

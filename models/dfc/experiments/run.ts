@@ -4,7 +4,8 @@
  * optional feedback pre-training, then epochs of forward learning alternated with feedback learning
  * (wake-sleep), with the Fig. 3 measurements (alignment.ts) on every `logEvery`-th minibatch.
  */
-import type { ControllerConfig, FeedbackConfig } from '../config';
+import type { ParsedOptions } from '../../../src/cli/options';
+import { FIG3_FEEDBACK, type ControllerConfig, type FeedbackConfig } from '../config';
 import { measureAlignment, type Alignment } from '../alignment';
 import { DfcNet, type DfcLoss, type DfcParams } from '../network';
 import { DfcDivergenceError, type Method } from '../rules';
@@ -34,6 +35,14 @@ export interface RunArgs {
   logEvery: number;
   /** Start from these weights (e.g. feedback pre-trained once for a sweep) instead of a fresh initialisation. */
   init?: DfcParams;
+}
+
+/**
+ * The RunArgs fields every DFC experiment fills from its options in the same way: Adam on the
+ * forward and feedback weights, the Fig. 3 sleep phase, minibatch size, epochs and seed.
+ */
+export function sharedRunArgs(opts: ParsedOptions): Pick<RunArgs, 'sleep' | 'optimizer' | 'lr' | 'lrQ' | 'batchSize' | 'epochs' | 'seed'> {
+  return { sleep: FIG3_FEEDBACK, optimizer: 'adam', lr: opts.lr, lrQ: opts.lrQ, batchSize: opts.batchSize, epochs: opts.epochs, seed: opts.seed };
 }
 
 export interface SeriesPoint extends Alignment {
