@@ -194,7 +194,7 @@ export function taskFigure(results: readonly RunResult[], task: TaskName, rules:
 export async function runComparison(o: CompareOptions, onDone?: (i: number, r: RunResult) => void): Promise<RunResult[]> {
   const args = compareTasks(o);
   const tasks: Task[] = args.map((a) => ({ module: RUN_MODULE, fn: 'runCompare', args: a }));
-  return runTasks<RunResult>(tasks, o.workers, onDone);
+  return runTasks<RunResult>(tasks, { workers: o.workers, onDone });
 }
 
 export const compareCommand: CommandSpec = {

@@ -76,3 +76,68 @@ export function loadCheckpoint(dir: string): Checkpoint | null {
   }
   return { epoch: header.epoch, arrays, rng: header.rng, extra: header.extra ?? undefined };
 }
+
+/** Where and how often a training run checkpoints, and whether it continues from one. */
+export interface CheckpointSettings {
+  /** Folder of the checkpoint file. */
+  dir: string;
+  /** Write a checkpoint every n epochs (and after the last). */
+  every: number;
+  /** Continue from the checkpoint in `dir` when there is one. */
+  resume: boolean;
+}
+
+/** What an epoch loop checkpoints: its live arrays (restored in place), generators and records. */
+export interface EpochState<X> {
+  /** Total epochs of the run (the last one is always checkpointed). */
+  epochs: number;
+  /** The live plastic state and optimiser moments by name; a resume copies the saved values into them. */
+  arrays: () => Record<string, Float64Array>;
+  /** Generators whose state must continue where it stopped. */
+  rngs: Record<string, { getState(): RngState; setState(s: RngState): void }>;
+  /** Settings a resumed run must share with the checkpoint (JSON-compared; leave out the epoch count). */
+  settings?: unknown;
+  /** Anything else to carry over (records so far, timers), JSON-able. */
+  extra?: () => X;
+}
+
+/**
+ * The bookkeeping of a resumable epoch loop. With `ck.resume` and a checkpoint in `ck.dir`, the
+ * arrays and generators are restored (the settings must match) and `start` is the first epoch
+ * still to train, `extra` what was saved with it; otherwise `start` is 1 and `extra` undefined.
+ * Call `done(epoch)` after each epoch: it saves every `ck.every` epochs and after the last, so a
+ * run killed part-way and resumed ends bit-identical to an uninterrupted one.
+ */
+export function epochCheckpoints<X>(ck: CheckpointSettings | undefined, state: EpochState<X>): { start: number; extra: X | undefined; done(epoch: number): void } {
+  let start = 1;
+  let extra: X | undefined;
+  const saved = ck?.resume ? loadCheckpoint(ck.dir) : null;
+  if (saved && ck) {
+    const info = (saved.extra ?? {}) as { settings?: unknown; extra?: X };
+    if (state.settings !== undefined && JSON.stringify(info.settings) !== JSON.stringify(state.settings)) {
+      throw new Error(`the checkpoint in ${ck.dir} was made with other settings (${JSON.stringify(info.settings)}); resume with the same options or choose another --out`);
+    }
+    for (const [name, a] of Object.entries(state.arrays())) {
+      const v = saved.arrays[name];
+      if (!v || v.length !== a.length) throw new Error(`the checkpoint in ${ck.dir} has no matching '${name}' (${a.length} values); it belongs to another run: remove it or choose another --out`);
+      a.set(v);
+    }
+    const rngs = saved.rng as Record<string, RngState>;
+    for (const [name, g] of Object.entries(state.rngs)) {
+      if (!rngs[name]) throw new Error(`the checkpoint in ${ck.dir} has no generator '${name}'; it belongs to another run: remove it or choose another --out`);
+      g.setState(rngs[name]);
+    }
+    start = saved.epoch + 1;
+    extra = info.extra;
+  }
+  return {
+    start,
+    extra,
+    done(epoch) {
+      if (!ck || !(epoch % Math.max(1, ck.every) === 0 || epoch === state.epochs)) return;
+      const rng: Record<string, RngState> = {};
+      for (const [name, g] of Object.entries(state.rngs)) rng[name] = g.getState();
+      saveCheckpoint(ck.dir, { epoch, arrays: state.arrays(), rng, extra: { settings: state.settings, extra: state.extra?.() } });
+    },
+  };
+}

@@ -3,36 +3,119 @@
  * (absolute path), an exported function and its arguments (structured-clonable); each task must be
  * a pure function of its arguments (its own seeded generator), so results are identical to a serial
  * run, and come back in task order. `workers <= 1` runs in this thread, in order.
+ *
+ * A task may report progress with `reportProgress(units, label)` wherever it runs (this thread or a
+ * worker); with a `store`, each finished task's result is kept on disk under its key, and a resumed
+ * sweep loads the finished ones instead of running them again.
  */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 
 export interface Task<A = unknown> {
   module: string;
   fn: string;
   args: A;
+  /** Name of the task's result in a store (distinct per task); required with `store`. */
+  key?: string;
+}
+
+export interface PoolOptions<R> {
+  /** Worker threads (default: the number of cores); 1 runs the tasks here, in order. */
+  workers?: number;
+  /** Called in task order of completion with each result. */
+  onDone?: (i: number, r: R) => void;
+  /** Called when task i calls reportProgress(units, label). */
+  onProgress?: (i: number, units: number, label: string) => void;
+  /** Keep finished results in `dir` (one file per task key); with `resume`, reuse them. */
+  store?: { dir: string; resume: boolean };
 }
 
 export function defaultWorkers(): number {
   return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 }
 
-export async function runTasks<R>(tasks: readonly Task[], workers = defaultWorkers(), onDone?: (i: number, r: R) => void): Promise<R[]> {
+type Reporter = (units: number, label: string) => void;
+const REPORTER = Symbol.for('creditflow.taskProgress');
+type WithReporter = { [REPORTER]?: Reporter };
+
+/** Report `units` of work done by the running task (a no-op outside runTasks). */
+export function reportProgress(units: number, label = ''): void {
+  (globalThis as WithReporter)[REPORTER]?.(units, label);
+}
+
+/** `key` as a file name: kept when safe, else its unsafe runs replaced and a short hash appended (no collisions). */
+export function safeName(key: string): string {
+  const safe = key.replace(/[^\w.+=-]+/g, '_');
+  return safe === key ? key : `${safe}-${crypto.createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
+}
+
+function storeFile(dir: string, key: string): string {
+  return path.join(dir, `${safeName(key)}.result`);
+}
+
+function fingerprint(t: Task): string {
+  return crypto.createHash('sha256').update(v8.serialize({ module: path.basename(t.module), fn: t.fn, args: t.args })).digest('hex');
+}
+
+function loadStored<R>(dir: string, t: Task): R | undefined {
+  const file = storeFile(dir, t.key!);
+  if (!fs.existsSync(file)) return undefined;
+  const saved = v8.deserialize(fs.readFileSync(file)) as { fingerprint: string; result: R };
+  if (saved.fingerprint !== fingerprint(t)) {
+    throw new Error(`the stored result ${file} was made with other settings; resume with the same options or choose another --out`);
+  }
+  return saved.result;
+}
+
+function saveStored(dir: string, t: Task, result: unknown): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = storeFile(dir, t.key!);
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, v8.serialize({ fingerprint: fingerprint(t), result }));
+  fs.renameSync(tmp, file);
+}
+
+export async function runTasks<R>(tasks: readonly Task[], opts: PoolOptions<R> = {}): Promise<R[]> {
+  const workers = opts.workers ?? defaultWorkers();
   if (!(Number.isInteger(workers) && workers >= 1)) throw new Error(`workers must be an integer >= 1 (got ${workers})`);
+  const store = opts.store;
+  if (store) {
+    const keys = tasks.map((t) => t.key);
+    if (keys.some((k) => !k) || new Set(keys).size !== keys.length) throw new Error('every task needs a distinct key to be stored');
+  }
   const results: R[] = new Array(tasks.length);
-  if (workers === 1 || tasks.length <= 1) {
-    for (let i = 0; i < tasks.length; i++) {
-      const t = tasks[i];
-      const mod = (await import(t.module)) as Record<string, (a: unknown) => R | Promise<R>>;
-      if (typeof mod[t.fn] !== 'function') throw new Error(`${t.module} does not export a function '${t.fn}'`);
-      results[i] = await mod[t.fn](t.args);
-      onDone?.(i, results[i]);
+  const finish = (i: number, r: R, fresh: boolean) => {
+    results[i] = r;
+    if (store && fresh) saveStored(store.dir, tasks[i], r);
+    opts.onDone?.(i, r);
+  };
+  const todo: number[] = [];
+  for (let i = 0; i < tasks.length; i++) {
+    const stored = store?.resume ? loadStored<R>(store.dir, tasks[i]) : undefined;
+    if (stored !== undefined) finish(i, stored, false);
+    else todo.push(i);
+  }
+  if (workers === 1 || todo.length <= 1) {
+    const g = globalThis as WithReporter;
+    const previous = g[REPORTER];
+    try {
+      for (const i of todo) {
+        const t = tasks[i];
+        const mod = (await import(t.module)) as Record<string, (a: unknown) => R | Promise<R>>;
+        if (typeof mod[t.fn] !== 'function') throw new Error(`${t.module} does not export a function '${t.fn}'`);
+        g[REPORTER] = (units, label) => opts.onProgress?.(i, units, label);
+        finish(i, await mod[t.fn](t.args), true);
+      }
+    } finally {
+      g[REPORTER] = previous;
     }
     return results;
   }
-  const n = Math.min(workers, tasks.length);
-  const pool = Array.from({ length: n }, () => new Worker(path.join(__dirname, 'worker.cjs')));
+  const pool = Array.from({ length: Math.min(workers, todo.length) }, () => new Worker(path.join(__dirname, 'worker.cjs')));
   let next = 0;
   try {
     await Promise.all(
@@ -40,14 +123,15 @@ export async function runTasks<R>(tasks: readonly Task[], workers = defaultWorke
         (w) =>
           new Promise<void>((resolve, reject) => {
             const send = () => {
-              if (next >= tasks.length) return resolve();
-              const id = next++;
-              w.postMessage({ id, ...tasks[id] });
+              if (next >= todo.length) return resolve();
+              const id = todo[next++];
+              const { module, fn, args } = tasks[id];
+              w.postMessage({ id, module, fn, args });
             };
-            w.on('message', (m: { id: number; ok: boolean; result?: R; error?: string }) => {
+            w.on('message', (m: { id: number; ok: boolean; result?: R; error?: string; progress?: { units: number; label: string } }) => {
+              if (m.progress) return opts.onProgress?.(m.id, m.progress.units, m.progress.label);
               if (!m.ok) return reject(new Error(m.error));
-              results[m.id] = m.result as R;
-              onDone?.(m.id, results[m.id]);
+              finish(m.id, m.result as R, true);
               send();
             });
             w.on('error', reject);

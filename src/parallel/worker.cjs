@@ -1,9 +1,13 @@
 // Worker-thread entry for src/parallel/pool.ts: registers tsx so TypeScript modules load, then runs
-// `module[fn](args)` for each message and posts back the result (or the error message).
+// `module[fn](args)` for each message and posts back the result (or the error message). A task's
+// reportProgress(units, label) calls are posted to the parent as they happen.
 const { parentPort } = require('node:worker_threads');
 require('tsx/cjs/api').register();
 
+const REPORTER = Symbol.for('creditflow.taskProgress');
+
 parentPort.on('message', async ({ id, module, fn, args }) => {
+  globalThis[REPORTER] = (units, label) => parentPort.postMessage({ id, progress: { units, label } });
   try {
     const mod = require(module);
     if (typeof mod[fn] !== 'function') throw new Error(`${module} does not export a function '${fn}'`);

@@ -14,7 +14,7 @@
  * worker threads: about 4-6 minutes on 2 cores.
  */
 import * as path from 'node:path';
-import { runTasks } from '../../../src/parallel/pool';
+import { runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
@@ -109,7 +109,7 @@ export const fig3: CommandSpec = {
     { name: 'fb-epochs', type: 'integer', description: 'feedback epochs after each forward epoch', default: 1, min: 0 },
     { name: 'log-every', type: 'integer', description: 'measure the panels every this many minibatches', default: 5, min: 1 },
     { name: 'window', type: 'integer', description: 'moving-average window (points) of the plotted curves', default: 10, min: 1 },
-    { name: 'workers', type: 'integer', description: 'worker threads (variants run in parallel)', default: 2, min: 1 },
+    ...sweepOptions('variants'),
   ],
   async run(opts, ctx) {
     const forward = checkControllerConfig({ ...FIG3_FORWARD, steps: opts.steps, lambda: opts.lambda, alpha: opts.alpha, kp: opts.kp });
@@ -139,11 +139,9 @@ export const fig3: CommandSpec = {
         fbEpochsPerEpoch: opts.fbEpochs,
         logEvery: opts.logEvery,
       };
-      return { module: RUN_MODULE, fn: 'trainRun', args };
+      return { module: RUN_MODULE, fn: 'trainRun', args, key: label };
     });
-    const progress = ctx.progress('dfc-fig3 variants', tasks.length);
-    const results = await runTasks<RunResult>(tasks, opts.workers, (i) => progress.tick(1, labels[i]));
-    progress.finish();
+    const results = await runSweep<RunResult>(tasks, opts, ctx, 'dfc-fig3 variants', (_i, r) => `${r.label} (${r.seconds.toFixed(0)} s)`);
     const rows = results.map((r) => [
       r.label,
       r.status,

@@ -9,7 +9,7 @@
  * the angle over the run. Defaults (our choice): 2,000 training samples, 1 epoch, DFC and DFC-SS,
  * 1000 steps per sample, 2 worker threads: about 3-5 minutes on 2 cores.
  */
-import { runTasks } from '../../../src/parallel/pool';
+import { runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
@@ -41,7 +41,7 @@ export const fig4: CommandSpec = {
     { name: 'lr-q', type: 'number', description: 'Adam learning rate, feedback weights', default: 3e-3, min: 0 },
     { name: 'fb-pretrain-epochs', type: 'integer', description: 'feedback pre-training epochs (shared by all settings)', default: 20, min: 0 },
     { name: 'log-every', type: 'integer', description: 'measure the MN angle every this many minibatches', default: 4, min: 1 },
-    { name: 'workers', type: 'integer', description: 'worker threads', default: 2, min: 1 },
+    ...sweepOptions('settings'),
   ],
   async run(opts, ctx) {
     const out = new RunOutput('dfc-fig4', opts.out, opts, ctx);
@@ -68,10 +68,13 @@ export const fig4: CommandSpec = {
     });
     ctx.log(`pre-training the feedback weights (${opts.fbPretrainEpochs} epochs)...`);
     const init = pretrainFeedback({ ...base(FIG3_FORWARD.lambda, FIG3_FORWARD.alpha, 'DFC'), fbPretrainEpochs: opts.fbPretrainEpochs });
-    const tasks = settings.flatMap((s) => (opts.methods as Method[]).map((m) => ({ module: RUN_MODULE, fn: 'trainRun', args: { ...base(s.lambda, s.alpha, m), init } })));
-    const progress = ctx.progress('dfc-fig4 settings', tasks.length);
-    const results = await runTasks<RunResult>(tasks, opts.workers, (i) => progress.tick(1, tasks[i].args.label));
-    progress.finish();
+    const tasks = settings.flatMap((s) =>
+      (opts.methods as Method[]).map((m) => {
+        const args = { ...base(s.lambda, s.alpha, m), init };
+        return { module: RUN_MODULE, fn: 'trainRun', args, key: `${s.sweep} ${args.label}` };
+      }),
+    );
+    const results = await runSweep<RunResult>(tasks, opts, ctx, 'dfc-fig4 settings', (_i, r) => `${r.label} (${r.seconds.toFixed(0)} s)`);
     const rows: (string | number)[][] = [];
     const perPoint: { sweep: string; lambda: number; alpha: number; method: string; mean: number; std: number; status: string; testLoss: number }[] = [];
     results.forEach((r, i) => {

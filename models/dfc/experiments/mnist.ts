@@ -20,7 +20,7 @@
  * 15 minutes. The paper's 3x256 architecture is `--hidden 256,256,256` (about 25 minutes for
  * 3 epochs by the same estimate).
  */
-import { runTasks } from '../../../src/parallel/pool';
+import { runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { MNIST_CLASSES, mnistSplit, oneHot, take } from '../../../src/data/mnist';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
@@ -58,7 +58,7 @@ export const mnistExperiment: CommandSpec = {
     { name: 'lr-q', type: 'number', description: 'Adam learning rate, feedback weights', default: 1e-2, min: 0 },
     { name: 'fb-pretrain-epochs', type: 'integer', description: 'feedback pre-training epochs', default: 1, min: 0 },
     { name: 'fb-epochs', type: 'integer', description: 'feedback epochs after each forward epoch', default: 1, min: 0 },
-    { name: 'workers', type: 'integer', description: 'worker threads (rows run in parallel)', default: 2, min: 1 },
+    ...sweepOptions('rows'),
   ],
   async run(opts, ctx) {
     const forward = checkControllerConfig({ ...MNIST_FORWARD, steps: opts.steps, dt: opts.dt, lambda: opts.lambda, alpha: opts.alpha, kp: opts.kp });
@@ -89,11 +89,9 @@ export const mnistExperiment: CommandSpec = {
         fbEpochsPerEpoch: opts.fbEpochs,
         logEvery: 0,
       };
-      return { module: RUN_MODULE, fn: 'trainRun', args };
+      return { module: RUN_MODULE, fn: 'trainRun', args, key: label };
     });
-    const progress = ctx.progress('dfc-mnist rows', tasks.length);
-    const results = await runTasks<RunResult>(tasks, opts.workers, (i, r) => progress.tick(1, `${labels[i]} (${r.seconds.toFixed(0)} s)`));
-    progress.finish();
+    const results = await runSweep<RunResult>(tasks, opts, ctx, 'dfc-mnist rows', (_i, r) => `${r.label} (${r.seconds.toFixed(0)} s)`);
     const columns = ['method', 'status', 'test error %', 'test loss', 'train loss (last epoch)', 'seconds'];
     const rows = results.map((r) => {
       const last = r.epochs[r.epochs.length - 1];
