@@ -32,6 +32,8 @@ test('a stored sweep resumes: finished tasks are loaded, not run again; other se
   const resumed = await runTasks<number[]>(tasks, { workers: 2, store: { dir, resume: true }, onProgress: (i) => ran.push(i) });
   expect(resumed).toEqual(ref);
   expect([...new Set(ran)].sort()).toEqual([2, 3, 4]);
+  const moved = tasks.map((t) => ({ ...t, args: { ...t.args, checkpoint: { dir: '/elsewhere', every: 3, resume: true } } }));
+  expect(await runTasks<number[]>(moved, { workers: 1, store: { dir, resume: true } })).toEqual(ref);
   const changed = tasks.map((t) => ({ ...t, args: { seed: t.args.seed + 1 } }));
   await expect(runTasks(changed, { workers: 1, store: { dir, resume: true } })).rejects.toThrow(/run0.result was made with other settings/);
   await expect(runTasks([tasks[0], { ...tasks[1], key: 'run0' }], { store: { dir, resume: false } })).rejects.toThrow(/distinct key/);

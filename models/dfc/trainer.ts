@@ -42,18 +42,26 @@ export interface TrainerOptions {
 export class Adam {
   private readonly m: Float64Array[];
   private readonly v: Float64Array[];
-  private t = 0;
+  /** Steps taken (an array so a checkpoint restores it in place with the moments). */
+  private readonly t = new Float64Array(1);
   constructor(shapes: readonly Mat[], readonly lr: number, readonly eps = 1e-8) {
     this.m = shapes.map((s) => new Float64Array(s.data.length));
     this.v = shapes.map((s) => new Float64Array(s.data.length));
   }
+  /** The optimiser's state by name (live arrays), for checkpoints. */
+  state(prefix: string): Record<string, Float64Array> {
+    const out: Record<string, Float64Array> = { [`${prefix}.t`]: this.t };
+    this.m.forEach((m, i) => (out[`${prefix}.m${i}`] = m));
+    this.v.forEach((v, i) => (out[`${prefix}.v${i}`] = v));
+    return out;
+  }
   /** params += step computed from the descent direction `dir` (= −gradient). */
   step(params: Mat[], dir: readonly Mat[]): void {
-    this.t++;
+    const t = ++this.t[0];
     const b1 = 0.9;
     const b2 = 0.999;
-    const c1 = 1 - b1 ** this.t;
-    const c2 = 1 - b2 ** this.t;
+    const c1 = 1 - b1 ** t;
+    const c2 = 1 - b2 ** t;
     params.forEach((P, i) => {
       const m = this.m[i];
       const v = this.v[i];
@@ -132,6 +140,19 @@ export class DfcTrainer {
     this.engine = new DfcEngine(net, opts.batchSize);
     this.opt = opts.optimizer === 'adam' ? new Adam(W, opts.lr) : null;
     this.optQ = opts.optimizer === 'adam' ? new Adam(Q, opts.lrQ) : null;
+  }
+
+  /** Everything the next minibatch reads, for checkpoints: weights, Adam moments (live arrays) and generators. */
+  checkpointState(): { arrays: () => Record<string, Float64Array>; rngs: Record<string, Rng> } {
+    return {
+      arrays: () => {
+        const out: Record<string, Float64Array> = { ...this.opt?.state('adamW'), ...this.optQ?.state('adamQ') };
+        this.params.W.forEach((w, i) => (out[`W${i}`] = w.data));
+        this.params.Q.forEach((q, i) => (out[`Q${i}`] = q.data));
+        return out;
+      },
+      rngs: { order: this.rng, noise: this.noiseRng },
+    };
   }
 
   /** True when this method learns its feedback weights. */

@@ -57,8 +57,14 @@ function storeFile(dir: string, key: string): string {
   return path.join(dir, `${safeName(key)}.result`);
 }
 
+/** What a stored result was computed from; an args field `checkpoint` (where a run checkpoints, whether it resumes) is left out. */
 function fingerprint(t: Task): string {
-  return crypto.createHash('sha256').update(v8.serialize({ module: path.basename(t.module), fn: t.fn, args: t.args })).digest('hex');
+  let args = t.args;
+  if (args !== null && typeof args === 'object' && 'checkpoint' in args) {
+    const { checkpoint: _where, ...rest } = args as Record<string, unknown>;
+    args = rest;
+  }
+  return crypto.createHash('sha256').update(v8.serialize({ module: path.basename(t.module), fn: t.fn, args })).digest('hex');
 }
 
 function loadStored<R>(dir: string, t: Task): R | undefined {

@@ -14,7 +14,7 @@
  * worker threads: about 4-6 minutes on 2 cores.
  */
 import * as path from 'node:path';
-import { runSweep, sweepOptions } from '../../../src/cli/sweep';
+import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
@@ -139,7 +139,7 @@ export const fig3: CommandSpec = {
         fbEpochsPerEpoch: opts.fbEpochs,
         logEvery: opts.logEvery,
       };
-      return { module: RUN_MODULE, fn: 'trainRun', args, key: label };
+      return { module: RUN_MODULE, fn: 'trainRun', args: { ...args, checkpoint: runCheckpoint(opts, label) }, key: label, units: opts.epochs };
     });
     const results = await runSweep<RunResult>(tasks, opts, ctx, 'dfc-fig3 variants', (_i, r) => `${r.label} (${r.seconds.toFixed(0)} s)`);
     const rows = results.map((r) => [

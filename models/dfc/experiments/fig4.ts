@@ -9,7 +9,7 @@
  * the angle over the run. Defaults (our choice): 2,000 training samples, 1 epoch, DFC and DFC-SS,
  * 1000 steps per sample, 2 worker threads: about 3-5 minutes on 2 cores.
  */
-import { runSweep, sweepOptions } from '../../../src/cli/sweep';
+import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
@@ -71,7 +71,8 @@ export const fig4: CommandSpec = {
     const tasks = settings.flatMap((s) =>
       (opts.methods as Method[]).map((m) => {
         const args = { ...base(s.lambda, s.alpha, m), init };
-        return { module: RUN_MODULE, fn: 'trainRun', args, key: `${s.sweep} ${args.label}` };
+        const key = `${s.sweep} ${args.label}`;
+        return { module: RUN_MODULE, fn: 'trainRun', args: { ...args, checkpoint: runCheckpoint(opts, key) }, key, units: opts.epochs };
       }),
     );
     const results = await runSweep<RunResult>(tasks, opts, ctx, 'dfc-fig4 settings', (_i, r) => `${r.label} (${r.seconds.toFixed(0)} s)`);

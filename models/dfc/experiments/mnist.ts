@@ -20,7 +20,7 @@
  * 15 minutes. The paper's 3x256 architecture is `--hidden 256,256,256` (about 25 minutes for
  * 3 epochs by the same estimate).
  */
-import { runSweep, sweepOptions } from '../../../src/cli/sweep';
+import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { MNIST_CLASSES, mnistSplit, oneHot, take } from '../../../src/data/mnist';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
@@ -89,7 +89,7 @@ export const mnistExperiment: CommandSpec = {
         fbEpochsPerEpoch: opts.fbEpochs,
         logEvery: 0,
       };
-      return { module: RUN_MODULE, fn: 'trainRun', args, key: label };
+      return { module: RUN_MODULE, fn: 'trainRun', args: { ...args, checkpoint: runCheckpoint(opts, label) }, key: label, units: opts.epochs };
     });
     const results = await runSweep<RunResult>(tasks, opts, ctx, 'dfc-mnist rows', (_i, r) => `${r.label} (${r.seconds.toFixed(0)} s)`);
     const columns = ['method', 'status', 'test error %', 'test loss', 'train loss (last epoch)', 'seconds'];

@@ -5,6 +5,8 @@
  * (wake-sleep), with the Fig. 3 measurements (alignment.ts) on every `logEvery`-th minibatch.
  */
 import type { ParsedOptions } from '../../../src/cli/options';
+import { epochCheckpoints, type CheckpointSettings } from '../../../src/io/checkpoint';
+import { reportProgress } from '../../../src/parallel/pool';
 import { FIG3_FEEDBACK, type ControllerConfig, type FeedbackConfig } from '../config';
 import { measureAlignment, type Alignment } from '../alignment';
 import { DfcNet, type DfcLoss, type DfcParams } from '../network';
@@ -35,6 +37,8 @@ export interface RunArgs {
   logEvery: number;
   /** Start from these weights (e.g. feedback pre-trained once for a sweep) instead of a fresh initialisation. */
   init?: DfcParams;
+  /** Checkpoint after forward epochs (weights, Adam moments, generators, records) and resume from one. */
+  checkpoint?: CheckpointSettings;
 }
 
 /**
@@ -65,6 +69,11 @@ export interface RunResult {
   seconds: number;
 }
 
+/**
+ * Train one run; reports one unit of progress per forward epoch. With `a.checkpoint`, everything the
+ * next epoch reads is saved after forward epochs, and a resumed run (feedback pre-training included
+ * in the checkpoint) continues bit-identically.
+ */
 export function trainRun(a: RunArgs): RunResult {
   const t0 = performance.now();
   const net = new DfcNet({ sizes: a.sizes, hidden: a.hidden, loss: a.loss });
@@ -80,7 +89,7 @@ export function trainRun(a: RunArgs): RunResult {
     fbEpochsPerEpoch: a.fbEpochsPerEpoch,
     seed: a.seed,
   }, a.init);
-  const result: RunResult = {
+  let result: RunResult = {
     label: a.label,
     method: a.method,
     feedback: a.feedback,
@@ -90,11 +99,17 @@ export function trainRun(a: RunArgs): RunResult {
     initialTestLoss: trainer.evaluate(a.test, a.classes).loss,
     seconds: 0,
   };
+  const { checkpoint: _where, train, test, init: _w, epochs: _n, ...rest } = a;
+  const settings = { ...rest, data: [train.n, test.n] };
+  const ck = epochCheckpoints(a.checkpoint, { epochs: a.epochs, ...trainer.checkpointState(), settings, extra: () => ({ ...result, seconds: (performance.now() - t0) / 1000 + result.seconds }) });
+  if (ck.extra) result = ck.extra;
+  const secondsBefore = result.seconds;
   const isDfc = a.method === 'DFC' || a.method === 'DFC-SS' || a.method === 'DFC-SSA';
   const perEpoch = Math.ceil(a.train.n / a.batchSize);
+  reportProgress(ck.start - 1, `${a.label}: resumed after epoch ${ck.start - 1}`);
   try {
-    if (trainer.learnsFeedback) for (let e = 0; e < a.fbPretrainEpochs; e++) trainer.feedbackEpoch(a.train);
-    for (let epoch = 0; epoch < a.epochs; epoch++) {
+    if (trainer.learnsFeedback && ck.start === 1) for (let e = 0; e < a.fbPretrainEpochs; e++) trainer.feedbackEpoch(a.train);
+    for (let epoch = ck.start - 1; epoch < a.epochs; epoch++) {
       const trainLoss = trainer.forwardEpoch(a.train, epoch, (ev) => {
         if (!isDfc || a.logEvery <= 0 || ev.batch % a.logEvery !== 0) return;
         const al = measureAlignment(a.method as 'DFC', net, trainer.params, ev.batchData, a.forward, trainer.engine);
@@ -104,6 +119,8 @@ export function trainRun(a: RunArgs): RunResult {
       for (let k = 0; k < a.fbEpochsPerEpoch; k++) trainer.feedbackEpoch(a.train);
       const ev = trainer.evaluate(a.test, a.classes);
       result.epochs.push({ epoch, trainLoss, testLoss: ev.loss, testAccuracy: ev.accuracy });
+      ck.done(epoch + 1);
+      reportProgress(1, `${a.label} epoch ${epoch + 1}: test loss ${ev.loss.toPrecision(4)}`);
     }
   } catch (e) {
     if (!(e instanceof DfcDivergenceError)) throw e;
@@ -111,7 +128,7 @@ export function trainRun(a: RunArgs): RunResult {
     result.message = e.message;
     result.maxEigenvalue = e.maxEigenvalue;
   }
-  result.seconds = (performance.now() - t0) / 1000;
+  result.seconds = secondsBefore + (performance.now() - t0) / 1000;
   return result;
 }
 
