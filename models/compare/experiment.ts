@@ -17,7 +17,8 @@
 import { formatTable } from '../../src/io/output';
 import { RunOutput } from '../../src/io/run';
 import type { PlotlyFigure } from '../../src/io/plot';
-import { defaultWorkers, runTasks, type Task } from '../../src/parallel/pool';
+import { runSweep, sweepOptions, type SweepTask } from '../../src/cli/sweep';
+import { runTasks } from '../../src/parallel/pool';
 import type { CommandSpec } from '../../src/registry';
 import { taskConfig } from './config';
 import { RUN_MODULE, type RunArgs, type RunResult } from './run';
@@ -190,11 +191,14 @@ export function taskFigure(results: readonly RunResult[], task: TaskName, rules:
   };
 }
 
+/** The runs of the comparison as worker tasks, keyed task-rule-seed, in the order of `compareTasks`. */
+export function comparisonTasks(o: CompareOptions): SweepTask<RunArgs>[] {
+  return compareTasks(o).map((a) => ({ module: RUN_MODULE, fn: 'runCompare', args: a, key: `${a.setup.task}-${a.rule}-seed${a.seed}` }));
+}
+
 /** Run the comparison; returns every run's result (in the order of `compareTasks`). */
-export async function runComparison(o: CompareOptions, onDone?: (i: number, r: RunResult) => void): Promise<RunResult[]> {
-  const args = compareTasks(o);
-  const tasks: Task[] = args.map((a) => ({ module: RUN_MODULE, fn: 'runCompare', args: a }));
-  return runTasks<RunResult>(tasks, { workers: o.workers, onDone });
+export async function runComparison(o: CompareOptions): Promise<RunResult[]> {
+  return runTasks<RunResult>(comparisonTasks(o), { workers: o.workers });
 }
 
 export const compareCommand: CommandSpec = {
@@ -206,7 +210,7 @@ export const compareCommand: CommandSpec = {
     { name: 'tasks', type: 'strings', description: 'tasks', choices: TASKS, default: [...TASKS] },
     { name: 'rules', type: 'strings', description: 'rules', choices: RULE_NAMES, default: [...RULE_NAMES] },
     { name: 'quick', type: 'boolean', description: 'reduced sizes (about 30-60 s on 2 cores)', default: false },
-    { name: 'workers', type: 'integer', description: 'worker threads (default: the number of cores)', default: defaultWorkers(), min: 1 },
+    ...sweepOptions('runs', 1, null),
     { name: 'max-halvings', type: 'integer', description: 'times η may be halved after a divergence', default: 4, min: 0 },
   ],
   async run(opts, ctx) {
@@ -222,10 +226,8 @@ export const compareCommand: CommandSpec = {
     const out = new RunOutput('compare', opts.out, opts, ctx);
     const n = o.tasks.length * o.rules.length * o.seeds.length;
     ctx.log(`compare: ${o.rules.length} rules x ${o.tasks.length} tasks x ${o.seeds.length} seeds = ${n} runs on ${o.workers} worker(s)${o.quick ? ' (quick)' : ''}`);
-    const progress = ctx.progress('compare', n);
     const t0 = performance.now();
-    const results = await runComparison(o, (_i, r) => progress.tick(1, `${r.task}/${r.rule}/${r.seed}`));
-    progress.finish();
+    const results = await runSweep<RunResult>(comparisonTasks(o), opts, ctx, 'compare', (_i, r) => `${r.task}/${r.rule}/${r.seed}`);
     const rows = summarise(results, o.tasks, o.rules);
     const table = summaryTable(rows);
     out.table('summary', SUMMARY_COLUMNS, table);

@@ -15,16 +15,20 @@ export function workersOption(what = 'independent runs'): OptionSpec {
   return { name: 'workers', type: 'integer', description: `worker threads (${what} run in parallel; default: the number of cores)`, default: defaultWorkers(), min: 1 };
 }
 
-/** `--checkpoint-every` and `--resume`. */
-export function resumeOptions(every = 1, unit = 'epochs'): OptionSpec[] {
+/**
+ * `--checkpoint-every` and `--resume`. With `unit` null the runs themselves are not checkpointed
+ * part-way (too short, or no state worth it): only finished runs are kept.
+ */
+export function resumeOptions(every = 1, unit: string | null = 'epochs'): OptionSpec[] {
+  const what = unit === null ? 'keep each finished run under --out/checkpoints (0 = off)' : `checkpoint each run every n ${unit} and keep finished runs under --out/checkpoints (0 = never)`;
   return [
-    { name: 'checkpoint-every', type: 'integer', description: `checkpoint each run every n ${unit} and keep finished runs under --out/checkpoints (0 = never)`, default: every, min: 0 },
+    { name: 'checkpoint-every', type: 'integer', description: what, default: every, min: 0 },
     { name: 'resume', type: 'boolean', description: 'continue from the checkpoints in --out (same options): finished runs are loaded, a run killed part-way continues', default: false },
   ];
 }
 
 /** Both of the above, for a command whose runs are independent and checkpointed. */
-export function sweepOptions(what?: string, every?: number, unit?: string): OptionSpec[] {
+export function sweepOptions(what?: string, every?: number, unit?: string | null): OptionSpec[] {
   return [workersOption(what), ...resumeOptions(every, unit)];
 }
 

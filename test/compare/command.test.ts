@@ -38,5 +38,13 @@ test('reproduce compare --quick (one seed) writes a complete table: every rule o
   const text = lines.join('\n');
   for (const rule of RULE_NAMES) expect(text).toContain(rule);
   expect(text).toMatch(/C1\s+C2\s+C3/);
+  // every finished run was kept; a resumed comparison loads them all and gives the same runs, wall times included (so none trained again)
+  expect(fs.readdirSync(path.join(dir, 'checkpoints')).filter((f) => f.endsWith('.result'))).toHaveLength(TASKS.length * RULE_NAMES.length);
+  const ticks: string[] = [];
+  const quiet: RunContext = { ...ctx, log: () => {}, progress: (label, total) => Object.assign(new Progress(label, total), { tick: (_n: number, note: string) => ticks.push(note) }) };
+  await compareCommand.run(parseOptions(['--quick', '--seeds', '1', '--workers', '2', '--out', dir, '--resume'], compareCommand.options), quiet);
+  const again = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8'));
+  expect(again.runs).toEqual(results.runs);
+  expect(ticks).toHaveLength(TASKS.length * RULE_NAMES.length);
   fs.rmSync(dir, { recursive: true, force: true });
 }, 120_000);
