@@ -131,7 +131,8 @@ export class SnnNet implements PerturbableNetwork {
   readonly bias: boolean;
   readonly W: Mat[];
   readonly b: Float64Array[];
-  private readonly noiseRng: Rng;
+  /** Draws the per-batch seeds of the membrane noise; its state is part of a checkpoint. */
+  readonly noiseRng: Rng;
 
   /** `seed` draws the per-batch seeds of the membrane noise (when the spec has noise). */
   constructor(

@@ -102,7 +102,8 @@ export function applyBasis(Q: Float64Array, r: number, d: number, X: Float64Arra
 export class LocoProjector {
   private readonly directions: Float64Array[] = [];
   private centres: Float64Array[] = [];
-  private readonly rng: Rng;
+  /** Draws the k-means seeding; its state is part of a checkpoint. */
+  readonly rng: Rng;
   private readonly Z: Float64Array;
   private readonly Q: Float64Array;
   /** Statistics of the last call to `project` (one entry per group). */
@@ -118,6 +119,34 @@ export class LocoProjector {
     this.rng = new Rng(seed);
     this.Z = new Float64Array(opts.k * dim);
     this.Q = new Float64Array(opts.k * dim);
+  }
+
+  /**
+   * What carries over from one call to the next (the buffered directions and the k-means
+   * centres; the generator is `rng`), packed into one array of fixed length for checkpoints:
+   * [directions, centres, buffer x dim direction values, clusters x dim centre values]. Writes into
+   * `out` when given.
+   */
+  saveState(out: Float64Array = new Float64Array(2 + (this.opts.buffer + this.opts.clusters) * this.dim)): Float64Array {
+    const d = this.dim;
+    out.fill(0);
+    out[0] = this.directions.length;
+    out[1] = this.centres.length;
+    this.directions.forEach((u, i) => out.set(u, 2 + i * d));
+    this.centres.forEach((c, i) => out.set(c, 2 + (this.opts.buffer + i) * d));
+    return out;
+  }
+
+  /** Restore what `saveState` packed (of a projector with the same dimension and options). */
+  loadState(a: Float64Array): void {
+    const d = this.dim;
+    const { buffer, clusters } = this.opts;
+    const n = a[0];
+    const c = a[1];
+    if (a.length !== 2 + (buffer + clusters) * d || !(n <= buffer && c <= clusters)) throw new Error(`LocoProjector.loadState: the state does not belong to a projector of dimension ${d}, buffer ${buffer} and ${clusters} centres`);
+    this.directions.length = 0;
+    for (let i = 0; i < n; i++) this.directions.push(a.slice(2 + i * d, 2 + (i + 1) * d));
+    this.centres = Array.from({ length: c }, (_, i) => a.slice(2 + (buffer + i) * d, 2 + (buffer + i + 1) * d));
   }
 
   /** The directions currently in the buffer (copies). */

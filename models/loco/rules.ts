@@ -160,7 +160,8 @@ function resolveK(k: number | readonly number[] | undefined, dims: readonly numb
 /** A learner that trains a network by NP or LOCO. */
 export class PerturbationLearner {
   readonly projectors: LocoProjector[] | null;
-  private readonly rng: Rng;
+  /** Draws the perturbations ξ; its state is part of a checkpoint. */
+  readonly rng: Rng;
 
   constructor(
     readonly net: PerturbableNetwork,

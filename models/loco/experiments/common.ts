@@ -1,10 +1,19 @@
-/** Shared pieces of the LOCO experiments: option specs, batching, evaluation, plotting helpers. */
+/**
+ * Shared pieces of the LOCO experiments: option specs, batching, evaluation, plotting helpers, and
+ * the checkpoints of a training run.
+ *
+ * Each experiment's independent runs are `SweepTask`s (src/cli/sweep.ts) calling an exported task
+ * function of the experiment's module in worker threads; a task loads the MNIST split itself (the
+ * split is cached on disk), so only the settings travel to the worker.
+ */
 import { Rng } from '../../../src/core/random';
-import type { Dataset } from '../../../src/data/mnist';
+import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
 import type { OptionSpec } from '../../../src/cli/options';
+import { epochCheckpoints, type CheckpointSettings } from '../../../src/io/checkpoint';
 import { gatherRows } from '../../../src/nn/mlp';
 import { accuracy } from '../../../src/nn/losses';
-import type { PerturbableNetwork } from '../nets';
+import { SnnNet, type PerturbableNetwork } from '../nets';
+import type { PerturbationLearner } from '../rules';
 
 export const outOption = (name: string): OptionSpec => ({ name: 'out', type: 'string', description: 'output folder', default: `out/${name}` });
 
@@ -64,3 +73,39 @@ export function meanStd(v: readonly number[]): { mean: number; std: number } {
 }
 
 export const COLORS: Record<string, string> = { bp: '#444444', np: '#1f77b4', loco: '#d62728' };
+
+/** The shared 8,000/2,000 MNIST split (seed 0), the first `trainSize` training images. */
+export function mnistData(trainSize: number): { train: Dataset; test: Dataset } {
+  const split = mnistSplit(0);
+  return { train: take(split.train, trainSize), test: split.test };
+}
+
+/**
+ * `epochCheckpoints` for a network trained by NP, LOCO or BP: the checkpoint holds the weights and
+ * biases, each LOCO projector's buffered directions and k-means centres (they carry over between
+ * epochs), and the generators (perturbations, k-means seeding, SNN membrane noise, plus `rngs`, e.g.
+ * the batch order). Plain gradient descent has no optimiser state. Loop
+ * `for (let e = start; e <= epochs; e++) { ...; done(e); }`, restoring `extra` when start > 1.
+ */
+export function trainingCheckpoints<X>(
+  ck: CheckpointSettings | undefined,
+  run: { epochs: number; net: PerturbableNetwork; learner: PerturbationLearner | null; rngs: Record<string, Rng>; settings: unknown; extra: () => X },
+): { start: number; extra: X | undefined; done(epoch: number): void } {
+  const { net, learner } = run;
+  const projectors = learner?.projectors ?? [];
+  const packed = ck ? projectors.map((p) => p.saveState()) : []; // without checkpoints, arrays() is never called
+  const rngs: Record<string, Rng> = { ...run.rngs };
+  if (learner) rngs.perturbation = learner.rng;
+  projectors.forEach((p, l) => (rngs[`loco${l + 1}`] = p.rng));
+  if (net instanceof SnnNet) rngs.noise = net.noiseRng;
+  const arrays = () => {
+    const a: Record<string, Float64Array> = {};
+    net.W.forEach((w, l) => (a[`W${l + 1}`] = w.data));
+    if (net.bias) net.b.forEach((b, l) => (a[`b${l + 1}`] = b));
+    projectors.forEach((p, l) => (a[`loco${l + 1}`] = p.saveState(packed[l])));
+    return a;
+  };
+  const ep = epochCheckpoints(ck, { epochs: run.epochs, arrays, rngs, settings: run.settings, extra: run.extra });
+  if (ep.start > 1) projectors.forEach((p, l) => p.loadState(packed[l]));
+  return ep;
+}

@@ -9,18 +9,26 @@
  * (BP 0.1 here: 0.5 erases old digits at once); LOCO keeps every direction it has seen (buffer
  * 1000 ≥ all batches of the run) so that its k-means centres (c = 10) still cover the old digits —
  * with the p = 50 of the MNIST runs the buffer would hold only the last two digits.
+ *
+ * The runs (rule x seed) run in worker threads (--workers). Each checkpoints after every digit
+ * (--checkpoint-every, in digits: weights, the LOCO buffer of up to 1000 directions and the
+ * centres, the generators, the accuracies so far); --resume loads the finished runs and continues a
+ * killed one with the digit after its last checkpoint.
  */
 import type { CommandSpec } from '../../../src/registry';
 import type { ParsedOptions } from '../../../src/cli/options';
 import type { RunContext } from '../../../src/cli/context';
+import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
+import type { CheckpointSettings } from '../../../src/io/checkpoint';
+import { reportProgress } from '../../../src/parallel/pool';
 import { Rng } from '../../../src/core/random';
-import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
+import type { Dataset } from '../../../src/data/mnist';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
-import { AnnNet } from '../nets';
+import { AnnNet, type PerturbableNetwork } from '../nets';
 import { applyGradient, PerturbationLearner } from '../rules';
-import { classPureBatches, COLORS, evaluate, gatherBatch, outOption } from './common';
-import { batchesPerEpoch, buildNetwork, MNIST_DEFAULTS, type MnistRule, type NetKind } from './mnist';
+import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, outOption, trainingCheckpoints } from './common';
+import { batchesPerEpoch, buildNetwork, MNIST_DEFAULTS, type MnistRule, type NetKind, type TrainHooks } from './mnist';
 
 export interface ContinualConfig {
   net: NetKind;
@@ -47,7 +55,13 @@ export interface ContinualRun {
   perClass: number[][];
 }
 
-export function trainContinual(cfg: ContinualConfig, data: { train: Dataset; test: Dataset }, onBatch?: () => void): ContinualRun {
+/**
+ * Train the digits of `cfg.order` one after another. A run's "epochs" for its checkpoints are the
+ * digits (one digit's passes and the evaluation after them): with `hooks.checkpoint` it checkpoints
+ * after every `every`-th digit and a resume continues with the next one; `hooks.onEpoch(i)` is
+ * called after the i-th digit (1-based) trained here.
+ */
+export function trainContinual(cfg: ContinualConfig, data: { train: Dataset; test: Dataset }, hooks: Omit<TrainHooks, 'net'> = {}): ContinualRun & { net: PerturbableNetwork } {
   const net = buildNetwork({ net: cfg.net, depth: 3, hidden: cfg.hidden, steps: cfg.steps, noise: cfg.noise, seed: cfg.seed });
   if (cfg.rule === 'bp' && !(net instanceof AnnNet)) throw new Error('BP is available for the ANN only; use --rules np,loco for the SNN');
   const learner =
@@ -55,9 +69,11 @@ export function trainContinual(cfg: ContinualConfig, data: { train: Dataset; tes
       ? null
       : new PerturbationLearner(net, { rule: cfg.rule, sigma: cfg.sigma, eta: cfg.eta, loco: { k: cfg.k, clusters: cfg.clusters, buffer: cfg.buffer } }, cfg.seed + 11);
   const rng = new Rng(cfg.seed + 13);
-  const seenAccuracy: number[] = [];
-  const perClass: number[][] = [];
-  for (let i = 0; i < cfg.order.length; i++) {
+  let seenAccuracy: number[] = [];
+  let perClass: number[][] = [];
+  const ck = trainingCheckpoints(hooks.checkpoint, { epochs: cfg.order.length, net, learner, rngs: { order: rng }, settings: cfg, extra: () => ({ seenAccuracy, perClass }) });
+  if (ck.extra) ({ seenAccuracy, perClass } = ck.extra);
+  for (let i = ck.start - 1; i < cfg.order.length; i++) {
     const digit = cfg.order[i];
     for (let ep = 0; ep < cfg.epochsPerClass; ep++) {
       for (const idx of classPureBatches(data.train.y, [digit], cfg.batch, rng)) {
@@ -67,13 +83,22 @@ export function trainContinual(cfg: ContinualConfig, data: { train: Dataset; tes
           const g = (net as AnnNet).gradient(x, t, idx.length);
           applyGradient(net, g.gW, g.gb, cfg.eta);
         }
-        onBatch?.();
+        hooks.onBatch?.();
       }
     }
     seenAccuracy.push(evaluate(net, data.test, { classes: cfg.order.slice(0, i + 1) }));
     perClass.push(Array.from({ length: 10 }, (_, c) => evaluate(net, data.test, { classes: [c] })));
+    hooks.onEpoch?.(i + 1);
+    ck.done(i + 1);
   }
-  return { config: cfg, seenAccuracy, perClass };
+  return { config: cfg, seenAccuracy, perClass, net };
+}
+
+/** One run of loco-continual in a worker thread: the split loaded there, progress per batch, the weights left out of the result. */
+export function continualRun(a: { config: ContinualConfig; trainSize: number; checkpoint?: CheckpointSettings }): ContinualRun {
+  const label = `${a.config.rule} seed ${a.config.seed}`;
+  const { net: _net, ...run } = trainContinual(a.config, mnistData(a.trainSize), { onBatch: () => reportProgress(1, label), checkpoint: a.checkpoint });
+  return run;
 }
 
 export const continualExperiment: CommandSpec = {
@@ -96,11 +121,11 @@ export const continualExperiment: CommandSpec = {
     { name: 'train-size', type: 'integer', description: 'training images used (of 8,000)', min: 100, max: 8000, default: 8000 },
     { name: 'seeds', type: 'integers', description: 'seeds', default: [1] },
     outOption('loco-continual'),
+    ...sweepOptions('runs (rule x seed)', 1, 'digits'),
   ],
-  run(opts: ParsedOptions, ctx: RunContext) {
+  async run(opts: ParsedOptions, ctx: RunContext) {
     const out = new RunOutput('loco-continual', opts.out, opts, ctx);
-    const split = mnistSplit(0);
-    const data = { train: take(split.train, opts.trainSize), test: split.test };
+    const data = mnistData(opts.trainSize);
     const net = opts.net as NetKind;
     const rules = (opts.rules as MnistRule[]).filter((r) => {
       if (r === 'bp' && net === 'snn') {
@@ -112,12 +137,10 @@ export const continualExperiment: CommandSpec = {
     const d = MNIST_DEFAULTS[net];
     const eta = (rule: MnistRule) => (rule === 'bp' ? opts.etaBp : rule === 'np' ? (opts.etaNp ?? d.eta.np) : (opts.etaLoco ?? d.eta.loco));
     const order = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-    const total = rules.length * opts.seeds.length * opts.epochsPerClass * batchesPerEpoch(data.train, order, opts.batch);
-    const progress = ctx.progress('loco-continual', total);
-    const runs: ContinualRun[] = [];
-    for (const rule of rules) {
-      for (const seed of opts.seeds as number[]) {
-        const cfg: ContinualConfig = {
+    const perRun = opts.epochsPerClass * batchesPerEpoch(data.train, order, opts.batch);
+    const tasks = rules.flatMap((rule) =>
+      (opts.seeds as number[]).map((seed) => {
+        const config: ContinualConfig = {
           net,
           rule,
           hidden: opts.hidden,
@@ -133,10 +156,11 @@ export const continualExperiment: CommandSpec = {
           seed,
           order,
         };
-        runs.push(trainContinual(cfg, data, () => progress.tick(1, `${rule} seed ${seed}`)));
-      }
-    }
-    progress.finish();
+        const key = `${rule}-seed${seed}`;
+        return { module: __filename, fn: 'continualRun', args: { config, trainSize: opts.trainSize, checkpoint: runCheckpoint(opts, key) }, key, units: perRun };
+      }),
+    );
+    const runs = await runSweep<ContinualRun>(tasks, opts, ctx, 'loco-continual', (_i, r) => `${r.config.rule} seed ${r.config.seed}`);
     out.json('runs', runs);
     out.csv(
       'seen-accuracy',

@@ -16,19 +16,27 @@
  *
  * Default size (2 epochs of the 8,000 images, 16 runs: {SNN, ANN} x {NP, LOCO} x depth 3-6) is
  * chosen to finish in about 20-30 minutes on 2 shared cores; the paper trains to convergence.
+ *
+ * The runs run in worker threads (--workers). Each checkpoints after every epoch
+ * (--checkpoint-every; common.ts trainingCheckpoints: weights, the LOCO projectors' directions and
+ * centres, the generators, the records so far); --resume loads the finished runs and continues a
+ * killed one from its last checkpoint.
  */
 import { Rng } from '../../../src/core/random';
-import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
+import type { Dataset } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import type { ParsedOptions } from '../../../src/cli/options';
 import type { RunContext } from '../../../src/cli/context';
+import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
+import type { CheckpointSettings } from '../../../src/io/checkpoint';
+import { reportProgress } from '../../../src/parallel/pool';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
 import { initSnn, snnSpec } from '../../lif/network';
 import { lifParams, SPIKINGJELLY_LIF } from '../../lif/params';
 import { AnnNet, SnnNet, type PerturbableNetwork } from '../nets';
 import { applyGradient, PerturbationLearner, type RuleName } from '../rules';
-import { classPureBatches, COLORS, evaluate, gatherBatch, outOption } from './common';
+import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, outOption, trainingCheckpoints } from './common';
 
 export type NetKind = 'ann' | 'snn';
 export type MnistRule = RuleName | 'bp';
@@ -93,9 +101,21 @@ export interface MnistRun {
   diverged?: { epoch: number; loss: number };
 }
 
+export interface TrainHooks {
+  /** Called after every batch (progress). */
+  onBatch?: () => void;
+  /** Called after every epoch trained (not after the epochs a resumed run skips). */
+  onEpoch?: (epoch: number) => void;
+  /** Checkpoint the run every few epochs, and continue from a checkpoint (trainingCheckpoints). */
+  checkpoint?: CheckpointSettings;
+  /** Train this network instead of a fresh one. */
+  net?: PerturbableNetwork;
+}
+
 /** Train one configuration; `test` is evaluated after every epoch on `evalClasses` (all by default). */
-export function trainMnist(cfg: MnistConfig, data: { train: Dataset; test: Dataset }, onBatch?: () => void, net = buildNetwork(cfg)): MnistRun & { net: PerturbableNetwork } {
+export function trainMnist(cfg: MnistConfig, data: { train: Dataset; test: Dataset }, hooks: TrainHooks = {}): MnistRun & { net: PerturbableNetwork } {
   const t0 = performance.now();
+  const net = hooks.net ?? buildNetwork(cfg);
   if (cfg.rule === 'bp' && !(net instanceof AnnNet)) throw new Error('BP is available for the ANN only (spikes have no gradient); use --rules np,loco for the SNN');
   const learner =
     cfg.rule === 'bp'
@@ -103,10 +123,14 @@ export function trainMnist(cfg: MnistConfig, data: { train: Dataset; test: Datas
       : new PerturbationLearner(net, { rule: cfg.rule, sigma: cfg.sigma, eta: cfg.eta, loco: { k: cfg.k, clusters: cfg.clusters, buffer: cfg.buffer } }, cfg.seed + 11);
   const rng = new Rng(cfg.seed + 13);
   const classes = cfg.classes ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const accuracy = [evaluate(net, data.test, { classes: cfg.evalClasses })];
-  const trainLoss: number[] = [];
+  let accuracy = [evaluate(net, data.test, { classes: cfg.evalClasses })];
+  let trainLoss: number[] = [];
+  let before = 0; // seconds spent before a resume
   let diverged: MnistRun['diverged'];
-  for (let ep = 0; ep < cfg.epochs && !diverged; ep++) {
+  const { epochs: _epochs, ...settings } = cfg;
+  const ck = trainingCheckpoints(hooks.checkpoint, { epochs: cfg.epochs, net, learner, rngs: { order: rng }, settings, extra: () => ({ accuracy, trainLoss, seconds: before + (performance.now() - t0) / 1000 }) });
+  if (ck.extra) ({ accuracy, trainLoss, seconds: before } = ck.extra);
+  for (let ep = ck.start; ep <= cfg.epochs && !diverged; ep++) {
     let loss = 0;
     let nb = 0;
     for (const idx of classPureBatches(data.train.y, classes, cfg.batch, rng)) {
@@ -118,9 +142,9 @@ export function trainMnist(cfg: MnistConfig, data: { train: Dataset; test: Datas
         applyGradient(net, g.gW, g.gb, cfg.eta);
         l = g.loss;
       }
-      onBatch?.();
+      hooks.onBatch?.();
       if (!(Number.isFinite(l) && l < 1e6)) {
-        diverged = { epoch: ep + 1, loss: l };
+        diverged = { epoch: ep, loss: l };
         break;
       }
       loss += l;
@@ -128,8 +152,18 @@ export function trainMnist(cfg: MnistConfig, data: { train: Dataset; test: Datas
     }
     trainLoss.push(loss / Math.max(1, nb));
     accuracy.push(evaluate(net, data.test, { classes: cfg.evalClasses }));
+    hooks.onEpoch?.(ep);
+    if (!diverged) ck.done(ep);
   }
-  return { config: cfg, accuracy, trainLoss, best: Math.max(...accuracy), seconds: (performance.now() - t0) / 1000, diverged, net };
+  return { config: cfg, accuracy, trainLoss, best: Math.max(...accuracy), seconds: before + (performance.now() - t0) / 1000, diverged, net };
+}
+
+/** One run of loco-mnist in a worker thread: the split loaded there, progress per batch, the weights left out of the result. */
+export function mnistRun(a: { config: MnistConfig; checkpoint?: CheckpointSettings }): MnistRun {
+  const c = a.config;
+  const label = `${c.net} ${c.rule} depth ${c.depth}`;
+  const { net: _net, ...run } = trainMnist(c, mnistData(c.trainSize), { onBatch: () => reportProgress(1, label), checkpoint: a.checkpoint });
+  return run;
 }
 
 /** Batches per epoch, for progress bars. */
@@ -169,11 +203,11 @@ export const mnistExperiment: CommandSpec = {
     { name: 'buffer', type: 'integer', description: 'LOCO directions kept (p)', min: 1, default: 50 },
     { name: 'seed', type: 'integer', description: 'seed', default: 1 },
     outOption('loco-mnist'),
+    ...sweepOptions('runs (net x rule x depth)'),
   ],
-  run(opts: ParsedOptions, ctx: RunContext) {
+  async run(opts: ParsedOptions, ctx: RunContext) {
     const out = new RunOutput('loco-mnist', opts.out, opts, ctx);
-    const split = mnistSplit(0);
-    const data = { train: take(split.train, opts.trainSize), test: split.test };
+    const data = mnistData(opts.trainSize);
     const configs: MnistConfig[] = [];
     for (const net of opts.nets as NetKind[]) {
       for (const rule of opts.rules as MnistRule[]) {
@@ -200,14 +234,12 @@ export const mnistExperiment: CommandSpec = {
       }
     }
     const perEpoch = batchesPerEpoch(data.train, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], opts.batch);
-    const progress = ctx.progress('loco-mnist', configs.length * opts.epochs * perEpoch);
-    const runs: MnistRun[] = [];
-    for (const cfg of configs) {
-      const { net: _net, ...run } = trainMnist(cfg, data, () => progress.tick(1, `${cfg.net} ${cfg.rule} depth ${cfg.depth}`));
-      runs.push(run);
-      out.json('runs', runs);
-    }
-    progress.finish();
+    const tasks = configs.map((config) => {
+      const key = `${config.net}-${config.rule}-depth${config.depth}`;
+      return { module: __filename, fn: 'mnistRun', args: { config, checkpoint: runCheckpoint(opts, key) }, key, units: config.epochs * perEpoch };
+    });
+    const runs = await runSweep<MnistRun>(tasks, opts, ctx, 'loco-mnist', (_i, r) => `${r.config.net} ${r.config.rule} depth ${r.config.depth} (${r.seconds.toFixed(0)} s)`);
+    out.json('runs', runs);
     const rows = runs.flatMap((r) => r.accuracy.map((acc, epoch) => ({ net: r.config.net, rule: r.config.rule, depth: r.config.depth, epoch, testAccuracy: acc, trainLoss: epoch > 0 ? r.trainLoss[epoch - 1] : null })));
     out.csv('accuracy', ['net', 'rule', 'depth', 'epoch', 'testAccuracy', 'trainLoss'], rows);
     const summary = runs.map((r) => ({

@@ -10,11 +10,17 @@
  * largest of 0.001, 0.002, 0.005, 0.01 that did not diverge for either (the variance of both comes
  * from the 130 perturbed units, which the projection of the inputs does not reduce here: the hidden
  * activities of a 1-d input already lie in a few principal directions, so P x ≈ x).
+ *
+ * The runs (rule x seed) run in worker threads (--workers). A run takes seconds (≈ 12 s for LOCO at
+ * the default size), too short to checkpoint within it: finished runs are kept under
+ * --out/checkpoints and --resume loads them (run-level resume).
  */
 import { Rng } from '../../../src/core/random';
 import type { CommandSpec } from '../../../src/registry';
 import type { ParsedOptions } from '../../../src/cli/options';
 import type { RunContext } from '../../../src/cli/context';
+import { runSweep, sweepOptions } from '../../../src/cli/sweep';
+import { reportProgress } from '../../../src/parallel/pool';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
 import { cosineSimilarity } from '../checks';
@@ -78,6 +84,11 @@ export function trainSin(o: SinOptions, onEpoch?: () => void): SinResult {
   return { rule: o.rule, seed: o.seed, losses, firstStepCosine, diverged };
 }
 
+/** One run of loco-sin in a worker thread (progress per epoch). */
+export function sinRun(o: SinOptions): SinResult {
+  return trainSin(o, () => reportProgress(1, `${o.rule} seed ${o.seed}`));
+}
+
 export const sinExperiment: CommandSpec = {
   name: 'loco-sin',
   description: 'Fig. 3E: ReLU 1-64-64-2 fitting [sin x, sin x] on 50 points, loss curves of BP, NP and LOCO',
@@ -91,16 +102,17 @@ export const sinExperiment: CommandSpec = {
     { name: 'sigma', type: 'number', description: 'perturbation σ', min: 0, default: 1e-3 },
     { name: 'k', type: 'integer', description: 'LOCO principal directions of the hidden layers', min: 1, max: 65, default: 10 },
     outOption('loco-sin'),
+    ...sweepOptions('runs (rule x seed)', 1, null),
   ],
-  run(opts: ParsedOptions, ctx: RunContext) {
+  async run(opts: ParsedOptions, ctx: RunContext) {
     const out = new RunOutput('loco-sin', opts.out, opts, ctx);
     const rules = opts.rules as SinRule[];
     const seeds = opts.seeds as number[];
     const eta: Record<SinRule, number> = { bp: opts.etaBp, np: opts.etaNp, loco: opts.etaLoco };
-    const progress = ctx.progress('loco-sin', rules.length * seeds.length * opts.epochs);
-    const results: SinResult[] = [];
-    for (const rule of rules) for (const seed of seeds) results.push(trainSin({ rule, seed, epochs: opts.epochs, eta: eta[rule], sigma: opts.sigma, k: opts.k }, () => progress.tick()));
-    progress.finish();
+    const tasks = rules.flatMap((rule) =>
+      seeds.map((seed) => ({ module: __filename, fn: 'sinRun', args: { rule, seed, epochs: opts.epochs, eta: eta[rule], sigma: opts.sigma, k: opts.k }, key: `${rule}-seed${seed}`, units: opts.epochs })),
+    );
+    const results = await runSweep<SinResult>(tasks, opts, ctx, 'loco-sin');
     const rows = results.flatMap((r) => r.losses.map((loss, epoch) => ({ rule: r.rule, seed: r.seed, epoch, loss })));
     out.csv('losses', ['rule', 'seed', 'epoch', 'loss'], rows);
     const summary = rules.map((rule) => {

@@ -19,11 +19,17 @@
  * within 71 epochs; NP with the same settings for 3 of seeds 1-5. The solution is not always kept:
  * with one case per step some seeds later lose it again (the summary reports the fraction of the
  * last 20 epochs in which XOR is solved).
+ *
+ * The runs (rule x seed) run in worker threads (--workers). A run takes a few seconds (≈ 4 s at
+ * the default size), too short to checkpoint within it: finished runs are kept under
+ * --out/checkpoints and --resume loads them (run-level resume).
  */
 import { Rng } from '../../../src/core/random';
 import type { CommandSpec } from '../../../src/registry';
 import type { ParsedOptions } from '../../../src/cli/options';
 import type { RunContext } from '../../../src/cli/context';
+import { runSweep, sweepOptions } from '../../../src/cli/sweep';
+import { reportProgress } from '../../../src/parallel/pool';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
 import { initSnn, snnSpec } from '../../lif/network';
@@ -160,6 +166,11 @@ export function trainXor(opts: Partial<XorOptions> = {}, onEpoch?: (epoch: numbe
   return { options: o, solvedAt, before, after: xorRates(net), history };
 }
 
+/** One run of loco-xor in a worker thread (progress per epoch). */
+export function xorRun(opts: Partial<XorOptions>): XorResult {
+  return trainXor(opts, () => reportProgress(1, `${opts.rule} seed ${opts.seed}`));
+}
+
 const CASES = XOR_INPUTS.map((x) => `(${x[0]},${x[1]})`);
 
 export const xorExperiment: CommandSpec = {
@@ -177,21 +188,22 @@ export const xorExperiment: CommandSpec = {
     { name: 'clusters', type: 'integer', description: 'LOCO k-means centres', min: 1, default: XOR_DEFAULTS.clusters },
     { name: 'buffer', type: 'integer', description: 'LOCO directions kept for k-means', min: 1, default: XOR_DEFAULTS.buffer },
     outOption('loco-xor'),
+    ...sweepOptions('runs (rule x seed)', 1, null),
   ],
-  run(opts: ParsedOptions, ctx: RunContext) {
+  async run(opts: ParsedOptions, ctx: RunContext) {
     const out = new RunOutput('loco-xor', opts.out, opts, ctx);
     const rules = opts.rules as RuleName[];
     const seeds = opts.seeds as number[];
-    const progress = ctx.progress('loco-xor', rules.length * seeds.length * opts.epochs);
-    const results: XorResult[] = [];
-    for (const rule of rules) {
-      for (const seed of seeds) {
-        results.push(
-          trainXor({ rule, seed, epochs: opts.epochs, eta: opts.eta, sigma: opts.sigma, noise: opts.noise, steps: opts.steps, k: opts.k, clusters: opts.clusters, buffer: opts.buffer }, () => progress.tick(1, `${rule} seed ${seed}`)),
-        );
-      }
-    }
-    progress.finish();
+    const tasks = rules.flatMap((rule) =>
+      seeds.map((seed) => ({
+        module: __filename,
+        fn: 'xorRun',
+        args: { rule, seed, epochs: opts.epochs, eta: opts.eta, sigma: opts.sigma, noise: opts.noise, steps: opts.steps, k: opts.k, clusters: opts.clusters, buffer: opts.buffer },
+        key: `${rule}-seed${seed}`,
+        units: opts.epochs,
+      })),
+    );
+    const results = await runSweep<XorResult>(tasks, opts, ctx, 'loco-xor');
     const rows = results.map((r) => ({
       rule: r.options.rule,
       seed: r.options.seed,
