@@ -7,6 +7,8 @@ import { loadCheckpoint } from '../src/io/checkpoint';
 
 const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'bin', 'creditflow.cjs');
+/** Where `train urfb` keeps its checkpoint (runCheckpoint(opts, 'train')). */
+const ckDir = (out: string) => path.join(out, 'checkpoints', 'train');
 const args = (out: string) => ['train', 'urfb', '--rule', 'urfb', '--train-size', '4000', '--test-size', '200', '--hidden', '128,128', '--epochs', '10', '--seed', '5', '--out', out];
 
 test('a training run killed part-way resumes from its checkpoint to the same final weights, bit for bit', async () => {
@@ -24,7 +26,7 @@ test('a training run killed part-way resumes from its checkpoint to the same fin
     await new Promise((r) => setTimeout(r, 50));
     let ck = null;
     try {
-      ck = loadCheckpoint(killed);
+      ck = loadCheckpoint(ckDir(killed));
     } catch {
       ck = null;
     }
@@ -35,7 +37,7 @@ test('a training run killed part-way resumes from its checkpoint to the same fin
   }
   await new Promise((r) => child.once('exit', r));
   expect(killedAt).toBeGreaterThanOrEqual(2);
-  const partial = loadCheckpoint(killed)!;
+  const partial = loadCheckpoint(ckDir(killed))!;
   expect(partial.epoch).toBeLessThan(10);
   const manifest = JSON.parse(fs.readFileSync(path.join(killed, 'manifest.json'), 'utf8'));
   expect(manifest.status).toBe('running');
@@ -47,8 +49,8 @@ test('a training run killed part-way resumes from its checkpoint to the same fin
   const trainedEpochs = [...r2.stdout.matchAll(/^\s+(\d+)\s+\d+\.\d+\s/gm)].map((m) => Number(m[1]));
   expect(trainedEpochs[0]).toBe(partial.epoch + 1);
   expect(trainedEpochs[trainedEpochs.length - 1]).toBe(10);
-  const a = loadCheckpoint(whole)!;
-  const b = loadCheckpoint(killed)!;
+  const a = loadCheckpoint(ckDir(whole))!;
+  const b = loadCheckpoint(ckDir(killed))!;
   expect(b.epoch).toBe(10);
   expect(Object.keys(b.arrays).sort()).toEqual(Object.keys(a.arrays).sort());
   for (const name of Object.keys(a.arrays)) {

@@ -4,9 +4,11 @@
  */
 import { Rng } from '../../src/core/random';
 import { mnistSplit, oneHot, take } from '../../src/data/mnist';
+import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
 import { accuracy, losses as lossTable } from '../../src/nn/losses';
-import { DllMlp, type RelaxOptions } from './mlp';
-import type { OptimizerName } from './optim';
+import { reportProgress } from '../../src/parallel/pool';
+import { DllMlp, paramArrays, type RelaxOptions } from './mlp';
+import { trainingArrays, type OptimizerName } from './optim';
 import { cosine } from './stats';
 import { BpTrainer, DllTrainer, forEachBatch, predict, toMlpParams, type Method } from './trainer';
 
@@ -23,6 +25,8 @@ export interface MnistRunOptions {
   relax: RelaxOptions;
   /** Split seed (the shared split is seed 0). */
   splitSeed?: number;
+  /** Epoch checkpoints (weights, Θ, optimiser state, data-order generator, curve so far): see runCheckpoint in src/cli/sweep.ts. */
+  checkpoint?: CheckpointSettings;
   onBatch?: () => void;
   onEpoch?: (row: MnistEpoch) => void;
 }
@@ -53,6 +57,10 @@ export function mnistBatches(trainSize: number, batch: number): number {
   return Math.floor(Math.min(trainSize, 8000) / batch);
 }
 
+/**
+ * One training run; a pure function of its options, so it also serves as a sweep task (it reports
+ * one unit of progress per epoch). With `checkpoint`, a resumed run continues bit-identically.
+ */
 export function runMnist(o: MnistRunOptions): MnistRunResult {
   if (o.sizes[0] !== 784 || o.sizes[o.sizes.length - 1] !== 10) {
     throw new Error(`MNIST needs 784 inputs and 10 outputs; got sizes [${o.sizes.join(', ')}] (e.g. 784,256,128,10 or the paper's 784,1024,512,256,10)`);
@@ -70,18 +78,24 @@ export function runMnist(o: MnistRunOptions): MnistRunResult {
 
   let step: (x: Float64Array, t: Float64Array) => number;
   let weights: () => { W: typeof p0.W; b: typeof p0.b };
+  let state: () => Record<string, Float64Array>;
   let dll: DllTrainer | null = null;
   if (o.method === 'bp') {
     const bp = new BpTrainer(o.sizes, 'tanh', toMlpParams(p0), o.loss, { optimizer: o.optimizer, lr: o.lr });
     step = (x, t) => bp.step(x, t, o.batch);
     weights = () => bp.params;
+    state = () => trainingArrays([...bp.params.W.map((w) => w.data), ...bp.params.b], bp.optimizer);
   } else {
     dll = new DllTrainer(net, p0, o.batch, { optimizer: o.optimizer, lr: o.lr, relax: o.relax });
     step = (x, t) => dll!.step(x, t);
     weights = () => p0;
+    state = () => trainingArrays(paramArrays(p0), dll!.optimizer);
   }
+  const { epochs, checkpoint, onBatch, onEpoch, ...settings } = o;
+  const ck = epochCheckpoints(checkpoint, { epochs, arrays: state, rngs: { data: dataRng }, settings, extra: () => ({ curve }) });
+  if (ck.extra) curve.push(...ck.extra.curve);
 
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+  for (let epoch = ck.start; epoch <= o.epochs; epoch++) {
     let sum = 0;
     let count = 0;
     let steps = 0;
@@ -105,6 +119,8 @@ export function runMnist(o: MnistRunOptions): MnistRunResult {
     };
     curve.push(row);
     o.onEpoch?.(row);
+    ck.done(epoch);
+    reportProgress(1, `${o.method} seed ${o.seed} epoch ${epoch}`);
   }
   const last = curve[curve.length - 1];
   let thetaNorm: number | undefined;
@@ -116,4 +132,18 @@ export function runMnist(o: MnistRunOptions): MnistRunResult {
     thetaWCosine = p0.Theta.map((th, k) => cosine([th.data], [p0.W[k + 1].data]));
   }
   return { method: o.method, seed: o.seed, testAccuracy: last.testAccuracy, testLoss: last.testLoss, curve, thetaNorm, thetaWCosine };
+}
+
+/**
+ * One point of a learning-rate sweep, where a diverging run is a result (dll-lr): its message
+ * instead of a throw. A checkpoint that does not fit (other settings, corrupt) is still an error.
+ */
+export function runMnistPoint(o: MnistRunOptions): { result: MnistRunResult | null; status: string } {
+  try {
+    return { result: runMnist(o), status: 'ok' };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (/checkpoint/.test(message)) throw e;
+    return { result: null, status: message };
+  }
 }

@@ -12,6 +12,11 @@ export type OptimizerName = 'sgd' | 'adam';
 export interface Optimizer {
   readonly name: OptimizerName;
   lr: number;
+  /**
+   * The optimiser's own state by name, live (updated in place by `step`): Adam's moments `adamM<k>`,
+   * `adamV<k>` and its step count `adamT` (a one-entry array); none for SGD. Checkpoints save it.
+   */
+  readonly state: Record<string, Float64Array>;
   /** params[k] ← params[k] + step(directions[k]). */
   step(params: readonly Float64Array[], directions: readonly Float64Array[]): void;
 }
@@ -22,6 +27,7 @@ export function makeOptimizer(name: OptimizerName, lr: number, sizes: readonly n
     return {
       name,
       lr,
+      state: {},
       step(params, dirs) {
         checkShapes(params, dirs, sizes);
         for (let k = 0; k < params.length; k++) {
@@ -38,15 +44,21 @@ export function makeOptimizer(name: OptimizerName, lr: number, sizes: readonly n
     const b1 = 0.9;
     const b2 = 0.999;
     const eps = 1e-8;
-    let t = 0;
+    const t = new Float64Array(1);
+    const state: Record<string, Float64Array> = { adamT: t };
+    sizes.forEach((_, k) => {
+      state[`adamM${k}`] = m[k];
+      state[`adamV${k}`] = v[k];
+    });
     return {
       name,
       lr,
+      state,
       step(params, dirs) {
         checkShapes(params, dirs, sizes);
-        t++;
-        const c1 = 1 / (1 - b1 ** t);
-        const c2 = 1 / (1 - b2 ** t);
+        t[0]++;
+        const c1 = 1 / (1 - b1 ** t[0]);
+        const c2 = 1 / (1 - b2 ** t[0]);
         for (let k = 0; k < params.length; k++) {
           const p = params[k];
           const d = dirs[k];
@@ -63,6 +75,13 @@ export function makeOptimizer(name: OptimizerName, lr: number, sizes: readonly n
     };
   }
   throw new Error(`unknown optimizer '${String(name)}'; valid optimizers: sgd, adam`);
+}
+
+/** Everything a checkpoint of a training run must hold: the parameters (`param<k>`) and the optimiser's state, all live. */
+export function trainingArrays(params: readonly Float64Array[], optimizer: Optimizer): Record<string, Float64Array> {
+  const out: Record<string, Float64Array> = { ...optimizer.state };
+  params.forEach((p, k) => (out[`param${k}`] = p));
+  return out;
 }
 
 function checkShapes(params: readonly Float64Array[], dirs: readonly Float64Array[], sizes: readonly number[]): void {

@@ -4,11 +4,13 @@
  * non-overlapping windows of the held-out part.
  */
 import { Rng } from '../../src/core/random';
+import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
+import { reportProgress } from '../../src/parallel/pool';
 import { DllRnn, RnnRelaxer, bpttDirections, rnnParamArrays, type RnnParams } from './rnn';
 import type { RelaxOptions } from './mlp';
-import { makeOptimizer, type OptimizerName } from './optim';
+import { makeOptimizer, trainingArrays, type OptimizerName } from './optim';
 import { cosine } from './stats';
-import type { SeriesTask, TextTask } from './data/tasks';
+import { grammarText, multivariateSeries, type SeriesTask, type TextTask } from './data/tasks';
 
 export type RnnMethod = 'dll' | 'dll-fa' | 'bptt';
 
@@ -73,6 +75,13 @@ export interface RnnRunOptions {
   relax?: RelaxOptions;
   /** Evaluate every this many iterations (0: only at the end). */
   evalEvery?: number;
+  /**
+   * Checkpoints every `checkpoint.every` iterations (weights, Θ, optimiser state, window generator,
+   * evaluations so far): see runCheckpoint in src/cli/sweep.ts.
+   */
+  checkpoint?: CheckpointSettings;
+  /** What the data were made from (e.g. a SequenceData); a resumed run must match it. */
+  data?: unknown;
   onEval?: (row: RnnEval & { iteration: number }) => void;
   onIteration?: () => void;
 }
@@ -148,6 +157,29 @@ export function evaluateRnn(net: DllRnn, p: RnnParams, src: SequenceSource, step
     : { loss: loss / n / steps, mse: se / (count * k), mae: ae / (count * k) };
 }
 
+/** What a generated sequence task is made from (models/dll/data/tasks.ts). */
+export interface SequenceData {
+  task: 'text' | 'series';
+  /** Characters of text, or time steps of the series. */
+  length: number;
+  /** Channels of the series. */
+  channels: number;
+  seed: number;
+}
+
+export function sequenceSource(d: SequenceData): SequenceSource {
+  return d.task === 'text' ? textSource(grammarText(d.length, d.seed)) : seriesSource(multivariateSeries(d.length, d.channels, d.seed));
+}
+
+/** One run of `reproduce dll-rnn` as a sweep task: the data are generated here (≈20 ms) from `data`. */
+export function rnnTask(args: { data: SequenceData; run: RnnRunOptions; checkpoint?: CheckpointSettings }): RnnRunResult {
+  return trainRnn(sequenceSource(args.data), { ...args.run, data: args.data, checkpoint: args.checkpoint });
+}
+
+/**
+ * Train one network; it reports one unit of progress per iteration (in a sweep). With
+ * `o.checkpoint`, a resumed run continues bit-identically to an uninterrupted one.
+ */
 export function trainRnn(src: SequenceSource, o: RnnRunOptions): RnnRunResult {
   const rng = new Rng(o.seed);
   const loss = src.kind === 'classification' ? 'cross-entropy' : 'mse';
@@ -165,15 +197,17 @@ export function trainRnn(src: SequenceSource, o: RnnRunOptions): RnnRunResult {
   const maxStart = src.trainEnd - o.steps;
   if (maxStart < 1) throw new Error(`the training part (${src.trainEnd} positions) is shorter than one window of ${o.steps} steps`);
   const data = rng.fork(2);
-  const curve: (RnnEval & { iteration: number })[] = [];
-  let trainLoss = 0;
-  let avg = 0;
-  for (let it = 1; it <= o.iterations; it++) {
+  let curve: (RnnEval & { iteration: number })[] = [];
+  const avg = new Float64Array(1); // running mean of the batch losses (trainLoss)
+  const { iterations, checkpoint, onEval, onIteration, ...settings } = o;
+  const ck = epochCheckpoints(checkpoint, { epochs: iterations, arrays: () => ({ ...trainingArrays(arrays, opt), avg }), rngs: { data }, settings, extra: () => ({ curve }) });
+  if (ck.extra) curve = ck.extra.curve;
+  for (let it = ck.start; it <= o.iterations; it++) {
     for (let b = 0; b < o.batch; b++) starts[b] = data.int(maxStart + 1);
     fillBatch(src, starts, o.steps, inputs, targets);
     net.present(p, ws, inputs, targets);
     const l = net.sequenceLoss(ws) / o.steps;
-    avg = it === 1 ? l : 0.98 * avg + 0.02 * l;
+    avg[0] = it === 1 ? l : 0.98 * avg[0] + 0.02 * l;
     if (o.method === 'bptt') bpttDirections(net, p, ws, dirs);
     else {
       relaxer.relax(p);
@@ -181,14 +215,16 @@ export function trainRnn(src: SequenceSource, o: RnnRunOptions): RnnRunResult {
     }
     opt.step(arrays, dirArrays);
     for (const a of arrays) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new Error(`${o.method} RNN weights became non-finite at iteration ${it}; lower the learning rate`);
-    trainLoss = avg;
     o.onIteration?.();
     if (o.evalEvery && it % o.evalEvery === 0 && it < o.iterations) {
       const row = { iteration: it, ...evaluateRnn(net, p, src, o.steps, 64) };
       curve.push(row);
       o.onEval?.(row);
     }
+    ck.done(it);
+    reportProgress(1, `${o.method} seed ${o.seed}`);
   }
+  const trainLoss = avg[0];
   const final = evaluateRnn(net, p, src, o.steps, 64);
   const row = { iteration: o.iterations, ...final };
   curve.push(row);

@@ -5,15 +5,21 @@
  * Figure layout: one column per seed; the top row is the relative error tr(EᵀE)/tr(TᵀT) on a log
  * axis against iteration, one colour per algorithm; the rows below are the correlation of W_l with
  * R_lᵀ for l = k (output layer) down to l = 1, in the paper's order from the top of the network.
+ *
+ * Each (seed, algorithm) run is a task on `--workers` threads (results identical to a serial run);
+ * the runs are too short to checkpoint part-way, so only finished runs are kept (with
+ * --checkpoint-every > 0, default 0 here so the output folder holds only the results) for --resume.
  */
+import * as path from 'node:path';
 import type { CommandSpec } from '../../src/registry';
 import type { ParsedOptions } from '../../src/cli/options';
 import type { RunContext } from '../../src/cli/context';
+import { runSweep, sweepOptions } from '../../src/cli/sweep';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import type { PlotlyFigure } from '../../src/io/plot';
 import { solvers } from '../../solvers/index';
-import { fig12Defaults, readFig12Input, runFig12, validateFig12, type Fig12Result, type Fig12Settings } from './fig12';
+import { fig12Defaults, fig12Plan, readFig12Input, validateFig12, type Fig12Result, type Fig12Run, type Fig12Settings } from './fig12';
 
 /** Colours: BP black, FRFB (ε = 0) green as in the paper, then orange, red, URFB (ε = 1) blue. */
 export function algorithmColour(epsilon: number | null): string {
@@ -248,23 +254,22 @@ export const fig12Command: CommandSpec = {
     { name: 'input', type: 'string', description: 'JSON file with explicit "T" (n_k x n_0) and optionally "R0" (list of n_{i-1} x n_i) and "W0" (list of n_i x n_{i-1}), "dims"' },
     { name: 'png', type: 'boolean', description: 'render a PNG with headless chromium when installed', default: true },
     { name: 'out', type: 'string', description: 'output folder', default: 'out/fig12' },
+    ...sweepOptions('seeds x algorithms', 0, null),
   ],
-  run(opts: ParsedOptions, ctx: RunContext) {
+  async run(opts: ParsedOptions, ctx: RunContext) {
     const settings = settingsFromOptions(opts);
     validateFig12(settings);
     const out = new RunOutput('fig12', opts.out, opts, ctx);
-    const algorithms = (settings.bp ? 1 : 0) + settings.epsilons.length;
+    const plan = fig12Plan(settings);
     const runsPlanned = settings.input?.R0 && settings.input?.W0 ? 1 : settings.seeds.length;
-    const progress = ctx.progress('fig12', algorithms * runsPlanned * settings.steps);
+    const tasks = plan.map((run) => ({ module: path.join(__dirname, 'fig12.ts'), fn: 'fig12Run', args: { settings, ...run }, key: `seed${run.seed}-${run.epsilon === null ? 'bp' : `eps${run.epsilon}`}` }));
     let result: Fig12Result;
     try {
-      result = runFig12(settings, () => progress.tick());
+      result = { settings, runs: await runSweep<Fig12Run>(tasks, opts, ctx, 'fig12', (_i, r) => `${r.algorithm} seed ${r.seed}`) };
     } catch (e) {
-      progress.finish();
       out.finish('failed');
       throw e;
     }
-    progress.finish();
     if (runsPlanned === 1 && settings.input && settings.seeds.length > 1) out.note(`T, R0 and W0 all come from ${settings.input.source}: one run, labelled seed ${settings.seeds[0]} (the other seeds would repeat it)`);
     writeFig12(result, out, { png: opts.png });
     for (const r of result.runs) if (r.status !== 'ok') out.note(`${r.algorithm} seed ${r.seed}: ${r.message}`);

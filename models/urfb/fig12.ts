@@ -179,52 +179,56 @@ export function spectralNorm(T: Mat): number {
   return svd(T).s[0];
 }
 
-/**
- * Run every algorithm for every seed. `onIteration` is called once per completed iteration of any
- * run (for a progress bar).
- */
-export function runFig12(settings: Fig12Settings, onIteration?: () => void): Fig12Result {
-  const dims = validateFig12(settings);
-  const k = dims.length - 1;
+/** The runs of a Fig. 12 sweep in output order: every algorithm (BP = null, then each ε) for every seed. */
+export function fig12Plan(settings: Fig12Settings): { seed: number; epsilon: number | null }[] {
   // With T, R(0) and W(0) all given, every seed would repeat the same run: do it once.
   const inp = settings.input;
   const seeds = inp && inp.R0 && inp.W0 ? settings.seeds.slice(0, 1) : settings.seeds;
   const algorithms: (number | null)[] = [...(settings.bp ? [null] : []), ...settings.epsilons];
-  const runs: Fig12Run[] = [];
-  for (const seed of seeds) {
-    const { T, R0, W0 } = seedSetup(settings, dims, seed);
-    const data = teacherData(T);
-    const normT = spectralNorm(T);
-    const eta = settings.eta ?? settings.stepScale / normT;
-    for (const epsilon of algorithms) {
-      const flow = new LinearFlow({ dims, algorithm: epsilon === null ? 'bp' : 'feedback', epsilon: epsilon ?? 1 }, data);
-      const y0 = epsilon === null ? initialState(flow, W0, null) : initialState(flow, null, R0);
-      const traj =
-        settings.solver === 'euler' && settings.fused !== false
-          ? iterateEuler(flow, y0, eta, settings.steps, onIteration && (() => onIteration()))
-          : iterateWithSolver(flow, y0, eta, settings.steps, settings.solver);
-      if (!(settings.solver === 'euler' && settings.fused !== false) && onIteration) for (let s = 0; s < settings.steps; s++) onIteration();
-      const relError = traj.error.map((e) => e / data.trYY);
-      const last = traj.completed;
-      runs.push({
-        seed,
-        algorithm: algorithmLabel(epsilon),
-        epsilon,
-        eta,
-        normT,
-        status: traj.status,
-        message: traj.message,
-        error: traj.error,
-        relError,
-        correlation: traj.correlation,
-        itersTo1e3: iterationsTo(relError, 1e-3),
-        itersTo1e6: iterationsTo(relError, 1e-6),
-        finalRelError: relError[last],
-        finalCorrelation: Array.from({ length: k }, (_, i) => traj.correlation[i][last]),
-      });
-    }
-  }
-  return { settings, runs };
+  return seeds.flatMap((seed) => algorithms.map((epsilon) => ({ seed, epsilon })));
+}
+
+/**
+ * One algorithm for one seed: a pure function of its arguments (also a sweep task). `onIteration`
+ * is called once per completed iteration (for a progress bar).
+ */
+export function fig12Run(args: { settings: Fig12Settings; seed: number; epsilon: number | null }, onIteration?: () => void): Fig12Run {
+  const { settings, seed, epsilon } = args;
+  const dims = resolveDims(settings);
+  const k = dims.length - 1;
+  const { T, R0, W0 } = seedSetup(settings, dims, seed);
+  const data = teacherData(T);
+  const normT = spectralNorm(T);
+  const eta = settings.eta ?? settings.stepScale / normT;
+  const flow = new LinearFlow({ dims, algorithm: epsilon === null ? 'bp' : 'feedback', epsilon: epsilon ?? 1 }, data);
+  const y0 = epsilon === null ? initialState(flow, W0, null) : initialState(flow, null, R0);
+  const fused = settings.solver === 'euler' && settings.fused !== false;
+  const traj = fused ? iterateEuler(flow, y0, eta, settings.steps, onIteration && (() => onIteration())) : iterateWithSolver(flow, y0, eta, settings.steps, settings.solver);
+  if (!fused && onIteration) for (let s = 0; s < settings.steps; s++) onIteration();
+  const relError = traj.error.map((e) => e / data.trYY);
+  const last = traj.completed;
+  return {
+    seed,
+    algorithm: algorithmLabel(epsilon),
+    epsilon,
+    eta,
+    normT,
+    status: traj.status,
+    message: traj.message,
+    error: traj.error,
+    relError,
+    correlation: traj.correlation,
+    itersTo1e3: iterationsTo(relError, 1e-3),
+    itersTo1e6: iterationsTo(relError, 1e-6),
+    finalRelError: relError[last],
+    finalCorrelation: Array.from({ length: k }, (_, i) => traj.correlation[i][last]),
+  };
+}
+
+/** Run every algorithm for every seed, in this thread (`reproduce fig12` runs the same runs on worker threads). */
+export function runFig12(settings: Fig12Settings, onIteration?: () => void): Fig12Result {
+  validateFig12(settings);
+  return { settings, runs: fig12Plan(settings).map((run) => fig12Run({ settings, ...run }, onIteration)) };
 }
 
 // ---------------------------------------------------------------------------------------------

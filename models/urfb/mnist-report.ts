@@ -10,14 +10,21 @@
  * η = 0.1 were chosen from short (5-epoch, seed 1) runs of η ∈ {0.02, 0.05, 0.1, 0.2},
  * μ ∈ {0.11, 0.2, 0.5, 1}, on the test split; batch 50 because the paper's 500 would give only 16
  * updates per epoch on 8,000 images.
+ *
+ * The runs (protocol x seed) go to `--workers` threads (results identical to a serial run, except
+ * the measured seconds per epoch); each run, and `train urfb`, checkpoints every `--checkpoint-every`
+ * epochs under --out/checkpoints (weights, feedback matrices, minibatch-order generator, epoch
+ * records; the masks are rebuilt from the seed), and `--resume` continues bit-identically.
  */
+import * as path from 'node:path';
 import type { CommandSpec } from '../../src/registry';
 import type { OptionSpec, ParsedOptions } from '../../src/cli/options';
+import { resumeOptions, runCheckpoint, runSweep, sweepOptions } from '../../src/cli/sweep';
 import { loadCheckpoint } from '../../src/io/checkpoint';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import { RULES, type Rule } from './nonlinear';
-import { batchesPerEpoch, loadData, trainDefaults, trainNetwork, type TrainResult, type TrainSettings } from './train';
+import { batchesPerEpoch, checkTrainSettings, loadData, trainDefaults, trainNetwork, type TrainResult, type TrainSettings } from './train';
 
 const hyperOptions: OptionSpec[] = [
   { name: 'hidden', type: 'integers', description: 'hidden layer widths', default: trainDefaults.hidden, min: 1 },
@@ -58,18 +65,17 @@ export const trainCommand: CommandSpec = {
     ...hyperOptions,
     { name: 'seed', type: 'integer', description: 'seed of the initial weights, masks and minibatch order', default: 1 },
     { name: 'out', type: 'string', description: 'output folder', default: 'out/train-urfb' },
-    { name: 'checkpoint-every', type: 'integer', description: 'save a checkpoint (weights, generator state, epoch) in --out every n epochs; 0 = never', default: 1, min: 0 },
-    { name: 'resume', type: 'boolean', description: 'continue from the checkpoint in --out (same options); the result equals an uninterrupted run', default: false },
+    ...resumeOptions(),
   ],
   run(opts, ctx) {
     const s = settingsFrom(opts, opts.rule, opts.sparse, opts.seed);
-    const checkpoint = opts.checkpointEvery > 0 || opts.resume ? { dir: opts.out, every: Math.max(1, opts.checkpointEvery), resume: opts.resume } : undefined;
+    const checkpoint = runCheckpoint(opts, 'train');
     const data = loadData(s);
     const out = new RunOutput('train urfb', opts.out, opts, ctx);
     const sizes = [data.train.d, ...s.hidden, data.train.classes];
     ctx.log(`rule ${s.rule}${s.sparsity ? `, ${pct(s.sparsity)} of connections zero` : ''}, network ${sizes.join('-')}, ${data.train.n} train / ${data.test.n} test images, η = ${s.lr}, batch ${s.batch}${s.rule === 'bp' ? '' : `, μ = ${s.mu}`}`);
-    const resumeFrom = opts.resume ? loadCheckpoint(opts.out)?.epoch ?? 0 : 0;
-    if (opts.resume) ctx.log(resumeFrom > 0 ? `resuming after epoch ${resumeFrom} from the checkpoint in ${out.dir}` : `no checkpoint in ${out.dir}: starting afresh`);
+    const resumeFrom = checkpoint?.resume ? loadCheckpoint(checkpoint.dir)?.epoch ?? 0 : 0;
+    if (checkpoint?.resume) ctx.log(resumeFrom > 0 ? `resuming after epoch ${resumeFrom} from the checkpoint in ${checkpoint.dir}` : `no checkpoint in ${checkpoint.dir}: starting afresh`);
     const progress = ctx.progress(`train ${s.rule}`, (s.epochs - Math.min(resumeFrom, s.epochs)) * batchesPerEpoch(s, data.train.n));
     const cols = ['epoch', 'loss', 'train err', 'test err', 'corr(W_l,R_lᵀ) l=2..L', 'seconds'];
     if (!ctx.json) ctx.log(cols.join('  '));
@@ -147,29 +153,29 @@ export const mnistCommand: CommandSpec = {
     ...hyperOptions,
     { name: 'png', type: 'boolean', description: 'render a PNG with headless chromium when installed', default: true },
     { name: 'out', type: 'string', description: 'output folder', default: 'out/urfb-mnist' },
+    ...sweepOptions('protocols x seeds'),
   ],
-  run(opts, ctx) {
-    const protocols: Protocol[] = (opts.protocols as string[]).map((p) => PROTOCOLS[p]);
+  async run(opts, ctx) {
     const seeds: number[] = opts.seeds;
     const base = settingsFrom(opts, 'urfb', 0, 0);
-    const data = loadData(base);
+    checkTrainSettings(base);
     const out = new RunOutput('urfb-mnist', opts.out, opts, ctx);
-    const perRun = base.epochs * batchesPerEpoch(base, data.train.n);
-    const progress = ctx.progress('urfb-mnist', protocols.length * seeds.length * perRun);
-    const runs: { protocol: string; seed: number; result: TrainResult }[] = [];
+    const plan = (opts.protocols as string[]).flatMap((name) => seeds.map((seed) => ({ p: PROTOCOLS[name], seed, key: `${name}-seed${seed}` })));
+    const tasks = plan.map(({ p, seed, key }) => ({
+      module: path.join(__dirname, 'train.ts'),
+      fn: 'trainTask',
+      args: { settings: settingsFrom(opts, p.rule, p.sparsity, seed), checkpoint: runCheckpoint(opts, key) },
+      key,
+      units: base.epochs,
+    }));
+    let runs: { protocol: string; seed: number; result: TrainResult }[];
     try {
-      for (const p of protocols) {
-        for (const seed of seeds) {
-          const result = trainNetwork(settingsFrom(opts, p.rule, p.sparsity, seed), data, { onBatch: () => progress.tick() });
-          runs.push({ protocol: p.name, seed, result });
-        }
-      }
+      const results = await runSweep<TrainResult>(tasks, opts, ctx, 'urfb-mnist', (i) => `${plan[i].p.name} seed ${plan[i].seed}`);
+      runs = results.map((result, i) => ({ protocol: plan[i].p.name, seed: plan[i].seed, result }));
     } catch (e) {
-      progress.finish();
       out.finish('failed');
       throw e;
     }
-    progress.finish();
     const summary = summarise(runs);
     out.json('urfb_mnist', { network: runs[0].result.sizes, settings: { ...base, rule: undefined, seed: undefined }, summary, runs: runs.map((r) => ({ protocol: r.protocol, seed: r.seed, finalTestError: r.result.finalTestError, epochs: r.result.epochs })) });
     const rows: Record<string, unknown>[] = [];

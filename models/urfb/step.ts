@@ -7,9 +7,12 @@
  * several teacher scales shows that the limit is a constant c, i.e. η_max ∝ 1/‖T‖₂.
  * `creditflow reproduce fig12-step` prints the table (about 4 minutes at the default size on the
  * shared 2-core machine); the default step c = 0.003 sits about 7x below the smallest limit measured
- * (URFB, c ≈ 0.021 for teacher sd 1 and 2 alike).
+ * (URFB, c ≈ 0.021 for teacher sd 1 and 2 alike). Each (teacher scale, seed, algorithm) is one run
+ * on `--workers` threads; finished runs are kept under --out/checkpoints for `--resume`.
  */
+import * as path from 'node:path';
 import type { CommandSpec } from '../../src/registry';
+import { runSweep, sweepOptions } from '../../src/cli/sweep';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import { initialState, LinearFlow, teacherData } from './linear';
@@ -43,6 +46,23 @@ export function largestStableScale(settings: Fig12Settings, seed: number, epsilo
   return lo;
 }
 
+export type StepRow = {
+  teacherSd: number;
+  seed: number;
+  normT: number;
+  algorithm: string;
+  maxStepScale: number;
+  maxEta: number;
+};
+
+/** One row of `fig12-step` (a sweep task): the largest stable step of one algorithm for one teacher scale and seed. */
+export function stepRow(args: { dims: number[]; teacherSd: number; seed: number; epsilon: number | null; steps: number }): StepRow {
+  const settings: Fig12Settings = { ...fig12Defaults, dims: args.dims, teacherSd: args.teacherSd };
+  const normT = spectralNorm(seedSetup(settings, settings.dims, args.seed).T);
+  const c = largestStableScale(settings, args.seed, args.epsilon, args.steps);
+  return { teacherSd: args.teacherSd, seed: args.seed, normT, algorithm: algorithmLabel(args.epsilon), maxStepScale: c, maxEta: c / normT };
+}
+
 export const stepCommand: CommandSpec = {
   name: 'fig12-step',
   description: 'How the default Fig. 12 step was chosen: the largest stable c = η·‖T‖₂ per algorithm and seed, for several teacher scales (η_max ∝ 1/‖T‖₂).',
@@ -53,24 +73,20 @@ export const stepCommand: CommandSpec = {
     { name: 'steps', type: 'integer', description: 'iterations a stable step must survive', default: 1000, min: 1 },
     { name: 'dims', type: 'integers', description: 'layer widths', default: fig12Defaults.dims, min: 1 },
     { name: 'out', type: 'string', description: 'output folder', default: 'out/fig12-step' },
+    ...sweepOptions('teacher scales x seeds x algorithms', 1, null),
   ],
-  run(opts, ctx) {
+  async run(opts, ctx) {
     const out = new RunOutput('fig12-step', opts.out, opts, ctx);
     const algorithms: (number | null)[] = [null, ...(opts.epsilons as number[])];
-    const progress = ctx.progress('fig12-step', opts.teacherSds.length * opts.seeds.length * algorithms.length);
-    const rows: { teacherSd: number; seed: number; normT: number; algorithm: string; maxStepScale: number; maxEta: number }[] = [];
-    for (const teacherSd of opts.teacherSds as number[]) {
-      const settings: Fig12Settings = { ...fig12Defaults, dims: opts.dims, teacherSd };
-      for (const seed of opts.seeds as number[]) {
-        const normT = spectralNorm(seedSetup(settings, settings.dims, seed).T);
-        for (const eps of algorithms) {
-          const c = largestStableScale(settings, seed, eps, opts.steps);
-          rows.push({ teacherSd, seed, normT, algorithm: algorithmLabel(eps), maxStepScale: c, maxEta: c / normT });
-          progress.tick();
-        }
-      }
+    const points = (opts.teacherSds as number[]).flatMap((teacherSd) => (opts.seeds as number[]).flatMap((seed) => algorithms.map((epsilon) => ({ dims: opts.dims, teacherSd, seed, epsilon, steps: opts.steps }))));
+    const tasks = points.map((p) => ({ module: path.join(__dirname, 'step.ts'), fn: 'stepRow', args: p, key: `sd${p.teacherSd}-seed${p.seed}-${p.epsilon === null ? 'bp' : `eps${p.epsilon}`}` }));
+    let rows: StepRow[];
+    try {
+      rows = await runSweep<StepRow>(tasks, opts, ctx, 'fig12-step', (_i, r) => `${r.algorithm} sd ${r.teacherSd} seed ${r.seed}`);
+    } catch (e) {
+      out.finish('failed');
+      throw e;
     }
-    progress.finish();
     out.json('fig12_step', { steps: opts.steps, rows });
     out.csv('fig12_step', ['teacherSd', 'seed', 'normT', 'algorithm', 'maxStepScale', 'maxEta'], rows);
     out.finish('ok');

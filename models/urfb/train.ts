@@ -8,10 +8,11 @@
  * after the epoch. Inputs are the package's pixel values in [0, 1], not pre-processed (the paper
  * does no pre-processing).
  */
-import { Rng, type RngState } from '../../src/core/random';
-import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint';
+import { Rng } from '../../src/core/random';
+import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
 import { mnistSplit, take, type Dataset } from '../../src/data/mnist';
 import { epochOrder, gatherRows } from '../../src/nn/mlp';
+import { reportProgress } from '../../src/parallel/pool';
 import { FeedbackNet, type Rule } from './nonlinear';
 
 export interface TrainSettings {
@@ -73,15 +74,6 @@ export function loadData(s: Pick<TrainSettings, 'trainSize' | 'testSize'>): { tr
   };
 }
 
-export interface CheckpointSettings {
-  /** Folder of the checkpoint file. */
-  dir: string;
-  /** Write a checkpoint every n epochs (and after the last). */
-  every: number;
-  /** Continue from the checkpoint in `dir` when there is one. */
-  resume: boolean;
-}
-
 /** The network's plastic state by name, for checkpoints. */
 function netArrays(net: FeedbackNet): Record<string, Float64Array> {
   const out: Record<string, Float64Array> = {};
@@ -109,30 +101,11 @@ export function trainNetwork(
   const rng = new Rng(s.seed).fork(7);
   const xb = new Float64Array(s.batch * train.d);
   const yb = new Int32Array(s.batch);
-  let epochs: EpochRecord[] = [];
-  let first = 1;
-  const ck = hooks.checkpoint;
-  if (ck?.resume) {
-    const saved = loadCheckpoint(ck.dir);
-    if (saved) {
-      const extra = saved.extra as { settings: TrainSettings; epochs: EpochRecord[] };
-      const { epochs: _e, ...mine } = s;
-      const { epochs: _f, ...theirs } = extra.settings;
-      if (JSON.stringify(mine) !== JSON.stringify(theirs)) {
-        throw new Error(`the checkpoint in ${ck.dir} was made with other settings (${JSON.stringify(theirs)}); resume with the same options or choose another --out`);
-      }
-      const arrays = netArrays(net);
-      for (const [name, a] of Object.entries(arrays)) {
-        const v = saved.arrays[name];
-        if (!v || v.length !== a.length) throw new Error(`checkpoint in ${ck.dir} has no matching '${name}'; it belongs to another network`);
-        a.set(v);
-      }
-      rng.setState(saved.rng as RngState);
-      epochs = extra.epochs;
-      first = saved.epoch + 1;
-    }
-  }
-  for (let epoch = first; epoch <= s.epochs; epoch++) {
+  const epochs: EpochRecord[] = [];
+  const { epochs: total, ...settings } = s;
+  const ck = epochCheckpoints(hooks.checkpoint, { epochs: total, arrays: () => netArrays(net), rngs: { order: rng }, settings, extra: () => ({ epochs }) });
+  if (ck.extra) epochs.push(...ck.extra.epochs);
+  for (let epoch = ck.start; epoch <= s.epochs; epoch++) {
     const t0 = performance.now();
     const order = epochOrder(train.n, rng);
     let loss = 0;
@@ -152,11 +125,15 @@ export function trainNetwork(
     const rec: EpochRecord = { epoch, loss: loss / train.n, trainError: errors / train.n, testError: te.error, alignment: net.alignment(), seconds: (performance.now() - t0) / 1000 };
     epochs.push(rec);
     hooks.onEpoch?.(rec);
-    if (ck && (epoch % ck.every === 0 || epoch === s.epochs)) {
-      saveCheckpoint(ck.dir, { epoch, arrays: netArrays(net), rng: rng.getState(), extra: { settings: s, epochs } });
-    }
+    ck.done(epoch);
   }
   return { settings: s, sizes, epochs, finalTestError: epochs[epochs.length - 1].testError };
+}
+
+/** One run of `reproduce urfb-mnist` as a sweep task: loads its data, reports one unit of progress per epoch. */
+export function trainTask(args: { settings: TrainSettings; checkpoint?: CheckpointSettings }): TrainResult {
+  const s = args.settings;
+  return trainNetwork(s, loadData(s), { checkpoint: args.checkpoint, onEpoch: (r) => reportProgress(1, `${s.rule} seed ${s.seed} epoch ${r.epoch}`) });
 }
 
 export function batchesPerEpoch(s: Pick<TrainSettings, 'batch'>, n: number): number {

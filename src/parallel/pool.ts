@@ -85,6 +85,11 @@ function saveStored(dir: string, t: Task, result: unknown): void {
   fs.renameSync(tmp, file);
 }
 
+/** A task's error, prefixed with its key so the user knows which run failed. */
+function named(t: Task, message: string): Error {
+  return new Error(t.key ? `${t.key}: ${message}` : message);
+}
+
 export async function runTasks<R>(tasks: readonly Task[], opts: PoolOptions<R> = {}): Promise<R[]> {
   const workers = opts.workers ?? defaultWorkers();
   if (!(Number.isInteger(workers) && workers >= 1)) throw new Error(`workers must be an integer >= 1 (got ${workers})`);
@@ -114,7 +119,13 @@ export async function runTasks<R>(tasks: readonly Task[], opts: PoolOptions<R> =
         const mod = (await import(t.module)) as Record<string, (a: unknown) => R | Promise<R>>;
         if (typeof mod[t.fn] !== 'function') throw new Error(`${t.module} does not export a function '${t.fn}'`);
         g[REPORTER] = (units, label) => opts.onProgress?.(i, units, label);
-        finish(i, await mod[t.fn](t.args), true);
+        let r: R;
+        try {
+          r = await mod[t.fn](t.args);
+        } catch (e) {
+          throw named(t, e instanceof Error ? e.message : String(e));
+        }
+        finish(i, r, true);
       }
     } finally {
       g[REPORTER] = previous;
@@ -136,7 +147,7 @@ export async function runTasks<R>(tasks: readonly Task[], opts: PoolOptions<R> =
             };
             w.on('message', (m: { id: number; ok: boolean; result?: R; error?: string; progress?: { units: number; label: string } }) => {
               if (m.progress) return opts.onProgress?.(m.id, m.progress.units, m.progress.label);
-              if (!m.ok) return reject(new Error(m.error));
+              if (!m.ok) return reject(named(tasks[m.id], m.error ?? 'failed'));
               finish(m.id, m.result as R, true);
               send();
             });

@@ -14,13 +14,20 @@
  * this block-triangular flow; `--relax-dt 0.5` or `--relax-solver rk4` reach the same equilibrium with
  * more steps). The paper's 784-1024-512-256-10 is `--sizes 784,1024,512,256,10` (about 8x the time).
  * The paper trains on 60,000 images and reports DLL 97.57%, DLL-FA 97.37%, BP 98.62%; here 8,000.
+ *
+ * Both run their independent runs (seed x method, or method x learning rate x seed) on `--workers`
+ * threads (results identical to a serial run); each run checkpoints every `--checkpoint-every`
+ * epochs under --out/checkpoints (weights, Θ, Adam moments and step count, data-order generator),
+ * and `--resume` continues a killed sweep bit-identically.
  */
+import * as path from 'node:path';
 import type { RunContext } from '../../../src/cli/context';
 import type { OptionSpec, ParsedOptions } from '../../../src/cli/options';
+import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/cli/sweep';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
-import { mnistBatches, runMnist, type MnistRunResult } from '../mnist-train';
+import type { MnistRunOptions, MnistRunResult } from '../mnist-train';
 import type { Method } from '../trainer';
 import { meanStd } from './stats';
 
@@ -33,7 +40,13 @@ const commonOptions: OptionSpec[] = [
   { name: 'relax-solver', type: 'string', description: 'registered solver for the apical relaxation', default: 'euler', choices: ['euler', 'heun', 'rk4', 'dopri5', 'odex'] },
   { name: 'relax-dt', type: 'number', description: 'relaxation step in units of τ_x (η_x for euler)', default: 1, min: 1e-6 },
   { name: 'relax-tol', type: 'number', description: 'steady-state residual tolerance of the relaxation', default: 1e-8, min: 0 },
+  ...sweepOptions('runs'),
 ];
+
+/** One MNIST run as a sweep task (`runMnist` or `runMnistPoint` in a worker thread), checkpointed under --out/checkpoints/<key>. */
+function mnistTask(fn: 'runMnist' | 'runMnistPoint', args: MnistRunOptions, key: string, opts: ParsedOptions): SweepTask<MnistRunOptions> {
+  return { module: path.join(__dirname, '..', 'mnist-train.ts'), fn, key, units: args.epochs, args: { ...args, checkpoint: runCheckpoint(opts, key) } };
+}
 
 export const mnistExperiment: CommandSpec = {
   name: 'dll-mnist',
@@ -67,21 +80,14 @@ async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise
   const base = runOptions(opts);
   if (base.sizes[0] !== 784 || base.sizes[base.sizes.length - 1] !== 10) throw new Error(`--sizes must start with 784 and end with 10 (got ${base.sizes.join(',')})`);
   const out = new RunOutput('dll-mnist', opts.out, opts, ctx);
-  const perRun = mnistBatches(base.trainSize, base.batch) * opts.epochs;
-  const progress = ctx.progress('dll-mnist', methods.length * seeds.length * perRun);
-  const results: MnistRunResult[] = [];
+  const tasks = seeds.flatMap((seed) => methods.map((method) => mnistTask('runMnist', { ...base, method, seed, epochs: opts.epochs, lr: opts.lr }, `${method}-seed${seed}`, opts)));
+  let results: MnistRunResult[];
   try {
-    for (const seed of seeds) {
-      for (const method of methods) {
-        const r = runMnist({ ...base, method, seed, epochs: opts.epochs, lr: opts.lr, onBatch: () => progress.tick(1, `${method} seed ${seed}`) });
-        results.push(r);
-      }
-    }
+    results = await runSweep<MnistRunResult>(tasks, opts, ctx, 'dll-mnist', (_i, r) => `${r.method} seed ${r.seed}`);
   } catch (e) {
     out.finish('failed');
     throw e;
   }
-  progress.finish();
   const curves = results.flatMap((r) => r.curve.map((c) => ({ method: r.method, seed: r.seed, ...c })));
   out.csv('curves', ['method', 'seed', 'epoch', 'trainLoss', 'testLoss', 'testAccuracy', 'relaxSteps', 'relaxResidual'], curves);
   const summary = methods.map((m) => {
@@ -130,23 +136,11 @@ async function runLrExperiment(opts: ParsedOptions, ctx: RunContext): Promise<nu
   const seeds = opts.seeds as number[];
   const methods = opts.methods as Method[];
   const out = new RunOutput('dll-lr', opts.out, opts, ctx);
-  const perRun = mnistBatches(base.trainSize, base.batch) * opts.epochs;
-  const progress = ctx.progress('dll-lr', lrs.length * seeds.length * methods.length * perRun);
-  const rows: { method: Method; lr: number; seed: number; testAccuracy: number; testLoss: number; status: string }[] = [];
-  for (const method of methods) {
-    for (const lr of lrs) {
-      for (const seed of seeds) {
-        try {
-          const r = runMnist({ ...base, method, seed, lr, epochs: opts.epochs, onBatch: () => progress.tick(1, `${method} lr ${lr}`) });
-          rows.push({ method, lr, seed, testAccuracy: r.testAccuracy, testLoss: r.testLoss, status: 'ok' });
-        } catch (e) {
-          // A diverging learning rate is a result of this experiment, not a failure of it.
-          rows.push({ method, lr, seed, testAccuracy: NaN, testLoss: NaN, status: e instanceof Error ? e.message : String(e) });
-        }
-      }
-    }
-  }
-  progress.finish();
+  const points = methods.flatMap((method) => lrs.flatMap((lr) => seeds.map((seed) => ({ method, lr, seed }))));
+  const tasks = points.map((p) => mnistTask('runMnistPoint', { ...base, ...p, epochs: opts.epochs }, `${p.method}-lr${p.lr}-seed${p.seed}`, opts));
+  const runs = await runSweep<{ result: MnistRunResult | null; status: string }>(tasks, opts, ctx, 'dll-lr', (i) => `${points[i].method} lr ${points[i].lr}`);
+  // A diverging learning rate is a result of this experiment, not a failure of it.
+  const rows = runs.map(({ result, status }, i) => ({ ...points[i], testAccuracy: result?.testAccuracy ?? NaN, testLoss: result?.testLoss ?? NaN, status }));
   const summary = methods.flatMap((m) =>
     lrs.map((lr) => {
       const s = meanStd(rows.filter((r) => r.method === m && r.lr === lr && r.status === 'ok').map((r) => r.testAccuracy));

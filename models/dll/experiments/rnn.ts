@@ -13,14 +13,19 @@
  * 2,000 iterations, Adam lr 3e-3, 3 seeds. The relaxation defaults to assigning eqs. (19)-(20) (which
  * the paper does; the flow reaches the same equilibrium, checked by `dll.rnn-bptt`); `--relax flow`
  * integrates eqs. (17)-(18) with `--relax-solver` instead (about n times the cost per batch).
+ *
+ * The runs (task x seed x method) go to `--workers` threads (results identical to a serial run);
+ * each run checkpoints every `--checkpoint-every` iterations (default 250) under
+ * --out/checkpoints, and `--resume` continues a killed sweep bit-identically.
  */
+import * as path from 'node:path';
 import type { RunContext } from '../../../src/cli/context';
 import type { ParsedOptions } from '../../../src/cli/options';
+import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
-import { grammarText, multivariateSeries } from '../data/tasks';
-import { seriesSource, textSource, trainRnn, type RnnMethod, type RnnRunResult, type SequenceSource } from '../rnn-train';
+import { sequenceSource, type RnnMethod, type RnnRunOptions, type RnnRunResult, type SequenceData } from '../rnn-train';
 import { meanStd } from './stats';
 
 export const rnnExperiment: CommandSpec = {
@@ -46,6 +51,7 @@ export const rnnExperiment: CommandSpec = {
     { name: 'relax-solver', type: 'string', description: 'solver of the flow relaxation', default: 'euler', choices: ['euler', 'heun', 'rk4', 'dopri5', 'odex'] },
     { name: 'relax-dt', type: 'number', description: 'relaxation step (units of τ_h)', default: 1, min: 1e-6 },
     { name: 'eval-every', type: 'integer', description: 'evaluate on the test part every this many iterations', default: 250, min: 0 },
+    ...sweepOptions('runs', 250, 'iterations'),
   ],
   run: (opts, ctx) => runRnnExperiment(opts, ctx),
 };
@@ -54,39 +60,35 @@ async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<n
   const tasks = opts.tasks as ('text' | 'series')[];
   const methods = opts.methods as RnnMethod[];
   const seeds = opts.seeds as number[];
-  const sources: Record<string, SequenceSource> = {};
-  if (tasks.includes('text')) sources.text = textSource(grammarText(opts.textLength, opts.dataSeed));
-  if (tasks.includes('series')) sources.series = seriesSource(multivariateSeries(opts.seriesLength, opts.channels, opts.dataSeed));
+  const data = (task: 'text' | 'series'): SequenceData => ({ task, length: task === 'text' ? opts.textLength : opts.seriesLength, channels: opts.channels, seed: opts.dataSeed });
+  for (const task of tasks) sequenceSource(data(task)); // bad data options fail here, before any work
   const out = new RunOutput('dll-rnn', opts.out, opts, ctx);
-  const progress = ctx.progress('dll-rnn', tasks.length * methods.length * seeds.length * opts.iterations);
-  const results: (RnnRunResult & { task: string })[] = [];
+  const runs = tasks.flatMap((task) => seeds.flatMap((seed) => methods.map((method) => ({ task, seed, method }))));
+  const sweep = runs.map(({ task, seed, method }) => {
+    const key = `${task}-${method}-seed${seed}`;
+    const run: RnnRunOptions = {
+      method,
+      hidden: opts.hidden,
+      steps: opts.steps,
+      batch: opts.batch,
+      iterations: opts.iterations,
+      lr: opts.lr,
+      optimizer: opts.optimizer,
+      seed,
+      relaxMode: opts.relax,
+      relax: { solver: opts.relaxSolver, dt: opts.relaxDt },
+      evalEvery: opts.evalEvery,
+    };
+    return { module: path.join(__dirname, '..', 'rnn-train.ts'), fn: 'rnnTask', args: { data: data(task), run, checkpoint: runCheckpoint(opts, key) }, key, units: opts.iterations };
+  });
+  let results: (RnnRunResult & { task: string })[];
   try {
-    for (const task of tasks) {
-      for (const seed of seeds) {
-        for (const method of methods) {
-          const r = trainRnn(sources[task], {
-            method,
-            hidden: opts.hidden,
-            steps: opts.steps,
-            batch: opts.batch,
-            iterations: opts.iterations,
-            lr: opts.lr,
-            optimizer: opts.optimizer,
-            seed,
-            relaxMode: opts.relax,
-            relax: { solver: opts.relaxSolver, dt: opts.relaxDt },
-            evalEvery: opts.evalEvery,
-            onIteration: () => progress.tick(1, `${task} ${method} seed ${seed}`),
-          });
-          results.push({ task, ...r });
-        }
-      }
-    }
+    const trained = await runSweep<RnnRunResult>(sweep, opts, ctx, 'dll-rnn', (i) => `${runs[i].task} ${runs[i].method} seed ${runs[i].seed}`);
+    results = trained.map((r, i) => ({ task: runs[i].task, ...r }));
   } catch (e) {
     out.finish('failed');
     throw e;
   }
-  progress.finish();
   const curves = results.flatMap((r) => r.curve.map((c) => ({ task: r.task, method: r.method, seed: r.seed, ...c })));
   out.csv('curves', ['task', 'method', 'seed', 'iteration', 'loss', 'accuracy', 'mse', 'mae'], curves);
   const summary = tasks.flatMap((task) =>
@@ -100,7 +102,7 @@ async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<n
     }),
   );
   out.csv('summary', ['task', 'method', 'accuracyMean', 'accuracyStd', 'mseMean', 'mseStd', 'maeMean', 'maeStd', 'testLoss', 'thetaNorm', 'cosThetaWh', 'cosThetaWy'], summary);
-  out.json('results', { options: { ...opts, _: undefined }, summary, runs: results });
+  out.json('results', { options: { ...opts, _: undefined, workers: undefined, checkpointEvery: undefined, resume: undefined }, summary, runs: results });
   for (const task of tasks) {
     const metric = task === 'text' ? 'accuracy' : 'mse';
     out.figure(`${task}-curve`, {
