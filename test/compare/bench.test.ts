@@ -5,7 +5,7 @@ import { expect, test } from 'vitest';
 import { benchModules, runBench } from '../../bench/run';
 
 test('the bench runner in --quick mode writes valid JSON with the rows and their spreads', async () => {
-  expect(benchModules()).toEqual(expect.arrayContaining(['kernels', 'solvers', 'scaling']));
+  expect(benchModules()).toEqual(expect.arrayContaining(['kernels', 'core', 'solvers', 'scaling', 'urfb', 'dfc', 'sal', 'dll', 'lif', 'loco']));
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'bench.json');
   const res = await runBench({ quick: true, only: ['solvers'], out: file, log: () => {} });
   const json = JSON.parse(fs.readFileSync(file, 'utf8'));

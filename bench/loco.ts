@@ -1,0 +1,73 @@
+/**
+ * Benchmark of NP and LOCO training (models/loco): training samples per second of one learning step
+ * on class-pure MNIST batches of 32 (as loco-mnist trains), for the ANN 784-500-10 (NP, LOCO, BP)
+ * and the spiking 784-500-10 network (T = 20 steps; NP, LOCO). LOCO's step includes its projector
+ * (k-means of the buffered inputs and the projection), which is what makes it slower than NP.
+ *
+ *   npx tsx bench/loco.ts            (prints a table; --quick for fewer repeats)
+ *
+ * Each row is the median over repeats of the time of a block of steps (batches cycling over the
+ * ten classes), after a warm-up block. The machine may be shared while this runs: pessimistic.
+ */
+import { pathToFileURL } from 'node:url';
+import { mnistSplit } from '../src/data/mnist';
+import { formatTable } from '../src/io/output';
+import { classPureBatches, gatherBatch } from '../models/loco/experiments/common';
+import { buildNetwork, MNIST_DEFAULTS, type MnistRule, type NetKind } from '../models/loco/experiments/mnist';
+import { AnnNet } from '../models/loco/nets';
+import { applyGradient, PerturbationLearner } from '../models/loco/rules';
+import { Rng } from '../src/core/random';
+import { median, type BenchRow } from './types';
+
+export async function benchLoco(opts: { quick: boolean }): Promise<BenchRow[]> {
+  const { train } = mnistSplit(0);
+  const B = 32;
+  const batches = classPureBatches(train.y, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], B, new Rng(3))
+    .filter((idx) => idx.length === B)
+    .slice(0, 40)
+    .map((idx) => gatherBatch(train, idx));
+  const repeats = opts.quick ? 3 : 7;
+  const rows: BenchRow[] = [];
+  const cases: [NetKind, MnistRule][] = [['ann', 'bp'], ['ann', 'np'], ['ann', 'loco'], ['snn', 'np'], ['snn', 'loco']];
+  for (const [kind, rule] of cases) {
+    const net = buildNetwork({ net: kind, depth: 3, hidden: 500, steps: 20, noise: 0, seed: 1 });
+    const d = MNIST_DEFAULTS[kind];
+    const learner = rule === 'bp' ? null : new PerturbationLearner(net, { rule, sigma: d.sigma, eta: d.eta[rule] }, 11);
+    const block = kind === 'snn' ? (opts.quick ? 4 : 10) : opts.quick ? 10 : 40;
+    let next = 0;
+    const step = () => {
+      const { x, t, y } = batches[next++ % batches.length];
+      if (learner) learner.step(x, t, B, y);
+      else {
+        const g = (net as AnnNet).gradient(x, t, B);
+        applyGradient(net, g.gW, g.gb, d.eta.bp);
+      }
+    };
+    for (let k = 0; k < block; k++) step(); // warm-up (and fills LOCO's buffer)
+    const times: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      for (let k = 0; k < block; k++) step();
+      times.push((performance.now() - t0) / 1000);
+    }
+    const med = median(times);
+    rows.push({
+      name: `loco ${kind.toUpperCase()} ${rule.toUpperCase()} training step`,
+      size: `784-500-10${kind === 'snn' ? ', T = 20' : ''}, batch ${B}`,
+      value: (block * B) / med,
+      unit: 'samples/s',
+      note: `${((1000 * med) / block).toFixed(2)} ms per batch (spread ${((1000 * Math.min(...times)) / block).toFixed(2)}-${((1000 * Math.max(...times)) / block).toFixed(2)})`,
+    });
+  }
+  return rows;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  benchLoco({ quick: process.argv.includes('--quick') }).then(
+    (rows) => console.log(formatTable(['benchmark', 'size', 'value', 'unit', 'note'], rows.map((r) => [r.name, r.size, r.value.toFixed(1), r.unit, r.note ?? '']))),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
