@@ -8,16 +8,17 @@ import { RunOutput, type Manifest } from '../src/io/run';
 test('a run folder gets a manifest saying how its files were made, and report indexes it', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'creditflow-run-'));
   const dir = path.join(root, 'demo');
-  const run = new RunOutput('demo', dir, { _: [], seeds: [1, 2], steps: 10, out: dir, help: false });
+  const run = new RunOutput('demo', dir, { _: [], seeds: [1, 2], steps: 10, out: dir, help: false, png: false });
   const running = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
   expect(running.status).toBe('running');
   run.json('errors', { a: Float64Array.of(1, 2) });
   run.table('summary', ['algorithm', 'iterations'], [['urfb', 120], ['bp', 3.5e-7]]);
-  run.figure('curve', { data: [{ x: [1, 2], y: [3, 4] }] }, { png: false });
+  run.figure('curve', { data: [{ x: [1, 2], y: [3, 4] }] }); // --no-png in the run's options: HTML only, no note
   run.finish();
   const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
   expect(m).toMatchObject({ experiment: 'demo', seed: [1, 2], options: { seeds: [1, 2], steps: 10 }, status: 'ok', node: process.version });
   expect(m.options).not.toHaveProperty('help');
+  expect(m.notes).toEqual([]);
   expect(m.creditflowVersion).toMatch(/^\d+\.\d+\.\d+/);
   expect(m.gitCommit === null || /^[0-9a-f]{40}(\+dirty)?$/.test(m.gitCommit)).toBe(true);
   expect(m.command.startsWith('creditflow')).toBe(true);

@@ -18,6 +18,7 @@ import { formatTable } from '../../src/io/output';
 import { RunOutput } from '../../src/io/run';
 import type { PlotlyFigure } from '../../src/io/plot';
 import { runSweep, sweepOptions, type SweepTask } from '../../src/cli/sweep';
+import { pngOption } from '../../src/cli/options';
 import { runTasks } from '../../src/parallel/pool';
 import type { CommandSpec } from '../../src/registry';
 import { taskConfig } from './config';
@@ -211,6 +212,7 @@ export const compareCommand: CommandSpec = {
     { name: 'rules', type: 'strings', description: 'rules', choices: RULE_NAMES, default: [...RULE_NAMES] },
     { name: 'quick', type: 'boolean', description: 'reduced sizes (about 30-60 s on 2 cores)', default: false },
     ...sweepOptions('runs', 1, null),
+    pngOption,
     { name: 'max-halvings', type: 'integer', description: 'times η may be halved after a divergence', default: 4, min: 0 },
   ],
   async run(opts, ctx) {

@@ -12,7 +12,7 @@
  */
 import * as path from 'node:path';
 import type { CommandSpec } from '../../src/registry';
-import type { ParsedOptions } from '../../src/cli/options';
+import { pngOption, type ParsedOptions } from '../../src/cli/options';
 import type { RunContext } from '../../src/cli/context';
 import { runSweep, sweepOptions } from '../../src/cli/sweep';
 import { RunOutput } from '../../src/io/run';
@@ -252,7 +252,7 @@ export const fig12Command: CommandSpec = {
     { name: 'r0-sd', type: 'number', description: 'sd of the entries of R(0)', default: fig12Defaults.r0Sd, min: 0 },
     { name: 'w0-sd', type: 'number', description: "sd of the entries of BP's W(0)", default: fig12Defaults.w0Sd, min: 0 },
     { name: 'input', type: 'string', description: 'JSON file with explicit "T" (n_k x n_0) and optionally "R0" (list of n_{i-1} x n_i) and "W0" (list of n_i x n_{i-1}), "dims"' },
-    { name: 'png', type: 'boolean', description: 'render a PNG with headless chromium when installed', default: true },
+    pngOption,
     { name: 'out', type: 'string', description: 'output folder', default: 'out/fig12' },
     ...sweepOptions('seeds x algorithms', 0, null),
   ],

@@ -18,7 +18,7 @@
  */
 import * as path from 'node:path';
 import type { CommandSpec } from '../../src/registry';
-import type { OptionSpec, ParsedOptions } from '../../src/cli/options';
+import { pngOption, type OptionSpec, type ParsedOptions } from '../../src/cli/options';
 import { resumeOptions, runCheckpoint, runSweep, sweepOptions } from '../../src/cli/sweep';
 import { loadCheckpoint } from '../../src/io/checkpoint';
 import { RunOutput } from '../../src/io/run';
@@ -151,7 +151,7 @@ export const mnistCommand: CommandSpec = {
     { name: 'protocols', type: 'strings', description: 'protocols to run', default: Object.keys(PROTOCOLS), choices: Object.keys(PROTOCOLS) },
     { name: 'seeds', type: 'integers', description: 'one run per seed and protocol', default: [1, 2, 3] },
     ...hyperOptions,
-    { name: 'png', type: 'boolean', description: 'render a PNG with headless chromium when installed', default: true },
+    pngOption,
     { name: 'out', type: 'string', description: 'output folder', default: 'out/urfb-mnist' },
     ...sweepOptions('protocols x seeds'),
   ],

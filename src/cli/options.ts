@@ -33,6 +33,9 @@ export const commonOptions: OptionSpec[] = [
   { name: 'config', type: 'string', description: 'JSON file of options (keys are option names); flags override it' },
 ];
 
+/** `--png` / `--no-png`, for every command that writes figures (RunOutput reads it). */
+export const pngOption: OptionSpec = { name: 'png', type: 'boolean', description: 'also render PNGs of the figures with headless chromium when installed (--no-png: HTML only)', default: true };
+
 function convertOne(spec: OptionSpec, raw: string, what: string): number | string {
   if (spec.type === 'number' || spec.type === 'numbers' || spec.type === 'integer' || spec.type === 'integers') {
     const v = Number(raw);

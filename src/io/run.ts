@@ -120,12 +120,13 @@ export class RunOutput {
     return this.csv(name, columns, objs);
   }
 
-  /** HTML (and PNG when Chromium is present) of a plotly figure. */
+  /** HTML (and PNG when Chromium is present, unless the run's options say --no-png) of a plotly figure. */
   figure(name: string, figure: PlotlyFigure, opts: { title?: string; width?: number; height?: number; png?: boolean } = {}) {
-    const r = writeFigure(this.dir, name, figure, opts);
+    const png = opts.png ?? this.manifest.options.png !== false;
+    const r = writeFigure(this.dir, name, figure, { ...opts, png });
     this.track(r.html);
     if (r.png) this.track(r.png);
-    else if (r.note && opts.png !== false && !process.env.CREDITFLOW_NO_PNG) this.note(r.note);
+    else if (r.note && png && !process.env.CREDITFLOW_NO_PNG) this.note(r.note);
     return r;
   }
 

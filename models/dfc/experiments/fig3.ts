@@ -15,6 +15,7 @@
  */
 import * as path from 'node:path';
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
+import { pngOption } from '../../../src/cli/options';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
@@ -110,6 +111,7 @@ export const fig3: CommandSpec = {
     { name: 'log-every', type: 'integer', description: 'measure the panels every this many minibatches', default: 5, min: 1 },
     { name: 'window', type: 'integer', description: 'moving-average window (points) of the plotted curves', default: 10, min: 1 },
     ...sweepOptions('variants'),
+    pngOption,
   ],
   async run(opts, ctx) {
     const forward = checkControllerConfig({ ...FIG3_FORWARD, steps: opts.steps, lambda: opts.lambda, alpha: opts.alpha, kp: opts.kp });

@@ -10,6 +10,7 @@
  * 1000 steps per sample, 2 worker threads: about 3-5 minutes on 2 cores.
  */
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
+import { pngOption } from '../../../src/cli/options';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
@@ -42,6 +43,7 @@ export const fig4: CommandSpec = {
     { name: 'fb-pretrain-epochs', type: 'integer', description: 'feedback pre-training epochs (shared by all settings)', default: 20, min: 0 },
     { name: 'log-every', type: 'integer', description: 'measure the MN angle every this many minibatches', default: 4, min: 1 },
     ...sweepOptions('settings'),
+    pngOption,
   ],
   async run(opts, ctx) {
     const out = new RunOutput('dfc-fig4', opts.out, opts, ctx);

@@ -21,6 +21,7 @@
  * 3 epochs by the same estimate).
  */
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
+import { pngOption } from '../../../src/cli/options';
 import { MNIST_CLASSES, mnistSplit, oneHot, take } from '../../../src/data/mnist';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
@@ -59,6 +60,7 @@ export const mnistExperiment: CommandSpec = {
     { name: 'fb-pretrain-epochs', type: 'integer', description: 'feedback pre-training epochs', default: 1, min: 0 },
     { name: 'fb-epochs', type: 'integer', description: 'feedback epochs after each forward epoch', default: 1, min: 0 },
     ...sweepOptions('rows'),
+    pngOption,
   ],
   async run(opts, ctx) {
     const forward = checkControllerConfig({ ...MNIST_FORWARD, steps: opts.steps, dt: opts.dt, lambda: opts.lambda, alpha: opts.alpha, kp: opts.kp });

@@ -22,7 +22,7 @@
  */
 import * as path from 'node:path';
 import type { RunContext } from '../../../src/cli/context';
-import type { OptionSpec, ParsedOptions } from '../../../src/cli/options';
+import { pngOption, type OptionSpec, type ParsedOptions } from '../../../src/cli/options';
 import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/cli/sweep';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
@@ -53,7 +53,7 @@ export const mnistExperiment: CommandSpec = {
   description: 'DLL vs DLL-FA vs BP MLPs (tanh) on the MNIST 8,000/2,000 split, 3 seeds (Tables 1 and 3)',
   options: [
     { name: 'out', type: 'string', description: 'output folder', default: 'out/dll-mnist' },
-    { name: 'png', type: 'boolean', description: 'also render PNGs of the figures (needs chromium)', default: true },
+    pngOption,
     { name: 'seeds', type: 'integers', description: 'seeds (initial weights and data order)', default: [1, 2, 3] },
     { name: 'methods', type: 'strings', description: 'methods to run', default: ['dll', 'dll-fa', 'bp'], choices: ['dll', 'dll-fa', 'bp'] },
     { name: 'epochs', type: 'integer', description: 'training epochs', default: 20, min: 1 },
@@ -120,7 +120,7 @@ export const lrExperiment: CommandSpec = {
   description: 'Learning-rate sensitivity of DLL MLPs on MNIST (Fig. 3a): final test accuracy against the learning rate',
   options: [
     { name: 'out', type: 'string', description: 'output folder', default: 'out/dll-lr' },
-    { name: 'png', type: 'boolean', description: 'also render PNGs of the figures (needs chromium)', default: true },
+    pngOption,
     { name: 'seeds', type: 'integers', description: 'seeds', default: [1] },
     { name: 'lrs', type: 'numbers', description: 'learning rates', default: [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2], min: 0 },
     { name: 'methods', type: 'strings', description: 'methods', default: ['dll'], choices: ['dll', 'dll-fa', 'bp'] },

@@ -20,7 +20,7 @@
  */
 import * as path from 'node:path';
 import type { RunContext } from '../../../src/cli/context';
-import type { ParsedOptions } from '../../../src/cli/options';
+import { pngOption, type ParsedOptions } from '../../../src/cli/options';
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { formatTable } from '../../../src/io/output';
 import { RunOutput } from '../../../src/io/run';
@@ -33,7 +33,7 @@ export const rnnExperiment: CommandSpec = {
   description: 'DLL-RNN vs DLL-FA-RNN vs BPTT on generated next-character and multivariate forecasting tasks (Tables 2-3)',
   options: [
     { name: 'out', type: 'string', description: 'output folder', default: 'out/dll-rnn' },
-    { name: 'png', type: 'boolean', description: 'also render PNGs of the figures (needs chromium)', default: true },
+    pngOption,
     { name: 'seeds', type: 'integers', description: 'seeds (weights and window order; the data are fixed by --data-seed)', default: [1, 2, 3] },
     { name: 'data-seed', type: 'integer', description: 'seed of the generated text and series', default: 0 },
     { name: 'tasks', type: 'strings', description: 'tasks', default: ['text', 'series'], choices: ['text', 'series'] },

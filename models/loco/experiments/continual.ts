@@ -16,7 +16,7 @@
  * killed one with the digit after its last checkpoint.
  */
 import type { CommandSpec } from '../../../src/registry';
-import type { ParsedOptions } from '../../../src/cli/options';
+import { pngOption, type ParsedOptions } from '../../../src/cli/options';
 import type { RunContext } from '../../../src/cli/context';
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
 import type { CheckpointSettings } from '../../../src/io/checkpoint';
@@ -122,6 +122,7 @@ export const continualExperiment: CommandSpec = {
     { name: 'seeds', type: 'integers', description: 'seeds', default: [1] },
     outOption('loco-continual'),
     ...sweepOptions('runs (rule x seed)', 1, 'digits'),
+    pngOption,
   ],
   async run(opts: ParsedOptions, ctx: RunContext) {
     const out = new RunOutput('loco-continual', opts.out, opts, ctx);

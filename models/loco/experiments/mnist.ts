@@ -25,7 +25,7 @@
 import { Rng } from '../../../src/core/random';
 import type { Dataset } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
-import type { ParsedOptions } from '../../../src/cli/options';
+import { pngOption, type ParsedOptions } from '../../../src/cli/options';
 import type { RunContext } from '../../../src/cli/context';
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
 import type { CheckpointSettings } from '../../../src/io/checkpoint';
@@ -204,6 +204,7 @@ export const mnistExperiment: CommandSpec = {
     { name: 'seed', type: 'integer', description: 'seed', default: 1 },
     outOption('loco-mnist'),
     ...sweepOptions('runs (net x rule x depth)'),
+    pngOption,
   ],
   async run(opts: ParsedOptions, ctx: RunContext) {
     const out = new RunOutput('loco-mnist', opts.out, opts, ctx);

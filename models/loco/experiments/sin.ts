@@ -17,7 +17,7 @@
  */
 import { Rng } from '../../../src/core/random';
 import type { CommandSpec } from '../../../src/registry';
-import type { ParsedOptions } from '../../../src/cli/options';
+import { pngOption, type ParsedOptions } from '../../../src/cli/options';
 import type { RunContext } from '../../../src/cli/context';
 import { runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { reportProgress } from '../../../src/parallel/pool';
@@ -103,6 +103,7 @@ export const sinExperiment: CommandSpec = {
     { name: 'k', type: 'integer', description: 'LOCO principal directions of the hidden layers', min: 1, max: 65, default: 10 },
     outOption('loco-sin'),
     ...sweepOptions('runs (rule x seed)', 1, null),
+    pngOption,
   ],
   async run(opts: ParsedOptions, ctx: RunContext) {
     const out = new RunOutput('loco-sin', opts.out, opts, ctx);

@@ -26,7 +26,7 @@
  */
 import { Rng } from '../../../src/core/random';
 import type { CommandSpec } from '../../../src/registry';
-import type { ParsedOptions } from '../../../src/cli/options';
+import { pngOption, type ParsedOptions } from '../../../src/cli/options';
 import type { RunContext } from '../../../src/cli/context';
 import { runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { reportProgress } from '../../../src/parallel/pool';
@@ -189,6 +189,7 @@ export const xorExperiment: CommandSpec = {
     { name: 'buffer', type: 'integer', description: 'LOCO directions kept for k-means', min: 1, default: XOR_DEFAULTS.buffer },
     outOption('loco-xor'),
     ...sweepOptions('runs (rule x seed)', 1, null),
+    pngOption,
   ],
   async run(opts: ParsedOptions, ctx: RunContext) {
     const out = new RunOutput('loco-xor', opts.out, opts, ctx);
