@@ -10,14 +10,22 @@
  * batch 32 and 128 (MNIST settings). Each row is samples per second = batch / median wall time of a
  * minibatch over the repeats (min and max and the CPU-time figure in the note).
  *
- * Two figures for creditflow: the engine as used in training (the input layer's X W_1ᵀ and its
- * update hoisted out of the time loop: r_0 and W_1 are constant during a sample), and the same loop
- * without hoisting, which does the PyTorch loop's flops step for step. The PyTorch figure comes from
+ * Figures for creditflow: the engine as used in training (the input layer's X W_1ᵀ and its update
+ * hoisted out of the time loop: r_0 and W_1 are constant during a sample), the same loop without
+ * hoisting, which does the PyTorch loop's flops step for step, and the TypeScript loop (no wasm,
+ * `resident: false`) for reference. The PyTorch figure comes from
  * `/usr/bin/python3 dfc_torch_bench.py --threads 1` when that Python can import torch; otherwise
- * the row says it is unavailable. Timings on a machine shared with other jobs are pessimistic.
+ * the row says it is unavailable.
+ *
+ * Side by side: the machine is shared, so each configuration runs in rounds that interleave
+ * creditflow and PyTorch (each round: our repeats, then the PyTorch script with its repeats), and
+ * the ratio row is the median over rounds of the per-round ratios (rounds in the note, with the
+ * 1-minute load average before and after). Timings on a machine shared with other jobs are
+ * pessimistic. The PyTorch loop takes tmax − 1 = 999 Euler steps per minibatch, ours 1000.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rng } from '../src/core/random';
 import { mat } from '../src/linalg/mat';
@@ -61,7 +69,7 @@ function torchSamplesPerSecond(c: Case, steps: number, reps: number): { value: n
 }
 
 /** creditflow's samples/s for one case: wall-time median over `reps` minibatches after a warm-up. */
-function ours(c: Case, steps: number, reps: number, hoistInput: boolean): { value: number; note: string } {
+function ours(c: Case, steps: number, reps: number, hoistInput: boolean, resident = true): { value: number; note: string } {
   const net = new DfcNet({ sizes: c.sizes, hidden: 'tanh', loss: c.loss });
   const rng = new Rng(42);
   const W = initForwardWeights(net, rng);
@@ -74,23 +82,26 @@ function ours(c: Case, steps: number, reps: number, hoistInput: boolean): { valu
   for (let k = 0; k < Rstar.data.length; k++) Rstar.data[k] = R[net.L].data[k] + c.cfg.lambda * (rng.uniform() - 0.5);
   const cfg = { ...c.cfg, steps };
   const engine = new DfcEngine(net, c.batch);
-  engine.wake(p, X, Rstar, cfg, { accumulate: true, hoistInput }); // warm-up (JIT, buffers)
+  const opts = { accumulate: true, hoistInput, resident };
+  engine.wake(p, X, Rstar, cfg, opts); // warm-up (JIT, buffers)
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let r = 0; r < reps; r++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const res = engine.wake(p, X, Rstar, cfg, { accumulate: true, hoistInput });
+    const res = engine.wake(p, X, Rstar, cfg, opts);
     wall.push((performance.now() - t0) / 1000);
     const cu = process.cpuUsage(c0);
     cpu.push((cu.user + cu.system) / 1e6);
     if (res.status !== 'ok') throw new Error(`benchmark dynamics diverged: ${JSON.stringify(res.divergence)}`);
   }
   const med = median(wall);
-  const note =
-    `median ${med.toFixed(3)} s per minibatch (min ${Math.min(...wall).toFixed(3)}, max ${Math.max(...wall).toFixed(3)}; ` +
-    `CPU-time median ${median(cpu).toFixed(3)} s), ${reps} repeats`;
+  const note = `median ${med.toFixed(3)} s per minibatch (min ${Math.min(...wall).toFixed(3)}, max ${Math.max(...wall).toFixed(3)}; CPU-time median ${median(cpu).toFixed(3)} s)`;
   return { value: c.batch / med, note };
+}
+
+function load1(): string {
+  return os.loadavg()[0].toFixed(2);
 }
 
 export async function benchDfc(opts: { quick: boolean }): Promise<BenchRow[]> {
@@ -103,16 +114,46 @@ export async function benchDfc(opts: { quick: boolean }): Promise<BenchRow[]> {
   const torch = torchAvailable();
   const rows: BenchRow[] = [];
   for (const c of cases) {
-    const reps = opts.quick ? (c.task === 'toy' ? 3 : 1) : c.task === 'toy' ? 9 : 3;
+    const toy = c.task === 'toy';
+    const rounds = opts.quick ? 1 : toy ? 5 : 2;
+    const reps = opts.quick ? (toy ? 3 : 1) : toy ? 7 : 2;
     const size = `${c.sizes.join('-')}, batch ${c.batch}, ${steps} steps`;
-    const a = ours(c, steps, reps, true);
-    const b = ours(c, steps, reps, false);
-    const t = torch ? torchSamplesPerSecond(c, steps, Math.max(3, reps)) : { value: null, note: `unavailable: ${PYTHON} cannot import torch (apt-get install python3-torch)` };
-    rows.push({ name: 'dfc forward learning (creditflow)', size, value: a.value, unit: 'samples/s', note: a.note });
-    rows.push({ name: 'dfc forward learning (creditflow, no input hoisting)', size, value: b.value, unit: 'samples/s', note: b.note });
-    rows.push({ name: 'dfc forward learning (PyTorch reference)', size, value: t.value ?? NaN, unit: 'samples/s', note: t.note });
-    if (t.value !== null) {
-      rows.push({ name: 'ratio creditflow / PyTorch', size, value: a.value / t.value, unit: 'x', note: `no hoisting: ${(b.value / t.value).toFixed(2)}x` });
+    const loadBefore = load1();
+    const a: number[] = [];
+    const b: number[] = [];
+    const t: number[] = [];
+    const ratio: number[] = [];
+    const ratioB: number[] = [];
+    let noteA = '';
+    let noteB = '';
+    let noteT = torch ? '' : `unavailable: ${PYTHON} cannot import torch (apt-get install python3-torch)`;
+    for (let r = 0; r < rounds; r++) {
+      const ra = ours(c, steps, reps, true);
+      const rb = ours(c, steps, reps, false);
+      a.push(ra.value);
+      b.push(rb.value);
+      noteA = ra.note;
+      noteB = rb.note;
+      if (torch) {
+        const rt = torchSamplesPerSecond(c, steps, Math.max(3, reps));
+        noteT = rt.note;
+        if (rt.value !== null) {
+          t.push(rt.value);
+          ratio.push(ra.value / rt.value);
+          ratioB.push(rb.value / rt.value);
+        }
+      }
+    }
+    // the TypeScript loop (no wasm), once, for reference
+    const ts = toy || !opts.quick ? ours(c, steps, toy ? reps : 1, true, false) : null;
+    const loadNote = `${rounds} round(s) x ${reps} repeats, load ${loadBefore} -> ${load1()}`;
+    const spread = (xs: number[]) => (xs.length > 1 ? `; rounds ${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}` : '');
+    rows.push({ name: 'dfc forward learning (creditflow)', size, value: median(a), unit: 'samples/s', note: `${noteA}${spread(a)}; ${loadNote}` });
+    rows.push({ name: 'dfc forward learning (creditflow, no input hoisting)', size, value: median(b), unit: 'samples/s', note: `${noteB}${spread(b)}` });
+    if (ts) rows.push({ name: 'dfc forward learning (creditflow, TypeScript loop, no wasm)', size, value: ts.value, unit: 'samples/s', note: ts.note });
+    rows.push({ name: 'dfc forward learning (PyTorch reference)', size, value: t.length ? median(t) : NaN, unit: 'samples/s', note: `${noteT}${spread(t)}` });
+    if (ratio.length) {
+      rows.push({ name: 'ratio creditflow / PyTorch', size, value: median(ratio), unit: 'x', note: `median of ${ratio.length} interleaved round(s); no hoisting: ${median(ratioB).toFixed(2)}x` });
     } else {
       rows.push({ name: 'ratio creditflow / PyTorch', size, value: NaN, unit: 'x', note: 'PyTorch figure unavailable' });
     }

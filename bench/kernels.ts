@@ -19,6 +19,7 @@ import {
   matVec,
   setGemmBackend,
   wasmAvailable,
+  WasmWorkspace,
   type GemmBackend,
 } from '../src/linalg/kernels';
 import { type BenchRow } from './types';
@@ -116,8 +117,50 @@ export async function benchKernels(): Promise<BenchRow[]> {
       rows.push(measure('ml-matrix mmul', size, mm, () => void mlA.mmul(mlB), n >= 784 ? 3 : REPEATS, 'allocates'));
       rows.push(measure('ml-matrix mmul (vec)', size, mv, () => void mlA.mmul(mlx), REPEATS, 'allocates'));
     }
+    rows.push(...smallProducts(rng));
   } finally {
     setGemmBackend(saved);
+  }
+  return rows;
+}
+
+/**
+ * The small products of a DFC settling step (batch 128 rows times a 10x10 or 5x20 right operand):
+ * matMulTB (copies both operands into wasm and packs them every call) against
+ * WasmWorkspace.mulRows on operands that stay in wasm memory, plus its tanh (Gelem/s = 1e9
+ * elements per second in the value column's unit).
+ */
+function smallProducts(rng: () => number): BenchRow[] {
+  const rows: BenchRow[] = [];
+  const ws = WasmWorkspace.create();
+  for (const [m, n, k] of [
+    [128, 10, 10],
+    [128, 20, 5],
+  ]) {
+    const size = `${m}x${k} * (${n}x${k})ᵀ`;
+    const A = mat(m, k);
+    const B = mat(n, k);
+    const C = mat(m, n);
+    for (let i = 0; i < A.data.length; i++) A.data[i] = rng();
+    for (let i = 0; i < B.data.length; i++) B.data[i] = rng();
+    const flops = 2 * m * n * k;
+    rows.push(measure('matMulTB (small)', size, flops, () => matMulTB(A, B, C), REPEATS, `${wasmAvailable() ? 'wasm simd' : 'ts'}, copy in/out + packing per call`));
+    if (ws !== null) {
+      const a = ws.alloc(m * k);
+      const bt = ws.alloc(k * n);
+      const c = ws.alloc(m * n);
+      ws.f64.set(A.data, a);
+      for (let i = 0; i < n; i++) for (let p = 0; p < k; p++) ws.f64[bt + p * n + i] = B.data[i * k + p];
+      rows.push(measure('WasmWorkspace.mulRows', size, flops, () => ws.mulRows(m, n, k, a, k, bt, n, c, n), REPEATS, 'resident operands, unpacked'));
+    }
+  }
+  if (ws !== null) {
+    const n = 1280;
+    const x = ws.alloc(n);
+    for (let i = 0; i < n; i++) ws.f64[x + i] = 3 * rng();
+    const y = ws.alloc(n);
+    const row = measure('WasmWorkspace.tanh', `${n}`, n, () => ws.tanh(x, y, n), REPEATS, '1e9 tanh per second (f64x2 SIMD, |err| <= 4.5e-16)');
+    rows.push({ ...row, unit: 'Gelem/s' });
   }
   return rows;
 }

@@ -22,6 +22,7 @@ import {
   setGemmBackend,
   transpose,
   wasmAvailable,
+  WasmWorkspace,
   type GemmBackend,
 } from '../src/linalg/kernels';
 
@@ -515,5 +516,120 @@ describe('transpose / frobenius', () => {
     const rng = lcg(12);
     const A = randMat(rng, 17, 31);
     expect(relErr([frobenius(A)], [toMl(A).norm('frobenius')])).toBeLessThanOrEqual(TOL);
+  });
+});
+
+describe('WasmWorkspace (resident operands)', () => {
+  /** Fills n f64s at `at` with random values and returns a copy. */
+  function put(ws: WasmWorkspace, rng: () => number, at: number, n: number): Float64Array {
+    const v = randVec(rng, n);
+    ws.f64.set(v, at);
+    return v;
+  }
+
+  it('mulRows: C = A·Bt (strided rows, accumulate) equals plain loops bit for bit on odd shapes', () => {
+    const ws = WasmWorkspace.create()!;
+    const rng = lcg(77);
+    const shapes: [number, number, number][] = [[1, 1, 1], [2, 8, 3], [3, 9, 5], [5, 20, 5], [128, 10, 10], [7, 17, 1], [6, 3, 33]];
+    const regions = shapes.map(([m, n, k]) => ({ a: ws.alloc(m * (k + 3)), b: ws.alloc(k * (n + 1)), c: ws.alloc(m * (n + 2)) }));
+    shapes.forEach(([m, n, k], s) => {
+      const { a, b, c } = regions[s];
+      const lda = k + 3;
+      const ldb = n + 1;
+      const ldc = n + 2;
+      const A = put(ws, rng, a, m * lda);
+      const Bt = put(ws, rng, b, k * ldb);
+      for (const acc of [false, true]) {
+        const C0 = put(ws, rng, c, m * ldc);
+        ws.mulRows(m, n, k, a, lda, b, ldb, c, ldc, acc);
+        const h = ws.f64;
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < ldc; j++) {
+            if (j >= n) {
+              expect(h[c + i * ldc + j]).toBe(C0[i * ldc + j]); // padding untouched
+              continue;
+            }
+            let want = 0;
+            for (let p = 0; p < k; p++) want += A[i * lda + p] * Bt[p * ldb + j];
+            if (acc) want = C0[i * ldc + j] + want;
+            expect(h[c + i * ldc + j]).toBe(want); // same order of sums: equal bits
+          }
+        }
+      }
+    });
+  });
+
+  it('gemm on resident operands matches ml-matrix and needs reserveGemm', () => {
+    const ws = WasmWorkspace.create()!;
+    const rng = lcg(78);
+    const [m, n, k] = [13, 70, 65];
+    const a = ws.alloc(m * k);
+    const b = ws.alloc(n * k);
+    const c = ws.alloc(m * n);
+    expect(() => ws.gemm(m, n, k, a, k, 1, b, 1, k, c, 1, 0)).toThrow(/needs reserveGemm\(13, 70, 65\) first/);
+    ws.reserveGemm(m, n, k);
+    const A = mat(m, k, put(ws, rng, a, m * k));
+    const B = mat(n, k, put(ws, rng, b, n * k));
+    const C0 = put(ws, rng, c, m * n);
+    ws.gemm(m, n, k, a, k, 1, b, 1, k, c, 0.5, 2); // C = 0.5 A Bᵀ + 2 C
+    const want = toMl(A).mmul(toMl(B).transpose()).mul(0.5).add(new Matrix([...Array(m)].map((_, i) => Array.from(C0.subarray(i * n, (i + 1) * n)))).mul(2));
+    expect(relErr(ws.f64.subarray(c, c + m * n), mlData(want))).toBeLessThanOrEqual(TOL);
+  });
+
+  it('rateStep: one fused Euler step of a leaky tanh / linear layer, with the rate difference stored or added', () => {
+    const ws = WasmWorkspace.create()!;
+    const rng = lcg(79);
+    const [m, n, ldi] = [5, 7, 11];
+    const R = { v: ws.alloc(m * n), vff: ws.alloc(m * n), phiff: ws.alloc(m * n), inp: ws.alloc(m * ldi), rin: ws.alloc(m * n), r: ws.alloc(m * n), d: ws.alloc(m * n), noise: ws.alloc(m * n) };
+    const t = ws.alloc(1); // scratch for the reference tanh
+    const tanh = (x: number) => {
+      ws.f64[t] = x;
+      ws.tanh(t, t, 1);
+      return ws.f64[t];
+    };
+    for (const act of ['tanh', 'linear'] as const) {
+      for (const mode of ['none', 'store', 'add'] as const) {
+        for (const withPhiff of [false, true]) {
+          for (const withNoise of [false, true]) {
+            const v = put(ws, rng, R.v, m * n);
+            const vff = put(ws, rng, R.vff, m * n);
+            const phiff = put(ws, rng, R.phiff, m * n);
+            const inp = put(ws, rng, R.inp, m * ldi);
+            const rin = put(ws, rng, R.rin, m * n);
+            const d0 = put(ws, rng, R.d, m * n);
+            const noise = put(ws, rng, R.noise, m * n);
+            ws.rateStep(m, n, { v: R.v, vff: R.vff, phiff: withPhiff ? R.phiff : 0, inp: R.inp, ldi, rin: R.rin, r: R.r, c: 0.025, act, mode, d: R.d, noise: withNoise ? R.noise : 0 });
+            const got = { v: ws.f64.slice(R.v, R.v + m * n), r: ws.f64.slice(R.r, R.r + m * n), d: ws.f64.slice(R.d, R.d + m * n) };
+            const phi = act === 'tanh' ? tanh : (x: number) => x;
+            for (let b = 0; b < m; b++) {
+              for (let j = 0; j < n; j++) {
+                const k = b * n + j;
+                let vn = v[k] + 0.025 * (vff[k] + inp[b * ldi + j] - v[k]);
+                if (withNoise) vn += noise[k];
+                expect(got.v[k]).toBe(vn);
+                expect(got.r[k]).toBe(phi(vn));
+                const diff = rin[k] - (withPhiff ? phiff[k] : phi(vff[k]));
+                expect(got.d[k]).toBe(mode === 'none' ? d0[k] : mode === 'store' ? diff : d0[k] + diff);
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('checks that outputs lie in allocated regions; alloc returns aligned, distinct, zeroed regions', () => {
+    const ws = WasmWorkspace.create()!;
+    const a = ws.alloc(3);
+    const b = ws.alloc(5);
+    expect(a % 2).toBe(0);
+    expect(b % 2).toBe(0);
+    expect(b).toBeGreaterThanOrEqual(a + 3);
+    expect(Array.from(ws.f64.subarray(b, b + 5))).toEqual([0, 0, 0, 0, 0]);
+    expect(() => ws.mulRows(2, 4, 1, a, 1, a, 4, b, 4)).toThrow(/WasmWorkspace.mulRows: output \[\d+, \d+\) is outside the allocated regions/);
+    expect(() => ws.tanh(a, 0, 1)).toThrow(/outside the allocated regions/);
+    expect(() => ws.alloc(-1)).toThrow(/words must be an integer >= 0/);
+    const big = ws.alloc(200_000); // grows the memory: take the view again
+    expect(ws.f64.length).toBeGreaterThanOrEqual(big + 200_000);
   });
 });

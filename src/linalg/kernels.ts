@@ -24,6 +24,13 @@
  * 96). Small sizes, and any runtime without WebAssembly, use plain TypeScript loops (a packed
  * 4x4 TS twin of the wasm kernel for larger matrix products). `setGemmBackend` forces an engine
  * for tests and benchmarks.
+ *
+ * Resident operands. For loops of many cheap steps on small matrices (a DFC settling: 1000 Euler
+ * steps of products like 128x10 by 10x10), the per-call copy and packing above cost more than the
+ * arithmetic. `WasmWorkspace` is a private instance of the same module whose memory holds the
+ * caller's arrays for the whole loop: products on f64 offsets with nothing copied (`mulRows`
+ * unpacked for small right operands, `gemm` packed), a SIMD tanh and a fused leaky-rate-layer Euler
+ * step (`rateStep`).
  */
 import type { Mat } from './mat';
 import { GEMM_WASM_BASE64 } from './wasm/gemm-bytes';
@@ -361,7 +368,25 @@ interface WasmGemm {
   gemvT: (m: number, n: number, a: number, x: number, y: number, alpha: number, beta: number) => void;
 }
 
+/** The resident-operand exports (see WasmWorkspace). */
+interface WasmResident extends WasmGemm {
+  mulRows: (m: number, n: number, k: number, a: number, lda: number, bt: number, ldb: number, c: number, ldc: number, acc: number) => void;
+  tanhArray: (src: number, dst: number, n: number, tab: number) => void;
+  rateStep: (
+    m: number, n: number,
+    v: number, vff: number, phiff: number, inp: number, ldi: number,
+    rin: number, r: number, c: number, act: number, mode: number, d: number, noise: number, tab: number,
+  ) => void;
+}
+
 let wasm: WasmGemm | null | undefined;
+let wasmModule: object | null = null;
+
+function wasmApi(): WasmApi {
+  const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  if (WA === undefined) throw new Error('no WebAssembly');
+  return WA;
+}
 
 function loadWasm(): WasmGemm | null {
   if (wasm !== undefined) return wasm;
@@ -369,9 +394,9 @@ function loadWasm(): WasmGemm | null {
     const bin = atob(GEMM_WASM_BASE64);
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-    if (WA === undefined) throw new Error('no WebAssembly');
-    const inst = new WA.Instance(new WA.Module(bytes), {});
+    const WA = wasmApi();
+    wasmModule = new WA.Module(bytes);
+    const inst = new WA.Instance(wasmModule, {});
     const ex = inst.exports as unknown as WasmGemm;
     wasm = { memory: ex.memory, gemm: ex.gemm, gemv: ex.gemv, gemvT: ex.gemvT };
   } catch {
@@ -749,4 +774,151 @@ export function transpose(A: Mat, out: Mat): void {
 export function frobenius(A: Mat): number {
   checkMat('frobenius', 'A', A);
   return norm2(A.data);
+}
+
+// ---------------------------------------------------------------------------------------------
+// resident operands: a private wasm instance for small dense loops
+
+/**
+ * 2^{j/256}, j = 0 … 255: the table of the tanh of `WasmWorkspace.tanh` / `rateStep` (and of
+ * models/dfc/fastmath.ts, which computes tanh with the same operations, bit for bit).
+ */
+export function exp2Table256(): Float64Array {
+  const t = new Float64Array(256);
+  for (let j = 0; j < 256; j++) t[j] = Math.pow(2, j / 256);
+  return t;
+}
+
+/** Arguments of WasmWorkspace.rateStep (f64 indices; 0 for unused optional arrays). */
+export interface RateStepArgs {
+  v: number;
+  vff: number;
+  phiff: number;
+  inp: number;
+  ldi: number;
+  rin: number;
+  r: number;
+  c: number;
+  act: 'tanh' | 'linear';
+  mode: 'none' | 'store' | 'add';
+  d: number;
+  noise: number;
+}
+
+/**
+ * A private instance of the wasm module whose linear memory holds a caller's operands for a whole
+ * loop: no copy in or out per call, and small products without packing (`mulRows`). For loops of
+ * many cheap steps on small matrices (a few tens of columns), where the copy-and-pack of the
+ * general products costs more than the arithmetic.
+ *
+ * Usage: `alloc` every region first (sizes in f64s; it returns an f64 index, 16-byte aligned, and
+ * may grow the memory, which detaches views taken earlier), call `reserveGemm` for every packed
+ * product, then take the view `f64` once and write operands through it. Kernels take f64 indices
+ * into that view; each call checks in O(1) that what it writes lies inside the allocated regions
+ * (reads are the caller's responsibility, as with raw offsets anywhere). Index 0 is never
+ * allocated, so 0 means "none" in optional arguments.
+ *
+ * The tanh (`tanh`, `rateStep` with act 'tanh') is 1 − 2/(e^{2x} + 1) with e^z = 2^{k/256}·p(r),
+ * |r| ≤ ln2/512, a degree-4 polynomial p and a table of 2^{j/256}: absolute error ≤ 5e-16 against
+ * Math.tanh (test/kernels.test.ts), saturating at ±1 beyond |x| = 19.1, NaN in gives NaN out.
+ */
+export class WasmWorkspace {
+  private top = 2;
+  private workAt = 0;
+  private workWords = 0;
+  private view: Float64Array;
+  private readonly tab: number;
+
+  private constructor(private readonly ex: WasmResident) {
+    this.view = new Float64Array(ex.memory.buffer);
+    this.tab = this.alloc(256);
+    this.f64.set(exp2Table256(), this.tab);
+  }
+
+  /** A new workspace, or null when WebAssembly SIMD is not available (use TypeScript loops then). */
+  static create(): WasmWorkspace | null {
+    if (!wasmAvailable() || wasmModule === null) return null;
+    const inst = new (wasmApi().Instance)(wasmModule, {});
+    return new WasmWorkspace(inst.exports as unknown as WasmResident);
+  }
+
+  /** Reserves `words` f64s (zeroed) and returns the f64 index of the first. Detaches older views. */
+  alloc(words: number): number {
+    if (!(Number.isInteger(words) && words >= 0)) throw new Error(`WasmWorkspace.alloc: words must be an integer >= 0 (got ${words})`);
+    const at = this.top;
+    this.top = at + even(words);
+    const bytes = this.top * 8;
+    const mem = this.ex.memory;
+    if (mem.buffer.byteLength < bytes) mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
+    if (this.view.buffer !== mem.buffer) this.view = new Float64Array(mem.buffer);
+    return at;
+  }
+
+  /** The memory as f64s (valid until the next alloc/reserveGemm). */
+  get f64(): Float64Array {
+    return this.view;
+  }
+
+  /** f64s allocated so far. */
+  get size(): number {
+    return this.top;
+  }
+
+  /** Makes room for the packing scratch of `gemm` with these sizes (allocate before taking views). */
+  reserveGemm(m: number, n: number, k: number): void {
+    const words = Math.ceil(m / MR) * MR * k + Math.ceil(n / NR) * NR * k + Math.ceil(m / MR) * MR * Math.ceil(n / NR) * NR;
+    if (words > this.workWords) {
+      this.workAt = this.alloc(words);
+      this.workWords = words;
+    }
+  }
+
+  private out(fn: string, at: number, words: number): void {
+    if (!(at >= 2 && at + words <= this.top)) {
+      throw new Error(`WasmWorkspace.${fn}: output [${at}, ${at + words}) is outside the allocated regions [2, ${this.top}); alloc it first`);
+    }
+  }
+
+  /** C (m x n, row stride ldc) = A (m x k, row stride lda) · Bt (k x n, row stride ldb), or C += A·Bt when accumulate. */
+  mulRows(m: number, n: number, k: number, a: number, lda: number, bt: number, ldb: number, c: number, ldc: number, accumulate = false): void {
+    if (m === 0 || n === 0) return;
+    this.out('mulRows', c, (m - 1) * ldc + n);
+    this.ex.mulRows(m, n, k, a * 8, lda, bt * 8, ldb, c * 8, ldc, accumulate ? 1 : 0);
+  }
+
+  /**
+   * Packed product on resident operands, as the general kernels' gemm: C (m x n, contiguous) =
+   * alpha·opA·opB + beta·C with opA(i, p) = f64[a + i·sai + p·sap], opB(p, j) = f64[b + p·sbp + j·sbj].
+   * Needs reserveGemm(m, n, k) (or larger) beforehand; m, n, k >= 1.
+   */
+  gemm(m: number, n: number, k: number, a: number, sai: number, sap: number, b: number, sbp: number, sbj: number, c: number, alpha: number, beta: number): void {
+    this.out('gemm', c, m * n);
+    const need = Math.ceil(m / MR) * MR * k + Math.ceil(n / NR) * NR * k + Math.ceil(m / MR) * MR * Math.ceil(n / NR) * NR;
+    if (need > this.workWords) throw new Error(`WasmWorkspace.gemm: a ${m}x${k} by ${k}x${n} product needs reserveGemm(${m}, ${n}, ${k}) first`);
+    if (m === 0 || n === 0 || k === 0) throw new Error(`WasmWorkspace.gemm: sizes must be >= 1 (got ${m}, ${n}, ${k})`);
+    this.ex.gemm(m, n, k, a * 8, sai, sap, b * 8, sbp, sbj, c * 8, alpha, beta, this.workAt * 8);
+  }
+
+  /** dst[i] = tanh(src[i]), i < n (dst may be src). */
+  tanh(src: number, dst: number, n: number): void {
+    this.out('tanh', dst, n);
+    this.ex.tanhArray(src * 8, dst * 8, n, this.tab * 8);
+  }
+
+  /**
+   * One forward-Euler step of a layer of leaky rate units, m rows (samples) x n units, row-major
+   * with row stride n except the input `inp` (row stride ldi), fused into one call:
+   *   first (mode 'store' / 'add'): d = φ(v) − φ(vff) = rin − φ(vff), stored or added into d (φ(vff) read from phiff when phiff != 0);
+   *   v += c·((vff + inp) − v), then v += noise when noise != 0;  r = φ(v).
+   * rin holds the rates before the step (φ of the old v); it may be r itself, or another buffer
+   * (a caller that keeps a history of rates). φ is tanh or the identity. Indices are f64
+   * indices; 0 for unused optional arrays.
+   */
+  rateStep(m: number, n: number, a: RateStepArgs): void {
+    this.out('rateStep', a.v, m * n);
+    this.out('rateStep', a.r, m * n);
+    if (a.mode !== 'none') this.out('rateStep', a.d, m * n);
+    const mode = a.mode === 'none' ? 0 : a.mode === 'store' ? 1 : 2;
+    this.ex.rateStep(m, n, a.v * 8, a.vff * 8, a.phiff * 8, a.inp * 8, a.ldi, a.rin * 8, a.r * 8, a.c, a.act === 'tanh' ? 1 : 0, mode, a.d * 8, a.noise * 8, this.tab * 8);
+  }
 }

@@ -3,7 +3,10 @@
 // (AssemblyScript 0.28.20 via npx) into gemm-bytes.ts, which src/linalg/kernels.ts loads.
 //
 // f64 kernels with WebAssembly SIMD (f64x2): packed GEMM with a 4x4 register-blocked
-// micro-kernel (gemm, gemmPacked) and matrix-vector products (gemv, gemvT).
+// micro-kernel (gemm, gemmPacked) and matrix-vector products (gemv, gemvT); for callers whose
+// operands stay in this memory (WasmWorkspace in kernels.ts), unpacked small products (mulRows),
+// tanh (tanhArray) and a fused Euler step of a leaky rate layer (rateStep). No static data: the
+// caller owns every byte of memory (the tanh table included).
 //
 // Entry point: gemm(), which packs, multiplies and writes C = alpha*op(A)op(B) + beta*C, all in
 // this module's memory (the caller copies A, B, and C when beta != 0, in and C out).
@@ -286,4 +289,270 @@ export function gemvT(m: i32, n: i32, a: usize, x: usize, y: usize, alpha: f64, 
       store<f64>(y + o, load<f64>(y + o) + x0 * load<f64>(r0 + o));
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resident-operand kernels. A caller that keeps its operands in this module's memory for a whole
+// loop (WasmWorkspace in kernels.ts: its own instance of this module) calls these with byte
+// addresses and copies nothing per call. They serve small dense loops (a few tens of units, a
+// batch of rows), where packing and copying would cost more than the arithmetic.
+
+/**
+ * C (m x n) = A (m x k) · Bt (k x n), or C += A · Bt when acc != 0. Row strides lda, ldb, ldc in
+ * f64s. No packing: Bt should fit in L1 (k*n up to a few thousand). Every entry is summed in the
+ * order p = 0 … k−1, then added to the old C when acc != 0. Columns in blocks of 8 (four f64x2
+ * accumulators), then 2, then 1; rows in pairs where possible (one load of Bt serves two rows).
+ */
+export function mulRows(m: i32, n: i32, k: i32, a: usize, lda: i32, bt: usize, ldb: i32, c: usize, ldc: i32, acc: i32): void {
+  const ldaB = <usize>lda << 3;
+  const ldbB = <usize>ldb << 3;
+  const ldcB = <usize>ldc << 3;
+  let i = 0;
+  for (; i + 1 < m; i += 2) {
+    const a0 = a + <usize>i * ldaB;
+    const a1 = a0 + ldaB;
+    const c0 = c + <usize>i * ldcB;
+    const c1 = c0 + ldcB;
+    let j = 0;
+    for (; j + 8 <= n; j += 8) {
+      const jo = <usize>j << 3;
+      let s0 = f64x2.splat(0.0), s1 = f64x2.splat(0.0), s2 = f64x2.splat(0.0), s3 = f64x2.splat(0.0);
+      let t0 = f64x2.splat(0.0), t1 = f64x2.splat(0.0), t2 = f64x2.splat(0.0), t3 = f64x2.splat(0.0);
+      let bp = bt + jo;
+      for (let p = 0; p < k; p++) {
+        const po = <usize>p << 3;
+        const x0 = v128.load64_splat(a0 + po);
+        const x1 = v128.load64_splat(a1 + po);
+        const b0 = v128.load(bp), b1 = v128.load(bp, 16), b2 = v128.load(bp, 32), b3 = v128.load(bp, 48);
+        s0 = f64x2.add(s0, f64x2.mul(x0, b0)); s1 = f64x2.add(s1, f64x2.mul(x0, b1));
+        s2 = f64x2.add(s2, f64x2.mul(x0, b2)); s3 = f64x2.add(s3, f64x2.mul(x0, b3));
+        t0 = f64x2.add(t0, f64x2.mul(x1, b0)); t1 = f64x2.add(t1, f64x2.mul(x1, b1));
+        t2 = f64x2.add(t2, f64x2.mul(x1, b2)); t3 = f64x2.add(t3, f64x2.mul(x1, b3));
+        bp += ldbB;
+      }
+      const d0 = c0 + jo, d1 = c1 + jo;
+      if (acc != 0) {
+        s0 = f64x2.add(v128.load(d0), s0); s1 = f64x2.add(v128.load(d0, 16), s1);
+        s2 = f64x2.add(v128.load(d0, 32), s2); s3 = f64x2.add(v128.load(d0, 48), s3);
+        t0 = f64x2.add(v128.load(d1), t0); t1 = f64x2.add(v128.load(d1, 16), t1);
+        t2 = f64x2.add(v128.load(d1, 32), t2); t3 = f64x2.add(v128.load(d1, 48), t3);
+      }
+      v128.store(d0, s0); v128.store(d0, s1, 16); v128.store(d0, s2, 32); v128.store(d0, s3, 48);
+      v128.store(d1, t0); v128.store(d1, t1, 16); v128.store(d1, t2, 32); v128.store(d1, t3, 48);
+    }
+    for (; j + 2 <= n; j += 2) {
+      const jo = <usize>j << 3;
+      let s0 = f64x2.splat(0.0), t0 = f64x2.splat(0.0);
+      let bp = bt + jo;
+      for (let p = 0; p < k; p++) {
+        const po = <usize>p << 3;
+        const b0 = v128.load(bp);
+        s0 = f64x2.add(s0, f64x2.mul(v128.load64_splat(a0 + po), b0));
+        t0 = f64x2.add(t0, f64x2.mul(v128.load64_splat(a1 + po), b0));
+        bp += ldbB;
+      }
+      const d0 = c0 + jo, d1 = c1 + jo;
+      if (acc != 0) {
+        s0 = f64x2.add(v128.load(d0), s0);
+        t0 = f64x2.add(v128.load(d1), t0);
+      }
+      v128.store(d0, s0);
+      v128.store(d1, t0);
+    }
+    if (j < n) {
+      const jo = <usize>j << 3;
+      let s0 = 0.0, t0 = 0.0;
+      let bp = bt + jo;
+      for (let p = 0; p < k; p++) {
+        const po = <usize>p << 3;
+        const b0 = load<f64>(bp);
+        s0 += load<f64>(a0 + po) * b0;
+        t0 += load<f64>(a1 + po) * b0;
+        bp += ldbB;
+      }
+      const d0 = c0 + jo, d1 = c1 + jo;
+      store<f64>(d0, acc != 0 ? load<f64>(d0) + s0 : s0);
+      store<f64>(d1, acc != 0 ? load<f64>(d1) + t0 : t0);
+    }
+  }
+  if (i < m) {
+    const a0 = a + <usize>i * ldaB;
+    const c0 = c + <usize>i * ldcB;
+    let j = 0;
+    for (; j + 2 <= n; j += 2) {
+      const jo = <usize>j << 3;
+      let s0 = f64x2.splat(0.0);
+      let bp = bt + jo;
+      for (let p = 0; p < k; p++) {
+        s0 = f64x2.add(s0, f64x2.mul(v128.load64_splat(a0 + (<usize>p << 3)), v128.load(bp)));
+        bp += ldbB;
+      }
+      const d0 = c0 + jo;
+      if (acc != 0) s0 = f64x2.add(v128.load(d0), s0);
+      v128.store(d0, s0);
+    }
+    if (j < n) {
+      const jo = <usize>j << 3;
+      let s0 = 0.0;
+      let bp = bt + jo;
+      for (let p = 0; p < k; p++) {
+        s0 += load<f64>(a0 + (<usize>p << 3)) * load<f64>(bp);
+        bp += ldbB;
+      }
+      const d0 = c0 + jo;
+      store<f64>(d0, acc != 0 ? load<f64>(d0) + s0 : s0);
+    }
+  }
+}
+
+// tanh(x) = 1 − 2/(e^{2x} + 1), the same operations in the same order as tanh1 in
+// models/dfc/fastmath.ts (results equal bit for bit; test/kernels.test.ts checks it):
+//   z = clamp(2x, ±ZMAX) (NaN stays NaN);
+//   k = round(z/h), h = ln2/256, by the shifter trick: t = z/h + 1.5·2^52 holds k in its low
+//       mantissa bits, kf = t − 1.5·2^52 exactly, k = bits(t) − bits(1.5·2^52) as an integer;
+//   r = (z − kf·h_hi) − kf·h_lo (h split so that kf·h_hi is exact), |r| ≤ h/2;
+//   e^z = 2^{k>>8} · T[k & 255] · p(r), T[j] = 2^{j/256} (256 f64 at `tab`, written by the
+//       caller), the power of two added to T's exponent bits (exact), p the degree-4 Taylor polynomial.
+const T_ZMAX: f64 = 38.2;
+const T_SHIFT: f64 = 6755399441055744.0; // 1.5·2^52
+const T_INV_H: f64 = 256.0 / Math.LN2;
+const T_H: f64 = Math.LN2 / 256.0;
+const T_H_HI: f64 = <f64>(<f32>T_H);
+const T_H_LO: f64 = T_H - T_H_HI;
+const T_C3: f64 = 0.16666666666666666;
+const T_C4: f64 = 0.041666666666666664;
+
+// @ts-ignore: decorator
+@inline
+function tanhS(x: f64, tab: usize): f64 {
+  let z = 2.0 * x;
+  z = z > T_ZMAX ? T_ZMAX : z;
+  z = z < -T_ZMAX ? -T_ZMAX : z;
+  const t = z * T_INV_H + T_SHIFT;
+  const kf = t - T_SHIFT;
+  const k = reinterpret<i64>(t) - reinterpret<i64>(T_SHIFT);
+  const r = z - kf * T_H_HI - kf * T_H_LO;
+  const r2 = r * r;
+  const p = 1.0 + r + r2 * (0.5 + r * T_C3 + r2 * T_C4);
+  const e = reinterpret<f64>(load<i64>(tab + (<usize>(k & 255) << 3)) + ((k >> 8) << 52));
+  return 1.0 - 2.0 / (e * p + 1.0);
+}
+
+// @ts-ignore: decorator
+@inline
+function tanhV(x: v128, tab: usize): v128 {
+  let z = f64x2.add(x, x);
+  z = f64x2.pmin(z, f64x2.splat(T_ZMAX)); // ZMAX < z ? ZMAX : z (keeps NaN, like tanhS)
+  z = f64x2.pmax(z, f64x2.splat(-T_ZMAX)); // z < −ZMAX ? −ZMAX : z
+  const t = f64x2.add(f64x2.mul(z, f64x2.splat(T_INV_H)), f64x2.splat(T_SHIFT));
+  const kf = f64x2.sub(t, f64x2.splat(T_SHIFT));
+  const k = i64x2.sub(t, f64x2.splat(T_SHIFT));
+  const r = f64x2.sub(f64x2.sub(z, f64x2.mul(kf, f64x2.splat(T_H_HI))), f64x2.mul(kf, f64x2.splat(T_H_LO)));
+  const r2 = f64x2.mul(r, r);
+  const one = f64x2.splat(1.0);
+  const q = f64x2.add(f64x2.add(f64x2.splat(0.5), f64x2.mul(r, f64x2.splat(T_C3))), f64x2.mul(r2, f64x2.splat(T_C4)));
+  const p = f64x2.add(f64x2.add(one, r), f64x2.mul(r2, q));
+  const lo = v128.and(k, i64x2.splat(255));
+  const tv = f64x2.replace_lane(
+    f64x2.splat(load<f64>(tab + (<usize>i64x2.extract_lane(lo, 0) << 3))),
+    1,
+    load<f64>(tab + (<usize>i64x2.extract_lane(lo, 1) << 3)),
+  );
+  const e = i64x2.add(tv, i64x2.shl(i64x2.shr_s(k, 8), 52));
+  return f64x2.sub(one, f64x2.div(f64x2.splat(2.0), f64x2.add(f64x2.mul(e, p), one)));
+}
+
+/** dst[i] = tanh(src[i]) for i < n (dst may be src); table T at `tab` (see tanhS). */
+export function tanhArray(src: usize, dst: usize, n: i32, tab: usize): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    // two independent pairs per iteration: more work in flight across the division
+    const o = <usize>i << 3;
+    const a = tanhV(v128.load(src + o), tab);
+    const b = tanhV(v128.load(src + o, 16), tab);
+    v128.store(dst + o, a);
+    v128.store(dst + o, b, 16);
+  }
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(dst + o, tanhV(v128.load(src + o), tab));
+  }
+  if (i < n) {
+    const o = <usize>i << 3;
+    store<f64>(dst + o, tanhS(load<f64>(src + o), tab));
+  }
+}
+
+/**
+ * One forward-Euler step of a layer of leaky rate units, for m rows (samples) x n units, all
+ * row-major with row stride n except the input (row stride ldi):
+ *   mode 1: d = φ(v) − φ(vff) read before the step, i.e. d = rin − φ(vff) (stored); mode 2: d += …; mode 0: none
+ *   v += c·((vff + inp) − v) (then + noise when noise != 0),  r = φ(v)
+ * φ = tanh (act 1, table at tab) or the identity (act 0). phiff != 0: φ(vff) precomputed there.
+ * rin holds the rates before the step (φ of the old v; may be r itself).
+ */
+export function rateStep(
+  m: i32, n: i32,
+  v: usize, vff: usize, phiff: usize, inp: usize, ldi: i32,
+  rin: usize, r: usize, c: f64, act: i32, mode: i32, d: usize, noise: usize, tab: usize,
+): void {
+  const mn = m * n;
+  const mn2 = mn & ~1;
+  if (mode != 0) {
+    let i = 0;
+    if (phiff == 0 && act == 1) {
+      for (; i + 4 <= mn; i += 4) {
+        const o = <usize>i << 3;
+        const f0 = tanhV(v128.load(vff + o), tab);
+        const f1 = tanhV(v128.load(vff + o, 16), tab);
+        let d0 = f64x2.sub(v128.load(rin + o), f0);
+        let d1 = f64x2.sub(v128.load(rin + o, 16), f1);
+        if (mode == 2) {
+          d0 = f64x2.add(v128.load(d + o), d0);
+          d1 = f64x2.add(v128.load(d + o, 16), d1);
+        }
+        v128.store(d + o, d0);
+        v128.store(d + o, d1, 16);
+      }
+    }
+    for (; i < mn2; i += 2) {
+      const o = <usize>i << 3;
+      const f = phiff != 0 ? v128.load(phiff + o) : act == 1 ? tanhV(v128.load(vff + o), tab) : v128.load(vff + o);
+      let dv = f64x2.sub(v128.load(rin + o), f);
+      if (mode == 2) dv = f64x2.add(v128.load(d + o), dv);
+      v128.store(d + o, dv);
+    }
+    if (mn2 < mn) {
+      const o = <usize>mn2 << 3;
+      const f = phiff != 0 ? load<f64>(phiff + o) : act == 1 ? tanhS(load<f64>(vff + o), tab) : load<f64>(vff + o);
+      let dv = load<f64>(rin + o) - f;
+      if (mode == 2) dv = load<f64>(d + o) + dv;
+      store<f64>(d + o, dv);
+    }
+  }
+  const cv = f64x2.splat(c);
+  const n2 = n & ~1;
+  const ldiB = <usize>ldi << 3;
+  for (let b = 0; b < m; b++) {
+    const ro = <usize>(b * n) << 3;
+    const io = inp + <usize>b * ldiB;
+    for (let a = 0; a < n2; a += 2) {
+      const o = ro + (<usize>a << 3);
+      const vv = v128.load(v + o);
+      v128.store(v + o, f64x2.add(vv, f64x2.mul(cv, f64x2.sub(f64x2.add(v128.load(vff + o), v128.load(io + (<usize>a << 3))), vv))));
+    }
+    if (n2 < n) {
+      const o = ro + (<usize>n2 << 3);
+      const vv = load<f64>(v + o);
+      store<f64>(v + o, vv + c * ((load<f64>(vff + o) + load<f64>(io + (<usize>n2 << 3))) - vv));
+    }
+  }
+  if (noise != 0) {
+    for (let i = 0; i < mn; i++) {
+      const o = <usize>i << 3;
+      store<f64>(v + o, load<f64>(v + o) + load<f64>(noise + o));
+    }
+  }
+  if (act == 1) tanhArray(v, r, mn, tab);
+  else memory.copy(r, v, <usize>mn << 3);
 }
