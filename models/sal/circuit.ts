@@ -86,6 +86,26 @@
  * stationary V = η_V h̄hᵀ/γ has rank one); "V, V̄ stationary" is realised here by holding them fixed
  * (η_V = η_V̄ = 0), as the issue allows. The checks in ./theory.ts measure all of this.
  *
+ * ## Width of the downstream pathway (Fig. 2) and the 'fan-in' rate scaling
+ *
+ * With the fan-in initialisation below, every unit of both pathways starts with an O(1) input
+ * whatever the widths: h̄ per unit, V̄ˡh̄ˡ⁺¹ per unit and H = V̄V̄ᵀ ≈ I(1 + O(√(d/d̄))) do not grow with
+ * d̄ (λ_max(H) at initialisation falls with d̄: 3.8, 2.7, 2.1, 1.8 for d̄/d = 1, 2, 5, 8). What grows
+ * is the step of the connections that READ the downstream pathway: an update ΔX = η a bᵀ of a
+ * connection with fan-in n changes its output by η a (bᵀb′), a sum of n products, so with eqs. (5)-(8)
+ * at fixed rates the per-step relative change of W̄ᵏ (fan-in d̄ᵏ⁺¹) and of V̄ˡ (fan-in d̄ˡ⁺¹) grows
+ * like d̄ (measured σ(ΔW̄)/σ(W̄) at the first step: 0.0145, 0.027, 0.074, 0.116 for d̄/d = 1, 2, 5, 8),
+ * while W's and V's (fan-in d) do not. For d̄/d ≳ 2-5 at η_W̄ = 0.01 this runs away: W̄ grows, then
+ * h̄, V̄h̄ (W's drive), W, and H through V̄'s Hebbian drive (d̄/d = 8, 2 hidden layers: σ(W̄²) 2 → 33,
+ * λ_max(H) 1.8 → 73, σ(W¹) 2 → 155 in 240 minibatches, then overflow). rateScaling 'fan-in' gives the
+ * connections reading downstream layer m the rate η·dᵐ/d̄ᵐ (the 1/fan-in rule that keeps every
+ * unit's per-step change width-independent), so the given rates mean the same at every width and are
+ * untouched when d̄ = d. The paper tunes one overall rate per task with fixed ratios and says nothing
+ * on widths; this is our choice. Its consequences for the theory: η_V̄/η_V = η_W̄/η_W = d/d̄, so
+ * Lemma 1's attractor is V̄ᵏ⁻¹ = (d/d̄)Vᵏᵀ and the generalised KP one W̄ᵏV̄ᵏᵀ = (d/d̄)VᵏWᵏᵀ (both
+ * exact, see above); with these, the Theorem 1 induction gives h̄ᵏ = sₖ(V̄ᵏ⁻¹)ᵀδᵏ with a positive
+ * scalar sₖ (a product of the ratios), i.e. ΔW = η_W sₖ H ΔW_sgd − γW: H is rescaled, still PD.
+ *
  * ## Choices where the paper is silent
  * - No biases (eq. 20 has none); output layer linear; MSE is ½‖ŷ − y‖² (the repo's convention).
  * - Initialisation: entries N(0, g²/fan_in) with g² = 2 for ReLU-upstream W, 1 otherwise; V, V̄
@@ -133,7 +153,17 @@ export interface SalConfig {
   mirror?: { samples?: number; sigma?: number; seed?: number };
   /** Initial-weight gains: std = gain/√fan_in. */
   gains?: Partial<Record<Connection, number>>;
+  /**
+   * How the rates of the connections that read the downstream pathway depend on its width:
+   * 'none' (default: eqs. 5-8 as written, every W̄ᵏ and V̄ˡ at η_W̄, η_V̄) or 'fan-in': the rates are
+   * those of a downstream pathway as wide as the upstream one, and a connection reading downstream
+   * layer m (W̄ᵐ⁻¹, V̄ᵐ⁻¹) learns at η·dᵐ/d̄ᵐ (1/fan-in scaling; see "Width of the downstream
+   * pathway" above). The two agree wherever d̄ = d.
+   */
+  rateScaling?: RateScaling;
 }
+
+export type RateScaling = 'none' | 'fan-in';
 
 export interface SalSpec {
   sizes: number[];
@@ -151,6 +181,7 @@ export interface SalSpec {
   inter: 'random' | 'identity';
   mirror: { samples: number; sigma: number; seed: number };
   gains: Record<Connection, number>;
+  rateScaling: RateScaling;
 }
 
 /** Default rates: the MNIST settings of the experiments (η_W = η_W̄ = 0.01, η_V = η_V̄ = 0.001; cf. Fig. 5, best with η_V smallest). */
@@ -216,7 +247,9 @@ export function resolveConfig(c: SalConfig): SalSpec {
   if (!(Number.isInteger(mirror.samples) && mirror.samples >= 1)) throw new Error(`mirror.samples must be an integer >= 1 (got ${mirror.samples})`);
   if (!(mirror.sigma > 0)) throw new Error(`mirror.sigma must be > 0 (got ${mirror.sigma})`);
   const gains: Record<Connection, number> = { W: upstream === 'relu' ? Math.SQRT2 : 1, Wbar: 1, V: 1, Vbar: 1, ...(c.gains ?? {}) };
-  return { sizes, down, L, upstream, downGate, loss: losses[lossName], lossName, rates, decay, plastic, feedback, inter, mirror, gains };
+  const rateScaling = c.rateScaling ?? 'none';
+  if (rateScaling !== 'none' && rateScaling !== 'fan-in') throw new Error(`rateScaling must be 'none' or 'fan-in' (got '${rateScaling}')`);
+  return { sizes, down, L, upstream, downGate, loss: losses[lossName], lossName, rates, decay, plastic, feedback, inter, mirror, gains, rateScaling };
 }
 
 /** Typed, paper-indexed views of the connections (W[1..L−1], W̄[2..L−1], V[2..L−1], V̄[1..L−2]). */
@@ -291,6 +324,17 @@ export class SalCircuit {
   /** Downstream width d̄ᵏ (k = 2..L). */
   db(k: number): number {
     return this.spec.down[k];
+  }
+
+  /**
+   * The rate of connection `x` at its layer index (W̄ᵏ: k, V̄ˡ: l): η_x, times dᵐ/d̄ᵐ for the
+   * downstream layer m it reads (m = k+1 for W̄ᵏ, l+1 for V̄ˡ) under rateScaling 'fan-in'.
+   */
+  rate(x: Connection, index: number): number {
+    const eta = this.spec.rates[x];
+    if (this.spec.rateScaling === 'none' || x === 'W' || x === 'V') return eta;
+    const m = index + 1;
+    return (eta * this.d(m)) / this.db(m);
   }
 
   private blockSpecs(): Record<string, MatrixSpec> {
@@ -431,7 +475,7 @@ export class SalCircuit {
         decayInto(out.V[k], c.V[k], decay.V);
       } else out.V[k].data.fill(0);
       if (plastic.Vbar) {
-        matMulTA(w.H[k], w.Hb[k], out.Vbar[k - 1], rates.Vbar * invB);
+        matMulTA(w.H[k], w.Hb[k], out.Vbar[k - 1], this.rate('Vbar', k - 1) * invB);
         decayInto(out.Vbar[k - 1], c.Vbar[k - 1], decay.Vbar);
       } else out.Vbar[k - 1].data.fill(0);
       if (this.spec.feedback === 'tied') continue;
@@ -440,7 +484,7 @@ export class SalCircuit {
       } else if (this.spec.feedback === 'mirror') {
         this.mirrorDrive(c, w, k, out.Wbar[k], step);
       } else {
-        matMulTA(w.P[k], w.Hb[k + 1], out.Wbar[k], rates.Wbar * invB); // eq. (7): η_W̄ ⟨(Vᵏhᵏ) h̄ᵏ⁺¹ᵀ⟩
+        matMulTA(w.P[k], w.Hb[k + 1], out.Wbar[k], this.rate('Wbar', k) * invB); // eq. (7): η_W̄ ⟨(Vᵏhᵏ) h̄ᵏ⁺¹ᵀ⟩
         decayInto(out.Wbar[k], c.Wbar[k], decay.Wbar);
       }
     }
@@ -452,7 +496,7 @@ export class SalCircuit {
     const xi = w.xi[k];
     for (let i = 0; i < xi.data.length; i++) xi.data[i] = sigma * hashNormal(seed, step, k, i);
     matMulTB(xi, c.W[k], w.xiW[k]);
-    const eta = this.spec.rates.Wbar;
+    const eta = this.rate('Wbar', k);
     matMulTA(xi, w.xiW[k], out, eta / (samples * sigma * sigma));
     const o = out.data;
     const wb = c.Wbar[k].data;

@@ -14,7 +14,7 @@
  * ReLU derivative, so SGD and KP (at W̄ = Wᵀ) are exact backpropagation. FA/WM use it too, as in
  * their papers. SAL uses the caller's D_d (default identity, the paper's main choice).
  */
-import type { Connection, DownGate, SalConfig } from './circuit';
+import type { Connection, DownGate, RateScaling, SalConfig } from './circuit';
 
 export const METHODS = ['sal', 'sgd', 'fa', 'kp', 'wm'] as const;
 export type Method = (typeof METHODS)[number];
@@ -36,10 +36,12 @@ export interface BaseConfig {
   decay?: number | Partial<Record<Connection, number>>;
   downGate?: DownGate;
   upstream?: 'relu' | 'linear';
+  /** Width dependence of the rates of W̄ and V̄ (circuit.ts); only matters where d̄ ≠ d. */
+  rateScaling?: RateScaling;
 }
 
 export function methodConfig(method: Method, base: BaseConfig): SalConfig {
-  const common = { sizes: base.sizes, loss: base.loss, rates: base.rates, decay: base.decay, upstream: base.upstream };
+  const common = { sizes: base.sizes, loss: base.loss, rates: base.rates, decay: base.decay, upstream: base.upstream, rateScaling: base.rateScaling };
   switch (method) {
     case 'sal':
       return { ...common, downWidths: base.downWidths, downGate: base.downGate ?? 'identity', inter: 'random', feedback: 'circuit' };

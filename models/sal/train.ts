@@ -3,8 +3,8 @@
  * Euler, dt = 1 per minibatch (Algorithm 1's iteration), over a seeded shuffle of the training set.
  * A divergence reported by `solve` ends the run with status 'diverged' and its message.
  */
-import { Rng, type RngState } from '../../src/core/random';
-import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint';
+import { Rng } from '../../src/core/random';
+import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
 import { solve } from '../../src/core/solve';
 import { odeProblem } from '../../src/core/terms';
 import { oneHot, type Dataset } from '../../src/data/mnist';
@@ -21,8 +21,10 @@ export interface EpochRecord {
   t: number;
 }
 
-export interface TrainResult {
+export interface TrainResult<M = never> {
   curve: EpochRecord[];
+  /** What `measure` returned after each epoch (epoch 0 first), restored epochs included. */
+  measurements: M[];
   status: 'ok' | 'diverged';
   message: string;
   seconds: number;
@@ -32,7 +34,7 @@ export interface TrainResult {
   samplesPerSecond: number;
 }
 
-export interface TrainOptions {
+export interface TrainOptions<M = never> {
   epochs: number;
   batch: number;
   /** Seed of the minibatch order. */
@@ -42,10 +44,16 @@ export interface TrainOptions {
   /** Called after every epoch (and once with epoch 0 before training). Not called again for epochs restored from a checkpoint. */
   onEpoch?: (rec: EpochRecord, y: Float64Array) => void;
   /**
-   * Save the connections, the minibatch generator and the curve to `dir` every `every` epochs;
-   * with `resume`, continue from the checkpoint there (bit-identical to an uninterrupted run).
+   * A per-epoch measurement of the connections (e.g. effective ranks), kept in the result and in
+   * the checkpoint, so a resumed run returns the measurements of every epoch (JSON-able values).
    */
-  checkpoint?: { dir: string; every: number; resume: boolean };
+  measure?: (rec: EpochRecord, y: Float64Array) => M;
+  /**
+   * Save the connections, the minibatch generator, the curve and the measurements to `dir` every
+   * `every` epochs (src/io/checkpoint.ts `epochCheckpoints`); with `resume`, continue from the
+   * checkpoint there (bit-identical to an uninterrupted run).
+   */
+  checkpoint?: CheckpointSettings;
 }
 
 /** Minibatches drawn in the order `order` (one epoch). */
@@ -64,7 +72,7 @@ export function minibatches(x: Float64Array, target: Float64Array, dIn: number, 
   };
 }
 
-export function trainCircuit(circuit: SalCircuit, data: { train: Dataset; test: Dataset }, opts: TrainOptions): TrainResult {
+export function trainCircuit<M = never>(circuit: SalCircuit, data: { train: Dataset; test: Dataset }, opts: TrainOptions<M>): TrainResult<M> {
   const { train, test } = data;
   const dIn = circuit.d(1);
   const dOut = circuit.d(circuit.L);
@@ -76,29 +84,32 @@ export function trainCircuit(circuit: SalCircuit, data: { train: Dataset; test: 
   const trainT = oneHot(train.y, train.classes);
   const testT = oneHot(test.y, test.classes);
   const rng = new Rng(opts.seed * 7919 + 17);
-  let y = opts.y0 ? opts.y0.slice() : circuit.initState(opts.seed);
+  /** The live connections: every epoch's result is copied in, so a resume restores them in place. */
+  const y = opts.y0 ? opts.y0.slice() : circuit.initState(opts.seed);
   const steps = Math.floor(train.n / opts.batch);
   let curve: EpochRecord[] = [];
+  let measurements: M[] = [];
+  let flowMs = 0;
   const record = (epoch: number, trainLoss: number, t: number) => {
     const ev = circuit.evaluate(y, test.x, testT, test.n, test.y);
     const rec = { epoch, trainLoss, testLoss: ev.loss, testAccuracy: ev.accuracy, t };
     curve.push(rec);
+    if (opts.measure) measurements.push(opts.measure(rec, y));
     opts.onEpoch?.(rec, y);
   };
-  let flowMs = 0;
-  let first = 1;
-  const ck = opts.checkpoint;
-  const saved = ck?.resume ? loadCheckpoint(ck.dir) : null;
-  if (saved) {
-    if (saved.arrays.y?.length !== y.length) throw new Error(`the checkpoint in ${ck!.dir} belongs to another circuit; remove it or choose another --out`);
-    y = saved.arrays.y;
-    rng.setState(saved.rng as RngState);
-    ({ curve, flowMs } = saved.extra as { curve: EpochRecord[]; flowMs: number });
-    first = saved.epoch + 1;
-  } else record(0, circuit.evaluate(y, train.x, trainT, train.n).loss, 0);
+  const { loss: _fn, ...spec } = circuit.spec;
+  const ck = epochCheckpoints(opts.checkpoint, {
+    epochs: opts.epochs,
+    arrays: () => ({ y }),
+    rngs: { order: rng },
+    settings: { spec, batch: opts.batch, seed: opts.seed, data: [train.n, test.n], y0: opts.y0 ? 'given' : 'initState' },
+    extra: () => ({ curve, measurements, flowMs }),
+  });
+  if (ck.extra) ({ curve, measurements, flowMs } = ck.extra);
+  else record(0, circuit.evaluate(y, train.x, trainT, train.n).loss, 0);
   let status: TrainResult['status'] = 'ok';
   let message = 'finished';
-  for (let epoch = first; epoch <= opts.epochs; epoch++) {
+  for (let epoch = ck.start; epoch <= opts.epochs; epoch++) {
     const order = epochOrder(train.n, rng);
     const source = minibatches(train.x, trainT, dIn, dOut, order, opts.batch);
     let lossSum = 0;
@@ -116,17 +127,15 @@ export function trainCircuit(circuit: SalCircuit, data: { train: Dataset; test: 
     const t0 = performance.now();
     const sol = solve(problem, 'euler', { t0: 0, t1: steps, dt0: 1, y0: y });
     flowMs += performance.now() - t0;
-    y = sol.y;
+    y.set(sol.y);
     if (sol.status !== 'ok') {
       status = 'diverged';
       message = `epoch ${epoch}: ${sol.message}`;
       break;
     }
     record(epoch, lossSum / steps, epoch * steps);
-    if (ck && (epoch % ck.every === 0 || epoch === opts.epochs)) {
-      saveCheckpoint(ck.dir, { epoch, arrays: { y }, rng: rng.getState(), extra: { curve, flowMs } });
-    }
+    ck.done(epoch);
   }
   const samples = (curve.length - 1) * steps * opts.batch;
-  return { curve, status, message, seconds: flowMs / 1000, y, samplesPerSecond: samples / Math.max(1e-9, flowMs / 1000) };
+  return { curve, measurements, status, message, seconds: flowMs / 1000, y, samplesPerSecond: samples / Math.max(1e-9, flowMs / 1000) };
 }

@@ -15,6 +15,8 @@ import type { CommandSpec } from '../../src/registry';
 import { runSweep, sweepOptions } from '../../src/cli/sweep';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
+import type { PlotlyFigure } from '../../src/io/plot';
+import { pngOption } from '../../src/cli/options';
 import { initialState, LinearFlow, teacherData } from './linear';
 import { fig12Defaults, seedSetup, spectralNorm, algorithmLabel, type Fig12Settings } from './fig12';
 
@@ -63,6 +65,26 @@ export function stepRow(args: { dims: number[]; teacherSd: number; seed: number;
   return { teacherSd: args.teacherSd, seed: args.seed, normT, algorithm: algorithmLabel(args.epsilon), maxStepScale: c, maxEta: c / normT };
 }
 
+/** The largest stable c per algorithm (one marker per seed, one colour per teacher scale), log axis, with the default c. */
+export function stepFigure(rows: readonly StepRow[], defaultScale: number): PlotlyFigure {
+  const sds = [...new Set(rows.map((r) => r.teacherSd))];
+  const algorithms = [...new Set(rows.map((r) => r.algorithm))];
+  return {
+    data: [
+      ...sds.map((sd) => {
+        const rs = rows.filter((r) => r.teacherSd === sd);
+        return { type: 'scatter', mode: 'markers', name: `teacher sd ${sd}`, x: rs.map((r) => r.algorithm), y: rs.map((r) => r.maxStepScale), marker: { size: 10 } };
+      }),
+      { type: 'scatter', mode: 'lines', name: `default c = ${defaultScale}`, x: algorithms, y: algorithms.map(() => defaultScale), line: { dash: 'dash', color: '#444' } },
+    ],
+    layout: {
+      title: { text: 'Largest stable Euler step c = η·‖T‖₂ (one marker per seed): the same c for every teacher scale' },
+      xaxis: { title: { text: 'algorithm' }, type: 'category' },
+      yaxis: { title: { text: 'largest stable c' }, type: 'log' },
+    },
+  };
+}
+
 export const stepCommand: CommandSpec = {
   name: 'fig12-step',
   description: 'How the default Fig. 12 step was chosen: the largest stable c = η·‖T‖₂ per algorithm and seed, for several teacher scales (η_max ∝ 1/‖T‖₂).',
@@ -74,6 +96,7 @@ export const stepCommand: CommandSpec = {
     { name: 'dims', type: 'integers', description: 'layer widths', default: fig12Defaults.dims, min: 1 },
     { name: 'out', type: 'string', description: 'output folder', default: 'out/fig12-step' },
     ...sweepOptions('teacher scales x seeds x algorithms', 1, null),
+    pngOption,
   ],
   async run(opts, ctx) {
     const out = new RunOutput('fig12-step', opts.out, opts, ctx);
@@ -89,6 +112,8 @@ export const stepCommand: CommandSpec = {
     }
     out.json('fig12_step', { steps: opts.steps, rows });
     out.csv('fig12_step', ['teacherSd', 'seed', 'normT', 'algorithm', 'maxStepScale', 'maxEta'], rows);
+    out.figure('fig12_step', stepFigure(rows, fig12Defaults.stepScale), { title: 'fig12-step' });
+    for (const r of rows.filter((q) => q.maxStepScale === 0)) out.note(`${r.algorithm}, teacher sd ${r.teacherSd}, seed ${r.seed}: unstable even at c = 1e-4 (shown as 0 in the table, absent from the log-scale figure)`);
     out.finish('ok');
     if (ctx.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
     else ctx.log(formatTable(['teacher sd', 'seed', '‖T‖₂', 'algorithm', 'max c = η‖T‖₂', 'max η'], rows.map((r) => [r.teacherSd, r.seed, r.normT, r.algorithm, r.maxStepScale, r.maxEta])));

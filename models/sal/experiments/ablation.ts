@@ -6,10 +6,11 @@
  * Defaults (about 10-15 min on 2 cores): the paper's 5-layer MLP (3 hidden layers of 200, D_d = I),
  * 20 epochs, batch 32, η_W = η_W̄ = 0.01, η_V = η_V̄ = 0.001, γ = 1e-4, cross-entropy.
  */
+import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { RunOutput } from '../../../src/io/run';
 import { ablationConfig, ablationSubsets, linearConfig, subsetLabel } from '../presets';
-import { accuracyFigure, baseConfig, loadData, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
 
 export const ablationExperiment: CommandSpec = {
   name: 'sal-ablation',
@@ -18,9 +19,8 @@ export const ablationExperiment: CommandSpec = {
     ...trainingOptions('sal-ablation', { epochs: 20, width: 200, hidden: 3 }),
     { name: 'down-gate', type: 'string', description: 'D_d of the downstream pathway', default: 'identity', choices: ['identity', 'relu-jacobian'] },
   ],
-  run(opts, ctx) {
-    const data = loadData(opts);
-    const base = { ...baseConfig(opts, data.train.d, data.train.classes), downGate: opts.downGate };
+  async run(opts, ctx) {
+    const base = { ...baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES), downGate: opts.downGate };
     const runs: RunSpec[] = ablationSubsets().map((parts) => ({
       key: ['W', ...parts].join('+'),
       label: subsetLabel(parts),
@@ -29,7 +29,7 @@ export const ablationExperiment: CommandSpec = {
     }));
     runs.push({ key: 'linear', label: 'Linear (SGD)', config: linearConfig(base), seed: opts.seed });
     const out = new RunOutput('sal-ablation', opts.out, opts, ctx);
-    const records = trainRuns(runs, data, opts, ctx, 'sal-ablation');
+    const records = await trainRuns(runs, opts, ctx, 'sal-ablation');
     writeCurves(out, records);
     const summary = records.map((r) => ({ run: r.key, label: r.label, finalAccuracy: r.finalAccuracy, bestAccuracy: r.bestAccuracy, finalTestLoss: r.finalTestLoss, status: r.status, samplesPerSecond: r.samplesPerSecond }));
     out.csv('summary', ['run', 'label', 'finalAccuracy', 'bestAccuracy', 'finalTestLoss', 'status', 'samplesPerSecond'], summary);

@@ -11,21 +11,12 @@
  * without bound); with γ = 1e-3 it stayed finite but peaked at 68% in epoch 4 and collapsed to 32%
  * as the decay shrank V, V̄ (and so H) towards 0.
  */
+import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { RunOutput } from '../../../src/io/run';
-import { toRows, type Mat } from '../../../src/linalg/mat';
-import { effectiveRank, gram } from '../analysis';
-import type { SalCircuit } from '../circuit';
 import { methodConfig } from '../presets';
-import { accuracyFigure, baseConfig, loadData, pct, printTable, trainingOptions, trainRuns, writeCurves } from './common';
-
-interface RankRow {
-  epoch: number;
-  layer: number;
-  erankH: number;
-  erankWWt: number;
-  testAccuracy: number;
-}
+import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves } from './common';
+import type { AssemblyEpoch, RankRow } from './task';
 
 export const assemblyExperiment: CommandSpec = {
   name: 'sal-assembly',
@@ -35,31 +26,24 @@ export const assemblyExperiment: CommandSpec = {
     { name: 'layer', type: 'integer', description: 'hidden layer k shown in the heatmaps (2..L−1; default the middle one)', min: 2 },
     { name: 'down-gate', type: 'string', description: 'D_d', default: 'identity', choices: ['identity', 'relu-jacobian'] },
   ],
-  run(opts, ctx) {
-    const data = loadData(opts);
-    const base = { ...baseConfig(opts, data.train.d, data.train.classes), downGate: opts.downGate };
+  async run(opts, ctx) {
+    const base = { ...baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES), downGate: opts.downGate };
     const L = base.sizes.length;
     const layer: number = opts.layer ?? Math.floor((2 + (L - 1)) / 2);
     if (layer < 2 || layer > L - 1) throw new Error(`--layer must be a hidden layer in [2, ${L - 1}] (got ${layer})`);
-    const ranks: RankRow[] = [];
-    const snapshots: Record<string, { H: number[][]; WWt: number[][] }> = {};
-    const hook = (_run: unknown, circuit: SalCircuit, rec: { epoch: number; testAccuracy: number }, y: Float64Array) => {
-      const c = circuit.views(y);
-      for (let k = 2; k <= L - 1; k++) {
-        const H = gram(c.Vbar[k - 1]);
-        const WWt = gram(c.W[k - 1]);
-        ranks.push({ epoch: rec.epoch, layer: k, erankH: effectiveRank(H), erankWWt: effectiveRank(WWt), testAccuracy: rec.testAccuracy });
-        if (k === layer && (rec.epoch === 0 || rec.epoch === opts.epochs)) {
-          snapshots[rec.epoch === 0 ? 'before' : 'after'] = { H: toRows(H as Mat), WWt: toRows(WWt as Mat) };
-        }
-      }
-    };
     const out = new RunOutput('sal-assembly', opts.out, opts, ctx);
-    const records = trainRuns([{ key: 'sal', label: 'SAL', config: methodConfig('sal', base), seed: opts.seed }], data, opts, ctx, 'sal-assembly', hook);
+    const run = { key: 'sal', label: 'SAL', config: methodConfig('sal', base), seed: opts.seed };
+    const records = await trainRuns([run], opts, ctx, 'sal-assembly', { kind: 'assembly', layer, epochs: opts.epochs });
+    const epochs = (records[0].measurements ?? []) as AssemblyEpoch[];
+    const ranks: RankRow[] = epochs.flatMap((m) => m.ranks);
+    const snapshots: Record<string, { H: number[][]; WWt: number[][] }> = {};
+    const withMatrices = epochs.filter((m) => m.H && m.WWt);
+    snapshots.before = { H: withMatrices[0].H!, WWt: withMatrices[0].WWt! };
+    if (withMatrices.length > 1) snapshots.after = { H: withMatrices[1].H!, WWt: withMatrices[1].WWt! };
     if (!snapshots.after) snapshots.after = snapshots.before; // diverged: nothing after
     writeCurves(out, records);
     out.csv('effective-rank', ['epoch', 'layer', 'erankH', 'erankWWt', 'testAccuracy'], ranks.map((r) => ({ ...r })));
-    out.json('results', { layer, width: opts.width, ranks, snapshots, record: records[0] });
+    out.json('results', { layer, width: opts.width, ranks, snapshots, record: { ...records[0], measurements: undefined } });
     const panels: [string, number[][]][] = [
       ['V̄V̄ᵀ before', snapshots.before.H],
       ['V̄V̄ᵀ after', snapshots.after.H],

@@ -1,17 +1,22 @@
 /**
  * What the SAL experiments share: the MNIST split, the options every one of them takes, training a
- * list of runs with one progress bar, and writing curves, a summary table and a figure.
+ * list of runs on worker threads (`runSweep`, one progress bar, checkpoints and --resume), and
+ * writing curves, a summary table and a figure.
  */
 import * as path from 'node:path';
 import type { RunContext } from '../../../src/cli/context';
-import type { OptionSpec, ParsedOptions } from '../../../src/cli/options';
-import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
+import { pngOption, type OptionSpec, type ParsedOptions } from '../../../src/cli/options';
+import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/cli/sweep';
 import { formatTable } from '../../../src/io/output';
 import type { PlotlyFigure } from '../../../src/io/plot';
 import type { RunOutput } from '../../../src/io/run';
-import { SalCircuit, type SalConfig } from '../circuit';
 import type { BaseConfig } from '../presets';
-import { trainCircuit, type EpochRecord, type TrainResult } from '../train';
+import type { DataArgs, Measure, RunRecord, RunSpec, RunTaskArgs } from './task';
+
+export type { RunRecord, RunSpec } from './task';
+
+/** The module with `trainRunTask`, for worker threads. */
+export const TASK_MODULE = path.join(__dirname, 'task.ts');
 
 /** Options of every SAL training experiment (defaults per experiment). */
 export function trainingOptions(name: string, d: { epochs: number; width: number; hidden: number; seeds?: number[]; decay?: number; lr?: number; lrInter?: number }): OptionSpec[] {
@@ -28,18 +33,23 @@ export function trainingOptions(name: string, d: { epochs: number; width: number
     { name: 'lr-inter', type: 'number', description: 'η_V = η_V̄ (learning rate of the inter-stream connections)', default: d.lrInter ?? 0.001, min: 0 },
     { name: 'decay', type: 'number', description: 'weight decay γ (all connections)', default: d.decay ?? 1e-4, min: 0 },
     { name: 'loss', type: 'string', description: 'objective F', default: 'cross-entropy', choices: ['cross-entropy', 'mse'] },
+    {
+      name: 'rate-scaling',
+      type: 'string',
+      description: "rates of W̄, V̄ for a downstream pathway wider than the upstream: 'fan-in' (η·d/d̄, the rates mean the same at every width) or 'none' (eqs. 5-8 verbatim); no effect where d̄ = d",
+      default: 'fan-in',
+      choices: ['fan-in', 'none'],
+    },
     { name: 'train-size', type: 'integer', description: 'training images used (of the 8,000)', default: 8000, min: 1, max: 8000 },
     { name: 'test-size', type: 'integer', description: 'test images used (of the 2,000)', default: 2000, min: 1, max: 2000 },
     { name: 'data-seed', type: 'integer', description: 'seed of the shared MNIST 8,000/2,000 split', default: 0 },
-    { name: 'png', type: 'boolean', description: 'also render PNGs of the figures (headless chromium); --no-png for HTML only', default: true },
-    { name: 'checkpoint-every', type: 'integer', description: 'checkpoint each run every n epochs under --out/checkpoints (0 = never)', default: 1, min: 0 },
-    { name: 'resume', type: 'boolean', description: 'continue the runs from their checkpoints in --out (same options)', default: false },
+    pngOption,
+    ...sweepOptions('training runs'),
   ];
 }
 
-export function loadData(opts: ParsedOptions): { train: Dataset; test: Dataset } {
-  const split = mnistSplit(opts.dataSeed);
-  return { train: take(split.train, opts.trainSize), test: take(split.test, opts.testSize) };
+export function dataArgs(opts: ParsedOptions): DataArgs {
+  return { seed: opts.dataSeed, trainSize: opts.trainSize, testSize: opts.testSize };
 }
 
 export function baseConfig(opts: ParsedOptions, dIn: number, classes: number): BaseConfig {
@@ -49,75 +59,24 @@ export function baseConfig(opts: ParsedOptions, dIn: number, classes: number): B
     loss: opts.loss,
     rates: { W: opts.lr, Wbar: opts.lr, V: opts.lrInter, Vbar: opts.lrInter },
     decay: opts.decay,
+    rateScaling: opts.rateScaling,
   };
 }
 
-export interface RunSpec {
-  key: string;
-  label: string;
-  group?: string;
-  config: SalConfig;
-  seed: number;
-}
-
-export interface RunRecord {
-  key: string;
-  label: string;
-  group?: string;
-  seed: number;
-  status: TrainResult['status'];
-  message: string;
-  finalAccuracy: number;
-  bestAccuracy: number;
-  finalTestLoss: number;
-  samplesPerSecond: number;
-  seconds: number;
-  curve: EpochRecord[];
-}
-
-/** Train every run in turn (one progress bar over all epochs); a diverged run is kept and reported. */
-export function trainRuns(runs: RunSpec[], data: { train: Dataset; test: Dataset }, opts: ParsedOptions, ctx: RunContext, label: string, hook?: (run: RunSpec, circuit: SalCircuit, rec: EpochRecord, y: Float64Array) => void): RunRecord[] {
-  const progress = ctx.progress(label, runs.length * opts.epochs);
-  const records: RunRecord[] = [];
-  for (const run of runs) {
-    const circuit = new SalCircuit(run.config);
-    // Per-epoch hooks (e.g. the assembly experiment's rank curves) need every epoch replayed, so
-    // runs with a hook are not resumed.
-    const checkpoint =
-      !hook && (opts.checkpointEvery > 0 || opts.resume)
-        ? { dir: path.join(opts.out, 'checkpoints', `${run.key}-seed${run.seed}`), every: Math.max(1, opts.checkpointEvery), resume: Boolean(opts.resume) }
-        : undefined;
-    const r = trainCircuit(circuit, data, {
-      epochs: opts.epochs,
-      batch: opts.batch,
-      seed: run.seed,
-      checkpoint,
-      onEpoch: (rec, y) => {
-        hook?.(run, circuit, rec, y);
-        if (rec.epoch > 0) progress.tick(1, `${run.label} epoch ${rec.epoch}: ${(100 * rec.testAccuracy).toFixed(1)}%`);
-      },
-    });
-    const left = opts.epochs - (r.curve.length - 1);
-    if (left > 0) progress.tick(left, `${run.label} diverged`);
-    const accs = r.curve.map((c) => c.testAccuracy);
-    const last = r.curve[r.curve.length - 1];
-    records.push({
-      key: run.key,
-      label: run.label,
-      group: run.group,
-      seed: run.seed,
-      status: r.status,
-      message: r.message,
-      finalAccuracy: r.status === 'ok' ? last.testAccuracy : NaN,
-      bestAccuracy: Math.max(...accs),
-      finalTestLoss: last.testLoss,
-      samplesPerSecond: r.samplesPerSecond,
-      seconds: r.seconds,
-      curve: r.curve,
-    });
-    if (r.status !== 'ok') ctx.log(`${run.label} (seed ${run.seed}): ${r.message}`);
-  }
-  progress.finish();
+/**
+ * Train every run as a task of `runSweep` (--workers threads, one progress bar over all epochs,
+ * identical results to a serial run); each run checkpoints its epochs under --out/checkpoints and
+ * --resume continues it. A diverged run is kept and reported. `measure` names a per-epoch
+ * measurement returned with each record (sal-assembly).
+ */
+export async function trainRuns(runs: RunSpec[], opts: ParsedOptions, ctx: RunContext, label: string, measure?: Measure): Promise<RunRecord[]> {
+  const tasks: SweepTask<RunTaskArgs>[] = runs.map((run) => {
+    const key = `${run.key}-seed${run.seed}`;
+    const args: RunTaskArgs = { run, epochs: opts.epochs, batch: opts.batch, data: dataArgs(opts), ...(measure ? { measure } : {}), checkpoint: runCheckpoint(opts, key) };
+    return { module: TASK_MODULE, fn: 'trainRunTask', args, key, units: opts.epochs };
+  });
+  const records = await runSweep<RunRecord>(tasks, opts, ctx, label, (_i, r) => `${r.label}: ${r.status === 'ok' ? `${pct(r.finalAccuracy)}%` : 'diverged'}`);
+  for (const r of records) if (r.status !== 'ok') ctx.log(`${r.label} (seed ${r.seed}): ${r.message}`);
   return records;
 }
 

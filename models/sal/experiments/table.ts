@@ -7,10 +7,11 @@
  * 15 epochs, batch 32, the same rates for every method (η_W = η_W̄ = 0.01, η_V = η_V̄ = 0.001,
  * γ = 1e-4), cross-entropy, SAL with D_d = I.
  */
+import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { RunOutput } from '../../../src/io/run';
 import { METHOD_LABELS, METHODS, methodConfig, type Method } from '../presets';
-import { accuracyFigure, baseConfig, loadData, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
 
 export const tableExperiment: CommandSpec = {
   name: 'sal-table',
@@ -20,13 +21,12 @@ export const tableExperiment: CommandSpec = {
     { name: 'methods', type: 'strings', description: 'methods to run', default: [...METHODS], choices: [...METHODS] },
     { name: 'down-gate', type: 'string', description: "SAL's D_d", default: 'identity', choices: ['identity', 'relu-jacobian'] },
   ],
-  run(opts, ctx) {
-    const data = loadData(opts);
-    const base = { ...baseConfig(opts, data.train.d, data.train.classes), downGate: opts.downGate };
+  async run(opts, ctx) {
+    const base = { ...baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES), downGate: opts.downGate };
     const runs: RunSpec[] = [];
     for (const m of opts.methods as Method[]) for (const seed of opts.seeds as number[]) runs.push({ key: m, label: METHOD_LABELS[m], config: methodConfig(m, base), seed });
     const out = new RunOutput('sal-table', opts.out, opts, ctx);
-    const records = trainRuns(runs, data, opts, ctx, 'sal-table');
+    const records = await trainRuns(runs, opts, ctx, 'sal-table');
     writeCurves(out, records);
     const summary = (opts.methods as Method[]).map((m) => {
       const rs = records.filter((r) => r.key === m);

@@ -5,43 +5,106 @@
  *
  * Defaults (about 20-25 min on 2 cores; the ratio-8 runs dominate, d̄ = 1600): the paper's 5-layer
  * MLP (3 hidden layers of 200), ratios 0.5, 1, 2, 5, 8, 4 epochs, batch 32, η_W = η_W̄ = 0.01,
- * η_V = η_V̄ = 0.001, γ = 1e-4.
+ * η_V = η_V̄ = 0.001, γ = 1e-4, with --rate-scaling fan-in: the rates of W̄ and V̄, the connections
+ * that read the downstream pathway, are η·d/d̄ (circuit.ts, "Width of the downstream pathway"). With
+ * --rate-scaling none (eqs. 5-8 at the same rates for every width) the runs with d̄/d ≥ 2 (D_d = I)
+ * and ≥ 5 (ReLU Jacobian) diverge in epoch 1, because W̄'s per-step change grows like d̄.
+ * Besides accuracy it records, after every epoch, λ_max(H) = σ_max(V̄)² per layer and σ_max of W̄,
+ * V, W (spectra.csv), the quantities behind that divergence.
  */
+import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { RunOutput } from '../../../src/io/run';
 import { methodConfig } from '../presets';
-import { accuracyFigure, baseConfig, loadData, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import type { SpectraEpoch } from './task';
 
 export const widthExperiment: CommandSpec = {
   name: 'sal-width',
   description: 'SAL Fig. 2: downstream width d̄ = ratio·d (upstream fixed) for D_d = identity and ReLU Jacobian, MNIST 8k/2k',
   options: [
-    ...trainingOptions('sal-width', { epochs: 4, width: 200, hidden: 3 }),
+    ...trainingOptions('sal-width', { epochs: 4, width: 200, hidden: 3, seeds: [1] }),
     { name: 'ratios', type: 'numbers', description: 'overparametrisation ratios d̄/d', default: [0.5, 1, 2, 5, 8], min: 0.001 },
     { name: 'gates', type: 'strings', description: 'D_d choices', default: ['identity', 'relu-jacobian'], choices: ['identity', 'relu-jacobian'] },
   ],
-  run(opts, ctx) {
-    const data = loadData(opts);
-    const base = baseConfig(opts, data.train.d, data.train.classes);
+  async run(opts, ctx) {
+    const base = baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES);
     const runs: RunSpec[] = [];
     for (const gate of opts.gates as ('identity' | 'relu-jacobian')[]) {
       for (const ratio of opts.ratios as number[]) {
         const dbar = Math.max(1, Math.round(ratio * opts.width));
-        runs.push({
-          key: `${gate}-r${ratio}`,
-          label: `D_d=${gate === 'identity' ? 'I' : 'ReLU′'}, d̄/d=${ratio}`,
-          group: gate,
-          config: methodConfig('sal', { ...base, downGate: gate, downWidths: Array.from({ length: opts.hidden }, () => dbar) }),
-          seed: opts.seed,
-        });
+        for (const seed of opts.seeds as number[]) {
+          runs.push({
+            key: `${gate}-r${ratio}`,
+            label: `D_d=${gate === 'identity' ? 'I' : 'ReLU′'}, d̄/d=${ratio}`,
+            group: gate,
+            config: methodConfig('sal', { ...base, downGate: gate, downWidths: Array.from({ length: opts.hidden }, () => dbar) }),
+            seed,
+          });
+        }
       }
     }
     const out = new RunOutput('sal-width', opts.out, opts, ctx);
-    const records = trainRuns(runs, data, opts, ctx, 'sal-width');
-    writeCurves(out, records);
     const ratioOf = (key: string) => Number(key.split('-r')[1]);
-    const summary = records.map((r) => ({ gate: r.group, ratio: ratioOf(r.key), downWidth: Math.max(1, Math.round(ratioOf(r.key) * opts.width)), finalAccuracy: r.finalAccuracy, bestAccuracy: r.bestAccuracy, status: r.status, samplesPerSecond: r.samplesPerSecond }));
-    out.csv('summary', ['gate', 'ratio', 'downWidth', 'finalAccuracy', 'bestAccuracy', 'status', 'samplesPerSecond'], summary);
+    const records = await trainRuns(runs, opts, ctx, 'sal-width', { kind: 'spectra' });
+    const spectra = records.flatMap((r) =>
+      ((r.measurements ?? []) as SpectraEpoch[]).map((m) => ({
+        gate: r.group,
+        ratio: ratioOf(r.key),
+        seed: r.seed,
+        epoch: m.epoch,
+        lambdaHmax: Math.max(...m.lambdaH),
+        sigmaWbarMax: m.sigmaWbar.length > 1 ? Math.max(...m.sigmaWbar.slice(0, -1)) : NaN, // the d̄ × d̄ W̄ (not the last, d̄ × classes)
+        sigmaWmax: Math.max(...m.sigmaW),
+        lambdaH: m.lambdaH.map((v) => v.toPrecision(4)).join(' '),
+        sigmaWbar: m.sigmaWbar.map((v) => v.toPrecision(4)).join(' '),
+        sigmaV: m.sigmaV.map((v) => v.toPrecision(4)).join(' '),
+        sigmaW: m.sigmaW.map((v) => v.toPrecision(4)).join(' '),
+      })),
+    );
+    out.csv('spectra', ['gate', 'ratio', 'seed', 'epoch', 'lambdaHmax', 'sigmaWbarMax', 'sigmaWmax', 'lambdaH', 'sigmaWbar', 'sigmaV', 'sigmaW'], spectra);
+    writeCurves(out, records);
+    const runsRows = records.map((r) => {
+      const sp = spectra.filter((x) => x.gate === r.group && x.ratio === ratioOf(r.key) && x.seed === r.seed);
+      return {
+        gate: r.group,
+        ratio: ratioOf(r.key),
+        seed: r.seed,
+        downWidth: Math.max(1, Math.round(ratioOf(r.key) * opts.width)),
+        finalAccuracy: r.finalAccuracy,
+        bestAccuracy: r.bestAccuracy,
+        status: r.status,
+        lambdaHinit: sp[0]?.lambdaHmax ?? NaN,
+        lambdaHend: sp[sp.length - 1]?.lambdaHmax ?? NaN,
+        sigmaWbarInit: sp[0]?.sigmaWbarMax ?? NaN,
+        sigmaWbarEnd: sp[sp.length - 1]?.sigmaWbarMax ?? NaN,
+        samplesPerSecond: r.samplesPerSecond,
+      };
+    });
+    out.csv('runs', ['gate', 'ratio', 'seed', 'downWidth', 'finalAccuracy', 'bestAccuracy', 'status', 'lambdaHinit', 'lambdaHend', 'sigmaWbarInit', 'sigmaWbarEnd', 'samplesPerSecond'], runsRows);
+    // One row per (D_d, ratio): the mean over seeds (NaN when any seed diverged) and the spread.
+    const summary = [...new Set(runsRows.map((r) => `${r.gate}|${r.ratio}`))].map((id) => {
+      const rs = runsRows.filter((r) => `${r.gate}|${r.ratio}` === id);
+      const accs = rs.map((r) => r.finalAccuracy);
+      const mean = accs.reduce((a, v) => a + v, 0) / accs.length;
+      const sd = Math.sqrt(accs.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, accs.length - 1));
+      const avg = (k: 'lambdaHinit' | 'lambdaHend' | 'sigmaWbarInit' | 'sigmaWbarEnd' | 'samplesPerSecond') => rs.reduce((a, r) => a + r[k], 0) / rs.length;
+      return {
+        gate: rs[0].gate,
+        ratio: rs[0].ratio,
+        downWidth: rs[0].downWidth,
+        finalAccuracy: mean,
+        sd: rs.length > 1 ? sd : NaN,
+        perSeed: accs,
+        diverged: rs.filter((r) => r.status !== 'ok').length,
+        lambdaHinit: avg('lambdaHinit'),
+        lambdaHend: avg('lambdaHend'),
+        sigmaWbarInit: avg('sigmaWbarInit'),
+        sigmaWbarEnd: avg('sigmaWbarEnd'),
+        samplesPerSecond: avg('samplesPerSecond'),
+      };
+    });
+    out.csv('summary', ['gate', 'ratio', 'downWidth', 'finalAccuracy', 'sd', 'diverged', 'lambdaHinit', 'lambdaHend', 'sigmaWbarInit', 'sigmaWbarEnd', 'samplesPerSecond'], summary);
     out.json('results', { summary, records });
     out.figure(
       'width',
@@ -50,14 +113,21 @@ export const widthExperiment: CommandSpec = {
           const s = summary.filter((x) => x.gate === g);
           return { type: 'scatter', mode: 'lines+markers', name: g === 'identity' ? 'D_d = I' : 'D_d = ReLU Jacobian', x: s.map((x) => x.ratio), y: s.map((x) => 100 * x.finalAccuracy) };
         }),
-        layout: { title: { text: `final test accuracy vs downstream width (upstream ${opts.width})` }, xaxis: { title: { text: 'd̄ / d' }, type: 'log' }, yaxis: { title: { text: 'test accuracy (%)' } } },
+        layout: { title: { text: `final test accuracy vs downstream width (upstream ${opts.width}; mean over ${(opts.seeds as number[]).length} seed(s))` }, xaxis: { title: { text: 'd̄ / d' }, type: 'log' }, yaxis: { title: { text: 'test accuracy (%)' } } },
       },
       { title: 'sal-width', png: opts.png },
     );
     out.figure('width-curves', accuracyFigure(records, 'test accuracy per epoch'), { title: 'sal-width curves', png: opts.png });
     out.finish();
     if (opts.json) process.stdout.write(JSON.stringify({ summary, dir: out.dir }, null, 2) + '\n');
-    else printTable(ctx, ['D_d', 'd̄/d', 'd̄', 'final test acc (%)', 'samples/s'], summary.map((s) => [s.gate, s.ratio, s.downWidth, pct(s.finalAccuracy), Math.round(s.samplesPerSecond)]));
+    else {
+      const f = (v: number) => (Number.isFinite(v) ? v.toPrecision(3) : '–');
+      printTable(
+        ctx,
+        ['D_d', 'd̄/d', 'd̄', 'final test acc (%)', '± sd', 'per seed', 'λmax(H) init → last', 'σmax(W̄, d̄×d̄) init → last', 'samples/s'],
+        summary.map((s) => [s.gate, s.ratio, s.downWidth, pct(s.finalAccuracy), Number.isFinite(s.sd) ? (100 * s.sd).toFixed(2) : '–', s.perSeed.map(pct).join(' '), `${f(s.lambdaHinit)} → ${f(s.lambdaHend)}`, `${f(s.sigmaWbarInit)} → ${f(s.sigmaWbarEnd)}`, Math.round(s.samplesPerSecond)]),
+      );
+    }
     ctx.log(`wrote ${out.dir}`);
   },
 };
