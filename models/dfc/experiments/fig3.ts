@@ -21,7 +21,7 @@ import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
 import { checkControllerConfig, FIG3_FEEDBACK, FIG3_FORWARD } from '../config';
 import type { Method } from '../rules';
-import { movingAverage, sharedRunArgs, type RunArgs, type RunResult } from './run';
+import { movingAverage, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult } from './run';
 import { teacherData } from './teacher';
 
 /** The module with `trainRun`, for worker threads. */
@@ -92,21 +92,16 @@ export const fig3: CommandSpec = {
   description: 'DFC Fig. 3: student-teacher regression (15-10-10-5 tanh), six DFC variants, Conditions 1-2, alignment with MN/GN/SSA updates, stability',
   options: [
     { name: 'out', type: 'string', description: 'output folder', default: 'out/dfc-fig3' },
-    { name: 'seed', type: 'integer', description: 'seed (data, initialisation, noise)', default: 1 },
+    ...sharedRunOptions({ epochs: 3, lrQ: 3e-3, fbPretrainEpochs: 20, seed: 'seed (data, initialisation, noise)', fbPretrain: 'feedback pre-training epochs (paper: 50)' }),
     { name: 'variants', type: 'strings', description: 'variants to run', choices: FIG3_VARIANTS, default: [...FIG3_VARIANTS] },
-    { name: 'epochs', type: 'integer', description: 'forward-learning epochs', default: 3, min: 1 },
     { name: 'train-size', type: 'integer', description: 'training samples (paper: 5000)', default: 5000, min: 32 },
     { name: 'test-size', type: 'integer', description: 'test samples', default: 1000, min: 1 },
     { name: 'teacher', type: 'integers', description: 'teacher layer sizes (ReLU)', default: [15, 1000, 1000, 1000, 1000, 5] },
     { name: 'student', type: 'integers', description: 'student layer sizes (tanh, linear output)', default: [15, 10, 10, 5] },
-    { name: 'batch-size', type: 'integer', description: 'minibatch size', default: 32, min: 1 },
     { name: 'steps', type: 'integer', description: 'Euler steps per sample in the forward phase (paper: 1000)', default: FIG3_FORWARD.steps, min: 1 },
     { name: 'lambda', type: 'number', description: 'target step size λ', default: FIG3_FORWARD.lambda, min: 0 },
     { name: 'alpha', type: 'number', description: 'controller leak α', default: FIG3_FORWARD.alpha, min: 0 },
     { name: 'kp', type: 'number', description: 'proportional gain k_p', default: FIG3_FORWARD.kp, min: 0 },
-    { name: 'lr', type: 'number', description: 'Adam learning rate, forward weights', default: 1e-3, min: 0 },
-    { name: 'lr-q', type: 'number', description: 'Adam learning rate, feedback weights', default: 3e-3, min: 0 },
-    { name: 'fb-pretrain-epochs', type: 'integer', description: 'feedback pre-training epochs (paper: 50)', default: 20, min: 0 },
     { name: 'fb-epochs', type: 'integer', description: 'feedback epochs after each forward epoch', default: 1, min: 0 },
     { name: 'log-every', type: 'integer', description: 'measure the panels every this many minibatches', default: 5, min: 1 },
     { name: 'window', type: 'integer', description: 'moving-average window (points) of the plotted curves', default: 10, min: 1 },

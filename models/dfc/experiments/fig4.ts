@@ -17,7 +17,7 @@ import type { CommandSpec } from '../../../src/registry';
 import { checkControllerConfig, FIG3_FORWARD } from '../config';
 import type { Method } from '../rules';
 import { RUN_MODULE } from './fig3';
-import { pretrainFeedback, sharedRunArgs, type RunArgs, type RunResult } from './run';
+import { pretrainFeedback, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult } from './run';
 import { teacherData } from './teacher';
 
 export const fig4: CommandSpec = {
@@ -25,22 +25,17 @@ export const fig4: CommandSpec = {
   description: 'DFC Fig. 4: alignment with weighted-MN updates for λ ∈ [1e-3, 1e-1] and 0.5, α ∈ [1e-4, 1e-1] (student-teacher)',
   options: [
     { name: 'out', type: 'string', description: 'output folder', default: 'out/dfc-fig4' },
-    { name: 'seed', type: 'integer', description: 'seed', default: 1 },
+    ...sharedRunOptions({ epochs: 1, lrQ: 3e-3, fbPretrainEpochs: 20, seed: 'seed', fbPretrain: 'feedback pre-training epochs (shared by all settings)' }),
     { name: 'methods', type: 'strings', description: 'DFC variants (trained feedback)', choices: ['DFC', 'DFC-SS', 'DFC-SSA'], default: ['DFC', 'DFC-SS'] },
     { name: 'lambdas', type: 'numbers', description: 'λ values (at α = --alpha-fixed)', default: [0.001, 0.01, 0.1, 0.5] },
     { name: 'alphas', type: 'numbers', description: 'α values (at λ = --lambda-fixed)', default: [1e-4, 1e-3, 1e-2, 1e-1] },
     { name: 'alpha-fixed', type: 'number', description: 'α of the λ sweep', default: FIG3_FORWARD.alpha, min: 0 },
     { name: 'lambda-fixed', type: 'number', description: 'λ of the α sweep', default: FIG3_FORWARD.lambda, min: 0 },
-    { name: 'epochs', type: 'integer', description: 'forward-learning epochs per setting', default: 1, min: 1 },
     { name: 'train-size', type: 'integer', description: 'training samples', default: 2000, min: 32 },
     { name: 'test-size', type: 'integer', description: 'test samples', default: 500, min: 1 },
     { name: 'teacher', type: 'integers', description: 'teacher layer sizes (ReLU)', default: [15, 1000, 1000, 1000, 1000, 5] },
     { name: 'student', type: 'integers', description: 'student layer sizes (tanh)', default: [15, 10, 10, 5] },
-    { name: 'batch-size', type: 'integer', description: 'minibatch size', default: 32, min: 1 },
     { name: 'steps', type: 'integer', description: 'Euler steps per sample', default: FIG3_FORWARD.steps, min: 1 },
-    { name: 'lr', type: 'number', description: 'Adam learning rate, forward weights', default: 1e-3, min: 0 },
-    { name: 'lr-q', type: 'number', description: 'Adam learning rate, feedback weights', default: 3e-3, min: 0 },
-    { name: 'fb-pretrain-epochs', type: 'integer', description: 'feedback pre-training epochs (shared by all settings)', default: 20, min: 0 },
     { name: 'log-every', type: 'integer', description: 'measure the MN angle every this many minibatches', default: 4, min: 1 },
     ...sweepOptions('settings'),
     pngOption,

@@ -29,7 +29,7 @@ import type { CommandSpec } from '../../../src/registry';
 import { checkControllerConfig, FIG3_FEEDBACK, type ControllerConfig } from '../config';
 import type { Data } from '../trainer';
 import { parseVariant, RUN_MODULE } from './fig3';
-import { sharedRunArgs, type RunArgs, type RunResult } from './run';
+import { sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult } from './run';
 
 export const MNIST_FORWARD: ControllerConfig = { tauU: 1, tauV: 0.2, kp: 2, alpha: 0.00139, lambda: 0.0779, dt: 0.02, steps: 100 };
 
@@ -44,20 +44,15 @@ export const mnistExperiment: CommandSpec = {
   description: 'DFC Table 1 (MNIST): test error of DFC, DFC-SS, DFC-SSA (trained/fixed feedback), DFA and BP, tanh MLP',
   options: [
     { name: 'out', type: 'string', description: 'output folder', default: 'out/dfc-mnist' },
-    { name: 'seed', type: 'integer', description: 'seed (initialisation, order, noise); the split is the shared seed-0 split', default: 1 },
+    ...sharedRunOptions({ epochs: 3, lrQ: 1e-2, fbPretrainEpochs: 1, seed: 'seed (initialisation, order, noise); the split is the shared seed-0 split', fbPretrain: 'feedback pre-training epochs' }),
     { name: 'rows', type: 'strings', description: 'methods to run', choices: MNIST_ROWS, default: [...MNIST_ROWS] },
     { name: 'hidden', type: 'integers', description: 'hidden layer widths (paper: 256,256,256)', default: [256, 256] },
-    { name: 'epochs', type: 'integer', description: 'forward-learning epochs', default: 3, min: 1 },
     { name: 'train-size', type: 'integer', description: 'training images (of the 8,000)', default: 8000, min: 32, max: 8000 },
-    { name: 'batch-size', type: 'integer', description: 'minibatch size', default: 32, min: 1 },
     { name: 'steps', type: 'integer', description: 'Euler steps per sample (paper: 1000)', default: MNIST_FORWARD.steps, min: 1 },
     { name: 'dt', type: 'number', description: 'Euler step (units of τ_u)', default: MNIST_FORWARD.dt, min: 0 },
     { name: 'lambda', type: 'number', description: 'target step size λ', default: MNIST_FORWARD.lambda, min: 0 },
     { name: 'alpha', type: 'number', description: 'controller leak α', default: MNIST_FORWARD.alpha, min: 0 },
     { name: 'kp', type: 'number', description: 'proportional gain k_p', default: MNIST_FORWARD.kp, min: 0 },
-    { name: 'lr', type: 'number', description: 'Adam learning rate, forward weights', default: 1e-3, min: 0 },
-    { name: 'lr-q', type: 'number', description: 'Adam learning rate, feedback weights', default: 1e-2, min: 0 },
-    { name: 'fb-pretrain-epochs', type: 'integer', description: 'feedback pre-training epochs', default: 1, min: 0 },
     { name: 'fb-epochs', type: 'integer', description: 'feedback epochs after each forward epoch', default: 1, min: 0 },
     ...sweepOptions('rows'),
     pngOption,

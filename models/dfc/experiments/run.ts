@@ -4,7 +4,7 @@
  * optional feedback pre-training, then epochs of forward learning alternated with feedback learning
  * (wake-sleep), with the Fig. 3 measurements (alignment.ts) on every `logEvery`-th minibatch.
  */
-import type { ParsedOptions } from '../../../src/cli/options';
+import type { OptionSpec, ParsedOptions } from '../../../src/cli/options';
 import { epochCheckpoints, type CheckpointSettings } from '../../../src/io/checkpoint';
 import { reportProgress } from '../../../src/parallel/pool';
 import { FIG3_FEEDBACK, type ControllerConfig, type FeedbackConfig } from '../config';
@@ -49,6 +49,34 @@ export function sharedRunArgs(opts: ParsedOptions): Pick<RunArgs, 'sleep' | 'opt
   return { sleep: FIG3_FEEDBACK, optimizer: 'adam', lr: opts.lr, lrQ: opts.lrQ, batchSize: opts.batchSize, epochs: opts.epochs, seed: opts.seed };
 }
 
+/** The options sharedRunArgs reads, and feedback pre-training, with each experiment's defaults. */
+export function sharedRunOptions(d: { epochs: number; lrQ: number; fbPretrainEpochs: number; seed: string; fbPretrain: string }): OptionSpec[] {
+  return [
+    { name: 'seed', type: 'integer', description: d.seed, default: 1 },
+    { name: 'epochs', type: 'integer', description: 'forward-learning epochs', default: d.epochs, min: 1 },
+    { name: 'batch-size', type: 'integer', description: 'minibatch size', default: 32, min: 1 },
+    { name: 'lr', type: 'number', description: 'Adam learning rate, forward weights', default: 1e-3, min: 0 },
+    { name: 'lr-q', type: 'number', description: 'Adam learning rate, feedback weights', default: d.lrQ, min: 0 },
+    { name: 'fb-pretrain-epochs', type: 'integer', description: d.fbPretrain, default: d.fbPretrainEpochs, min: 0 },
+  ];
+}
+
+/** The trainer of a run (method and feedback overridable, e.g. for feedback pre-training). */
+function makeTrainer(a: RunArgs, net: DfcNet, over: Partial<Pick<RunArgs, 'method' | 'feedback'>> = {}, init?: DfcParams): DfcTrainer {
+  return new DfcTrainer(net, {
+    method: over.method ?? a.method,
+    feedback: over.feedback ?? a.feedback,
+    forward: a.forward,
+    sleep: a.sleep,
+    optimizer: a.optimizer,
+    lr: a.lr,
+    lrQ: a.lrQ,
+    batchSize: a.batchSize,
+    fbEpochsPerEpoch: a.fbEpochsPerEpoch,
+    seed: a.seed,
+  }, init);
+}
+
 export interface SeriesPoint extends Alignment {
   epoch: number;
   batch: number;
@@ -77,18 +105,7 @@ export interface RunResult {
 export function trainRun(a: RunArgs): RunResult {
   const t0 = performance.now();
   const net = new DfcNet({ sizes: a.sizes, hidden: a.hidden, loss: a.loss });
-  const trainer = new DfcTrainer(net, {
-    method: a.method,
-    feedback: a.feedback,
-    forward: a.forward,
-    sleep: a.sleep,
-    optimizer: a.optimizer,
-    lr: a.lr,
-    lrQ: a.lrQ,
-    batchSize: a.batchSize,
-    fbEpochsPerEpoch: a.fbEpochsPerEpoch,
-    seed: a.seed,
-  }, a.init);
+  const trainer = makeTrainer(a, net, {}, a.init);
   let result: RunResult = {
     label: a.label,
     method: a.method,
@@ -138,18 +155,7 @@ export function trainRun(a: RunArgs): RunResult {
  */
 export function pretrainFeedback(a: RunArgs): DfcParams {
   const net = new DfcNet({ sizes: a.sizes, hidden: a.hidden, loss: a.loss });
-  const trainer = new DfcTrainer(net, {
-    method: 'DFC',
-    feedback: 'trained',
-    forward: a.forward,
-    sleep: a.sleep,
-    optimizer: a.optimizer,
-    lr: a.lr,
-    lrQ: a.lrQ,
-    batchSize: a.batchSize,
-    fbEpochsPerEpoch: a.fbEpochsPerEpoch,
-    seed: a.seed,
-  });
+  const trainer = makeTrainer(a, net, { method: 'DFC', feedback: 'trained' });
   for (let e = 0; e < a.fbPretrainEpochs; e++) trainer.feedbackEpoch(a.train);
   return trainer.params;
 }
