@@ -4,8 +4,8 @@
  * of the downstream pathway grows like its square), for D_d = identity and the ReLU Jacobian (4).
  *
  * Defaults (one seed: about 10 min on 2 cores under load with 2 workers; the ratio-8 runs
- * dominate, d̄ = 1600): the paper's 5-layer MLP (3 hidden layers of 200), ratios 0.5, 1, 2, 5, 8, 4 epochs, batch 32, η_W = η_W̄ = 0.01,
- * η_V = η_V̄ = 0.001, γ = 1e-4, with --rate-scaling fan-in: the rates of W̄ and V̄, the connections
+ * dominate, d̄ = 1600): the paper's 5-layer MLP (3 hidden layers of 200), ratios 0.5, 1, 2, 5, 8,
+ * 4 epochs, batch 32, η_W = η_W̄ = 0.01, η_V = η_V̄ = 0.001, γ = 1e-4, with --rate-scaling fan-in: the rates of W̄ and V̄, the connections
  * that read the downstream pathway, are η·d/d̄ (circuit.ts, "Width of the downstream pathway"). With
  * --rate-scaling none (eqs. 5-8 at the same rates for every width) the runs with d̄/d ≥ 2 (D_d = I)
  * and ≥ 5 (ReLU Jacobian) diverge in epoch 1, because W̄'s per-step change grows like d̄.
