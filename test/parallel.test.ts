@@ -22,6 +22,7 @@ test('parallel worker threads give results identical to a serial run, in task or
   expect(s.seen).toEqual(['0:1:seed 3 started', '0:1:seed 3 done', '1:1:seed 1 started', '1:1:seed 1 done', '2:1:seed 4 started', '2:1:seed 4 done', '3:1:seed 1 started', '3:1:seed 1 done', '4:1:seed 5 started', '4:1:seed 5 done']);
   expect([...p.seen].sort()).toEqual([...s.seen].sort());
   await expect(runTasks([{ module, fn: 'nope', args: {} }, { module, fn: 'nope', args: {} }], { workers: 2 })).rejects.toThrow("does not export a function 'nope'");
+  await expect(runTasks([{ module: module.replace(/\.ts$/, '.js'), fn: 'noisyDecay', args: {} }])).rejects.toThrow(/parallel-task.js is not an existing file/);
 });
 
 test('a stored sweep resumes: finished tasks are loaded, not run again; other settings are refused', async () => {

@@ -93,6 +93,10 @@ function named(t: Task, message: string): Error {
 export async function runTasks<R>(tasks: readonly Task[], opts: PoolOptions<R> = {}): Promise<R[]> {
   const workers = opts.workers ?? defaultWorkers();
   if (!(Number.isInteger(workers) && workers >= 1)) throw new Error(`workers must be an integer >= 1 (got ${workers})`);
+  for (const m of new Set(tasks.map((t) => t.module))) {
+    // (under tslab, __filename is not the module's file: name it as path.join(__dirname, 'file.ts'))
+    if (!path.isAbsolute(m) || !fs.existsSync(m)) throw new Error(`task module ${m} is not an existing file named by an absolute path; name it as path.join(__dirname, '<file>.ts')`);
+  }
   const store = opts.store;
   if (store) {
     const keys = tasks.map((t) => t.key);

@@ -15,6 +15,7 @@
  * centres, the generators, the accuracies so far); --resume loads the finished runs and continues a
  * killed one with the digit after its last checkpoint.
  */
+import * as path from 'node:path';
 import type { CommandSpec } from '../../../src/registry';
 import { pngOption, type ParsedOptions } from '../../../src/cli/options';
 import type { RunContext } from '../../../src/cli/context';
@@ -158,7 +159,7 @@ export const continualExperiment: CommandSpec = {
           order,
         };
         const key = `${rule}-seed${seed}`;
-        return { module: __filename, fn: 'continualRun', args: { config, trainSize: opts.trainSize, checkpoint: runCheckpoint(opts, key) }, key, units: perRun };
+        return { module: path.join(__dirname, 'continual.ts'), fn: 'continualRun', args: { config, trainSize: opts.trainSize, checkpoint: runCheckpoint(opts, key) }, key, units: perRun };
       }),
     );
     const runs = await runSweep<ContinualRun>(tasks, opts, ctx, 'loco-continual', (_i, r) => `${r.config.rule} seed ${r.config.seed}`);

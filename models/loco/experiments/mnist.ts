@@ -22,6 +22,7 @@
  * centres, the generators, the records so far); --resume loads the finished runs and continues a
  * killed one from its last checkpoint.
  */
+import * as path from 'node:path';
 import { Rng } from '../../../src/core/random';
 import type { Dataset } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
@@ -237,7 +238,7 @@ export const mnistExperiment: CommandSpec = {
     const perEpoch = batchesPerEpoch(data.train, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], opts.batch);
     const tasks = configs.map((config) => {
       const key = `${config.net}-${config.rule}-depth${config.depth}`;
-      return { module: __filename, fn: 'mnistRun', args: { config, checkpoint: runCheckpoint(opts, key) }, key, units: config.epochs * perEpoch };
+      return { module: path.join(__dirname, 'mnist.ts'), fn: 'mnistRun', args: { config, checkpoint: runCheckpoint(opts, key) }, key, units: config.epochs * perEpoch };
     });
     const runs = await runSweep<MnistRun>(tasks, opts, ctx, 'loco-mnist', (_i, r) => `${r.config.net} ${r.config.rule} depth ${r.config.depth} (${r.seconds.toFixed(0)} s)`);
     out.json('runs', runs);

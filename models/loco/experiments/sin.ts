@@ -15,6 +15,7 @@
  * the default size), too short to checkpoint within it: finished runs are kept under
  * --out/checkpoints and --resume loads them (run-level resume).
  */
+import * as path from 'node:path';
 import { Rng } from '../../../src/core/random';
 import type { CommandSpec } from '../../../src/registry';
 import { pngOption, type ParsedOptions } from '../../../src/cli/options';
@@ -111,7 +112,7 @@ export const sinExperiment: CommandSpec = {
     const seeds = opts.seeds as number[];
     const eta: Record<SinRule, number> = { bp: opts.etaBp, np: opts.etaNp, loco: opts.etaLoco };
     const tasks = rules.flatMap((rule) =>
-      seeds.map((seed) => ({ module: __filename, fn: 'sinRun', args: { rule, seed, epochs: opts.epochs, eta: eta[rule], sigma: opts.sigma, k: opts.k }, key: `${rule}-seed${seed}`, units: opts.epochs })),
+      seeds.map((seed) => ({ module: path.join(__dirname, 'sin.ts'), fn: 'sinRun', args: { rule, seed, epochs: opts.epochs, eta: eta[rule], sigma: opts.sigma, k: opts.k }, key: `${rule}-seed${seed}`, units: opts.epochs })),
     );
     const results = await runSweep<SinResult>(tasks, opts, ctx, 'loco-sin');
     const rows = results.flatMap((r) => r.losses.map((loss, epoch) => ({ rule: r.rule, seed: r.seed, epoch, loss })));

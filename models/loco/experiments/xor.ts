@@ -24,6 +24,7 @@
  * the default size), too short to checkpoint within it: finished runs are kept under
  * --out/checkpoints and --resume loads them (run-level resume).
  */
+import * as path from 'node:path';
 import { Rng } from '../../../src/core/random';
 import type { CommandSpec } from '../../../src/registry';
 import { pngOption, type ParsedOptions } from '../../../src/cli/options';
@@ -197,7 +198,7 @@ export const xorExperiment: CommandSpec = {
     const seeds = opts.seeds as number[];
     const tasks = rules.flatMap((rule) =>
       seeds.map((seed) => ({
-        module: __filename,
+        module: path.join(__dirname, 'xor.ts'),
         fn: 'xorRun',
         args: { rule, seed, epochs: opts.epochs, eta: opts.eta, sigma: opts.sigma, noise: opts.noise, steps: opts.steps, k: opts.k, clusters: opts.clusters, buffer: opts.buffer },
         key: `${rule}-seed${seed}`,
