@@ -4,6 +4,7 @@ import { SalCircuit, resolveConfig } from '../../models/sal/circuit';
 import { methodConfig } from '../../models/sal/presets';
 import { randomBatch, sgdUpdate, theorem1Gap, diffNorm, fro } from '../../models/sal/theory';
 import { effectiveRank, gram } from '../../models/sal/analysis';
+import { flowOnce } from './helpers';
 import { fromRows, identity } from '../../src/linalg/mat';
 
 describe('shapes of a user-given configuration are checked', () => {
@@ -58,15 +59,7 @@ describe('the SGD configuration is backpropagation', () => {
 describe('Lemma 1 at the level of one update', () => {
   it('drives Vᵏ and V̄ᵏ⁻¹ᵀ by the same matrix', () => {
     const c = new SalCircuit({ sizes: [5, 8, 7, 3], downWidths: [11, 4], rates: { V: 1, Vbar: 1 }, decay: 0 });
-    const y = c.initState(3);
-    const { x, target } = randomBatch(new Rng(5), 6, 5, 3, 'cross-entropy');
-    const w = c.work(6);
-    w.X.data.set(x);
-    w.T.set(target);
-    const out = c.layout.create();
-    c.pass(c.views(y), w);
-    c.weightFlow(c.views(y), w, c.views(out), 0);
-    const o = c.views(out);
+    const { o } = flowOnce(c, { state: 3, batch: 5, B: 6 });
     for (let k = 2; k <= 3; k++) {
       const V = o.V[k];
       const Vb = o.Vbar[k - 1];
@@ -81,16 +74,8 @@ describe('Lemma 1 at the level of one update', () => {
 describe('weight mirror drives W̄ towards Wᵀ', () => {
   it('averaged over many noise samples the mirror drive is η(Wᵀ − W̄)', () => {
     const c = new SalCircuit({ ...methodConfig('wm', { sizes: [4, 6, 5, 3], rates: { Wbar: 1 } }), mirror: { samples: 20000, sigma: 0.5 } });
-    const y = c.initState(1);
-    const { x, target } = randomBatch(new Rng(1), 4, 4, 3, 'cross-entropy');
-    const w = c.work(4);
-    w.X.data.set(x);
-    w.T.set(target);
-    const out = c.layout.create();
-    c.pass(c.views(y), w);
-    c.weightFlow(c.views(y), w, c.views(out), 3);
+    const { y, o } = flowOnce(c, { state: 1, batch: 1, B: 4, step: 3 });
     const v = c.views(y);
-    const o = c.views(out);
     for (const k of [2, 3]) {
       const W = v.W[k];
       let num = 0;

@@ -3,6 +3,7 @@ import { Rng } from '../../src/core/random';
 import { solve } from '../../src/core/solve';
 import { odeProblem } from '../../src/core/terms';
 import { fixedBatch, SalCircuit, type SalConfig } from '../../models/sal/circuit';
+import { randomBatch } from '../../models/sal/theory';
 
 /**
  * XOR of quadrants: x ∈ R² uniform in [−1, 1]², a constant third input 1 (a bias for the first
@@ -31,4 +32,22 @@ export function trainFullBatch(config: SalConfig, task: ReturnType<typeof xorTas
   const before = circuit.evaluate(y0, task.x, task.target, task.n, task.labels);
   const after = circuit.evaluate(sol.y, task.x, task.target, task.n, task.labels);
   return { circuit, sol, before, after };
+}
+
+/**
+ * One evaluation of the connections' flow (eqs. 5-8) at the circuit's seeded initial state on a
+ * random batch of B samples (cross-entropy targets): the state, the batch, the pass and the drift.
+ */
+export function flowOnce(c: SalCircuit, at: { state: number; batch: number; B: number; step?: number }) {
+  const y = c.initState(at.state);
+  const dIn = c.d(1);
+  const dOut = c.d(c.L);
+  const { x, target } = randomBatch(new Rng(at.batch), at.B, dIn, dOut, 'cross-entropy');
+  const w = c.work(at.B);
+  w.X.data.set(x);
+  w.T.set(target);
+  const out = c.layout.create();
+  c.pass(c.views(y), w);
+  c.weightFlow(c.views(y), w, c.views(out), at.step ?? 0);
+  return { y, x, target, w, o: c.views(out) };
 }

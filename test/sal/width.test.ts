@@ -1,23 +1,15 @@
 /** The width of the downstream pathway: the 'fan-in' rate scaling and the per-step sizes behind the sal-width divergence (circuit.ts). */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/core/random';
 import { SalCircuit, type RateScaling } from '../../models/sal/circuit';
 import { relativeSteps } from '../../models/sal/analysis';
-import { diffNorm, fro, randomBatch } from '../../models/sal/theory';
+import { diffNorm, fro } from '../../models/sal/theory';
+import { flowOnce } from './helpers';
 
 const sizes = [30, 20, 20, 20, 5];
 
 function flow(ratio: number, rateScaling: RateScaling) {
   const c = new SalCircuit({ sizes, downWidths: [1, 2, 3].map(() => Math.round(ratio * 20)), rates: { W: 0.01, Wbar: 0.01, V: 0.01, Vbar: 0.01 }, decay: 0, rateScaling });
-  const y = c.initState(2);
-  const { x, target } = randomBatch(new Rng(9), 16, 30, 5, 'cross-entropy');
-  const w = c.work(16);
-  w.X.data.set(x);
-  w.T.set(target);
-  const out = c.layout.create();
-  c.pass(c.views(y), w);
-  c.weightFlow(c.views(y), w, c.views(out), 0);
-  return { c, y, x, target, o: c.views(out) };
+  return { c, ...flowOnce(c, { state: 2, batch: 9, B: 16 }) };
 }
 
 describe("rateScaling 'fan-in'", () => {
