@@ -6,11 +6,12 @@
  * - Feedback 'trained': Q starts random (Q_i ~ N(0, 2/(n_i + n_L)) for i < L, Q_L = I: our choice,
  *   the paper's code initialises randomly too), is pre-trained for `fbPretrainEpochs` epochs of the
  *   sleep phase, then each epoch is 1 forward epoch followed by `fbEpochsPerEpoch` feedback epochs.
- * - Optimiser: Adam (the paper's) on the "gradient" −ΔW (and −ΔQ), or plain SGD W ← W + η ΔW.
+ * - Optimiser (src/nn/optim.ts): Adam (the paper's) on the "gradient" −ΔW (and −ΔQ), or plain SGD W ← W + η ΔW.
  */
 import { Rng } from '../../src/core/random';
 import { mat, type Mat } from '../../src/linalg/mat';
 import { epochOrder } from '../../src/nn/mlp';
+import { makeOptimizer, type Optimizer } from '../../src/nn/optim';
 import { checkControllerConfig, checkFeedbackConfig, type ControllerConfig, type FeedbackConfig } from './config';
 import { DfcEngine } from './engine';
 import { DfcNet, initForwardWeights, productFeedback, type DfcParams } from './network';
@@ -36,51 +37,6 @@ export interface TrainerOptions {
   batchSize: number;
   fbEpochsPerEpoch: number;
   seed: number;
-}
-
-/** Adam on a list of matrices (β1 = 0.9, β2 = 0.999, ε = 1e-8). */
-export class Adam {
-  private readonly m: Float64Array[];
-  private readonly v: Float64Array[];
-  /** Steps taken (an array so a checkpoint restores it in place with the moments). */
-  private readonly t = new Float64Array(1);
-  constructor(shapes: readonly Mat[], readonly lr: number, readonly eps = 1e-8) {
-    this.m = shapes.map((s) => new Float64Array(s.data.length));
-    this.v = shapes.map((s) => new Float64Array(s.data.length));
-  }
-  /** The optimiser's state by name (live arrays), for checkpoints. */
-  state(prefix: string): Record<string, Float64Array> {
-    const out: Record<string, Float64Array> = { [`${prefix}.t`]: this.t };
-    this.m.forEach((m, i) => (out[`${prefix}.m${i}`] = m));
-    this.v.forEach((v, i) => (out[`${prefix}.v${i}`] = v));
-    return out;
-  }
-  /** params += step computed from the descent direction `dir` (= −gradient). */
-  step(params: Mat[], dir: readonly Mat[]): void {
-    const t = ++this.t[0];
-    const b1 = 0.9;
-    const b2 = 0.999;
-    const c1 = 1 - b1 ** t;
-    const c2 = 1 - b2 ** t;
-    params.forEach((P, i) => {
-      const m = this.m[i];
-      const v = this.v[i];
-      const d = dir[i].data;
-      for (let k = 0; k < m.length; k++) {
-        const g = -d[k];
-        m[k] = b1 * m[k] + (1 - b1) * g;
-        v[k] = b2 * v[k] + (1 - b2) * g * g;
-        P.data[k] -= (this.lr * (m[k] / c1)) / (Math.sqrt(v[k] / c2) + this.eps);
-      }
-    });
-  }
-}
-
-function sgdStep(params: Mat[], dir: readonly Mat[], lr: number): void {
-  params.forEach((P, i) => {
-    const d = dir[i].data;
-    for (let k = 0; k < d.length; k++) P.data[k] += lr * d[k];
-  });
 }
 
 /** Random trained-feedback initialisation (see the header). */
@@ -118,8 +74,8 @@ export class DfcTrainer {
   readonly engine: DfcEngine;
   private readonly rng: Rng;
   private readonly noiseRng: Rng;
-  private readonly opt: Adam | null;
-  private readonly optQ: Adam | null;
+  private readonly opt: Optimizer;
+  private readonly optQ: Optimizer;
   private readonly dfaB: Mat[];
 
   constructor(readonly net: DfcNet, readonly opts: TrainerOptions, init?: DfcParams) {
@@ -138,15 +94,17 @@ export class DfcTrainer {
     this.noiseRng = this.rng.fork(1);
     this.dfaB = dfaFeedback(net, this.rng.fork(2));
     this.engine = new DfcEngine(net, opts.batchSize);
-    this.opt = opts.optimizer === 'adam' ? new Adam(W, opts.lr) : null;
-    this.optQ = opts.optimizer === 'adam' ? new Adam(Q, opts.lrQ) : null;
+    this.opt = makeOptimizer(opts.optimizer, opts.lr, W.map((w) => w.data.length));
+    this.optQ = makeOptimizer(opts.optimizer, opts.lrQ, Q.map((q) => q.data.length));
   }
 
   /** Everything the next minibatch reads, for checkpoints: weights, Adam moments (live arrays) and generators. */
   checkpointState(): { arrays: () => Record<string, Float64Array>; rngs: Record<string, Rng> } {
     return {
       arrays: () => {
-        const out: Record<string, Float64Array> = { ...this.opt?.state('adamW'), ...this.optQ?.state('adamQ') };
+        const out: Record<string, Float64Array> = {};
+        for (const [name, a] of Object.entries(this.opt.state)) out[`W.${name}`] = a;
+        for (const [name, a] of Object.entries(this.optQ.state)) out[`Q.${name}`] = a;
         this.params.W.forEach((w, i) => (out[`W${i}`] = w.data));
         this.params.Q.forEach((q, i) => (out[`Q${i}`] = q.data));
         return out;
@@ -167,15 +125,13 @@ export class DfcTrainer {
       dfaB: this.dfaB,
       rng: this.noiseRng,
     });
-    if (this.opt) this.opt.step(this.params.W, dW);
-    else sgdStep(this.params.W, dW, this.opts.lr);
+    this.opt.step(this.params.W.map((w) => w.data), dW.map((d) => d.data));
     return loss;
   }
 
   feedbackStep(X: Mat): void {
     const dQ = feedbackUpdate(this.net, this.params, X, this.opts.sleep, this.engine, this.noiseRng);
-    if (this.optQ) this.optQ.step(this.params.Q, dQ);
-    else sgdStep(this.params.Q, dQ, this.opts.lrQ);
+    this.optQ.step(this.params.Q.map((q) => q.data), dQ.map((d) => d.data));
   }
 
   /** One epoch of forward learning; `onBatch` sees each batch before its update. Returns the mean batch loss. */

@@ -8,7 +8,7 @@ import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoi
 import { accuracy, losses as lossTable } from '../../src/nn/losses';
 import { reportProgress } from '../../src/parallel/pool';
 import { DllMlp, paramArrays, type RelaxOptions } from './mlp';
-import { trainingArrays, type OptimizerName } from './optim';
+import { trainingArrays, type OptimizerName } from '../../src/nn/optim';
 import { cosine } from './stats';
 import { BpTrainer, DllTrainer, forEachBatch, predict, toMlpParams, type Method } from './trainer';
 

@@ -8,7 +8,7 @@ import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoi
 import { reportProgress } from '../../src/parallel/pool';
 import { DllRnn, RnnRelaxer, bpttDirections, rnnParamArrays, type RnnParams } from './rnn';
 import type { RelaxOptions } from './mlp';
-import { makeOptimizer, trainingArrays, type OptimizerName } from './optim';
+import { makeOptimizer, trainingArrays, type OptimizerName } from '../../src/nn/optim';
 import { cosine } from './stats';
 import { grammarText, multivariateSeries, type SeriesTask, type TextTask } from './data/tasks';
 

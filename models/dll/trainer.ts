@@ -24,7 +24,7 @@ import {
   type RelaxResult,
   type Timescales,
 } from './mlp';
-import { makeOptimizer, type Optimizer, type OptimizerName } from './optim';
+import { makeOptimizer, type Optimizer, type OptimizerName } from '../../src/nn/optim';
 
 export type Method = 'dll' | 'dll-fa' | 'bp';
 

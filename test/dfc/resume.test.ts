@@ -44,7 +44,7 @@ test('a DFC run stopped after epoch 2 and resumed trains only epoch 3 and ends b
   const b = loadCheckpoint(part)!;
   expect(b.epoch).toBe(3);
   expect(Object.keys(b.arrays).sort()).toEqual(Object.keys(a.arrays).sort());
-  expect(Object.keys(a.arrays)).toEqual(expect.arrayContaining(['W0', 'Q0', 'adamW.t', 'adamW.m0', 'adamQ.v1']));
+  expect(Object.keys(a.arrays)).toEqual(expect.arrayContaining(['W0', 'Q0', 'W.adamT', 'W.adamM0', 'Q.adamV1']));
   for (const k of Object.keys(a.arrays)) expect(Buffer.from(b.arrays[k].buffer).equals(Buffer.from(a.arrays[k].buffer)), k).toBe(true);
   expect(b.rng).toEqual(a.rng);
   const strip = (r: RunResult) => ({ ...r, seconds: 0 });

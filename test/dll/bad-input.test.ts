@@ -4,7 +4,7 @@ import { mat } from '../../src/linalg/mat';
 import { DllMlp } from '../../models/dll/mlp';
 import { DllTrainer } from '../../models/dll/trainer';
 import { DllRnn } from '../../models/dll/rnn';
-import { makeOptimizer } from '../../models/dll/optim';
+import { makeOptimizer } from '../../src/nn/optim';
 
 test('Θ of the wrong shape is refused with the shape it must have', () => {
   const net = new DllMlp({ sizes: [4, 6, 5, 2] });

@@ -1,9 +1,9 @@
 /**
- * Discrete optimisers applied to update directions Δ (an ascent direction of the paper's L, i.e. a
- * descent direction of the energy/loss: Δ = −gradient for BP).
+ * Discrete optimisers applied to update directions Δ (a descent direction of the loss or energy:
+ * Δ = −gradient for BP; the DLL paper's ascent direction of its L; DFC's ΔW, ΔQ), shared by the models.
  *
  * - 'sgd': p ← p + η Δ, the forward-Euler step of the slow flow τ dp/dt = Δ with η = dt/τ.
- * - 'adam': Adam (Kingma & Ba) on g = −Δ, the paper's optimiser for every experiment (Appendix C.2),
+ * - 'adam': Adam (Kingma & Ba) on g = −Δ, the DLL and DFC papers' optimiser,
  *   β1 = 0.9, β2 = 0.999, ε = 1e-8. Adam is a preconditioner on top of the flow's direction, not a
  *   flow itself; it is offered because the paper's learning-rate scale (Fig. 3) refers to it.
  */
