@@ -17,19 +17,7 @@ import { mnistSplit } from '../src/data/mnist';
 import { initSnn, prepareClock, runClock, simulateEvents, snnSpec, type SynapseEngine } from '../models/lif/network';
 import { SPIKINGJELLY_LIF } from '../models/lif/params';
 import { agreementNetwork } from '../models/lif/checks';
-
-export interface BenchRow {
-  name: string;
-  size: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+import { median, type BenchRow } from './types';
 
 export async function benchLif(opts: { quick: boolean }): Promise<BenchRow[]> {
   const repeats = opts.quick ? 3 : 7;

@@ -15,14 +15,7 @@ import { solve } from '../src/core/solve';
 import { odeProblem } from '../src/core/terms';
 import { SalCircuit, type BatchSource } from '../models/sal/circuit';
 import { methodConfig, type Method } from '../models/sal/presets';
-
-export interface BenchRow {
-  name: string;
-  size: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+import type { BenchRow } from './types';
 
 function syntheticSource(batch: number, dIn: number, classes: number, pool: number): BatchSource {
   const rng = new Rng(1);

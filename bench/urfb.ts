@@ -20,19 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { fig12Defaults, runFig12, type Fig12Settings } from '../models/urfb/fig12';
 import { writeFig12 } from '../models/urfb/fig12-report';
 import { RunOutput } from '../src/io/run';
-
-export interface BenchRow {
-  name: string;
-  size: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+import { median, type BenchRow } from './types';
 
 interface Timing {
   median: number;
