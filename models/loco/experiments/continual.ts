@@ -29,24 +29,13 @@ import { RunOutput } from '../../../src/io/run';
 import { AnnNet, type PerturbableNetwork } from '../nets';
 import { applyGradient, PerturbationLearner } from '../rules';
 import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, outOption, trainingCheckpoints } from './common';
-import { batchesPerEpoch, buildNetwork, MNIST_DEFAULTS, type MnistRule, type NetKind, type TrainHooks } from './mnist';
+import { batchesPerEpoch, buildNetwork, MNIST_DEFAULTS, type MnistConfig, type MnistRule, type NetKind, type TrainHooks } from './mnist';
 
-export interface ContinualConfig {
-  net: NetKind;
-  rule: MnistRule;
-  hidden: number;
+/** loco-mnist's configuration, trained digit by digit: `epochsPerClass` passes over each digit of `order`, one hidden layer. */
+export type ContinualConfig = Omit<MnistConfig, 'depth' | 'epochs' | 'trainSize' | 'classes' | 'evalClasses'> & {
   epochsPerClass: number;
-  batch: number;
-  eta: number;
-  sigma: number;
-  k: number;
-  clusters: number;
-  buffer: number;
-  steps: number;
-  noise: number;
-  seed: number;
   order: readonly number[];
-}
+};
 
 export interface ContinualRun {
   config: ContinualConfig;
