@@ -105,15 +105,17 @@ function load1(): string {
 }
 
 export async function benchDfc(opts: { quick: boolean }): Promise<BenchRow[]> {
-  const steps = 1000;
-  const cases: Case[] = [
-    { task: 'toy', sizes: [15, 10, 10, 5], batch: 128, cfg: FIG3_FORWARD, loss: 'mse' },
-    { task: 'mnist', sizes: [784, 256, 256, 256, 10], batch: 32, cfg: { ...MNIST_FORWARD, steps }, loss: 'cross-entropy' },
-    { task: 'mnist', sizes: [784, 256, 256, 256, 10], batch: 128, cfg: { ...MNIST_FORWARD, steps }, loss: 'cross-entropy' },
+  // --quick: the MNIST-size cases settle for 200 steps instead of 1000 (samples/s scale as 1/steps)
+  const mnistSteps = opts.quick ? 200 : 1000;
+  const cases: (Case & { steps: number })[] = [
+    { task: 'toy', sizes: [15, 10, 10, 5], batch: 128, cfg: FIG3_FORWARD, loss: 'mse', steps: 1000 },
+    { task: 'mnist', sizes: [784, 256, 256, 256, 10], batch: 32, cfg: { ...MNIST_FORWARD, steps: mnistSteps }, loss: 'cross-entropy', steps: mnistSteps },
+    { task: 'mnist', sizes: [784, 256, 256, 256, 10], batch: 128, cfg: { ...MNIST_FORWARD, steps: mnistSteps }, loss: 'cross-entropy', steps: mnistSteps },
   ];
   const torch = torchAvailable();
   const rows: BenchRow[] = [];
   for (const c of cases) {
+    const { steps } = c;
     const toy = c.task === 'toy';
     const rounds = opts.quick ? 1 : toy ? 5 : 2;
     const reps = opts.quick ? (toy ? 3 : 1) : toy ? 7 : 2;
@@ -135,7 +137,7 @@ export async function benchDfc(opts: { quick: boolean }): Promise<BenchRow[]> {
       noteA = ra.note;
       noteB = rb.note;
       if (torch) {
-        const rt = torchSamplesPerSecond(c, steps, Math.max(3, reps));
+        const rt = torchSamplesPerSecond(c, steps, opts.quick ? reps : Math.max(3, reps));
         noteT = rt.note;
         if (rt.value !== null) {
           t.push(rt.value);
