@@ -9,6 +9,7 @@
  * Each row is the median over repeats of samples/s after a warm-up; min/max in the note. The
  * machine is shared while this is measured, so the numbers are pessimistic.
  */
+import '../solvers/index'; // registers the built-in solvers by name
 import { pathToFileURL } from 'node:url';
 import { Rng } from '../src/core/random';
 import { solve } from '../src/core/solve';

@@ -18,6 +18,7 @@
  *
  *   npx tsx bench/scaling.ts [--quick]
  */
+import '../solvers/index'; // registers the built-in solvers by name
 import { Rng } from '../src/core/random';
 import { solve } from '../src/core/solve';
 import { odeProblem } from '../src/core/terms';

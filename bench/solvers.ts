@@ -17,6 +17,7 @@
  *
  *   npx tsx bench/solvers.ts [--quick]
  */
+import '../solvers/index'; // registers the built-in solvers by name
 import { solve } from '../src/core/solve';
 import { drift, odeProblem, type Problem } from '../src/core/terms';
 import { formatTable } from '../src/io/output';

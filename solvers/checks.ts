@@ -2,17 +2,21 @@
  * The core's own theorem checks: convergence orders of the registered solvers, measured (never
  * assumed), registered with `creditflow verify` and asserted by the tests.
  */
-import { logLogSlope } from '../src/analysis/fit';
+import { linearFit, logLogSlope } from '../src/analysis/fit';
 import { BrownianGrid } from '../src/core/brownian';
 import { constantStep } from '../src/core/controller';
 import { solve } from '../src/core/solve';
 import type { Solver } from '../src/core/solver';
-import { diffusion, drift, odeProblem, sdeProblem, type Problem } from '../src/core/terms';
+import { diffusion, drift, odeProblem, sdeProblem, type NoiseKind, type Problem } from '../src/core/terms';
+import type { BrownianPath } from '../src/core/brownian';
 import { Matrix, inverse } from 'ml-matrix';
 import { expmApply, fromMl, toMl } from '../src/linalg/decomp';
 import { fromRows, type Mat } from '../src/linalg/mat';
-import { checks } from '../src/registry';
+import type { TheoremCheck } from '../src/registry';
 import { solvers } from './index';
+
+/** The core's checks; src/registry.ts registers them (this module does not import the registry). */
+export const coreChecks: TheoremCheck[] = [];
 
 /** y' = A y with a fixed non-symmetric 4x4 A = P Λ P⁻¹ with eigenvalues −0.5, −1, −2, −3. */
 export function linearTestProblem(): { problem: Problem; A: Mat; y0: Float64Array; exact: (t: number) => Float64Array } {
@@ -137,6 +141,10 @@ export interface SdeOrderResult {
   slope: number;
   dts: number[];
   errors: number[];
+  /** Weak checks: the standard error of each error estimate (over pairs of paths). */
+  standardErrors?: number[];
+  /** Weak checks: relative gap between the reference's sample moment and the exact one. */
+  referenceGap?: number;
 }
 
 /**
@@ -219,7 +227,7 @@ const SDE_TOL = 0.2;
 
 for (const name of ['euler', 'heun', 'rk4', 'dopri5']) {
   const s = solvers.get(name);
-  checks.register(`core.order.${name}`, {
+  coreChecks.push({
     id: `core.order.${name}`,
     paper: 'core',
     claim: `${name} converges with order ${s.order} on y' = Ay (dt = 2^-k, exact solution by eigendecomposition)`,
@@ -237,7 +245,7 @@ for (const name of ['euler', 'heun', 'rk4', 'dopri5']) {
 }
 
 for (const name of ['dopri5', 'odex']) {
-  checks.register(`core.tolerance.${name}`, {
+  coreChecks.push({
     id: `core.tolerance.${name}`,
     paper: 'core',
     claim: `${name} meets its tolerance: final relative error ≤ 10·rtol, rtol = 1e-3..1e-8 (linear system, van der Pol μ = 1)`,
@@ -277,7 +285,7 @@ const sdeChecks: { id: string; claim: string; order: number; run: (quick: boolea
 ];
 
 for (const c of sdeChecks) {
-  checks.register(c.id, {
+  coreChecks.push({
     id: c.id,
     paper: 'core',
     claim: c.claim,
@@ -291,4 +299,234 @@ for (const c of sdeChecks) {
       };
     },
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strong and weak order for every noise kind each registered SDE solver declares.
+
+/**
+ * A test SDE for a noise kind (n = 2 components, m Brownian motions, loadings s of the kind's
+ * shape: diagonal diag(0.6, 0.9), scalar one column (0.6, 0.9), general a full 2×2), with a
+ * reference on each Brownian path that does not use the solver under test, and the exact second
+ * moment E[X_i(T)²] (the mean of a linear SDE follows the deterministic scheme whatever the noise,
+ * so it cannot see a wrong noise product; the second moment does):
+ * - state-dependent kinds (geometric Brownian motion): dX_i = μX_i dt + X_i Σ_j s_ij dW_j, exact
+ *   X_i(T) = X0 exp((μ − ½Σ_j s_ij²)T + Σ_j s_ij W_j(T)) on the path, E[X_i(T)²] =
+ *   X0² exp((2μ + Σ_j s_ij²)T);
+ * - additive kinds (Ornstein–Uhlenbeck): dX = −θX dt + S dW; reference: the exact transition over
+ *   each step δ of the path's grid, X ← e^{−θδ} X + c S ΔW with c² = (1 − e^{−2θδ})/(2θδ) (exact in
+ *   distribution, within O(δ) of the solution on the path); E[X_i(T)²] = (X0 e^{−θT})² +
+ *   Σ_j s_ij² (1 − e^{−2θT})/(2θ).
+ */
+export function noiseKindProblem(kind: NoiseKind): {
+  problem: Problem;
+  m: number;
+  y0: Float64Array;
+  /** The solution at T on the path (grid of `steps` steps on [0, T]), not computed by a solver. */
+  reference: (path: BrownianPath, T: number, steps: number) => Float64Array;
+  secondMoment: (T: number) => Float64Array;
+} {
+  const n = 2;
+  const shape = kind.startsWith('scalar') ? 'scalar' : kind.startsWith('general') ? 'general' : 'diagonal';
+  const additive = kind === 'additive' || kind.endsWith('-additive');
+  const m = shape === 'scalar' ? 1 : 2;
+  // S (n×m, row-major): the noise loadings, and g's entries in the kind's layout
+  const S0 = shape === 'diagonal' ? [0.6, 0, 0, 0.9] : shape === 'scalar' ? [0.6, 0.9] : [0.5, 0.3, -0.4, 0.7];
+  const S = additive ? S0 : S0.map((v) => v / 2); // halved for GBM: a lighter tail of X(T)²
+  const gEntries = Float64Array.from(shape === 'diagonal' ? [S[0], S[3]] : S);
+  const rowSq = [0, 1].map((i) => S.slice(i * m, i * m + m).reduce((a, v) => a + v * v, 0));
+  const y0 = Float64Array.from([1, 0.8]);
+  const noise = { shape, additive, brownianDim: m } as const;
+  const dW = new Float64Array(m);
+  if (additive) {
+    const theta = 1.5;
+    const problem = sdeProblem(
+      drift(n, (_t, y, out) => {
+        for (let i = 0; i < n; i++) out[i] = -theta * y[i];
+      }),
+      diffusion(n, noise, (_t, _y, out) => out.set(gEntries)),
+      { name: `Ornstein–Uhlenbeck, ${kind} noise` },
+    );
+    const reference = (path: BrownianPath, T: number, steps: number) => {
+      const d = T / steps;
+      const a = Math.exp(-theta * d);
+      const c = Math.sqrt((1 - Math.exp(-2 * theta * d)) / (2 * theta * d));
+      const x = y0.slice();
+      for (let k = 0; k < steps; k++) {
+        path.increment(k * d, (k + 1) * d, dW);
+        for (let i = 0; i < n; i++) {
+          let sw = 0;
+          for (let j = 0; j < m; j++) sw += S[i * m + j] * dW[j];
+          x[i] = a * x[i] + c * sw;
+        }
+      }
+      return x;
+    };
+    const secondMoment = (T: number) => y0.map((v, i) => (v * Math.exp(-theta * T)) ** 2 + (rowSq[i] * (1 - Math.exp(-2 * theta * T))) / (2 * theta));
+    return { problem, m, y0, reference, secondMoment };
+  }
+  const mu = 0.5;
+  const problem = sdeProblem(
+    drift(n, (_t, y, out) => {
+      for (let i = 0; i < n; i++) out[i] = mu * y[i];
+    }),
+    diffusion(n, noise, (_t, y, out) => {
+      out.set(gEntries);
+      const per = out.length / n;
+      for (let i = 0; i < n; i++) for (let j = 0; j < per; j++) out[i * per + j] *= y[i];
+    }),
+    { name: `geometric Brownian motion, ${kind} noise` },
+  );
+  const W = new Float64Array(m);
+  const reference = (path: BrownianPath, T: number) => {
+    W.fill(0);
+    path.increment(0, T, W);
+    return y0.map((x, i) => {
+      let e = (mu - 0.5 * rowSq[i]) * T;
+      for (let j = 0; j < m; j++) e += S[i * m + j] * W[j];
+      return x * Math.exp(e);
+    });
+  };
+  const secondMoment = (T: number) => y0.map((v, i) => v * v * Math.exp((2 * mu + rowSq[i]) * T));
+  return { problem, m, y0, reference, secondMoment };
+}
+
+/** The increments of a path with the sign flipped (the antithetic partner). */
+function antithetic(path: BrownianPath): BrownianPath {
+  return {
+    dim: path.dim,
+    queryable: path.queryable,
+    increment(t0, t1, out) {
+      path.increment(t0, t1, out);
+      for (let i = 0; i < out.length; i++) out[i] = -out[i];
+    },
+  };
+}
+
+const KIND_REF = 12; // reference grid 2^-12
+
+/** Strong order of `solver` on the noise kind's test SDE: E|X_T^h − X_T| over `paths` paths. */
+export function measureStrongOrderKind(solver: string, kind: NoiseKind, paths: number, seed: number): SdeOrderResult {
+  const T = 1;
+  const { problem, m, y0, reference } = noiseKindProblem(kind);
+  const ks = [2, 3, 4, 5, 6, 7];
+  const errors = ks.map(() => 0);
+  for (let p = 0; p < paths; p++) {
+    const bm = new BrownianGrid(m, 0, T, 2 ** KIND_REF, seed * 100_003 + p);
+    const ref = reference(bm, T, 2 ** KIND_REF);
+    ks.forEach((k, i) => {
+      const y = solve(problem, solver, { t0: 0, t1: T, y0, dt0: 2 ** -k, brownian: bm }).y;
+      errors[i] += maxAbsDiff(y, ref) / paths;
+    });
+  }
+  const dts = ks.map((k) => 2 ** -k);
+  return { slope: logLogSlope(dts, errors), dts, errors };
+}
+
+/**
+ * Weak order on the second moment E[X_T²] of the noise kind's test SDE, over `pairs` antithetic
+ * pairs of paths (the same paths at every step size), with the path's reference as control
+ * variate: the estimate of E[X_h(T)²] − E[X(T)²] is the mean of X_h(T)² − X_ref(T)² plus the
+ * reference's own sampling error against the exact moment, which is known. Its spread is that of
+ * the strong error, not of X(T)², so the weak error stands out of the sampling noise.
+ */
+export function measureWeakOrderKind(solver: string, kind: NoiseKind, pairs: number, seed: number): SdeOrderResult {
+  const T = 1;
+  const { problem, m, y0, reference, secondMoment } = noiseKindProblem(kind);
+  const exact = secondMoment(T);
+  const ks = [2, 3, 4, 5, 6, 7];
+  const n = y0.length;
+  const sum = ks.map(() => new Float64Array(n));
+  const sumSq = ks.map(() => new Float64Array(n));
+  const refSum = new Float64Array(n);
+  const pairDiff = ks.map(() => new Float64Array(n));
+  for (let p = 0; p < pairs; p++) {
+    const bm = new BrownianGrid(m, 0, T, 2 ** KIND_REF, seed * 100_003 + p);
+    pairDiff.forEach((d) => d.fill(0));
+    for (const path of [bm, antithetic(bm)]) {
+      const ref = reference(path, T, 2 ** KIND_REF);
+      for (let c = 0; c < n; c++) refSum[c] += ref[c] * ref[c];
+      ks.forEach((k, i) => {
+        const y = solve(problem, solver, { t0: 0, t1: T, y0, dt0: 2 ** -k, brownian: path }).y;
+        for (let c = 0; c < n; c++) pairDiff[i][c] += 0.5 * (y[c] * y[c] - ref[c] * ref[c]);
+      });
+    }
+    // a pair's mean is one independent sample
+    ks.forEach((_, i) => {
+      for (let c = 0; c < n; c++) {
+        sum[i][c] += pairDiff[i][c];
+        sumSq[i][c] += pairDiff[i][c] ** 2;
+      }
+    });
+  }
+  // E_h − E = E[X_h² − X_ref²] + (E[X_ref²] − E[X²]); the last term is zero because the reference
+  // is exact (in distribution), so the estimate is the first mean alone.
+  const errors: number[] = [];
+  const standardErrors: number[] = [];
+  ks.forEach((_, i) => {
+    let worst = 0;
+    let se = 0;
+    for (let c = 0; c < n; c++) {
+      const mean = sum[i][c] / pairs;
+      if (Math.abs(mean) >= worst) {
+        worst = Math.abs(mean);
+        se = Math.sqrt(Math.max(0, sumSq[i][c] / pairs - mean * mean) / pairs);
+      }
+    }
+    errors.push(worst);
+    standardErrors.push(se);
+  });
+  const dts = ks.map((k) => 2 ** -k);
+  // The reference's own sample moment against the exact one (relative), to show it is right.
+  const referenceGap = Math.max(...Array.from(refSum, (v, c) => Math.abs(v / (2 * pairs) - exact[c]) / exact[c]));
+  return { slope: logLogSlope(dts, errors), dts, errors, standardErrors, referenceGap };
+}
+
+/** The order a solver declares for a noise kind: strong (per kind where given) and weak. */
+export function declaredOrders(solver: Solver, kind: NoiseKind): { strong: number; weak: number } {
+  return { strong: solver.sde?.strongOrderFor?.[kind] ?? solver.strongOrder ?? NaN, weak: solver.weakOrder ?? NaN };
+}
+
+/** Every (SDE solver, noise kind) pair the registry declares. */
+export function declaredNoiseKinds(): { solver: Solver; kind: NoiseKind }[] {
+  const out: { solver: Solver; kind: NoiseKind }[] = [];
+  for (const name of solvers.names()) {
+    const s = solvers.get(name);
+    for (const kind of s.sde?.noise ?? []) out.push({ solver: s, kind });
+  }
+  return out;
+}
+
+for (const { solver, kind } of declaredNoiseKinds()) {
+  const orders = declaredOrders(solver, kind);
+  for (const which of ['strong', 'weak'] as const) {
+    const order = orders[which];
+    coreChecks.push({
+      id: `core.sde.${solver.name}.${kind}.${which}`,
+      paper: 'core',
+      claim: `${solver.name} has ${which} order ${order} for ${kind} noise (declared by the solver; ${which === 'strong' ? 'E|X_h(T) − X(T)| on the same paths' : 'E[X(T)²] over antithetic pairs'}, against a reference that is not the solver)`,
+      run({ quick, seed }) {
+        if (which === 'strong') {
+          const r = measureStrongOrderKind(solver.name, kind, quick ? 60 : 200, seed);
+          return { measured: `slope ${fmt(r.slope)}`, bound: `|slope − ${order}| ≤ ${SDE_TOL}`, pass: Math.abs(r.slope - order) <= SDE_TOL, details: r };
+        }
+        // weak order p means error ≤ C h^p: a solver may do better on a particular problem
+        // (stochastic Heun's second moment on a linear additive SDE converges at order 2)
+        // and the error must keep falling: at the finest step it lies within 2× of the fitted power
+        // law or within 3 standard errors of zero (an error that levels off above the sampling
+        // noise, as with a wrong noise product, does neither)
+        const r = measureWeakOrderKind(solver.name, kind, quick ? 500 : 1000, seed);
+        const fit = linearFit(r.dts.map(Math.log), r.errors.map(Math.log));
+        const last = r.dts.length - 1;
+        const offLine = r.errors[last] / Math.exp(fit.intercept + fit.slope * Math.log(r.dts[last]));
+        const inNoise = r.errors[last] <= 3 * r.standardErrors![last];
+        return {
+          measured: `slope ${fmt(r.slope)}; finest error ${fmt(offLine)}× the fit, ${fmt(r.errors[last] / r.standardErrors![last])} s.e.`,
+          bound: `slope ≥ ${order} − ${SDE_TOL}; ≤ 2× or ≤ 3 s.e.`,
+          pass: r.slope >= order - SDE_TOL && (offLine <= 2 || inNoise),
+          details: { ...r, offLine },
+        };
+      },
+    });
+  }
 }

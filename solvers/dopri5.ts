@@ -1,6 +1,7 @@
 /**
  * Dormand–Prince 5(4) (Dormand & Prince 1980; Hairer, Nørsett & Wanner, Solving ODEs I, II.5):
- * 7 stages (the last is f at the new point), order 5 propagated, embedded order-4 solution for the
+ * 7 stages (the last is f at the new point, reused as the next step's first: 6 evaluations per
+ * step, "first same as last"), order 5 propagated, embedded order-4 solution for the
  * error estimate, and Hairer's order-4 continuous extension (DOPRI5's CONTD5) for dense output:
  *
  *   y(t0 + θh) = r1 + θ(r2 + (1−θ)(r3 + θ(r4 + (1−θ) r5))),
@@ -15,7 +16,8 @@ const D = [
   701980252875 / 199316789632, -1453857185 / 822651844, 69997945 / 29380423,
 ];
 
-function denseOutput(ws: RKWorkspace, y0: Float64Array, y1: Float64Array, h: number, t0: number) {
+function denseOutput(ws: RKWorkspace) {
+  const { y0, y1, h, t0 } = ws;
   const n = y0.length;
   if (ws.extra.length === 0) for (let i = 0; i < 4; i++) ws.extra.push(new Float64Array(n));
   const [r2, r3, r4, r5] = ws.extra;

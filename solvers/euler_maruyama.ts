@@ -1,13 +1,16 @@
 /**
- * Euler–Maruyama for Itô SDEs dy = f dt + g ⊙ dW:  y1 = y0 + f(t0, y0) h + g(t0, y0) ⊙ ΔW.
- * Strong order 0.5 with state-dependent (diagonal) noise, 1 with additive noise; weak order 1.
+ * Euler–Maruyama for Itô SDEs dy = f dt + g dW:  y1 = y0 + f(t0, y0) h + g(t0, y0) ΔW, where the
+ * diffusion term says how g meets ΔW (diagonal, scalar or general matrix noise).
+ * Strong order 0.5 with state-dependent noise, 1 with additive noise; weak order 1.
  * Without noise it is forward Euler (order 1).
  */
-import type { StepSolver } from '../src/core/solver';
+import type { StepInfo, StepSolver } from '../src/core/solver';
 
 interface EMWorkspace {
   f: Float64Array;
   g: Float64Array;
+  gdW: Float64Array;
+  info: StepInfo;
 }
 
 export const eulerMaruyama: StepSolver<EMWorkspace> = {
@@ -19,10 +22,15 @@ export const eulerMaruyama: StepSolver<EMWorkspace> = {
   weakOrder: 1,
   adaptive: false,
   ode: true,
-  sde: { calculus: 'ito', noise: ['additive', 'diagonal'] },
+  sde: {
+    calculus: 'ito',
+    noise: ['additive', 'diagonal', 'scalar-additive', 'scalar', 'general-additive', 'general'],
+    strongOrderFor: { additive: 1, 'scalar-additive': 1, 'general-additive': 1 },
+  },
   dense: false,
   init(problem) {
-    return { f: new Float64Array(problem.dim), g: new Float64Array(problem.dim) };
+    const n = problem.dim;
+    return { f: new Float64Array(n), g: new Float64Array(problem.diffusion?.gSize ?? 0), gdW: new Float64Array(n), info: { nfe: 0 } };
   },
   step(problem, t0, t1, y0, dW, y1, ws) {
     const h = t1 - t0;
@@ -30,12 +38,15 @@ export const eulerMaruyama: StepSolver<EMWorkspace> = {
     problem.drift.vf(t0, y0, ws.f);
     const f = ws.f;
     for (let i = 0; i < n; i++) y1[i] = y0[i] + h * f[i];
-    if (problem.diffusion && dW) {
-      problem.diffusion.g(t0, y0, ws.g);
-      const g = ws.g;
-      for (let i = 0; i < n; i++) y1[i] += g[i] * dW[i];
-      return { nfe: 2 };
+    ws.info.nfe = 1;
+    const d = problem.diffusion;
+    if (d && dW) {
+      d.g(t0, y0, ws.g);
+      d.prod(ws.g, dW, ws.gdW);
+      const gdW = ws.gdW;
+      for (let i = 0; i < n; i++) y1[i] += gdW[i];
+      ws.info.nfe = 2;
     }
-    return { nfe: 1 };
+    return ws.info;
   },
 };

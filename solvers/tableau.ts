@@ -22,6 +22,21 @@ export interface RKWorkspace {
   yError: Float64Array;
   /** Filled by a method's dense-output builder. */
   extra: Float64Array[];
+  /** The step the workspace describes (for lazy dense output): start, end, states. */
+  t0: number;
+  h: number;
+  y0: Float64Array;
+  y1: Float64Array;
+  /** One StepInfo reused by every step. */
+  info: StepInfo;
+  /** Step counter and the step the dense coefficients were built for. */
+  stepId: number;
+  denseFor: number;
+  /** First-same-as-last cache: k[0] holds f(firstT, firstY); k[S−1] holds f(lastT, lastY). */
+  firstY: Float64Array | null;
+  firstT: number;
+  lastY: Float64Array | null;
+  lastT: number;
 }
 
 /** Check row sums (Σ_j a_sj = c_s), consistency (Σ b = 1), strict lower triangularity. */
@@ -47,55 +62,116 @@ export function checkTableau(name: string, tab: ButcherTableau): ButcherTableau 
 export interface ExplicitRKOptions {
   traits: Omit<SolverTraits, 'ode' | 'sde' | 'dense'> & { dense?: boolean };
   tableau: ButcherTableau;
-  /** Dense output over the step from the stages (e.g. Dormand–Prince's continuous extension). */
-  denseOutput?: (ws: RKWorkspace, y0: Float64Array, y1: Float64Array, h: number, t0: number) => Interpolant;
+  /**
+   * Builds the dense-output coefficients of the step described by the workspace (called lazily,
+   * at most once per step, only when an output time or an event falls inside the step) and
+   * returns the interpolant.
+   */
+  denseOutput?: (ws: RKWorkspace) => Interpolant;
 }
 
-/** An ODE solver from a Butcher tableau. */
+/**
+ * out ← y0 + Σ_j (h·w_j) k_j, summed in order j = 0, 1, … and skipping zero weights (the same
+ * floating-point operations as copying y0 and adding each term; written as one pass because for a
+ * small state a typed-array copy costs more than the vector field).
+ */
+function combine(out: Float64Array, y0: Float64Array, h: number, w: readonly number[], k: Float64Array[], n: number): void {
+  let first = -1;
+  for (let j = 0; j < w.length; j++) {
+    if (h * w[j] !== 0) {
+      first = j;
+      break;
+    }
+  }
+  if (first < 0) {
+    for (let i = 0; i < n; i++) out[i] = y0[i];
+    return;
+  }
+  const c0 = h * w[first];
+  const k0 = k[first];
+  for (let i = 0; i < n; i++) out[i] = y0[i] + c0 * k0[i];
+  for (let j = first + 1; j < w.length; j++) {
+    const coef = h * w[j];
+    if (coef === 0) continue;
+    const kj = k[j];
+    for (let i = 0; i < n; i++) out[i] += coef * kj[i];
+  }
+}
+
+/**
+ * An ODE solver from a Butcher tableau. A tableau whose last stage is evaluated at the new point
+ * (c_S = 1 and the last row of A equal to b: "first same as last", Dormand–Prince) reuses that
+ * evaluation as the first stage of the next step: S − 1 evaluations per accepted step, and a
+ * rejected step's retry reuses the first stage too.
+ */
 export function explicitRK(opts: ExplicitRKOptions): StepSolver<RKWorkspace> {
   const tab = checkTableau(opts.traits.name, opts.tableau);
   const S = tab.c.length;
   const bErr = tab.bHat ? tab.b.map((b, i) => b - tab.bHat![i]) : null;
+  const last = tab.a[S - 1];
+  const fsal = S > 1 && tab.c[S - 1] === 1 && last.length === S - 1 && last.every((a, j) => a === tab.b[j]) && tab.b[S - 1] === 0;
+  const build = opts.denseOutput;
   return {
     ...opts.traits,
     kind: 'step',
     ode: true,
     sde: null,
-    dense: opts.denseOutput !== undefined,
+    dense: build !== undefined,
     init(problem: Problem): RKWorkspace {
       const n = problem.dim;
-      return {
+      const ws: RKWorkspace = {
         k: Array.from({ length: S }, () => new Float64Array(n)),
         ytmp: new Float64Array(n),
         yError: new Float64Array(n),
         extra: [],
+        t0: 0,
+        h: 0,
+        y0: new Float64Array(0),
+        y1: new Float64Array(0),
+        info: { nfe: 0 },
+        stepId: 0,
+        denseFor: -1,
+        firstY: null,
+        firstT: NaN,
+        lastY: null,
+        lastT: NaN,
       };
+      if (bErr) ws.info.yError = ws.yError;
+      if (build) {
+        let interp: Interpolant | null = null;
+        ws.info.dense = (t, out) => {
+          if (ws.denseFor !== ws.stepId) {
+            interp = build(ws);
+            ws.denseFor = ws.stepId;
+          }
+          interp!(t, out);
+        };
+      }
+      return ws;
+    },
+    invalidate(ws: RKWorkspace) {
+      ws.firstY = null;
+      ws.lastY = null;
     },
     step(problem, t0, t1, y0, _dW, y1, ws): StepInfo {
       const h = t1 - t0;
       const n = y0.length;
       const { k, ytmp } = ws;
       const f = problem.drift;
-      f.vf(t0, y0, k[0]);
+      let nfe = S;
+      if (fsal && ws.firstY === y0 && ws.firstT === t0) {
+        nfe--; // a retry from the same start: k[0] is still f(t0, y0)
+      } else if (fsal && ws.lastY === y0 && ws.lastT === t0) {
+        const k0 = k[0];
+        k[0] = k[S - 1];
+        k[S - 1] = k0;
+        nfe--;
+      } else f.vf(t0, y0, k[0]);
       for (let s = 1; s < S; s++) {
-        const row = tab.a[s];
-        ytmp.set(y0);
-        for (let j = 0; j < row.length; j++) {
-          const coef = h * row[j];
-          if (coef === 0) continue;
-          const kj = k[j];
-          for (let i = 0; i < n; i++) ytmp[i] += coef * kj[i];
-        }
+        combine(ytmp, y0, h, tab.a[s], k, n);
         f.vf(t0 + tab.c[s] * h, ytmp, k[s]);
       }
-      y1.set(y0);
-      for (let s = 0; s < S; s++) {
-        const coef = h * tab.b[s];
-        if (coef === 0) continue;
-        const ks = k[s];
-        for (let i = 0; i < n; i++) y1[i] += coef * ks[i];
-      }
-      const info: StepInfo = { nfe: S };
+      combine(y1, y0, h, tab.b, k, n);
       if (bErr) {
         const e = ws.yError;
         e.fill(0);
@@ -105,10 +181,20 @@ export function explicitRK(opts: ExplicitRKOptions): StepSolver<RKWorkspace> {
           const ks = k[s];
           for (let i = 0; i < n; i++) e[i] += coef * ks[i];
         }
-        info.yError = e;
       }
-      if (opts.denseOutput) info.dense = opts.denseOutput(ws, y0, y1, h, t0);
-      return info;
+      if (fsal) {
+        ws.firstY = y0;
+        ws.firstT = t0;
+        ws.lastY = y1;
+        ws.lastT = t1;
+      }
+      ws.t0 = t0;
+      ws.h = h;
+      ws.y0 = y0;
+      ws.y1 = y1;
+      ws.stepId++;
+      ws.info.nfe = nfe;
+      return ws.info;
     },
   };
 }

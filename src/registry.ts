@@ -68,7 +68,8 @@ let loaded: Promise<void> | null = null;
 /** Import every models/<name>/index.ts (once) and the core's own checks. */
 export function loadModels(): Promise<void> {
   loaded ??= (async () => {
-    await import('../solvers/checks');
+    const { coreChecks } = await import('../solvers/checks');
+    for (const c of coreChecks) checks.register(c.id, c);
     const dir = path.resolve(__dirname, '..', 'models');
     if (!fs.existsSync(dir)) return;
     const names = fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'index.ts'))).sort();

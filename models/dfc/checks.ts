@@ -11,6 +11,7 @@
  *   Theorem 6    linear network, small noise: E[Q] ∝≈ Jᵀ(JJᵀ + γI)⁻¹ (cosine > 0.95 at the best γ),
  *                and the learned Q satisfies Conditions 2 and 3
  */
+import '../../solvers/index'; // registers the built-in solvers by name
 import { Matrix, QrDecomposition } from 'ml-matrix';
 import { logLogSlope } from '../../src/analysis/fit';
 import { Rng } from '../../src/core/random';

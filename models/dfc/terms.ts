@@ -30,6 +30,7 @@
  *   learning integrates the same right-hand side into dW_i with W frozen and applies W ← W + dW after
  *   the sample (the paper's experiments). They agree as τ_W/τ_v → ∞ (test/dfc/coupling.test.ts).
  */
+import '../../solvers/index'; // registers the built-in solvers by name
 import { solve, type Solution } from '../../src/core/solve';
 import { defineState, matrix, vector, type BlockSpec, type StateLayout } from '../../src/core/state';
 import { diffusion, drift, odeProblem, sdeProblem, sumDrift, timeScaled, type DiffusionTerm, type DriftTerm, type Problem } from '../../src/core/terms';

@@ -42,6 +42,7 @@
  *
  * DLL-FA (Table 3's ablation) is `feedback: 'fixed'`: Θ random and never updated.
  */
+import '../../solvers/index'; // registers the built-in solvers by name
 import type { Rng } from '../../src/core/random';
 import { defineState, matrix, vector, type BlockSpec, type StateLayout } from '../../src/core/state';
 import { steadyState, type SteadyStateResult } from '../../src/core/steady';

@@ -27,6 +27,7 @@
  * block), integrated by any registered solver; `closed` assigns eqs. (19)-(20) directly, which the
  * paper itself does ("we can directly assign the value of ξ_i^h").
  */
+import '../../solvers/index'; // registers the built-in solvers by name
 import type { Rng } from '../../src/core/random';
 import { defineState, matrix, type StateLayout } from '../../src/core/state';
 import { steadyState } from '../../src/core/steady';

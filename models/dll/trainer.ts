@@ -2,6 +2,7 @@
  * Training loops for the DLL MLP (buffered, Algorithm 1; or coupled, no phases) and for the BP
  * baseline on the same network (src/nn/mlp.ts), with the same initial W, data order and optimiser.
  */
+import '../../solvers/index'; // registers the built-in solvers by name
 import { Rng } from '../../src/core/random';
 import { solve } from '../../src/core/solve';
 import { constantStep } from '../../src/core/controller';

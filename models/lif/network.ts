@@ -29,6 +29,7 @@
  *   jumps lift over threshold. The refractory period ends by an event too, so the flow restarts at
  *   the exact time. As dt → 0 the clock-driven spike times converge to these (test/lif).
  */
+import '../../solvers/index'; // registers the built-in solvers by name
 import { Rng } from '../../src/core/random';
 import { solve } from '../../src/core/solve';
 import { defineState, vector } from '../../src/core/state';

@@ -4,6 +4,7 @@
  * and returns the measured numbers; ./checks.ts bounds them for `creditflow verify` and the tests
  * in test/sal/ call the very same functions. The derivations are in ./circuit.ts.
  */
+import '../../solvers/index'; // registers the built-in solvers by name
 import { linearFit, logLogSlope } from '../../src/analysis/fit';
 import { Rng } from '../../src/core/random';
 import { solve } from '../../src/core/solve';

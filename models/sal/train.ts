@@ -3,6 +3,7 @@
  * Euler, dt = 1 per minibatch (Algorithm 1's iteration), over a seeded shuffle of the training set.
  * A divergence reported by `solve` ends the run with status 'diverged' and its message.
  */
+import '../../solvers/index'; // registers the built-in solvers by name
 import { Rng } from '../../src/core/random';
 import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
 import { solve } from '../../src/core/solve';

@@ -9,6 +9,7 @@
  *   C_i = λ_{R,i}λ_i + (ε/2)λ_i² − ½λ_{i−1}²,  i = 2..k,
  * stay at zero. Theorems 1 (k = 2) and 2 (k = 3) say e² → 0, faster for larger ε.
  */
+import '../../solvers/index'; // registers the built-in solvers by name
 import { drift, odeProblem, type Problem } from '../../src/core/terms';
 import { defineState, vector } from '../../src/core/state';
 import { solve } from '../../src/core/solve';

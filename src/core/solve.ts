@@ -5,22 +5,38 @@
  * const sol = solve(problem, 'dopri5', { t0: 0, t1: 10, y0, saveAt: { ts }, rtol: 1e-8 });
  * ```
  *
- * Each concern is its own object: the problem's terms own the maths, the solver takes one step,
- * the controller chooses the steps, `saveAt` says what is kept, the Brownian path gives the noise,
- * events interrupt the flow. Per accepted step the order is fixed: integrate, check for divergence,
- * detect and locate events, save, handle the earliest event (which may change the state), then
- * continue from the event time.
+ * Each concern is its own object: the problem's terms own the maths (and its input says where the
+ * data jump), the solver takes one step, the controller chooses the next time, `saveAt` says what
+ * is kept and `reductions` what is accumulated, the Brownian path gives the noise, events and the
+ * spike schedule interrupt the flow. Per accepted step the order is fixed: integrate, check for
+ * divergence, accumulate the reductions, threshold and reset spikes (clock mode), detect and locate
+ * events, save, handle the earliest event (which may change the state), then continue from there.
  *
  * Output at requested times comes from interpolation, never from forcing extra steps: the solver's
  * dense output when it has one; otherwise, for an ODE, a re-step of the same method from the start
  * of the step (accurate to the method's order); for an SDE, a re-step on the same Brownian path when
  * the path is queryable (BrownianTree), else linear interpolation.
+ *
+ * Fast path: a fixed-step solver with no noise, events, spikes, saving between steps or stopWhen
+ * runs a loop that does only the step, the divergence check, the input's segment and the
+ * reductions, so `solve` costs about what a hand-written loop over the vector field costs
+ * (`npm run bench -- --only core` measures the ratio).
+ *
+ * Which to use for a per-step quantity (the minibatch loss, spike counts, ∫ of an update):
+ * - a quantity of the state at discrete steps (the loss of the minibatch a step trains on, a count)
+ *   is a `reduction`: called once per accepted step with the step's two ends, never inside the
+ *   vector field, so a multi-stage solver does not count it once per stage;
+ * - a time integral ∫ q(t, y) dt that should converge with the solver's order (the accumulated
+ *   weight update of DFC's eq. 5) is a state block whose drift is q: the solver integrates it;
+ * - values at given times are `saveAt`.
  */
 import { BrownianIncrements, type BrownianPath } from './brownian';
-import { constantStep, errorNorm, piController, type StepController } from './controller';
-import type { DriverSolver, Interpolant, Solver, StepSolver } from './solver';
-import type { Problem } from './terms';
-import { solvers } from '../../solvers/index';
+import { clipToJumps, constantStep, errorNorm, fixedStepCount, piController, timeResolution, type StepController } from './controller';
+import { checkJumps, segmentAt } from './input';
+import { solvers } from './solvers';
+import type { DriverSolver, Interpolant, Solver, StepInfo, StepSolver } from './solver';
+import { checkSpikeSpec, SpikeRun, type SpikeMode, type SpikeSpec } from './spikes';
+import { drift, type Problem } from './terms';
 
 export type Status = 'ok' | 'maxSteps' | 'dtMin' | 'event' | 'diverged' | 'stopped';
 
@@ -31,6 +47,18 @@ export interface SaveAt {
   steps?: number;
   /** What to keep from a state (default: a copy of the whole state), e.g. only the weight blocks. */
   fn?: (t: number, y: Float64Array) => Float64Array | readonly number[] | number;
+}
+
+/**
+ * A quantity accumulated once per accepted step (see the module comment for when to use it):
+ * `step` adds the step's contribution into `acc` (`size` entries, starting from `init` or zeros).
+ * The result is in `solution.reductions[k]`.
+ */
+export interface Reduction {
+  name?: string;
+  size: number;
+  init?: ArrayLike<number>;
+  step(t0: number, y0: Float64Array, t1: number, y1: Float64Array, acc: Float64Array): void;
 }
 
 export interface EventSpec {
@@ -57,6 +85,8 @@ export interface SolveOptions {
   /** Step for fixed-step solvers; initial step for adaptive ones (chosen automatically if absent). */
   dt0?: number;
   saveAt?: SaveAt;
+  /** Quantities accumulated once per accepted step. */
+  reductions?: readonly Reduction[];
   /** Step-size controller. Default: PI for adaptive solvers (rtol/atol), constant steps otherwise. */
   controller?: StepController;
   rtol?: number;
@@ -67,6 +97,10 @@ export interface SolveOptions {
   brownian?: BrownianPath;
   seed?: number;
   events?: readonly EventSpec[];
+  /** Threshold, reset and refractoriness of membrane potentials in the state (spikes.ts). */
+  spikes?: SpikeSpec;
+  /** 'clock' (default for fixed steps) or 'event' (default for adaptive steps). */
+  spikeMode?: SpikeMode;
   /** Most steps (accepted + rejected) before stopping with 'maxSteps'. */
   maxSteps?: number;
   /** Checked after each accepted step; returning true ends the run with status 'stopped'. */
@@ -91,18 +125,26 @@ export interface Solution {
   y: Float64Array;
   ts: number[];
   ys: Float64Array[];
-  stats: { accepted: number; rejected: number; nfe: number; events: number };
+  /** The accumulated reductions, in the order given. */
+  reductions: Float64Array[];
+  stats: { accepted: number; rejected: number; nfe: number; events: number; spikes: number };
   diverged?: Divergence;
   /** The event that stopped the run, for status 'event'. */
   event?: { t: number; name: string; fired: number[] };
 }
 
 export class SolveError extends Error {
-  constructor(message: string, readonly solution?: Solution) {
+  constructor(
+    message: string,
+    readonly solution?: Solution,
+  ) {
     super(message);
     this.name = 'SolveError';
   }
 }
+
+/** Default cap on a fixed-step run's step count when maxSteps is not given. */
+const MAX_DEFAULT_STEPS = 1e9;
 
 export function solve(problem: Problem, solverOrName: Solver | string, opts: SolveOptions): Solution {
   const solver = typeof solverOrName === 'string' ? solvers.get(solverOrName) : solverOrName;
@@ -114,21 +156,23 @@ export function solve(problem: Problem, solverOrName: Solver | string, opts: Sol
   return sol;
 }
 
-function checkSolverFits(problem: Problem, solver: Solver): void {
+/** Refuse a solver that cannot handle the problem, naming the ones that can. */
+export function checkSolverFits(problem: Problem, solver: Solver): void {
   const sde = problem.diffusion !== undefined;
   if (sde && !solver.sde) {
-    const sdeSolvers = solvers.names().filter((n) => solvers.get(n).sde !== null);
-    throw new Error(`solver '${solver.name}' handles ODEs only but the problem has a diffusion term; choose an SDE solver: ${sdeSolvers.join(', ')}`);
+    const ok = solvers.names().filter((n) => solvers.get(n).sde !== null);
+    throw new Error(`solver '${solver.name}' handles ODEs only but the problem has a diffusion term; choose an SDE solver: ${ok.join(', ')}`);
   }
   if (!sde && !solver.ode) throw new Error(`solver '${solver.name}' handles SDEs only but the problem has no diffusion term`);
   if (sde && solver.sde) {
     const noise = problem.diffusion!.noise;
     if (!solver.sde.noise.includes(noise)) {
       const why =
-        solver.sde.calculus === 'stratonovich'
+        solver.sde.calculus === 'stratonovich' && !problem.diffusion!.additive
           ? ` (it converges to the Stratonovich solution, which differs from the Itô solution when the noise depends on the state)`
           : '';
-      throw new Error(`solver '${solver.name}' does not handle ${noise} noise${why}; use 'euler_maruyama' or make the noise additive`);
+      const ok = solvers.names().filter((n) => solvers.get(n).sde?.noise.includes(noise));
+      throw new Error(`solver '${solver.name}' does not handle ${noise} noise${why}; use ${ok.map((n) => `'${n}'`).join(' or ') || 'another solver'}`);
     }
   }
 }
@@ -137,6 +181,9 @@ function validateTimes(opts: SolveOptions): void {
   const { t0, t1 } = opts;
   if (!Number.isFinite(t0) || !Number.isFinite(t1)) throw new Error(`t0 and t1 must be finite numbers (got t0 = ${t0}, t1 = ${t1})`);
   if (t1 < t0) throw new Error(`t1 (${t1}) is before t0 (${t0}); integration runs forward in time: pass t1 >= t0`);
+  if (t1 > t0 && t1 - t0 <= timeResolution(Math.max(Math.abs(t0), Math.abs(t1)))) {
+    throw new Error(`the interval [t0, t1] = [${t0}, ${t1}] is below the resolution of t there (relative 2^-52); shift time so that t0 is near 0`);
+  }
 }
 
 function firstNonFinite(y: ArrayLike<number>): number {
@@ -158,8 +205,17 @@ interface EventState {
   gTmp: Float64Array;
 }
 
+interface AfterStep {
+  t: number;
+  y: Float64Array;
+  stop: boolean;
+  /** The state or the flow changed at t (an event or a spike reset): restart the controller. */
+  reset: boolean;
+}
+
 class Run {
   private readonly n: number;
+  private readonly problem: Problem;
   private readonly sde: boolean;
   private readonly controller: StepController;
   private readonly brownian: BrownianPath | null;
@@ -167,23 +223,30 @@ class Run {
   private readonly saveTs: readonly number[] | null;
   private savePtr = 0;
   private readonly saveEvery: number;
+  private saveSize = -1;
   private readonly events: EventState[];
+  private readonly spikes: SpikeRun | null;
+  private readonly reductions: { spec: Reduction; acc: Float64Array }[];
   private readonly ts: number[] = [];
   private readonly ys: Float64Array[] = [];
   private status: Status = 'ok';
   private message = '';
   private diverged?: Divergence;
   private stopEvent?: { t: number; name: string; fired: number[] };
-  private stats = { accepted: 0, rejected: 0, nfe: 0, events: 0 };
+  private stats = { accepted: 0, rejected: 0, nfe: 0, events: 0, spikes: 0 };
   private readonly ybuf: Float64Array;
+  private readonly span: number;
+  private segment = -1;
+  private readonly jumps: readonly number[] | null;
 
   constructor(
-    private readonly problem: Problem,
+    problem: Problem,
     private readonly solver: Solver,
     private readonly opts: SolveOptions,
   ) {
     validateTimes(opts);
     const n = (this.n = problem.dim);
+    this.span = opts.t1 - opts.t0;
     if (!opts.y0 || opts.y0.length !== n) {
       const where = problem.layout ? ` (layout ${problem.layout.describe()})` : '';
       throw new Error(`y0 has ${opts.y0?.length ?? 0} entries but the problem's state has ${n}${where}; pass a y0 of length ${n}`);
@@ -196,38 +259,45 @@ class Run {
     checkSolverFits(problem, solver);
     this.sde = problem.diffusion !== undefined;
 
-    // Step-size control.
-    if (opts.controller) this.controller = opts.controller;
-    else if (solver.adaptive) this.controller = piController({ rtol: opts.rtol, atol: opts.atol, dtMin: opts.dtMin, dtMax: opts.dtMax });
-    else this.controller = constantStep();
-    if (this.controller.kind === 'pi' && !solver.adaptive) {
+    // Step-size control: the user's, or PI for adaptive solvers, constant otherwise; clipped to
+    // the input's jump times.
+    let controller = opts.controller ?? (solver.adaptive ? piController({ rtol: opts.rtol, atol: opts.atol, dtMin: opts.dtMin, dtMax: opts.dtMax }) : constantStep());
+    if (controller.needsErrorEstimate && !solver.adaptive) {
       throw new Error(`solver '${solver.name}' has no error estimate, so it cannot take adaptive steps; use a constant step (dt0) or an adaptive solver such as 'dopri5'`);
     }
-    if (solver.kind === 'driver' && this.controller.kind !== 'pi') {
+    if (solver.kind === 'driver' && !controller.needsErrorEstimate) {
       throw new Error(`solver '${solver.name}' chooses its own steps; pass rtol/atol instead of a constant-step controller`);
     }
-    if (this.controller.kind === 'constant') {
-      if (opts.dt0 === undefined || !(opts.dt0 > 0) || !Number.isFinite(opts.dt0)) {
-        throw new Error(`dt0 must be > 0 for a fixed-step solver (got ${opts.dt0}); pass dt0 or choose an adaptive solver such as 'dopri5'`);
+    this.jumps = null;
+    if (problem.input) {
+      checkJumps(problem.input, opts.t0, opts.t1);
+      if (solver.kind === 'driver') {
+        throw new Error(`solver '${solver.name}' chooses its own steps and cannot stop at the input's jump times; use 'dopri5' (adaptive) or a fixed-step solver`);
       }
-    } else if (opts.dt0 !== undefined && !(opts.dt0 > 0)) {
-      throw new Error(`dt0 must be > 0 when given (got ${opts.dt0}); omit it to let the controller choose the first step`);
+      this.jumps = problem.input.jumps;
+      if (this.jumps.length) controller = clipToJumps(controller, this.jumps);
     }
-    const defaultMax = this.controller.kind === 'constant' ? Math.ceil((opts.t1 - opts.t0) / opts.dt0! + 1) * 4 + 16 : 100_000;
-    this.maxSteps = opts.maxSteps ?? defaultMax;
-    if (!(this.maxSteps > 0)) throw new Error(`maxSteps must be > 0 (got ${opts.maxSteps})`);
+    this.controller = controller;
+    const dt0Valid = opts.dt0 !== undefined && opts.dt0 > 0 && Number.isFinite(opts.dt0);
+    const fixedCount = !controller.needsErrorEstimate && dt0Valid ? fixedStepCount(opts.t0, opts.t1, opts.dt0!) : 0;
+    if (opts.maxSteps === undefined && fixedCount > MAX_DEFAULT_STEPS) {
+      throw new Error(`dt0 = ${opts.dt0} needs ${fixedCount.toExponential(2)} steps over [${opts.t0}, ${opts.t1}]; use a larger dt0, or pass maxSteps to allow more than ${MAX_DEFAULT_STEPS.toExponential(0)} steps`);
+    }
+    this.maxSteps = opts.maxSteps ?? (fixedCount > 0 ? (fixedCount + 1) * 4 + 16 : 100_000);
+    if (!(Number.isInteger(this.maxSteps) && this.maxSteps > 0)) throw new Error(`maxSteps must be an integer > 0 (got ${opts.maxSteps})`);
 
     // Noise.
     if (this.sde) {
+      const m = problem.diffusion!.brownianDim;
       if (opts.brownian) {
-        if (opts.brownian.dim !== n) throw new Error(`the Brownian path has dimension ${opts.brownian.dim} but the state has ${n}; build it with dimension ${n}`);
+        if (opts.brownian.dim !== m) throw new Error(`the Brownian path has dimension ${opts.brownian.dim} but the diffusion term needs ${m} Brownian motions; build it with dimension ${m}`);
         this.brownian = opts.brownian;
       } else if (opts.seed !== undefined) {
-        this.brownian = new BrownianIncrements(n, opts.seed);
+        this.brownian = new BrownianIncrements(m, opts.seed);
       } else {
         throw new Error('an SDE needs a seeded Brownian path: pass seed (fixed-step path) or brownian (e.g. new BrownianTree(dim, t0, t1, seed))');
       }
-      if (this.controller.kind !== 'constant' && !this.brownian.queryable) {
+      if (controller.needsErrorEstimate && !this.brownian.queryable) {
         throw new Error('adaptive SDE steps revisit time; pass a BrownianTree as brownian');
       }
     } else this.brownian = null;
@@ -248,12 +318,66 @@ class Run {
     this.saveTs = sa.ts ?? null;
     this.saveEvery = sa.steps ?? 0;
 
+    this.reductions = (opts.reductions ?? []).map((spec, k) => {
+      const name = spec.name ?? `reductions[${k}]`;
+      if (!(Number.isInteger(spec.size) && spec.size >= 1)) throw new Error(`reduction '${name}': size must be an integer >= 1 (got ${spec.size})`);
+      if (spec.init !== undefined && spec.init.length !== spec.size) {
+        throw new Error(`reduction '${name}': init has ${spec.init.length} entries but size is ${spec.size}; make them equal`);
+      }
+      if (typeof spec.step !== 'function') throw new Error(`reduction '${name}': step(t0, y0, t1, y1, acc) is missing`);
+      const acc = new Float64Array(spec.size);
+      if (spec.init) acc.set(spec.init);
+      return { spec, acc };
+    });
+
     this.events = (opts.events ?? []).map((spec, k) => {
       const size = spec.size ?? 1;
       if (!(Number.isInteger(size) && size >= 1)) throw new Error(`events[${k}].size must be an integer >= 1 (got ${spec.size})`);
       return { spec, size, gPrev: new Float64Array(size), gNew: new Float64Array(size), gTmp: new Float64Array(size) };
     });
+
+    // Spikes: the schedule holds refractory membranes by wrapping the drift; in event mode its
+    // crossings and refractory ends are events.
+    this.spikes = null;
+    if (opts.spikes) {
+      checkSpikeSpec(opts.spikes, n);
+      const mode = opts.spikeMode ?? (controller.needsErrorEstimate ? 'event' : 'clock');
+      if (mode !== 'clock' && mode !== 'event') throw new Error(`spikeMode must be 'clock' or 'event' (got '${String(mode)}')`);
+      if (mode === 'clock' && controller.needsErrorEstimate) {
+        throw new Error(`clock-driven spikes need fixed steps; pass dt0 with a fixed-step solver, or spikeMode: 'event' for adaptive steps`);
+      }
+      const sp = (this.spikes = new SpikeRun(opts.spikes, mode));
+      if (sp.hasRefractory) {
+        const inner = problem.drift;
+        problem = {
+          ...problem,
+          drift: drift(n, (t, y, out) => {
+            inner.vf(t, y, out);
+            sp.hold(out);
+          }),
+        };
+      }
+      if (mode === 'event') {
+        const name = opts.spikes.name ?? 'spike';
+        this.events.push(this.eventState({ name, size: opts.spikes.size, direction: 'up', condition: (_t, y, out) => sp.crossing(y, out), handle: (t, y, fired) => sp.eventFire(t, y, fired) }));
+        if (sp.hasRefractory) {
+          this.events.push(this.eventState({ name: `${name}: refractory end`, size: opts.spikes.size, direction: 'up', condition: (t, _y, out) => sp.refractoryEnd(t, out), handle: (_t, _y, fired) => sp.release(fired) }));
+        }
+      }
+    }
+    this.problem = problem;
     this.ybuf = new Float64Array(n);
+  }
+
+  private eventState(spec: EventSpec): EventState {
+    const size = spec.size ?? 1;
+    return { spec, size, gPrev: new Float64Array(size), gNew: new Float64Array(size), gTmp: new Float64Array(size) };
+  }
+
+  /** Tolerance for "the same time": relative to the run's span, never below the resolution of t. */
+  private near(a: number, b: number): boolean {
+    const rel = 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
+    return Math.abs(a - b) <= Math.max(Math.min(rel, 1e-9 * this.span), timeResolution(Math.max(Math.abs(a), Math.abs(b))));
   }
 
   private save(t: number, y: Float64Array): void {
@@ -262,13 +386,13 @@ class Run {
     if (fn) {
       const r = fn(t, y);
       v = typeof r === 'number' ? Float64Array.of(r) : Float64Array.from(r);
+      if (this.saveSize >= 0 && v.length !== this.saveSize) {
+        throw new Error(`saveAt.fn returned ${v.length} values at t = ${t} but ${this.saveSize} before; it must return the same number of values at every save`);
+      }
+      this.saveSize = v.length;
     } else v = y.slice();
     this.ts.push(t);
     this.ys.push(v);
-  }
-
-  private near(a: number, b: number): boolean {
-    return Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
   }
 
   /**
@@ -293,7 +417,15 @@ class Run {
   }
 
   private evalEvents(t: number, y: Float64Array, into: 'gPrev' | 'gNew'): void {
-    for (const e of this.events) e.spec.condition(t, y, e[into]);
+    for (const e of this.events) {
+      const g = e[into];
+      e.spec.condition(t, y, g);
+      for (let c = 0; c < e.size; c++) {
+        if (Number.isNaN(g[c])) {
+          throw new Error(`event '${e.spec.name ?? 'event'}': condition component ${c} is NaN at t = ${t}; an event condition must return finite numbers (check the state it reads)`);
+        }
+      }
+    }
   }
 
   private crosses(dir: EventSpec['direction'], a: number, b: number): boolean {
@@ -302,25 +434,26 @@ class Run {
     return dir === 'down' ? down : dir === 'either' ? up || down : up;
   }
 
+  private divergedAt(tPrev: number, tNew: number, yNew: Float64Array, what: string): void {
+    const bad = firstNonFinite(yNew);
+    const { block, index } = locate(this.problem, Math.max(0, bad));
+    this.diverged = { t: tNew, block, index, value: yNew[Math.max(0, bad)] };
+    this.status = 'diverged';
+    this.message = `diverged at t = ${tNew}: block '${block}' entry ${index} became ${yNew[Math.max(0, bad)]}${what} (last finite state at t = ${tPrev})`;
+  }
+
   /**
    * Everything after an accepted step from (tPrev, yPrev) to (tNew, yNew): divergence check,
-   * events, saving, stop test. Returns where the run continues from.
+   * reductions, clock spikes, events, saving, stop test. Returns where the run continues from.
    */
-  private afterStep(
-    tPrev: number,
-    yPrev: Float64Array,
-    tNew: number,
-    yNew: Float64Array,
-    makeInterp: () => Interpolant,
-  ): { t: number; y: Float64Array; stop: boolean; reset: boolean } {
-    const bad = firstNonFinite(yNew);
-    if (bad >= 0) {
-      const { block, index } = locate(this.problem, bad);
-      this.diverged = { t: tNew, block, index, value: yNew[bad] };
-      this.status = 'diverged';
-      this.message = `diverged at t = ${tNew}: block '${block}' entry ${index} became ${yNew[bad]} (last finite state at t = ${tPrev})`;
+  private afterStep(tPrev: number, yPrev: Float64Array, tNew: number, yNew: Float64Array, makeInterp: () => Interpolant): AfterStep {
+    if (firstNonFinite(yNew) >= 0) {
+      this.divergedAt(tPrev, tNew, yNew, '');
       return { t: tPrev, y: yPrev, stop: true, reset: false };
     }
+    for (const r of this.reductions) r.spec.step(tPrev, yPrev, tNew, yNew, r.acc);
+    let spiked = false;
+    if (this.spikes && this.spikes.mode === 'clock') spiked = this.spikes.clockStep(tNew, yNew);
     let interpCache: Interpolant | null = null;
     const interp = () => (interpCache ??= makeInterp());
 
@@ -368,6 +501,9 @@ class Run {
       this.saveRequested(tEvent, yEvent, interp);
       if (this.saveEvery && this.stats.accepted % this.saveEvery === 0) this.save(tEvent, yEvent);
       this.evalEvents(tEvent, yEvent, 'gPrev');
+      // A handler that put a component exactly on its surface (g = 0) must see the next crossing:
+      // take the side the flow leaves it to, from the condition a little later.
+      this.settleOnSurface(tEvent, yEvent);
       if (!stop && this.opts.stopWhen?.(tEvent, yEvent)) stop = this.stopNow(tEvent);
       return { t: tEvent, y: yEvent, stop, reset: true };
     }
@@ -376,7 +512,33 @@ class Run {
     if (this.saveEvery && this.stats.accepted % this.saveEvery === 0) this.save(tNew, yNew);
     for (const e of this.events) e.gPrev.set(e.gNew);
     const stop = this.opts.stopWhen?.(tNew, yNew) ? this.stopNow(tNew) : false;
-    return { t: tNew, y: yNew, stop, reset: false };
+    return { t: tNew, y: yNew, stop, reset: spiked };
+  }
+
+  /**
+   * After an event, a condition component exactly 0 would hide the next crossing (a crossing needs
+   * a strict sign on one side): give it the sign of the direction the flow moves it, from one
+   * explicit Euler probe of the condition (no step is taken).
+   */
+  private settleOnSurface(t: number, y: Float64Array): void {
+    let zero = false;
+    for (const e of this.events) for (let c = 0; c < e.size; c++) if (e.gPrev[c] === 0) zero = true;
+    if (!zero) return;
+    const f = new Float64Array(this.n);
+    this.problem.drift.vf(t, y, f);
+    this.stats.nfe++;
+    const h = 1e-7 * Math.max(this.span, 1e-300);
+    const yp = new Float64Array(this.n);
+    for (let i = 0; i < this.n; i++) yp[i] = y[i] + h * f[i];
+    for (const e of this.events) {
+      e.spec.condition(t + h, yp, e.gTmp);
+      for (let c = 0; c < e.size; c++) {
+        if (e.gPrev[c] !== 0) continue;
+        const s = e.gTmp[c];
+        // Leaving upward: the surface is behind it (negative side); downward: positive side.
+        e.gPrev[c] = s > 0 ? -Number.MIN_VALUE : s < 0 ? Number.MIN_VALUE : 0;
+      }
+    }
   }
 
   private stopNow(t: number): boolean {
@@ -389,6 +551,7 @@ class Run {
   private locateRoot(e: EventState, c: number, ta: number, tb: number, interp: Interpolant, tol: number): number {
     let fa = e.gPrev[c];
     let fb = e.gNew[c];
+    const start = fa;
     let side = 0;
     for (let it = 0; it < 200 && tb - ta > tol; it++) {
       let tm = (ta * fb - tb * fa) / (fb - fa);
@@ -396,7 +559,8 @@ class Run {
       interp(tm, this.ybuf);
       e.spec.condition(tm, this.ybuf, e.gTmp);
       const fm = e.gTmp[c];
-      if (this.crosses(e.spec.direction, e.gPrev[c], fm) || fm === 0) {
+      if (Number.isNaN(fm)) throw new Error(`event '${e.spec.name ?? 'event'}': condition component ${c} is NaN at t = ${tm} while locating a crossing; an event condition must return finite numbers`);
+      if (this.crosses(e.spec.direction, start, fm) || fm === 0) {
         tb = tm;
         fb = fm;
         if (side === -1) fa *= 0.5;
@@ -411,28 +575,29 @@ class Run {
     return tb;
   }
 
-  private finalMessage(): void {
-    if (this.status === 'ok') this.message = `reached t1 = ${this.opts.t1}`;
-  }
-
   execute(): Solution {
     const { t0, t1 } = this.opts;
     let t = t0;
     let y: Float64Array = Float64Array.from(this.opts.y0);
     if (this.saveTs) this.saveRequested(t0, y, () => () => {});
     if (this.saveEvery) this.save(t0, y);
-    this.evalEvents(t0, y, 'gPrev');
-    this.controller.reset();
+    if (this.events.length) this.evalEvents(t0, y, 'gPrev');
     if (t1 > t0) {
-      const r = this.solver.kind === 'driver' ? this.driveLoop(this.solver, t, y) : this.stepLoop(this.solver, t, y);
+      const r =
+        this.solver.kind === 'driver'
+          ? this.driveLoop(this.solver, t, y)
+          : this.fastPathApplies()
+            ? this.fastLoop(this.solver, t, y)
+            : this.stepLoop(this.solver, t, y);
       t = r.t;
       y = r.y;
     }
-    this.finalMessage();
     if (this.status === 'ok') {
+      this.message = `reached t1 = ${t1}`;
       const savedFinal = this.ts.length > 0 && this.near(this.ts[this.ts.length - 1], t1);
       if (!this.saveTs && !savedFinal) this.save(t1, y);
     }
+    if (this.spikes) this.stats.spikes = this.spikes.count;
     return {
       status: this.status,
       message: this.message,
@@ -440,6 +605,7 @@ class Run {
       y: y.slice(),
       ts: this.ts,
       ys: this.ys,
+      reductions: this.reductions.map((r) => r.acc),
       stats: this.stats,
       diverged: this.diverged,
       event: this.stopEvent,
@@ -449,101 +615,196 @@ class Run {
   private initialStep(y0: Float64Array): number {
     // Hairer, Nørsett & Wanner I, II.4: h0 = 0.01·‖y0‖/‖f(y0)‖ in the controller's norm.
     const f0 = new Float64Array(this.n);
+    this.enterSegment(this.opts.t0);
     this.problem.drift.vf(this.opts.t0, y0, f0);
     this.stats.nfe++;
     const { rtol, atol } = this.controller;
     const d0 = errorNorm(y0, y0, y0, rtol, atol);
     const d1 = errorNorm(y0, y0, f0, rtol, atol);
     const h = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * (d0 / d1);
-    return Math.min(h, this.opts.t1 - this.opts.t0, this.controller.dtMax);
+    return Math.min(h, this.span, this.controller.dtMax);
   }
 
-  private stepLoop(solver: StepSolver, t: number, yStart: Float64Array): { t: number; y: Float64Array } {
-    const { t0, t1 } = this.opts;
+  /** Tell the input which segment a step starting at t lies in; true when it changed. */
+  private enterSegment(t: number): boolean {
+    if (!this.jumps) return false;
+    const k = segmentAt(this.jumps, t);
+    if (k === this.segment) return false;
+    this.segment = k;
+    this.problem.input!.enter(k, t);
+    return true;
+  }
+
+  private fastPathApplies(): boolean {
+    return (
+      !this.sde &&
+      !this.controller.needsErrorEstimate &&
+      this.events.length === 0 &&
+      this.spikes === null &&
+      this.saveTs === null &&
+      this.saveEvery === 0 &&
+      this.opts.stopWhen === undefined
+    );
+  }
+
+  private startController(y: Float64Array, errorOrder: number): number {
+    return this.controller.init({
+      t0: this.opts.t0,
+      t1: this.opts.t1,
+      y0: y,
+      dt0: this.opts.dt0,
+      errorOrder,
+      initialStep: () => this.initialStep(y),
+    });
+  }
+
+  /** Fixed steps, nothing between them but the divergence check, the input and the reductions. */
+  private fastLoop(solver: StepSolver, tStart: number, yStart: Float64Array): { t: number; y: Float64Array } {
+    const { t1 } = this.opts;
+    const problem = this.problem;
+    const ws = solver.init(problem);
+    const ctrl = this.controller;
+    const reds = this.reductions;
     const n = this.n;
-    const ws = solver.init(this.problem);
     let y: Float64Array = yStart;
     let yNew: Float64Array = new Float64Array(n);
-    const dW = this.sde ? new Float64Array(n) : null;
-    const fixed = this.controller.kind === 'constant';
-    const dtFixed = this.opts.dt0 ?? 0;
-    let dt = fixed ? dtFixed : (this.opts.dt0 ?? this.initialStep(y));
-    const errorOrder = solver.errorOrder ?? (typeof solver.order === 'number' ? solver.order - 1 : 1);
-    let restepWs: unknown = null;
-    const dWp = dW ? new Float64Array(n) : null;
-    const eps = 1e-10;
+    let t = tStart;
+    let tNext = this.startController(y, 1);
     let steps = 0;
-    while (t < t1 && !this.near(t, t1)) {
-      if (steps >= this.maxSteps) {
-        this.status = 'maxSteps';
-        this.message = `stopped after maxSteps = ${this.maxSteps} steps at t = ${t} (t1 = ${t1}); raise maxSteps or loosen the tolerances`;
+    let nfe = 0;
+    const max = this.maxSteps;
+    while (t < t1) {
+      if (steps >= max) {
+        this.stopMaxSteps(t);
+        break;
+      }
+      if (!(tNext > t)) {
+        this.stopTooSmall(t, tNext - t);
         break;
       }
       steps++;
-      let tNext: number;
-      if (fixed) {
-        // Stay on the grid t0 + k·dt even after an event cut a step short.
-        const k = Math.floor((t - t0) / dtFixed + eps) + 1;
-        tNext = t0 + k * dtFixed;
-      } else tNext = t + dt;
-      if (tNext > t1 || t1 - tNext <= eps * dt) tNext = t1;
+      if (this.enterSegment(t)) solver.invalidate?.(ws);
+      nfe += solver.step(problem, t, tNext, y, null, yNew, ws).nfe;
+      // divergence check (a sum is NaN/±∞ when any entry is; the scan then finds which)
+      let s = 0;
+      for (let i = 0; i < n; i++) s += yNew[i];
+      if (s - s !== 0 && firstNonFinite(yNew) >= 0) {
+        this.divergedAt(t, tNext, yNew, '');
+        break;
+      }
+      for (let r = 0; r < reds.length; r++) reds[r].spec.step(t, y, tNext, yNew, reds[r].acc);
+      const next = ctrl.adapt(t, tNext, y, yNew, undefined, 1).tNext;
+      const tmp = y;
+      y = yNew;
+      yNew = tmp;
+      t = tNext;
+      tNext = next;
+    }
+    this.stats.accepted = steps;
+    this.stats.nfe += nfe;
+    return { t, y };
+  }
+
+  private stopMaxSteps(t: number): void {
+    this.status = 'maxSteps';
+    this.message = `stopped after maxSteps = ${this.maxSteps} steps at t = ${t} (t1 = ${this.opts.t1}); raise maxSteps or loosen the tolerances`;
+  }
+
+  private stopTooSmall(t: number, dt: number, why?: string): void {
+    this.status = 'dtMin';
+    this.message = why ?? `the step ${dt} at t = ${t} does not advance time (below the resolution of t, relative 2^-52); shift time so that t0 is near 0`;
+  }
+
+  private stepLoop(solver: StepSolver, tStart: number, yStart: Float64Array): { t: number; y: Float64Array } {
+    const { t1 } = this.opts;
+    const n = this.n;
+    const problem = this.problem;
+    const ws = solver.init(problem);
+    let y: Float64Array = yStart;
+    let yNew: Float64Array = new Float64Array(n);
+    const dW = this.sde ? new Float64Array(problem.diffusion!.brownianDim) : null;
+    const errorOrder = solver.errorOrder ?? (typeof solver.order === 'number' ? solver.order - 1 : 1);
+    let restepWs: unknown = null;
+    const dWp = dW ? new Float64Array(dW.length) : null;
+    const ctrl = this.controller;
+    let t = tStart;
+    let tNext = this.startController(y, errorOrder);
+    let steps = 0;
+    // The interpolant over the last accepted step (made only when an output or event needs it).
+    let tPrev = t;
+    let yPrev = y;
+    let info: StepInfo = { nfe: 0 };
+    let stepEnd = t;
+    let yEnd = yNew;
+    const canRestep = !this.sde || this.brownian!.queryable;
+    const restep: Interpolant = (ts, out) => {
+      if (ts <= tPrev) return void out.set(yPrev);
+      if (dWp) this.brownian!.increment(tPrev, ts, dWp);
+      restepWs ??= solver.init(problem);
+      solver.invalidate?.(restepWs);
+      this.stats.nfe += solver.step(problem, tPrev, ts, yPrev, dWp, out, restepWs).nfe;
+    };
+    const linear: Interpolant = (ts, out) => {
+      const w = (ts - tPrev) / (stepEnd - tPrev);
+      for (let i = 0; i < n; i++) out[i] = (1 - w) * yPrev[i] + w * yEnd[i];
+    };
+    const makeInterp = (): Interpolant => info.dense ?? (canRestep ? restep : linear);
+    let lastNonFinite = false;
+    while (t < t1 && !this.near(t, t1)) {
+      if (steps >= this.maxSteps) {
+        this.stopMaxSteps(t);
+        break;
+      }
+      if (!(tNext > t)) {
+        this.stopTooSmall(t, tNext - t);
+        break;
+      }
+      steps++;
+      if (this.enterSegment(t)) solver.invalidate?.(ws);
       if (dW) this.brownian!.increment(t, tNext, dW);
-      const info = solver.step(this.problem, t, tNext, y, dW, yNew, ws);
+      info = solver.step(problem, t, tNext, y, dW, yNew, ws);
       this.stats.nfe += info.nfe;
-      const { accept, dtNext } = this.controller.adapt(t, tNext, y, yNew, info.yError, errorOrder);
-      if (!accept) {
+      const r = ctrl.adapt(t, tNext, y, yNew, info.yError, errorOrder);
+      if (!r.accept) {
         this.stats.rejected++;
-        if (dtNext < this.controller.dtMin || dtNext <= 1e-14 * Math.max(1, Math.abs(t))) {
-          this.status = 'dtMin';
-          this.message = `step size fell to ${dtNext} (below dtMin = ${this.controller.dtMin}) at t = ${t}; the problem may be stiff or diverging`;
+        lastNonFinite = firstNonFinite(yNew) >= 0;
+        if (r.tooSmall) {
+          if (lastNonFinite) this.divergedAt(t, tNext, yNew, ` (the vector field is not finite there: shrinking the step down to ${r.tNext - t} did not help)`);
+          else this.stopTooSmall(t, r.tNext - t, r.tooSmall);
           break;
         }
-        dt = dtNext;
+        tNext = r.tNext;
         continue;
       }
       this.stats.accepted++;
-      const yPrev = y;
-      const tPrev = t;
-      const stepInfo = info;
-      const makeInterp = (): Interpolant => {
-        if (stepInfo.dense) return stepInfo.dense;
-        const canRestep = !this.sde || this.brownian!.queryable;
-        if (canRestep) {
-          return (ts, out) => {
-            if (ts <= tPrev) return void out.set(yPrev);
-            if (dWp) this.brownian!.increment(tPrev, ts, dWp);
-            restepWs ??= solver.init(this.problem);
-            const r = solver.step(this.problem, tPrev, ts, yPrev, dWp, out, restepWs);
-            this.stats.nfe += r.nfe;
-          };
-        }
-        return (ts, out) => {
-          const w = (ts - tPrev) / (tNext - tPrev);
-          for (let i = 0; i < n; i++) out[i] = (1 - w) * yPrev[i] + w * yNew[i];
-        };
-      };
-      const r = this.afterStep(tPrev, yPrev, tNext, yNew, makeInterp);
-      if (r.y === yNew) {
-        yNew = yPrev; // swap buffers
-        y = r.y;
-      } else if (r.y !== yPrev) {
-        y.set(r.y);
+      tPrev = t;
+      yPrev = y;
+      stepEnd = tNext;
+      yEnd = yNew;
+      const a = this.afterStep(t, y, tNext, yNew, makeInterp);
+      if (a.y === yNew) {
+        yNew = y; // swap buffers
+        y = a.y;
+      } else if (a.y !== y) {
+        y.set(a.y);
       }
-      t = r.t;
-      if (!fixed) dt = r.reset ? dt : dtNext;
-      if (!fixed && dt < this.controller.dtMin) {
-        this.status = 'dtMin';
-        this.message = `step size fell to ${dt} (below dtMin = ${this.controller.dtMin}) at t = ${t}`;
+      if (a.reset) solver.invalidate?.(ws);
+      const dtWas = tNext - t;
+      t = a.t;
+      tNext = a.reset && t !== stepEnd ? ctrl.restart(t, dtWas) : r.tNext;
+      if (a.stop) break;
+      if (r.tooSmall) {
+        this.stopTooSmall(t, r.tNext - t, r.tooSmall);
         break;
       }
-      if (r.stop) break;
     }
     return { t, y };
   }
 
-  private driveLoop(solver: DriverSolver, t: number, yStart: Float64Array): { t: number; y: Float64Array } {
+  private driveLoop(solver: DriverSolver, tStart: number, yStart: Float64Array): { t: number; y: Float64Array } {
     const { t1 } = this.opts;
     const n = this.n;
+    let t = tStart;
     let y: Float64Array = yStart.slice();
     const yPrev = new Float64Array(n);
     let stepsLeft = this.maxSteps;
@@ -593,9 +854,8 @@ class Run {
         if (this.near(t, t1)) return { t, y };
         continue;
       }
-      if (res.outcome === 'maxSteps' || stepsLeft <= 0 && !this.near(lastT, t1)) {
-        this.status = 'maxSteps';
-        this.message = `stopped after maxSteps = ${this.maxSteps} steps at t = ${lastT} (t1 = ${t1}); raise maxSteps or loosen the tolerances`;
+      if (res.outcome === 'maxSteps' || (stepsLeft <= 0 && !this.near(lastT, t1))) {
+        this.stopMaxSteps(lastT);
         return { t: lastT, y: yPrev.slice() };
       }
       return { t: t1, y: yPrev.slice() };

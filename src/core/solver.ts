@@ -12,7 +12,10 @@ import type { NoiseKind, Problem } from './terms';
 export type Interpolant = (t: number, out: Float64Array) => void;
 
 export interface StepInfo {
-  /** Vector-field (drift) evaluations used, including diffusion evaluations. */
+  /**
+   * Vector-field (drift) evaluations used, including diffusion evaluations. A solver may return
+   * the same StepInfo object from every step (kept in its workspace), so a step does not allocate.
+   */
   nfe: number;
   /** Local error estimate (adaptive solvers), written in the workspace. */
   yError?: Float64Array;
@@ -23,8 +26,13 @@ export interface StepInfo {
 export interface SdeSupport {
   /** The calculus the scheme converges to. */
   readonly calculus: 'ito' | 'stratonovich';
-  /** The noise kinds it handles. */
+  /**
+   * The noise kinds it handles (shape and state dependence, see terms.ts); its strong and weak
+   * orders are measured for each of them by the core's checks.
+   */
   readonly noise: readonly NoiseKind[];
+  /** Strong order per noise kind where it differs from `strongOrder` (e.g. 1 for additive noise). */
+  readonly strongOrderFor?: Partial<Record<NoiseKind, number>>;
 }
 
 export interface SolverTraits {
@@ -56,6 +64,11 @@ export interface StepSolver<W = unknown> extends SolverTraits {
    * SDE (null for an ODE). `y1` never aliases `y0`.
    */
   step(problem: Problem, t0: number, t1: number, y0: Float64Array, dW: Float64Array | null, y1: Float64Array, ws: W): StepInfo;
+  /**
+   * Forget evaluations cached between steps (first-same-as-last): `solve` calls it when the state
+   * or the vector field changed between two steps (an event reset the state, an input jumped).
+   */
+  invalidate?(ws: W): void;
 }
 
 /** Options a loop-owning (driver) solver receives from `solve`. */

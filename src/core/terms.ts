@@ -1,13 +1,22 @@
 /**
  * Terms own the mathematics; problems combine them.
  *
- * A drift term is a vector field f(t, y) that meets the control dt over a step; a diffusion term is
- * a diagonal noise coefficient g(t, y) that meets a Brownian increment dW (componentwise: dy_i gets
- * g_i(t, y) dW_i). An SDE is dy = f(t, y) dt + g(t, y) ⊙ dW, read in the Itô sense. Because noise
- * is only a control, one Euler step serves as Euler–Maruyama.
+ * A drift term is a vector field f(t, y) that meets the control dt over a step. A diffusion term is
+ * a noise coefficient g(t, y) that meets a Brownian increment ΔW over a step, and the term itself
+ * says how (`prod`): so an SDE is dy = f(t, y) dt + g(t, y) ΔW, read in the Itô sense, and one
+ * Euler step serves as Euler–Maruyama whatever the shape of the noise:
+ *
+ * - 'diagonal': one independent Brownian motion per component, g is a vector, (g ΔW)_i = g_i ΔW_i;
+ * - 'scalar': one Brownian motion shared by all components, g is a vector, (g ΔW)_i = g_i ΔW;
+ * - 'general': m Brownian motions, g is an n×m matrix (row-major), (g ΔW)_i = Σ_j g_ij ΔW_j.
+ *
+ * Independently, a term is additive (g depends on t only) or state-dependent (multiplicative);
+ * which solvers apply depends on both (Stratonovich schemes equal the Itô solution for additive
+ * noise only).
  *
  * Terms write into a caller-owned output array (`out`) and must not allocate in their hot path.
  */
+import type { InputSignal } from './input';
 import { type StateLayout } from './state';
 
 export interface DriftTerm {
@@ -18,15 +27,33 @@ export interface DriftTerm {
   vf(t: number, y: Float64Array, out: Float64Array): void;
 }
 
-export type NoiseKind = 'additive' | 'diagonal';
+/** How a diffusion term's coefficient meets the Brownian increment (see the module comment). */
+export type NoiseShape = 'diagonal' | 'scalar' | 'general';
+
+/**
+ * The noise kinds solvers declare they handle: the shape, and whether the coefficient may depend
+ * on the state. 'additive' and 'diagonal' keep their historic meaning (diagonal shape, additive or
+ * state-dependent); the others are `${shape}-additive` and `${shape}` for scalar and general noise.
+ */
+export type NoiseKind = 'additive' | 'diagonal' | 'scalar-additive' | 'scalar' | 'general-additive' | 'general';
 
 export interface DiffusionTerm {
   readonly kind: 'diffusion';
+  /** Dimension of the state. */
   readonly dim: number;
-  /** 'additive': g depends on t only; 'diagonal': g may depend on the state (multiplicative noise). */
+  readonly shape: NoiseShape;
+  /** True when g depends on t only (additive noise). */
+  readonly additive: boolean;
+  /** The noise kind (shape and state dependence in one name) that solvers are checked against. */
   readonly noise: NoiseKind;
-  /** out ← g(t, y), the diagonal noise coefficient (zero where a component has no noise). */
+  /** Number of independent Brownian motions (dim, 1 or m). */
+  readonly brownianDim: number;
+  /** Number of entries of g (dim for diagonal and scalar noise, dim·m for general noise). */
+  readonly gSize: number;
+  /** out ← g(t, y) (`gSize` entries; zero where a component has no noise). */
   g(t: number, y: Float64Array, out: Float64Array): void;
+  /** out ← g ΔW (state-sized), the noise product for this shape. */
+  prod(g: Float64Array, dW: Float64Array, out: Float64Array): void;
 }
 
 export function drift(dim: number, vf: (t: number, y: Float64Array, out: Float64Array) => void): DriftTerm {
@@ -34,16 +61,62 @@ export function drift(dim: number, vf: (t: number, y: Float64Array, out: Float64
   return { kind: 'drift', dim, vf };
 }
 
+function noiseKind(shape: NoiseShape, additive: boolean): NoiseKind {
+  if (shape === 'diagonal') return additive ? 'additive' : 'diagonal';
+  return additive ? `${shape}-additive` : shape;
+}
+
+const diagonalProd = (g: Float64Array, dW: Float64Array, out: Float64Array): void => {
+  for (let i = 0; i < out.length; i++) out[i] = g[i] * dW[i];
+};
+const scalarProd = (g: Float64Array, dW: Float64Array, out: Float64Array): void => {
+  const w = dW[0];
+  for (let i = 0; i < out.length; i++) out[i] = g[i] * w;
+};
+
+/**
+ * A diffusion term of any shape. `noise` 'additive' or 'diagonal' (the historic signature) is
+ * diagonal noise, additive or state-dependent; pass `{ shape, additive, brownianDim }` for scalar
+ * or general (matrix) noise.
+ */
 export function diffusion(
   dim: number,
-  noise: NoiseKind,
+  noise: 'additive' | 'diagonal' | { shape: NoiseShape; additive: boolean; brownianDim?: number },
   g: (t: number, y: Float64Array, out: Float64Array) => void,
 ): DiffusionTerm {
   checkDim(dim, 'diffusion term');
-  if (noise !== 'additive' && noise !== 'diagonal') {
-    throw new Error(`diffusion noise must be 'additive' or 'diagonal' (got '${String(noise)}')`);
+  let shape: NoiseShape;
+  let additive: boolean;
+  let m: number;
+  if (noise === 'additive' || noise === 'diagonal') {
+    shape = 'diagonal';
+    additive = noise === 'additive';
+    m = dim;
+  } else if (typeof noise === 'object' && noise !== null && ['diagonal', 'scalar', 'general'].includes(noise.shape)) {
+    shape = noise.shape;
+    additive = noise.additive === true;
+    if (shape === 'general') {
+      m = noise.brownianDim ?? NaN;
+      if (!(Number.isInteger(m) && m >= 1)) throw new Error(`general (matrix) noise needs brownianDim, the number of Brownian motions, an integer >= 1 (got ${noise.brownianDim})`);
+    } else m = shape === 'scalar' ? 1 : dim;
+  } else {
+    throw new Error(`diffusion noise must be 'additive', 'diagonal' or { shape: 'diagonal' | 'scalar' | 'general', additive } (got ${JSON.stringify(noise)})`);
   }
-  return { kind: 'diffusion', dim, noise, g };
+  const gSize = shape === 'general' ? dim * m : dim;
+  const prod =
+    shape === 'diagonal'
+      ? diagonalProd
+      : shape === 'scalar'
+        ? scalarProd
+        : (gm: Float64Array, dW: Float64Array, out: Float64Array): void => {
+            for (let i = 0; i < dim; i++) {
+              let s = 0;
+              const row = i * m;
+              for (let j = 0; j < m; j++) s += gm[row + j] * dW[j];
+              out[i] = s;
+            }
+          };
+  return { kind: 'diffusion', dim, shape, additive, noise: noiseKind(shape, additive), brownianDim: m, gSize, g, prod };
 }
 
 /** Additive noise with constant per-component amplitude sigma (a number applies to all components). */
@@ -71,19 +144,24 @@ export function sumDrift(...terms: DriftTerm[]): DriftTerm {
   });
 }
 
-/** The sum of diffusion terms (independent noise coefficients on the same increments). */
+/** The sum of diffusion terms of one shape on the same Brownian increments (diagonal or scalar noise). */
 export function sumDiffusion(...terms: DiffusionTerm[]): DiffusionTerm {
   if (terms.length === 0) throw new Error('sumDiffusion needs at least one term');
-  const dim = terms[0].dim;
+  const { dim, shape, brownianDim } = terms[0];
   for (const t of terms) if (t.dim !== dim) throw new Error(`sumDiffusion: terms have sizes ${dim} and ${t.dim}; they must match`);
+  for (const t of terms) {
+    if (t.shape !== shape || t.brownianDim !== brownianDim) {
+      throw new Error(`sumDiffusion: terms have noise shapes '${shape}' and '${t.shape}'; sum terms of one shape (they share the Brownian increments)`);
+    }
+  }
   if (terms.length === 1) return terms[0];
-  const noise: NoiseKind = terms.every((t) => t.noise === 'additive') ? 'additive' : 'diagonal';
-  const tmp = new Float64Array(dim);
-  return diffusion(dim, noise, (t, y, out) => {
+  const tmp = new Float64Array(terms[0].gSize);
+  const additive = terms.every((t) => t.additive);
+  return diffusion(dim, { shape, additive, brownianDim }, (t, y, out) => {
     terms[0].g(t, y, out);
     for (let k = 1; k < terms.length; k++) {
       terms[k].g(t, y, tmp);
-      for (let i = 0; i < dim; i++) out[i] += tmp[i];
+      for (let i = 0; i < out.length; i++) out[i] += tmp[i];
     }
   });
 }
@@ -109,24 +187,28 @@ export interface Problem {
   readonly layout?: StateLayout;
   /** Human-readable name for reports. */
   readonly name?: string;
+  /** A piecewise-constant input with jump times that no step may cross (see input.ts). */
+  readonly input?: InputSignal;
 }
 
-export function odeProblem(drift: DriftTerm, opts: { layout?: StateLayout; name?: string } = {}): Problem {
+export interface ProblemOptions {
+  layout?: StateLayout;
+  name?: string;
+  input?: InputSignal;
+}
+
+export function odeProblem(drift: DriftTerm, opts: ProblemOptions = {}): Problem {
   checkLayout(drift.dim, opts.layout);
-  return { dim: drift.dim, drift, layout: opts.layout, name: opts.name };
+  return { dim: drift.dim, drift, layout: opts.layout, name: opts.name, input: opts.input };
 }
 
-/** An Itô SDE dy = f dt + g ⊙ dW. */
-export function sdeProblem(
-  drift: DriftTerm,
-  diffusion: DiffusionTerm,
-  opts: { layout?: StateLayout; name?: string } = {},
-): Problem {
+/** An Itô SDE dy = f dt + g dW (the diffusion term says how g meets dW). */
+export function sdeProblem(drift: DriftTerm, diffusion: DiffusionTerm, opts: ProblemOptions = {}): Problem {
   if (diffusion.dim !== drift.dim) {
     throw new Error(`sdeProblem: drift has size ${drift.dim} but diffusion has size ${diffusion.dim}; they must act on the same state`);
   }
   checkLayout(drift.dim, opts.layout);
-  return { dim: drift.dim, drift, diffusion, layout: opts.layout, name: opts.name };
+  return { dim: drift.dim, drift, diffusion, layout: opts.layout, name: opts.name, input: opts.input };
 }
 
 function checkLayout(dim: number, layout?: StateLayout): void {

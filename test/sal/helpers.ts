@@ -1,4 +1,5 @@
 /** Small tasks shared by the SAL tests. */
+import '../../solvers/index'; // registers the built-in solvers by name
 import { Rng } from '../../src/core/random';
 import { solve } from '../../src/core/solve';
 import { odeProblem } from '../../src/core/terms';

@@ -1,3 +1,4 @@
+import '../../solvers/index'; // registers the built-in solvers by name
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/random';
 import { solve } from '../../src/core/solve';

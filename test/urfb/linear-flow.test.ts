@@ -1,4 +1,5 @@
 /** The linear flows of eqs. (7)-(9): gradient, data reduction, Euler fast path, BP limit, bad input. */
+import '../../solvers/index'; // registers the built-in solvers by name
 import { expect, test } from 'vitest';
 import { Rng } from '../../src/core/random';
 import { solve } from '../../src/core/solve';

@@ -1,0 +1,305 @@
+/**
+ * What the core carries for the models' learning flows: piecewise-constant inputs with jump times,
+ * per-step reductions, the spike schedule (clock-driven and event-located from one definition),
+ * controllers that choose the next time, terms that own the noise product, and the failures the
+ * library must report rather than hide.
+ */
+import { describe, expect, it } from 'vitest';
+import '../solvers/index'; // registers the built-in solvers by name
+import { logLogSlope } from '../src/analysis/fit';
+import { constantStep, piController, stepTo } from '../src/core/controller';
+import { piecewiseInput, segmentAt, uniformJumps } from '../src/core/input';
+import { solve, type Reduction } from '../src/core/solve';
+import { diffusion, drift, odeProblem, sdeProblem } from '../src/core/terms';
+
+// ---------------------------------------------------------------------------------------------
+// Piecewise-constant input: y' = −y + u_k on segment k, with jumps off any step grid.
+
+const JUMPS = [0.37, 1.13, 2.71];
+const U = [1, -2, 0.5, 3];
+const T1 = 4;
+
+/** y(T1) of y' = −y + u(t) from y(0) = 0.2, segment by segment. */
+function exactPiecewise(): number {
+  let y = 0.2;
+  const knots = [0, ...JUMPS, T1];
+  for (let k = 0; k < U.length; k++) {
+    const d = knots[k + 1] - knots[k];
+    y = U[k] + (y - U[k]) * Math.exp(-d);
+  }
+  return y;
+}
+
+/** The flow with its input declared (the core stops at the jumps), recording what each evaluation saw. */
+function declaredFlow(seen?: { t: number; k: number }[]) {
+  let u = U[0];
+  let seg = 0;
+  const input = piecewiseInput(JUMPS, (k) => {
+    seg = k;
+    u = U[k];
+  });
+  return odeProblem(
+    drift(1, (t, y, out) => {
+      seen?.push({ t, k: seg });
+      out[0] = -y[0] + u;
+    }),
+    { input, name: 'declared input' },
+  );
+}
+
+/** The same flow reading the input from t inside the vector field: nobody knows where it jumps. */
+function undeclaredFlow() {
+  return odeProblem(drift(1, (t, y, out) => (out[0] = -y[0] + U[segmentAt(JUMPS, t)])), { name: 'undeclared input' });
+}
+
+function fixedErrors(problem: ReturnType<typeof declaredFlow>, solver: string, ks: number[]): number[] {
+  const exact = exactPiecewise();
+  return ks.map((k) => Math.abs(solve(problem, solver, { t0: 0, t1: T1, y0: [0.2], dt0: 2 ** -k, controller: constantStep() }).y[0] - exact));
+}
+
+describe('piecewise-constant inputs with jump times', () => {
+  it('rk4 and dopri5 (fixed steps) keep their order across jumps; without jump handling they fall to order 1', () => {
+    const ks = [2, 3, 4, 5];
+    const dts = ks.map((k) => 2 ** -k);
+    const rk4 = logLogSlope(dts, fixedErrors(declaredFlow(), 'rk4', ks));
+    const dp5 = logLogSlope(dts, fixedErrors(declaredFlow(), 'dopri5', ks));
+    expect(Math.abs(rk4 - 4)).toBeLessThan(0.5);
+    expect(dp5).toBeGreaterThan(4.5);
+    const rk4Naive = logLogSlope(dts, fixedErrors(undeclaredFlow(), 'rk4', ks));
+    const dp5Naive = logLogSlope(dts, fixedErrors(undeclaredFlow(), 'dopri5', ks));
+    expect(rk4Naive).toBeLessThan(1.6);
+    expect(dp5Naive).toBeLessThan(1.6);
+  });
+
+  it('adaptive dopri5 clips its steps to the jumps, restarts its error history there, and meets its tolerance', () => {
+    const exact = exactPiecewise();
+    for (const rtol of [1e-6, 1e-9]) {
+      const sol = solve(declaredFlow(), 'dopri5', { t0: 0, t1: T1, y0: [0.2], rtol, atol: rtol * 1e-3 });
+      expect(sol.status).toBe('ok');
+      expect(Math.abs(sol.y[0] - exact)).toBeLessThan(50 * rtol);
+      const naive = solve(undeclaredFlow(), 'dopri5', { t0: 0, t1: T1, y0: [0.2], rtol, atol: rtol * 1e-3 });
+      // the undeclared flow can only find the jumps by rejecting steps
+      expect(naive.stats.rejected).toBeGreaterThan(sol.stats.rejected + JUMPS.length);
+    }
+  });
+
+  it('no stage of a step evaluates the vector field with the next segment (fixed and adaptive steps)', () => {
+    for (const opts of [{ dt0: 0.3, controller: constantStep() }, { rtol: 1e-7, atol: 1e-10 }]) {
+      for (const solver of ['rk4', 'dopri5', 'heun']) {
+        if (solver !== 'dopri5' && 'rtol' in opts) continue;
+        const seen: { t: number; k: number }[] = [];
+        solve(declaredFlow(seen), solver, { t0: 0, t1: T1, y0: [0.2], ...opts });
+        expect(seen.length).toBeGreaterThan(10);
+        const knots = [-Infinity, ...JUMPS, Infinity];
+        for (const { t, k } of seen) {
+          // segment k holds [jumps[k−1], jumps[k]]: its own end is evaluated with segment k
+          expect(t).toBeGreaterThanOrEqual(knots[k]);
+          expect(t).toBeLessThanOrEqual(knots[k + 1]);
+        }
+      }
+    }
+  });
+
+  it('fixed steps land on every jump and continue on their grid', () => {
+    const ts: number[] = [];
+    const red: Reduction = { size: 1, step: (_a, _y0, t1) => void ts.push(t1) };
+    solve(declaredFlow(), 'euler', { t0: 0, t1: T1, y0: [0.2], dt0: 0.25, reductions: [red] });
+    for (const j of JUMPS) expect(ts.some((t) => Math.abs(t - j) < 1e-12)).toBe(true);
+    for (let k = 1; k <= 16; k++) expect(ts.some((t) => Math.abs(t - 0.25 * k) < 1e-12)).toBe(true);
+    expect(ts.length).toBe(16 + JUMPS.length);
+  });
+
+  it('uniformJumps gives the minibatch schedule t0 + kΔt inside (t0, t1)', () => {
+    expect(uniformJumps(0, 1, 0.25)).toEqual([0.25, 0.5, 0.75]);
+    expect(uniformJumps(2, 3, 0.4).map((t) => +t.toFixed(12))).toEqual([2.4, 2.8]);
+  });
+
+  it('refuses unsorted jump times, jumps outside [t0, t1], and an adaptive solver that cannot stop at them', () => {
+    expect(() => piecewiseInput([0.5, 0.2], () => {})).toThrow(/sorted strictly increasing.*sort them/);
+    expect(() => piecewiseInput([0.5, 0.5], () => {})).toThrow(/remove duplicates/);
+    expect(() => piecewiseInput([0.1, NaN], () => {})).toThrow(/jumps\[1\] = NaN/);
+    expect(() => solve(declaredFlow(), 'rk4', { t0: 0, t1: 2, y0: [0], dt0: 0.1 })).toThrow(/jump at t = 2.71, outside \[t0, t1\] = \[0, 2\]/);
+    expect(() => solve(declaredFlow(), 'odex', { t0: 0, t1: T1, y0: [0], rtol: 1e-6 })).toThrow(/cannot stop at the input's jump times/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Reductions
+
+describe('reductions recorded once per accepted step', () => {
+  const decay = odeProblem(drift(1, (_t, y, out) => (out[0] = -y[0])));
+  const loss: Reduction = { name: 'loss', size: 2, step: (_t0, _y0, _t1, y1, acc) => { acc[0] += y1[0] * y1[0]; acc[1]++; } };
+
+  it('a multi-stage solver counts a per-step quantity once per step, not once per stage', () => {
+    const sol = solve(decay, 'rk4', { t0: 0, t1: 1, y0: [1], dt0: 0.1, reductions: [loss] });
+    expect(sol.stats.nfe).toBe(40);
+    expect(sol.reductions[0][1]).toBe(10);
+    // the same sum by hand over the same steps
+    const byHand = solve(decay, 'rk4', { t0: 0, t1: 1, y0: [1], dt0: 0.1, saveAt: { steps: 1 } });
+    const sum = byHand.ys.slice(1).reduce((s, y) => s + y[0] * y[0], 0);
+    expect(sol.reductions[0][0]).toBe(sum);
+  });
+
+  it('gives the same result on the fast path and on the general loop, and with an adaptive solver sees only accepted steps', () => {
+    const fast = solve(decay, 'euler', { t0: 0, t1: 1, y0: [1], dt0: 0.01, reductions: [loss] });
+    const general = solve(decay, 'euler', { t0: 0, t1: 1, y0: [1], dt0: 0.01, reductions: [loss], stopWhen: () => false });
+    expect(Array.from(fast.reductions[0])).toEqual(Array.from(general.reductions[0]));
+    const adaptive = solve(decay, 'dopri5', { t0: 0, t1: 5, y0: [1], rtol: 1e-8, reductions: [loss] });
+    expect(adaptive.reductions[0][1]).toBe(adaptive.stats.accepted);
+  });
+
+  it('∫ q dt as a state block converges at the solver order (the other way to accumulate)', () => {
+    // y' = −y, A' = y²: A(1) = (1 − e^{−2})/2
+    const p = odeProblem(drift(2, (_t, y, out) => { out[0] = -y[0]; out[1] = y[0] * y[0]; }));
+    const exact = (1 - Math.exp(-2)) / 2;
+    const errs = [0.1, 0.05, 0.025].map((dt) => Math.abs(solve(p, 'rk4', { t0: 0, t1: 1, y0: [1, 0], dt0: dt }).y[1] - exact));
+    expect(Math.abs(logLogSlope([0.1, 0.05, 0.025], errs) - 4)).toBeLessThan(0.3);
+  });
+
+  it('refuses a reduction whose init does not match its size', () => {
+    expect(() => solve(decay, 'euler', { t0: 0, t1: 1, y0: [1], dt0: 0.1, reductions: [{ name: 'loss', size: 2, init: [0], step: () => {} }] })).toThrow(
+      /reduction 'loss': init has 1 entries but size is 2; make them equal/,
+    );
+    expect(() => solve(decay, 'euler', { t0: 0, t1: 1, y0: [1], dt0: 0.1, reductions: [{ size: 0, step: () => {} }] })).toThrow(/size must be an integer >= 1/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Spikes: one definition, clock-driven and event-located
+
+/** Two LIF neurons (τ = 1, θ = 1, reset to 0, refractory 0.05); neuron 0 driven, its spikes kick neuron 1. */
+function lifPair(times: number[][]) {
+  const I = [1.6, 0.7];
+  const problem = odeProblem(drift(2, (_t, y, out) => { for (let i = 0; i < 2; i++) out[i] = -y[i] + I[i]; }));
+  const spikes = {
+    offset: 0,
+    size: 2,
+    threshold: 1,
+    reset: 'zero' as const,
+    refractory: 0.05,
+    onSpike(t: number, y: Float64Array, i: number, s: { isRefractory(i: number): boolean }) {
+      times[i].push(t);
+      if (i === 0 && !s.isRefractory(1)) y[1] += 0.25;
+    },
+  };
+  return { problem, spikes };
+}
+
+describe('the spike schedule', () => {
+  it('clock-driven spike times converge to the event-located ones at order 1 as dt → 0', () => {
+    const ref: number[][] = [[], []];
+    const e = lifPair(ref);
+    solve(e.problem, 'rk4', { t0: 0, t1: 10, y0: [0, 0], dt0: 1e-3, spikes: e.spikes, spikeMode: 'event' });
+    expect(ref[0].length).toBeGreaterThan(5);
+    expect(ref[1].length).toBeGreaterThan(2);
+    // the first spike of neuron 0: 1 = 1.6 (1 − e^{−t})
+    expect(Math.abs(ref[0][0] + Math.log(1 - 1 / 1.6))).toBeLessThan(1e-9);
+    const dts = [2 ** -7, 2 ** -8, 2 ** -9, 2 ** -10];
+    const errs = dts.map((dt) => {
+      const got: number[][] = [[], []];
+      const c = lifPair(got);
+      const sol = solve(c.problem, 'euler', { t0: 0, t1: 10, y0: [0, 0], dt0: dt, spikes: c.spikes });
+      expect(sol.stats.spikes).toBe(got[0].length + got[1].length);
+      expect(got.map((g) => g.length)).toEqual(ref.map((r) => r.length));
+      return Math.max(...got.flatMap((g, i) => g.map((t, q) => Math.abs(t - ref[i][q]))));
+    });
+    expect(Math.abs(logLogSlope(dts, errs) - 1)).toBeLessThan(0.4);
+  });
+
+  it('refuses a threshold at or below the reset potential, and clock mode on adaptive steps', () => {
+    const { problem, spikes } = lifPair([[], []]);
+    expect(() => solve(problem, 'euler', { t0: 0, t1: 1, y0: [0, 0], dt0: 0.01, spikes: { ...spikes, threshold: 0 } })).toThrow(
+      /threshold \(0\) must be above the reset potential vReset \(0\).*raise the threshold or lower vReset/,
+    );
+    expect(() => solve(problem, 'dopri5', { t0: 0, t1: 1, y0: [0, 0], rtol: 1e-6, spikes, spikeMode: 'clock' })).toThrow(/clock-driven spikes need fixed steps/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Controllers choose the next time
+
+describe('step-size controllers', () => {
+  const decay = odeProblem(drift(1, (_t, y, out) => (out[0] = -y[0])));
+
+  it('stepTo lands on the given times exactly; constantStep lands on t0 + k·dt', () => {
+    const times = [0.1, 0.35, 0.8, 1];
+    const sol = solve(decay, 'rk4', { t0: 0, t1: 1, y0: [1], controller: stepTo(times), saveAt: { steps: 1 } });
+    expect(sol.ts).toEqual([0, ...times]);
+    const c = solve(decay, 'euler', { t0: 0.5, t1: 1.5, y0: [1], dt0: 0.1, saveAt: { steps: 1 } });
+    c.ts.forEach((t, k) => expect(t).toBe(k === 10 ? 1.5 : 0.5 + k * 0.1));
+  });
+
+  it('constant steps keep advancing where (t − t0)/dt has rounded below k (k ≈ 1.6e6, dt = 1e-5)', () => {
+    const sol = solve(decay, 'euler', { t0: 0, t1: 20, y0: [1], dt0: 1e-5 });
+    expect(sol.status).toBe('ok');
+    expect(sol.stats.accepted).toBe(2_000_000);
+  });
+
+  it('the PI controller meets its tolerance on a problem with an exact solution', () => {
+    for (const rtol of [1e-4, 1e-8]) {
+      const sol = solve(decay, 'dopri5', { t0: 0, t1: 5, y0: [1], controller: piController({ rtol, atol: rtol }) });
+      expect(Math.abs(sol.y[0] - Math.exp(-5))).toBeLessThan(10 * rtol);
+    }
+  });
+
+  it('dopri5 reuses its last stage: 6 evaluations per step after the first', () => {
+    const sol = solve(decay, 'dopri5', { t0: 0, t1: 5, y0: [1], rtol: 1e-8 });
+    expect(sol.stats.nfe).toBe(6 * (sol.stats.accepted + sol.stats.rejected) + 1 + 1);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Noise products owned by the terms
+
+describe('diffusion terms own the noise product', () => {
+  it('scalar noise: one Brownian motion shared by every component; general: g (n×m) times dW', () => {
+    const zero = drift(2, (_t, _y, out) => out.fill(0));
+    const scalar = sdeProblem(zero, diffusion(2, { shape: 'scalar', additive: true }, (_t, _y, g) => g.set([1, -2])));
+    const s = solve(scalar, 'euler_maruyama', { t0: 0, t1: 1, y0: [0, 0], dt0: 0.01, seed: 5 });
+    expect(s.y[1]).toBeCloseTo(-2 * s.y[0], 12);
+    const general = sdeProblem(zero, diffusion(2, { shape: 'general', additive: true, brownianDim: 3 }, (_t, _y, g) => g.set([1, 0, 0, 1, 1, 1])));
+    const gsol = solve(general, 'euler_maruyama', { t0: 0, t1: 1, y0: [0, 0], dt0: 0.01, seed: 5, saveAt: { steps: 1 } });
+    expect(gsol.ys.length).toBe(101);
+    expect(() => solve(general, 'euler', { t0: 0, t1: 1, y0: [0, 0], dt0: 0.01 })).toThrow(/handles ODEs only.*choose an SDE solver/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Failures the library reports
+
+describe('failures are reported, not hidden', () => {
+  it('a NaN vector field is "diverged" with its time, for dopri5 too', () => {
+    const p = odeProblem(drift(1, (t, _y, out) => (out[0] = t > 0.5 ? NaN : 1)));
+    const sol = solve(p, 'dopri5', { t0: 0, t1: 1, y0: [0], rtol: 1e-6 });
+    expect(sol.status).toBe('diverged');
+    expect(sol.message).toMatch(/t = 0\.[45]/);
+  });
+
+  it('a step so small it would take forever is refused before work starts', () => {
+    const p = odeProblem(drift(1, (_t, _y, out) => (out[0] = 1)));
+    expect(() => solve(p, 'euler', { t0: 0, t1: 1, y0: [0], dt0: 1e-300 })).toThrow(/dt0 = 1e-300 needs .* steps.*use a larger dt0/);
+  });
+
+  it('an interval below the resolution of t is refused', () => {
+    const p = odeProblem(drift(1, (_t, _y, out) => (out[0] = 1)));
+    expect(() => solve(p, 'euler', { t0: 1e17, t1: 1e17 + 1000, y0: [0], dt0: 1 })).toThrow(/resolution of t.*shift time/);
+  });
+
+  it('a bouncing ball reset exactly onto the floor keeps bouncing', () => {
+    // y'' = −9.81; at y = 0 the velocity flips (e = 0.9) and the state is put exactly on the floor
+    const p = odeProblem(drift(2, (_t, y, out) => { out[0] = y[1]; out[1] = -9.81; }));
+    let bounces = 0;
+    const sol = solve(p, 'rk4', {
+      t0: 0, t1: 3, y0: [1, 0], dt0: 1e-3,
+      events: [{ direction: 'down', condition: (_t, y, out) => (out[0] = y[0]), handle: (_t, y) => { y[0] = 0; y[1] = -0.9 * y[1]; bounces++; } }],
+    });
+    expect(sol.status).toBe('ok');
+    expect(bounces).toBeGreaterThanOrEqual(3);
+    expect(sol.y[0]).toBeGreaterThanOrEqual(-1e-9);
+  });
+
+  it('an event condition that returns NaN is an error, not silence', () => {
+    const p = odeProblem(drift(1, (_t, _y, out) => (out[0] = 1)));
+    expect(() => solve(p, 'rk4', { t0: 0, t1: 1, y0: [0], dt0: 0.1, events: [{ name: 'wall', condition: (_t, _y, out) => (out[0] = NaN) }] })).toThrow(/event 'wall': condition component 0 is NaN/);
+  });
+});
