@@ -6,13 +6,16 @@
  *   creditflow reproduce <experiment>     regenerate a paper's figure or table
  *   creditflow <model command> ...        e.g. creditflow train urfb
  *
- * Every command takes --help. Bad input ends with a one-line message and exit code 2.
+ * Every command takes --help. Bad input ends with a one-line message and exit code 2. Run as a
+ * program, the command runs in a child process under supervise.ts (signals stop it at once).
  */
 import { solvers } from '../../solvers/index';
 import { checks, commands, experiments, loadModels, models, type CommandSpec } from '../registry';
 import { makeContext } from './context';
 import { formatHelp, parseOptions, UsageError, type OptionSpec } from './options';
+import { closeOpenRuns } from '../io/run';
 import { reportCommand } from './report';
+import { becomeSupervisedChild, errorLine, supervise } from './supervise';
 import { runVerify } from './verify';
 
 const builtins: CommandSpec[] = [
@@ -122,20 +125,30 @@ export async function main(argv: string[]): Promise<number> {
   }
   const opts = parseOptions(rest, spec.options);
   const ctx = makeContext(Boolean(opts.json));
-  const code = await spec.run(opts, ctx);
+  let code: number | void;
+  try {
+    code = await spec.run(opts, ctx);
+  } catch (e) {
+    closeOpenRuns('failed');
+    throw e;
+  }
   return typeof code === 'number' ? code : 0;
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
+  if (becomeSupervisedChild()) {
+    main(process.argv.slice(2)).then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (err: unknown) => {
+        process.stderr.write(errorLine(err));
+        process.exitCode = 2;
+      },
+    );
+  } else {
+    void supervise(process.argv.slice(2)).then((code) => {
       process.exitCode = code;
-    },
-    (err: unknown) => {
-      const msg = err instanceof Error ? err.message : String(err);
-      process.stderr.write(`creditflow: ${msg}\n`);
-      if (process.env.CREDITFLOW_DEBUG && err instanceof Error) process.stderr.write(String(err.stack) + '\n');
-      process.exitCode = 2;
-    },
-  );
+    });
+  }
 }

@@ -3,6 +3,8 @@
  * before any work starts, with messages that name the option and the allowed values.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SEED_MAX, SEED_MIN } from '../core/random';
 
 export type OptionType = 'number' | 'integer' | 'string' | 'boolean' | 'numbers' | 'integers' | 'strings';
 
@@ -15,6 +17,11 @@ export interface OptionSpec {
   max?: number;
   /** Allowed values (for strings, or each element of 'strings'). */
   choices?: readonly string[];
+  /**
+   * A check of the converted value beyond type and range: returns what is wrong (the message
+   * goes after the option's name), or undefined when the value is fine.
+   */
+  validate?: (value: any) => string | undefined;
 }
 
 export type ParsedOptions = Record<string, any> & { _: string[] };
@@ -36,6 +43,38 @@ export const commonOptions: OptionSpec[] = [
 /** `--png` / `--no-png`, for every command that writes figures (RunOutput reads it). */
 export const pngOption: OptionSpec = { name: 'png', type: 'boolean', description: 'also render PNGs of the figures with headless chromium when installed (--no-png: HTML only)', default: true };
 
+/**
+ * Rules that complete an option's declaration from its name, applied to every command's options
+ * (append a rule to extend them): seeds get the accepted range, output folders a path check.
+ */
+export const impliedRules: ((s: OptionSpec) => OptionSpec)[] = [
+  (s) => ((s.name === 'seed' || s.name === 'seeds') && s.min === undefined && s.max === undefined && (s.type === 'integer' || s.type === 'integers') ? { ...s, min: SEED_MIN, max: SEED_MAX } : s),
+  (s) => (s.name === 'out' && s.type === 'string' && !s.validate ? { ...s, validate: checkOutPath } : s),
+];
+
+/** A spec with the implied rules applied. */
+export function completeSpec(s: OptionSpec): OptionSpec {
+  return impliedRules.reduce((x, rule) => rule(x), s);
+}
+
+/**
+ * What is wrong with an output folder path that can be told without touching the disk beyond
+ * reading it: empty, a pseudo-filesystem (/proc, /sys, /dev), or an existing file.
+ */
+export function checkOutPath(value: string): string | undefined {
+  if (value.trim() === '') return `must name a folder (got ''); pass e.g. --out out/run`;
+  const abs = path.resolve(value);
+  if (/^\/(proc|sys|dev)(\/|$)/.test(abs)) return `cannot be under ${abs.split('/')[1] === 'dev' ? '/dev' : '/' + abs.split('/')[1]} (got '${value}'); choose a folder on a disk, e.g. --out out/run`;
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    st = undefined;
+  }
+  if (st && !st.isDirectory()) return `is a file, not a folder (got '${value}'); choose a folder, e.g. --out ${value}-run`;
+  return undefined;
+}
+
 function convertOne(spec: OptionSpec, raw: string, what: string): number | string {
   if (spec.type === 'number' || spec.type === 'numbers' || spec.type === 'integer' || spec.type === 'integers') {
     const v = Number(raw);
@@ -54,6 +93,13 @@ function convertOne(spec: OptionSpec, raw: string, what: string): number | strin
 }
 
 export function convert(spec: OptionSpec, raw: string | boolean): unknown {
+  const value = convertRaw(spec, raw);
+  const problem = spec.validate?.(value);
+  if (problem !== undefined) throw new UsageError(`--${spec.name} ${problem}`);
+  return value;
+}
+
+function convertRaw(spec: OptionSpec, raw: string | boolean): unknown {
   const what = `--${spec.name}`;
   if (spec.type === 'boolean') {
     if (typeof raw === 'boolean') return raw;
@@ -75,6 +121,13 @@ export function convert(spec: OptionSpec, raw: string | boolean): unknown {
  * allowed range.
  */
 export function convertConfigValue(spec: OptionSpec, value: unknown, file: string): unknown {
+  const v = convertConfigRaw(spec, value, file);
+  const problem = spec.validate?.(v);
+  if (problem !== undefined) throw new UsageError(`${file}: field '${spec.name}' ${problem}`);
+  return v;
+}
+
+function convertConfigRaw(spec: OptionSpec, value: unknown, file: string): unknown {
   const where = `${file}: field '${spec.name}'`;
   const fail = (expected: string): never => {
     throw new UsageError(`${where} must be ${expected} (got ${JSON.stringify(value)})`);
@@ -130,7 +183,7 @@ export function readConfig(file: string, specs: readonly OptionSpec[]): Record<s
 
 /** Parse argv against the specs (common options included); --config values sit under the flags. */
 export function parseOptions(argv: readonly string[], specs: readonly OptionSpec[]): ParsedOptions {
-  const all = [...commonOptions, ...specs];
+  const all = [...commonOptions, ...specs].map(completeSpec);
   const byName = new Map(all.map((s) => [s.name, s]));
   const out: ParsedOptions = { _: [] };
   for (const s of all) if (s.default !== undefined) out[camel(s.name)] = s.default;
@@ -178,7 +231,7 @@ export function camel(name: string): string {
 }
 
 export function formatHelp(usage: string, description: string, specs: readonly OptionSpec[]): string {
-  const all = [...specs, ...commonOptions];
+  const all = [...specs, ...commonOptions].map(completeSpec);
   const rows = all.map((s) => {
     const kind = s.type === 'boolean' ? '' : ` <${s.type}${s.choices ? ': ' + s.choices.join('|') : ''}>`;
     const range = s.min !== undefined || s.max !== undefined ? ` [${s.min ?? '-∞'}, ${s.max ?? '∞'}]` : '';
