@@ -82,9 +82,16 @@ function netArrays(net: FeedbackNet): Record<string, Float64Array> {
   return out;
 }
 
+/** The name of the first weight or feedback matrix holding a NaN or an infinity, or null. */
+function firstNonFinite(net: FeedbackNet): string | null {
+  for (const [name, a] of Object.entries(netArrays(net))) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return name;
+  return null;
+}
+
 /**
  * Train one network. `onBatch` is called after every minibatch (progress), `onEpoch` after every
- * epoch. Throws if the loss becomes non-finite (with the epoch and a hint to lower --lr).
+ * epoch. Throws if the loss or any weight becomes non-finite (with the epoch, the matrix and the
+ * options to lower).
  * With `checkpoint`, the weights, feedback matrices, generator state and epoch records are saved
  * every `every` epochs; a resumed run continues bit-identically to an uninterrupted one (the masks
  * are rebuilt from the seed).
@@ -120,9 +127,12 @@ export function trainNetwork(
       errors += st.errors;
       hooks.onBatch?.();
     }
-    if (!Number.isFinite(loss)) throw new Error(`training diverged in epoch ${epoch} (loss ${loss}); lower --lr (now ${s.lr})`);
     const te = net.evaluate(test.x, test.y, test.n);
     const rec: EpochRecord = { epoch, loss: loss / train.n, trainError: errors / train.n, testError: te.error, alignment: net.alignment(), seconds: (performance.now() - t0) / 1000 };
+    const blowup = firstNonFinite(net) ?? (rec.alignment.some((a) => !Number.isFinite(a)) ? 'the alignment corr(W_l, R_lᵀ) (weights too large to correlate)' : null);
+    if (!Number.isFinite(rec.loss) || blowup) {
+      throw new Error(`training diverged in epoch ${epoch} (loss ${rec.loss}${blowup ? `; ${blowup} not finite` : ''}); lower --lr (now ${s.lr})${s.rule === 'urfb' ? ` or --epsilon (now ${s.epsilon})` : ''}${s.rule === 'bp' ? '' : ` or --mu (now ${s.mu})`}`);
+    }
     epochs.push(rec);
     hooks.onEpoch?.(rec);
     ck.done(epoch);

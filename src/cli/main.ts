@@ -107,6 +107,16 @@ function findCommand(argv: string[]): { spec: CommandSpec; rest: string[]; usage
   return null;
 }
 
+/**
+ * An allocation that failed (a typed array or string too large for this machine) as one line that
+ * says so and names the command's size options, instead of V8's raw RangeError.
+ */
+export function outOfMemory(e: unknown, options: readonly OptionSpec[]): Error | null {
+  if (!(e instanceof RangeError) || !/Array buffer allocation failed|Invalid typed array length|Invalid array length|Invalid string length/.test(e.message)) return null;
+  const sizes = options.filter((o) => (o.type === 'integer' || o.type === 'integers') && !/seed|workers|checkpoint/.test(o.name)).map((o) => `--${o.name}`);
+  return new Error(`the run needs more memory than it can get (${e.message}); lower its sizes${sizes.length ? ` (${sizes.join(', ')})` : ''}`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   await loadModels();
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help' || argv[0] === '-h') {
@@ -130,7 +140,7 @@ export async function main(argv: string[]): Promise<number> {
     code = await spec.run(opts, ctx);
   } catch (e) {
     closeOpenRuns('failed');
-    throw e;
+    throw outOfMemory(e, spec.options as OptionSpec[]) ?? e;
   }
   return typeof code === 'number' ? code : 0;
 }

@@ -52,6 +52,14 @@ export const impliedRules: ((s: OptionSpec) => OptionSpec)[] = [
   (s) => (s.name === 'out' && s.type === 'string' && !s.validate ? { ...s, validate: checkOutPath } : s),
 ];
 
+/** A `validate` for a number, or each number of a list, that must be strictly above `bound` (min is inclusive). */
+export function above(bound: number): (v: number | number[]) => string | undefined {
+  return (v) => {
+    const bad = (Array.isArray(v) ? v : [v]).find((x) => !(x > bound));
+    return bad === undefined ? undefined : `${Array.isArray(v) ? 'values' : ''}${Array.isArray(v) ? ' ' : ''}must be > ${bound} (got ${bad})`;
+  };
+}
+
 /** A spec with the implied rules applied. */
 export function completeSpec(s: OptionSpec): OptionSpec {
   return impliedRules.reduce((x, rule) => rule(x), s);

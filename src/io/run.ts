@@ -139,6 +139,9 @@ export class RunOutput {
   /** The manifest of the run that last finished in this folder (restored when this one fails before writing anything). */
   private readonly previous: string | null;
   private finished = false;
+  /** NaN or infinite numbers written to the run's files (first: where), refused at finish('ok') unless allowed. */
+  private readonly nonFinite: { count: number; first?: string } = { count: 0 };
+  private nonFiniteAllowed = false;
 
   /**
    * Opens the run folder `outDir` for the experiment: creates it (one-line errors naming --out),
@@ -195,11 +198,38 @@ export class RunOutput {
     return file;
   }
 
+  /**
+   * Declare that non-finite numbers in this run's files are results, not faults (a diverged run
+   * recorded as NaN on purpose); `reason` goes into the manifest's notes.
+   */
+  allowNonFinite(reason: string): void {
+    this.nonFiniteAllowed = true;
+    this.note(reason);
+  }
+
+  /** Count the NaN and infinite numbers in `data` (any depth), remembering where the first one is. */
+  private scan(data: unknown, where: string): void {
+    const visit = (v: unknown, at: string): void => {
+      if (typeof v === 'number') {
+        if (!Number.isFinite(v)) {
+          this.nonFinite.count++;
+          this.nonFinite.first ??= `${at} = ${v}`;
+        }
+      } else if (v instanceof Float64Array || v instanceof Float32Array) {
+        for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) visit(v[i], `${at}[${i}]`);
+      } else if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${at}[${i}]`));
+      else if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) for (const [k, x] of Object.entries(v)) visit(x, at ? `${at}.${k}` : k);
+    };
+    visit(data, where);
+  }
+
   json(name: string, data: unknown): string {
+    this.scan(data, `${name.endsWith('.json') ? name : `${name}.json`}: `);
     return this.track(writeJson(path.join(this.dir, name.endsWith('.json') ? name : `${name}.json`), data));
   }
 
   csv(name: string, columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
+    rows.forEach((r, i) => this.scan(columns.map((c) => r[c]), `${name} row ${i + 1} `));
     return this.track(writeCsv(path.join(this.dir, name.endsWith('.csv') ? name : `${name}.csv`), columns, rows));
   }
 
@@ -236,11 +266,19 @@ export class RunOutput {
 
   /**
    * Close the run: the manifest gets its status, end and wall time, and the folder's lock is
-   * released. A run that failed before writing any file (a refused --resume, bad settings found by
+   * released. A run asked to finish 'ok' that wrote NaN or infinite numbers (and did not declare
+   * them with allowNonFinite) is closed as 'failed' and this throws, saying where the first one is:
+   * nothing writes NaN and exits 0. A run that failed before writing any file (a refused --resume, bad settings found by
    * a task) leaves the folder as it found it: the previous run's manifest is put back.
    */
   finish(status: 'ok' | 'failed' | 'interrupted' = 'ok'): Manifest {
     if (this.finished) return this.manifest;
+    let refusal: string | null = null;
+    if (status === 'ok' && this.nonFinite.count > 0 && !this.nonFiniteAllowed) {
+      refusal = `the run wrote ${this.nonFinite.count} non-finite number${this.nonFinite.count > 1 ? 's' : ''} (first: ${this.nonFinite.first}): it diverged or an option is outside the range its model works in; the files are kept in ${this.dir} for inspection`;
+      this.manifest.notes.push(refusal);
+      status = 'failed';
+    }
     this.finished = true;
     active.delete(this);
     const t = Date.now();
@@ -254,6 +292,7 @@ export class RunOutput {
       this.lock.release();
       (globalThis as WithAnnounce)[RUN_ANNOUNCE]?.({ type: 'close', dir: this.dir, resumable: false });
     }
+    if (refusal) throw new Error(refusal);
     return this.manifest;
   }
 }

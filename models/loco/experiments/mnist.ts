@@ -208,7 +208,11 @@ export const mnistExperiment: CommandSpec = {
     pngOption,
   ],
   async run(opts: ParsedOptions, ctx: RunContext) {
+    const nets = opts.nets as NetKind[];
+    const rules = opts.rules as MnistRule[];
+    if (!nets.includes('ann') && rules.every((r) => r === 'bp')) throw new Error(`--nets ${nets.join(',')} with --rules bp selects no run: BP trains the ANN only; add --nets ann or a rule np/loco`);
     const out = new RunOutput('loco-mnist', opts.out, opts, ctx);
+    if (nets.includes('snn') && rules.includes('bp')) out.note('BP trains the ANN only: no SNN BP runs');
     const data = mnistData(opts.trainSize);
     const configs: MnistConfig[] = [];
     for (const net of opts.nets as NetKind[]) {
