@@ -33,8 +33,8 @@ const hyperOptions: OptionSpec[] = [
   { name: 'lr', type: 'number', description: 'step η of each minibatch update', default: trainDefaults.lr, min: 0 },
   { name: 'mu', type: 'number', description: 'balancing factor μ of the hinge loss, eq. (4)', default: trainDefaults.mu, min: 0 },
   { name: 'epsilon', type: 'number', description: "feedback learning rate ε of 'urfb' (1 in the paper)", default: trainDefaults.epsilon, min: 0 },
-  { name: 'train-size', type: 'integer', description: 'use only the first n training images (0 = all 8,000)', default: 0, min: 0 },
-  { name: 'test-size', type: 'integer', description: 'use only the first n test images (0 = all 2,000)', default: 0, min: 0 },
+  { name: 'train-size', type: 'integer', description: 'use only the first n training images (0 = all 8,000)', default: 0, min: 0, max: 8000 },
+  { name: 'test-size', type: 'integer', description: 'use only the first n test images (0 = all 2,000)', default: 0, min: 0, max: 2000 },
 ];
 
 function settingsFrom(opts: ParsedOptions, rule: Rule, sparsity: number, seed: number): TrainSettings {

@@ -50,7 +50,31 @@ export const pngOption: OptionSpec = { name: 'png', type: 'boolean', description
 export const impliedRules: ((s: OptionSpec) => OptionSpec)[] = [
   (s) => ((s.name === 'seed' || s.name === 'seeds') && s.min === undefined && s.max === undefined && (s.type === 'integer' || s.type === 'integers') ? { ...s, min: SEED_MIN, max: SEED_MAX } : s),
   (s) => (s.name === 'out' && s.type === 'string' && !s.validate ? { ...s, validate: checkOutPath } : s),
+  // A learning rate of 0 trains nothing and reports it as a result.
+  (s) => (/^(lr|lrs|eta|eta-.*)$/.test(s.name) && (s.type === 'number' || s.type === 'numbers') && !s.validate && (s.min ?? 0) <= 0 ? { ...s, validate: above(0) } : s),
+  // A list that is a set (seeds, ε values, rules, …): a value given twice would be a second identical run.
+  (s) => (isSetLike(s) ? { ...s, validate: both(s.validate, distinct) } : s),
 ];
+
+/** Lists whose values name separate runs (not shapes such as --dims 40,100,100,10, where repeats are meant). */
+export const setLikeLists = new Set(['seeds', 'epsilons', 'lrs', 'lambdas', 'alphas', 'depths', 'ratios', 'teacher-sds']);
+
+function isSetLike(s: OptionSpec): boolean {
+  return (s.type === 'strings' && s.choices !== undefined) || ((s.type === 'integers' || s.type === 'numbers') && setLikeLists.has(s.name));
+}
+
+function distinct(v: unknown[]): string | undefined {
+  const seen = new Set<unknown>();
+  for (const x of v) {
+    if (seen.has(x)) return `lists ${x} twice; give each value once`;
+    seen.add(x);
+  }
+  return undefined;
+}
+
+function both<T>(a: ((v: T) => string | undefined) | undefined, b: (v: T) => string | undefined): (v: T) => string | undefined {
+  return (v) => a?.(v) ?? b(v);
+}
 
 /** A `validate` for a number, or each number of a list, that must be strictly above `bound` (min is inclusive). */
 export function above(bound: number): (v: number | number[]) => string | undefined {
@@ -70,7 +94,7 @@ export function completeSpec(s: OptionSpec): OptionSpec {
  * reading it: empty, a pseudo-filesystem (/proc, /sys, /dev), or an existing file.
  */
 export function checkOutPath(value: string): string | undefined {
-  if (value.trim() === '') return `must name a folder (got ''); pass e.g. --out out/run`;
+  if (value.trim() === '') return `must name a folder (got '${value}'); pass e.g. --out out/run`;
   const abs = path.resolve(value);
   if (/^\/(proc|sys|dev)(\/|$)/.test(abs)) return `cannot be under ${abs.split('/')[1] === 'dev' ? '/dev' : '/' + abs.split('/')[1]} (got '${value}'); choose a folder on a disk, e.g. --out out/run`;
   let st: fs.Stats | undefined;
@@ -83,10 +107,14 @@ export function checkOutPath(value: string): string | undefined {
   return undefined;
 }
 
+/** Decimal notation only: Number() would also take 0x10, 0b11 and 0o7. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function convertOne(spec: OptionSpec, raw: string, what: string): number | string {
   if (spec.type === 'number' || spec.type === 'numbers' || spec.type === 'integer' || spec.type === 'integers') {
     const v = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${what} must be a number (got '${raw}')`);
+    if (!DECIMAL.test(raw.trim())) throw new UsageError(`${what} must be a decimal number such as 12, 0.5 or 1e-3 (got '${raw}')`);
     if ((spec.type === 'integer' || spec.type === 'integers') && !Number.isInteger(v)) {
       throw new UsageError(`${what} must be an integer (got ${raw})`);
     }
@@ -201,6 +229,7 @@ export function parseOptions(argv: readonly string[], specs: readonly OptionSpec
     if (!file) throw new UsageError('--config needs a file name');
     Object.assign(out, readConfig(file, all));
   }
+  const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) {
@@ -229,6 +258,9 @@ export function parseOptions(argv: readonly string[], specs: readonly OptionSpec
         value = argv[++i];
       }
     }
+    const previous = given.get(spec.name);
+    if (previous !== undefined) throw new UsageError(`--${spec.name} is given twice (${previous} and ${String(value)}); give it once`);
+    given.set(spec.name, String(value));
     out[camel(spec.name)] = convert(spec, value);
   }
   return out;

@@ -131,8 +131,9 @@ export class Rng {
     return out;
   }
 
-  /** An integer uniform on [0, n). */
+  /** An integer uniform on [0, n); n a whole number >= 1 (anything else would return a value outside the range). */
   int(n: number): number {
+    if (!(Number.isSafeInteger(n) && n >= 1)) throw new Error(`rng.int(n) needs a whole number n >= 1 (got ${n})`);
     return Math.floor(this.uniform() * n);
   }
 
@@ -149,6 +150,7 @@ export class Rng {
 
   /** An independent generator derived from this one's stream and a label (for sub-streams). */
   fork(label = 0): Rng {
+    if (!Number.isSafeInteger(label)) throw new Error(`rng.fork(label) needs a whole-number label (got ${label}); labels are truncated to 32 bits, so 0.5 would alias 0`);
     return new Rng((this.nextUint32() ^ Math.imul(label + 1, 0x9e3779b1)) >>> 0);
   }
 

@@ -184,7 +184,7 @@ export const mnistExperiment: CommandSpec = {
   options: [
     { name: 'nets', type: 'strings', description: 'network kinds', choices: ['snn', 'ann'], default: ['snn', 'ann'] },
     { name: 'rules', type: 'strings', description: 'learning rules (bp: ANN only)', choices: ['np', 'loco', 'bp'], default: ['np', 'loco'] },
-    { name: 'depths', type: 'integers', description: 'layers (input and output included): 3 = 784-500-10', default: [3, 4, 5, 6] },
+    { name: 'depths', type: 'integers', description: 'layers (input and output included): 3 = 784-500-10', default: [3, 4, 5, 6], min: 3 },
     { name: 'hidden', type: 'integer', description: 'width of the hidden layers', min: 1, default: 500 },
     { name: 'epochs', type: 'integer', description: 'epochs per run', min: 1, default: 2 },
     { name: 'train-size', type: 'integer', description: 'training images used (of 8,000)', min: 100, max: 8000, default: 8000 },
