@@ -226,7 +226,7 @@ export function parseOptions(argv: readonly string[], specs: readonly OptionSpec
   const ci = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
   if (ci >= 0) {
     const file = argv[ci].includes('=') ? argv[ci].slice('--config='.length) : argv[ci + 1];
-    if (!file) throw new UsageError('--config needs a file name');
+    if (!file || (!argv[ci].includes('=') && file.startsWith('--'))) throw new UsageError(`--config needs a file name${file ? ` (got the option ${file} next)` : ''}`);
     Object.assign(out, readConfig(file, all));
   }
   const given = new Map<string, string>();
@@ -255,6 +255,7 @@ export function parseOptions(argv: readonly string[], specs: readonly OptionSpec
       if (spec.type === 'boolean') value = true;
       else {
         if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
+        if (argv[i + 1].startsWith('--')) throw new UsageError(`--${name} needs a value (got the option ${argv[i + 1]} next)`);
         value = argv[++i];
       }
     }

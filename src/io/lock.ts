@@ -83,8 +83,8 @@ export function prepareOutDir(dir: string, what = '--out'): string {
       st = fs.statSync(cur);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTDIR') throw new Error(`${what} ${dir}: a part of the path is a file, not a folder; choose another ${what}`);
-      if (code !== 'ENOENT') throw new Error(`${what} ${dir} cannot be used: ${osMessage(e)}; choose another ${what}`);
+      // ENOTDIR: an ancestor is a file; walking up finds it and names it.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new Error(`${what} ${dir} cannot be used: ${osMessage(e)}; choose another ${what}`);
     }
     if (st) {
       if (!st.isDirectory()) throw new Error(cur === abs ? `${what} ${dir} is a file, not a folder; choose another ${what}` : `${what} ${dir}: ${cur} is a file, not a folder; choose another ${what}`);

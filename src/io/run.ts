@@ -213,14 +213,14 @@ export class RunOutput {
       if (typeof v === 'number') {
         if (!Number.isFinite(v)) {
           this.nonFinite.count++;
-          this.nonFinite.first ??= `${at} = ${v}`;
+          this.nonFinite.first ??= `${where}${at} = ${v}`;
         }
       } else if (v instanceof Float64Array || v instanceof Float32Array) {
         for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) visit(v[i], `${at}[${i}]`);
       } else if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${at}[${i}]`));
       else if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) for (const [k, x] of Object.entries(v)) visit(x, at ? `${at}.${k}` : k);
     };
-    visit(data, where);
+    visit(data, '');
   }
 
   json(name: string, data: unknown): string {
