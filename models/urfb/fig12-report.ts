@@ -262,7 +262,8 @@ export const fig12Command: CommandSpec = {
     validateFig12(settings);
     // Refuse a size that cannot fit before allocating (the largest --steps that fits, from the same estimate).
     const perStep = fig12Footprint({ ...settings, steps: 0 });
-    const maxSteps = Math.floor(Math.min((usableMemory() - perStep.bytes) / (perStep.bytes - 2e8), MAX_STRING_CHARS / perStep.chars)) - 1;
+    if (perStep.stateBytes > usableMemory()) checkFits({ bytes: perStep.stateBytes }, `--dims ${settings.dims.join(',')} with ${fig12Plan(settings).length} runs`, 'lower the widths in --dims (or run fewer seeds or ε)');
+    const maxSteps = Math.floor(Math.min((usableMemory() - perStep.bytes) / (perStep.bytes - 2e8 - perStep.stateBytes), MAX_STRING_CHARS / perStep.chars)) - 1;
     checkFits(fig12Footprint(settings), `--steps ${settings.steps} with ${fig12Plan(settings).length} runs`, `lower --steps to at most ${maxSteps} (or run fewer seeds or ε)`);
     const out = new RunOutput('fig12', opts.out, opts, ctx);
     const plan = fig12Plan(settings);

@@ -187,10 +187,17 @@ export function spectralNorm(T: Mat): number {
  * about 1.5 kB per step and run on top of ~150 MB, i.e. ~290 bytes per saved value; the JSON text
  * is ~22 characters per value. Used to refuse a run that cannot fit before it allocates.
  */
-export function fig12Footprint(settings: Fig12Settings): { bytes: number; chars: number } {
-  const k = resolveDims(settings).length - 1;
-  const values = fig12Plan(settings).length * (settings.steps + 1) * (2 + k);
-  return { bytes: 2e8 + 300 * values, chars: 22 * values };
+export function fig12Footprint(settings: Fig12Settings): { bytes: number; chars: number; stateBytes: number } {
+  const dims = resolveDims(settings);
+  const k = dims.length - 1;
+  const runs = fig12Plan(settings).length;
+  const values = runs * (settings.steps + 1) * (2 + k);
+  // The state of a run: W and R (or BP's W), their derivatives and the flow's scratch (~8 matrices of
+  // the layers' sizes), X = I and T; every run may be live at once (one per worker).
+  let weights = 0;
+  for (let i = 0; i < k; i++) weights += dims[i] * dims[i + 1];
+  const stateBytes = runs * 8 * (8 * weights + dims[0] * dims[0] + dims[k] * dims[0]);
+  return { bytes: 2e8 + 300 * values + stateBytes, chars: 22 * values, stateBytes };
 }
 
 /** The runs of a Fig. 12 sweep in output order: every algorithm (BP = null, then each ε) for every seed. */

@@ -50,8 +50,8 @@ export const pngOption: OptionSpec = { name: 'png', type: 'boolean', description
 export const impliedRules: ((s: OptionSpec) => OptionSpec)[] = [
   (s) => ((s.name === 'seed' || s.name === 'seeds') && s.min === undefined && s.max === undefined && (s.type === 'integer' || s.type === 'integers') ? { ...s, min: SEED_MIN, max: SEED_MAX } : s),
   (s) => (s.name === 'out' && s.type === 'string' && !s.validate ? { ...s, validate: checkOutPath } : s),
-  // A learning rate of 0 trains nothing and reports it as a result.
-  (s) => (/^(lr|lrs|eta|eta-.*)$/.test(s.name) && (s.type === 'number' || s.type === 'numbers') && !s.validate && (s.min ?? 0) <= 0 ? { ...s, validate: above(0) } : s),
+  // A learning rate of 0 trains nothing and reports it as a result; a perturbation scale σ or a time step of 0 divides by zero.
+  (s) => (/^(lr|lrs|eta|eta-.*|sigma|sigma-.*|dt)$/.test(s.name) && (s.type === 'number' || s.type === 'numbers') && !s.validate && (s.min ?? 0) <= 0 ? { ...s, validate: above(0) } : s),
   // A list that is a set (seeds, ε values, rules, …): a value given twice would be a second identical run.
   (s) => (isSetLike(s) ? { ...s, validate: both(s.validate, distinct) } : s),
 ];

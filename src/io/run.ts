@@ -139,9 +139,10 @@ export class RunOutput {
   /** The manifest of the run that last finished in this folder (restored when this one fails before writing anything). */
   private readonly previous: string | null;
   private finished = false;
-  /** NaN or infinite numbers written to the run's files (first: where), refused at finish('ok') unless allowed. */
-  private readonly nonFinite: { count: number; first?: string } = { count: 0 };
+  /** NaN or infinite numbers written to the run's files, by the keys on their path ('summary.testAccuracy.mean'; a CSV column), refused at finish('ok') unless a key is allowed. */
+  private readonly nonFinite = new Map<string, { count: number; first: string }>();
   private nonFiniteAllowed = false;
+  private readonly nonFiniteFields = new Set<string>();
 
   /**
    * Opens the run folder `outDir` for the experiment: creates it (one-line errors naming --out),
@@ -199,28 +200,32 @@ export class RunOutput {
   }
 
   /**
-   * Declare that non-finite numbers in this run's files are results, not faults (a diverged run
-   * recorded as NaN on purpose); `reason` goes into the manifest's notes.
+   * Declare that non-finite numbers in this run's files are results, not faults (an angle that is
+   * undefined before the first update, a diverged run recorded as NaN on purpose): in the named
+   * fields (CSV columns, JSON keys at any depth) only, or everywhere when `fields` is left out.
+   * `reason` goes into the manifest's notes.
    */
-  allowNonFinite(reason: string): void {
-    this.nonFiniteAllowed = true;
+  allowNonFinite(reason: string, fields?: readonly string[]): void {
+    if (fields) for (const f of fields) this.nonFiniteFields.add(f);
+    else this.nonFiniteAllowed = true;
     this.note(reason);
   }
 
   /** Count the NaN and infinite numbers in `data` (any depth), remembering where the first one is. */
-  private scan(data: unknown, where: string): void {
-    const visit = (v: unknown, at: string): void => {
+  private scan(data: unknown, where: string, field = ''): void {
+    const visit = (v: unknown, at: string, key: string): void => {
       if (typeof v === 'number') {
         if (!Number.isFinite(v)) {
-          this.nonFinite.count++;
-          this.nonFinite.first ??= `${where}${at} = ${v}`;
+          const seen = this.nonFinite.get(key) ?? { count: 0, first: `${where}${at} = ${v}` };
+          seen.count++;
+          this.nonFinite.set(key, seen);
         }
       } else if (v instanceof Float64Array || v instanceof Float32Array) {
-        for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) visit(v[i], `${at}[${i}]`);
-      } else if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${at}[${i}]`));
-      else if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) for (const [k, x] of Object.entries(v)) visit(x, at ? `${at}.${k}` : k);
+        for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) visit(v[i], `${at}[${i}]`, key);
+      } else if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${at}[${i}]`, key));
+      else if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) for (const [k, x] of Object.entries(v)) visit(x, at ? `${at}.${k}` : k, key ? `${key}.${k}` : k);
     };
-    visit(data, '');
+    visit(data, '', field);
   }
 
   json(name: string, data: unknown): string {
@@ -229,7 +234,8 @@ export class RunOutput {
   }
 
   csv(name: string, columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
-    rows.forEach((r, i) => this.scan(columns.map((c) => r[c]), `${name} row ${i + 1} `));
+    const file = name.endsWith('.csv') ? name : `${name}.csv`;
+    rows.forEach((r, i) => columns.forEach((c) => this.scan(r[c], `${file} row ${i + 1} column ${c}`, c)));
     return this.track(writeCsv(path.join(this.dir, name.endsWith('.csv') ? name : `${name}.csv`), columns, rows));
   }
 
@@ -274,8 +280,10 @@ export class RunOutput {
   finish(status: 'ok' | 'failed' | 'interrupted' = 'ok'): Manifest {
     if (this.finished) return this.manifest;
     let refusal: string | null = null;
-    if (status === 'ok' && this.nonFinite.count > 0 && !this.nonFiniteAllowed) {
-      refusal = `the run wrote ${this.nonFinite.count} non-finite number${this.nonFinite.count > 1 ? 's' : ''} (first: ${this.nonFinite.first}): it diverged or an option is outside the range its model works in; the files are kept in ${this.dir} for inspection`;
+    const faults = [...this.nonFinite].filter(([keys]) => !keys.split('.').some((k) => this.nonFiniteFields.has(k))).map(([, v]) => v);
+    const count = faults.reduce((n, v) => n + v.count, 0);
+    if (status === 'ok' && count > 0 && !this.nonFiniteAllowed) {
+      refusal = `the run wrote ${count} non-finite number${count > 1 ? 's' : ''} (first: ${faults[0].first}): it diverged or an option is outside the range its model works in; the files are kept in ${this.dir} for inspection`;
       this.manifest.notes.push(refusal);
       status = 'failed';
     }

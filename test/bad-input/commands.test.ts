@@ -49,19 +49,30 @@ test.each([
 test('reproduce fig12 refuses a size that cannot fit, saying how much it needs and the largest --steps that fits', async () => {
   const have = usableMemory();
   const gb = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(b / 1e6))} MB`);
-  // 15 runs (3 seeds x BP + 4 ε) of k = 3 layers: 75 series of steps + 1 values, 300 bytes and 22 characters each.
+  // 15 runs (3 seeds x BP + 4 ε) of k = 3 layers: 75 series of steps + 1 values, 300 bytes and 22 characters each,
+  // and each run's state: 8 matrices of the 40-100-100-10 layers (15,000 weights), X = I (40 x 40) and T (10 x 40).
   const values = (steps: number) => 75 * (steps + 1);
-  const maxSteps = Math.floor(Math.min((have - (2e8 + 300 * 75)) / (300 * 75), MAX_STRING_CHARS / (22 * 75))) - 1;
+  const state = 15 * 8 * (8 * 15000 + 1600 + 400);
+  const maxSteps = Math.floor(Math.min((have - (2e8 + 300 * 75 + state)) / (300 * 75), MAX_STRING_CHARS / (22 * 75))) - 1;
   expect(await refusal(() => main(['reproduce', 'fig12', '--steps', '1000000000', '--out', out('f12-huge')]))).toBe(
-    `--steps 1000000000 with 15 runs needs about ${gb(2e8 + 300 * values(1e9))} of memory, more than the ${gb(have)} this machine can give a run; lower --steps to at most ${maxSteps} (or run fewer seeds or ε)`,
+    `--steps 1000000000 with 15 runs needs about ${gb(2e8 + 300 * values(1e9) + state)} of memory, more than the ${gb(have)} this machine can give a run; lower --steps to at most ${maxSteps} (or run fewer seeds or ε)`,
   );
   expect(fs.existsSync(out('f12-huge'))).toBe(false);
   const big = 400_000;
   const expected =
-    2e8 + 300 * values(big) > have
-      ? `--steps ${big} with 15 runs needs about ${gb(2e8 + 300 * values(big))} of memory, more than the ${gb(have)} this machine can give a run; lower --steps to at most ${maxSteps} (or run fewer seeds or ε)`
+    2e8 + 300 * values(big) + state > have
+      ? `--steps ${big} with 15 runs needs about ${gb(2e8 + 300 * values(big) + state)} of memory, more than the ${gb(have)} this machine can give a run; lower --steps to at most ${maxSteps} (or run fewer seeds or ε)`
       : `--steps ${big} with 15 runs would write an output text of about ${Math.round((22 * values(big)) / 1e6)} million characters, more than the ${Math.floor(MAX_STRING_CHARS / 1e6)} million one string can hold; lower --steps to at most ${maxSteps} (or run fewer seeds or ε)`;
   expect(await refusal(() => main(['reproduce', 'fig12', '--steps', String(big), '--out', out('f12-big')]))).toBe(expected);
+});
+
+test('reproduce fig12 refuses widths whose matrices cannot fit, naming --dims', async () => {
+  const have = usableMemory();
+  const need = 15 * 8 * (8 * (4 * 1e8 + 1e8 * 3) + 16 + 12);
+  const gb = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(b / 1e6))} MB`);
+  expect(await refusal(() => main(['reproduce', 'fig12', '--dims', '4,100000000,3', '--out', out('f12-dims')]))).toBe(
+    `--dims 4,100000000,3 with 15 runs needs about ${gb(need)} of memory, more than the ${gb(have)} this machine can give a run; lower the widths in --dims (or run fewer seeds or ε)`,
+  );
 });
 
 test('every --help states the accepted seed range', async () => {

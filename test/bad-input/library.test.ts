@@ -14,6 +14,7 @@ import { acquireLock, LOCK_FILE, pidAlive, prepareOutDir, removeTempFiles } from
 import { markInterrupted, resumeCommand, RunOutput } from '../../src/io/run';
 import { readSealed, writeSealed } from '../../src/io/sealed';
 import { runTasks } from '../../src/parallel/pool';
+import { shownStatus } from '../../src/cli/report';
 import { refusal, scratch } from './helpers';
 
 const tmp = scratch('cf-lib-');
@@ -265,6 +266,13 @@ describe('run folders: --out checked, locked, closed', () => {
     allowed.csv('c', ['a'], [{ a: NaN }]);
     allowed.allowNonFinite('a diverged run is recorded as NaN on purpose');
     expect(allowed.finish('ok').status).toBe('ok');
+  });
+
+  test("creditflow report shows a 'running' manifest whose process is gone as killed", () => {
+    const m = { status: 'running', pid: 2 ** 22 + 999 } as Parameters<typeof shownStatus>[0];
+    expect(shownStatus(m)).toBe('killed (its process is gone; continue it with --resume)');
+    expect(shownStatus({ ...m, pid: process.pid })).toBe('running');
+    expect(shownStatus({ ...m, status: 'ok' })).toBe('ok');
   });
 
   test('markInterrupted closes a running manifest with how it stopped and the command that continues it', () => {

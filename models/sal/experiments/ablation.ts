@@ -35,6 +35,7 @@ export const ablationExperiment: CommandSpec = {
     out.csv('summary', ['run', 'label', 'finalAccuracy', 'bestAccuracy', 'finalTestLoss', 'status', 'samplesPerSecond'], summary);
     out.json('results', { summary, records });
     out.figure('ablation', accuracyFigure(records, 'SAL plasticity ablation on MNIST (plastic connections in the legend)'), { title: 'sal-ablation', png: opts.png });
+    if (records.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     if (opts.json) process.stdout.write(JSON.stringify({ summary, dir: out.dir }, null, 2) + '\n');
     else printTable(ctx, ['plastic', 'final test acc (%)', 'best (%)', 'test loss', 'status'], records.map((r) => [r.label, pct(r.finalAccuracy), pct(r.bestAccuracy), r.finalTestLoss, r.status]));

@@ -47,6 +47,7 @@ export const tableExperiment: CommandSpec = {
       },
       { title: 'sal-table', png: opts.png },
     );
+    if (records.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     if (opts.json) process.stdout.write(JSON.stringify({ summary, dir: out.dir }, null, 2) + '\n');
     else printTable(ctx, ['method', 'test acc (%) mean', '± sd', 'per seed'], summary.map((s) => [s.label, pct(s.mean), (100 * s.std).toFixed(2), s.accuracies.map(pct).join(' ')]));
