@@ -266,8 +266,12 @@ export class RunOutput {
     }
   }
 
+  /** The manifest, written atomically (a run killed while writing it leaves the previous one whole). */
   private writeManifest(): void {
-    writeJson(path.join(this.dir, 'manifest.json'), this.manifest);
+    const file = path.join(this.dir, 'manifest.json');
+    const tmp = `${file}.tmp-${process.pid}`;
+    writeJson(tmp, this.manifest);
+    fs.renameSync(tmp, file);
   }
 
   /**

@@ -80,6 +80,7 @@ async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise
   const base = runOptions(opts);
   if (base.sizes[0] !== 784 || base.sizes[base.sizes.length - 1] !== 10) throw new Error(`--sizes must start with 784 and end with 10 (got ${base.sizes.join(',')})`);
   checkRelaxStep(base.relax.solver, base.relax.dt);
+  checkBatch(base.batch, base.trainSize);
   const out = new RunOutput('dll-mnist', opts.out, opts, ctx);
   const tasks = seeds.flatMap((seed) => methods.map((method) => mnistTask('runMnist', { ...base, method, seed, epochs: opts.epochs, lr: opts.lr }, `${method}-seed${seed}`, opts)));
   let results: MnistRunResult[];
@@ -130,6 +131,11 @@ async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise
  * only below the solver's stability limit on the negative real axis: 2 for euler and heun, 2.78
  * for rk4 (dopri5 and odex choose their own steps; dt is only their first).
  */
+/** An epoch is floor(train size / batch) full minibatches (mnistBatches): at least one is needed. */
+function checkBatch(batch: number, trainSize: number): void {
+  if (batch > Math.min(trainSize, 8000)) throw new Error(`--batch ${batch} is larger than --train-size ${trainSize}, so an epoch has no full minibatch; use --batch ${Math.min(trainSize, 8000)} or less`);
+}
+
 export function checkRelaxStep(solver: string, dt: number): void {
   const limit: Record<string, number> = { euler: 2, heun: 2, rk4: 2.78 };
   if (limit[solver] !== undefined && !(dt < limit[solver])) {
@@ -158,6 +164,7 @@ async function runLrExperiment(opts: ParsedOptions, ctx: RunContext): Promise<nu
   const seeds = opts.seeds as number[];
   const methods = opts.methods as Method[];
   checkRelaxStep(opts.relaxSolver, opts.relaxDt);
+  checkBatch(opts.batch, opts.trainSize);
   const out = new RunOutput('dll-lr', opts.out, opts, ctx);
   const points = methods.flatMap((method) => lrs.flatMap((lr) => seeds.map((seed) => ({ method, lr, seed }))));
   const tasks = points.map((p) => mnistTask('runMnistPoint', { ...base, ...p, epochs: opts.epochs }, `${p.method}-lr${p.lr}-seed${p.seed}`, opts));

@@ -10,7 +10,7 @@ import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { RunOutput } from '../../../src/io/run';
 import { ablationConfig, ablationSubsets, linearConfig, subsetLabel } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, checkBatch, type RunSpec } from './common';
 
 export const ablationExperiment: CommandSpec = {
   name: 'sal-ablation',
@@ -28,6 +28,7 @@ export const ablationExperiment: CommandSpec = {
       seed: opts.seed,
     }));
     runs.push({ key: 'linear', label: 'Linear (SGD)', config: linearConfig(base), seed: opts.seed });
+    checkBatch(opts);
     const out = new RunOutput('sal-ablation', opts.out, opts, ctx);
     const records = await trainRuns(runs, opts, ctx, 'sal-ablation');
     writeCurves(out, records);

@@ -16,7 +16,7 @@ import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { RunOutput } from '../../../src/io/run';
 import { methodConfig } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, checkBatch, type RunSpec } from './common';
 import type { SpectraEpoch } from './task';
 
 export const widthExperiment: CommandSpec = {
@@ -44,6 +44,7 @@ export const widthExperiment: CommandSpec = {
         }
       }
     }
+    checkBatch(opts);
     const out = new RunOutput('sal-width', opts.out, opts, ctx);
     const ratioOf = (key: string) => Number(key.split('-r')[1]);
     const records = await trainRuns(runs, opts, ctx, 'sal-width', { kind: 'spectra' });
