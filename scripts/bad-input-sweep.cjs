@@ -29,6 +29,7 @@ const LOCO = ['reproduce', 'loco-mnist', '--train-size', '100', '--epochs', '1',
 const XOR = ['reproduce', 'loco-xor', '--epochs', '2', '--seeds', '1', '--workers', '1', '--no-png'];
 const SIN = ['reproduce', 'loco-sin', '--epochs', '2', '--seeds', '1', '--workers', '1', '--no-png'];
 const SAL = ['reproduce', 'sal-table', '--train-size', '64', '--test-size', '32', '--epochs', '1', '--seeds', '1', '--methods', 'sgd', '--width', '8', '--workers', '1', '--no-png'];
+const DFCM = ['reproduce', 'dfc-mnist', '--train-size', '64', '--epochs', '1', '--rows', 'DFC', '--hidden', '8', '--steps', '5', '--fb-pretrain-epochs', '0', '--workers', '1', '--no-png'];
 const DFC = ['reproduce', 'dfc-fig3', '--train-size', '64', '--test-size', '16', '--epochs', '1', '--fb-pretrain-epochs', '0', '--variants', 'DFC', '--steps', '20', '--workers', '1', '--no-png'];
 
 /** `base` with the options named in `extra` replaced by extra's values (no option given twice). */
@@ -101,6 +102,11 @@ const cases = [
   ['num', ov(DFC, '--student', '15,10,10,4'), 'refuse', '--student'],
   ['num', ov(DFC, '--teacher', '14,10,5'), 'refuse', '--teacher'],
   ['num', ['reproduce', 'sal-assembly', '--layer', '9', '--hidden', '2', '--epochs', '1', '--train-size', '32', '--test-size', '16', '--width', '8', '--no-png'], 'refuse', '--layer'],
+  ['num', ov(XOR, '--sigma', '0'), 'refuse', '--sigma'],
+  ['num', ov(LOCO, '--nets', 'ann', '--rules', 'np', '--sigma-ann', '0'), 'refuse', '--sigma-ann'],
+  ['num', [...DFCM, '--dt', '0'], 'refuse', '--dt'],
+  ['num', ov(DLL, '--methods', 'bp', '--batch', '9000'), 'refuse', '--batch'],
+  ['num', ov(SAL, '--batch', '100000'), 'refuse', '--batch'],
   // argument syntax
   ['syntax', [...U, '--seed', '1', '--seed', '2'], 'refuse', '--seed'],
   ['syntax', ov(U, 'extra'), 'refuse', 'extra'],
@@ -156,7 +162,8 @@ cases.forEach((c, i) => {
   if (process.argv.includes('--safe') && c[0] === 'oom' && !args.includes('--hidden')) return console.log(`skipped         ${args.join(' ')}`);
   const out = path.join(tmp, `out${i}`);
   const full = args.includes('--out') || ['verify', 'list', 'reproduce'].includes(args[0]) && args.length < 2 || args[0] === 'verify' || args[0] === 'train' && args.length === 1 ? args : [...args, '--out', out];
-  const r = spawnSync(process.execPath, [bin, ...full], { encoding: 'utf8', timeout: 30000, env: { ...process.env, CREDITFLOW_NO_PNG: '1' } });
+  // cwd: a scratch folder (an old checkout writes `--out ''` into the current folder)
+  const r = spawnSync(process.execPath, [bin, ...full], { cwd: tmp, encoding: 'utf8', timeout: 30000, env: { ...process.env, CREDITFLOW_NO_PNG: '1' } });
   const kind = classify(c, r, out);
   counts[kind] = (counts[kind] ?? 0) + 1;
   const msg = (r.stderr.trim().split('\n').pop() ?? '').slice(0, 160);

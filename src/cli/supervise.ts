@@ -27,6 +27,24 @@ function tsxLoader(): string {
   return pathToFileURL(require.resolve('tsx', { paths: [path.join(__dirname, '..', '..')] })).href;
 }
 
+/**
+ * This process's Node flags (--max-old-space-size, --stack-size, …) for the child, without tsx's own
+ * loader flags (the child gets the loader once, below).
+ */
+export function ownNodeFlags(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i];
+    if (a.includes('tsx')) continue;
+    if (['--import', '--require', '-r', '--loader', '--experimental-loader'].includes(a) && (execArgv[i + 1] ?? '').includes('tsx')) {
+      i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
 /** One line for an error that reached the top: `creditflow: <message>`, the stack only with CREDITFLOW_DEBUG. */
 export function errorLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
@@ -42,6 +60,11 @@ export function becomeSupervisedChild(): boolean {
   if (process.env[SUPERVISED_ENV] !== '1' || typeof process.send !== 'function') return false;
   delete process.env[SUPERVISED_ENV];
   for (const sig of Object.keys(SIGNALS)) process.on(sig, () => {});
+  // A reader that stops early (creditflow list | head) closes the pipe: end quietly, as a shell tool does, not with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   (globalThis as Record<symbol, unknown>)[RUN_ANNOUNCE] = (announce: RunAnnouncement) => process.send?.({ announce });
   return true;
 }
@@ -50,7 +73,7 @@ export function becomeSupervisedChild(): boolean {
 export function supervise(argv: readonly string[]): Promise<number> {
   return new Promise((resolve) => {
     const child = fork(path.join(__dirname, 'main.ts'), [...argv], {
-      execArgv: ['--import', tsxLoader()],
+      execArgv: [...ownNodeFlags(process.execArgv), '--import', tsxLoader()],
       env: { ...process.env, [SUPERVISED_ENV]: '1' },
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     });

@@ -100,3 +100,11 @@ test('exit codes: bad input 2 at once (--out /proc/x no longer hangs; --teacher-
   expect(ok.status).toBe(0);
   expect(manifest(path.join(tmp, 'ok')).status).toBe('ok');
 });
+
+test('a reader that closes the pipe early (creditflow list | head) ends the command quietly: exit 0, no stack trace', async () => {
+  const run = start(['list']);
+  run.child.stdout!.destroy(); // closed before the command writes its first line: every write gets EPIPE
+  const { code } = await run.exit;
+  expect(code).toBe(0);
+  expect(run.err()).toBe('');
+});
