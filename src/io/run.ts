@@ -80,21 +80,25 @@ export function resumeCommand(argv: readonly string[]): string {
 }
 
 /**
- * Close the manifest in `dir` (left 'running' by a run stopped from outside) as 'interrupted', with a
- * note saying how it stopped and how to continue; remove half-written temporary files and the
- * folder's lock if this process holds it. Returns the line to print.
+ * Close the manifest in `dir` (left 'running' by a run stopped from outside, or just closed as
+ * 'interrupted') as 'interrupted', with a note saying how it stopped and how to continue; remove half-written temporary files and the
+ * folder's lock if this process holds it. `argv`: the creditflow command line (null for a script
+ * using the library). Returns the line to print.
  */
-export function markInterrupted(dir: string, how: string, argv: readonly string[], resumable: boolean): string {
+export function markInterrupted(dir: string, how: string, argv: readonly string[] | null, resumable: boolean): string {
   const file = path.join(dir, 'manifest.json');
-  const cont = resumable ? `continue with: ${resumeCommand(argv)}` : `rerun with: creditflow ${shellLine(argv)}`;
+  const cont = argv === null ? 'run the same code again (with resume where it takes it) to continue' : resumable ? `continue with: ${resumeCommand(argv)}` : `rerun with: creditflow ${shellLine(argv)}`;
   try {
     const m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
-    if (m.status === 'running') {
-      const t = Date.now();
-      m.status = 'interrupted';
-      m.end = new Date(t).toISOString();
-      m.wallSeconds = (t - Date.parse(m.start)) / 1000;
-      m.notes.push(`interrupted by ${how}; ${cont}`);
+    if (m.status === 'running' || m.status === 'interrupted') {
+      if (m.status === 'running') {
+        const t = Date.now();
+        m.status = 'interrupted';
+        m.end = new Date(t).toISOString();
+        m.wallSeconds = (t - Date.parse(m.start)) / 1000;
+      }
+      const note = `interrupted by ${how}; ${cont}`;
+      if (!m.notes.includes(note)) m.notes.push(note);
       writeJson(file, m);
     }
   } catch {
@@ -119,7 +123,7 @@ function installSignals(): void {
     process.once(sig, () => {
       for (const run of [...active]) {
         run.finish('interrupted');
-        process.stderr.write(`\n${markInterrupted(run.dir, sig, process.argv.slice(2), 'resume' in run.options)}\n`);
+        process.stderr.write(`\n${markInterrupted(run.dir, sig, null, 'resume' in run.options)}\n`);
       }
       process.exit(code);
     });
