@@ -24,7 +24,8 @@ import { loadCheckpoint } from '../../src/io/checkpoint';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import { RULES, type Rule } from './nonlinear';
-import { batchesPerEpoch, checkTrainSettings, loadData, trainDefaults, trainNetwork, type TrainResult, type TrainSettings } from './train';
+import { checkFits } from '../../src/io/memory';
+import { batchesPerEpoch, checkTrainSettings, loadData, trainDefaults, trainFootprint, trainNetwork, type TrainResult, type TrainSettings } from './train';
 
 const hyperOptions: OptionSpec[] = [
   { name: 'hidden', type: 'integers', description: 'hidden layer widths', default: trainDefaults.hidden, min: 1 },
@@ -69,6 +70,7 @@ export const trainCommand: CommandSpec = {
   ],
   run(opts, ctx) {
     const s = settingsFrom(opts, opts.rule, opts.sparse, opts.seed);
+    checkFits({ bytes: 2e8 + trainFootprint(s) }, `--hidden ${s.hidden.join(',')} with --batch ${s.batch}`, 'lower the widths in --hidden or --batch');
     const checkpoint = runCheckpoint(opts, 'train');
     const data = loadData(s);
     const out = new RunOutput('train urfb', opts.out, opts, ctx);
@@ -159,6 +161,8 @@ export const mnistCommand: CommandSpec = {
     const seeds: number[] = opts.seeds;
     const base = settingsFrom(opts, 'urfb', 0, 0);
     checkTrainSettings(base);
+    const live = Math.min(opts.workers, (opts.protocols as string[]).length * seeds.length);
+    checkFits({ bytes: 2e8 + live * trainFootprint(base) }, `--hidden ${base.hidden.join(',')} with --batch ${base.batch} on ${live} worker(s)`, 'lower the widths in --hidden, --batch or --workers');
     const out = new RunOutput('urfb-mnist', opts.out, opts, ctx);
     const plan = (opts.protocols as string[]).flatMap((name) => seeds.map((seed) => ({ p: PROTOCOLS[name], seed, key: `${name}-seed${seed}` })));
     const tasks = plan.map(({ p, seed, key }) => ({

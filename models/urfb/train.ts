@@ -66,6 +66,22 @@ export function checkTrainSettings(s: TrainSettings): void {
   if (s.hidden.length === 0 || s.hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new Error(`--hidden must list integer widths >= 1 (got ${s.hidden.join(',')})`);
 }
 
+/**
+ * What one training run holds, from its sizes: W and R with their masks, updates and the
+ * checkpoint's copy (~8 arrays of every layer's weights), the minibatch activations and errors
+ * (~6 per unit), and the 10,000-image MNIST split (~63 MB as float64) shared by the runs.
+ */
+export function trainFootprint(s: Pick<TrainSettings, 'hidden' | 'batch'>): number {
+  const sizes = [784, ...s.hidden, 10];
+  let weights = 0;
+  let units = 0;
+  for (let l = 1; l < sizes.length; l++) {
+    weights += sizes[l] * sizes[l - 1];
+    units += sizes[l];
+  }
+  return 8 * (8 * weights + 6 * s.batch * units);
+}
+
 export function loadData(s: Pick<TrainSettings, 'trainSize' | 'testSize'>): { train: Dataset; test: Dataset } {
   const split = mnistSplit(0);
   return {
