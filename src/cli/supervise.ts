@@ -60,6 +60,10 @@ export function becomeSupervisedChild(): boolean {
   if (process.env[SUPERVISED_ENV] !== '1' || typeof process.send !== 'function') return false;
   delete process.env[SUPERVISED_ENV];
   for (const sig of Object.keys(SIGNALS)) process.on(sig, () => {});
+  // The supervisor is gone (killed with SIGKILL): stop at the next turn of the event loop rather than run on unattended.
+  // (unref: the channel must not keep this process alive once the command is done)
+  process.on('disconnect', () => process.exit(129));
+  (process.channel as { unref?: () => void } | undefined)?.unref?.();
   // A reader that stops early (creditflow list | head) closes the pipe: end quietly, as a shell tool does, not with a stack trace.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
