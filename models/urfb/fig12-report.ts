@@ -15,11 +15,12 @@ import type { CommandSpec } from '../../src/registry';
 import { pngOption, type ParsedOptions } from '../../src/cli/options';
 import type { RunContext } from '../../src/cli/context';
 import { runSweep, sweepOptions } from '../../src/cli/sweep';
+import { checkFits, MAX_STRING_CHARS, usableMemory } from '../../src/io/memory';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import type { PlotlyFigure } from '../../src/io/plot';
 import { solvers } from '../../solvers/index';
-import { fig12Defaults, fig12Plan, readFig12Input, validateFig12, type Fig12Result, type Fig12Run, type Fig12Settings } from './fig12';
+import { fig12Defaults, fig12Footprint, fig12Plan, readFig12Input, validateFig12, type Fig12Result, type Fig12Run, type Fig12Settings } from './fig12';
 
 /** Colours: BP black, FRFB (ε = 0) green as in the paper, then orange, red, URFB (ε = 1) blue. */
 export function algorithmColour(epsilon: number | null): string {
@@ -259,6 +260,11 @@ export const fig12Command: CommandSpec = {
   async run(opts: ParsedOptions, ctx: RunContext) {
     const settings = settingsFromOptions(opts);
     validateFig12(settings);
+    // Refuse a size that cannot fit before allocating (the largest --steps that fits, from the same estimate).
+    const perStep = fig12Footprint({ ...settings, steps: 0 });
+    if (perStep.stateBytes > usableMemory()) checkFits({ bytes: perStep.stateBytes }, `--dims ${settings.dims.join(',')} with ${fig12Plan(settings).length} runs`, 'lower the widths in --dims (or run fewer seeds or ε)');
+    const maxSteps = Math.floor(Math.min((usableMemory() - perStep.bytes) / (perStep.bytes - 2e8 - perStep.stateBytes), MAX_STRING_CHARS / perStep.chars)) - 1;
+    checkFits(fig12Footprint(settings), `--steps ${settings.steps} with ${fig12Plan(settings).length} runs`, `lower --steps to at most ${maxSteps} (or run fewer seeds or ε)`);
     const out = new RunOutput('fig12', opts.out, opts, ctx);
     const plan = fig12Plan(settings);
     const runsPlanned = settings.input?.R0 && settings.input?.W0 ? 1 : settings.seeds.length;

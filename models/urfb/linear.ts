@@ -77,7 +77,7 @@ export interface LinearNetSpec {
 type Blocks = Record<string, MatrixSpec>;
 
 export function checkDims(dims: readonly number[]): void {
-  if (dims.length < 3) throw new Error(`dims must list at least 3 widths n_0, n_1, n_2 (a network with k >= 2 layers); got [${dims.join(', ')}]`);
+  if (dims.length < 3) throw new Error(`dims (--dims) must list at least 3 widths n_0, n_1, n_2 (a network with k >= 2 layers); got [${dims.join(", ")}]`);
   dims.forEach((d, i) => {
     if (!Number.isInteger(d) || d < 1) throw new Error(`dims[${i}] = ${d}; every width must be an integer >= 1`);
   });

@@ -24,7 +24,8 @@ import { loadCheckpoint } from '../../src/io/checkpoint';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import { RULES, type Rule } from './nonlinear';
-import { batchesPerEpoch, checkTrainSettings, loadData, trainDefaults, trainNetwork, type TrainResult, type TrainSettings } from './train';
+import { checkFits } from '../../src/io/memory';
+import { batchesPerEpoch, checkTrainSettings, loadData, trainDefaults, trainFootprint, trainNetwork, type TrainResult, type TrainSettings } from './train';
 
 const hyperOptions: OptionSpec[] = [
   { name: 'hidden', type: 'integers', description: 'hidden layer widths', default: trainDefaults.hidden, min: 1 },
@@ -33,8 +34,8 @@ const hyperOptions: OptionSpec[] = [
   { name: 'lr', type: 'number', description: 'step η of each minibatch update', default: trainDefaults.lr, min: 0 },
   { name: 'mu', type: 'number', description: 'balancing factor μ of the hinge loss, eq. (4)', default: trainDefaults.mu, min: 0 },
   { name: 'epsilon', type: 'number', description: "feedback learning rate ε of 'urfb' (1 in the paper)", default: trainDefaults.epsilon, min: 0 },
-  { name: 'train-size', type: 'integer', description: 'use only the first n training images (0 = all 8,000)', default: 0, min: 0 },
-  { name: 'test-size', type: 'integer', description: 'use only the first n test images (0 = all 2,000)', default: 0, min: 0 },
+  { name: 'train-size', type: 'integer', description: 'use only the first n training images (0 = all 8,000)', default: 0, min: 0, max: 8000 },
+  { name: 'test-size', type: 'integer', description: 'use only the first n test images (0 = all 2,000)', default: 0, min: 0, max: 2000 },
 ];
 
 function settingsFrom(opts: ParsedOptions, rule: Rule, sparsity: number, seed: number): TrainSettings {
@@ -69,6 +70,7 @@ export const trainCommand: CommandSpec = {
   ],
   run(opts, ctx) {
     const s = settingsFrom(opts, opts.rule, opts.sparse, opts.seed);
+    checkFits({ bytes: 2e8 + trainFootprint(s) }, `--hidden ${s.hidden.join(',')} with --batch ${s.batch}`, 'lower the widths in --hidden or --batch');
     const checkpoint = runCheckpoint(opts, 'train');
     const data = loadData(s);
     const out = new RunOutput('train urfb', opts.out, opts, ctx);
@@ -159,6 +161,8 @@ export const mnistCommand: CommandSpec = {
     const seeds: number[] = opts.seeds;
     const base = settingsFrom(opts, 'urfb', 0, 0);
     checkTrainSettings(base);
+    const live = Math.min(opts.workers, (opts.protocols as string[]).length * seeds.length);
+    checkFits({ bytes: 2e8 + live * trainFootprint(base) }, `--hidden ${base.hidden.join(',')} with --batch ${base.batch} on ${live} worker(s)`, 'lower the widths in --hidden, --batch or --workers');
     const out = new RunOutput('urfb-mnist', opts.out, opts, ctx);
     const plan = (opts.protocols as string[]).flatMap((name) => seeds.map((seed) => ({ p: PROTOCOLS[name], seed, key: `${name}-seed${seed}` })));
     const tasks = plan.map(({ p, seed, key }) => ({

@@ -16,7 +16,7 @@ import { runSweep, sweepOptions } from '../../src/cli/sweep';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import type { PlotlyFigure } from '../../src/io/plot';
-import { pngOption } from '../../src/cli/options';
+import { above, pngOption } from '../../src/cli/options';
 import { initialState, LinearFlow, teacherData } from './linear';
 import { fig12Defaults, seedSetup, spectralNorm, algorithmLabel, type Fig12Settings } from './fig12';
 
@@ -91,7 +91,7 @@ export const stepCommand: CommandSpec = {
   options: [
     { name: 'seeds', type: 'integers', description: 'seeds (as in fig12)', default: fig12Defaults.seeds },
     { name: 'epsilons', type: 'numbers', description: 'ε values (BP is always included)', default: fig12Defaults.epsilons, min: 0 },
-    { name: 'teacher-sds', type: 'numbers', description: 'teacher entry sds to compare (‖T‖₂ scales as sd³)', default: [1, 2], min: 0 },
+    { name: 'teacher-sds', type: 'numbers', description: 'teacher entry sds to compare (‖T‖₂ scales as sd³; each > 0)', default: [1, 2], min: 0, validate: above(0) },
     { name: 'steps', type: 'integer', description: 'iterations a stable step must survive', default: 1000, min: 1 },
     { name: 'dims', type: 'integers', description: 'layer widths', default: fig12Defaults.dims, min: 1 },
     { name: 'out', type: 'string', description: 'output folder', default: 'out/fig12-step' },

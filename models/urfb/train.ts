@@ -66,6 +66,22 @@ export function checkTrainSettings(s: TrainSettings): void {
   if (s.hidden.length === 0 || s.hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new Error(`--hidden must list integer widths >= 1 (got ${s.hidden.join(',')})`);
 }
 
+/**
+ * What one training run holds, from its sizes: W and R with their masks, updates and the
+ * checkpoint's copy (~8 arrays of every layer's weights), the minibatch activations and errors
+ * (~6 per unit), and the 10,000-image MNIST split (~63 MB as float64) shared by the runs.
+ */
+export function trainFootprint(s: Pick<TrainSettings, 'hidden' | 'batch'>): number {
+  const sizes = [784, ...s.hidden, 10];
+  let weights = 0;
+  let units = 0;
+  for (let l = 1; l < sizes.length; l++) {
+    weights += sizes[l] * sizes[l - 1];
+    units += sizes[l];
+  }
+  return 8 * (8 * weights + 6 * s.batch * units);
+}
+
 export function loadData(s: Pick<TrainSettings, 'trainSize' | 'testSize'>): { train: Dataset; test: Dataset } {
   const split = mnistSplit(0);
   return {
@@ -82,9 +98,16 @@ function netArrays(net: FeedbackNet): Record<string, Float64Array> {
   return out;
 }
 
+/** The name of the first weight or feedback matrix holding a NaN or an infinity, or null. */
+function firstNonFinite(net: FeedbackNet): string | null {
+  for (const [name, a] of Object.entries(netArrays(net))) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return name;
+  return null;
+}
+
 /**
  * Train one network. `onBatch` is called after every minibatch (progress), `onEpoch` after every
- * epoch. Throws if the loss becomes non-finite (with the epoch and a hint to lower --lr).
+ * epoch. Throws if the loss or any weight becomes non-finite (with the epoch, the matrix and the
+ * options to lower).
  * With `checkpoint`, the weights, feedback matrices, generator state and epoch records are saved
  * every `every` epochs; a resumed run continues bit-identically to an uninterrupted one (the masks
  * are rebuilt from the seed).
@@ -120,9 +143,12 @@ export function trainNetwork(
       errors += st.errors;
       hooks.onBatch?.();
     }
-    if (!Number.isFinite(loss)) throw new Error(`training diverged in epoch ${epoch} (loss ${loss}); lower --lr (now ${s.lr})`);
     const te = net.evaluate(test.x, test.y, test.n);
     const rec: EpochRecord = { epoch, loss: loss / train.n, trainError: errors / train.n, testError: te.error, alignment: net.alignment(), seconds: (performance.now() - t0) / 1000 };
+    const blowup = firstNonFinite(net) ?? (rec.alignment.some((a) => !Number.isFinite(a)) ? 'the alignment corr(W_l, R_lᵀ) (weights too large to correlate)' : null);
+    if (!Number.isFinite(rec.loss) || blowup) {
+      throw new Error(`training diverged in epoch ${epoch} (loss ${rec.loss}${blowup ? `; ${blowup} not finite` : ''}); lower --lr (now ${s.lr})${s.rule === 'urfb' ? ` or --epsilon (now ${s.epsilon})` : ''}${s.rule === 'bp' ? '' : ` or --mu (now ${s.mu})`}`);
+    }
     epochs.push(rec);
     hooks.onEpoch?.(rec);
     ck.done(epoch);

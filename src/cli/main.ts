@@ -6,13 +6,16 @@
  *   creditflow reproduce <experiment>     regenerate a paper's figure or table
  *   creditflow <model command> ...        e.g. creditflow train urfb
  *
- * Every command takes --help. Bad input ends with a one-line message and exit code 2.
+ * Every command takes --help. Bad input ends with a one-line message and exit code 2. Run as a
+ * program, the command runs in a child process under supervise.ts (signals stop it at once).
  */
 import { solvers } from '../../solvers/index';
 import { checks, commands, experiments, loadModels, models, type CommandSpec } from '../registry';
 import { makeContext } from './context';
 import { formatHelp, parseOptions, UsageError, type OptionSpec } from './options';
+import { closeOpenRuns } from '../io/run';
 import { reportCommand } from './report';
+import { becomeSupervisedChild, errorLine, supervise } from './supervise';
 import { runVerify } from './verify';
 
 const builtins: CommandSpec[] = [
@@ -104,6 +107,16 @@ function findCommand(argv: string[]): { spec: CommandSpec; rest: string[]; usage
   return null;
 }
 
+/**
+ * An allocation that failed (a typed array or string too large for this machine) as one line that
+ * says so and names the command's size options, instead of V8's raw RangeError.
+ */
+export function outOfMemory(e: unknown, options: readonly OptionSpec[]): Error | null {
+  if (!(e instanceof RangeError) || !/Array buffer allocation failed|Invalid typed array length|Invalid array length|Invalid string length/.test(e.message)) return null;
+  const sizes = options.filter((o) => (o.type === 'integer' || o.type === 'integers') && !/seed|workers|checkpoint/.test(o.name)).map((o) => `--${o.name}`);
+  return new Error(`the run needs more memory than it can get (${e.message}); lower its sizes${sizes.length ? ` (${sizes.join(', ')})` : ''}`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   await loadModels();
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help' || argv[0] === '-h') {
@@ -121,21 +134,32 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const opts = parseOptions(rest, spec.options);
+  if (opts._.length > 0) throw new UsageError(`unexpected argument '${opts._[0]}': options start with -- (see creditflow ${argv[0] === 'reproduce' ? 'reproduce ' : ''}${spec.name} --help)`);
   const ctx = makeContext(Boolean(opts.json));
-  const code = await spec.run(opts, ctx);
+  let code: number | void;
+  try {
+    code = await spec.run(opts, ctx);
+  } catch (e) {
+    closeOpenRuns('failed');
+    throw outOfMemory(e, spec.options as OptionSpec[]) ?? e;
+  }
   return typeof code === 'number' ? code : 0;
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
+  if (becomeSupervisedChild()) {
+    main(process.argv.slice(2)).then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (err: unknown) => {
+        process.stderr.write(errorLine(err));
+        process.exitCode = 2;
+      },
+    );
+  } else {
+    void supervise(process.argv.slice(2)).then((code) => {
       process.exitCode = code;
-    },
-    (err: unknown) => {
-      const msg = err instanceof Error ? err.message : String(err);
-      process.stderr.write(`creditflow: ${msg}\n`);
-      if (process.env.CREDITFLOW_DEBUG && err instanceof Error) process.stderr.write(String(err.stack) + '\n');
-      process.exitCode = 2;
-    },
-  );
+    });
+  }
 }

@@ -3,6 +3,8 @@
  * before any work starts, with messages that name the option and the allowed values.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SEED_MAX, SEED_MIN } from '../core/random';
 
 export type OptionType = 'number' | 'integer' | 'string' | 'boolean' | 'numbers' | 'integers' | 'strings';
 
@@ -15,6 +17,11 @@ export interface OptionSpec {
   max?: number;
   /** Allowed values (for strings, or each element of 'strings'). */
   choices?: readonly string[];
+  /**
+   * A check of the converted value beyond type and range: returns what is wrong (the message
+   * goes after the option's name), or undefined when the value is fine.
+   */
+  validate?: (value: any) => string | undefined;
 }
 
 export type ParsedOptions = Record<string, any> & { _: string[] };
@@ -36,10 +43,78 @@ export const commonOptions: OptionSpec[] = [
 /** `--png` / `--no-png`, for every command that writes figures (RunOutput reads it). */
 export const pngOption: OptionSpec = { name: 'png', type: 'boolean', description: 'also render PNGs of the figures with headless chromium when installed (--no-png: HTML only)', default: true };
 
+/**
+ * Rules that complete an option's declaration from its name, applied to every command's options
+ * (append a rule to extend them): seeds get the accepted range, output folders a path check.
+ */
+export const impliedRules: ((s: OptionSpec) => OptionSpec)[] = [
+  (s) => ((s.name === 'seed' || s.name === 'seeds') && s.min === undefined && s.max === undefined && (s.type === 'integer' || s.type === 'integers') ? { ...s, min: SEED_MIN, max: SEED_MAX } : s),
+  (s) => (s.name === 'out' && s.type === 'string' && !s.validate ? { ...s, validate: checkOutPath } : s),
+  // A learning rate of 0 trains nothing and reports it as a result; a perturbation scale σ or a time step of 0 divides by zero.
+  (s) => (/^(lr|lrs|eta|eta-.*|sigma|sigma-.*|dt)$/.test(s.name) && (s.type === 'number' || s.type === 'numbers') && !s.validate && (s.min ?? 0) <= 0 ? { ...s, validate: above(0) } : s),
+  // A list that is a set (seeds, ε values, rules, …): a value given twice would be a second identical run.
+  (s) => (isSetLike(s) ? { ...s, validate: both(s.validate, distinct) } : s),
+];
+
+/** Lists whose values name separate runs (not shapes such as --dims 40,100,100,10, where repeats are meant). */
+export const setLikeLists = new Set(['seeds', 'epsilons', 'lrs', 'lambdas', 'alphas', 'depths', 'ratios', 'teacher-sds']);
+
+function isSetLike(s: OptionSpec): boolean {
+  return (s.type === 'strings' && s.choices !== undefined) || ((s.type === 'integers' || s.type === 'numbers') && setLikeLists.has(s.name));
+}
+
+function distinct(v: unknown[]): string | undefined {
+  const seen = new Set<unknown>();
+  for (const x of v) {
+    if (seen.has(x)) return `lists ${x} twice; give each value once`;
+    seen.add(x);
+  }
+  return undefined;
+}
+
+function both<T>(a: ((v: T) => string | undefined) | undefined, b: (v: T) => string | undefined): (v: T) => string | undefined {
+  return (v) => a?.(v) ?? b(v);
+}
+
+/** A `validate` for a number, or each number of a list, that must be strictly above `bound` (min is inclusive). */
+export function above(bound: number): (v: number | number[]) => string | undefined {
+  return (v) => {
+    const bad = (Array.isArray(v) ? v : [v]).find((x) => !(x > bound));
+    return bad === undefined ? undefined : `${Array.isArray(v) ? 'values' : ''}${Array.isArray(v) ? ' ' : ''}must be > ${bound} (got ${bad})`;
+  };
+}
+
+/** A spec with the implied rules applied. */
+export function completeSpec(s: OptionSpec): OptionSpec {
+  return impliedRules.reduce((x, rule) => rule(x), s);
+}
+
+/**
+ * What is wrong with an output folder path that can be told without touching the disk beyond
+ * reading it: empty, a pseudo-filesystem (/proc, /sys, /dev), or an existing file.
+ */
+export function checkOutPath(value: string): string | undefined {
+  if (value.trim() === '') return `must name a folder (got '${value}'); pass e.g. --out out/run`;
+  const abs = path.resolve(value);
+  if (/^\/(proc|sys|dev)(\/|$)/.test(abs)) return `cannot be under ${abs.split('/')[1] === 'dev' ? '/dev' : '/' + abs.split('/')[1]} (got '${value}'); choose a folder on a disk, e.g. --out out/run`;
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    st = undefined;
+  }
+  if (st && !st.isDirectory()) return `is a file, not a folder (got '${value}'); choose a folder, e.g. --out ${value}-run`;
+  return undefined;
+}
+
+/** Decimal notation only: Number() would also take 0x10, 0b11 and 0o7. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function convertOne(spec: OptionSpec, raw: string, what: string): number | string {
   if (spec.type === 'number' || spec.type === 'numbers' || spec.type === 'integer' || spec.type === 'integers') {
     const v = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${what} must be a number (got '${raw}')`);
+    if (!DECIMAL.test(raw.trim())) throw new UsageError(`${what} must be a decimal number such as 12, 0.5 or 1e-3 (got '${raw}')`);
     if ((spec.type === 'integer' || spec.type === 'integers') && !Number.isInteger(v)) {
       throw new UsageError(`${what} must be an integer (got ${raw})`);
     }
@@ -54,6 +129,13 @@ function convertOne(spec: OptionSpec, raw: string, what: string): number | strin
 }
 
 export function convert(spec: OptionSpec, raw: string | boolean): unknown {
+  const value = convertRaw(spec, raw);
+  const problem = spec.validate?.(value);
+  if (problem !== undefined) throw new UsageError(`--${spec.name} ${problem}`);
+  return value;
+}
+
+function convertRaw(spec: OptionSpec, raw: string | boolean): unknown {
   const what = `--${spec.name}`;
   if (spec.type === 'boolean') {
     if (typeof raw === 'boolean') return raw;
@@ -75,6 +157,13 @@ export function convert(spec: OptionSpec, raw: string | boolean): unknown {
  * allowed range.
  */
 export function convertConfigValue(spec: OptionSpec, value: unknown, file: string): unknown {
+  const v = convertConfigRaw(spec, value, file);
+  const problem = spec.validate?.(v);
+  if (problem !== undefined) throw new UsageError(`${file}: field '${spec.name}' ${problem}`);
+  return v;
+}
+
+function convertConfigRaw(spec: OptionSpec, value: unknown, file: string): unknown {
   const where = `${file}: field '${spec.name}'`;
   const fail = (expected: string): never => {
     throw new UsageError(`${where} must be ${expected} (got ${JSON.stringify(value)})`);
@@ -130,16 +219,17 @@ export function readConfig(file: string, specs: readonly OptionSpec[]): Record<s
 
 /** Parse argv against the specs (common options included); --config values sit under the flags. */
 export function parseOptions(argv: readonly string[], specs: readonly OptionSpec[]): ParsedOptions {
-  const all = [...commonOptions, ...specs];
+  const all = [...commonOptions, ...specs].map(completeSpec);
   const byName = new Map(all.map((s) => [s.name, s]));
   const out: ParsedOptions = { _: [] };
   for (const s of all) if (s.default !== undefined) out[camel(s.name)] = s.default;
   const ci = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
   if (ci >= 0) {
     const file = argv[ci].includes('=') ? argv[ci].slice('--config='.length) : argv[ci + 1];
-    if (!file) throw new UsageError('--config needs a file name');
+    if (!file || (!argv[ci].includes('=') && file.startsWith('--'))) throw new UsageError(`--config needs a file name${file ? ` (got the option ${file} next)` : ''}`);
     Object.assign(out, readConfig(file, all));
   }
+  const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) {
@@ -165,9 +255,13 @@ export function parseOptions(argv: readonly string[], specs: readonly OptionSpec
       if (spec.type === 'boolean') value = true;
       else {
         if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
+        if (argv[i + 1].startsWith('--')) throw new UsageError(`--${name} needs a value (got the option ${argv[i + 1]} next)`);
         value = argv[++i];
       }
     }
+    const previous = given.get(spec.name);
+    if (previous !== undefined) throw new UsageError(`--${spec.name} is given twice (${previous} and ${String(value)}); give it once`);
+    given.set(spec.name, String(value));
     out[camel(spec.name)] = convert(spec, value);
   }
   return out;
@@ -178,7 +272,7 @@ export function camel(name: string): string {
 }
 
 export function formatHelp(usage: string, description: string, specs: readonly OptionSpec[]): string {
-  const all = [...specs, ...commonOptions];
+  const all = [...specs, ...commonOptions].map(completeSpec);
   const rows = all.map((s) => {
     const kind = s.type === 'boolean' ? '' : ` <${s.type}${s.choices ? ': ' + s.choices.join('|') : ''}>`;
     const range = s.min !== undefined || s.max !== undefined ? ` [${s.min ?? '-∞'}, ${s.max ?? '∞'}]` : '';

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pidAlive } from '../io/lock';
 import type { Manifest } from '../io/run';
 import type { CommandSpec } from '../registry';
 
@@ -14,6 +15,15 @@ function esc(s: unknown): string {
 function cell(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(3) : v.toPrecision(4);
   return esc(v ?? '');
+}
+
+/**
+ * A manifest's status as the report shows it: a 'running' manifest whose process is gone (both the
+ * supervisor and the command killed at once, so nobody closed it) is shown as killed.
+ */
+export function shownStatus(m: Manifest): string {
+  if (m.status === 'running' && m.pid !== undefined && !pidAlive(m.pid)) return 'killed (its process is gone; continue it with --resume)';
+  return m.status;
 }
 
 /** Folders under `root` (recursively, depth ≤ 3) holding a manifest.json. */
@@ -51,7 +61,7 @@ export function buildReport(root: string): { file: string; runs: number } {
       .join('\n');
     const data = m.files.filter((f) => /\.(json|csv)$/.test(f)).map((f) => `<a href="${esc(rel(f))}">${esc(f)}</a>`).join(', ');
     return `<section><h2>${esc(m.experiment)} <small>(${esc(path.relative(root, dir) || '.')})</small></h2>
-<p class="meta"><code>${esc(m.command)}</code><br>status <b>${esc(m.status)}</b>, ${m.wallSeconds !== null ? `${m.wallSeconds.toFixed(1)} s` : 'running'},
+<p class="meta"><code>${esc(m.command)}</code><br>status <b>${esc(shownStatus(m))}</b>, ${m.wallSeconds !== null ? `${m.wallSeconds.toFixed(1)} s` : 'running'},
 started ${esc(m.start)}, creditflow ${esc(m.creditflowVersion)} (${esc(m.gitCommit ?? 'no git')}), Node ${esc(m.node)}</p>
 ${m.notes.length ? `<ul>${m.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 ${tables}

@@ -34,6 +34,8 @@ export async function runVerify(opts: ParsedOptions, ctx: RunContext): Promise<n
   if (selected.length === 0) {
     throw new Error(`no theorem check matches --only ${prefixes?.join(',')}; ids: ${checks.names().join(', ')}`);
   }
+  const unmatched = (prefixes ?? []).filter((p) => !checks.names().some((id) => id.startsWith(p)));
+  if (unmatched.length > 0) throw new Error(`--only ${unmatched.join(',')} matches no theorem check (a typo would silently run fewer checks); ids start with: ${[...new Set(checks.names().map((id) => id.split('.')[0]))].join(', ')}`);
   const rows: VerifyRow[] = [];
   const progress = ctx.progress('verify', selected.length);
   for (const [, c] of selected) {

@@ -11,7 +11,7 @@
  *   for adaptive or event-located SDE steps). Between tree nodes finer than `tol` the bridge mean
  *   (linear interpolation) is used.
  */
-import { Rng, hashNormal } from './random';
+import { Rng, checkSeed, hashNormal } from './random';
 
 export interface BrownianPath {
   readonly dim: number;
@@ -62,7 +62,7 @@ export class BrownianTree implements BrownianPath {
     tol = (t1 - t0) * 2 ** -24,
   ) {
     if (!(t1 > t0)) throw new Error(`BrownianTree needs t1 > t0 (got t0 = ${t0}, t1 = ${t1})`);
-    if (!Number.isInteger(seed)) throw new Error(`BrownianTree seed must be an integer (got ${seed})`);
+    checkSeed(seed, 'BrownianTree seed');
     this.span = t1 - t0;
     this.maxDepth = Math.min(31, Math.max(1, Math.ceil(Math.log2(this.span / tol))));
     this.wEnd = new Float64Array(dim);

@@ -6,6 +6,41 @@
  * 53 random bits; normals use the Box–Muller transform (both values used).
  */
 
+/** Seeds a user may pass to the command line: 0 .. 2^32 - 1 (stated in every --help). */
+export const SEED_MIN = 0;
+export const SEED_MAX = 4294967295;
+
+/**
+ * Refuse a seed that would not give its own stream: a non-integer, a non-finite value, or one
+ * beyond ±(2^53 - 1) (where neighbouring integers are the same double). `what` names it in the
+ * message (an option such as '--seed', or the library's 'seed').
+ */
+export function checkSeed(seed: unknown, what = 'seed'): asserts seed is number {
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
+    throw new Error(`${what} must be an integer between -(2^53 - 1) and 2^53 - 1 (got ${typeof seed === 'number' ? seed : JSON.stringify(seed)}); pass a whole number such as 1`);
+  }
+}
+
+/**
+ * A safe-integer seed as two 32-bit words, seed = hi * 2^32 + lo with lo in [0, 2^32): a bijection
+ * between safe integers and (lo, hi) pairs, so no two seeds share their words (the former folding,
+ * (seed | 0) ^ floor(seed / 2^32), sent -2 and 2^32 to seed 1 and -1 to seed 0).
+ */
+export function seedWords(seed: number): { lo: number; hi: number } {
+  const hi = Math.floor(seed / 4294967296);
+  return { lo: seed - hi * 4294967296, hi: hi | 0 };
+}
+
+/** MurmurHash3's 32-bit finaliser: a bijection on 32-bit words with fmix32(0) = 0. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 function splitmix32(state: number): [number, number] {
   state = (state + 0x9e3779b9) | 0;
   let z = state;
@@ -27,18 +62,23 @@ export class Rng {
   private s3 = 0;
   private spare: number | null = null;
 
+  /**
+   * `seed`: any safe integer (|seed| <= 2^53 - 1), each giving its own stream (see seedWords).
+   * Anything else is refused: beyond 2^53 neighbouring integers are the same double.
+   */
   constructor(seed: number) {
-    if (!Number.isFinite(seed) || !Number.isInteger(seed)) {
-      throw new Error(`seed must be a finite integer (got ${seed})`);
-    }
-    // Fold a possibly > 32-bit seed into the splitmix state.
-    let st = (seed | 0) ^ Math.floor(seed / 4294967296);
+    checkSeed(seed);
+    const { lo, hi } = seedWords(seed);
+    let st = lo | 0;
     const w: number[] = [];
     for (let i = 0; i < 4; i++) {
       const [ns, z] = splitmix32(st);
       st = ns;
       w.push(z);
     }
+    // The first word is a bijection of lo; the second carries hi (fmix32(0) = 0, so seeds in
+    // [0, 2^32) keep the streams they had), hence distinct seeds give distinct states.
+    w[1] = (w[1] ^ fmix32(hi)) >>> 0;
     [this.s0, this.s1, this.s2, this.s3] = w;
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
@@ -91,8 +131,9 @@ export class Rng {
     return out;
   }
 
-  /** An integer uniform on [0, n). */
+  /** An integer uniform on [0, n); n a whole number >= 1 (anything else would return a value outside the range). */
   int(n: number): number {
+    if (!(Number.isSafeInteger(n) && n >= 1)) throw new Error(`rng.int(n) needs a whole number n >= 1 (got ${n})`);
     return Math.floor(this.uniform() * n);
   }
 
@@ -109,6 +150,7 @@ export class Rng {
 
   /** An independent generator derived from this one's stream and a label (for sub-streams). */
   fork(label = 0): Rng {
+    if (!Number.isSafeInteger(label)) throw new Error(`rng.fork(label) needs a whole-number label (got ${label}); labels are truncated to 32 bits, so 0.5 would alias 0`);
     return new Rng((this.nextUint32() ^ Math.imul(label + 1, 0x9e3779b1)) >>> 0);
   }
 
@@ -126,10 +168,15 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
-/** A 32-bit hash of (seed, a, b, c): the counter-based generator behind Brownian trees. */
+/**
+ * A 32-bit hash of (seed, a, b, c): the counter-based generator behind Brownian trees. A seed
+ * outside [0, 2^32) also mixes in its high word (seedWords), so it does not alias a 32-bit seed.
+ */
 export function hash32(seed: number, a: number, b: number, c: number): number {
-  let h = (seed ^ 0x85ebca6b) >>> 0;
-  for (const k0 of [a, b, c]) {
+  const { lo, hi } = seedWords(seed);
+  let h = (lo ^ 0x85ebca6b) >>> 0;
+  const keys = hi === 0 ? [a, b, c] : [hi, a, b, c];
+  for (const k0 of keys) {
     let k = Math.imul(k0 | 0, 0xcc9e2d51);
     k = rotl(k, 15);
     k = Math.imul(k, 0x1b873593);

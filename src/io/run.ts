@@ -6,9 +6,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import type { RunContext } from '../cli/context';
-import { ensureDir, writeCsv, writeJson } from './output';
+import { acquireLock, LOCK_FILE, lockState, pidAlive, prepareOutDir, removeTempFiles } from './lock';
+import { writeCsv, writeJson } from './output';
 import { writeFigure, type PlotlyFigure } from './plot';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -36,6 +39,8 @@ export interface Manifest {
   gitCommit: string | null;
   node: string;
   platform: string;
+  /** The process that wrote it (a 'running' manifest whose process is gone was killed). */
+  pid?: number;
   start: string;
   end: string | null;
   wallSeconds: number | null;
@@ -47,32 +52,119 @@ export interface Manifest {
 }
 
 const active = new Set<RunOutput>();
-let sigintInstalled = false;
+let signalsInstalled = false;
 
-/** Ctrl-C: close every open run's manifest as 'interrupted', say where the partial results are, exit 130. */
-function installSigint(): void {
-  if (sigintInstalled) return;
-  sigintInstalled = true;
-  process.once('SIGINT', () => {
-    for (const run of active) {
-      run.finish('interrupted');
-      process.stderr.write(`\ninterrupted: partial results are in ${run.dir}\n`);
+/**
+ * The hook through which a supervised command (src/cli/supervise.ts runs each command in a child
+ * process) tells the supervisor which run folders are open, so that a signal, which kills the child
+ * at once, still closes their manifests as 'interrupted'.
+ */
+export const RUN_ANNOUNCE = Symbol.for('creditflow.runAnnounce');
+export interface RunAnnouncement {
+  type: 'open' | 'close';
+  dir: string;
+  /** The command takes --resume (its options have a `resume` field). */
+  resumable: boolean;
+}
+type WithAnnounce = { [RUN_ANNOUNCE]?: (a: RunAnnouncement) => void };
+
+/** The command line as a shell would take it back (arguments quoted where needed). */
+export function shellLine(args: readonly string[]): string {
+  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** The command that continues an interrupted run: the same command line with --resume. */
+export function resumeCommand(argv: readonly string[]): string {
+  const args = argv.includes('--resume') || argv.includes('--resume=true') ? [...argv] : [...argv, '--resume'];
+  return `creditflow ${shellLine(args)}`;
+}
+
+/**
+ * Close the manifest in `dir` (left 'running' by a run stopped from outside, or just closed as
+ * 'interrupted') as 'interrupted', with a note saying how it stopped and how to continue; remove half-written temporary files and the
+ * folder's lock if this process holds it. `argv`: the creditflow command line (null for a script
+ * using the library). Returns the line to print.
+ */
+export function markInterrupted(dir: string, how: string, argv: readonly string[] | null, resumable: boolean): string {
+  const file = path.join(dir, 'manifest.json');
+  const cont = argv === null ? 'run the same code again (with resume where it takes it) to continue' : resumable ? `continue with: ${resumeCommand(argv)}` : `rerun with: creditflow ${shellLine(argv)}`;
+  try {
+    const m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
+    if (m.status === 'running' || m.status === 'interrupted') {
+      if (m.status === 'running') {
+        const t = Date.now();
+        m.status = 'interrupted';
+        m.end = new Date(t).toISOString();
+        m.wallSeconds = (t - Date.parse(m.start)) / 1000;
+      }
+      const note = `interrupted by ${how}; ${cont}`;
+      if (!m.notes.includes(note)) m.notes.push(note);
+      writeJson(file, m);
     }
-    process.exit(130);
-  });
+  } catch {
+    // no readable manifest: nothing to close
+  }
+  removeTempFiles(path.join(dir, 'checkpoints'));
+  const lock = lockState(dir);
+  if (lock.holder && lock.holder.host === os.hostname() && (lock.holder.pid === process.pid || !pidAlive(lock.holder.pid, lock.holder.startTicks))) fs.rmSync(path.join(dir, LOCK_FILE), { force: true });
+  return `interrupted (${how}): partial results are in ${dir}; ${cont}`;
+}
+
+/**
+ * In an unsupervised main thread (a script using the library, a test runner): SIGINT and SIGTERM
+ * close every open run's manifest as 'interrupted', say where the partial results are and how to
+ * continue, and exit 130 / 143. (A busy synchronous loop delays this; the CLI runs commands in a
+ * supervised child process, see supervise.ts.)
+ */
+function installSignals(): void {
+  if (signalsInstalled || !isMainThread || (globalThis as WithAnnounce)[RUN_ANNOUNCE]) return;
+  signalsInstalled = true;
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(sig, () => {
+      for (const run of [...active]) {
+        run.finish('interrupted');
+        process.stderr.write(`\n${markInterrupted(run.dir, sig, null, 'resume' in run.options)}\n`);
+      }
+      process.exit(code);
+    });
+  }
+}
+
+/** Close every run still open in this thread with `status` (a command that threw part-way). */
+export function closeOpenRuns(status: 'failed' | 'interrupted'): void {
+  for (const run of [...active]) run.finish(status);
 }
 
 export class RunOutput {
   readonly dir: string;
   private readonly manifest: Manifest;
   private readonly t0 = Date.now();
+  private readonly lock: { release(): void };
+  /** The manifest of the run that last finished in this folder (restored when this one fails before writing anything). */
+  private readonly previous: string | null;
+  private finished = false;
+  /** NaN or infinite numbers written to the run's files, by the keys on their path ('summary.testAccuracy.mean'; a CSV column), refused at finish('ok') unless a key is allowed. */
+  private readonly nonFinite = new Map<string, { count: number; first: string }>();
+  private nonFiniteAllowed = false;
+  private readonly nonFiniteFields = new Set<string>();
 
+  /**
+   * Opens the run folder `outDir` for the experiment: creates it (one-line errors naming --out),
+   * locks it against a second run, removes half-written temporary files of a killed run, and writes
+   * a 'running' manifest. Construct it before the work starts.
+   */
   constructor(experiment: string, outDir: string, options: Record<string, unknown>, private readonly ctx?: RunContext) {
-    this.dir = ensureDir(path.resolve(outDir));
+    this.dir = prepareOutDir(outDir);
+    const command = ['creditflow', ...process.argv.slice(2)].join(' ');
+    const lock = acquireLock(this.dir, command);
+    this.lock = lock;
+    const manifestFile = path.join(this.dir, 'manifest.json');
+    this.previous = fs.existsSync(manifestFile) ? fs.readFileSync(manifestFile, 'utf8') : null;
+    removeTempFiles(path.join(this.dir, 'checkpoints'));
     const seed = (options.seeds ?? options.seed ?? null) as Manifest['seed'];
     const { _: positional, help: _help, ...rest } = options as Record<string, unknown> & { _?: string[]; help?: unknown };
     this.manifest = {
-      command: ['creditflow', ...process.argv.slice(2)].join(' '),
+      command,
       experiment,
       options: { ...rest, ...(positional && (positional as string[]).length ? { _: positional } : {}) },
       seed,
@@ -80,6 +172,7 @@ export class RunOutput {
       gitCommit: gitCommit(),
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
+      pid: process.pid,
       start: new Date(this.t0).toISOString(),
       end: null,
       wallSeconds: null,
@@ -88,9 +181,16 @@ export class RunOutput {
       notes: [],
       tables: [],
     };
+    if (lock.tookOver) this.note(`took over the lock of a run that is gone (pid ${lock.tookOver.pid}, started ${lock.tookOver.start || 'unknown'})`);
     this.writeManifest();
     active.add(this);
-    installSigint();
+    (globalThis as WithAnnounce)[RUN_ANNOUNCE]?.({ type: 'open', dir: this.dir, resumable: 'resume' in options });
+    installSignals();
+  }
+
+  /** The options recorded in the manifest. */
+  get options(): Record<string, unknown> {
+    return this.manifest.options;
   }
 
   private rel(file: string): string {
@@ -103,11 +203,43 @@ export class RunOutput {
     return file;
   }
 
+  /**
+   * Declare that non-finite numbers in this run's files are results, not faults (an angle that is
+   * undefined before the first update, a diverged run recorded as NaN on purpose): in the named
+   * fields (CSV columns, JSON keys at any depth) only, or everywhere when `fields` is left out.
+   * `reason` goes into the manifest's notes.
+   */
+  allowNonFinite(reason: string, fields?: readonly string[]): void {
+    if (fields) for (const f of fields) this.nonFiniteFields.add(f);
+    else this.nonFiniteAllowed = true;
+    this.note(reason);
+  }
+
+  /** Count the NaN and infinite numbers in `data` (any depth), remembering where the first one is. */
+  private scan(data: unknown, where: string, field = ''): void {
+    const visit = (v: unknown, at: string, key: string): void => {
+      if (typeof v === 'number') {
+        if (!Number.isFinite(v)) {
+          const seen = this.nonFinite.get(key) ?? { count: 0, first: `${where}${at} = ${v}` };
+          seen.count++;
+          this.nonFinite.set(key, seen);
+        }
+      } else if (v instanceof Float64Array || v instanceof Float32Array) {
+        for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) visit(v[i], `${at}[${i}]`, key);
+      } else if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${at}[${i}]`, key));
+      else if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) for (const [k, x] of Object.entries(v)) visit(x, at ? `${at}.${k}` : k, key ? `${key}.${k}` : k);
+    };
+    visit(data, '', field);
+  }
+
   json(name: string, data: unknown): string {
+    this.scan(data, `${name.endsWith('.json') ? name : `${name}.json`}: `);
     return this.track(writeJson(path.join(this.dir, name.endsWith('.json') ? name : `${name}.json`), data));
   }
 
   csv(name: string, columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
+    const file = name.endsWith('.csv') ? name : `${name}.csv`;
+    rows.forEach((r, i) => columns.forEach((c) => this.scan(r[c], `${file} row ${i + 1} column ${c}`, c)));
     return this.track(writeCsv(path.join(this.dir, name.endsWith('.csv') ? name : `${name}.csv`), columns, rows));
   }
 
@@ -138,17 +270,45 @@ export class RunOutput {
     }
   }
 
+  /** The manifest, written atomically (a run killed while writing it leaves the previous one whole). */
   private writeManifest(): void {
-    writeJson(path.join(this.dir, 'manifest.json'), this.manifest);
+    const file = path.join(this.dir, 'manifest.json');
+    const tmp = `${file}.tmp-${process.pid}`;
+    writeJson(tmp, this.manifest);
+    fs.renameSync(tmp, file);
   }
 
+  /**
+   * Close the run: the manifest gets its status, end and wall time, and the folder's lock is
+   * released. A run asked to finish 'ok' that wrote NaN or infinite numbers (and did not declare
+   * them with allowNonFinite) is closed as 'failed' and this throws, saying where the first one is:
+   * nothing writes NaN and exits 0. A run that failed before writing any file (a refused --resume, bad settings found by
+   * a task) leaves the folder as it found it: the previous run's manifest is put back.
+   */
   finish(status: 'ok' | 'failed' | 'interrupted' = 'ok'): Manifest {
+    if (this.finished) return this.manifest;
+    let refusal: string | null = null;
+    const faults = [...this.nonFinite].filter(([keys]) => !keys.split('.').some((k) => this.nonFiniteFields.has(k))).map(([, v]) => v);
+    const count = faults.reduce((n, v) => n + v.count, 0);
+    if (status === 'ok' && count > 0 && !this.nonFiniteAllowed) {
+      refusal = `the run wrote ${count} non-finite number${count > 1 ? 's' : ''} (first: ${faults[0].first}): it diverged or an option is outside the range its model works in; the files are kept in ${this.dir} for inspection`;
+      this.manifest.notes.push(refusal);
+      status = 'failed';
+    }
+    this.finished = true;
     active.delete(this);
     const t = Date.now();
     this.manifest.end = new Date(t).toISOString();
     this.manifest.wallSeconds = (t - this.t0) / 1000;
     this.manifest.status = status;
-    this.writeManifest();
+    try {
+      if (status === 'failed' && this.manifest.files.length === 0 && this.previous !== null) fs.writeFileSync(path.join(this.dir, 'manifest.json'), this.previous);
+      else this.writeManifest();
+    } finally {
+      this.lock.release();
+      (globalThis as WithAnnounce)[RUN_ANNOUNCE]?.({ type: 'close', dir: this.dir, resumable: false });
+    }
+    if (refusal) throw new Error(refusal);
     return this.manifest;
   }
 }

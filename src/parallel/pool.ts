@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { BadFileError, readSealed, writeSealed } from '../io/sealed';
 
 export interface Task<A = unknown> {
   module: string;
@@ -67,10 +68,22 @@ function fingerprint(t: Task): string {
   return crypto.createHash('sha256').update(v8.serialize({ module: path.basename(t.module), fn: t.fn, args })).digest('hex');
 }
 
+/** The sealed-file magic and format of a stored result (its body: v8.serialize({ fingerprint, result })). */
+const RESULT_MAGIC = 'CFRESULT';
+const RESULT_VERSION = 2;
+
 function loadStored<R>(dir: string, t: Task): R | undefined {
   const file = storeFile(dir, t.key!);
   if (!fs.existsSync(file)) return undefined;
-  const saved = v8.deserialize(fs.readFileSync(file)) as { fingerprint: string; result: R };
+  const fix = `delete it to run that task again, or choose another --out`;
+  const body = readSealed(file, RESULT_MAGIC, RESULT_VERSION, 'stored result', fix);
+  let saved: { fingerprint: string; result: R };
+  try {
+    saved = v8.deserialize(body) as { fingerprint: string; result: R };
+  } catch {
+    throw new BadFileError(file, 'cannot be decoded', fix);
+  }
+  if (typeof saved !== 'object' || saved === null || typeof saved.fingerprint !== 'string' || !('result' in saved)) throw new BadFileError(file, 'does not hold a { fingerprint, result } record', fix);
   if (saved.fingerprint !== fingerprint(t)) {
     throw new Error(`the stored result ${file} was made with other settings; resume with the same options or choose another --out`);
   }
@@ -78,11 +91,7 @@ function loadStored<R>(dir: string, t: Task): R | undefined {
 }
 
 function saveStored(dir: string, t: Task, result: unknown): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const file = storeFile(dir, t.key!);
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, v8.serialize({ fingerprint: fingerprint(t), result }));
-  fs.renameSync(tmp, file);
+  writeSealed(storeFile(dir, t.key!), RESULT_MAGIC, RESULT_VERSION, v8.serialize({ fingerprint: fingerprint(t), result }));
 }
 
 /** A task's error, prefixed with its key so the user knows which run failed. */

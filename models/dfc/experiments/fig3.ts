@@ -161,6 +161,8 @@ export const fig3: CommandSpec = {
     );
     out.figure('fig3', seriesFigure(results, opts.window, 'DFC Fig. 3 (student-teacher, 15-10-10-5)'), { width: 1400, height: 800 });
     for (const r of results) if (r.status !== 'ok') out.note(`${r.label}: ${r.message}`);
+    out.allowNonFinite('diagnostics (angles, conditions, eigenvalues) are NaN where undefined (a zero update)', ['mn', 'gn', 'ssa', 'bp', 'condition1', 'condition2', 'maxEig', 'A cond2', 'B ∠MN°', 'C cond1', 'D ∠GN°', 'E max Re λ', 'F ∠SSA°']);
+    if (results.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     if (ctx.json) process.stdout.write(JSON.stringify({ columns, rows }, null, 2) + '\n');
     else ctx.log('\n' + formatTable(columns, rows) + `\n(last-quarter means of the logged points; files in ${out.dir})`);

@@ -120,6 +120,8 @@ export const fig4: CommandSpec = {
       },
       { width: 1200, height: 500 },
     );
+    out.allowNonFinite('angles are NaN where undefined (a zero update)', ['mean', 'std', '∠MN mean°', '∠MN std°', 'mn']);
+    if (perPoint.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     if (ctx.json) process.stdout.write(JSON.stringify({ columns, rows }, null, 2) + '\n');
     else ctx.log('\n' + formatTable(columns, rows) + `\n(files in ${out.dir})`);

@@ -23,6 +23,7 @@ import type { RunContext } from '../../../src/cli/context';
 import { pngOption, type ParsedOptions } from '../../../src/cli/options';
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { formatTable } from '../../../src/io/output';
+import { checkRelaxStep } from './mnist';
 import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
 import { sequenceSource, type RnnMethod, type RnnRunOptions, type RnnRunResult, type SequenceData } from '../rnn-train';
@@ -62,6 +63,7 @@ async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<n
   const seeds = opts.seeds as number[];
   const data = (task: 'text' | 'series'): SequenceData => ({ task, length: task === 'text' ? opts.textLength : opts.seriesLength, channels: opts.channels, seed: opts.dataSeed });
   for (const task of tasks) sequenceSource(data(task)); // bad data options fail here, before any work
+  if (opts.relax === 'flow') checkRelaxStep(opts.relaxSolver, opts.relaxDt);
   const out = new RunOutput('dll-rnn', opts.out, opts, ctx);
   const runs = tasks.flatMap((task) => seeds.flatMap((seed) => methods.map((method) => ({ task, seed, method }))));
   const sweep = runs.map(({ task, seed, method }) => {
@@ -115,6 +117,7 @@ async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<n
       layout: { xaxis: { title: { text: 'iteration' } }, yaxis: { title: { text: `test ${metric}` } } },
     }, { title: `${task === 'text' ? 'Generated-grammar next-character prediction' : 'Synthetic multivariate forecasting'}: DLL-RNN vs DLL-FA-RNN vs BPTT`, png: opts.png });
   }
+  out.allowNonFinite('metrics that do not apply to a task are NaN (accuracy for series, MSE/MAE for text)', ['accuracy', 'mse', 'mae', 'accuracyMean', 'accuracyStd', 'mseMean', 'mseStd', 'maeMean', 'maeStd', 'thetaNorm', 'cosThetaWh', 'cosThetaWy', 'h', 'y']);
   out.finish('ok');
   if (ctx.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
   else {

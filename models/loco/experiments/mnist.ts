@@ -184,7 +184,7 @@ export const mnistExperiment: CommandSpec = {
   options: [
     { name: 'nets', type: 'strings', description: 'network kinds', choices: ['snn', 'ann'], default: ['snn', 'ann'] },
     { name: 'rules', type: 'strings', description: 'learning rules (bp: ANN only)', choices: ['np', 'loco', 'bp'], default: ['np', 'loco'] },
-    { name: 'depths', type: 'integers', description: 'layers (input and output included): 3 = 784-500-10', default: [3, 4, 5, 6] },
+    { name: 'depths', type: 'integers', description: 'layers (input and output included): 3 = 784-500-10', default: [3, 4, 5, 6], min: 3 },
     { name: 'hidden', type: 'integer', description: 'width of the hidden layers', min: 1, default: 500 },
     { name: 'epochs', type: 'integer', description: 'epochs per run', min: 1, default: 2 },
     { name: 'train-size', type: 'integer', description: 'training images used (of 8,000)', min: 100, max: 8000, default: 8000 },
@@ -208,7 +208,11 @@ export const mnistExperiment: CommandSpec = {
     pngOption,
   ],
   async run(opts: ParsedOptions, ctx: RunContext) {
+    const nets = opts.nets as NetKind[];
+    const rules = opts.rules as MnistRule[];
+    if (!nets.includes('ann') && rules.every((r) => r === 'bp')) throw new Error(`--nets ${nets.join(',')} with --rules bp selects no run: BP trains the ANN only; add --nets ann or a rule np/loco`);
     const out = new RunOutput('loco-mnist', opts.out, opts, ctx);
+    if (nets.includes('snn') && rules.includes('bp')) out.note('BP trains the ANN only: no SNN BP runs');
     const data = mnistData(opts.trainSize);
     const configs: MnistConfig[] = [];
     for (const net of opts.nets as NetKind[]) {
@@ -281,6 +285,7 @@ export const mnistExperiment: CommandSpec = {
     }
     if (opts.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
     else ctx.log(formatTable(['net', 'rule', 'layers', 'η', 'best test acc.', 'final test acc.', 'diverged', 'seconds'], summary.map((s) => [s.net, s.rule, s.depth, s.eta, s.best, s.final, s.diverged, s.seconds])));
+    if (runs.some((r) => r.diverged)) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     return 0;
   },

@@ -144,6 +144,7 @@ export const sinExperiment: CommandSpec = {
           summary.map((s) => [s.rule, s.eta, `${s.finalLossMean.toExponential(3)} ± ${s.finalLossStd.toExponential(2)}`, s.diverged, s.firstStepCosine.map((c) => c.toFixed(3)).join(' ')]),
         ),
       );
+    if (results.some((r) => r.diverged)) out.allowNonFinite('runs that diverged are kept (diverged column); a run that diverged in its first epoch has no final loss (NaN)');
     out.finish();
     return 0;
   },

@@ -10,7 +10,7 @@ import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { RunOutput } from '../../../src/io/run';
 import { ablationConfig, ablationSubsets, linearConfig, subsetLabel } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, checkBatch, type RunSpec } from './common';
 
 export const ablationExperiment: CommandSpec = {
   name: 'sal-ablation',
@@ -28,6 +28,7 @@ export const ablationExperiment: CommandSpec = {
       seed: opts.seed,
     }));
     runs.push({ key: 'linear', label: 'Linear (SGD)', config: linearConfig(base), seed: opts.seed });
+    checkBatch(opts);
     const out = new RunOutput('sal-ablation', opts.out, opts, ctx);
     const records = await trainRuns(runs, opts, ctx, 'sal-ablation');
     writeCurves(out, records);
@@ -35,6 +36,7 @@ export const ablationExperiment: CommandSpec = {
     out.csv('summary', ['run', 'label', 'finalAccuracy', 'bestAccuracy', 'finalTestLoss', 'status', 'samplesPerSecond'], summary);
     out.json('results', { summary, records });
     out.figure('ablation', accuracyFigure(records, 'SAL plasticity ablation on MNIST (plastic connections in the legend)'), { title: 'sal-ablation', png: opts.png });
+    if (records.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     if (opts.json) process.stdout.write(JSON.stringify({ summary, dir: out.dir }, null, 2) + '\n');
     else printTable(ctx, ['plastic', 'final test acc (%)', 'best (%)', 'test loss', 'status'], records.map((r) => [r.label, pct(r.finalAccuracy), pct(r.bestAccuracy), r.finalTestLoss, r.status]));

@@ -15,7 +15,7 @@ import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { RunOutput } from '../../../src/io/run';
 import { methodConfig } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves } from './common';
+import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, checkBatch, writeCurves } from './common';
 import type { AssemblyEpoch, RankRow } from './task';
 
 export const assemblyExperiment: CommandSpec = {
@@ -31,6 +31,7 @@ export const assemblyExperiment: CommandSpec = {
     const L = base.sizes.length;
     const layer: number = opts.layer ?? Math.floor((2 + (L - 1)) / 2);
     if (layer < 2 || layer > L - 1) throw new Error(`--layer must be a hidden layer in [2, ${L - 1}] (got ${layer})`);
+    checkBatch(opts);
     const out = new RunOutput('sal-assembly', opts.out, opts, ctx);
     const run = { key: 'sal', label: 'SAL', config: methodConfig('sal', base), seed: opts.seed };
     const records = await trainRuns([run], opts, ctx, 'sal-assembly', { kind: 'assembly', layer, epochs: opts.epochs });
@@ -95,6 +96,7 @@ export const assemblyExperiment: CommandSpec = {
       { title: 'sal-assembly effective rank', png: opts.png },
     );
     out.figure('accuracy', accuracyFigure(records, 'SAL test accuracy'), { title: 'sal-assembly accuracy', png: opts.png });
+    if (records.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     const first = ranks.filter((r) => r.epoch === 0);
     const last = ranks.filter((r) => r.epoch === Math.max(...ranks.map((q) => q.epoch)));

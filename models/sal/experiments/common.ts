@@ -63,6 +63,11 @@ export function baseConfig(opts: ParsedOptions, dIn: number, classes: number): B
   };
 }
 
+/** At least one full minibatch per epoch (called before the run folder is opened, and again by trainRuns). */
+export function checkBatch(opts: ParsedOptions): void {
+  if (opts.batch > opts.trainSize) throw new Error(`--batch ${opts.batch} is larger than --train-size ${opts.trainSize}, so an epoch has no full minibatch; use --batch ${opts.trainSize} or less`);
+}
+
 /**
  * Train every run as a task of `runSweep` (--workers threads, one progress bar over all epochs,
  * identical results to a serial run); each run checkpoints its epochs under --out/checkpoints and
@@ -70,6 +75,7 @@ export function baseConfig(opts: ParsedOptions, dIn: number, classes: number): B
  * measurement returned with each record (sal-assembly).
  */
 export async function trainRuns(runs: RunSpec[], opts: ParsedOptions, ctx: RunContext, label: string, measure?: Measure): Promise<RunRecord[]> {
+  checkBatch(opts);
   const tasks: SweepTask<RunTaskArgs>[] = runs.map((run) => {
     const key = `${run.key}-seed${run.seed}`;
     const args: RunTaskArgs = { run, epochs: opts.epochs, batch: opts.batch, data: dataArgs(opts), ...(measure ? { measure } : {}), checkpoint: runCheckpoint(opts, key) };

@@ -11,7 +11,7 @@ import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { RunOutput } from '../../../src/io/run';
 import { METHOD_LABELS, METHODS, methodConfig, type Method } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, checkBatch, type RunSpec } from './common';
 
 export const tableExperiment: CommandSpec = {
   name: 'sal-table',
@@ -25,6 +25,7 @@ export const tableExperiment: CommandSpec = {
     const base = { ...baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES), downGate: opts.downGate };
     const runs: RunSpec[] = [];
     for (const m of opts.methods as Method[]) for (const seed of opts.seeds as number[]) runs.push({ key: m, label: METHOD_LABELS[m], config: methodConfig(m, base), seed });
+    checkBatch(opts);
     const out = new RunOutput('sal-table', opts.out, opts, ctx);
     const records = await trainRuns(runs, opts, ctx, 'sal-table');
     writeCurves(out, records);
@@ -47,6 +48,7 @@ export const tableExperiment: CommandSpec = {
       },
       { title: 'sal-table', png: opts.png },
     );
+    if (records.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     if (opts.json) process.stdout.write(JSON.stringify({ summary, dir: out.dir }, null, 2) + '\n');
     else printTable(ctx, ['method', 'test acc (%) mean', '± sd', 'per seed'], summary.map((s) => [s.label, pct(s.mean), (100 * s.std).toFixed(2), s.accuracies.map(pct).join(' ')]));

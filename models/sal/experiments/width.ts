@@ -16,7 +16,7 @@ import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { RunOutput } from '../../../src/io/run';
 import { methodConfig } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, checkBatch, type RunSpec } from './common';
 import type { SpectraEpoch } from './task';
 
 export const widthExperiment: CommandSpec = {
@@ -44,6 +44,7 @@ export const widthExperiment: CommandSpec = {
         }
       }
     }
+    checkBatch(opts);
     const out = new RunOutput('sal-width', opts.out, opts, ctx);
     const ratioOf = (key: string) => Number(key.split('-r')[1]);
     const records = await trainRuns(runs, opts, ctx, 'sal-width', { kind: 'spectra' });
@@ -118,6 +119,8 @@ export const widthExperiment: CommandSpec = {
       { title: 'sal-width', png: opts.png },
     );
     out.figure('width-curves', accuracyFigure(records, 'test accuracy per epoch'), { title: 'sal-width curves', png: opts.png });
+    out.allowNonFinite('spectra of layers that do not exist at a width, and the spread of one seed, are NaN', ['sigmaWbarMax', 'lambdaHinit', 'lambdaHend', 'sigmaWbarInit', 'sigmaWbarEnd', 'sd']);
+    if (records.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     if (opts.json) process.stdout.write(JSON.stringify({ summary, dir: out.dir }, null, 2) + '\n');
     else {
