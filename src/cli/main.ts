@@ -11,7 +11,7 @@
 import { solvers } from '../../solvers/index';
 import { checks, commands, experiments, loadModels, models, type CommandSpec } from '../registry';
 import { makeContext } from './context';
-import { formatHelp, parseOptions, UsageError, type OptionSpec } from './options';
+import { applyBackendOption, formatHelp, parseOptions, UsageError, type OptionSpec } from './options';
 import { reportCommand } from './report';
 import { runVerify } from './verify';
 
@@ -121,6 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const opts = parseOptions(rest, spec.options);
+  applyBackendOption(opts);
   const ctx = makeContext(Boolean(opts.json));
   const code = await spec.run(opts, ctx);
   return typeof code === 'number' ? code : 0;

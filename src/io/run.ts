@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunContext } from '../cli/context';
+import { linalgInfo, type LinalgInfo } from '../linalg/backend';
 import { ensureDir, writeCsv, writeJson } from './output';
 import { writeFigure, type PlotlyFigure } from './plot';
 
@@ -36,6 +37,8 @@ export interface Manifest {
   gitCommit: string | null;
   node: string;
   platform: string;
+  /** The dense linear-algebra backend (--backend) and the BLAS library it loaded, if any. */
+  linalg: LinalgInfo;
   start: string;
   end: string | null;
   wallSeconds: number | null;
@@ -80,6 +83,7 @@ export class RunOutput {
       gitCommit: gitCommit(),
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
+      linalg: linalgInfo(),
       start: new Date(this.t0).toISOString(),
       end: null,
       wallSeconds: null,

@@ -15,15 +15,16 @@
  * threads of src/parallel/pool.ts are given the parent's `backendSettings()` so they use the same
  * backend and the same library. A run's manifest records `linalgInfo()`.
  *
- * Results: the same backend with the same seed gives the same bits (one BLAS thread is
- * deterministic; so is OpenBLAS with more, which splits products over rows and columns, not over
- * the sum). Different backends agree within rounding (the order of the sums differs).
+ * Results: the same backend, the same number of BLAS threads and the same seed give the same bits
+ * (in worker threads too). Different backends agree within rounding (the order of the sums
+ * differs), and so do different BLAS thread counts: OpenBLAS blocks a large product differently
+ * when it splits it over threads (measured: the last bit of a test loss changes with 2 threads).
  *
  * Thresholds (multiply-adds m·n·k, or entries m·n of a matrix-vector product) where 'auto' moves
  * from wasm to BLAS: measured by `npx tsx bench/kernels.ts` (the "auto crossover" rows) on the
  * development machine (AMD EPYC, one core, OpenBLAS 0.3.21); see the constants below.
  */
-import { BLAS_ENV, BLAS_INSTALL_HINT, findBlas, requestedThreads, type Blas } from './blas';
+import { BLAS_ENV, BLAS_INSTALL_HINT, BLAS_SEARCH_ENV, findBlas, requestedThreads, type Blas } from './blas';
 import { loadWasm } from './wasm/module';
 
 export type Backend = 'auto' | 'blas' | 'wasm' | 'ts';
@@ -67,7 +68,7 @@ interface State {
 const state: State = { backend: 'auto', forced: null, blas: undefined, reason: '', library: null, resolvedFrom: '', threads: undefined, blasCalls: 0 };
 
 function resolveBlas(): Blas | null {
-  const from = state.library ?? (process.env[BLAS_ENV] || '');
+  const from = state.library ?? (process.env[BLAS_ENV] || `search ${process.env[BLAS_SEARCH_ENV] ?? ''}`);
   if (state.blas !== undefined && from !== state.resolvedFrom) state.blas = undefined;
   if (state.blas === undefined) {
     state.resolvedFrom = from;
@@ -110,7 +111,7 @@ export function setBackend(backend: Backend, opts: { library?: string | null; th
     }
     if (blas === null && backend === 'blas') {
       state.backend = 'auto';
-      throw new Error(`backend 'blas': ${state.reason}; ${BLAS_INSTALL_HINT}, or choose backend 'auto'`);
+      throw new Error(`backend 'blas': ${state.reason}; ${BLAS_INSTALL_HINT} (or use the 'auto' backend, which falls back to wasm)`);
     }
   }
 }
