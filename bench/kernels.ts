@@ -16,27 +16,13 @@
  * below them wasm is as fast or faster).
  */
 import { Matrix } from 'ml-matrix';
-import * as os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { mat, type Mat } from '../src/linalg/mat';
 import { matMul, matMulTA, matMulTB, matTVec, matVec, outerAcc, WasmWorkspace } from '../src/linalg/kernels';
-import {
-  BLAS_MIN_GEMM,
-  BLAS_MIN_GEMV,
-  BLAS_MIN_GER,
-  BLAS_MIN_RESIDENT,
-  blasAvailable,
-  blasLibrary,
-  forceEngine,
-  getBackend,
-  setBackend,
-  type Backend,
-  type Engine,
-} from '../src/linalg/backend';
-import { median, type BenchRow } from './types';
+import { BLAS_MIN_GEMM, BLAS_MIN_GEMV, BLAS_MIN_GER, BLAS_MIN_RESIDENT, blasAvailable, blasLibrary, forceEngine, getBackend, setBackend, type Engine } from '../src/linalg/backend';
+import { backends, interleaved, load1, median, type BenchRow, type Contender } from './types';
 
 const SIZES = [100, 256, 784];
-const TARGET_MS = 40;
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -58,70 +44,12 @@ function randVec(rng: () => number, n: number): Float64Array {
   return v;
 }
 
-function load1(): string {
-  return os.loadavg()[0].toFixed(2);
-}
-
-/** One contender of a side-by-side measurement: `setup` selects its backend before each block. */
-interface Contender {
-  name: string;
-  setup: () => void;
-  fn: () => void;
-}
-
-/** The backends available here, as contenders' set-ups (each resets any forced engine). */
-function backends(): { name: Backend; setup: () => void }[] {
-  const list: Backend[] = ['auto', ...(blasAvailable() ? (['blas'] as Backend[]) : []), 'wasm', 'ts'];
-  return list.map((b) => ({
-    name: b,
-    setup: () => {
-      forceEngine(null);
-      setBackend(b);
-    },
-  }));
-}
-
 /** One engine forced for every size (crossover rows). */
 function engine(e: Engine): () => void {
   return () => {
     setBackend('auto');
     forceEngine(e);
   };
-}
-
-/**
- * Times the contenders side by side: after a warm-up of each (JIT tiers, scratch growth) and an
- * estimate of its cost per call, `rounds` rounds each time a block of calls of every contender in
- * turn. Returns, per contender, the seconds per call of each round.
- */
-function interleaved(contenders: readonly Contender[], rounds: number): number[][] {
-  const reps = contenders.map((c) => {
-    c.setup();
-    let t0 = performance.now();
-    let calls = 0;
-    do {
-      c.fn();
-      calls++;
-    } while (performance.now() - t0 < 30 || calls < 2);
-    t0 = performance.now();
-    calls = 0;
-    do {
-      c.fn();
-      calls++;
-    } while (performance.now() - t0 < 15);
-    const perCall = (performance.now() - t0) / calls;
-    return Math.max(1, Math.round(TARGET_MS / Math.max(perCall, 1e-6)));
-  });
-  const out = contenders.map(() => [] as number[]);
-  for (let r = 0; r < rounds; r++) {
-    contenders.forEach((c, i) => {
-      c.setup();
-      const s = performance.now();
-      for (let k = 0; k < reps[i]; k++) c.fn();
-      out[i].push((performance.now() - s) / reps[i] / 1000);
-    });
-  }
-  return out;
 }
 
 /** Rows of GFLOP/s (median over rounds, min–max in the note) for contenders doing `flops` per call. */
