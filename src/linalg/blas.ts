@@ -11,9 +11,10 @@
  * (Debian's reference BLAS is slower than the wasm kernels).
  *
  * Threads: one BLAS thread per process unless `CREDITFLOW_BLAS_THREADS` (or setBackend's
- * `threads`) asks for more: the worker pool already runs independent runs on every core. Before
- * the first load, `OPENBLAS_NUM_THREADS` is set to that number when the environment does not set
- * it (so OpenBLAS does not start a thread per core), and `openblas_set_num_threads` is called after.
+ * `threads`) asks for more: the worker pool already runs independent runs on every core. During
+ * the load, `OPENBLAS_NUM_THREADS` is set to that number when the environment does not set it (so
+ * OpenBLAS does not start a thread per core; removed again afterwards), and
+ * `openblas_set_num_threads` is called after (OpenBLAS grows its pool when asked for more later).
  * `OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` are left as the environment sets them: on some
  * processors older OpenBLAS builds compute wrong results without them, and only the user knows.
  *
@@ -182,24 +183,31 @@ export function findBlas(opts: { file?: string | null; threads?: number } = {}):
     if (explicit !== null) throw new Error(`${what}: ${why}`);
     return { blas: null, reason: why };
   }
-  if (process.env.OPENBLAS_NUM_THREADS === undefined) process.env.OPENBLAS_NUM_THREADS = String(threads);
-  if (explicit !== null) {
-    try {
-      return { blas: bind(k, path.resolve(explicit), false, threads), reason: '' };
-    } catch (e) {
-      if (!(e instanceof NotCblas)) throw e;
-      throw new Error(`${what} is not a usable CBLAS library: ${e.message}; point ${BLAS_ENV} at OpenBLAS (apt-get install libopenblas0-pthread gives /usr/lib/x86_64-linux-gnu/libopenblas.so.0) or unset it`);
+  // OpenBLAS sizes its thread pool from OPENBLAS_NUM_THREADS when it loads; set it for the load only
+  // (child processes keep the environment as it was)
+  const setEnv = process.env.OPENBLAS_NUM_THREADS === undefined;
+  if (setEnv) process.env.OPENBLAS_NUM_THREADS = String(threads);
+  try {
+    if (explicit !== null) {
+      try {
+        return { blas: bind(k, path.resolve(explicit), false, threads), reason: '' };
+      } catch (e) {
+        if (!(e instanceof NotCblas)) throw e;
+        throw new Error(`${what} is not a usable CBLAS library: ${e.message}; point ${BLAS_ENV} at OpenBLAS (apt-get install libopenblas0-pthread gives /usr/lib/x86_64-linux-gnu/libopenblas.so.0) or unset it`);
+      }
     }
-  }
-  const skipped: string[] = [];
-  for (const c of candidates()) {
-    try {
-      return { blas: bind(k, c.file, c.openblasOnly, threads), reason: '' };
-    } catch (e) {
-      if (!(e instanceof NotCblas)) throw e;
-      skipped.push(`${c.file}: ${e.message}`);
+    const skipped: string[] = [];
+    for (const c of candidates()) {
+      try {
+        return { blas: bind(k, c.file, c.openblasOnly, threads), reason: '' };
+      } catch (e) {
+        if (!(e instanceof NotCblas)) throw e;
+        skipped.push(`${c.file}: ${e.message}`);
+      }
     }
+    const looked = skipped.length > 0 ? `skipped ${skipped.join('; ')}` : `looked in ${blasSearchDirs().join(', ')}`;
+    return { blas: null, reason: `no OpenBLAS found (${looked})` };
+  } finally {
+    if (setEnv) delete process.env.OPENBLAS_NUM_THREADS;
   }
-  const looked = skipped.length > 0 ? `skipped ${skipped.join('; ')}` : `looked in ${blasSearchDirs().join(', ')}`;
-  return { blas: null, reason: `no OpenBLAS found (${looked})` };
 }
