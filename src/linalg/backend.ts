@@ -42,7 +42,7 @@ export const DIRECT_MAX_FLOPS = 128;
 /** Matrix-vector products go to wasm from this many entries of A (wasm backend). */
 export const MATVEC_WASM_MIN = 400;
 /** 'auto': general matrix-matrix products (operands copied into wasm otherwise) go to BLAS from this many multiply-adds. */
-export const BLAS_MIN_GEMM = 2048;
+export const BLAS_MIN_GEMM = 1024;
 /** 'auto': products on WasmWorkspace-resident operands (nothing copied on the wasm side) go to BLAS from this many multiply-adds. */
 export const BLAS_MIN_RESIDENT = 8192;
 /** 'auto': matrix-vector products go to BLAS from this many entries of A. */
