@@ -10,22 +10,24 @@
  * batch 32 and 128 (MNIST settings). Each row is samples per second = batch / median wall time of a
  * minibatch over the repeats (min and max and the CPU-time figure in the note).
  *
- * Figures for creditflow: the engine as used in training (the input layer's X W_1ᵀ and its update
- * hoisted out of the time loop: r_0 and W_1 are constant during a sample), the same loop without
- * hoisting, which does the PyTorch loop's flops step for step, and the TypeScript loop (no wasm,
- * `resident: false`) for reference. The PyTorch figure comes from
- * `/usr/bin/python3 dfc_torch_bench.py --threads 1` when that Python can import torch; otherwise
- * the row says it is unavailable.
+ * Figures for creditflow, per linear-algebra backend (src/linalg/backend.ts: 'auto', 'blas' where
+ * a system OpenBLAS is found, 'wasm'): the engine as used in training (the input layer's X W_1ᵀ and
+ * its update hoisted out of the time loop: r_0 and W_1 are constant during a sample); under
+ * 'auto', the same loop without hoisting, which does the PyTorch loop's flops step for step; and
+ * the 'ts' backend (the TypeScript loop, no wasm, no BLAS) once for reference. The PyTorch figure
+ * comes from `/usr/bin/python3 dfc_torch_bench.py --threads 1` when that Python can import torch
+ * (Debian's python3-torch, which uses the system BLAS); otherwise the row says it is unavailable.
  *
- * Side by side: the machine is shared, so each configuration runs in rounds that interleave
- * creditflow and PyTorch (each round: our repeats, then the PyTorch script with its repeats), and
- * the ratio row is the median over rounds of the per-round ratios (rounds in the note, with the
- * 1-minute load average before and after). Timings on a machine shared with other jobs are
+ * Side by side: the machine is shared, so each configuration runs in rounds that interleave the
+ * backends and PyTorch (each round: our repeats on every backend, then the PyTorch script with its
+ * repeats), and each ratio row is the median over rounds of the per-round ratios (their range in the
+ * note, with the 1-minute load average before and after). 'ratio auto / wasm' on the toy network
+ * shows that 'auto' does not slow the resident small-product loop down. Timings on a machine shared
+ * with other jobs are
  * pessimistic. The PyTorch loop takes tmax − 1 = 999 Euler steps per minibatch, ours 1000.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rng } from '../src/core/random';
 import { mat } from '../src/linalg/mat';
@@ -34,7 +36,8 @@ import { DfcEngine } from '../models/dfc/engine';
 import { DfcNet, initForwardWeights, productFeedback } from '../models/dfc/network';
 import { FIG3_FORWARD, type ControllerConfig } from '../models/dfc/config';
 import { MNIST_FORWARD } from '../models/dfc/experiments/mnist';
-import { median, type BenchRow } from './types';
+import { blasAvailable, blasLibrary, forceEngine, getBackend, setBackend } from '../src/linalg/backend';
+import { backends, load1, median, type BenchRow } from './types';
 
 const REFERENCE = path.resolve(__dirname, '..', '..', 'shared', 'reference', 'dfc_torch_bench.py');
 const PYTHON = '/usr/bin/python3';
@@ -100,10 +103,6 @@ function ours(c: Case, steps: number, reps: number, hoistInput: boolean, residen
   return { value: c.batch / med, note };
 }
 
-function load1(): string {
-  return os.loadavg()[0].toFixed(2);
-}
-
 export async function benchDfc(opts: { quick: boolean }): Promise<BenchRow[]> {
   // --quick: the MNIST-size cases settle for 200 steps instead of 1000 (samples/s scale as 1/steps)
   const mnistSteps = opts.quick ? 200 : 1000;
@@ -113,52 +112,81 @@ export async function benchDfc(opts: { quick: boolean }): Promise<BenchRow[]> {
     { task: 'mnist', sizes: [784, 256, 256, 256, 10], batch: 128, cfg: { ...MNIST_FORWARD, steps: mnistSteps }, loss: 'cross-entropy', steps: mnistSteps },
   ];
   const torch = torchAvailable();
+  const saved = getBackend();
+  const bks = backends(['auto', 'blas', 'wasm']);
+  const blas = blasAvailable() ? blasLibrary() : null;
   const rows: BenchRow[] = [];
-  for (const c of cases) {
-    const { steps } = c;
-    const toy = c.task === 'toy';
-    const rounds = opts.quick ? 1 : toy ? 5 : 2;
-    const reps = opts.quick ? (toy ? 3 : 1) : toy ? 7 : 2;
-    const size = `${c.sizes.join('-')}, batch ${c.batch}, ${steps} steps`;
-    const loadBefore = load1();
-    const a: number[] = [];
-    const b: number[] = [];
-    const t: number[] = [];
-    const ratio: number[] = [];
-    const ratioB: number[] = [];
-    let noteA = '';
-    let noteB = '';
-    let noteT = torch ? '' : `unavailable: ${PYTHON} cannot import torch (apt-get install python3-torch)`;
-    for (let r = 0; r < rounds; r++) {
-      const ra = ours(c, steps, reps, true);
-      const rb = ours(c, steps, reps, false);
-      a.push(ra.value);
-      b.push(rb.value);
-      noteA = ra.note;
-      noteB = rb.note;
-      if (torch) {
-        const rt = torchSamplesPerSecond(c, steps, opts.quick ? reps : Math.max(3, reps));
-        noteT = rt.note;
-        if (rt.value !== null) {
-          t.push(rt.value);
-          ratio.push(ra.value / rt.value);
-          ratioB.push(rb.value / rt.value);
+  try {
+    for (const c of cases) {
+      const { steps } = c;
+      const toy = c.task === 'toy';
+      const rounds = opts.quick ? (toy ? 3 : 1) : toy ? 5 : 3;
+      const reps = opts.quick ? (toy ? 3 : 1) : toy ? 7 : 2;
+      const size = `${c.sizes.join('-')}, batch ${c.batch}, ${steps} steps`;
+      const loadBefore = load1();
+      const a = new Map<string, number[]>(bks.map((b) => [b.name, []]));
+      const notes = new Map<string, string>();
+      const ratio = new Map<string, number[]>(bks.map((b) => [b.name, []]));
+      const autoOverWasm: number[] = [];
+      const b: number[] = [];
+      const t: number[] = [];
+      const ratioB: number[] = [];
+      let noteB = '';
+      let noteT = torch ? '' : `unavailable: ${PYTHON} cannot import torch (apt-get install python3-torch)`;
+      for (let r = 0; r < rounds; r++) {
+        const here = new Map<string, number>();
+        for (const bk of bks) {
+          bk.setup();
+          const ra = ours(c, steps, reps, true);
+          a.get(bk.name)!.push(ra.value);
+          here.set(bk.name, ra.value);
+          notes.set(bk.name, ra.note);
+        }
+        autoOverWasm.push(here.get('auto')! / here.get('wasm')!);
+        setBackend('auto');
+        const rb = ours(c, steps, reps, false);
+        b.push(rb.value);
+        noteB = rb.note;
+        if (torch) {
+          const rt = torchSamplesPerSecond(c, steps, opts.quick ? reps : Math.max(3, reps));
+          noteT = rt.note;
+          if (rt.value !== null) {
+            t.push(rt.value);
+            for (const [name, v] of here) ratio.get(name)!.push(v / rt.value);
+            ratioB.push(rb.value / rt.value);
+          }
         }
       }
+      // the TypeScript loop (the 'ts' backend: no wasm, no BLAS), once, for reference
+      let ts: { value: number; note: string } | null = null;
+      if (toy || !opts.quick) {
+        setBackend('ts');
+        ts = ours(c, steps, toy ? reps : 1, true);
+      }
+      const loadNote = `${rounds} interleaved round(s) x ${reps} repeats, load ${loadBefore} -> ${load1()}`;
+      const spread = (xs: number[], digits = 1) => (xs.length > 1 ? `; rounds ${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}` : '');
+      for (const bk of bks) {
+        const lib = bk.name !== 'wasm' && blas ? `; ${bk.name === 'auto' ? 'BLAS above the thresholds, ' : ''}${path.basename(blas.realPath)}, ${blas.threads ?? '?'} thread(s)` : '';
+        rows.push({ name: `dfc forward learning [${bk.name}]`, size, value: median(a.get(bk.name)!), unit: 'samples/s', note: `${notes.get(bk.name)}${spread(a.get(bk.name)!)}; ${loadNote}${lib}` });
+      }
+      rows.push({ name: 'dfc forward learning [auto], no input hoisting', size, value: median(b), unit: 'samples/s', note: `${noteB}${spread(b)}` });
+      if (ts) rows.push({ name: 'dfc forward learning [ts] (TypeScript loop, no wasm)', size, value: ts.value, unit: 'samples/s', note: ts.note });
+      rows.push({ name: 'dfc forward learning (PyTorch reference)', size, value: t.length ? median(t) : NaN, unit: 'samples/s', note: `${noteT}${spread(t)}` });
+      rows.push({ name: 'ratio auto / wasm', size, value: median(autoOverWasm), unit: 'x', note: `median of ${autoOverWasm.length} interleaved round(s)${spread(autoOverWasm, 2)}` });
+      for (const bk of bks) {
+        const rs = ratio.get(bk.name)!;
+        rows.push({
+          name: `ratio creditflow [${bk.name}] / PyTorch`,
+          size,
+          value: rs.length ? median(rs) : NaN,
+          unit: 'x',
+          note: rs.length ? `median of ${rs.length} interleaved round(s)${spread(rs, 2)}${bk.name === 'auto' ? `; no hoisting: ${median(ratioB).toFixed(2)}x` : ''}` : 'PyTorch figure unavailable',
+        });
+      }
     }
-    // the TypeScript loop (no wasm), once, for reference
-    const ts = toy || !opts.quick ? ours(c, steps, toy ? reps : 1, true, false) : null;
-    const loadNote = `${rounds} round(s) x ${reps} repeats, load ${loadBefore} -> ${load1()}`;
-    const spread = (xs: number[]) => (xs.length > 1 ? `; rounds ${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}` : '');
-    rows.push({ name: 'dfc forward learning (creditflow)', size, value: median(a), unit: 'samples/s', note: `${noteA}${spread(a)}; ${loadNote}` });
-    rows.push({ name: 'dfc forward learning (creditflow, no input hoisting)', size, value: median(b), unit: 'samples/s', note: `${noteB}${spread(b)}` });
-    if (ts) rows.push({ name: 'dfc forward learning (creditflow, TypeScript loop, no wasm)', size, value: ts.value, unit: 'samples/s', note: ts.note });
-    rows.push({ name: 'dfc forward learning (PyTorch reference)', size, value: t.length ? median(t) : NaN, unit: 'samples/s', note: `${noteT}${spread(t)}` });
-    if (ratio.length) {
-      rows.push({ name: 'ratio creditflow / PyTorch', size, value: median(ratio), unit: 'x', note: `median of ${ratio.length} interleaved round(s); no hoisting: ${median(ratioB).toFixed(2)}x` });
-    } else {
-      rows.push({ name: 'ratio creditflow / PyTorch', size, value: NaN, unit: 'x', note: 'PyTorch figure unavailable' });
-    }
+  } finally {
+    forceEngine(null);
+    setBackend(saved);
   }
   return rows;
 }

@@ -6,8 +6,9 @@
  *   npx tsx bench/dll.ts           (full sizes; prints a table)
  *   npx tsx bench/dll.ts --quick
  *
- * Each row is the median over repeats of the wall time per call, after a warm-up. The machine is
- * shared while this runs, so timings are pessimistic.
+ * Each row is the median over repeats of the wall time per call, after a warm-up. The paper-size
+ * MLP (784-1024-512-256-10) rows give samples/s for each linear-algebra backend side by side. The
+ * machine is shared while this runs, so timings are pessimistic.
  */
 import { pathToFileURL } from 'node:url';
 import { Rng } from '../src/core/random';
@@ -15,7 +16,8 @@ import { formatTable } from '../src/io/output';
 import { DllMlp, coupledProblem, packCoupled, resetApical } from '../models/dll/mlp';
 import { BpTrainer, DllTrainer, toMlpParams } from '../models/dll/trainer';
 import { DllRnn, RnnRelaxer, bpttDirections } from '../models/dll/rnn';
-import { median, type BenchRow } from './types';
+import { forceEngine, getBackend, setBackend } from '../src/linalg/backend';
+import { backends, interleaved, load1, median, type BenchRow } from './types';
 
 
 function medianMs(fn: () => void, repeats: number, inner: number): { median: number; min: number; max: number } {
@@ -69,6 +71,8 @@ export async function benchDll(opts: { quick: boolean }): Promise<BenchRow[]> {
     rows.push({ name: 'coupled DLL flow: one vector-field evaluation (basal pass + apical + W, Θ rates)', size, value: s.median, unit: 'ms/eval', note: note(s) });
   }
 
+  rows.push(...paperSize(opts.quick));
+
   const nh = opts.quick ? 32 : 64;
   const steps = 20;
   const RB = 32;
@@ -100,6 +104,52 @@ export async function benchDll(opts: { quick: boolean }): Promise<BenchRow[]> {
       bpttDirections(rnn, p, ws, dirs);
     }, repeats, inner);
     rows.push({ name: 'BPTT gradients', size: rsize, value: s.median, unit: 'ms/batch', note: note(s) });
+  }
+  return rows;
+}
+
+/**
+ * The paper's MLP (784-1024-512-256-10, batch 128, Adam; relaxation by Euler at dt = 1, exact in
+ * L − 1 steps, as dll-mnist runs by default) and BP on it: training samples per second on each
+ * linear-algebra backend, side by side in interleaved rounds (the 'ts' backend, about 2 s a step,
+ * only in the full run).
+ */
+function paperSize(quick: boolean): BenchRow[] {
+  const sizes = [784, 1024, 512, 256, 10];
+  const B = 128;
+  const rng = new Rng(5);
+  const x = rng.fillUniform(new Float64Array(B * 784));
+  const t = new Float64Array(B * 10);
+  for (let b = 0; b < B; b++) t[b * 10 + (b % 10)] = 1;
+  const net = new DllMlp({ sizes, hidden: 'tanh', loss: 'cross-entropy' });
+  const dll = new DllTrainer(net, net.init(new Rng(6)), B, { optimizer: 'adam', lr: 1e-4, relax: { solver: 'euler', dt: 1, tol: 1e-8 } });
+  const bp = new BpTrainer(sizes, 'tanh', toMlpParams(net.init(new Rng(6))), 'cross-entropy', { optimizer: 'adam', lr: 1e-4 });
+  const saved = getBackend();
+  const bks = backends(quick ? ['auto', 'blas', 'wasm'] : ['auto', 'blas', 'wasm', 'ts']);
+  const rounds = quick ? 2 : 5;
+  const rows: BenchRow[] = [];
+  try {
+    for (const [label, step] of [
+      ['DLL MLP train step (relax euler dt=1)', () => void dll.step(x, t)],
+      ['BP MLP train step', () => void bp.step(x, t, B)],
+    ] as const) {
+      const before = load1();
+      const secs = interleaved(bks.map((b) => ({ name: b.name, setup: b.setup, fn: step })), rounds, 1);
+      const load = `load ${before} -> ${load1()}`;
+      bks.forEach((b, i) => {
+        const rates = secs[i].map((s) => B / s);
+        rows.push({
+          name: `${label} [${b.name}]`,
+          size: `${sizes.join('-')}, batch ${B}`,
+          value: median(rates),
+          unit: 'samples/s',
+          note: `${(1000 * median(secs[i])).toFixed(0)} ms per batch; ${rounds} interleaved rounds, ${Math.min(...rates).toFixed(0)}-${Math.max(...rates).toFixed(0)} samples/s; ${load}`,
+        });
+      });
+    }
+  } finally {
+    forceEngine(null);
+    setBackend(saved);
   }
   return rows;
 }

@@ -1,33 +1,28 @@
 /**
- * Benchmark of the dense kernels in src/linalg/kernels.ts against ml-matrix.
+ * Benchmark of the dense kernels in src/linalg/kernels.ts on every backend (src/linalg/backend.ts:
+ * 'auto', 'blas' where a system OpenBLAS is found, 'wasm', 'ts') and against ml-matrix.
  *
- *   npx tsx bench/kernels.ts          (prints a table)
+ *   npx tsx bench/kernels.ts          (prints a table; --quick for fewer rounds)
  *
- * bench/run.ts imports benchKernels(). Each row is the median GFLOP/s over several repeats (each
- * repeat times enough calls to last ~40 ms, after a warm-up), with the min/max in the note. Flops counted as
- * 2n³ for an n x n matrix product and 2n² for a matrix-vector product.
+ * bench/run.ts imports benchKernels(). Backends are measured side by side: each round times a
+ * block of calls (long enough to last ~40 ms) on every backend in turn, and each row is the median
+ * over the rounds, with the min and max and the 1-minute load average in the note (the machine may
+ * be shared: spread and load say how much). Flops counted as 2mnk for a matrix product and 2mn for
+ * a matrix-vector product.
+ *
+ * The "auto crossover" rows time the same call on the wasm (or TypeScript) engine and on BLAS at
+ * sizes around each threshold where 'auto' switches to BLAS (BLAS_MIN_* in src/linalg/backend.ts):
+ * the thresholds were set from these rows (the FFI call and BLAS's set-up cost about 1-2 µs, so
+ * below them wasm is as fast or faster).
  */
 import { Matrix } from 'ml-matrix';
 import { pathToFileURL } from 'node:url';
 import { mat, type Mat } from '../src/linalg/mat';
-import {
-  getGemmBackend,
-  matMul,
-  matMulTA,
-  matMulTB,
-  matTVec,
-  matVec,
-  setGemmBackend,
-  wasmAvailable,
-  WasmWorkspace,
-  type GemmBackend,
-} from '../src/linalg/kernels';
-import { type BenchRow } from './types';
-
+import { matMul, matMulTA, matMulTB, matTVec, matVec, outerAcc, WasmWorkspace } from '../src/linalg/kernels';
+import { BLAS_MIN_GEMM, BLAS_MIN_GEMV, BLAS_MIN_GER, BLAS_MIN_RESIDENT, blasAvailable, blasLibrary, forceEngine, getBackend, setBackend, type Engine } from '../src/linalg/backend';
+import { backends, interleaved, load1, median, type BenchRow, type Contender } from './types';
 
 const SIZES = [100, 256, 784];
-const REPEATS = 7;
-const TARGET_MS = 40;
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -37,8 +32,8 @@ function lcg(seed: number): () => number {
   };
 }
 
-function randMat(rng: () => number, n: number): Mat {
-  const m = mat(n, n);
+function randMat(rng: () => number, rows: number, cols = rows): Mat {
+  const m = mat(rows, cols);
   for (let i = 0; i < m.data.length; i++) m.data[i] = rng();
   return m;
 }
@@ -49,41 +44,34 @@ function randVec(rng: () => number, n: number): Float64Array {
   return v;
 }
 
-/** Median/min/max GFLOP/s of fn, which does `flops` floating-point operations per call. */
-function measure(name: string, size: string, flops: number, fn: () => void, repeats = REPEATS, note = ''): BenchRow {
-  // warm up (JIT tiers, scratch growth) for >= 60 ms, then estimate the cost of one call
-  let t0 = performance.now();
-  let calls = 0;
-  do {
-    fn();
-    calls++;
-  } while (performance.now() - t0 < 60 || calls < 2);
-  t0 = performance.now();
-  calls = 0;
-  do {
-    fn();
-    calls++;
-  } while (performance.now() - t0 < 20);
-  const perCall = (performance.now() - t0) / calls;
-  const reps = Math.max(1, Math.round(TARGET_MS / Math.max(perCall, 1e-6)));
-  const rates: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const s = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    const ms = (performance.now() - s) / reps;
-    rates.push(flops / (ms * 1e6));
-  }
-  rates.sort((a, b) => a - b);
-  const med = rates[Math.floor(rates.length / 2)];
-  const spread = `min ${rates[0].toFixed(2)} / max ${rates[rates.length - 1].toFixed(2)} over ${repeats}x${reps} calls`;
-  return { name, size, value: med, unit: 'GFLOP/s', note: note ? `${spread}; ${note}` : spread };
+/** One engine forced for every size (crossover rows). */
+function engine(e: Engine): () => void {
+  return () => {
+    setBackend('auto');
+    forceEngine(e);
+  };
 }
 
-export async function benchKernels(): Promise<BenchRow[]> {
+/** Rows of GFLOP/s (median over rounds, min–max in the note) for contenders doing `flops` per call. */
+function flopRows(contenders: readonly Contender[], size: string, flops: number, rounds: number, notes: Record<string, string> = {}): BenchRow[] {
+  const before = load1();
+  const secs = interleaved(contenders, rounds);
+  const load = `load ${before} -> ${load1()}`;
+  return contenders.map((c, i) => {
+    const rates = secs[i].map((s) => flops / s / 1e9);
+    const note = `${rounds} interleaved rounds, min ${Math.min(...rates).toFixed(2)} / max ${Math.max(...rates).toFixed(2)}; ${load}${notes[c.name] ? `; ${notes[c.name]}` : ''}`;
+    return { name: c.name, size, value: median(rates), unit: 'GFLOP/s', note };
+  });
+}
+
+export async function benchKernels(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const rng = lcg(20240601);
-  const saved = getGemmBackend();
-  const autoEngine = wasmAvailable() ? 'wasm simd' : 'ts packed (no wasm)';
+  const saved = getBackend();
+  const rounds = opts.quick ? 3 : 7;
+  const blas = blasAvailable() ? blasLibrary() : null;
+  const lib = blas ? `${blas.realPath}, ${blas.threads ?? '?'} thread(s)${blas.core ? `, core ${blas.core}` : ''}` : 'no BLAS found';
+  const autoNote = `auto = ${blas ? 'BLAS above the thresholds' : 'wasm (no BLAS found)'}`;
   try {
     for (const n of SIZES) {
       const size = `${n}x${n}`;
@@ -92,74 +80,151 @@ export async function benchKernels(): Promise<BenchRow[]> {
       const C = mat(n, n);
       const x = randVec(rng, n);
       const y = new Float64Array(n);
-      const mv = 2 * n * n;
       const mm = 2 * n * n * n;
+      const mv = 2 * n * n;
+      const notes = { 'matMul [auto]': autoNote, 'matMul [blas]': lib, 'matMul [ts]': 'packed 4x4 TypeScript' };
+      // the ts backend at 784 takes ~1 s a call: fewer rounds there
+      const bk = backends().filter((b) => !(opts.quick && n === 784 && b.name === 'ts'));
+      rows.push(...flopRows(bk.map((b) => ({ name: `matMul [${b.name}]`, setup: b.setup, fn: () => matMul(A, B, C) })), size, mm, n === 784 ? Math.min(rounds, 3) : rounds, notes));
+      rows.push(
+        ...flopRows(
+          backends()
+            .filter((b) => b.name === 'auto')
+            .flatMap((b) => [
+              { name: 'matMulTA [auto]', setup: b.setup, fn: () => matMulTA(A, B, C) },
+              { name: 'matMulTB [auto]', setup: b.setup, fn: () => matMulTB(A, B, C) },
+            ]),
+          size,
+          mm,
+          opts.quick ? 2 : 3,
+          { 'matMulTA [auto]': autoNote, 'matMulTB [auto]': autoNote },
+        ),
+      );
+      rows.push(...flopRows(backends().map((b) => ({ name: `matVec [${b.name}]`, setup: b.setup, fn: () => matVec(A, x, y) })), size, mv, rounds));
+      rows.push(...flopRows(backends().map((b) => ({ name: `matTVec [${b.name}]`, setup: b.setup, fn: () => matTVec(A, x, y) })), size, mv, rounds));
 
-      setGemmBackend('auto');
-      const mvEngine = wasmAvailable() ? 'wasm simd, incl. copy in/out' : 'ts (no wasm)';
-      rows.push(measure('matVec', size, mv, () => matVec(A, x, y), REPEATS, mvEngine));
-      rows.push(measure('matTVec', size, mv, () => matTVec(A, x, y), REPEATS, mvEngine));
-      setGemmBackend('ts-direct');
-      rows.push(measure('matVec [ts]', size, mv, () => matVec(A, x, y), REPEATS, 'pure TS fallback'));
-      setGemmBackend('auto');
-
-      rows.push(measure('matMul', size, mm, () => matMul(A, B, C), REPEATS, autoEngine));
-      rows.push(measure('matMulTA', size, mm, () => matMulTA(A, B, C), REPEATS, autoEngine));
-      rows.push(measure('matMulTB', size, mm, () => matMulTB(A, B, C), REPEATS, autoEngine));
-      const fallback: GemmBackend = 'ts-packed';
-      setGemmBackend(fallback);
-      rows.push(measure('matMul [ts-packed]', size, mm, () => matMul(A, B, C), REPEATS, 'TS 4x4 fallback'));
-      setGemmBackend('auto');
-
-      const mlA = new Matrix(Array.from({ length: n }, (_, i) => Array.from(A.data.subarray(i * n, (i + 1) * n))));
-      const mlB = new Matrix(Array.from({ length: n }, (_, i) => Array.from(B.data.subarray(i * n, (i + 1) * n))));
+      setBackend('auto');
+      forceEngine(null);
+      const toRows = (M: Mat) => Array.from({ length: M.rows }, (_, i) => Array.from(M.data.subarray(i * M.cols, (i + 1) * M.cols)));
+      const mlA = new Matrix(toRows(A));
+      const mlB = new Matrix(toRows(B));
       const mlx = Matrix.columnVector(Array.from(x));
-      rows.push(measure('ml-matrix mmul', size, mm, () => void mlA.mmul(mlB), n >= 784 ? 3 : REPEATS, 'allocates'));
-      rows.push(measure('ml-matrix mmul (vec)', size, mv, () => void mlA.mmul(mlx), REPEATS, 'allocates'));
+      const none = () => {};
+      rows.push(...flopRows([{ name: 'ml-matrix mmul', setup: none, fn: () => void mlA.mmul(mlB) }], size, mm, n >= 784 ? 2 : 3, { 'ml-matrix mmul': 'allocates' }));
+      rows.push(...flopRows([{ name: 'ml-matrix mmul (vec)', setup: none, fn: () => void mlA.mmul(mlx) }], size, mv, 3, { 'ml-matrix mmul (vec)': 'allocates' }));
     }
-    rows.push(...smallProducts(rng));
+    if (blas) rows.push(...crossovers(rng, opts.quick ? 3 : 5));
+    rows.push(...smallProducts(rng, opts.quick ? 3 : 5));
   } finally {
-    setGemmBackend(saved);
+    forceEngine(null);
+    setBackend(saved);
+  }
+  return rows;
+}
+
+/**
+ * Time per call of wasm (TypeScript for rank-1 updates) against BLAS at sizes below, near and above
+ * each 'auto' threshold; the note says which engine 'auto' takes there.
+ */
+function crossovers(rng: () => number, rounds: number): BenchRow[] {
+  const rows: BenchRow[] = [];
+  const row = (what: string, size: string, work: number, min: number, other: Engine, call: () => void) => {
+    const [tOther, tBlas] = interleaved(
+      [
+        { name: other, setup: engine(other), fn: call },
+        { name: 'blas', setup: engine('blas'), fn: call },
+      ],
+      rounds,
+    );
+    const a = median(tOther) * 1e6;
+    const b = median(tBlas) * 1e6;
+    rows.push({
+      name: `auto crossover: ${what}`,
+      size,
+      value: a / b,
+      unit: `x (${other} / blas time)`,
+      note: `${other} ${a.toFixed(2)} µs, blas ${b.toFixed(2)} µs (medians of ${rounds} interleaved rounds); auto takes ${work >= min ? 'blas' : other} (threshold ${min})`,
+    });
+  };
+  for (const n of [8, 12, 16, 24]) {
+    const A = randMat(rng, n);
+    const B = randMat(rng, n);
+    const C = mat(n, n);
+    row(`matMulTB (operands copied into wasm)`, `${n}x${n}x${n} = ${n ** 3}`, n ** 3, BLAS_MIN_GEMM, 'wasm', () => matMulTB(A, B, C));
+  }
+  for (const n of [16, 24, 32, 64]) {
+    const A = randMat(rng, n);
+    const x = randVec(rng, n);
+    const y = new Float64Array(n);
+    row('matVec', `${n}x${n} = ${n * n}`, n * n, BLAS_MIN_GEMV, 'wasm', () => matVec(A, x, y));
+  }
+  for (const n of [8, 16, 32]) {
+    const A = randMat(rng, n);
+    const x = randVec(rng, n);
+    const y = randVec(rng, n);
+    row('outerAcc', `${n}x${n} = ${n * n}`, n * n, BLAS_MIN_GER, 'ts-direct', () => outerAcc(A, x, y, 1e-12));
+  }
+  const ws = WasmWorkspace.create();
+  if (ws !== null) {
+    for (const [m, n, k] of [
+      [16, 16, 16],
+      [128, 5, 10],
+      [128, 10, 10],
+      [10, 10, 512],
+    ]) {
+      const a = ws.alloc(m * k);
+      const b = ws.alloc(n * k);
+      const c = ws.alloc(m * n);
+      ws.reserveGemm(m, n, k);
+      for (let i = 0; i < m * k; i++) ws.f64[a + i] = rng();
+      for (let i = 0; i < n * k; i++) ws.f64[b + i] = rng();
+      row('WasmWorkspace.gemm (resident operands)', `${m}x${n}x${k} = ${m * n * k}`, m * n * k, BLAS_MIN_RESIDENT, 'wasm', () => ws.gemm(m, n, k, a, k, 1, b, 1, k, c, 1, 0));
+    }
   }
   return rows;
 }
 
 /**
  * The small products of a DFC settling step (batch 128 rows times a 10x10 or 5x20 right operand):
- * matMulTB (copies both operands into wasm and packs them every call) against
+ * matMulTB (copies both operands into wasm and packs them every call, or one BLAS call) against
  * WasmWorkspace.mulRows on operands that stay in wasm memory, plus its tanh (Gelem/s = 1e9
  * elements per second in the value column's unit).
  */
-function smallProducts(rng: () => number): BenchRow[] {
+function smallProducts(rng: () => number, rounds: number): BenchRow[] {
   const rows: BenchRow[] = [];
+  setBackend('auto');
+  forceEngine(null);
   const ws = WasmWorkspace.create();
+  const auto = () => {
+    forceEngine(null);
+    setBackend('auto');
+  };
   for (const [m, n, k] of [
     [128, 10, 10],
     [128, 20, 5],
   ]) {
     const size = `${m}x${k} * (${n}x${k})ᵀ`;
-    const A = mat(m, k);
-    const B = mat(n, k);
+    const A = randMat(rng, m, k);
+    const B = randMat(rng, n, k);
     const C = mat(m, n);
-    for (let i = 0; i < A.data.length; i++) A.data[i] = rng();
-    for (let i = 0; i < B.data.length; i++) B.data[i] = rng();
     const flops = 2 * m * n * k;
-    rows.push(measure('matMulTB (small)', size, flops, () => matMulTB(A, B, C), REPEATS, `${wasmAvailable() ? 'wasm simd' : 'ts'}, copy in/out + packing per call`));
+    const contenders: Contender[] = backends().map((b) => ({ name: `matMulTB (small) [${b.name}]`, setup: b.setup, fn: () => matMulTB(A, B, C) }));
     if (ws !== null) {
       const a = ws.alloc(m * k);
       const bt = ws.alloc(k * n);
       const c = ws.alloc(m * n);
       ws.f64.set(A.data, a);
       for (let i = 0; i < n; i++) for (let p = 0; p < k; p++) ws.f64[bt + p * n + i] = B.data[i * k + p];
-      rows.push(measure('WasmWorkspace.mulRows', size, flops, () => ws.mulRows(m, n, k, a, k, bt, n, c, n), REPEATS, 'resident operands, unpacked'));
+      contenders.push({ name: 'WasmWorkspace.mulRows', setup: auto, fn: () => ws.mulRows(m, n, k, a, k, bt, n, c, n) });
     }
+    rows.push(...flopRows(contenders, size, flops, rounds, { 'WasmWorkspace.mulRows': 'resident operands, unpacked' }));
   }
   if (ws !== null) {
     const n = 1280;
     const x = ws.alloc(n);
     for (let i = 0; i < n; i++) ws.f64[x + i] = 3 * rng();
     const y = ws.alloc(n);
-    const row = measure('WasmWorkspace.tanh', `${n}`, n, () => ws.tanh(x, y, n), REPEATS, '1e9 tanh per second (f64x2 SIMD, |err| <= 4.5e-16)');
+    const [row] = flopRows([{ name: 'WasmWorkspace.tanh', setup: auto, fn: () => ws.tanh(x, y, n) }], `${n}`, n, rounds, { 'WasmWorkspace.tanh': '1e9 tanh per second (f64x2 SIMD, |err| <= 4.5e-16)' });
     rows.push({ ...row, unit: 'Gelem/s' });
   }
   return rows;
@@ -168,15 +233,16 @@ function smallProducts(rng: () => number): BenchRow[] {
 export function formatRows(rows: BenchRow[]): string {
   const w0 = Math.max(4, ...rows.map((r) => r.name.length));
   const w1 = Math.max(4, ...rows.map((r) => r.size.length));
-  const lines = [`${'name'.padEnd(w0)}  ${'size'.padEnd(w1)}  ${'value'.padStart(8)}  unit      note`];
+  const w2 = Math.max(8, ...rows.map((r) => r.unit.length));
+  const lines = [`${'name'.padEnd(w0)}  ${'size'.padEnd(w1)}  ${'value'.padStart(8)}  ${'unit'.padEnd(w2)}  note`];
   for (const r of rows) {
-    lines.push(`${r.name.padEnd(w0)}  ${r.size.padEnd(w1)}  ${r.value.toFixed(2).padStart(8)}  ${r.unit.padEnd(8)}  ${r.note ?? ''}`);
+    lines.push(`${r.name.padEnd(w0)}  ${r.size.padEnd(w1)}  ${r.value.toFixed(2).padStart(8)}  ${r.unit.padEnd(w2)}  ${r.note ?? ''}`);
   }
   return lines.join('\n');
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  benchKernels().then(
+  benchKernels({ quick: process.argv.includes('--quick') }).then(
     (rows) => console.log(formatRows(rows)),
     (err: unknown) => {
       console.error(err);

@@ -6,8 +6,10 @@
  *
  *   npx tsx bench/loco.ts            (prints a table; --quick for fewer repeats)
  *
- * Each row is the median over repeats of the time of a block of steps (batches cycling over the
- * ten classes), after a warm-up block. The machine may be shared while this runs: pessimistic.
+ * Each row is, for one linear-algebra backend (auto, blas where found, wasm; ts in the full run),
+ * the median over interleaved rounds (every backend in turn) of the time per step in a block of
+ * steps (batches cycling over the ten classes), after a warm-up block. The machine may be shared
+ * while this runs: pessimistic.
  */
 import { pathToFileURL } from 'node:url';
 import { mnistSplit } from '../src/data/mnist';
@@ -17,7 +19,8 @@ import { buildNetwork, MNIST_DEFAULTS, type MnistRule, type NetKind } from '../m
 import { AnnNet } from '../models/loco/nets';
 import { applyGradient, PerturbationLearner } from '../models/loco/rules';
 import { Rng } from '../src/core/random';
-import { median, type BenchRow } from './types';
+import { forceEngine, getBackend, setBackend } from '../src/linalg/backend';
+import { backends, interleaved, load1, median, type BenchRow } from './types';
 
 export async function benchLoco(opts: { quick: boolean }): Promise<BenchRow[]> {
   const { train } = mnistSplit(0);
@@ -28,6 +31,8 @@ export async function benchLoco(opts: { quick: boolean }): Promise<BenchRow[]> {
     .map((idx) => gatherBatch(train, idx));
   const repeats = opts.quick ? 3 : 7;
   const rows: BenchRow[] = [];
+  const saved = getBackend();
+  const bks = backends(opts.quick ? ['auto', 'blas', 'wasm'] : ['auto', 'blas', 'wasm', 'ts']);
   const cases: [NetKind, MnistRule][] = [['ann', 'bp'], ['ann', 'np'], ['ann', 'loco'], ['snn', 'np'], ['snn', 'loco']];
   for (const [kind, rule] of cases) {
     const net = buildNetwork({ net: kind, depth: 3, hidden: 500, steps: 20, noise: 0, seed: 1 });
@@ -44,21 +49,22 @@ export async function benchLoco(opts: { quick: boolean }): Promise<BenchRow[]> {
       }
     };
     for (let k = 0; k < block; k++) step(); // warm-up (and fills LOCO's buffer)
-    const times: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const t0 = performance.now();
-      for (let k = 0; k < block; k++) step();
-      times.push((performance.now() - t0) / 1000);
-    }
-    const med = median(times);
-    rows.push({
-      name: `loco ${kind.toUpperCase()} ${rule.toUpperCase()} training step`,
-      size: `784-500-10${kind === 'snn' ? ', T = 20' : ''}, batch ${B}`,
-      value: (block * B) / med,
-      unit: 'samples/s',
-      note: `${((1000 * med) / block).toFixed(2)} ms per batch (spread ${((1000 * Math.min(...times)) / block).toFixed(2)}-${((1000 * Math.max(...times)) / block).toFixed(2)})`,
+    const before = load1();
+    const secs = interleaved(bks.map((b) => ({ name: b.name, setup: b.setup, fn: step })), repeats, kind === 'snn' ? 300 : 150);
+    const load = `load ${before} -> ${load1()}`;
+    bks.forEach((b, i) => {
+      const med = median(secs[i]);
+      rows.push({
+        name: `loco ${kind.toUpperCase()} ${rule.toUpperCase()} training step [${b.name}]`,
+        size: `784-500-10${kind === 'snn' ? ', T = 20' : ''}, batch ${B}`,
+        value: B / med,
+        unit: 'samples/s',
+        note: `${(1000 * med).toFixed(2)} ms per batch (${repeats} interleaved rounds, ${(1000 * Math.min(...secs[i])).toFixed(2)}-${(1000 * Math.max(...secs[i])).toFixed(2)}); ${load}`,
+      });
     });
   }
+  forceEngine(null);
+  setBackend(saved);
   return rows;
 }
 

@@ -8,7 +8,6 @@ import {
   dot,
   fill,
   frobenius,
-  getGemmBackend,
   hadamard,
   matMul,
   matMulTA,
@@ -19,12 +18,11 @@ import {
   outerAcc,
   overlaps,
   scale,
-  setGemmBackend,
   transpose,
   wasmAvailable,
   WasmWorkspace,
-  type GemmBackend,
 } from '../src/linalg/kernels';
+import { blasAvailable, forceEngine, getBackend, setBackend, type Backend, type Engine } from '../src/linalg/backend';
 
 // ---- helpers ---------------------------------------------------------------------------------
 
@@ -108,16 +106,39 @@ const ALPHA_BETA: [number, number][] = [
   [0, 2],
 ];
 
-const BACKENDS: GemmBackend[] = ['auto', 'wasm', 'ts-packed', 'ts-direct'];
+/**
+ * Every backend available here ('blas' where a system OpenBLAS is found: CI installs it), then each
+ * engine forced for every size (so the wasm and packed TypeScript kernels also see the tiny shapes
+ * and the BLAS calls see the shapes 'auto' keeps on wasm).
+ */
+const HAVE_BLAS = blasAvailable();
+const BACKENDS: string[] = [
+  'auto',
+  ...(HAVE_BLAS ? ['blas'] : []),
+  'wasm',
+  'ts',
+  ...(HAVE_BLAS ? ['engine blas'] : []),
+  'engine wasm',
+  'engine ts-packed',
+  'engine ts-direct',
+];
 
-afterEach(() => setGemmBackend('auto'));
+function useBackend(name: string): void {
+  forceEngine(null);
+  if (name.startsWith('engine ')) {
+    setBackend('auto');
+    forceEngine(name.slice('engine '.length) as Engine);
+  } else setBackend(name as Backend);
+}
+
+afterEach(() => useBackend('auto'));
 
 // ---- tests -----------------------------------------------------------------------------------
 
 describe('wasm backend', () => {
   it('loads synchronously in this runtime', () => {
     expect(wasmAvailable()).toBe(true);
-    expect(getGemmBackend()).toBe('auto');
+    expect(getBackend()).toBe('auto');
   });
 });
 
@@ -142,7 +163,7 @@ for (const g of GEMMS) {
   describe(g.name, () => {
     for (const backend of BACKENDS) {
       it(`matches ml-matrix on odd shapes with alpha/beta variants (backend ${backend})`, () => {
-        setGemmBackend(backend);
+        useBackend(backend);
         const rng = lcg(12345);
         for (const [m, k, n] of GEMM_SHAPES) {
           const [ar, ac, br, bc] = g.shapes(m, k, n);
@@ -159,7 +180,7 @@ for (const g of GEMMS) {
       });
 
       it(`works on subarray views with a nonzero byteOffset, touching nothing else (backend ${backend})`, () => {
-        setGemmBackend(backend);
+        useBackend(backend);
         const rng = lcg(777);
         for (const [m, k, n] of [
           [3, 5, 7],
@@ -184,7 +205,7 @@ for (const g of GEMMS) {
     it('with beta = 0 ignores NaN already in C', () => {
       const rng = lcg(99);
       for (const backend of BACKENDS) {
-        setGemmBackend(backend);
+        useBackend(backend);
         const [ar, ac, br, bc] = g.shapes(9, 6, 11);
         const A = randMat(rng, ar, ac);
         const B = randMat(rng, br, bc);
@@ -196,7 +217,7 @@ for (const g of GEMMS) {
 
     it('handles empty inner dimension (C = beta C) and empty outputs', () => {
       for (const backend of BACKENDS) {
-        setGemmBackend(backend);
+        useBackend(backend);
         const [ar, ac, br, bc] = g.shapes(2, 0, 3);
         const C = mat(2, 3, Float64Array.from([1, 2, 3, 4, 5, 6]));
         g.fn(mat(ar, ac), mat(br, bc), C, 1, 2);
@@ -287,7 +308,7 @@ describe('matVec / matTVec', () => {
     [4, 0],
   ];
   it.each(BACKENDS)('matVec matches ml-matrix (alpha/beta variants, views; backend %s)', (backend) => {
-    setGemmBackend(backend);
+    useBackend(backend);
     const rng = lcg(31337);
     for (const [m, n] of shapes) {
       for (const [alpha, beta] of ALPHA_BETA) {
@@ -302,7 +323,7 @@ describe('matVec / matTVec', () => {
     }
   });
   it.each(BACKENDS)('matTVec matches ml-matrix (alpha/beta variants, views; backend %s)', (backend) => {
-    setGemmBackend(backend);
+    useBackend(backend);
     const rng = lcg(271828);
     for (const [m, n] of shapes) {
       for (const [alpha, beta] of ALPHA_BETA) {
@@ -317,7 +338,7 @@ describe('matVec / matTVec', () => {
     }
   });
   it.each(BACKENDS)('beta = 0 ignores NaN in y (backend %s)', (backend) => {
-    setGemmBackend(backend);
+    useBackend(backend);
     const rng = lcg(5);
     const A = randMat(rng, 6, 7);
     const y = new Float64Array(6).fill(NaN);
@@ -355,13 +376,15 @@ describe('matVec / matTVec', () => {
 });
 
 describe('outerAcc / batchOuterAcc', () => {
-  it('outerAcc matches ml-matrix', () => {
+  it.each(BACKENDS)('outerAcc matches ml-matrix (views; backend %s)', (backend) => {
+    useBackend(backend);
     const rng = lcg(8);
     for (const [m, n] of [
       [1, 1],
       [3, 5],
       [17, 31],
       [100, 37],
+      [70, 90],
     ]) {
       for (const alpha of [1, -0.3]) {
         const A = viewMat(rng, m, n, 7).m;
@@ -376,7 +399,7 @@ describe('outerAcc / batchOuterAcc', () => {
   it('batchOuterAcc = sum of per-sample outer products, matches ml-matrix', () => {
     const rng = lcg(9);
     for (const backend of BACKENDS) {
-      setGemmBackend(backend);
+      useBackend(backend);
       for (const [batch, m, n] of [
         [1, 3, 5],
         [7, 17, 31],
@@ -559,7 +582,8 @@ describe('WasmWorkspace (resident operands)', () => {
     });
   });
 
-  it('gemm on resident operands matches ml-matrix and needs reserveGemm', () => {
+  it.each(BACKENDS.filter((b) => b !== 'ts' && !b.startsWith('engine ts')))('gemm on resident operands matches ml-matrix and needs reserveGemm (backend %s)', (backend) => {
+    useBackend(backend);
     const ws = WasmWorkspace.create()!;
     const rng = lcg(78);
     const [m, n, k] = [13, 70, 65];
@@ -574,6 +598,21 @@ describe('WasmWorkspace (resident operands)', () => {
     ws.gemm(m, n, k, a, k, 1, b, 1, k, c, 0.5, 2); // C = 0.5 A Bᵀ + 2 C
     const want = toMl(A).mmul(toMl(B).transpose()).mul(0.5).add(new Matrix([...Array(m)].map((_, i) => Array.from(C0.subarray(i * n, (i + 1) * n)))).mul(2));
     expect(relErr(ws.f64.subarray(c, c + m * n), mlData(want))).toBeLessThanOrEqual(TOL);
+    // transposed A (sai = 1) and plain B (sbj = 1), into the same C with beta = 0
+    const at = ws.alloc(k * m);
+    const bn = ws.alloc(k * n);
+    ws.reserveGemm(m, n, k);
+    const At = mat(k, m, put(ws, rng, at, k * m));
+    const Bn = mat(k, n, put(ws, rng, bn, k * n));
+    ws.gemm(m, n, k, at, 1, m, bn, n, 1, c, -1, 0);
+    expect(relErr(ws.f64.subarray(c, c + m * n), mlData(toMl(At).transpose().mmul(toMl(Bn)).mul(-1)))).toBeLessThanOrEqual(TOL);
+  });
+
+  it("is not available with the 'ts' backend (models use their TypeScript loops)", () => {
+    useBackend('ts');
+    expect(WasmWorkspace.create()).toBeNull();
+    useBackend('wasm');
+    expect(WasmWorkspace.create()).not.toBeNull();
   });
 
   it('rateStep: one fused Euler step of a leaky tanh / linear layer, with the rate difference stored or added', () => {

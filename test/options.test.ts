@@ -34,7 +34,7 @@ describe('command-line options and config files', () => {
   });
 
   const bad: [unknown, string][] = [
-    [{ stepz: 1 }, "unknown field 'stepz'; valid fields: json, steps, step-size"],
+    [{ stepz: 1 }, "unknown field 'stepz'; valid fields: json, backend, steps, step-size"],
     [{ steps: 0 }, "field 'steps' must be >= 1 (got 0)"],
     [{ steps: 2.5 }, "field 'steps' must be an integer (got 2.5)"],
     [{ steps: '10' }, "field 'steps' must be an integer (got \"10\")"],

@@ -12,8 +12,8 @@
 import { solvers } from '../../solvers/index';
 import { checks, commands, experiments, loadModels, models, type CommandSpec } from '../registry';
 import { makeContext } from './context';
-import { formatHelp, parseOptions, UsageError, type OptionSpec } from './options';
 import { closeOpenRuns } from '../io/run';
+import { applyBackendOption, formatHelp, parseOptions, UsageError, type OptionSpec } from './options';
 import { reportCommand } from './report';
 import { becomeSupervisedChild, errorLine, supervise } from './supervise';
 import { runVerify } from './verify';
@@ -135,6 +135,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const opts = parseOptions(rest, spec.options);
   if (opts._.length > 0) throw new UsageError(`unexpected argument '${opts._[0]}': options start with -- (see creditflow ${argv[0] === 'reproduce' ? 'reproduce ' : ''}${spec.name} --help)`);
+  applyBackendOption(opts);
   const ctx = makeContext(Boolean(opts.json));
   let code: number | void;
   try {

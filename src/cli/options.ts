@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SEED_MAX, SEED_MIN } from '../core/random';
+import { BACKENDS, setBackend, type Backend } from '../linalg/backend';
 
 export type OptionType = 'number' | 'integer' | 'string' | 'boolean' | 'numbers' | 'integers' | 'strings';
 
@@ -38,7 +39,19 @@ export const commonOptions: OptionSpec[] = [
   { name: 'help', type: 'boolean', description: 'show this help', default: false },
   { name: 'json', type: 'boolean', description: 'print machine-readable JSON instead of a table', default: false },
   { name: 'config', type: 'string', description: 'JSON file of options (keys are option names); flags override it' },
+  { name: 'backend', type: 'string', choices: BACKENDS, default: 'auto', description: 'dense linear algebra: auto (a system OpenBLAS when found, wasm for small products), blas, wasm or ts (CREDITFLOW_BLAS: a CBLAS library path; CREDITFLOW_BLAS_THREADS: BLAS threads, default 1)' },
 ];
+
+/** Applies `--backend` (src/linalg/backend.ts) before a command runs; a BLAS that is missing or unusable is a usage error. */
+export function applyBackendOption(opts: ParsedOptions): void {
+  const backend = (opts.backend ?? 'auto') as Backend;
+  try {
+    setBackend(backend);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new UsageError(msg.startsWith(`backend '${backend}': `) ? `--backend ${backend}: ${msg.slice(`backend '${backend}': `.length)}` : msg);
+  }
+}
 
 /** `--png` / `--no-png`, for every command that writes figures (RunOutput reads it). */
 export const pngOption: OptionSpec = { name: 'png', type: 'boolean', description: 'also render PNGs of the figures with headless chromium when installed (--no-png: HTML only)', default: true };

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import type { RunContext } from '../cli/context';
 import { acquireLock, LOCK_FILE, lockState, pidAlive, prepareOutDir, removeTempFiles } from './lock';
+import { linalgInfo, type LinalgInfo } from '../linalg/backend';
 import { writeCsv, writeJson } from './output';
 import { writeFigure, type PlotlyFigure } from './plot';
 
@@ -41,6 +42,8 @@ export interface Manifest {
   platform: string;
   /** The process that wrote it (a 'running' manifest whose process is gone was killed). */
   pid?: number;
+  /** The dense linear-algebra backend (--backend) and the BLAS library it loaded, if any. */
+  linalg: LinalgInfo;
   start: string;
   end: string | null;
   wallSeconds: number | null;
@@ -173,6 +176,7 @@ export class RunOutput {
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
       pid: process.pid,
+      linalg: linalgInfo(),
       start: new Date(this.t0).toISOString(),
       end: null,
       wallSeconds: null,

@@ -14,7 +14,10 @@
  *   throws too, except for the element-wise helpers, which accept an output that is exactly one
  *   of the inputs.
  *
- * Engines. Above a small size, the matrix products run as WebAssembly SIMD (f64x2; source in
+ * Engines (chosen per call by the backend, src/linalg/backend.ts: 'auto', 'blas', 'wasm', 'ts').
+ * With a system BLAS (src/linalg/blas.ts) matrix-matrix, matrix-vector and rank-1 products above
+ * measured sizes run as dgemm / dgemv / dger in place on the callers' arrays (no copies). Otherwise,
+ * above a small size, the matrix products run as WebAssembly SIMD (f64x2; source in
  * src/linalg/wasm/gemm.as.ts, bytes in the generated gemm-bytes.ts, loaded synchronously on
  * first use). Wasm works on its own linear memory, so each call copies A and B (and C or y when
  * beta != 0) in and the result out: O(n²) memcpy next to O(n³) work for matrix-matrix, and even
@@ -22,18 +25,22 @@
  * (about even at 784x784, where the copy streams from L3). Matrix-matrix products pack A and B
  * into 4-wide panels and run a 4x4 register-blocked micro-kernel (k-blocks of 256, row blocks of
  * 96). Small sizes, and any runtime without WebAssembly, use plain TypeScript loops (a packed
- * 4x4 TS twin of the wasm kernel for larger matrix products). `setGemmBackend` forces an engine
- * for tests and benchmarks.
+ * 4x4 TS twin of the wasm kernel for larger matrix products). `forceEngine` (backend.ts) forces an
+ * engine for tests and benchmarks.
  *
  * Resident operands. For loops of many cheap steps on small matrices (a DFC settling: 1000 Euler
  * steps of products like 128x10 by 10x10), the per-call copy and packing above cost more than the
  * arithmetic. `WasmWorkspace` is a private instance of the same module whose memory holds the
  * caller's arrays for the whole loop: products on f64 offsets with nothing copied (`mulRows`
- * unpacked for small right operands, `gemm` packed), a SIMD tanh and a fused leaky-rate-layer Euler
- * step (`rateStep`).
+ * unpacked for small right operands, `gemm` packed, or BLAS on the same memory above a size), a SIMD
+ * tanh and a fused leaky-rate-layer Euler step (`rateStep`).
  */
+import { BLAS_MIN_GEMM, BLAS_MIN_GER, BLAS_MIN_GEMV, BLAS_MIN_RESIDENT, blasFor, gemmEngine, gemvInWasm, wasmAllowed } from './backend';
+import { CblasNoTrans, CblasRowMajor, CblasTrans, type Blas } from './blas';
 import type { Mat } from './mat';
-import { GEMM_WASM_BASE64 } from './wasm/gemm-bytes';
+import { compiledWasm, loadWasm, wasmApi, type WasmGemm, type WasmResident } from './wasm/module';
+
+export { wasmAvailable } from './wasm/module';
 
 // ---------------------------------------------------------------------------------------------
 // checks
@@ -183,7 +190,12 @@ export function matVec(A: Mat, x: Float64Array, y: Float64Array, alpha = 1, beta
   noAlias('matVec', 'y', y, 'A', A.data);
   noAlias('matVec', 'y', y, 'x', x);
   if (m === 0) return;
-  if (useWasmMatVec(m, n)) {
+  const blas = blasFor(m * n, BLAS_MIN_GEMV);
+  if (blas !== null) {
+    blasMatVec(blas, false, m, n, A.data, x, y, alpha, beta);
+    return;
+  }
+  if (gemvInWasm(m * n)) {
     wasmMatVec(false, m, n, A.data, x, y, alpha, beta);
     return;
   }
@@ -239,7 +251,12 @@ export function matTVec(A: Mat, x: Float64Array, y: Float64Array, alpha = 1, bet
   noAlias('matTVec', 'y', y, 'A', A.data);
   noAlias('matTVec', 'y', y, 'x', x);
   if (n === 0) return;
-  if (useWasmMatVec(m, n)) {
+  const blas = blasFor(m * n, BLAS_MIN_GEMV);
+  if (blas !== null) {
+    blasMatVec(blas, true, m, n, A.data, x, y, alpha, beta);
+    return;
+  }
+  if (gemvInWasm(m * n)) {
     wasmMatVec(true, m, n, A.data, x, y, alpha, beta);
     return;
   }
@@ -267,13 +284,26 @@ export function matTVec(A: Mat, x: Float64Array, y: Float64Array, alpha = 1, bet
   }
 }
 
-/** Matrix-vector products go to wasm from this many entries of A on ('auto' backend). */
-const MATVEC_WASM_MIN = 400;
-
-function useWasmMatVec(m: number, n: number): boolean {
-  if (backend === 'wasm') return true;
-  if (backend !== 'auto') return false;
-  return m * n >= MATVEC_WASM_MIN && wasmAvailable();
+/**
+ * y = alpha op(A) x + beta y by BLAS dgemv, in place (A is m x n row-major). With an empty
+ * contraction (n = 0 for A x, m = 0 for Aᵀ x) BLAS returns without touching y: y = beta y here.
+ */
+function blasMatVec(
+  blas: Blas,
+  trans: boolean,
+  m: number,
+  n: number,
+  a: Float64Array,
+  x: Float64Array,
+  y: Float64Array,
+  alpha: number,
+  beta: number,
+): void {
+  if ((trans ? m : n) === 0) {
+    scaleOut(y, beta);
+    return;
+  }
+  blas.dgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, m, n, alpha, a, n, x, 1, beta, y, 1);
 }
 
 /** y = alpha op(A) x + beta y in wasm; A (m x n) and x, y are copied in, y copied out. */
@@ -294,7 +324,7 @@ function wasmMatVec(
   h.set(a, offA);
   h.set(x, offX);
   if (beta !== 0) h.set(y, offY);
-  const w = wasm as WasmGemm;
+  const w = loadWasm() as WasmGemm;
   if (trans) w.gemvT(m, n, offA * 8, offX * 8, offY * 8, alpha, beta);
   else w.gemv(m, n, offA * 8, offX * 8, offY * 8, alpha, beta);
   y.set(h.subarray(offY, offY + y.length));
@@ -313,6 +343,12 @@ export function outerAcc(A: Mat, x: Float64Array, y: Float64Array, alpha = 1): v
   }
   noAlias('outerAcc', 'A', A.data, 'x', x);
   noAlias('outerAcc', 'A', A.data, 'y', y);
+  if (m === 0 || n === 0) return;
+  const blas = blasFor(m * n, BLAS_MIN_GER);
+  if (blas !== null) {
+    blas.dger(CblasRowMajor, m, n, alpha, x, 1, y, 1, A.data, n);
+    return;
+  }
   const a = A.data;
   for (let i = 0; i < m; i++) {
     const s = alpha * x[i];
@@ -323,91 +359,6 @@ export function outerAcc(A: Mat, x: Float64Array, y: Float64Array, alpha = 1): v
 
 // ---------------------------------------------------------------------------------------------
 // matrix-matrix: packed GEMM with a WebAssembly SIMD backend and a TypeScript fallback
-
-/**
- * Which engine runs the products: 'auto' (default: by size), 'wasm' (matrix-matrix and
- * matrix-vector in wasm), 'ts-packed' (packed 4x4 TS matrix-matrix, TS matrix-vector),
- * 'ts-direct' (plain TS loops everywhere). Forcing is for tests and benchmarks; it is global.
- */
-export type GemmBackend = 'auto' | 'wasm' | 'ts-packed' | 'ts-direct';
-
-let backend: GemmBackend = 'auto';
-
-/** Below this many multiply-adds (m*n*k) 'auto' uses the direct TypeScript loops. */
-const DIRECT_MAX_FLOPS = 128;
-
-export function setGemmBackend(b: GemmBackend): void {
-  if (b === 'wasm' && !wasmAvailable()) throw new Error('setGemmBackend: WebAssembly SIMD is not available here');
-  backend = b;
-}
-
-export function getGemmBackend(): GemmBackend {
-  return backend;
-}
-
-// Minimal structural types for the WebAssembly global (the project's lib setting has no DOM types).
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-}
-
-interface WasmGemm {
-  memory: WasmMemory;
-  gemm: (
-    m: number, n: number, k: number,
-    a: number, sai: number, sap: number,
-    b: number, sbp: number, sbj: number,
-    c: number, alpha: number, beta: number,
-    work: number,
-  ) => void;
-  gemv: (m: number, n: number, a: number, x: number, y: number, alpha: number, beta: number) => void;
-  gemvT: (m: number, n: number, a: number, x: number, y: number, alpha: number, beta: number) => void;
-}
-
-/** The resident-operand exports (see WasmWorkspace). */
-interface WasmResident extends WasmGemm {
-  mulRows: (m: number, n: number, k: number, a: number, lda: number, bt: number, ldb: number, c: number, ldc: number, acc: number) => void;
-  tanhArray: (src: number, dst: number, n: number, tab: number) => void;
-  rateStep: (
-    m: number, n: number,
-    v: number, vff: number, phiff: number, inp: number, ldi: number,
-    rin: number, r: number, c: number, act: number, mode: number, d: number, noise: number, tab: number,
-  ) => void;
-}
-
-let wasm: WasmGemm | null | undefined;
-let wasmModule: object | null = null;
-
-function wasmApi(): WasmApi {
-  const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  if (WA === undefined) throw new Error('no WebAssembly');
-  return WA;
-}
-
-function loadWasm(): WasmGemm | null {
-  if (wasm !== undefined) return wasm;
-  try {
-    const bin = atob(GEMM_WASM_BASE64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    const WA = wasmApi();
-    wasmModule = new WA.Module(bytes);
-    const inst = new WA.Instance(wasmModule, {});
-    const ex = inst.exports as unknown as WasmGemm;
-    wasm = { memory: ex.memory, gemm: ex.gemm, gemv: ex.gemv, gemvT: ex.gemvT };
-  } catch {
-    wasm = null;
-  }
-  return wasm;
-}
-
-export function wasmAvailable(): boolean {
-  return loadWasm() !== null;
-}
 
 // Scratch arenas, grown to the largest product seen and then reused. For the wasm backend it is the
 // module's linear memory (raw copies of A, B, C, then packed A, packed B and the padded product);
@@ -420,7 +371,7 @@ function arena(useWasm: boolean, words: number): Float64Array {
     if (tsArena.length < words) tsArena = new Float64Array(Math.max(words, tsArena.length * 2));
     return tsArena;
   }
-  const w = wasm as WasmGemm;
+  const w = loadWasm() as WasmGemm;
   const bytes = words * 8;
   const have = w.memory.buffer.byteLength;
   if (have < bytes) {
@@ -515,8 +466,9 @@ function gemm(
     scaleOut(c, beta);
     return;
   }
-  let be = backend;
-  if (be === 'auto') be = m * n * k <= DIRECT_MAX_FLOPS ? 'ts-direct' : wasmAvailable() ? 'wasm' : 'ts-packed';
+  const blas = blasFor(m * n * k, BLAS_MIN_GEMM);
+  if (blas !== null && blasGemm(blas, m, n, k, a, sai, sap, b, sbp, sbj, c, alpha, beta)) return;
+  const be = gemmEngine(m * n * k);
   if (be === 'ts-direct') {
     gemmDirect(m, n, k, a, sai, sap, b, sbp, sbj, c, alpha, beta);
     return;
@@ -533,7 +485,7 @@ function gemm(
     h.set(a, offA);
     h.set(b, offB);
     if (beta !== 0) h.set(c, offC);
-    (wasm as WasmGemm).gemm(m, n, k, offA * 8, sai, sap, offB * 8, sbp, sbj, offC * 8, alpha, beta, work * 8);
+    (loadWasm() as WasmGemm).gemm(m, n, k, offA * 8, sai, sap, offB * 8, sbp, sbj, offC * 8, alpha, beta, work * 8);
     c.set(h.subarray(offC, offC + m * n));
     return;
   }
@@ -599,6 +551,44 @@ function gemm(
       for (let j = 0; j < n; j++) c[dst + j] = alpha * h[src + j] + beta * c[dst + j];
     }
   }
+}
+
+/**
+ * How BLAS sees a strided operand op(i, p) = x[i·sRow + p·sCol] (rows x cols): row-major as stored
+ * (sCol = 1) or transposed (sRow = 1), with its leading dimension; null when neither stride is 1
+ * (not reachable through the public kernels). A single row or column takes any leading dimension
+ * >= its length, as CBLAS requires.
+ */
+function blasOperand(rows: number, cols: number, sRow: number, sCol: number): [number, number] | null {
+  if (sCol === 1 && (rows <= 1 || sRow >= cols)) return [CblasNoTrans, rows <= 1 ? Math.max(cols, 1) : sRow];
+  if (sRow === 1 && (cols <= 1 || sCol >= rows)) return [CblasTrans, cols <= 1 ? Math.max(rows, 1) : sCol];
+  return null;
+}
+
+/**
+ * C (m x n, contiguous) = alpha opA opB + beta C by BLAS dgemm, in place on the callers' arrays
+ * (views start at the operands' first elements); false when a stride pattern is not expressible.
+ */
+function blasGemm(
+  blas: Blas,
+  m: number,
+  n: number,
+  k: number,
+  a: Float64Array,
+  sai: number,
+  sap: number,
+  b: Float64Array,
+  sbp: number,
+  sbj: number,
+  c: Float64Array,
+  alpha: number,
+  beta: number,
+): boolean {
+  const opA = blasOperand(m, k, sai, sap);
+  const opB = blasOperand(k, n, sbp, sbj);
+  if (opA === null || opB === null) return false;
+  blas.dgemm(CblasRowMajor, opA[0], opB[0], m, n, k, alpha, a, opA[1], b, opB[1], beta, c, n);
+  return true;
 }
 
 /** Round up to an even number of f64s (16-byte alignment for the SIMD loads). */
@@ -837,8 +827,9 @@ export class WasmWorkspace {
 
   /** A new workspace, or null when WebAssembly SIMD is not available (use TypeScript loops then). */
   static create(): WasmWorkspace | null {
-    if (!wasmAvailable() || wasmModule === null) return null;
-    const inst = new (wasmApi().Instance)(wasmModule, {});
+    const module = wasmAllowed() ? compiledWasm() : null;
+    if (module === null) return null;
+    const inst = new (wasmApi().Instance)(module, {});
     return new WasmWorkspace(inst.exports as unknown as WasmResident);
   }
 
@@ -889,13 +880,17 @@ export class WasmWorkspace {
   /**
    * Packed product on resident operands, as the general kernels' gemm: C (m x n, contiguous) =
    * alpha·opA·opB + beta·C with opA(i, p) = f64[a + i·sai + p·sap], opB(p, j) = f64[b + p·sbp + j·sbj].
-   * Needs reserveGemm(m, n, k) (or larger) beforehand; m, n, k >= 1.
+   * Needs reserveGemm(m, n, k) (or larger) beforehand; m, n, k >= 1. Runs on BLAS, in place on
+   * this memory, under the 'blas' backend and under 'auto' from BLAS_MIN_RESIDENT multiply-adds.
    */
   gemm(m: number, n: number, k: number, a: number, sai: number, sap: number, b: number, sbp: number, sbj: number, c: number, alpha: number, beta: number): void {
     this.out('gemm', c, m * n);
     const need = Math.ceil(m / MR) * MR * k + Math.ceil(n / NR) * NR * k + Math.ceil(m / MR) * MR * Math.ceil(n / NR) * NR;
     if (need > this.workWords) throw new Error(`WasmWorkspace.gemm: a ${m}x${k} by ${k}x${n} product needs reserveGemm(${m}, ${n}, ${k}) first`);
     if (m === 0 || n === 0 || k === 0) throw new Error(`WasmWorkspace.gemm: sizes must be >= 1 (got ${m}, ${n}, ${k})`);
+    const blas = blasFor(m * n * k, BLAS_MIN_RESIDENT);
+    const v = this.view;
+    if (blas !== null && blasGemm(blas, m, n, k, v.subarray(a), sai, sap, v.subarray(b), sbp, sbj, v.subarray(c, c + m * n), alpha, beta)) return;
     this.ex.gemm(m, n, k, a * 8, sai, sap, b * 8, sbp, sbj, c * 8, alpha, beta, this.workAt * 8);
   }
 

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { BadFileError, readSealed, writeSealed } from '../io/sealed';
+import { backendSettings } from '../linalg/backend';
 
 export interface Task<A = unknown> {
   module: string;
@@ -145,7 +146,9 @@ export async function runTasks<R>(tasks: readonly Task[], opts: PoolOptions<R> =
     }
     return results;
   }
-  const pool = Array.from({ length: Math.min(workers, todo.length) }, () => new Worker(path.join(__dirname, 'worker.cjs')));
+  // workers use this thread's linear-algebra backend and BLAS library (src/linalg/backend.ts)
+  const workerData = { linalg: backendSettings() };
+  const pool = Array.from({ length: Math.min(workers, todo.length) }, () => new Worker(path.join(__dirname, 'worker.cjs'), { workerData }));
   let next = 0;
   try {
     await Promise.all(

@@ -1,8 +1,11 @@
-// Worker-thread entry for src/parallel/pool.ts: registers tsx so TypeScript modules load, then runs
+// Worker-thread entry for src/parallel/pool.ts: registers tsx so TypeScript modules load, takes the
+// parent's linear-algebra backend and BLAS library (workerData.linalg), then runs
 // `module[fn](args)` for each message and posts back the result (or the error message). A task's
 // reportProgress(units, label) calls are posted to the parent as they happen.
-const { parentPort } = require('node:worker_threads');
+const path = require('node:path');
+const { parentPort, workerData } = require('node:worker_threads');
 require('tsx/cjs/api').register();
+if (workerData && workerData.linalg) require(path.join(__dirname, '..', 'linalg', 'backend.ts')).applyBackendSettings(workerData.linalg);
 
 const REPORTER = Symbol.for('creditflow.taskProgress');
 

@@ -1,11 +1,17 @@
-import { expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Rng } from '../../src/core/random';
+import { setBackend } from '../../src/linalg/backend';
 import { WasmWorkspace } from '../../src/linalg/kernels';
 import { mat } from '../../src/linalg/mat';
 import { FIG3_FORWARD } from '../../models/dfc/config';
 import { DfcEngine, type WakeOptions } from '../../models/dfc/engine';
 import { tanhInto } from '../../models/dfc/fastmath';
 import { randomBatch, smallNet } from './helpers';
+
+// The resident wasm kernels against their TypeScript twins: on the 'wasm' backend ('auto' would put
+// the larger products of either loop on BLAS, where the sums run in another order).
+beforeAll(() => setBackend('wasm'));
+afterAll(() => setBackend('auto'));
 
 /** Both implementations of the wake phase on the same inputs; the resident one is the default. */
 function bothWakes(sizes: number[], B: number, steps: number, opts: Omit<WakeOptions, 'resident' | 'rng'>, sigma = 0) {
