@@ -47,6 +47,36 @@ export interface Manifest {
 }
 
 const active = new Set<RunOutput>();
+let manifestsOff = false;
+let recordedCommand: string[] | null = null;
+
+/**
+ * Run `fn` with no manifest written by any RunOutput it opens: a sweep plan (src/cli/plan.ts) runs an
+ * experiment only up to its task list, which is not a run of the experiment.
+ */
+export async function withoutManifests<T>(fn: () => Promise<T>): Promise<T> {
+  const previous = manifestsOff;
+  manifestsOff = true;
+  try {
+    return await fn();
+  } finally {
+    manifestsOff = previous;
+  }
+}
+
+/**
+ * Run `fn` with manifests recording `argv` (without 'creditflow') as their command instead of this
+ * process's: `creditflow gather` records the `reproduce` command whose outputs it assembled.
+ */
+export async function withRecordedCommand<T>(argv: readonly string[], fn: () => Promise<T>): Promise<T> {
+  const previous = recordedCommand;
+  recordedCommand = [...argv];
+  try {
+    return await fn();
+  } finally {
+    recordedCommand = previous;
+  }
+}
 let sigintInstalled = false;
 
 /** Ctrl-C: close every open run's manifest as 'interrupted', say where the partial results are, exit 130. */
@@ -72,7 +102,7 @@ export class RunOutput {
     const seed = (options.seeds ?? options.seed ?? null) as Manifest['seed'];
     const { _: positional, help: _help, ...rest } = options as Record<string, unknown> & { _?: string[]; help?: unknown };
     this.manifest = {
-      command: ['creditflow', ...process.argv.slice(2)].join(' '),
+      command: ['creditflow', ...(recordedCommand ?? process.argv.slice(2))].join(' '),
       experiment,
       options: { ...rest, ...(positional && (positional as string[]).length ? { _: positional } : {}) },
       seed,
@@ -139,6 +169,7 @@ export class RunOutput {
   }
 
   private writeManifest(): void {
+    if (manifestsOff) return;
     writeJson(path.join(this.dir, 'manifest.json'), this.manifest);
   }
 

@@ -32,6 +32,8 @@ export interface PoolOptions<R> {
   onProgress?: (i: number, units: number, label: string) => void;
   /** Keep finished results in `dir` (one file per task key); with `resume`, reuse them. */
   store?: { dir: string; resume: boolean };
+  /** Run even a single task in a worker thread, keeping this thread free (signals, timers, a parent's channel). */
+  isolate?: boolean;
 }
 
 export function defaultWorkers(): number {
@@ -53,12 +55,13 @@ export function safeName(key: string): string {
   return safe === key ? key : `${safe}-${crypto.createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
 }
 
-function storeFile(dir: string, key: string): string {
+/** The file of task `key`'s stored result in `dir`. */
+export function storeFile(dir: string, key: string): string {
   return path.join(dir, `${safeName(key)}.result`);
 }
 
 /** What a stored result was computed from; an args field `checkpoint` (where a run checkpoints, whether it resumes) is left out. */
-function fingerprint(t: Task): string {
+export function fingerprint(t: Task): string {
   let args = t.args;
   if (args !== null && typeof args === 'object' && 'checkpoint' in args) {
     const { checkpoint: _where, ...rest } = args as Record<string, unknown>;
@@ -67,7 +70,8 @@ function fingerprint(t: Task): string {
   return crypto.createHash('sha256').update(v8.serialize({ module: path.basename(t.module), fn: t.fn, args })).digest('hex');
 }
 
-function loadStored<R>(dir: string, t: Task): R | undefined {
+/** The stored result of `t` in `dir`, undefined when there is none; one made from other arguments is an error. */
+export function loadStored<R>(dir: string, t: Task): R | undefined {
   const file = storeFile(dir, t.key!);
   if (!fs.existsSync(file)) return undefined;
   const saved = v8.deserialize(fs.readFileSync(file)) as { fingerprint: string; result: R };
@@ -114,7 +118,7 @@ export async function runTasks<R>(tasks: readonly Task[], opts: PoolOptions<R> =
     if (stored !== undefined) finish(i, stored, false);
     else todo.push(i);
   }
-  if (workers === 1 || todo.length <= 1) {
+  if ((workers === 1 || todo.length <= 1) && !opts.isolate) {
     const g = globalThis as WithReporter;
     const previous = g[REPORTER];
     try {
