@@ -76,21 +76,18 @@ function plannedRuns(tasks: readonly SweepTask<unknown>[]): PlannedRun[] {
   }));
 }
 
-/** The options a plan records: the experiment's parsed options, without the common and plan-only ones. */
+/**
+ * The options a plan records: the experiment's parsed options in the order parsing gave them (a
+ * manifest lists them in that order), without the common and plan-only ones.
+ */
 function recordedOptions(opts: ParsedOptions): Record<string, unknown> {
   const drop = new Set(['_', ...[...commonOptions, ...planOnlyOptions].map((o) => camel(o.name))]);
-  return JSON.parse(canonicalJson(Object.fromEntries(Object.entries(opts).filter(([k]) => !drop.has(k)))));
+  return Object.fromEntries(Object.entries(opts).filter(([k]) => !drop.has(k)));
 }
 
-/** The experiment's options from a plan, with --out naming `dir` as this machine sees it. */
-function planOptions(spec: CommandSpec, header: PlanHeader, dir: string): ParsedOptions {
-  return { ...defaults(spec), ...header.options, out: dir, _: [] };
-}
-
-function defaults(spec: CommandSpec): Record<string, unknown> {
-  const out: Record<string, unknown> = { json: false, help: false };
-  for (const s of spec.options) if (s.default !== undefined) out[camel(s.name)] = s.default;
-  return out;
+/** The experiment's options from a plan, as `reproduce` parses them, with --out naming `dir` as this machine sees it. */
+function planOptions(header: PlanHeader, dir: string): ParsedOptions {
+  return { help: false, json: false, ...header.options, out: dir, _: [] };
 }
 
 /** argv of `plan <experiment> ...` without the plan-only options: the equivalent `reproduce` command. */
@@ -193,7 +190,7 @@ export async function openPlan(dir: string): Promise<{ header: PlanHeader; runs:
   const { header, runs } = readPlan(dir);
   if (!experiments.has(header.experiment)) throw new UsageError(`the plan in ${dir} is of experiment '${header.experiment}', which this creditflow does not have; run it with the creditflow that made it (${header.creditflowVersion}, ${header.gitCommit ?? 'unknown commit'})`);
   const spec = experiments.get(header.experiment);
-  const opts = planOptions(spec, header, dir);
+  const opts = planOptions(header, dir);
   const { tasks } = await captureSweep(spec, opts);
   const ids = tasks.map((t) => runId({ key: t.key, module: t.module, fn: t.fn, args: t.args }));
   const at = ids.length !== runs.length ? Math.min(ids.length, runs.length) : ids.findIndex((id, i) => id !== runs[i].id);
@@ -250,11 +247,17 @@ export async function runOne(dir: string, index: number | undefined, id: string 
   }
   const args = task.args as { checkpoint?: { dir: string; resume: boolean } };
   const ck = args && typeof args === 'object' && args.checkpoint ? { ...args.checkpoint, resume: true } : undefined;
-  const resumed = ck ? loadCheckpoint(ck.dir) : null;
+  let resumed: string;
+  try {
+    const saved = ck ? loadCheckpoint(ck.dir) : null;
+    resumed = saved ? `resuming from its checkpoint after epoch ${saved.epoch}` : 'starting';
+  } catch {
+    resumed = 'starting (its checkpoint is unreadable)'; // the run itself fails on it, with the message saying what to do
+  }
   const start = Date.now();
   const status: RunStatus = { id: run.id, index: run.index, key: run.key, state: 'running', host: os.hostname(), pid: process.pid, by: runner(), started: new Date(start).toISOString() };
   writeStatus(dir, status);
-  ctx.log(`${who} of ${header.experiment} on ${status.host} (${status.by}): ${resumed ? `resuming from its checkpoint after epoch ${resumed.epoch}` : 'starting'}`);
+  ctx.log(`${who} of ${header.experiment} on ${status.host} (${status.by}): ${resumed}`);
   const progress = ctx.progress(`${header.experiment} ${run.key}`, run.units);
   try {
     await runTasks([{ ...task, args: ck ? { ...args, checkpoint: ck } : args }], {
