@@ -20,7 +20,7 @@ import { argsWithoutCheckpoint, canonicalJson, planId, planPaths, PLAN_FORMAT, r
 import { Progress } from '../io/progress';
 import { creditflowVersion, gitCommit, withoutManifests, withRecordedCommand } from '../io/run';
 import { loadStored, runTasks, storeFile } from '../parallel/pool';
-import { experiments, type CommandSpec } from '../registry';
+import { experiments, loadModels, type CommandSpec } from '../registry';
 import type { RunContext } from './context';
 import { camel, commonOptions, UsageError, type OptionSpec, type ParsedOptions } from './options';
 import { checkSlurmOptions, sbatchScript, slurmOptions, submitSbatch } from './slurm';
@@ -188,6 +188,7 @@ async function makePlan(spec: CommandSpec, opts: ParsedOptions, command: string[
 /** A plan and the experiment's task list made again from its options on this machine, checked to be the same runs. */
 export async function openPlan(dir: string): Promise<{ header: PlanHeader; runs: PlannedRun[]; spec: CommandSpec; opts: ParsedOptions; tasks: readonly SweepTask<unknown>[] }> {
   const { header, runs } = readPlan(dir);
+  await loadModels();
   if (!experiments.has(header.experiment)) throw new UsageError(`the plan in ${dir} is of experiment '${header.experiment}', which this creditflow does not have; run it with the creditflow that made it (${header.creditflowVersion}, ${header.gitCommit ?? 'unknown commit'})`);
   const spec = experiments.get(header.experiment);
   const opts = planOptions(header, dir);
@@ -374,7 +375,7 @@ export const runOneCommand: CommandSpec = {
   async run(opts, ctx) {
     const dir = dirArgument(opts, 'run-one');
     // Started by a queue worker: end with it (its channel closes when it dies), and let the channel not keep this process alive.
-    if (process.channel) {
+    if (process.env.CREDITFLOW_QUEUE_WORKER && process.channel) {
       process.channel.unref();
       process.on('disconnect', () => process.exit(1));
     }

@@ -65,12 +65,13 @@ function queueName(opts: ParsedOptions): string {
 async function connect(url: string): Promise<IORedis> {
   const { default: IORedis } = await import('ioredis');
   const probe = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000, enableOfflineQueue: false });
-  probe.on('error', () => {});
+  let reported = ''; // the socket's error (ECONNREFUSED, ENOTFOUND...); connect() itself only says the connection closed
+  probe.on('error', (e: Error) => (reported ||= e.message));
   try {
     await probe.connect();
     await probe.ping();
   } catch (e) {
-    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    const why = (reported || (e instanceof Error ? e.message : String(e))).split('\n')[0];
     throw new UsageError(`cannot reach Redis at ${url} (${why}); start redis-server there or pass the right --redis URL`);
   } finally {
     probe.disconnect();

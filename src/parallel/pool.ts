@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { canonicalJson } from '../io/canonical';
 
 export interface Task<A = unknown> {
   module: string;
@@ -60,14 +61,17 @@ export function storeFile(dir: string, key: string): string {
   return path.join(dir, `${safeName(key)}.result`);
 }
 
-/** What a stored result was computed from; an args field `checkpoint` (where a run checkpoints, whether it resumes) is left out. */
+/**
+ * What a stored result was computed from (a hash of its canonical JSON, the same for equal arguments
+ * in any process); an args field `checkpoint` (where a run checkpoints, whether it resumes) is left out.
+ */
 export function fingerprint(t: Task): string {
   let args = t.args;
   if (args !== null && typeof args === 'object' && 'checkpoint' in args) {
     const { checkpoint: _where, ...rest } = args as Record<string, unknown>;
     args = rest;
   }
-  return crypto.createHash('sha256').update(v8.serialize({ module: path.basename(t.module), fn: t.fn, args })).digest('hex');
+  return crypto.createHash('sha256').update(canonicalJson({ module: path.basename(t.module), fn: t.fn, args })).digest('hex');
 }
 
 /** The stored result of `t` in `dir`, undefined when there is none; one made from other arguments is an error. */
