@@ -184,6 +184,8 @@ describe('bad input: one line saying what to do, before any work', () => {
     for (const argv of [['queue', 'submit', dir], ['queue', 'status', dir], ['worker']]) {
       await expect(run([...argv, '--redis', `redis://127.0.0.1:${port}`])).rejects.toThrow(new RegExp(`^cannot reach Redis at redis://127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED.*\\); start redis-server there or pass the right --redis URL$`));
     }
+    // A password in the URL is not printed.
+    await expect(run(['queue', 'submit', dir, '--redis', `redis://:hunter2@127.0.0.1:${port}`])).rejects.toThrow(`cannot reach Redis at redis://:***@127.0.0.1:${port} (`);
   });
 
   test('a SLURM script submitted where sbatch is missing', async () => {

@@ -55,6 +55,11 @@ function redisUrl(opts: ParsedOptions, required: boolean): string | null {
   return url;
 }
 
+/** `url` with its password hidden, for messages and logs. */
+export function shownUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+}
+
 function queueName(opts: ParsedOptions): string {
   const name = opts.queue as string;
   if (!/^[\w.-]+$/.test(name)) throw new UsageError(`--queue must be letters, digits, '.', '_' or '-' (got '${name}')`);
@@ -72,7 +77,7 @@ async function connect(url: string): Promise<IORedis> {
     await probe.ping();
   } catch (e) {
     const why = (reported || (e instanceof Error ? e.message : String(e))).split('\n')[0];
-    throw new UsageError(`cannot reach Redis at ${url} (${why}); start redis-server there or pass the right --redis URL`);
+    throw new UsageError(`cannot reach Redis at ${shownUrl(url)} (${why}); start redis-server there or pass the right --redis URL`);
   } finally {
     probe.disconnect();
   }
@@ -132,9 +137,10 @@ async function submit(opts: ParsedOptions, ctx: RunContext): Promise<number> {
   else {
     const parts = [`${counts.added} added`, `${counts.queued} already queued`, `${counts.retried} failed runs queued again`, `${counts.done} already done`];
     if (counts.copied) parts.push(`${counts.copied} copied from the same finished runs of another plan folder`);
-    ctx.log(`${header.experiment} in ${dir}: ${runs.length} runs: ${parts.join(', ')} (queue '${opts.queue}' at ${url})`);
+    ctx.log(`${header.experiment} in ${dir}: ${runs.length} runs: ${parts.join(', ')} (queue '${opts.queue}' at ${shownUrl(url)})`);
     if (counts.elsewhere) ctx.log(`${counts.elsewhere} runs are the same as runs queued for ${[...elsewhere].join(', ')}: submit again once those are done to copy their results`);
-    ctx.log(`workers: creditflow worker --redis ${url}${opts.queue !== 'creditflow' ? ` --queue ${opts.queue}` : ''} (on each machine that sees ${dir}); progress: creditflow queue status ${dir} --redis ${url}; then creditflow gather ${dir}`);
+    const q = `--redis ${shownUrl(url)}${opts.queue !== 'creditflow' ? ` --queue ${opts.queue}` : ''}`;
+    ctx.log(`workers: creditflow worker ${q} (on each machine that sees ${dir}); progress: creditflow queue status ${dir} ${q}; then creditflow gather ${dir}`);
   }
   return 0;
 }
@@ -148,8 +154,7 @@ async function status(opts: ParsedOptions, ctx: RunContext): Promise<number> {
   const files = runStates(dir, runs);
   const rows: { run: PlannedRun; state: QueueState; detail: string }[] = [];
   const connection = url ? await connect(url) : null;
-  const { Queue } = await import('bullmq');
-  const queue = connection ? new Queue<SweepJob>(queueName(opts), { connection }) : null;
+  const queue = connection ? new (await import('bullmq')).Queue<SweepJob>(queueName(opts), { connection }) : null;
   try {
     for (const f of files) {
       const s = f.status;
@@ -168,7 +173,7 @@ async function status(opts: ParsedOptions, ctx: RunContext): Promise<number> {
       if (state === 'active') rows.push({ run: f.run, state: 'running', detail: `${job.processedBy ?? 'a worker'}, ${attempts}` });
       else if (state === 'failed') rows.push({ run: f.run, state: 'failed', detail: `${job.attemptsMade} attempts: ${String(job.failedReason).split('\n')[0]}` });
       else if (state === 'completed') rows.push({ run: f.run, state: 'missing', detail: 'its job completed but the result is not in DIR: submit again' });
-      else rows.push({ run: f.run, state: 'waiting', detail: state === 'delayed' ? `retry after ${job.attemptsMade} failed attempts: ${String(job.failedReason).split('\n')[0]}` : state });
+      else rows.push({ run: f.run, state: 'waiting', detail: state === 'delayed' ? `retry after ${job.attemptsMade} failed attempts: ${String(job.failedReason).split('\n')[0]}` : state === 'waiting' ? '' : state });
     }
   } finally {
     await queue?.close();
@@ -261,7 +266,7 @@ async function work(opts: ParsedOptions, ctx: RunContext): Promise<number> {
     name: me,
   });
   worker.on('error', (e) => say(`queue error: ${e.message}`));
-  say(`serving queue '${name}' at ${url} with ${opts.concurrency} run${opts.concurrency > 1 ? 's' : ''} at a time${opts.exitWhenIdle ? ', until the queue is empty' : ''}`);
+  say(`serving queue '${name}' at ${shownUrl(url)} with ${opts.concurrency} run${opts.concurrency > 1 ? 's' : ''} at a time${opts.exitWhenIdle ? ', until the queue is empty' : ''}`);
 
   const stop = (signal: NodeJS.Signals) => {
     // Runs in progress end with the worker; their jobs go back to the queue when their locks expire.

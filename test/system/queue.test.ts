@@ -10,11 +10,10 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint';
 import type { RunStatus } from '../../src/io/plan';
-import { cli, cliBackground, expectExit, expectSameOutputs, waitFor } from '../sweep-helpers';
+import { cli, cliBackground, expectExit, expectSameOutputs, KILLABLE_SWEEP, waitFor } from '../sweep-helpers';
 import { startRedis, type Redis } from './services';
 
-/** dll-mnist at a small size: 4 runs of 10 epochs (about half a second each), checkpointed every epoch. */
-const ARGS = ['--sizes', '784,64,10', '--epochs', '10', '--seeds', '1,2', '--methods', 'dll,bp', '--train-size', '3000', '--batch', '32', '--lr', '3e-3', '--no-png'];
+const ARGS = KILLABLE_SWEEP;
 
 let redis: Redis;
 beforeAll(async () => {

@@ -9,11 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { loadCheckpoint } from '../../src/io/checkpoint';
-import { cli, expectExit, expectSameOutputs, waitFor } from '../sweep-helpers';
+import { cli, expectExit, expectSameOutputs, KILLABLE_SWEEP, waitFor } from '../sweep-helpers';
 import { program, startSlurm, type Slurm } from './services';
 
-/** dll-mnist at a small size: 4 runs of 10 epochs (about half a second each), checkpointed every epoch. */
-const ARGS = ['--sizes', '784,64,10', '--epochs', '10', '--seeds', '1,2', '--methods', 'dll,bp', '--train-size', '3000', '--batch', '32', '--lr', '3e-3', '--no-png'];
+const ARGS = KILLABLE_SWEEP;
 
 let slurm: Slurm;
 beforeAll(async () => {
