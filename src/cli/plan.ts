@@ -22,7 +22,7 @@ import { creditflowVersion, gitCommit, withoutManifests, withRecordedCommand } f
 import { loadStored, runTasks, storeFile } from '../parallel/pool';
 import { experiments, loadModels, type CommandSpec } from '../registry';
 import type { RunContext } from './context';
-import { camel, commonOptions, UsageError, type OptionSpec, type ParsedOptions } from './options';
+import { camel, UsageError, type OptionSpec, type ParsedOptions } from './options';
 import { checkSlurmOptions, sbatchScript, slurmOptions, submitSbatch } from './slurm';
 import { withSweepDriver, type SweepTask } from './sweep';
 
@@ -30,7 +30,7 @@ import { withSweepDriver, type SweepTask } from './sweep';
 export const planOnlyOptions: OptionSpec[] = slurmOptions;
 
 /** Options that do not change what a sweep computes or writes: a plan may be made again with other values. */
-const NOT_COMPARED = new Set(['out', 'workers']);
+const NOT_COMPARED = new Set(['out', 'workers', 'config']);
 
 class Captured extends Error {
   constructor(readonly tasks: readonly SweepTask<unknown>[], readonly label: string) {
@@ -78,10 +78,11 @@ function plannedRuns(tasks: readonly SweepTask<unknown>[]): PlannedRun[] {
 
 /**
  * The options a plan records: the experiment's parsed options in the order parsing gave them (a
- * manifest lists them in that order), without the common and plan-only ones.
+ * manifest lists them in that order), without --help, --json and the plan-only ones (--config is
+ * kept as the name of the file the values came from; they are not read from it again).
  */
 function recordedOptions(opts: ParsedOptions): Record<string, unknown> {
-  const drop = new Set(['_', ...[...commonOptions, ...planOnlyOptions].map((o) => camel(o.name))]);
+  const drop = new Set(['_', 'help', 'json', ...planOnlyOptions.map((o) => camel(o.name))]);
   return Object.fromEntries(Object.entries(opts).filter(([k]) => !drop.has(k)));
 }
 
@@ -141,9 +142,17 @@ async function makePlan(spec: CommandSpec, opts: ParsedOptions, command: string[
   }
   checkSlurmOptions(opts);
   const dir = opts.out as string;
+  const options = recordedOptions(opts);
+  const p = planPaths(dir);
+  const again = `plan into another --out, or delete ${p.folder} to replace it`;
+  const old = fs.existsSync(p.header) ? readPlan(dir).header : null;
+  if (old) {
+    if (old.experiment !== spec.name) throw new UsageError(`${dir} holds a plan of ${old.experiment}, not ${spec.name}; ${again}`);
+    const diff = differingOption(spec, old.options, options);
+    if (diff) throw new UsageError(`${dir} holds a plan of ${spec.name} with other options (--${diff[0]} ${JSON.stringify(diff[1])} there, ${JSON.stringify(diff[2])} now); ${again}`);
+  }
   const { tasks, label } = await captureSweep(spec, opts);
   const runs = plannedRuns(tasks);
-  const options = recordedOptions(opts);
   const header: PlanHeader = {
     format: PLAN_FORMAT,
     experiment: spec.name,
@@ -156,13 +165,7 @@ async function makePlan(spec: CommandSpec, opts: ParsedOptions, command: string[
     creditflowVersion: creditflowVersion(),
     gitCommit: gitCommit(),
   };
-  const p = planPaths(dir);
-  if (fs.existsSync(p.header)) {
-    const old = readPlan(dir).header;
-    const again = `plan into another --out, or delete ${p.folder} to replace it`;
-    if (old.experiment !== spec.name) throw new UsageError(`${dir} holds a plan of ${old.experiment}, not ${spec.name}; ${again}`);
-    const diff = differingOption(spec, old.options, options);
-    if (diff) throw new UsageError(`${dir} holds a plan of ${spec.name} with other options (--${diff[0]} ${JSON.stringify(diff[1])} there, ${JSON.stringify(diff[2])} now); ${again}`);
+  if (old) {
     if (old.planId !== header.planId) throw new UsageError(`${dir} holds a plan of ${spec.name} with these options made by another version of creditflow (its runs differ); ${again}`);
     header.created = old.created;
   }
@@ -204,12 +207,22 @@ export async function openPlan(dir: string): Promise<{ header: PlanHeader; runs:
 
 export type RunState = 'done' | 'running' | 'failed' | 'missing';
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Where each run of a plan stands: a stored result is done; otherwise its last status file says. */
 export function runStates(dir: string, runs: readonly PlannedRun[]): { run: PlannedRun; state: RunState; status: RunStatus | null }[] {
   const results = planPaths(dir).results;
   return runs.map((run) => {
     const status = readStatus(dir, run.id);
     if (fs.existsSync(storeFile(results, run.key))) return { run, state: 'done', status };
+    if (status?.state === 'running' && status.host === os.hostname() && !alive(status.pid)) return { run, state: 'missing', status: { ...status, by: `${status.by} (stopped)` } };
     return { run, state: status?.state === 'running' ? 'running' : status?.state === 'failed' ? 'failed' : 'missing', status };
   });
 }
@@ -236,6 +249,7 @@ function seconds(s: number): string {
  * result where runSweep keeps finished runs. A run already done is not run again.
  */
 export async function runOne(dir: string, index: number | undefined, id: string | undefined, ctx: RunContext): Promise<number> {
+  selectRun(readPlan(dir).runs, dir, index, id); // a bad --index or --id is an error before the experiment is set up
   const { header, runs, tasks } = await openPlan(dir);
   const run = selectRun(runs, dir, index, id);
   const task = tasks[run.index];
