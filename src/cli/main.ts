@@ -14,6 +14,8 @@ import { checks, commands, experiments, loadModels, models, type CommandSpec } f
 import { makeContext } from './context';
 import { closeOpenRuns } from '../io/run';
 import { applyBackendOption, formatHelp, parseOptions, UsageError, type OptionSpec } from './options';
+import { findPlanCommand, gatherCommand, runOneCommand } from './plan';
+import { queueStatusCommand, queueSubmitCommand, workerCommand } from './queue';
 import { reportCommand } from './report';
 import { becomeSupervisedChild, errorLine, supervise } from './supervise';
 import { runVerify } from './verify';
@@ -68,12 +70,18 @@ const builtins: CommandSpec[] = [
     run: (opts, ctx) => runVerify(opts, ctx),
   },
   reportCommand,
+  runOneCommand,
+  gatherCommand,
+  queueSubmitCommand,
+  queueStatusCommand,
+  workerCommand,
 ];
 
 function topHelp(): string {
   const rows: [string, string][] = [
     ...builtins.map((b) => [b.name, b.description] as [string, string]),
     ['reproduce <experiment>', 'regenerate a figure or table of a paper (see list)'],
+    ['plan <experiment>', 'write the independent runs of an experiment as a sweep plan (SLURM job array, queue; see README "Running at scale")'],
     ...commands.entries().map(([n, c]) => [n, c.description] as [string, string]),
   ];
   const w = Math.max(...rows.map((r) => r[0].length)) + 2;
@@ -87,6 +95,8 @@ function topHelp(): string {
 
 /** Find the command named by the longest prefix of argv. */
 function findCommand(argv: string[]): { spec: CommandSpec; rest: string[]; usage: string } | null {
+  const plan = findPlanCommand(argv);
+  if (plan) return plan;
   if (argv[0] === 'reproduce') {
     const name = argv[1];
     if (!name || name.startsWith('--')) {
@@ -98,7 +108,10 @@ function findCommand(argv: string[]): { spec: CommandSpec; rest: string[]; usage
     const spec = experiments.get(name!);
     return { spec, rest: argv.slice(2), usage: `creditflow reproduce ${name} [options]` };
   }
-  for (const b of builtins) if (argv[0] === b.name) return { spec: b, rest: argv.slice(1), usage: `creditflow ${b.name} [options]` };
+  for (const b of builtins) {
+    const words = b.name.split(' ').length;
+    if (argv.slice(0, words).join(' ') === b.name) return { spec: b, rest: argv.slice(words), usage: `creditflow ${b.name} ${b.usage ?? '[options]'}` };
+  }
   const words = argv.filter((a) => !a.startsWith('--'));
   for (let k = Math.min(3, words.length); k >= 1; k--) {
     const name = argv.slice(0, k).join(' ');
@@ -125,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const found = findCommand(argv);
   if (!found) {
-    const valid = ['list', 'verify', 'reproduce', ...commands.names()];
+    const valid = ['list', 'verify', 'reproduce', ...commands.names(), 'plan', 'run-one', 'gather', 'queue submit', 'queue status', 'worker'];
     throw new UsageError(`unknown command '${argv[0]}'; valid commands: ${valid.join(', ')}`);
   }
   const { spec, rest, usage } = found;

@@ -42,6 +42,29 @@ export function runCheckpoint(opts: ParsedOptions, key: string): CheckpointSetti
   return { dir: path.join(opts.out, 'checkpoints', safeName(key)), every: Math.max(1, opts.checkpointEvery), resume: Boolean(opts.resume) };
 }
 
+/**
+ * Who carries out runSweep's runs instead of this machine's threads: a distributed sweep
+ * (src/cli/plan.ts) that records the task list as a plan, runs one of its runs, or gathers the
+ * stored results. The task list an experiment hands to runSweep is the plan, so every way of
+ * running a sweep shares one decomposition.
+ */
+export interface SweepDriver {
+  sweep<R>(tasks: readonly SweepTask<unknown>[], opts: ParsedOptions, ctx: RunContext, label: string, note?: (i: number, r: R) => string): Promise<R[]>;
+}
+
+let driver: SweepDriver | null = null;
+
+/** Run `fn` (an experiment's run) with `d` receiving its runSweep calls. */
+export async function withSweepDriver<T>(d: SweepDriver, fn: () => Promise<T>): Promise<T> {
+  const previous = driver;
+  driver = d;
+  try {
+    return await fn();
+  } finally {
+    driver = previous;
+  }
+}
+
 export interface SweepTask<A> extends Task<A> {
   key: string;
   /** Units of progress the task reports through reportProgress (default 1, ticked when it ends). */
@@ -54,6 +77,7 @@ export interface SweepTask<A> extends Task<A> {
  * --out/checkpoints and reused by --resume.
  */
 export async function runSweep<R>(tasks: readonly SweepTask<unknown>[], opts: ParsedOptions, ctx: RunContext, label: string, note?: (i: number, r: R) => string): Promise<R[]> {
+  if (driver) return driver.sweep<R>(tasks, opts, ctx, label, note);
   const units = tasks.map((t) => t.units ?? 1);
   const reported = new Array<number>(tasks.length).fill(0);
   const progress = ctx.progress(label, units.reduce((a, b) => a + b, 0));

@@ -56,6 +56,36 @@ export interface Manifest {
 
 const active = new Set<RunOutput>();
 let signalsInstalled = false;
+let manifestsOff = false;
+let recordedCommand: string[] | null = null;
+
+/**
+ * Run `fn` with no manifest written by any RunOutput it opens: a sweep plan (src/cli/plan.ts) runs an
+ * experiment only up to its task list, which is not a run of the experiment.
+ */
+export async function withoutManifests<T>(fn: () => Promise<T>): Promise<T> {
+  const previous = manifestsOff;
+  manifestsOff = true;
+  try {
+    return await fn();
+  } finally {
+    manifestsOff = previous;
+  }
+}
+
+/**
+ * Run `fn` with manifests recording `argv` (without 'creditflow') as their command instead of this
+ * process's: `creditflow gather` records the `reproduce` command whose outputs it assembled.
+ */
+export async function withRecordedCommand<T>(argv: readonly string[], fn: () => Promise<T>): Promise<T> {
+  const previous = recordedCommand;
+  recordedCommand = [...argv];
+  try {
+    return await fn();
+  } finally {
+    recordedCommand = previous;
+  }
+}
 
 /**
  * The hook through which a supervised command (src/cli/supervise.ts runs each command in a child
@@ -158,7 +188,7 @@ export class RunOutput {
    */
   constructor(experiment: string, outDir: string, options: Record<string, unknown>, private readonly ctx?: RunContext) {
     this.dir = prepareOutDir(outDir);
-    const command = ['creditflow', ...process.argv.slice(2)].join(' ');
+    const command = ['creditflow', ...(recordedCommand ?? process.argv.slice(2))].join(' ');
     const lock = acquireLock(this.dir, command);
     this.lock = lock;
     const manifestFile = path.join(this.dir, 'manifest.json');
@@ -276,6 +306,7 @@ export class RunOutput {
 
   /** The manifest, written atomically (a run killed while writing it leaves the previous one whole). */
   private writeManifest(): void {
+    if (manifestsOff) return;
     const file = path.join(this.dir, 'manifest.json');
     const tmp = `${file}.tmp-${process.pid}`;
     writeJson(tmp, this.manifest);

@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { canonicalJson } from '../io/canonical';
 import { BadFileError, readSealed, writeSealed } from '../io/sealed';
 import { backendSettings } from '../linalg/backend';
 
@@ -34,6 +35,8 @@ export interface PoolOptions<R> {
   onProgress?: (i: number, units: number, label: string) => void;
   /** Keep finished results in `dir` (one file per task key); with `resume`, reuse them. */
   store?: { dir: string; resume: boolean };
+  /** Run even a single task in a worker thread, keeping this thread free (signals, timers, a parent's channel). */
+  isolate?: boolean;
 }
 
 export function defaultWorkers(): number {
@@ -55,25 +58,30 @@ export function safeName(key: string): string {
   return safe === key ? key : `${safe}-${crypto.createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
 }
 
-function storeFile(dir: string, key: string): string {
+/** The file of task `key`'s stored result in `dir`. */
+export function storeFile(dir: string, key: string): string {
   return path.join(dir, `${safeName(key)}.result`);
 }
 
-/** What a stored result was computed from; an args field `checkpoint` (where a run checkpoints, whether it resumes) is left out. */
-function fingerprint(t: Task): string {
+/**
+ * What a stored result was computed from (a hash of its canonical JSON, the same for equal arguments
+ * in any process); an args field `checkpoint` (where a run checkpoints, whether it resumes) is left out.
+ */
+export function fingerprint(t: Task): string {
   let args = t.args;
   if (args !== null && typeof args === 'object' && 'checkpoint' in args) {
     const { checkpoint: _where, ...rest } = args as Record<string, unknown>;
     args = rest;
   }
-  return crypto.createHash('sha256').update(v8.serialize({ module: path.basename(t.module), fn: t.fn, args })).digest('hex');
+  return crypto.createHash('sha256').update(canonicalJson({ module: path.basename(t.module), fn: t.fn, args })).digest('hex');
 }
 
 /** The sealed-file magic and format of a stored result (its body: v8.serialize({ fingerprint, result })). */
 const RESULT_MAGIC = 'CFRESULT';
 const RESULT_VERSION = 2;
 
-function loadStored<R>(dir: string, t: Task): R | undefined {
+/** The stored result of `t` in `dir`, undefined when there is none; one made from other arguments is an error. */
+export function loadStored<R>(dir: string, t: Task): R | undefined {
   const file = storeFile(dir, t.key!);
   if (!fs.existsSync(file)) return undefined;
   const fix = `delete it to run that task again, or choose another --out`;
@@ -124,7 +132,7 @@ export async function runTasks<R>(tasks: readonly Task[], opts: PoolOptions<R> =
     if (stored !== undefined) finish(i, stored, false);
     else todo.push(i);
   }
-  if (workers === 1 || todo.length <= 1) {
+  if ((workers === 1 || todo.length <= 1) && !opts.isolate) {
     const g = globalThis as WithReporter;
     const previous = g[REPORTER];
     try {
