@@ -35,8 +35,10 @@ export interface CommandSpec {
   name: string;
   description: string;
   options: readonly OptionSpec[];
-  /** Positional arguments it accepts, for --help. */
+  /** The usage line for --help (positional arguments and options). */
   usage?: string;
+  /** Takes positional arguments (opts._, e.g. a plan folder); every other command refuses them. */
+  positional?: boolean;
   run(opts: ParsedOptions, ctx: RunContext): Promise<number | void> | number | void;
 }
 

@@ -157,7 +157,7 @@ describe('bad input: one line saying what to do, before any work', () => {
     ['a bad Redis URL', ['queue', 'submit', dir, '--redis', 'localhost:6379'], /--redis must be a redis:\/\/ or rediss:\/\/ URL such as redis:\/\/127\.0\.0\.1:6379 \(got 'localhost:6379'\)/],
     ['a SLURM option without --slurm', ['plan', 'loco-sin', '--out', dir, '--slurm-partition', 'gpu'], /--slurm-partition is a SLURM setting: add --slurm/],
     ['a bad SLURM time', ['plan', 'loco-sin', '--out', dir, '--slurm', '--slurm-time', '2h'], /--slurm-time must be minutes, h:mm:ss or d-hh:mm:ss as sbatch --time takes it \(got '2h'\)/],
-    ['a bad extra sbatch line', ['plan', 'loco-sin', '--out', dir, '--slurm', '--slurm-extra', '--account=lab;qos'], /each entry of --slurm-extra must be an sbatch option such as --account=lab \(got 'qos'\)/],
+    ['a bad extra sbatch line', ['plan', 'loco-sin', '--out', dir, '--slurm', '--slurm-extra=--account=lab;qos'], /each entry of --slurm-extra must be an sbatch option such as --account=lab \(got 'qos'\)/],
   ])('%s', async (_what, argv, message) => {
     const error = await run(argv).then(
       () => null,

@@ -32,7 +32,8 @@ export function expectExit(r: SpawnSyncReturns<string>, code = 0): SpawnSyncRetu
 }
 
 /** Fields of a manifest that say when a command ran, not what it computed. */
-const TIMING = /"(start|end|wallSeconds)": ("[^"]*"|[-\d.e+]+|null)/g;
+// what differs between two processes by nature: the times and the pid that wrote the manifest
+const TIMING = /"(start|end|wallSeconds|pid)": ("[^"]*"|[-\d.e+]+|null)/g;
 
 /**
  * Every file a local `reproduce` wrote in `local` (its manifest's files and the manifest itself)

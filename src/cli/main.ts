@@ -147,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const opts = parseOptions(rest, spec.options);
-  if (opts._.length > 0) throw new UsageError(`unexpected argument '${opts._[0]}': options start with -- (see creditflow ${argv[0] === 'reproduce' ? 'reproduce ' : ''}${spec.name} --help)`);
+  if (opts._.length > 0 && !spec.positional) throw new UsageError(`unexpected argument '${opts._[0]}': options start with -- (see creditflow ${argv[0] === 'reproduce' ? 'reproduce ' : ''}${spec.name} --help)`);
   applyBackendOption(opts);
   const ctx = makeContext(Boolean(opts.json));
   let code: number | void;

@@ -268,7 +268,7 @@ export function parseOptions(argv: readonly string[], specs: readonly OptionSpec
       if (spec.type === 'boolean') value = true;
       else {
         if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
-        if (argv[i + 1].startsWith('--')) throw new UsageError(`--${name} needs a value (got the option ${argv[i + 1]} next)`);
+        if (argv[i + 1].startsWith('--')) throw new UsageError(`--${name} needs a value (got the option ${argv[i + 1]} next); a value that starts with -- goes after '=': --${name}=${argv[i + 1]}`);
         value = argv[++i];
       }
     }

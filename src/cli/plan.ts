@@ -380,6 +380,7 @@ export function dirArgument(opts: ParsedOptions, command: string): string {
 
 export const runOneCommand: CommandSpec = {
   name: 'run-one',
+  positional: true,
   usage: 'DIR (--index i | --id ID)',
   description: 'Run one run of the sweep plan in DIR (made by `creditflow plan`), resuming from its checkpoint; its result is kept in DIR for `creditflow gather`. A run already done is not run again.',
   options: [
@@ -399,6 +400,7 @@ export const runOneCommand: CommandSpec = {
 
 export const gatherCommand: CommandSpec = {
   name: 'gather',
+  positional: true,
   usage: 'DIR',
   description: "Assemble the figures, tables and manifest of the sweep plan in DIR from its finished runs (the outputs of `creditflow reproduce` with the plan's options); on a partial sweep, list the runs not done and how to run them.",
   options: [],

@@ -302,6 +302,7 @@ const IDLE_GRACE_MS = 3000;
 
 export const queueSubmitCommand: CommandSpec = {
   name: 'queue submit',
+  positional: true,
   usage: 'DIR --redis URL',
   description: 'Put the runs of the sweep plan in DIR on a BullMQ queue in Redis (job id = run id: submitting again adds nothing, failed runs are queued again, done runs are skipped).',
   options: [
@@ -315,6 +316,7 @@ export const queueSubmitCommand: CommandSpec = {
 
 export const queueStatusCommand: CommandSpec = {
   name: 'queue status',
+  positional: true,
   usage: 'DIR [--redis URL]',
   description: 'How many runs of the sweep plan in DIR are done, running, waiting and failed (with --redis, from the queue; without, from DIR alone), and which.',
   options: [redisOption, queueOption],

@@ -17,7 +17,7 @@ export const slurmOptions: OptionSpec[] = [
   { name: 'slurm-mem', type: 'string', description: 'memory of each task (sbatch --mem, e.g. 4G)' },
   { name: 'slurm-cpus', type: 'integer', description: 'CPUs of each task (sbatch --cpus-per-task; a run uses one)', default: 1, min: 1 },
   { name: 'slurm-max-parallel', type: 'integer', description: 'at most this many tasks at once (--array=0-(N-1)%n)', min: 1 },
-  { name: 'slurm-extra', type: 'string', description: "further sbatch options, ';'-separated (e.g. '--account=lab;--qos=long')" },
+  { name: 'slurm-extra', type: 'string', description: "further sbatch options, ';'-separated, after '=' (e.g. --slurm-extra='--account=lab;--qos=long')" },
   { name: 'submit', type: 'boolean', description: 'with --slurm: submit the script with sbatch', default: false },
 ];
 

@@ -189,7 +189,8 @@ export class RunOutput {
   constructor(experiment: string, outDir: string, options: Record<string, unknown>, private readonly ctx?: RunContext) {
     this.dir = prepareOutDir(outDir);
     const command = ['creditflow', ...(recordedCommand ?? process.argv.slice(2))].join(' ');
-    const lock = acquireLock(this.dir, command);
+    // a sweep plan's dry pass (withoutManifests) is not a run: it neither locks nor writes
+    const lock = manifestsOff ? { release() {}, tookOver: null } : acquireLock(this.dir, command);
     this.lock = lock;
     const manifestFile = path.join(this.dir, 'manifest.json');
     this.previous = fs.existsSync(manifestFile) ? fs.readFileSync(manifestFile, 'utf8') : null;
