@@ -25,7 +25,9 @@ import type { RunContext } from '../../../src/cli/context';
 import { pngOption, type OptionSpec, type ParsedOptions } from '../../../src/cli/options';
 import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/cli/sweep';
 import { formatTable } from '../../../src/io/output';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
+import { dllLrClaims, dllMnistClaims } from '../claims';
 import type { CommandSpec } from '../../../src/registry';
 import type { MnistRunOptions, MnistRunResult } from '../mnist-train';
 import type { Method } from '../trainer';
@@ -106,12 +108,15 @@ async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise
     }),
     layout: { xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'test accuracy (%)' } } },
   }, { title: `MNIST ${base.sizes.join('-')} tanh: DLL vs DLL-FA vs BP (mean ± std over ${seeds.length} seeds)`, png: opts.png });
+  const claims = dllMnistClaims({ runs: results, seeds, sizes: base.sizes, epochs: opts.epochs, trainSize: base.trainSize });
+  writeClaims(out, 'dll-mnist', claims);
   out.finish('ok');
   if (ctx.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
   else {
     ctx.log(formatTable(['method', 'test accuracy (%)', '± std', 'test loss', 'seeds', '‖Θ‖', 'cos(Θ_i, W_i)'], summary.map((s) => [s.method, 100 * s.accuracyMean, 100 * s.accuracyStd, s.testLossMean, s.seeds, Number.isFinite(s.thetaNorm) ? s.thetaNorm : '-', s.cosThetaW || '-'])));
     ctx.log(`written to ${out.dir}`);
   }
+  printClaims(ctx, claims);
   return 0;
 }
 
@@ -157,11 +162,14 @@ async function runLrExperiment(opts: ParsedOptions, ctx: RunContext): Promise<nu
     }),
     layout: { xaxis: { title: { text: 'learning rate (Adam)' }, type: 'log' }, yaxis: { title: { text: 'test accuracy (%)' } } },
   }, { title: `MNIST ${base.sizes.join('-')}: accuracy after ${opts.epochs} epochs vs learning rate (Fig. 3a)`, png: opts.png });
+  const claims = dllLrClaims({ summary, epochs: opts.epochs, trainSize: base.trainSize, sizes: base.sizes });
+  writeClaims(out, 'dll-lr', claims);
   out.finish('ok');
   if (ctx.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
   else {
     ctx.log(formatTable(['method', 'lr', 'test accuracy (%)', '± std', 'diverged'], summary.map((s) => [s.method, s.lr, 100 * s.accuracyMean, 100 * s.accuracyStd, s.diverged])));
     ctx.log(`written to ${out.dir}`);
   }
+  printClaims(ctx, claims);
   return 0;
 }
