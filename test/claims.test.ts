@@ -61,3 +61,12 @@ describe('claims rules: verdicts computed from numbers', () => {
     expect(best('B', [a, samples('B', [0.8, 0.91]), samples('D', [0.95, 0.5])], 'higher').verdict).toBe('not reproduced');
   });
 });
+
+describe('claims rules: ties are not wins', () => {
+  it('best and ordering need a strict difference', () => {
+    const a = samples('A', [0.5, 0.5]);
+    const b = samples('B', [0.5, 0.5]);
+    expect(best('A', [a, b], 'higher').verdict).toBe('not reproduced');
+    expect(ordering(a, b, 'higher').verdict).toBe('not reproduced');
+  });
+});

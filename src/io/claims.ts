@@ -210,26 +210,28 @@ export function trend(name: string, xs: readonly (number | string)[], points: re
  * reproduced otherwise.
  */
 export function best(winner: string, all: readonly Samples[], sense: Sense): Judgement {
-  const rule = `${winner} best of ${all.length} in every seed; partly: on the mean only; contradicted: worst in every seed`;
+  const rule = `${winner} strictly best of ${all.length} in every seed; partly: on the mean only; contradicted: worst in every seed`;
   const w = all.find((s) => s.name === winner);
-  const measured = all.map(describe).join('; ');
+  const others = all.filter((s) => s !== w);
+  const mean = (s: Samples) => spread(s.values).mean;
+  const runnerUp = others.filter((s) => spread(s.values).n > 0).reduce<Samples | null>((a, s) => (a === null || better(mean(s), mean(a), sense) ? s : a), null);
+  const measured = `${w ? describe(w) : `${winner}: not run`}; best of the other ${others.length}: ${runnerUp ? describe(runnerUp) : 'none finite'}`;
   if (!w || spread(w.values).n === 0) return { verdict: 'not measured', measured, rule };
   const n = Math.min(...all.map((s) => s.values.length));
   let bestIn = 0;
   let worstIn = 0;
   for (let i = 0; i < n; i++) {
     const own = w.values[i];
-    const others = all.filter((s) => s !== w).map((s) => s.values[i]);
+    const vs = others.map((s) => s.values[i]);
     if (!Number.isFinite(own)) {
       worstIn++;
       continue;
     }
-    if (!others.some((v) => Number.isFinite(v) && better(v, own, sense))) bestIn++;
-    if (others.length > 0 && others.every((v) => Number.isFinite(v) && better(v, own, sense))) worstIn++;
+    if (vs.every((v) => !Number.isFinite(v) || better(own, v, sense))) bestIn++;
+    if (vs.length > 0 && vs.every((v) => Number.isFinite(v) && better(v, own, sense))) worstIn++;
   }
-  const wm = spread(w.values).mean;
-  const bestMean = all.every((s) => s === w || !(spread(s.values).n > 0 && better(spread(s.values).mean, wm, sense)));
-  const verdict: Verdict = bestIn === n ? 'reproduced' : worstIn === n && all.length > 1 ? 'contradicted' : bestMean ? 'partly' : 'not reproduced';
+  const bestMean = runnerUp === null || better(mean(w), mean(runnerUp), sense);
+  const verdict: Verdict = bestIn === n ? 'reproduced' : worstIn === n && others.length > 0 ? 'contradicted' : bestMean ? 'partly' : 'not reproduced';
   return { verdict, measured: `${measured}; ${winner} best in ${bestIn}/${n} seeds`, rule };
 }
 

@@ -8,9 +8,11 @@
  */
 import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { ablationConfig, ablationSubsets, linearConfig, subsetLabel } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { salAblationClaims } from '../claims';
+import { accuracyFigure, baseConfig, dataLabel, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
 
 export const ablationExperiment: CommandSpec = {
   name: 'sal-ablation',
@@ -18,16 +20,15 @@ export const ablationExperiment: CommandSpec = {
   options: [
     ...trainingOptions('sal-ablation', { epochs: 20, width: 200, hidden: 3 }),
     { name: 'down-gate', type: 'string', description: 'D_d of the downstream pathway', default: 'identity', choices: ['identity', 'relu-jacobian'] },
+    { name: 'seeds', type: 'integers', description: 'several seeds (overrides --seed): every configuration runs once per seed and the claims use the spread' },
   ],
   async run(opts, ctx) {
     const base = { ...baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES), downGate: opts.downGate };
-    const runs: RunSpec[] = ablationSubsets().map((parts) => ({
-      key: ['W', ...parts].join('+'),
-      label: subsetLabel(parts),
-      config: ablationConfig(parts, base),
-      seed: opts.seed,
-    }));
-    runs.push({ key: 'linear', label: 'Linear (SGD)', config: linearConfig(base), seed: opts.seed });
+    const seeds: number[] = opts.seeds ?? [opts.seed];
+    const runs: RunSpec[] = seeds.flatMap((seed) => [
+      ...ablationSubsets().map((parts) => ({ key: ['W', ...parts].join('+'), label: subsetLabel(parts), config: ablationConfig(parts, base), seed })),
+      { key: 'linear', label: 'Linear (SGD)', config: linearConfig(base), seed },
+    ]);
     const out = new RunOutput('sal-ablation', opts.out, opts, ctx);
     const records = await trainRuns(runs, opts, ctx, 'sal-ablation');
     writeCurves(out, records);
@@ -35,9 +36,12 @@ export const ablationExperiment: CommandSpec = {
     out.csv('summary', ['run', 'label', 'finalAccuracy', 'bestAccuracy', 'finalTestLoss', 'status', 'samplesPerSecond'], summary);
     out.json('results', { summary, records });
     out.figure('ablation', accuracyFigure(records, 'SAL plasticity ablation on MNIST (plastic connections in the legend)'), { title: 'sal-ablation', png: opts.png });
+    const claims = salAblationClaims(records, { data: dataLabel(opts), sizes: base.sizes, epochs: opts.epochs, seeds });
+    writeClaims(out, 'sal-ablation', claims);
     out.finish();
     if (opts.json) process.stdout.write(JSON.stringify({ summary, dir: out.dir }, null, 2) + '\n');
     else printTable(ctx, ['plastic', 'final test acc (%)', 'best (%)', 'test loss', 'status'], records.map((r) => [r.label, pct(r.finalAccuracy), pct(r.bestAccuracy), r.finalTestLoss, r.status]));
     ctx.log(`wrote ${out.dir}`);
+    printClaims(ctx, claims);
   },
 };

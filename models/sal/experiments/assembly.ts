@@ -13,9 +13,11 @@
  */
 import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { methodConfig } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves } from './common';
+import { salAssemblyClaims } from '../claims';
+import { accuracyFigure, baseConfig, dataLabel, pct, printTable, trainingOptions, trainRuns, writeCurves } from './common';
 import type { AssemblyEpoch, RankRow } from './task';
 
 export const assemblyExperiment: CommandSpec = {
@@ -95,6 +97,8 @@ export const assemblyExperiment: CommandSpec = {
       { title: 'sal-assembly effective rank', png: opts.png },
     );
     out.figure('accuracy', accuracyFigure(records, 'SAL test accuracy'), { title: 'sal-assembly accuracy', png: opts.png });
+    const claims = salAssemblyClaims(ranks, { data: `${dataLabel(opts)}, width ${opts.width}, ${opts.hidden} hidden layers`, sizes: base.sizes, epochs: opts.epochs, seeds: [opts.seed] });
+    writeClaims(out, 'sal-assembly', claims);
     out.finish();
     const first = ranks.filter((r) => r.epoch === 0);
     const last = ranks.filter((r) => r.epoch === Math.max(...ranks.map((q) => q.epoch)));
@@ -109,5 +113,6 @@ export const assemblyExperiment: CommandSpec = {
       ctx.log(`final test accuracy ${records[0].status === 'ok' ? pct(records[0].finalAccuracy) + '%' : `diverged (${records[0].message})`}`);
     }
     ctx.log(`wrote ${out.dir}`);
+    printClaims(ctx, claims);
   },
 };

@@ -48,6 +48,11 @@ export function trainingOptions(name: string, d: { epochs: number; width: number
   ];
 }
 
+/** The data of a run, for the claims tables' setting column. */
+export function dataLabel(opts: ParsedOptions): string {
+  return `MNIST ${opts.trainSize.toLocaleString('en')}/${opts.testSize.toLocaleString('en')} split`;
+}
+
 export function dataArgs(opts: ParsedOptions): DataArgs {
   return { seed: opts.dataSeed, trainSize: opts.trainSize, testSize: opts.testSize };
 }

@@ -9,9 +9,11 @@
  */
 import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { METHOD_LABELS, METHODS, methodConfig, type Method } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { salTableClaims } from '../claims';
+import { accuracyFigure, baseConfig, dataLabel, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
 
 export const tableExperiment: CommandSpec = {
   name: 'sal-table',
@@ -47,9 +49,12 @@ export const tableExperiment: CommandSpec = {
       },
       { title: 'sal-table', png: opts.png },
     );
+    const claims = salTableClaims(records, { data: dataLabel(opts), sizes: base.sizes, epochs: opts.epochs, seeds: opts.seeds });
+    writeClaims(out, 'sal-table', claims);
     out.finish();
     if (opts.json) process.stdout.write(JSON.stringify({ summary, dir: out.dir }, null, 2) + '\n');
     else printTable(ctx, ['method', 'test acc (%) mean', '± sd', 'per seed'], summary.map((s) => [s.label, pct(s.mean), (100 * s.std).toFixed(2), s.accuracies.map(pct).join(' ')]));
     ctx.log(`wrote ${out.dir}`);
+    printClaims(ctx, claims);
   },
 };

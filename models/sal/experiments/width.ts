@@ -14,9 +14,11 @@
  */
 import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { methodConfig } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { salWidthClaims } from '../claims';
+import { accuracyFigure, baseConfig, dataLabel, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
 import type { SpectraEpoch } from './task';
 
 export const widthExperiment: CommandSpec = {
@@ -118,6 +120,8 @@ export const widthExperiment: CommandSpec = {
       { title: 'sal-width', png: opts.png },
     );
     out.figure('width-curves', accuracyFigure(records, 'test accuracy per epoch'), { title: 'sal-width curves', png: opts.png });
+    const claims = salWidthClaims(records, { data: dataLabel(opts), sizes: base.sizes, epochs: opts.epochs, seeds: opts.seeds, ratios: opts.ratios, gates: opts.gates });
+    writeClaims(out, 'sal-width', claims);
     out.finish();
     if (opts.json) process.stdout.write(JSON.stringify({ summary, dir: out.dir }, null, 2) + '\n');
     else {
@@ -129,5 +133,6 @@ export const widthExperiment: CommandSpec = {
       );
     }
     ctx.log(`wrote ${out.dir}`);
+    printClaims(ctx, claims);
   },
 };
