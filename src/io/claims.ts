@@ -63,9 +63,11 @@ export interface Samples {
   /** Scale for printing: 100 prints fractions as percentages. */
   scale?: number;
   unit?: string;
+  /** What a NaN means, for printing (default 'diverged'). */
+  missing?: string;
 }
 
-export function samples(name: string, values: readonly number[], opts: { scale?: number; unit?: string } = {}): Samples {
+export function samples(name: string, values: readonly number[], opts: { scale?: number; unit?: string; missing?: string } = {}): Samples {
   return { name, values, ...opts };
 }
 
@@ -86,13 +88,13 @@ function num(v: number): string {
 }
 
 /** 'name 91.2 ± 0.31 % (3 seeds)', with the diverged seeds counted. */
-export function describe(s: Samples): string {
+export function describe(s: Samples, what = 'seed'): string {
   const k = s.scale ?? 1;
   const { mean, sd, n, missing } = spread(s.values);
   const unit = s.unit ?? '';
   if (n === 0) return `${s.name}: no finite value`;
   const body = n > 1 ? `${num(k * mean)} ± ${num(k * sd)}${unit}` : `${num(k * mean)}${unit}`;
-  return `${s.name} ${body} (${n} seed${n === 1 ? '' : 's'}${missing ? `, ${missing} diverged` : ''})`;
+  return `${s.name} ${body} (${n} ${what}${n === 1 ? '' : 's'}${missing ? `, ${missing} ${s.missing ?? 'diverged'}` : ''})`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -105,12 +107,13 @@ function better(a: number, b: number, sense: Sense): boolean {
 }
 
 /**
- * `a` is better than `b` (higher or lower is better). Paired by seed (index): reproduced when `a`
+ * `a` is better than `b` (higher or lower is better). Paired by seed (index; or by another
+ * repetition, `pairedBy`, such as network depth): reproduced when `a`
  * beats `b` in every seed; partly when it does on the mean but not in every seed; contradicted when
  * `b` beats `a` in every seed; not reproduced otherwise. A diverged seed (NaN) loses its pair.
  */
-export function ordering(a: Samples, b: Samples, sense: Sense): Judgement {
-  const rule = `${a.name} ${sense === 'higher' ? '>' : '<'} ${b.name} in every seed (paired by seed); partly: on the mean only; contradicted: reversed in every seed`;
+export function ordering(a: Samples, b: Samples, sense: Sense, pairedBy = 'seed'): Judgement {
+  const rule = `${a.name} ${sense === 'higher' ? '>' : '<'} ${b.name} in every ${pairedBy} (paired by ${pairedBy}); partly: on the mean only; contradicted: reversed in every ${pairedBy}`;
   const n = Math.min(a.values.length, b.values.length);
   const sa = spread(a.values);
   const sb = spread(b.values);
@@ -127,7 +130,7 @@ export function ordering(a: Samples, b: Samples, sense: Sense): Judgement {
   }
   const meanBetter = sb.n === 0 || (sa.n > 0 && better(sa.mean, sb.mean, sense));
   const verdict: Verdict = wins === n ? 'reproduced' : losses === n ? 'contradicted' : meanBetter ? 'partly' : 'not reproduced';
-  return { verdict, measured: `${describe(a)} vs ${describe(b)}; ${a.name} ahead in ${wins}/${n} seeds`, rule };
+  return { verdict, measured: `${describe(a, pairedBy)} vs ${describe(b, pairedBy)}; ${a.name} ahead in ${wins}/${n} ${pairedBy}s`, rule };
 }
 
 /**

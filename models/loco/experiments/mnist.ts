@@ -32,6 +32,8 @@ import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
 import type { CheckpointSettings } from '../../../src/io/checkpoint';
 import { reportProgress } from '../../../src/parallel/pool';
 import { formatTable } from '../../../src/io/output';
+import { printClaims, writeClaims } from '../../../src/io/claims';
+import { mnistClaims } from '../claims';
 import { RunOutput } from '../../../src/io/run';
 import { initSnn, snnSpec } from '../../lif/network';
 import { lifParams, SPIKINGJELLY_LIF } from '../../lif/params';
@@ -281,7 +283,10 @@ export const mnistExperiment: CommandSpec = {
     }
     if (opts.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
     else ctx.log(formatTable(['net', 'rule', 'layers', 'η', 'best test acc.', 'final test acc.', 'diverged', 'seconds'], summary.map((s) => [s.net, s.rule, s.depth, s.eta, s.best, s.final, s.diverged, s.seconds])));
+    const claims = mnistClaims({ runs, epochs: opts.epochs, trainSize: opts.trainSize });
+    writeClaims(out, 'loco-mnist', claims);
     out.finish();
+    printClaims(ctx, claims);
     return 0;
   },
 };

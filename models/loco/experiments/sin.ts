@@ -23,6 +23,8 @@ import type { RunContext } from '../../../src/cli/context';
 import { runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { reportProgress } from '../../../src/parallel/pool';
 import { formatTable } from '../../../src/io/output';
+import { printClaims, writeClaims } from '../../../src/io/claims';
+import { sinClaims } from '../claims';
 import { RunOutput } from '../../../src/io/run';
 import { cosineSimilarity } from '../checks';
 import { AnnNet } from '../nets';
@@ -144,7 +146,10 @@ export const sinExperiment: CommandSpec = {
           summary.map((s) => [s.rule, s.eta, `${s.finalLossMean.toExponential(3)} ± ${s.finalLossStd.toExponential(2)}`, s.diverged, s.firstStepCosine.map((c) => c.toFixed(3)).join(' ')]),
         ),
       );
+    const claims = sinClaims({ runs: results, seeds, epochs: opts.epochs });
+    writeClaims(out, 'loco-sin', claims);
     out.finish();
+    printClaims(ctx, claims);
     return 0;
   },
 };

@@ -32,6 +32,8 @@ import type { RunContext } from '../../../src/cli/context';
 import { runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { reportProgress } from '../../../src/parallel/pool';
 import { formatTable } from '../../../src/io/output';
+import { printClaims, writeClaims } from '../../../src/io/claims';
+import { xorClaims } from '../claims';
 import { RunOutput } from '../../../src/io/run';
 import { initSnn, snnSpec } from '../../lif/network';
 import { lifParams } from '../../lif/params';
@@ -266,7 +268,10 @@ export const xorExperiment: CommandSpec = {
         ),
       );
     }
+    const claims = xorClaims({ runs: rows.map((r) => ({ rule: r.rule, seed: r.seed, solvedAt: r.solvedAt === 'no' ? null : (r.solvedAt as number), solvedAtEnd: r.solvedAtEnd })), seeds, epochs: opts.epochs });
+    writeClaims(out, 'loco-xor', claims);
     out.finish();
+    printClaims(ctx, claims);
     return 0;
   },
 };
