@@ -165,18 +165,18 @@ export function closeTo(a: Samples, b: Samples, tolerance: number): Judgement {
 }
 
 /**
- * Every value is below (or above) `bound`: reproduced when every seed is; partly when the mean is
+ * Every value is below (or above) `bound`: reproduced when every seed (or `per`) is; partly when the mean is
  * but not every seed; not reproduced when the mean is not.
  */
-export function threshold(s: Samples, bound: number, sense: 'below' | 'above'): Judgement {
+export function threshold(s: Samples, bound: number, sense: 'below' | 'above', per = 'seed'): Judgement {
   const k = s.scale ?? 1;
   const ok = (v: number) => Number.isFinite(v) && (sense === 'below' ? k * v < bound : k * v > bound);
-  const rule = `${s.name} ${sense === 'below' ? '<' : '>'} ${num(bound)} in every seed; partly: on the mean only`;
+  const rule = `${s.name} ${sense === 'below' ? '<' : '>'} ${num(bound)} in every ${per}; partly: on the mean only`;
   const { mean, n } = spread(s.values);
-  if (n === 0) return { verdict: 'not measured', measured: describe(s), rule };
+  if (n === 0) return { verdict: 'not measured', measured: describe(s, per), rule };
   const all = s.values.length > 0 && s.values.every(ok);
   const verdict: Verdict = all ? 'reproduced' : ok(mean) ? 'partly' : 'not reproduced';
-  return { verdict, measured: `${describe(s)}; ${s.values.filter(ok).length}/${s.values.length} seeds ${sense} ${num(bound)}`, rule };
+  return { verdict, measured: `${describe(s, per)}; ${s.values.filter(ok).length}/${s.values.length} ${per}s ${sense} ${num(bound)}`, rule };
 }
 
 /**
