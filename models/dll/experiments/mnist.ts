@@ -30,7 +30,7 @@ import { RunOutput } from '../../../src/io/run';
 import { dllLrClaims, dllMnistClaims } from '../claims';
 import type { CommandSpec } from '../../../src/registry';
 import type { MnistRunOptions, MnistRunResult } from '../mnist-train';
-import type { Method } from '../trainer';
+import { THETA_RULES, type Method, type ThetaRule } from '../trainer';
 import { meanStd } from './stats';
 
 const commonOptions: OptionSpec[] = [
@@ -50,6 +50,11 @@ function mnistTask(fn: 'runMnist' | 'runMnistPoint', args: MnistRunOptions, key:
   return { module: path.join(__dirname, '..', 'mnist-train.ts'), fn, key, units: args.epochs, args: { ...args, checkpoint: runCheckpoint(opts, key) } };
 }
 
+/** A run's row label: the method, with DLL's Θ rule when it is not the paper's. */
+export function runLabel(method: Method, thetaRule?: ThetaRule): string {
+  return method === 'dll' && thetaRule && thetaRule !== 'paper' ? `dll (${thetaRule} Θ)` : method;
+}
+
 export const mnistExperiment: CommandSpec = {
   name: 'dll-mnist',
   description: 'DLL vs DLL-FA vs BP MLPs (tanh) on the MNIST 8,000/2,000 split, 3 seeds (Tables 1 and 3)',
@@ -60,6 +65,8 @@ export const mnistExperiment: CommandSpec = {
     { name: 'methods', type: 'strings', description: 'methods to run', default: ['dll', 'dll-fa', 'bp'], choices: ['dll', 'dll-fa', 'bp'] },
     { name: 'epochs', type: 'integer', description: 'training epochs', default: 20, min: 1 },
     { name: 'lr', type: 'number', description: 'learning rate', default: 1e-3, min: 0 },
+    { name: 'theta-rule', type: 'strings', description: "DLL's Θ rules, each run as its own row: 'paper' eq. (9) as printed, 'code' the authors' released rule (sign, f′ factor, clipping, Θ at --theta-lr-scale × lr), 'fixed' Θ never updated (what the released MLP trains)", default: ['paper', 'code'], choices: [...THETA_RULES] },
+    { name: 'theta-lr-scale', type: 'number', description: "Θ's learning rate as a multiple of --lr with the 'code' rule (released code: 0.1)", default: 0.1, min: 0 },
     ...commonOptions,
   ],
   run: (opts, ctx) => runMnistExperiment(opts, ctx),
@@ -81,8 +88,15 @@ async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise
   const seeds = opts.seeds as number[];
   const base = runOptions(opts);
   if (base.sizes[0] !== 784 || base.sizes[base.sizes.length - 1] !== 10) throw new Error(`--sizes must start with 784 and end with 10 (got ${base.sizes.join(',')})`);
+  const rules = opts.thetaRule as ThetaRule[];
   const out = new RunOutput('dll-mnist', opts.out, opts, ctx);
-  const tasks = seeds.flatMap((seed) => methods.map((method) => mnistTask('runMnist', { ...base, method, seed, epochs: opts.epochs, lr: opts.lr }, `${method}-seed${seed}`, opts)));
+  // The paper rule's runs keep their options and keys (so their numbers and checkpoints are today's); other Θ rules are extra DLL runs.
+  const tasks = seeds.flatMap((seed) => [
+    ...methods.filter((m) => m !== 'dll' || rules.includes('paper')).map((method) => mnistTask('runMnist', { ...base, method, seed, epochs: opts.epochs, lr: opts.lr }, `${method}-seed${seed}`, opts)),
+    ...(methods.includes('dll') ? rules.filter((r) => r !== 'paper') : []).map((thetaRule) =>
+      mnistTask('runMnist', { ...base, method: 'dll', thetaRule, thetaLrScale: opts.thetaLrScale, seed, epochs: opts.epochs, lr: opts.lr }, `dll-${thetaRule}-seed${seed}`, opts),
+    ),
+  ]);
   let results: MnistRunResult[];
   try {
     results = await runSweep<MnistRunResult>(tasks, opts, ctx, 'dll-mnist', (_i, r) => `${r.method} seed ${r.seed}`);
@@ -90,25 +104,27 @@ async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise
     out.finish('failed');
     throw e;
   }
-  const curves = results.flatMap((r) => r.curve.map((c) => ({ method: r.method, seed: r.seed, ...c })));
+  const label = (r: MnistRunResult) => runLabel(r.method, r.thetaRule);
+  const labels = [...new Set(results.map(label))];
+  const curves = results.flatMap((r) => r.curve.map((c) => ({ method: label(r), seed: r.seed, ...c })));
   out.csv('curves', ['method', 'seed', 'epoch', 'trainLoss', 'testLoss', 'testAccuracy', 'relaxSteps', 'relaxResidual'], curves);
-  const summary = methods.map((m) => {
-    const rs = results.filter((r) => r.method === m);
+  const summary = labels.map((m) => {
+    const rs = results.filter((r) => label(r) === m);
     const acc = meanStd(rs.map((r) => r.testAccuracy));
     const loss = meanStd(rs.map((r) => r.testLoss));
     return { method: m, accuracyMean: acc.mean, accuracyStd: acc.std, testLossMean: loss.mean, seeds: rs.length, thetaNorm: meanStd(rs.map((r) => r.thetaNorm ?? NaN)).mean, cosThetaW: rs[0].thetaWCosine ? rs[0].thetaWCosine.map((_, k) => meanStd(rs.map((r) => r.thetaWCosine![k])).mean.toFixed(4)).join(' ') : '' };
   });
   out.csv('summary', ['method', 'accuracyMean', 'accuracyStd', 'testLossMean', 'seeds', 'thetaNorm', 'cosThetaW'], summary);
-  out.json('results', { options: { ...base, epochs: opts.epochs, lr: opts.lr, seeds, methods }, summary, runs: results });
+  out.json('results', { options: { ...base, epochs: opts.epochs, lr: opts.lr, seeds, methods, thetaRule: rules, thetaLrScale: opts.thetaLrScale }, summary, runs: results });
   out.figure('test-accuracy', {
-    data: methods.map((m) => {
-      const epochs = results.find((r) => r.method === m)!.curve.map((c) => c.epoch);
-      const ms = epochs.map((_, k) => meanStd(results.filter((r) => r.method === m).map((r) => r.curve[k].testAccuracy)));
+    data: labels.map((m) => {
+      const epochs = results.find((r) => label(r) === m)!.curve.map((c) => c.epoch);
+      const ms = epochs.map((_, k) => meanStd(results.filter((r) => label(r) === m).map((r) => r.curve[k].testAccuracy)));
       return { type: 'scatter', mode: 'lines+markers', name: m.toUpperCase(), x: epochs, y: ms.map((s) => 100 * s.mean), error_y: { type: 'data', array: ms.map((s) => 100 * s.std), visible: true } };
     }),
     layout: { xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'test accuracy (%)' } } },
   }, { title: `MNIST ${base.sizes.join('-')} tanh: DLL vs DLL-FA vs BP (mean ± std over ${seeds.length} seeds)`, png: opts.png });
-  const claims = dllMnistClaims({ runs: results, seeds, sizes: base.sizes, epochs: opts.epochs, trainSize: base.trainSize });
+  const claims = dllMnistClaims({ runs: results, seeds, sizes: base.sizes, epochs: opts.epochs, trainSize: base.trainSize, thetaRules: methods.includes('dll') ? rules : [] });
   writeClaims(out, 'dll-mnist', claims);
   out.finish('ok');
   if (ctx.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
