@@ -70,3 +70,11 @@ describe('claims rules: ties are not wins', () => {
     expect(ordering(a, b, 'higher').verdict).toBe('not reproduced');
   });
 });
+
+describe('claims rules: a margin for "significantly"', () => {
+  it('ordering with a margin needs a win by more than it', () => {
+    expect(ordering(samples('a', [1.0, 1.0]), samples('b', [1.05, 1.05]), 'lower', 'seed', 0.1).verdict).toBe('not reproduced');
+    expect(ordering(samples('a', [1.0, 1.0]), samples('b', [1.2, 1.3]), 'lower', 'seed', 0.1).verdict).toBe('reproduced');
+    expect(ordering(samples('a', [0.9, 0.9], { scale: 100 }), samples('b', [0.85, 0.88], { scale: 100 }), 'higher', 'seed', 3).verdict).toBe('partly');
+  });
+});

@@ -108,12 +108,14 @@ function better(a: number, b: number, sense: Sense): boolean {
 
 /**
  * `a` is better than `b` (higher or lower is better). Paired by seed (index; or by another
- * repetition, `pairedBy`, such as network depth): reproduced when `a`
+ * repetition, `pairedBy`, such as network depth; with `margin`, in the units of a's scale, a must win
+ * by more than it): reproduced when `a`
  * beats `b` in every seed; partly when it does on the mean but not in every seed; contradicted when
  * `b` beats `a` in every seed; not reproduced otherwise. A diverged seed (NaN) loses its pair.
  */
-export function ordering(a: Samples, b: Samples, sense: Sense, pairedBy = 'seed'): Judgement {
-  const rule = `${a.name} ${sense === 'higher' ? '>' : '<'} ${b.name} in every ${pairedBy} (paired by ${pairedBy}); partly: on the mean only; contradicted: reversed in every ${pairedBy}`;
+export function ordering(a: Samples, b: Samples, sense: Sense, pairedBy = 'seed', margin = 0): Judgement {
+  const by = margin > 0 ? ` by more than ${num(margin)}` : '';
+  const rule = `${a.name} ${sense === 'higher' ? '>' : '<'} ${b.name}${by} in every ${pairedBy} (paired by ${pairedBy}); partly: on the mean only; contradicted: reversed in every ${pairedBy}`;
   const n = Math.min(a.values.length, b.values.length);
   const sa = spread(a.values);
   const sb = spread(b.values);
@@ -125,10 +127,12 @@ export function ordering(a: Samples, b: Samples, sense: Sense, pairedBy = 'seed'
     const y = b.values[i];
     const xOk = Number.isFinite(x);
     const yOk = Number.isFinite(y);
-    if (xOk && (!yOk || better(x, y, sense))) wins++;
+    const k = a.scale ?? 1;
+    const m = margin / k;
+    if (xOk && (!yOk || better(x, sense === 'higher' ? y + m : y - m, sense))) wins++;
     else if (yOk && (!xOk || better(y, x, sense))) losses++;
   }
-  const meanBetter = sb.n === 0 || (sa.n > 0 && better(sa.mean, sb.mean, sense));
+  const meanBetter = sb.n === 0 || (sa.n > 0 && better(sa.mean, sense === 'higher' ? sb.mean + margin / (a.scale ?? 1) : sb.mean - margin / (a.scale ?? 1), sense));
   const verdict: Verdict = wins === n ? 'reproduced' : losses === n ? 'contradicted' : meanBetter ? 'partly' : 'not reproduced';
   return { verdict, measured: `${describe(a, pairedBy)} vs ${describe(b, pairedBy)}; ${a.name} ahead in ${wins}/${n} ${pairedBy}s`, rule };
 }
