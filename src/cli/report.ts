@@ -99,7 +99,7 @@ ${figures}
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>creditflow report</title>
 <style>body{font-family:sans-serif;margin:24px;max-width:1200px} table{border-collapse:collapse;margin:8px 0}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right} th{background:#f3f3f3} .meta{color:#555;font-size:90%}
-td.l{text-align:left} td.small{font-size:85%;color:#444} table.claims td{vertical-align:top}
+td.l{text-align:left} td.small{font-size:85%;color:#444} table.claims td,table.claims th{vertical-align:top;text-align:left}
 section{border-top:2px solid #ddd;margin-top:24px} figure{margin:12px 0}</style></head>
 <body><h1>creditflow report</h1><p>${runs.length} run(s) under <code>${esc(path.resolve(root))}</code>, generated ${new Date().toISOString()}.</p>
 ${runs.length ? `<h2>Contents</h2><ol>${toc.join('')}</ol>` : ''}

@@ -12,7 +12,39 @@ import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { ablationConfig, ablationSubsets, linearConfig, subsetLabel } from '../presets';
 import { salAblationClaims } from '../claims';
-import { accuracyFigure, baseConfig, dataLabel, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { accuracyFigure, baseConfig, dataLabel, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunRecord, type RunSpec } from './common';
+import type { PlotlyFigure } from '../../../src/io/plot';
+
+/**
+ * Where the curves overlap: the final test accuracy of each configuration as a bar (mean over
+ * seeds, ± sd when there are several) with every seed as a dot, on an axis zoomed to the bars.
+ */
+export function finalAccuracyFigure(records: readonly RunRecord[], seedCount: number): PlotlyFigure {
+  const keys = [...new Set(records.map((r) => r.key))];
+  const rows = keys.map((key) => {
+    const rs = records.filter((r) => r.key === key);
+    const accs = rs.map((r) => (r.status === 'ok' ? 100 * r.finalAccuracy : NaN)).filter(Number.isFinite);
+    const mean = accs.reduce((a, v) => a + v, 0) / Math.max(1, accs.length);
+    const sd = accs.length > 1 ? Math.sqrt(accs.reduce((a, v) => a + (v - mean) ** 2, 0) / (accs.length - 1)) : 0;
+    return { label: rs[0].label, accs, mean, sd };
+  });
+  const all = rows.flatMap((r) => r.accs);
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const pad = Math.max(0.5, 0.1 * (hi - lo));
+  return {
+    data: [
+      { type: 'bar', name: seedCount > 1 ? `mean ± sd (${seedCount} seeds)` : 'final accuracy', x: rows.map((r) => r.label), y: rows.map((r) => r.mean), error_y: { type: 'data', array: rows.map((r) => r.sd), visible: seedCount > 1 }, marker: { color: '#9ecae1' } },
+      { type: 'scatter', mode: 'markers', name: 'each seed', x: rows.flatMap((r) => r.accs.map(() => r.label)), y: all, marker: { color: '#08519c', size: 7 } },
+    ],
+    layout: {
+      title: { text: `SAL plasticity ablation: final test accuracy per configuration${seedCount > 1 ? ` (mean ± sd over ${seedCount} seeds)` : ''}` },
+      xaxis: { title: { text: 'plastic connections' }, type: 'category' },
+      yaxis: { title: { text: 'final test accuracy (%)' }, range: [lo - pad, hi + pad] },
+      showlegend: true,
+    },
+  };
+}
 
 export const ablationExperiment: CommandSpec = {
   name: 'sal-ablation',
@@ -35,7 +67,8 @@ export const ablationExperiment: CommandSpec = {
     const summary = records.map((r) => ({ run: r.key, label: r.label, finalAccuracy: r.finalAccuracy, bestAccuracy: r.bestAccuracy, finalTestLoss: r.finalTestLoss, status: r.status, samplesPerSecond: r.samplesPerSecond }));
     out.csv('summary', ['run', 'label', 'finalAccuracy', 'bestAccuracy', 'finalTestLoss', 'status', 'samplesPerSecond'], summary);
     out.json('results', { summary, records });
-    out.figure('ablation', accuracyFigure(records, 'SAL plasticity ablation on MNIST (plastic connections in the legend)'), { title: 'sal-ablation', png: opts.png });
+    out.figure('ablation', accuracyFigure(records, 'SAL plasticity ablation on MNIST (plastic connections in the legend)'), { png: opts.png });
+    out.figure('ablation-final', finalAccuracyFigure(records, seeds.length), { width: 900, height: 520, png: opts.png });
     const claims = salAblationClaims(records, { data: dataLabel(opts), sizes: base.sizes, epochs: opts.epochs, seeds });
     writeClaims(out, 'sal-ablation', claims);
     out.finish();

@@ -90,13 +90,20 @@ export function writeCurves(out: RunOutput, records: RunRecord[]): void {
   out.csv('curves', ['run', 'label', 'group', 'seed', 'epoch', 't', 'trainLoss', 'testLoss', 'testAccuracy'], rows);
 }
 
-/** Test accuracy against epoch, one line per run. */
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+const DASHES = ['solid', 'dash', 'dot', 'dashdot', 'longdash'];
+
+/** Test accuracy against epoch, one line per run: one colour per configuration, one dash per seed. */
 export function accuracyFigure(records: RunRecord[], title: string): PlotlyFigure {
+  const keys = [...new Set(records.map((r) => r.key))];
+  const seeds = [...new Set(records.map((r) => r.seed))];
   return {
     data: records.map((r) => ({
       type: 'scatter',
       mode: 'lines+markers',
-      name: r.seed !== undefined && records.filter((q) => q.key === r.key).length > 1 ? `${r.label} (seed ${r.seed})` : r.label,
+      name: seeds.length > 1 ? `${r.label} (seed ${r.seed})` : r.label,
+      legendgroup: r.key,
+      line: { color: PALETTE[keys.indexOf(r.key) % PALETTE.length], dash: DASHES[seeds.indexOf(r.seed) % DASHES.length] },
       x: r.curve.map((c) => c.epoch),
       y: r.curve.map((c) => 100 * c.testAccuracy),
     })),
