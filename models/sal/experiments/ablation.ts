@@ -6,13 +6,12 @@
  * Defaults (about 10-15 min on 2 cores): the paper's 5-layer MLP (3 hidden layers of 200, D_d = I),
  * 20 epochs, batch 32, η_W = η_W̄ = 0.01, η_V = η_V̄ = 0.001, γ = 1e-4, cross-entropy.
  */
-import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { ablationConfig, ablationSubsets, linearConfig, subsetLabel } from '../presets';
 import { salAblationClaims } from '../claims';
-import { accuracyFigure, baseConfig, dataLabel, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunRecord, type RunSpec } from './common';
+import { accuracyFigure, baseConfig, dataLabel, dataShape, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunRecord, type RunSpec } from './common';
 import type { PlotlyFigure } from '../../../src/io/plot';
 
 /**
@@ -55,7 +54,7 @@ export const ablationExperiment: CommandSpec = {
     { name: 'seeds', type: 'integers', description: 'several seeds (overrides --seed): every configuration runs once per seed and the claims use the spread' },
   ],
   async run(opts, ctx) {
-    const base = { ...baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES), downGate: opts.downGate };
+    const base = { ...baseConfig(opts, dataShape(opts).d, dataShape(opts).classes), downGate: opts.downGate };
     const seeds: number[] = opts.seeds ?? [opts.seed];
     const runs: RunSpec[] = seeds.flatMap((seed) => [
       ...ablationSubsets().map((parts) => ({ key: ['W', ...parts].join('+'), label: subsetLabel(parts), config: ablationConfig(parts, base), seed })),

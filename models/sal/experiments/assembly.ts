@@ -11,13 +11,12 @@
  * without bound); with γ = 1e-3 it stayed finite but peaked at 68% in epoch 4 and collapsed to 32%
  * as the decay shrank V, V̄ (and so H) towards 0.
  */
-import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { methodConfig } from '../presets';
 import { salAssemblyClaims } from '../claims';
-import { accuracyFigure, baseConfig, dataLabel, pct, printTable, trainingOptions, trainRuns, writeCurves } from './common';
+import { accuracyFigure, baseConfig, dataLabel, dataShape, pct, printTable, trainingOptions, trainRuns, writeCurves } from './common';
 import type { AssemblyEpoch, RankRow } from './task';
 
 export const assemblyExperiment: CommandSpec = {
@@ -29,7 +28,7 @@ export const assemblyExperiment: CommandSpec = {
     { name: 'down-gate', type: 'string', description: 'D_d', default: 'identity', choices: ['identity', 'relu-jacobian'] },
   ],
   async run(opts, ctx) {
-    const base = { ...baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES), downGate: opts.downGate };
+    const base = { ...baseConfig(opts, dataShape(opts).d, dataShape(opts).classes), downGate: opts.downGate };
     const L = base.sizes.length;
     const layer: number = opts.layer ?? Math.floor((2 + (L - 1)) / 2);
     if (layer < 2 || layer > L - 1) throw new Error(`--layer must be a hidden layer in [2, ${L - 1}] (got ${layer})`);

@@ -7,13 +7,12 @@
  * 15 epochs, batch 32, the same rates for every method (η_W = η_W̄ = 0.01, η_V = η_V̄ = 0.001,
  * γ = 1e-4), cross-entropy, SAL with D_d = I.
  */
-import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { METHOD_LABELS, METHODS, methodConfig, type Method } from '../presets';
 import { salTableClaims } from '../claims';
-import { accuracyFigure, baseConfig, dataLabel, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { accuracyFigure, baseConfig, dataLabel, dataShape, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
 
 export const tableExperiment: CommandSpec = {
   name: 'sal-table',
@@ -24,7 +23,7 @@ export const tableExperiment: CommandSpec = {
     { name: 'down-gate', type: 'string', description: "SAL's D_d", default: 'identity', choices: ['identity', 'relu-jacobian'] },
   ],
   async run(opts, ctx) {
-    const base = { ...baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES), downGate: opts.downGate };
+    const base = { ...baseConfig(opts, dataShape(opts).d, dataShape(opts).classes), downGate: opts.downGate };
     const runs: RunSpec[] = [];
     for (const m of opts.methods as Method[]) for (const seed of opts.seeds as number[]) runs.push({ key: m, label: METHOD_LABELS[m], config: methodConfig(m, base), seed });
     const out = new RunOutput('sal-table', opts.out, opts, ctx);

@@ -12,13 +12,12 @@
  * Besides accuracy it records, after every epoch, λ_max(H) = σ_max(V̄)² per layer and σ_max of W̄,
  * V, W (spectra.csv), the quantities behind that divergence.
  */
-import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { methodConfig } from '../presets';
 import { salWidthClaims } from '../claims';
-import { accuracyFigure, baseConfig, dataLabel, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { accuracyFigure, baseConfig, dataLabel, dataShape, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
 import type { SpectraEpoch } from './task';
 
 export const widthExperiment: CommandSpec = {
@@ -30,7 +29,7 @@ export const widthExperiment: CommandSpec = {
     { name: 'gates', type: 'strings', description: 'D_d choices', default: ['identity', 'relu-jacobian'], choices: ['identity', 'relu-jacobian'] },
   ],
   async run(opts, ctx) {
-    const base = baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES);
+    const base = baseConfig(opts, dataShape(opts).d, dataShape(opts).classes);
     const runs: RunSpec[] = [];
     for (const gate of opts.gates as ('identity' | 'relu-jacobian')[]) {
       for (const ratio of opts.ratios as number[]) {
