@@ -57,7 +57,7 @@ function external(opts: ParsedOptions): boolean {
 }
 
 /** Train and test sizes of the run (0 = all), checked against the data set (loaded here when it is read from files). */
-function sizes(opts: ParsedOptions): { train: number; test: number } {
+function dataSizes(opts: ParsedOptions): { train: number; test: number } {
   const split = external(opts) ? loadDataset(opts.data as DataName, opts.dataDir) : { train: { n: 8000 }, test: { n: 2000 } };
   const pick = (asked: number, n: number, what: string) => {
     if (asked > n) throw new Error(`--${what}-size ${asked} is more than the ${n.toLocaleString('en')} ${what} images of --data ${opts.data}; use 0 for all`);
@@ -68,7 +68,7 @@ function sizes(opts: ParsedOptions): { train: number; test: number } {
 
 /** The data of a run, for the claims tables' setting column. */
 export function dataLabel(opts: ParsedOptions): string {
-  const n = sizes(opts);
+  const n = dataSizes(opts);
   return external(opts) ? dataDescription(opts.data as DataName, opts.dataDir, n.train, n.test) : `MNIST ${n.train.toLocaleString('en')}/${n.test.toLocaleString('en')} split`;
 }
 
@@ -79,12 +79,12 @@ export function dataShape(opts: ParsedOptions): { d: number; classes: number } {
 
 /** The data of every task; the shipped MNIST's arguments are today's (seed, sizes), others add the name and folder. */
 export function dataArgs(opts: ParsedOptions): DataArgs {
-  const n = sizes(opts);
+  const n = dataSizes(opts);
   return { seed: opts.dataSeed, trainSize: n.train, testSize: n.test, ...(external(opts) ? { name: opts.data as DataName, ...(opts.dataDir ? { dir: opts.dataDir } : {}) } : {}) };
 }
 
 export function baseConfig(opts: ParsedOptions, dIn: number, classes: number): BaseConfig {
-  sizes(opts); // bad --data, --data-dir or sizes fail here, before any output or work
+  dataSizes(opts); // bad --data, --data-dir or sizes fail here, before any output or work
   const sizes = [dIn, ...Array.from({ length: opts.hidden }, () => opts.width), classes];
   return {
     sizes,
