@@ -23,11 +23,13 @@ export interface DllMnistClaimInput {
   trainSize: number;
   /** DLL's Θ rules in the run ('paper' when absent); the DLL claims are made for each, side by side. */
   thetaRules?: readonly string[];
+  /** The data when read from files (e.g. 'Fashion-MNIST 60,000/10,000'). */
+  data?: string;
 }
 
 /** dll-mnist: Table 1 (MNIST MLP column) and Table 3 (first row), for each Θ rule of the run. */
 export function dllMnistClaims(o: DllMnistClaimInput): Claim[] {
-  const setting = `MNIST ${o.trainSize.toLocaleString('en')} training / 2,000 test images (paper: 60,000/10,000), ${o.sizes.join('-')} tanh (paper: 784-1024-512-256-10), ${o.epochs} epochs, ${o.seeds.length} seeds`;
+  const setting = `${o.data ?? `MNIST ${o.trainSize.toLocaleString('en')} training / 2,000 test images`} (paper: MNIST 60,000/10,000), ${o.sizes.join('-')} tanh (paper: 784-1024-512-256-10), ${o.epochs} epochs, ${o.seeds.length} seeds`;
   const rule = (r: { method: string; thetaRule?: string }) => (r.method === 'dll' ? (r.thetaRule ?? 'paper') : undefined);
   const acc = (m: string, name: string, theta?: string) =>
     samples(name, perSeed(o.runs, o.seeds, (r) => r.method === m && rule(r) === theta, (r) => r.testAccuracy), { scale: 100, unit: '%' });

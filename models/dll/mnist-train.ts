@@ -4,6 +4,7 @@
  */
 import { Rng } from '../../src/core/random';
 import { mnistSplit, oneHot, take } from '../../src/data/mnist';
+import { loadDataset } from '../../src/data/files';
 import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
 import { accuracy, losses as lossTable } from '../../src/nn/losses';
 import { reportProgress } from '../../src/parallel/pool';
@@ -29,6 +30,9 @@ export interface MnistRunOptions {
   thetaLrScale?: number;
   /** Split seed (the shared split is seed 0). */
   splitSeed?: number;
+  /** Data read from files (src/data/files.ts: full IDX MNIST or Fashion-MNIST) instead of the shipped 8,000/2,000 subset. */
+  data?: 'mnist' | 'fashion-mnist';
+  dataDir?: string;
   /** Epoch checkpoints (weights, Θ, optimiser state, data-order generator, curve so far): see runCheckpoint in src/cli/sweep.ts. */
   checkpoint?: CheckpointSettings;
   onBatch?: () => void;
@@ -71,7 +75,8 @@ export function runMnist(o: MnistRunOptions): MnistRunResult {
   if (o.sizes[0] !== 784 || o.sizes[o.sizes.length - 1] !== 10) {
     throw new Error(`MNIST needs 784 inputs and 10 outputs; got sizes [${o.sizes.join(', ')}] (e.g. 784,256,128,10 or the paper's 784,1024,512,256,10)`);
   }
-  const split = mnistSplit(o.splitSeed ?? 0);
+  const split = o.data ? loadDataset(o.data, o.dataDir) : mnistSplit(o.splitSeed ?? 0);
+  if (o.trainSize > split.train.n) throw new Error(`trainSize ${o.trainSize} is more than the ${split.train.n} training images of the data set`);
   const train = take(split.train, o.trainSize);
   const test = split.test;
   const tTrain = oneHot(train.y, 10);

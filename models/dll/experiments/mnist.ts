@@ -27,6 +27,7 @@ import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../
 import { formatTable } from '../../../src/io/output';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
+import { dataDescription, loadDataset } from '../../../src/data/files';
 import { dllLrClaims, dllMnistClaims } from '../claims';
 import type { CommandSpec } from '../../../src/registry';
 import type { MnistRunOptions, MnistRunResult } from '../mnist-train';
@@ -38,7 +39,9 @@ const commonOptions: OptionSpec[] = [
   { name: 'batch', type: 'integer', description: 'minibatch size', default: 128, min: 1 },
   { name: 'optimizer', type: 'string', description: "optimiser on the update directions ('adam' as in the paper, 'sgd' = Euler steps of the slow flows)", default: 'adam', choices: ['adam', 'sgd'] },
   { name: 'loss', type: 'string', description: 'output loss (cross-entropy nudges the output, mse clamps it)', default: 'cross-entropy', choices: ['cross-entropy', 'mse'] },
-  { name: 'train-size', type: 'integer', description: 'training images used (of 8,000)', default: 8000, min: 1, max: 8000 },
+  { name: 'data', type: 'string', description: "data: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir) or 'fashion-mnist' (IDX; default folder: Debian's dataset-fashion-mnist)", default: 'mnist', choices: ['mnist', 'fashion-mnist'] },
+  { name: 'data-dir', type: 'string', description: 'folder with the IDX files (train-images-idx3-ubyte[.gz] …)' },
+  { name: 'train-size', type: 'integer', description: 'training images used (0 = all: 8,000 of the shipped subset, 60,000 of the IDX files)', default: 0, min: 0 },
   { name: 'relax-solver', type: 'string', description: 'registered solver for the apical relaxation', default: 'euler', choices: ['euler', 'heun', 'rk4', 'dopri5', 'odex'] },
   { name: 'relax-dt', type: 'number', description: 'relaxation step in units of τ_x (η_x for euler)', default: 1, min: 1e-6 },
   { name: 'relax-tol', type: 'number', description: 'steady-state residual tolerance of the relaxation', default: 1e-8, min: 0 },
@@ -72,14 +75,19 @@ export const mnistExperiment: CommandSpec = {
   run: (opts, ctx) => runMnistExperiment(opts, ctx),
 };
 
+/** The shared run options; with data read from files they name it (the shipped subset's options are unchanged). */
 function runOptions(opts: ParsedOptions) {
+  const external = opts.data !== 'mnist' || Boolean(opts.dataDir);
+  const available = external ? loadDataset(opts.data, opts.dataDir).train.n : 8000;
+  if (opts.trainSize > available) throw new Error(`--train-size ${opts.trainSize} is more than the ${available} training images of --data ${opts.data}; use 0 for all`);
   return {
     sizes: opts.sizes as number[],
     batch: opts.batch as number,
     optimizer: opts.optimizer,
     loss: opts.loss,
-    trainSize: opts.trainSize as number,
+    trainSize: (opts.trainSize as number) || available,
     relax: { solver: opts.relaxSolver as string, dt: opts.relaxDt as number, tol: opts.relaxTol as number },
+    ...(external ? { data: opts.data as 'mnist' | 'fashion-mnist', ...(opts.dataDir ? { dataDir: opts.dataDir as string } : {}) } : {}),
   };
 }
 
@@ -124,7 +132,7 @@ async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise
     }),
     layout: { xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'test accuracy (%)' } } },
   }, { title: `MNIST ${base.sizes.join('-')} tanh: DLL vs DLL-FA vs BP (mean ± std over ${seeds.length} seeds)`, png: opts.png });
-  const claims = dllMnistClaims({ runs: results, seeds, sizes: base.sizes, epochs: opts.epochs, trainSize: base.trainSize, thetaRules: methods.includes('dll') ? rules : [] });
+  const claims = dllMnistClaims({ runs: results, seeds, sizes: base.sizes, epochs: opts.epochs, trainSize: base.trainSize, thetaRules: methods.includes('dll') ? rules : [], ...(base.data ? { data: dataDescription(base.data, base.dataDir, base.trainSize, loadDataset(base.data, base.dataDir).test.n) } : {}) });
   writeClaims(out, 'dll-mnist', claims);
   out.finish('ok');
   if (ctx.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
