@@ -78,3 +78,10 @@ describe('claims rules: a margin for "significantly"', () => {
     expect(ordering(samples('a', [0.9, 0.9], { scale: 100 }), samples('b', [0.85, 0.88], { scale: 100 }), 'higher', 'seed', 3).verdict).toBe('partly');
   });
 });
+
+describe('claims rules: one seed cannot contradict', () => {
+  it('a reversal in a single seed is "not reproduced", in two or more "contradicted"', () => {
+    expect(ordering(samples('a', [1]), samples('b', [2]), 'higher').verdict).toBe('not reproduced');
+    expect(ordering(samples('a', [1, 1]), samples('b', [2, 2]), 'higher').verdict).toBe('contradicted');
+  });
+});

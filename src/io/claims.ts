@@ -12,7 +12,7 @@
  * - `reproduced`: the rule holds (an ordering in every seed, a number within the stated tolerance);
  * - `partly`: it holds on the mean over seeds but not in every seed, or within a wider tolerance;
  * - `not reproduced`: it does not hold, without being reversed;
- * - `contradicted`: the opposite holds in every seed;
+ * - `contradicted`: the opposite holds in every seed (two seeds at least: one seed cannot show it);
  * - `not measured`: the run has no finite numbers for it (not run, or every seed diverged).
  *
  * `writeClaims` writes claims.json and claims.csv into a run folder (shown first by `creditflow
@@ -115,7 +115,7 @@ function better(a: number, b: number, sense: Sense): boolean {
  */
 export function ordering(a: Samples, b: Samples, sense: Sense, pairedBy = 'seed', margin = 0): Judgement {
   const by = margin > 0 ? ` by more than ${num(margin)}` : '';
-  const rule = `${a.name} ${sense === 'higher' ? '>' : '<'} ${b.name}${by} in every ${pairedBy} (paired by ${pairedBy}); partly: on the mean only; contradicted: reversed in every ${pairedBy}`;
+  const rule = `${a.name} ${sense === 'higher' ? '>' : '<'} ${b.name}${by} in every ${pairedBy} (paired by ${pairedBy}); partly: on the mean only; contradicted: reversed in every ${pairedBy} (at least 2)`;
   const n = Math.min(a.values.length, b.values.length);
   const sa = spread(a.values);
   const sb = spread(b.values);
@@ -133,7 +133,7 @@ export function ordering(a: Samples, b: Samples, sense: Sense, pairedBy = 'seed'
     else if (yOk && (!xOk || better(y, x, sense))) losses++;
   }
   const meanBetter = sb.n === 0 || (sa.n > 0 && better(sa.mean, sense === 'higher' ? sb.mean + margin / (a.scale ?? 1) : sb.mean - margin / (a.scale ?? 1), sense));
-  const verdict: Verdict = wins === n ? 'reproduced' : losses === n ? 'contradicted' : meanBetter ? 'partly' : 'not reproduced';
+  const verdict: Verdict = wins === n ? 'reproduced' : losses === n && n >= 2 ? 'contradicted' : meanBetter ? 'partly' : 'not reproduced';
   return { verdict, measured: `${describe(a, pairedBy)} vs ${describe(b, pairedBy)}; ${a.name} ahead in ${wins}/${n} ${pairedBy}s`, rule };
 }
 
@@ -207,7 +207,7 @@ export function trend(name: string, xs: readonly (number | string)[], points: re
     else if (sign * (last[i] - first[i]) < 0) down++;
   }
   const meanUp = sign * (means[means.length - 1] - means[0]) > 0;
-  const verdict: Verdict = monotone && up === n ? 'reproduced' : meanUp ? 'partly' : down === n ? 'contradicted' : 'not reproduced';
+  const verdict: Verdict = monotone && up === n ? 'reproduced' : meanUp ? 'partly' : down === n && n >= 2 ? 'contradicted' : 'not reproduced';
   return { verdict, measured: `${measured}; last beats first in ${up}/${n} seeds`, rule };
 }
 
@@ -238,7 +238,7 @@ export function best(winner: string, all: readonly Samples[], sense: Sense): Jud
     if (vs.length > 0 && vs.every((v) => Number.isFinite(v) && better(v, own, sense))) worstIn++;
   }
   const bestMean = runnerUp === null || better(mean(w), mean(runnerUp), sense);
-  const verdict: Verdict = bestIn === n ? 'reproduced' : worstIn === n && others.length > 0 ? 'contradicted' : bestMean ? 'partly' : 'not reproduced';
+  const verdict: Verdict = bestIn === n ? 'reproduced' : worstIn === n && n >= 2 && others.length > 0 ? 'contradicted' : bestMean ? 'partly' : 'not reproduced';
   return { verdict, measured: `${measured}; ${winner} best in ${bestIn}/${n} seeds`, rule };
 }
 
