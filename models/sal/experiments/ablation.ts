@@ -25,7 +25,7 @@ export function finalAccuracyFigure(records: readonly RunRecord[], seedCount: nu
     const accs = rs.map((r) => (r.status === 'ok' ? 100 * r.finalAccuracy : NaN)).filter(Number.isFinite);
     const mean = accs.reduce((a, v) => a + v, 0) / Math.max(1, accs.length);
     const sd = accs.length > 1 ? Math.sqrt(accs.reduce((a, v) => a + (v - mean) ** 2, 0) / (accs.length - 1)) : 0;
-    return { label: rs[0].label, accs, mean, sd };
+    return { label: rs[0].label, accs, mean, sd, diverged: rs.length - accs.length, runs: rs.length };
   });
   const all = rows.flatMap((r) => r.accs);
   const lo = Math.min(...all);
@@ -35,6 +35,9 @@ export function finalAccuracyFigure(records: readonly RunRecord[], seedCount: nu
     data: [
       { type: 'bar', name: seedCount > 1 ? `mean ± sd (${seedCount} seeds)` : 'final accuracy', x: rows.map((r) => r.label), y: rows.map((r) => r.mean), error_y: { type: 'data', array: rows.map((r) => r.sd), visible: seedCount > 1 }, marker: { color: '#9ecae1' } },
       { type: 'scatter', mode: 'markers', name: 'each seed', x: rows.flatMap((r) => r.accs.map(() => r.label)), y: all, marker: { color: '#08519c', size: 7 } },
+      ...(rows.some((r) => r.diverged > 0)
+        ? [{ type: 'scatter', mode: 'text', name: 'diverged runs', showlegend: false, x: rows.filter((r) => r.diverged > 0).map((r) => r.label), y: rows.filter((r) => r.diverged > 0).map(() => lo - 0.5 * pad), text: rows.filter((r) => r.diverged > 0).map((r) => `${r.diverged}/${r.runs} diverged`), textfont: { color: '#b2182b' } }]
+        : []),
     ],
     layout: {
       title: { text: `SAL plasticity ablation: final test accuracy per configuration${seedCount > 1 ? ` (mean ± sd over ${seedCount} seeds)` : ''}` },
