@@ -23,3 +23,17 @@ describe('figures a paper could print (paperStyle)', () => {
     expect(figurePage('fig-name', [{ figure: { data: [] } }])).not.toContain('<h2>');
   });
 });
+
+describe('narrow log axes keep their 1-2-5 ticks', () => {
+  it('a log axis spanning less than two decades gets no decade-only dtick', () => {
+    const f = paperStyle({ data: [{ x: [0.5, 1, 2, 5, 8], y: [1, 2, 3, 4, 5] }], layout: { xaxis: { type: 'log' } } });
+    expect((f.layout!.xaxis as { dtick?: number }).dtick).toBeUndefined();
+  });
+});
+
+describe('a narrow log sweep is ticked at its values', () => {
+  it('ratios 0.5-8 get ticks 0.5, 1, 2, 5, 8', () => {
+    const f = paperStyle({ data: [{ x: [0.5, 1, 2, 5, 8], y: [1, 2, 3, 4, 5] }], layout: { xaxis: { type: 'log' } } });
+    expect(f.layout!.xaxis).toMatchObject({ tickmode: 'array', tickvals: [0.5, 1, 2, 5, 8], ticktext: ['0.5', '1', '2', '5', '8'] });
+  });
+});

@@ -85,11 +85,18 @@ export function paperStyle(figure: PlotlyFigure, title?: string): PlotlyFigure {
     if (axis.type === 'log') {
       axis.exponentformat ??= 'power';
       axis.showexponent ??= 'all';
-      // Ticks at every n-th decade (at most about 8 labels), when the data span at least one decade
-      // (else plotly's 2-5 steps remain).
+      // Ticks at every n-th decade (at most about 8 labels), when the data span two decades or more
+      // (over a narrower range, decades alone would leave one tick: plotly's 1-2-5 steps remain).
       const vals = axisValues(data, key).filter((v) => v > 0);
       const decades = vals.length ? Math.log10(Math.max(...vals) / Math.min(...vals)) : 0;
-      if (axis.dtick === undefined && decades >= 1) axis.dtick = Math.max(1, Math.ceil(decades / 8));
+      if (axis.dtick === undefined && decades >= 2) axis.dtick = Math.max(1, Math.ceil(decades / 8));
+      // A narrow sweep (a few values, e.g. width ratios 0.5-8): tick exactly the values swept.
+      const distinct = [...new Set(vals)].sort((a, b) => a - b);
+      if (axis.dtick === undefined && axis.tickvals === undefined && decades < 2 && distinct.length >= 2 && distinct.length <= 12) {
+        axis.tickmode = 'array';
+        axis.tickvals = distinct;
+        axis.ticktext = distinct.map((v) => String(Number(v.toPrecision(4))));
+      }
     } else if (key.startsWith('x') && COUNT_AXIS.test(axisTitle(axis)) && axis.type !== 'category' && axis.dtick === undefined) {
       const ref = key === 'xaxis' ? 'x' : `x${key.slice(5)}`;
       const xs = data.filter((t) => String(t.xaxis ?? 'x') === ref && t.type !== 'heatmap').flatMap((t) => (Array.isArray(t.x) ? (t.x as unknown[]) : []));
