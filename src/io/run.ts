@@ -292,6 +292,7 @@ export class RunOutput {
     const r = writeFigure(this.dir, name, figure, { ...opts, png });
     this.track(r.html);
     if (r.png) this.track(r.png);
+    if (r.svg) this.track(r.svg);
     else if (r.note && png && !process.env.CREDITFLOW_NO_PNG) this.note(r.note);
     return r;
   }
