@@ -106,16 +106,24 @@ console.log(JSON.stringify({ status: sol.status, y1: sol.ys.at(-1)[0], entries, 
   expect(r.sameCopy).toBe(true);
 });
 
-test('a .cjs file requires every entry point and solves an ODE', () => {
-  // Harmonic oscillator x'' = −x over one period by RK4 (dt = 2π/1000): back to (1, 0).
+test('a .cjs file requires every entry point, solves an ODE and runs the wasm kernels', () => {
+  // Harmonic oscillator x'' = −x over one period by RK4 (dt = 2π/1000): back to (1, 0). The wasm
+  // GEMM (its bytes are compiled into the package) against the TypeScript loops on a 64x64 product.
   fs.writeFileSync(
     path.join(app, 'cjs.cjs'),
     `const { solve, defineState, vector, drift, odeProblem } = require('creditflow');
+const L = require('creditflow/linalg');
 const layout = defineState({ q: vector(2) });
 const problem = odeProblem(drift(2, (_t, y, out) => { out[0] = y[1]; out[1] = -y[0]; }), { layout });
 const sol = solve(problem, 'rk4', { t0: 0, t1: 2 * Math.PI, dt0: (2 * Math.PI) / 1000, y0: Float64Array.of(1, 0) });
 const entries = Object.fromEntries(${JSON.stringify(subpaths)}.map((s) => [s, Object.keys(require(s)).length]));
-console.log(JSON.stringify({ status: sol.status, y: Array.from(sol.ys.at(-1)), entries }));
+const n = 64, A = L.mat(n, n), B = L.mat(n, n), Cw = L.mat(n, n), Ct = L.mat(n, n);
+for (let i = 0; i < n * n; i++) { A.data[i] = Math.sin(i); B.data[i] = Math.cos(0.7 * i); }
+L.setGemmBackend('wasm'); L.matMul(A, B, Cw);
+L.setGemmBackend('ts-direct'); L.matMul(A, B, Ct);
+let gemmDiff = 0;
+for (let i = 0; i < n * n; i++) gemmDiff = Math.max(gemmDiff, Math.abs(Cw.data[i] - Ct.data[i]));
+console.log(JSON.stringify({ status: sol.status, y: Array.from(sol.ys.at(-1)), entries, wasm: L.wasmAvailable(), gemmDiff }));
 `,
   );
   const r = JSON.parse(run(process.execPath, ['cjs.cjs']));
@@ -123,6 +131,8 @@ console.log(JSON.stringify({ status: sol.status, y: Array.from(sol.ys.at(-1)), e
   expect(Math.abs(r.y[0] - 1)).toBeLessThan(1e-9);
   expect(Math.abs(r.y[1])).toBeLessThan(1e-9);
   for (const s of subpaths) expect(r.entries[s], s).toBeGreaterThan(3);
+  expect(r.wasm).toBe(true);
+  expect(r.gemmDiff).toBeLessThan(1e-12);
 });
 
 test("the README's library example, compiled as the user would, runs against the installed package", () => {
