@@ -22,6 +22,8 @@ export function creditflowVersion(): string {
 }
 
 export function gitCommit(): string | null {
+  // Only a clone has one; the installed package may sit inside another project's repository.
+  if (!fs.existsSync(path.join(root, '.git'))) return null;
   try {
     const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
