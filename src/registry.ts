@@ -67,15 +67,19 @@ export function registerModel(spec: {
 
 let loaded: Promise<void> | null = null;
 
-/** Import every models/<name>/index.ts (once) and the core's own checks. */
+/**
+ * Import every models/<name>/index.ts (once) and the core's own checks. In the compiled package
+ * (dist/cjs) the same tree holds index.js instead.
+ */
 export function loadModels(): Promise<void> {
   loaded ??= (async () => {
     const { coreChecks } = await import('../solvers/checks');
     for (const c of coreChecks) checks.register(c.id, c);
     const dir = path.resolve(__dirname, '..', 'models');
     if (!fs.existsSync(dir)) return;
-    const names = fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'index.ts'))).sort();
-    for (const name of names) await import(path.join(dir, name, 'index.ts'));
+    const entry = (name: string) => ['index.ts', 'index.js'].map((f) => path.join(dir, name, f)).find((f) => fs.existsSync(f));
+    const names = fs.readdirSync(dir).filter((d) => entry(d) !== undefined).sort();
+    for (const name of names) await import(entry(name)!);
   })();
   return loaded;
 }

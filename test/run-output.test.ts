@@ -35,3 +35,21 @@ test('a run folder gets a manifest saying how its files were made, and report in
   expect(html).toContain('<td>urfb</td><td>120</td>');
   expect(html).toContain('href="demo/curve.html"');
 });
+
+test('report: a table of contents, and each run with claims shows its claims table first', async () => {
+  const { writeClaims, claim, ordering, samples } = await import('../src/io/claims');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'creditflow-report-'));
+  const dir = path.join(root, 'exp');
+  const run = new RunOutput('exp', dir, { _: [], out: dir, png: false });
+  run.table('summary', ['a'], [[1]]);
+  writeClaims(run, 'exp', [claim('Fig. 1', 'A beats B', 'tiny', ordering(samples('A', [2, 3]), samples('B', [1, 1]), 'higher'))]);
+  run.finish();
+  const csv = fs.readFileSync(path.join(dir, 'claims.csv'), 'utf8');
+  expect(csv.split('\n')[0]).toBe('figure,variant,paper,measured,setting,rule,verdict');
+  expect(csv).toContain('reproduced');
+  const html = fs.readFileSync(buildReport(root).file, 'utf8');
+  expect(html).toContain('<h2>Contents</h2>');
+  expect(html).toContain('href="#run-exp"');
+  expect(html.indexOf('Claims: the paper vs this run')).toBeLessThan(html.indexOf('<h4>summary</h4>'));
+  expect(html).toContain('<b>reproduced</b>');
+});

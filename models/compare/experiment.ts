@@ -15,7 +15,9 @@
  * MNIST 784-32-32-10 on 512/256 images 2 epochs, XOR 150 steps, DFC settling 100 steps.
  */
 import { formatTable } from '../../src/io/output';
+import { printClaims, writeClaims } from '../../src/io/claims';
 import { RunOutput } from '../../src/io/run';
+import { compareClaims } from './claims';
 import type { PlotlyFigure } from '../../src/io/plot';
 import { runSweep, sweepOptions, type SweepTask } from '../../src/cli/sweep';
 import { pngOption } from '../../src/cli/options';
@@ -242,6 +244,8 @@ export const compareCommand: CommandSpec = {
     out.json('results', { options: o, wallSeconds: (performance.now() - t0) / 1000, summary: rows, criteria: o.rules.map((r) => RULES[r]), runs: results });
     for (const task of o.tasks) out.figure(`curves-${task}`, taskFigure(results, task, o.rules), { width: 1300, height: 560 });
     for (const r of rows) for (const m of r.messages) out.note(`${r.task}/${r.rule} ${m}`);
+    const claims = compareClaims(results, o.tasks, o.seeds, o.quick);
+    writeClaims(out, 'compare', claims);
     out.allowNonFinite('angles to the BP update are NaN where undefined (before the first update, or a zero update), and accuracy on the regression task', ['angleHidden', 'angleAll', 'angleLayers', 'testAccuracy']);
     if (results.some((r) => r.status === 'diverged')) out.allowNonFinite('diverged runs are kept with NaN final losses and angles (status diverged)');
     out.finish();
@@ -251,6 +255,7 @@ export const compareCommand: CommandSpec = {
       ctx.log('\n' + formatTable(SUMMARY_COLUMNS, table));
       ctx.log('\n' + formatTable(['rule', 'C1', 'C2', 'C3', 'why'], criteriaTable(o.rules).map((r) => [r[0], r[3], r[4], r[5], r[6]])));
       ctx.log(`\n(${((performance.now() - t0) / 1000).toFixed(0)} s; files in ${out.dir})`);
+      printClaims(ctx, claims);
     }
   },
 };

@@ -12,6 +12,7 @@
  * - experiment.ts: `creditflow reproduce compare`.
  */
 import { registerModel } from '../../src/registry';
+import { withPresets } from '../../src/cli/presets';
 import { compareCommand } from './experiment';
 
 registerModel({
@@ -20,5 +21,5 @@ registerModel({
     description: 'every learning rule on the same tasks, initialisation, data order and budget; C1-C3 of the DLL paper',
     paper: 'all five (cross-paper comparison)',
   },
-  experiments: [compareCommand],
+  experiments: [withPresets(compareCommand, { quick: { quick: true, seeds: [1] }, paper: null, note: 'a cross-paper comparison, in no paper' })],
 });

@@ -5,6 +5,7 @@
  * the figure/table reproductions in ./experiments/.
  */
 import { registerModel } from '../../src/registry';
+import { withPresets } from '../../src/cli/presets';
 import { dfcChecks } from './checks';
 import { fig3 } from './experiments/fig3';
 import { fig4 } from './experiments/fig4';
@@ -17,5 +18,9 @@ registerModel({
     paper: 'Meulemans, Tristany Farinha, García Ordóñez, Vilimelis Aceituno, Sacramento, Grewe, Credit Assignment in Neural Networks through Deep Feedback Control (NeurIPS 2021)',
   },
   checks: dfcChecks,
-  experiments: [fig3, fig4, mnistExperiment],
+  experiments: [
+    withPresets(fig3, { quick: { epochs: 1, 'train-size': 500, 'test-size': 200, 'fb-pretrain-epochs': 2, steps: 200 }, paper: { 'fb-pretrain-epochs': 50 }, note: 'Fig. 3: 5,000 samples, 1,000 steps per sample, 50 feedback pre-training epochs (the paper does not give the number of epochs)' }),
+    withPresets(fig4, { quick: { 'train-size': 300, 'test-size': 100, steps: 200, 'fb-pretrain-epochs': 2, lambdas: [0.01, 0.5], alphas: [0.001] }, paper: { 'fb-pretrain-epochs': 50 }, note: 'Fig. 4: the Fig. 3 setting' }),
+    withPresets(mnistExperiment, { quick: { 'train-size': 1000, hidden: [64], epochs: 1, steps: 50 }, paper: { hidden: [256, 256, 256], steps: 1000, epochs: 100 }, note: 'Table 1: 3x256 tanh, 100 epochs, 1,000 steps per sample (on the 8,000 images here; the paper: 55,000)' }),
+  ],
 });

@@ -4,13 +4,14 @@
  */
 import { Rng } from '../../src/core/random';
 import { mnistSplit, oneHot, take } from '../../src/data/mnist';
+import { loadDataset } from '../../src/data/files';
 import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
 import { accuracy, losses as lossTable } from '../../src/nn/losses';
 import { reportProgress } from '../../src/parallel/pool';
 import { DllMlp, paramArrays, type RelaxOptions } from './mlp';
 import { trainingArrays, type OptimizerName } from '../../src/nn/optim';
 import { cosine } from './stats';
-import { BpTrainer, DllTrainer, forEachBatch, predict, toMlpParams, type Method } from './trainer';
+import { BpTrainer, DllTrainer, forEachBatch, predict, toMlpParams, type Method, type ThetaRule } from './trainer';
 
 export interface MnistRunOptions {
   method: Method;
@@ -23,8 +24,15 @@ export interface MnistRunOptions {
   seed: number;
   trainSize: number;
   relax: RelaxOptions;
+  /** DLL's Θ rule (trainer.ts ThetaRule; default 'paper'); ignored for BP and DLL-FA. */
+  thetaRule?: ThetaRule;
+  /** With the 'code' rule: Θ's learning rate as a multiple of lr (default 0.1, the released code's lr/10). */
+  thetaLrScale?: number;
   /** Split seed (the shared split is seed 0). */
   splitSeed?: number;
+  /** Data read from files (src/data/files.ts: full IDX MNIST or Fashion-MNIST) instead of the shipped 8,000/2,000 subset. */
+  data?: 'mnist' | 'fashion-mnist';
+  dataDir?: string;
   /** Epoch checkpoints (weights, Θ, optimiser state, data-order generator, curve so far): see runCheckpoint in src/cli/sweep.ts. */
   checkpoint?: CheckpointSettings;
   onBatch?: () => void;
@@ -44,6 +52,8 @@ export interface MnistEpoch {
 export interface MnistRunResult {
   method: Method;
   seed: number;
+  /** DLL's Θ rule, when not the default 'paper'. */
+  thetaRule?: ThetaRule;
   testAccuracy: number;
   testLoss: number;
   curve: MnistEpoch[];
@@ -65,12 +75,14 @@ export function runMnist(o: MnistRunOptions): MnistRunResult {
   if (o.sizes[0] !== 784 || o.sizes[o.sizes.length - 1] !== 10) {
     throw new Error(`MNIST needs 784 inputs and 10 outputs; got sizes [${o.sizes.join(', ')}] (e.g. 784,256,128,10 or the paper's 784,1024,512,256,10)`);
   }
-  const split = mnistSplit(o.splitSeed ?? 0);
+  const split = o.data ? loadDataset(o.data, o.dataDir) : mnistSplit(o.splitSeed ?? 0);
+  if (o.trainSize > split.train.n) throw new Error(`trainSize ${o.trainSize} is more than the ${split.train.n} training images of the data set`);
   const train = take(split.train, o.trainSize);
   const test = split.test;
   const tTrain = oneHot(train.y, 10);
   const tTest = oneHot(test.y, 10);
-  const net = new DllMlp({ sizes: o.sizes, hidden: 'tanh', loss: o.loss, feedback: o.method === 'dll-fa' ? 'fixed' : 'learned' });
+  const thetaRule = o.method === 'dll' ? (o.thetaRule ?? 'paper') : 'paper';
+  const net = new DllMlp({ sizes: o.sizes, hidden: 'tanh', loss: o.loss, feedback: o.method === 'dll-fa' || thetaRule === 'fixed' ? 'fixed' : 'learned' });
   const p0 = net.init(new Rng(o.seed));
   const dataRng = new Rng(o.seed + 1000003);
   const lossFn = lossTable[o.loss];
@@ -86,10 +98,10 @@ export function runMnist(o: MnistRunOptions): MnistRunResult {
     weights = () => bp.params;
     state = () => trainingArrays([...bp.params.W.map((w) => w.data), ...bp.params.b], bp.optimizer);
   } else {
-    dll = new DllTrainer(net, p0, o.batch, { optimizer: o.optimizer, lr: o.lr, relax: o.relax });
+    dll = new DllTrainer(net, p0, o.batch, { optimizer: o.optimizer, lr: o.lr, relax: o.relax, thetaRule, thetaLrScale: o.thetaLrScale });
     step = (x, t) => dll!.step(x, t);
     weights = () => p0;
-    state = () => trainingArrays(paramArrays(p0), dll!.optimizer);
+    state = () => (thetaRule === 'code' ? dll!.trainingState() : trainingArrays(paramArrays(p0), dll!.optimizer));
   }
   const { epochs, checkpoint, onBatch, onEpoch, ...settings } = o;
   const ck = epochCheckpoints(checkpoint, { epochs, arrays: state, rngs: { data: dataRng }, settings, extra: () => ({ curve }) });
@@ -131,7 +143,7 @@ export function runMnist(o: MnistRunOptions): MnistRunResult {
     thetaNorm = Math.sqrt(thetaNorm);
     thetaWCosine = p0.Theta.map((th, k) => cosine([th.data], [p0.W[k + 1].data]));
   }
-  return { method: o.method, seed: o.seed, testAccuracy: last.testAccuracy, testLoss: last.testLoss, curve, thetaNorm, thetaWCosine };
+  return { method: o.method, seed: o.seed, ...(thetaRule !== 'paper' ? { thetaRule } : {}), testAccuracy: last.testAccuracy, testLoss: last.testLoss, curve, thetaNorm, thetaWCosine };
 }
 
 /**

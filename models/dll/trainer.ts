@@ -25,34 +25,103 @@ import {
   type RelaxResult,
   type Timescales,
 } from './mlp';
-import { makeOptimizer, type Optimizer, type OptimizerName } from '../../src/nn/optim';
+import { makeOptimizer, trainingArrays, type Optimizer, type OptimizerName } from '../../src/nn/optim';
+import type { Mat } from '../../src/linalg/mat';
 
 export type Method = 'dll' | 'dll-fa' | 'bp';
+
+/**
+ * How DLL learns Θ (`--theta-rule`). The paper and the authors' released code disagree:
+ * - 'paper': eq. (9) as printed, gradient descent of ½‖ξ‖² in Θ: dΘ_i = −⟨e_i ξ_iᵀ⟩ (mlp.ts
+ *   weightRates). At the equilibrium this is −⟨e eᵀ⟩Θ: it shrinks Θ along the error directions, so
+ *   W never aligns with Θ. The default.
+ * - 'code': the rule of the released code (Lvchangze/Dendritic-Localized-Learning, FC_layer.py and
+ *   CNN_layer.py `update_theta`), ported to this inner-W network: the opposite sign, an extra f′
+ *   factor on the lower layer, the batch sum times 2/σ² (σ = 1) clipped to ±50, and its own
+ *   optimiser at `thetaLrScale` × the learning rate (their Adam at lr/10):
+ *   dΘ_i = clip(2 Σ_b e_i,b (ξ_i,b ⊙ f′_i,b)ᵀ, ±50), applied as an ascent direction like dW.
+ *   It has no fixed point: ‖Θ‖ grows.
+ * - 'fixed': Θ is never updated. This is what the released MLP actually trains: model.py calls
+ *   `update_theta` only for layer classes whose name contains "Dendritic", and the MLP's class is
+ *   `DLL_FCLayer`. Identical to DLL-FA (same initial Θ).
+ */
+export type ThetaRule = 'paper' | 'code' | 'fixed';
+export const THETA_RULES: readonly ThetaRule[] = ['paper', 'code', 'fixed'];
+
+/** The authors' Θ update, ported (see ThetaRule 'code'): out[i − 1] ← clip(2 Σ_b e_i (ξ_i ⊙ f′_i)ᵀ, ±clip), i = 1..L−1. */
+export function codeThetaUpdate(net: DllMlp, ws: DllWorkspace, out: readonly Mat[], clip = 50): void {
+  const B = ws.batch;
+  for (let i = 1; i < net.L; i++) {
+    const e = ws.e[i].data; // B x n_{i+1}
+    const xi = ws.xi[i].data; // B x n_i
+    const fp = ws.fp[i - 1].data; // B x n_i: f′ of layer i's pre-activation
+    const nUp = net.sizes[i + 1];
+    const nLow = net.sizes[i];
+    const o = out[i - 1].data; // n_{i+1} x n_i
+    o.fill(0);
+    for (let b = 0; b < B; b++) {
+      for (let r = 0; r < nUp; r++) {
+        const er = 2 * e[b * nUp + r];
+        if (er === 0) continue;
+        const row = r * nLow;
+        for (let c = 0; c < nLow; c++) o[row + c] += er * xi[b * nLow + c] * fp[b * nLow + c];
+      }
+    }
+    for (let k = 0; k < o.length; k++) o[k] = Math.max(-clip, Math.min(clip, o[k]));
+  }
+}
 
 /** One buffered DLL step (Algorithm 1): present, relax to eq. (7), then update W, b, Θ once. */
 export class DllTrainer {
   readonly ws: DllWorkspace;
   readonly relaxer: ApicalRelaxer;
   readonly updates: DllUpdates;
+  /** The optimiser of W and b (and of Θ, except with the 'code' rule). */
   readonly optimizer: Optimizer;
+  /** With the 'code' Θ rule: Θ's own optimiser, at thetaLrScale × lr. */
+  readonly thetaOptimizer: Optimizer | null = null;
   private readonly arrays: Float64Array[];
   private readonly dirs: Float64Array[];
+  private readonly thetaArrays: Float64Array[] = [];
+  private readonly thetaDirs: Float64Array[] = [];
+  readonly thetaRule: ThetaRule;
   lastRelax: RelaxResult | null = null;
 
   constructor(
     readonly net: DllMlp,
     readonly params: DllParams,
     batch: number,
-    opts: { optimizer: OptimizerName; lr: number; relax?: RelaxOptions; relaxTime?: number },
+    opts: { optimizer: OptimizerName; lr: number; relax?: RelaxOptions; relaxTime?: number; thetaRule?: ThetaRule; thetaLrScale?: number },
   ) {
     net.checkParams(params);
     this.ws = net.workspace(batch);
     this.relaxer = new ApicalRelaxer(net, this.ws, opts.relax);
     this.updates = net.zeroUpdates();
-    this.arrays = paramArrays(params);
-    this.dirs = paramArrays(this.updates);
+    this.thetaRule = opts.thetaRule ?? 'paper';
+    if (this.thetaRule === 'fixed' && net.feedback !== 'fixed') throw new Error("theta rule 'fixed' needs a DllMlp with feedback: 'fixed' (Θ never updated)");
+    if (this.thetaRule === 'code') {
+      const all = paramArrays(params);
+      const dirs = paramArrays(this.updates);
+      const nTheta = params.Theta.length;
+      this.arrays = all.slice(0, all.length - nTheta);
+      this.dirs = dirs.slice(0, dirs.length - nTheta);
+      this.thetaArrays = all.slice(all.length - nTheta);
+      this.thetaDirs = dirs.slice(dirs.length - nTheta);
+      const scale = opts.thetaLrScale ?? 0.1;
+      this.thetaOptimizer = makeOptimizer(opts.optimizer, opts.lr * scale, this.thetaArrays.map((a) => a.length));
+    } else {
+      this.arrays = paramArrays(params);
+      this.dirs = paramArrays(this.updates);
+    }
     this.optimizer = makeOptimizer(opts.optimizer, opts.lr, this.arrays.map((a) => a.length));
     this.relaxTime = opts.relaxTime;
+  }
+
+  /** Parameters and optimiser moments, for checkpoints (Θ's optimiser under 'theta.' with the 'code' rule). */
+  trainingState(): Record<string, Float64Array> {
+    const out = trainingArrays(this.arrays, this.optimizer);
+    if (this.thetaOptimizer) for (const [k, v] of Object.entries(trainingArrays(this.thetaArrays, this.thetaOptimizer))) out[`theta.${k}`] = v;
+    return out;
   }
   private readonly relaxTime?: number;
 
@@ -64,7 +133,11 @@ export class DllTrainer {
     this.lastRelax = this.relaxTime !== undefined ? this.relaxer.relaxFor(this.params, this.relaxTime) : this.relaxer.relax(this.params);
     net.weightRates(ws, this.updates);
     this.optimizer.step(this.arrays, this.dirs);
-    for (const a of this.arrays) {
+    if (this.thetaOptimizer) {
+      codeThetaUpdate(net, ws, this.updates.Theta);
+      this.thetaOptimizer.step(this.thetaArrays, this.thetaDirs);
+    }
+    for (const a of [...this.arrays, ...this.thetaArrays]) {
       for (let i = 0; i < a.length; i++) {
         if (!Number.isFinite(a[i])) throw new Error('DLL weights became non-finite; lower the learning rate');
       }

@@ -33,7 +33,7 @@ export interface Pass {
 }
 
 export interface PerturbableNetwork {
-  readonly kind: 'ann' | 'snn';
+  readonly kind: 'ann' | 'snn' | 'rate';
   /** Widths n_0..n_L. */
   readonly sizes: readonly number[];
   readonly bias: boolean;
@@ -44,6 +44,11 @@ export interface PerturbableNetwork {
   forward(x: Float64Array, B: number): Pass;
   /** Output of the perturbed pass (eq. 8) on the batch of `pass`. */
   perturbed(pass: Pass, pert: Perturbation): Float64Array;
+  /**
+   * Optional factor of each postsynaptic unit in the estimate (B x n_l for layer l), for a network
+   * perturbed after its nonlinearity: f′ of the clean pass (RateNet). Absent: 1.
+   */
+  gate?(pass: Pass, layer: number): Float64Array | null;
 }
 
 export class AnnNet implements PerturbableNetwork {
@@ -167,5 +172,90 @@ export class SnnNet implements PerturbableNetwork {
     if (!p.clock) throw new Error('SnnNet.perturbed needs a pass from SnnNet.forward');
     const run = runClock(this.spec, this, p.clock, pert);
     return decodeRates(run.counts[this.spec.sizes.length - 1], this.spec.steps);
+  }
+}
+
+/**
+ * The network the LOCO authors' released code trains (zgmaguoqing/LOCO, zhiyuan/OWMNet.py): its
+ * "SNN" is a rate network, h_l = min(relu(W_l h_{l−1} + b_l), 1), the per-step rate of an
+ * integrate-and-fire neuron (the spiking code is commented out there), with a linear output.
+ * Where the paper and that code disagree, this class follows the code:
+ * - the perturbation is added after the nonlinearity (their `torch.normal(fc1_mu, std)`), so the
+ *   estimate takes the factor f′ = 1[0 < h < 1] of the clean pass explicitly (`gate`, their
+ *   `(fc1_mu < 1) * (fc1_mu > 0)`);
+ * - initialisation: PyTorch's nn.Linear (weights and biases U(−1/√fan_in, 1/√fan_in)), the output
+ *   layer's weights times 0.1 (`initTorch`).
+ * The rest of the released setting (Adam, σ = 0.005, k-means on a ring buffer of 1,000 normalised
+ * batch means with 10 centres, PCA of the batch with the mean plus 109 components) is chosen by the
+ * learner and the experiments (`variant: 'code'`).
+ */
+export class RateNet implements PerturbableNetwork {
+  readonly kind = 'rate';
+  readonly W: Mat[];
+  readonly b: Float64Array[];
+
+  constructor(
+    readonly sizes: readonly number[],
+    params: { W: Mat[]; b: Float64Array[] },
+    readonly bias = true,
+  ) {
+    this.W = params.W;
+    this.b = params.b;
+  }
+
+  /** PyTorch's nn.Linear initialisation, U(−1/√fan_in, 1/√fan_in) for W and b; the output layer's W times `outputScale`. */
+  static initTorch(sizes: readonly number[], rng: Rng, outputScale = 0.1): RateNet {
+    const W: Mat[] = [];
+    const b: Float64Array[] = [];
+    for (let l = 1; l < sizes.length; l++) {
+      if (!Number.isInteger(sizes[l]) || sizes[l] < 1) throw new Error(`layer width sizes[${l}] = ${sizes[l]}; widths must be integers >= 1`);
+      const bound = 1 / Math.sqrt(sizes[l - 1]);
+      const w = mat(sizes[l], sizes[l - 1]);
+      rng.fillUniform(w.data, -bound, bound);
+      if (l === sizes.length - 1) for (let i = 0; i < w.data.length; i++) w.data[i] *= outputScale;
+      W.push(w);
+      b.push(rng.fillUniform(new Float64Array(sizes[l]), -bound, bound));
+    }
+    return new RateNet(sizes, { W, b });
+  }
+
+  private run(x: Float64Array, B: number, pert: Perturbation | null): Mat[] {
+    const sizes = this.sizes;
+    if (x.length !== B * sizes[0]) throw new Error(`input has ${x.length} values; batch ${B} x ${sizes[0]} inputs needs ${B * sizes[0]}`);
+    const L = sizes.length - 1;
+    const h: Mat[] = [mat(B, sizes[0], x)];
+    for (let l = 1; l <= L; l++) {
+      const n = sizes[l];
+      const a = mat(B, n);
+      matMulTB(h[l - 1], this.W[l - 1], a);
+      const d = a.data;
+      if (this.bias) {
+        const bl = this.b[l - 1];
+        for (let r = 0; r < B; r++) for (let j = 0; j < n; j++) d[r * n + j] += bl[j];
+      }
+      if (l < L) for (let i = 0; i < d.length; i++) d[i] = d[i] > 0 ? (d[i] < 1 ? d[i] : 1) : 0;
+      if (pert) {
+        const xi = pert.xi[l - 1];
+        for (let i = 0; i < d.length; i++) d[i] += pert.sigma * xi[i];
+      }
+      h.push(a);
+    }
+    return h;
+  }
+
+  forward(x: Float64Array, B: number): Pass {
+    const h = this.run(x, B, null);
+    return { batch: B, output: h[h.length - 1].data, inputs: h.slice(0, -1) };
+  }
+
+  perturbed(pass: Pass, pert: Perturbation): Float64Array {
+    const h = this.run(pass.inputs[0].data, pass.batch, pert);
+    return h[h.length - 1].data;
+  }
+
+  gate(pass: Pass, layer: number): Float64Array | null {
+    if (layer >= this.sizes.length - 1) return null; // linear output
+    const h = pass.inputs[layer].data; // the activity of layer `layer`, input of layer + 1
+    return Float64Array.from(h, (v) => (v > 0 && v < 1 ? 1 : 0));
   }
 }

@@ -33,6 +33,7 @@ import { mat, type Mat } from '../../src/linalg/mat';
 import { rateLosses } from '../lif/coding';
 import type { Pass, PerturbableNetwork, Perturbation } from './nets';
 import { LOCO_DEFAULTS, LocoProjector, type LocoOptions, type ProjectionInfo } from './projector';
+import { makeOptimizer, type Optimizer, type OptimizerName } from '../../src/nn/optim';
 
 export type RuleName = 'np' | 'loco';
 export const RULES: readonly RuleName[] = ['np', 'loco'];
@@ -45,6 +46,8 @@ export interface RuleOptions {
   eta: number;
   /** LOCO settings; `k` may be given per layer. */
   loco?: Partial<Omit<LocoOptions, 'k'>> & { k?: number | readonly number[] };
+  /** How the estimate moves the weights: 'sgd' W ← W − ηĝ (the paper, default) or 'adam' at rate η (the released code). */
+  optimizer?: OptimizerName;
 }
 
 /** The estimate of one step: gradients per layer (bias as the last column of gW when the net has biases). */
@@ -125,6 +128,8 @@ export function estimateFromPass(
       const c = td[b] * scale;
       for (let j = 0; j < n; j++) E[b * n + j] = c * xi[b * n + j];
     }
+    const gate = net.gate?.(pass, l);
+    if (gate) for (let i = 0; i < E.length; i++) E[i] *= gate[i];
     const G = mat(n, d);
     matMulTA(mat(B, n, E), mat(B, d, Xt), G);
     if (net.bias) {
@@ -178,7 +183,13 @@ export class PerturbationLearner {
       const { k: _k, ...rest } = opts.loco ?? {};
       this.projectors = dims.map((d, i) => new LocoProjector(d, { ...LOCO_DEFAULTS, ...rest, k: ks[i] }, seed * 7919 + i + 1));
     } else this.projectors = null;
+    const optimizer = opts.optimizer ?? 'sgd';
+    if (optimizer !== 'sgd' && optimizer !== 'adam') throw new Error(`optimizer must be 'sgd' or 'adam' (got '${String(optimizer)}')`);
+    this.adam = optimizer === 'adam' ? makeOptimizer('adam', opts.eta, [...net.W.map((w) => w.data.length), ...(net.bias ? net.b.map((b) => b.length) : [])]) : null;
   }
+
+  /** With optimizer 'adam': Adam at rate η on −ĝ (its moments and step count are part of a checkpoint). */
+  private readonly adam: Optimizer | null;
 
   /** The input map of the rule: undefined for NP, the layers' LOCO projectors for LOCO. */
   get map(): InputMap | undefined {
@@ -195,11 +206,22 @@ export class PerturbationLearner {
     return { ...e, projections: this.projectors ? this.projectors.map((p) => p.last) : [] };
   }
 
-  /** One learning step: W ← W − η ĝ. Returns the estimate. */
+
+  /** One learning step: W ← W − η ĝ (or Adam on −ĝ). Returns the estimate. */
   step(x: Float64Array, target: Float64Array, B: number, groups: Int32Array | null = null): Estimate {
     const e = this.estimate(x, target, B, groups);
-    applyGradient(this.net, e.gW, e.gb, this.opts.eta);
+    if ((this.opts.optimizer ?? 'sgd') === 'sgd') applyGradient(this.net, e.gW, e.gb, this.opts.eta);
+    else {
+      const params = [...this.net.W.map((w) => w.data), ...(this.net.bias ? this.net.b : [])];
+      const dirs = [...e.gW.map((g) => g.data), ...(this.net.bias ? e.gb : [])].map((g) => Float64Array.from(g, (v) => -v));
+      this.adam!.step(params, dirs);
+    }
     return e;
+  }
+
+  /** The optimiser state to checkpoint, live (empty for SGD). */
+  optimizerState(): Record<string, Float64Array> {
+    return this.adam ? { ...this.adam.state } : {};
   }
 }
 

@@ -139,6 +139,78 @@ export function lemma1Decay(opts: { quick: boolean; seed: number }): Lemma1Resul
   };
 }
 
+/**
+ * The circuit's slow flows against eqs. (5)-(8) written out from the activities of eqs. (1)-(4)
+ * (plain loops, per sample, independent of circuit.ts): ReLU upstream, D_d the ReLU Jacobian
+ * 1[Vᵏhᵏ > 0], MSE error input h̄ᴸ = y − ŷ, random connectivity and batch. Returns the largest
+ * |circuit − reference| / max |reference| over every block. Lemma 1 follows from the V and V̄
+ * drives being eqs. (6) and (8) of the same activities, so this is what makes `sal.lemma1` more
+ * than a property of the code (both drives reading the same wrong activity would still decay).
+ */
+export function slowFlowDeviation(opts: { quick: boolean; seed: number }): number {
+  const sizes = opts.quick ? [8, 12, 10, 4] : [16, 32, 24, 6];
+  const downWidths = opts.quick ? [18, 15] : [48, 36];
+  const rates = { W: 0.05, Wbar: 0.03, V: 0.02, Vbar: 0.04 };
+  const gamma = 0.5;
+  const circuit = new SalCircuit({ sizes, downWidths, loss: 'mse', rates, decay: gamma, downGate: 'relu-jacobian' });
+  const rng = new Rng(opts.seed + 7);
+  const B = 6;
+  const { x, target } = randomBatch(rng, B, sizes[0], sizes[sizes.length - 1], 'mse');
+  const y = circuit.initState(opts.seed + 3);
+  const out = new Float64Array(y.length);
+  circuit.term(fixedBatch(x, target, B)).vf(0, y, out);
+  const c = circuit.views(y);
+  const d = circuit.views(out);
+  const L = sizes.length;
+  const mv = (M: Mat, v: Float64Array) => Float64Array.from({ length: M.rows }, (_, i) => {
+    let a = 0;
+    for (let j = 0; j < M.cols; j++) a += M.data[i * M.cols + j] * v[j];
+    return a;
+  });
+  const ref: Record<string, Float64Array> = {};
+  const acc = (name: string, size: number) => (ref[name] ??= new Float64Array(size));
+  const outer = (name: string, u: Float64Array, v: Float64Array, eta: number) => {
+    const r = acc(name, u.length * v.length);
+    for (let i = 0; i < u.length; i++) for (let j = 0; j < v.length; j++) r[i * v.length + j] += (eta / B) * u[i] * v[j];
+  };
+  for (let b = 0; b < B; b++) {
+    const h: Float64Array[] = [new Float64Array(0), x.slice(b * sizes[0], (b + 1) * sizes[0])];
+    for (let l = 1; l <= L - 1; l++) {
+      const z = mv(c.W[l], h[l]);
+      h.push(l + 1 < L ? z.map((v) => Math.max(0, v)) : z); // eqs. (1), (3); linear output
+    }
+    const hb: Float64Array[] = new Array(L + 1);
+    hb[L] = Float64Array.from(h[L], (v, i) => target[b * sizes[L - 1] + i] - v); // −∇F for F = ½‖ŷ − y‖²
+    for (let k = L - 1; k >= 2; k--) {
+      const gate = mv(c.V[k], h[k]);
+      hb[k] = mv(c.Wbar[k], hb[k + 1]).map((v, i) => (gate[i] > 0 ? v : 0)); // eqs. (2), (4)
+    }
+    for (let l = 1; l <= L - 1; l++) outer(`W${l}`, l + 1 < L ? mv(c.Vbar[l], hb[l + 1]) : hb[L], h[l], rates.W); // (5), V̄ᴸ⁻¹ = I
+    for (let k = 2; k <= L - 1; k++) {
+      outer(`V${k}`, hb[k], h[k], rates.V); // (6)
+      outer(`Wbar${k}`, mv(c.V[k], h[k]), hb[k + 1], rates.Wbar); // (7), transposed
+    }
+    for (let l = 1; l <= L - 2; l++) outer(`Vbar${l}`, h[l + 1], hb[l + 1], rates.Vbar); // (8), transposed
+  }
+  let dev = 0;
+  let scale = 0;
+  const compare = (name: string, got: Mat, own: Mat) => {
+    const r = ref[name];
+    for (let i = 0; i < r.length; i++) {
+      const want = r[i] - gamma * own.data[i];
+      dev = Math.max(dev, Math.abs(got.data[i] - want));
+      scale = Math.max(scale, Math.abs(want));
+    }
+  };
+  for (let l = 1; l <= L - 1; l++) compare(`W${l}`, d.W[l], c.W[l]);
+  for (let k = 2; k <= L - 1; k++) {
+    compare(`V${k}`, d.V[k], c.V[k]);
+    compare(`Wbar${k}`, d.Wbar[k], c.Wbar[k]);
+  }
+  for (let l = 1; l <= L - 2; l++) compare(`Vbar${l}`, d.Vbar[l], c.Vbar[l]);
+  return dev / scale;
+}
+
 // ------------------------------------------------------------------------------------------------
 // Kolen–Pollack reduction
 

@@ -23,6 +23,7 @@ import { solvers } from '../../solvers/index';
 import { LinearFlow, initialState, randomMatrix, teacherData } from './linear';
 import { conservedDrift, errorSqAt, hittingTime, modeRhs, type ModeParams } from './scalar';
 import { spectralNorm, teacherMap } from './fig12';
+import { iterateEuler } from './iterate';
 
 const PAPER = 'URFB (Amit)';
 export const HIT_LEVEL = 1e-6;
@@ -230,6 +231,7 @@ export function measureModeReduction(opts: { dims: number[]; epsilon: number; st
 // R(t) = R(0) + εW(t)ᵀ
 
 export interface InvariantResult {
+  /** A registered solver, or 'fused' for the in-place Euler iteration `reproduce fig12` runs. */
   solver: string;
   epsilon: number;
   /** max_i max |R_i − R_i(0) − εW_iᵀ| / max |R_i(0)|. */
@@ -237,7 +239,91 @@ export interface InvariantResult {
   finalRelError: number;
 }
 
-/** Integrate the Fig. 12 flow (W(0) = 0, random R(0)) with `solver` and measure the invariant. */
+/**
+ * The learning rule of eqs. (7)-(8) written out from the paper, independently of LinearFlow's
+ * reuse of products (X = I, Σ = I): h_0 = I, h_i = W_i h_{i−1}; δ_k = T − h_k, δ_{i−1} = R_i δ_i;
+ * dW_i = δ_i h_{i−1}ᵀ; dR_i = ε dW_iᵀ. Matrices row-major (W_i: n_i × n_{i−1}, R_i: n_{i−1} × n_i).
+ */
+export function referenceRule(dims: readonly number[], T: Mat, W: readonly Float64Array[], R: readonly Float64Array[], epsilon: number): { dW: Float64Array[]; dR: Float64Array[] } {
+  const k = dims.length - 1;
+  const n0 = dims[0];
+  const mul = (A: Float64Array, ar: number, ac: number, B: Float64Array, bc: number) => {
+    const C = new Float64Array(ar * bc);
+    for (let i = 0; i < ar; i++) for (let l = 0; l < ac; l++) for (let j = 0; j < bc; j++) C[i * bc + j] += A[i * ac + l] * B[l * bc + j];
+    return C;
+  };
+  const h: Float64Array[] = [Float64Array.from({ length: n0 * n0 }, (_, q) => (Math.floor(q / n0) === q % n0 ? 1 : 0))];
+  for (let i = 1; i <= k; i++) h.push(mul(W[i - 1], dims[i], dims[i - 1], h[i - 1], n0));
+  const delta: Float64Array[] = new Array(k + 1);
+  delta[k] = Float64Array.from(T.data, (t, q) => t - h[k][q]);
+  for (let i = k; i >= 2; i--) delta[i - 1] = mul(R[i - 1], dims[i - 1], dims[i], delta[i], n0);
+  const dW: Float64Array[] = [];
+  const dR: Float64Array[] = [];
+  for (let i = 1; i <= k; i++) {
+    const ni = dims[i];
+    const np = dims[i - 1];
+    const d = new Float64Array(ni * np);
+    for (let a = 0; a < ni; a++) for (let b = 0; b < np; b++) {
+      let acc = 0;
+      for (let c = 0; c < n0; c++) acc += delta[i][a * n0 + c] * h[i - 1][b * n0 + c];
+      d[a * np + b] = acc;
+    }
+    dW.push(d);
+    const r = new Float64Array(np * ni);
+    for (let a = 0; a < ni; a++) for (let b = 0; b < np; b++) r[b * ni + a] = epsilon * d[a * np + b];
+    dR.push(r);
+  }
+  return { dW, dR };
+}
+
+export interface RuleResult {
+  /** max |f(y) − reference| / max |reference| over dW and dR at a random state (LinearFlow.vf). */
+  vfDeviation: number;
+  /** The same after `steps` steps: the fused iteration of `reproduce fig12` against Euler steps of the reference rule. */
+  pathDeviation: number;
+}
+
+/**
+ * The learning rule itself (not only the invariant, which holds for any dW once dR := ε dWᵀ): the
+ * vector field at a random state, and the fused Euler iteration that `reproduce fig12` runs, both
+ * against the rule written out from eqs. (7)-(8) (`referenceRule`).
+ */
+export function measureLearningRule(opts: { dims: number[]; epsilon: number; steps: number; seed: number }): RuleResult {
+  const { dims, epsilon } = opts;
+  const k = dims.length - 1;
+  const rng = new Rng(opts.seed + 101);
+  const T = teacherMap(dims, 2, rng);
+  const flow = new LinearFlow({ dims, algorithm: 'feedback', epsilon }, teacherData(T));
+  const maxAbs = (a: readonly Float64Array[]) => Math.max(...a.map((x) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
+  const dev = (a: readonly Float64Array[], b: readonly Float64Array[]) => Math.max(...a.map((x, i) => x.reduce((m, v, q) => Math.max(m, Math.abs(v - b[i][q])), 0)));
+  // A random state: W and R with unit-scale entries.
+  const W = Array.from({ length: k }, (_, j) => randomMatrix(dims[j + 1], dims[j], 1 / Math.sqrt(dims[j]), rng));
+  const R = Array.from({ length: k }, (_, j) => randomMatrix(dims[j], dims[j + 1], 1 / Math.sqrt(dims[j + 1]), rng));
+  const y = initialState(flow, W, R);
+  const out = new Float64Array(y.length);
+  flow.vf(y, out);
+  const v = flow.views(out);
+  const ref = referenceRule(dims, T, W.map((m) => m.data), R.map((m) => m.data), epsilon);
+  const got = [...v.W.slice(1).map((m) => m.data), ...v.R.slice(1).map((m) => m.data)];
+  const want = [...ref.dW, ...ref.dR];
+  const vfDeviation = dev(got, want) / maxAbs(want);
+  // The path of `reproduce fig12`: W(0) = 0, R(0) random, the fused iteration.
+  const R0 = Array.from({ length: k }, (_, j) => randomMatrix(dims[j], dims[j + 1], 1, rng));
+  const eta = 0.003 / spectralNorm(T);
+  const traj = iterateEuler(flow, initialState(flow, null, R0), eta, opts.steps);
+  const Wr = dims.slice(1).map((d, j) => new Float64Array(d * dims[j]));
+  const Rr = R0.map((m) => m.data.slice());
+  for (let s = 0; s < opts.steps; s++) {
+    const r = referenceRule(dims, T, Wr, Rr, epsilon);
+    Wr.forEach((w, i) => w.forEach((_, q) => (w[q] += eta * r.dW[i][q])));
+    Rr.forEach((m, i) => m.forEach((_, q) => (m[q] += eta * r.dR[i][q])));
+  }
+  const fv = flow.views(traj.y);
+  const pathDeviation = dev([...fv.W.slice(1).map((m) => m.data), ...fv.R.slice(1).map((m) => m.data)], [...Wr, ...Rr]) / maxAbs([...Wr, ...Rr]);
+  return { vfDeviation, pathDeviation };
+}
+
+/** Integrate the Fig. 12 flow (W(0) = 0, random R(0)) with `solver` ('fused': the iteration of `reproduce fig12`) and measure the invariant. */
 export function measureFeedbackInvariant(opts: { dims: number[]; epsilon: number; solver: string; steps: number; seed: number }): InvariantResult {
   const { dims, epsilon } = opts;
   const k = dims.length - 1;
@@ -247,19 +333,27 @@ export function measureFeedbackInvariant(opts: { dims: number[]; epsilon: number
   const flow = new LinearFlow({ dims, algorithm: 'feedback', epsilon }, teacherData(T));
   const eta = 0.003 / spectralNorm(T);
   const y0 = initialState(flow, null, R0);
-  const fixed = !solvers.get(opts.solver).adaptive;
-  const sol = solve(flow.problem, opts.solver, {
-    t0: 0,
-    t1: opts.steps * eta,
-    y0,
-    dt0: eta,
-    controller: fixed ? constantStep() : undefined,
-    rtol: 1e-8,
-    atol: 1e-10,
-    maxSteps: 1_000_000,
-  });
-  if (sol.status !== 'ok') throw new Error(`${opts.solver}: ${sol.message}`);
-  const v = flow.views(sol.y);
+  let yEnd: Float64Array;
+  if (opts.solver === 'fused') {
+    const traj = iterateEuler(flow, y0, eta, opts.steps);
+    if (traj.status !== 'ok') throw new Error(`fused Euler: ${traj.message}`);
+    yEnd = traj.y;
+  } else {
+    const fixed = !solvers.get(opts.solver).adaptive;
+    const sol = solve(flow.problem, opts.solver, {
+      t0: 0,
+      t1: opts.steps * eta,
+      y0,
+      dt0: eta,
+      controller: fixed ? constantStep() : undefined,
+      rtol: 1e-8,
+      atol: 1e-10,
+      maxSteps: 1_000_000,
+    });
+    if (sol.status !== 'ok') throw new Error(`${opts.solver}: ${sol.message}`);
+    yEnd = sol.y;
+  }
+  const v = flow.views(yEnd);
   let dev = 0;
   let scale = 0;
   for (let i = 1; i <= k; i++) {
@@ -275,7 +369,7 @@ export function measureFeedbackInvariant(opts: { dims: number[]; epsilon: number
       }
     }
   }
-  return { solver: opts.solver, epsilon, maxRelative: dev / scale, finalRelError: flow.error(sol.y) / flow.data.trYY };
+  return { solver: opts.solver, epsilon, maxRelative: dev / scale, finalRelError: flow.error(yEnd) / flow.data.trYY };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,6 +382,9 @@ export const FINAL_ERROR_SQ_MAX = 1e-12;
 export const CONSERVED_MAX = 1e-8;
 export const REDUCTION_MAX = 1e-8;
 export const INVARIANT_MAX = 1e-12;
+/** Learning rule against `referenceRule`: one evaluation, and the fused Fig. 12 path (rounding accumulates over the steps). */
+export const RULE_MAX = 1e-12;
+export const PATH_MAX = 1e-10;
 
 function monotoneCheck(k: 2 | 3): TheoremCheck {
   const theorem = k === 2 ? 'Theorem 1 (k = 2, eq. 10)' : 'Theorem 2 (k = 3, eq. 15, λ_R2 > (1+√(1+ε))/2·λ_R3, λ_R ≪ λ_T < 1)';
@@ -333,13 +430,21 @@ export const urfbChecks: TheoremCheck[] = [
   {
     id: 'urfb.feedback-invariant',
     paper: PAPER,
-    claim: 'eqs. (7)→(8): with W(0) = 0, R_i(t) = R_i(0) + εW_i(t)ᵀ along the flow, for every solver (euler, heun, rk4, dopri5, odex)',
+    claim: 'eqs. (7)→(8): the learning rule δ_i h_{i−1}ᵀ, dR = ε dWᵀ (vector field and the fused iteration of `reproduce fig12` against the rule written out), and with W(0) = 0, R_i(t) = R_i(0) + εW_i(t)ᵀ for every solver (euler, heun, rk4, dopri5, odex, fused)',
     run({ quick, seed }) {
       const dims = quick ? [8, 12, 12, 4] : [40, 100, 100, 10];
       const rs: InvariantResult[] = [];
-      for (const solver of ['euler', 'heun', 'rk4', 'dopri5', 'odex']) for (const epsilon of [0.25, 1]) rs.push(measureFeedbackInvariant({ dims, epsilon, solver, steps: quick ? 200 : 300, seed }));
+      for (const solver of ['euler', 'heun', 'rk4', 'dopri5', 'odex', 'fused']) for (const epsilon of [0.25, 1]) rs.push(measureFeedbackInvariant({ dims, epsilon, solver, steps: quick ? 200 : 300, seed }));
+      const rules = [0.25, 1].map((epsilon) => measureLearningRule({ dims: quick ? dims : [10, 20, 20, 5], epsilon, steps: quick ? 50 : 100, seed }));
       const worst = Math.max(...rs.map((r) => r.maxRelative));
-      return { measured: `max |R − R(0) − εWᵀ| / max |R(0)| = ${sci(worst)}`, bound: `≤ ${sci(INVARIANT_MAX)}`, pass: worst <= INVARIANT_MAX, details: { runs: rs } };
+      const vf = Math.max(...rules.map((r) => r.vfDeviation));
+      const pathDev = Math.max(...rules.map((r) => r.pathDeviation));
+      return {
+        measured: `max |R − R(0) − εWᵀ| / max |R(0)| = ${sci(worst)}; rule vs reference: ${sci(vf)} (vector field), ${sci(pathDev)} (fused fig12 path)`,
+        bound: `invariant ≤ ${sci(INVARIANT_MAX)}, rule ≤ ${sci(RULE_MAX)}, path ≤ ${sci(PATH_MAX)}`,
+        pass: worst <= INVARIANT_MAX && vf <= RULE_MAX && pathDev <= PATH_MAX,
+        details: { runs: rs, rules },
+      };
     },
   },
 ];

@@ -16,10 +16,12 @@ import { pngOption, type ParsedOptions } from '../../src/cli/options';
 import type { RunContext } from '../../src/cli/context';
 import { runSweep, sweepOptions } from '../../src/cli/sweep';
 import { checkFits, MAX_STRING_CHARS, usableMemory } from '../../src/io/memory';
+import { printClaims, writeClaims } from '../../src/io/claims';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import type { PlotlyFigure } from '../../src/io/plot';
 import { solvers } from '../../solvers/index';
+import { fig12Claims } from './claims';
 import { fig12Defaults, fig12Footprint, fig12Plan, readFig12Input, validateFig12, type Fig12Result, type Fig12Run, type Fig12Settings } from './fig12';
 
 /** Colours: BP black, FRFB (ε = 0) green as in the paper, then orange, red, URFB (ε = 1) blue. */
@@ -279,12 +281,15 @@ export const fig12Command: CommandSpec = {
     if (runsPlanned === 1 && settings.input && settings.seeds.length > 1) out.note(`T, R0 and W0 all come from ${settings.input.source}: one run, labelled seed ${settings.seeds[0]} (the other seeds would repeat it)`);
     writeFig12(result, out, { png: opts.png });
     for (const r of result.runs) if (r.status !== 'ok') out.note(`${r.algorithm} seed ${r.seed}: ${r.message}`);
+    const claims = fig12Claims(result);
+    writeClaims(out, 'fig12', claims);
     const manifest = out.finish('ok');
     if (ctx.json) {
       process.stdout.write(JSON.stringify({ out: out.dir, files: manifest.files, summary: fig12Summary(result) }, null, 2) + '\n');
     } else {
       ctx.log(fig12Table(result));
       ctx.log(`\nwrote ${manifest.files.length} files to ${out.dir} (${manifest.wallSeconds?.toFixed(1)} s)`);
+      printClaims(ctx, claims);
     }
     return result.runs.every((r) => r.status === 'ok') ? 0 : 1;
   },

@@ -13,6 +13,7 @@
  *   `creditflow reproduce urfb-mnist`.
  */
 import { registerModel } from '../../src/registry';
+import { withPresets } from '../../src/cli/presets';
 import { urfbChecks } from './checks';
 import { fig12Command } from './fig12-report';
 import { mnistCommand, trainCommand } from './mnist-report';
@@ -25,6 +26,10 @@ registerModel({
     paper: 'Amit, Deep learning with asymmetric connections and Hebbian updates',
   },
   checks: urfbChecks,
-  experiments: [fig12Command, stepCommand, mnistCommand],
+  experiments: [
+    withPresets(fig12Command, { quick: { steps: 300, seeds: [1] }, paper: {}, note: 'Fig. 12: the defaults are the paper\'s (40-100-100-10, 1,000 iterations, 3 runs)' }),
+    withPresets(stepCommand, { quick: { seeds: [1], 'teacher-sds': [2], steps: 300 }, paper: null, note: 'our experiment, not the paper\'s' }),
+    withPresets(mnistCommand, { quick: { epochs: 1, 'train-size': 2000, seeds: [1] }, paper: null, note: 'the paper runs these protocols on CIFAR-10/100 with convolutional networks' }),
+  ],
   commands: [trainCommand],
 });

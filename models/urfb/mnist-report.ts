@@ -21,11 +21,13 @@ import type { CommandSpec } from '../../src/registry';
 import { pngOption, type OptionSpec, type ParsedOptions } from '../../src/cli/options';
 import { resumeOptions, runCheckpoint, runSweep, sweepOptions } from '../../src/cli/sweep';
 import { loadCheckpoint } from '../../src/io/checkpoint';
+import { printClaims, writeClaims } from '../../src/io/claims';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import { RULES, type Rule } from './nonlinear';
 import { checkFits } from '../../src/io/memory';
 import { batchesPerEpoch, checkTrainSettings, loadData, trainDefaults, trainFootprint, trainNetwork, type TrainResult, type TrainSettings } from './train';
+import { mnistClaims } from './claims';
 
 const hyperOptions: OptionSpec[] = [
   { name: 'hidden', type: 'integers', description: 'hidden layer widths', default: trainDefaults.hidden, min: 1 },
@@ -199,6 +201,8 @@ export const mnistCommand: CommandSpec = {
       data2.push({ type: 'scatter', mode: 'lines+markers', x, y: mean((e) => 100 * e.testError), name: `${s.protocol} test`, line: { color: colours[s.protocol] } });
       data2.push({ type: 'scatter', mode: 'lines', x, y: mean((e) => 100 * e.trainError), name: `${s.protocol} train`, line: { color: colours[s.protocol], dash: 'dot' } });
     }
+    const claims = mnistClaims(summary, `MNIST ${runs[0].result.sizes.join('-')} fully connected (paper: CIFAR-10/100, convolutional simple/deep nets), ${base.epochs} epochs, ${seeds.length} seeds`);
+    writeClaims(out, 'urfb-mnist', claims);
     out.figure('urfb_mnist', { data: data2, layout: { xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'error (%)' }, rangemode: 'tozero' } } }, { title: `URFB on MNIST: error per epoch (mean of ${seeds.length} seeds; solid test, dotted train)`, png: opts.png });
     const manifest = out.finish('ok');
     if (ctx.json) {
@@ -207,6 +211,7 @@ export const mnistCommand: CommandSpec = {
       ctx.log(`network ${runs[0].result.sizes.join('-')}, ${base.epochs} epochs, batch ${base.batch}, η = ${base.lr}, μ = ${base.mu}; final test error:`);
       ctx.log(formatTable(['protocol', 'mean', 'sd', ...seeds.map((s) => `seed ${s}`)], summary.map((s) => [s.protocol, pct(s.mean), pct(s.sd), ...s.testErrors.map(pct)])));
       ctx.log(`\nwrote ${manifest.files.length} files to ${out.dir} (${manifest.wallSeconds?.toFixed(0)} s)`);
+      printClaims(ctx, claims);
     }
     return 0;
   },

@@ -105,8 +105,8 @@ export function errorSqAt(p: ModeParams, t: number, rtol = 1e-10): number {
 }
 
 /**
- * Drift of the eq. (16) invariants along a dopri5 solution from λ(0) = 0 saved at `saves` points of
- * [0, t1]: max_t |C_i(t)| relative to the size of its terms over the trajectory,
+ * Drift of the eq. (16) invariants along a dopri5 solution from λ(0) = 0 saved at `saves` points
+ * of [0, t1]: max_t |C_i(t)| relative to the size of its terms over the trajectory,
  * max_t ½λ_{i−1}(t)², maximised over i = 2..k.
  */
 export function conservedDrift(p: ModeParams, t1: number, saves: number, rtol: number): { maxRelative: number; maxAbsolute: number } {

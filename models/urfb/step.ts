@@ -13,10 +13,12 @@
 import * as path from 'node:path';
 import type { CommandSpec } from '../../src/registry';
 import { runSweep, sweepOptions } from '../../src/cli/sweep';
+import { printClaims, writeClaims } from '../../src/io/claims';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import type { PlotlyFigure } from '../../src/io/plot';
 import { above, pngOption } from '../../src/cli/options';
+import { stepClaims } from './claims';
 import { initialState, LinearFlow, teacherData } from './linear';
 import { fig12Defaults, seedSetup, spectralNorm, algorithmLabel, type Fig12Settings } from './fig12';
 
@@ -114,9 +116,12 @@ export const stepCommand: CommandSpec = {
     out.csv('fig12_step', ['teacherSd', 'seed', 'normT', 'algorithm', 'maxStepScale', 'maxEta'], rows);
     out.figure('fig12_step', stepFigure(rows, fig12Defaults.stepScale), { title: 'fig12-step' });
     for (const r of rows.filter((q) => q.maxStepScale === 0)) out.note(`${r.algorithm}, teacher sd ${r.teacherSd}, seed ${r.seed}: unstable even at c = 1e-4 (shown as 0 in the table, absent from the log-scale figure)`);
+    const claims = stepClaims(rows, fig12Defaults.stepScale);
+    writeClaims(out, 'fig12-step', claims);
     out.finish('ok');
     if (ctx.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
     else ctx.log(formatTable(['teacher sd', 'seed', '‖T‖₂', 'algorithm', 'max c = η‖T‖₂', 'max η'], rows.map((r) => [r.teacherSd, r.seed, r.normT, r.algorithm, r.maxStepScale, r.maxEta])));
+    printClaims(ctx, claims);
     return 0;
   },
 };

@@ -76,8 +76,10 @@ export function becomeSupervisedChild(): boolean {
 /** Run `argv` as a creditflow command in a supervised child process; resolves with the exit code. */
 export function supervise(argv: readonly string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = fork(path.join(__dirname, 'main.ts'), [...argv], {
-      execArgv: [...ownNodeFlags(process.execArgv), '--import', tsxLoader()],
+    // from the sources main.ts runs through tsx; the installed package runs the compiled main.js
+    const compiled = __filename.endsWith('.js');
+    const child = fork(path.join(__dirname, compiled ? 'main.js' : 'main.ts'), [...argv], {
+      execArgv: [...ownNodeFlags(process.execArgv), ...(compiled ? [] : ['--import', tsxLoader()])],
       env: { ...process.env, [SUPERVISED_ENV]: '1' },
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     });

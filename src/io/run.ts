@@ -22,6 +22,8 @@ export function creditflowVersion(): string {
 }
 
 export function gitCommit(): string | null {
+  // Only a clone has one; the installed package may sit inside another project's repository.
+  if (!fs.existsSync(path.join(root, '.git'))) return null;
   try {
     const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -293,6 +295,7 @@ export class RunOutput {
     const r = writeFigure(this.dir, name, figure, { ...opts, png });
     this.track(r.html);
     if (r.png) this.track(r.png);
+    if (r.svg) this.track(r.svg);
     else if (r.note && png && !process.env.CREDITFLOW_NO_PNG) this.note(r.note);
     return r;
   }

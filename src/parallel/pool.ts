@@ -58,6 +58,18 @@ export function safeName(key: string): string {
   return safe === key ? key : `${safe}-${crypto.createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
 }
 
+/**
+ * The file that runs a task module: the file itself, or, when the library runs compiled (the
+ * installed package's dist/), the `.js` that tsc wrote beside where the `.ts` source was. Models
+ * name their task modules by source name (`path.join(__dirname, 'run.ts')`), and a task's stored
+ * result is fingerprinted with that name, so it is the same in both forms. Null when neither exists.
+ */
+export function taskModuleFile(module: string): string | null {
+  if (fs.existsSync(module)) return module;
+  const compiled = module.replace(/\.ts$/, '.js');
+  return compiled !== module && fs.existsSync(compiled) ? compiled : null;
+}
+
 /** The file of task `key`'s stored result in `dir`. */
 export function storeFile(dir: string, key: string): string {
   return path.join(dir, `${safeName(key)}.result`);
@@ -113,7 +125,7 @@ export async function runTasks<R>(tasks: readonly Task[], opts: PoolOptions<R> =
   if (!(Number.isInteger(workers) && workers >= 1)) throw new Error(`workers must be an integer >= 1 (got ${workers})`);
   for (const m of new Set(tasks.map((t) => t.module))) {
     // (under tslab, __filename is not the module's file: name it as path.join(__dirname, 'file.ts'))
-    if (!path.isAbsolute(m) || !fs.existsSync(m)) throw new Error(`task module ${m} is not an existing file named by an absolute path; name it as path.join(__dirname, '<file>.ts')`);
+    if (!path.isAbsolute(m) || taskModuleFile(m) === null) throw new Error(`task module ${m} is not an existing file named by an absolute path; name it as path.join(__dirname, '<file>.ts')`);
   }
   const store = opts.store;
   if (store) {
@@ -138,7 +150,7 @@ export async function runTasks<R>(tasks: readonly Task[], opts: PoolOptions<R> =
     try {
       for (const i of todo) {
         const t = tasks[i];
-        const mod = (await import(t.module)) as Record<string, (a: unknown) => R | Promise<R>>;
+        const mod = (await import(taskModuleFile(t.module)!)) as Record<string, (a: unknown) => R | Promise<R>>;
         if (typeof mod[t.fn] !== 'function') throw new Error(`${t.module} does not export a function '${t.fn}'`);
         g[REPORTER] = (units, label) => opts.onProgress?.(i, units, label);
         let r: R;
@@ -167,7 +179,7 @@ export async function runTasks<R>(tasks: readonly Task[], opts: PoolOptions<R> =
               if (next >= todo.length) return resolve();
               const id = todo[next++];
               const { module, fn, args } = tasks[id];
-              w.postMessage({ id, module, fn, args });
+              w.postMessage({ id, module: taskModuleFile(module), fn, args });
             };
             w.on('message', (m: { id: number; ok: boolean; result?: R; error?: string; progress?: { units: number; label: string } }) => {
               if (m.progress) return opts.onProgress?.(m.id, m.progress.units, m.progress.label);

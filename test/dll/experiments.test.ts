@@ -27,7 +27,9 @@ test('dll-mnist at toy size writes results, curves, a summary, a figure and a ma
   expect(r.manifest.status).toBe('ok');
   for (const f of ['results.json', 'curves.csv', 'summary.csv', 'test-accuracy.html']) expect(r.manifest.files).toContain(f);
   const res = r.results;
-  expect(res.summary.map((s: { method: string }) => s.method)).toEqual(['dll', 'dll-fa', 'bp']);
+  expect(res.summary.map((s: { method: string }) => s.method)).toEqual(['dll', 'dll-fa', 'bp', 'dll (code Θ)']); // default --theta-rule paper,code
+  expect(r.manifest.files).toContain('claims.json');
+  expect(r.manifest.options.thetaRule).toEqual(['paper', 'code']);
   for (const s of res.summary) expect(s.accuracyMean).toBeGreaterThan(0.2); // above chance (0.1) after two epochs of 512 images
   expect(r.lines.join('\n')).toMatch(/dll-fa/);
 });

@@ -79,7 +79,7 @@ test('loco-sin --resume loads the finished runs and trains only the missing one,
   const whole = await runCommand(sinExperiment, tiny);
   const ck = path.join(whole.out, 'checkpoints');
   const files = fs.readdirSync(ck).sort();
-  expect(files).toEqual(['bp-seed1.result', 'bp-seed2.result', 'loco-seed1.result', 'loco-seed2.result']);
+  expect(files).toEqual(['bp-seed1.result', 'bp-seed2.result', 'loco-code-seed1.result', 'loco-code-seed2.result', 'loco-seed1.result', 'loco-seed2.result']); // default --variant paper,code
   const reference = readText(whole.out, 'losses.csv');
   fs.rmSync(path.join(ck, 'loco-seed1.result'));
   const resumed = await runCommand(sinExperiment, [...tiny, '--resume'], whole.out);

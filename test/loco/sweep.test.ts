@@ -10,7 +10,7 @@ test('loco-mnist at tiny size: --workers 2 gives results identical to --workers 
   const serial = await runCommand(mnistExperiment, [...TINY_MNIST, '--epochs', '2', '--workers', '1']);
   const parallel = await runCommand(mnistExperiment, [...TINY_MNIST, '--epochs', '2', '--workers', '2']);
   const runs = readResults(serial.out, 'runs.json') as { config: { net: string; rule: string }; accuracy: number[] }[];
-  expect(runs.map((r) => `${r.config.net} ${r.config.rule}`)).toEqual(['ann np', 'ann loco', 'snn np', 'snn loco']);
+  expect(runs.map((r) => `${r.config.net} ${r.config.rule}`)).toEqual(['ann np', 'ann loco', 'snn np', 'snn loco', 'rate np', 'rate loco']); // default --variant paper,code
   expect(runs.every((r) => r.accuracy.length === 3 && r.accuracy.every(Number.isFinite))).toBe(true);
   expect(readResults(parallel.out, 'runs.json')).toEqual(runs);
   expect(readText(parallel.out, 'accuracy.csv')).toBe(readText(serial.out, 'accuracy.csv'));

@@ -28,3 +28,32 @@ describe('SAL experiments at a tiny size', () => {
     }
   });
 });
+
+describe('SAL experiments on data read from files (--data, --data-dir)', () => {
+  it('sal-ablation runs on a tiny Fashion-MNIST-format folder (gzipped IDX) and says so in its claims', async () => {
+    const zlib = await import('node:zlib');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fashion-idx-'));
+    const idx = (dims: number[], data: Uint8Array) => {
+      const head = Buffer.alloc(4 + 4 * dims.length);
+      head.writeUInt32BE(0x0800 | dims.length, 0);
+      dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+      return zlib.gzipSync(Buffer.concat([head, Buffer.from(data)]));
+    };
+    const images = (n: number) => Uint8Array.from({ length: n * 784 }, (_, i) => (i * 37) % 256);
+    const labels = (n: number) => Uint8Array.from({ length: n }, (_, i) => i % 10);
+    fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte.gz'), idx([60, 28, 28], images(60)));
+    fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte.gz'), idx([60], labels(60)));
+    fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte.gz'), idx([20, 28, 28], images(20)));
+    fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz'), idx([20], labels(20)));
+    const spec = salExperiments.find((e) => e.name === 'sal-ablation')!;
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sal-ablation-'));
+    const opts = parseOptions(['--data', 'fashion-mnist', '--data-dir', dir, '--epochs', '1', '--width', '6', '--hidden', '2', '--workers', '1', '--out', out, '--json', '--no-png'], spec.options);
+    await spec.run(opts, makeContext(true));
+    const claims = JSON.parse(fs.readFileSync(path.join(out, 'claims.json'), 'utf8'));
+    expect(claims.claims[0].setting).toMatch(/^Fashion-MNIST 60\/20/);
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.options).toMatchObject({ data: 'fashion-mnist', dataDir: dir });
+    const bad = parseOptions(['--data', 'fashion-mnist', '--data-dir', dir, '--train-size', '61', '--out', out], spec.options);
+    await expect(spec.run(bad, makeContext(true))).rejects.toThrow(/--train-size 61 is more than the 60 train images/);
+  });
+});

@@ -30,7 +30,7 @@ test('writes JSON, CSV, HTML and a manifest with the documented fields; prints t
   const { code, ctx } = await runCommand(['--dims', '6,8,8,3', '--steps', '30', '--seeds', '1,2', '--epsilons', '0,1', '--step-scale', '0.03', '--no-png', '--out', out]);
   expect(code).toBe(0);
   const files = fs.readdirSync(out).sort();
-  expect(files).toEqual(['fig12.html', 'fig12.json', 'fig12_correlation.csv', 'fig12_error.csv', 'fig12_summary.csv', 'manifest.json']);
+  expect(files).toEqual(['claims.csv', 'claims.json', 'fig12.html', 'fig12.json', 'fig12_correlation.csv', 'fig12_error.csv', 'fig12_summary.csv', 'manifest.json']);
   const json = JSON.parse(fs.readFileSync(path.join(out, 'fig12.json'), 'utf8'));
   expect(json.settings.dims).toEqual([6, 8, 8, 3]);
   expect(json.runs).toHaveLength(6); // 2 seeds x (BP, ε=0, ε=1)

@@ -17,12 +17,14 @@ import * as path from 'node:path';
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { pngOption } from '../../../src/cli/options';
 import { formatTable } from '../../../src/io/output';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
 import { checkControllerConfig, FIG3_FEEDBACK, FIG3_FORWARD } from '../config';
 import type { Method } from '../rules';
 import { movingAverage, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult } from './run';
 import { teacherData } from './teacher';
+import { fig3Claims } from '../claims';
 
 /** The module with `trainRun`, for worker threads. */
 export const RUN_MODULE = path.join(__dirname, 'run.ts');
@@ -161,10 +163,13 @@ export const fig3: CommandSpec = {
     );
     out.figure('fig3', seriesFigure(results, opts.window, 'DFC Fig. 3 (student-teacher, 15-10-10-5)'), { width: 1400, height: 800 });
     for (const r of results) if (r.status !== 'ok') out.note(`${r.label}: ${r.message}`);
+    const claims = fig3Claims(results, tailMean, `student ${student.join('-')}, ${opts.trainSize} samples, ${opts.epochs} epochs (paper: longer), one seed; numbers: last-quarter means of the logged points`);
+    writeClaims(out, 'dfc-fig3', claims);
     out.allowNonFinite('diagnostics (angles, conditions, eigenvalues) are NaN where undefined (a zero update)', ['mn', 'gn', 'ssa', 'bp', 'condition1', 'condition2', 'maxEig', 'A cond2', 'B ∠MN°', 'C cond1', 'D ∠GN°', 'E max Re λ', 'F ∠SSA°']);
     if (results.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     if (ctx.json) process.stdout.write(JSON.stringify({ columns, rows }, null, 2) + '\n');
     else ctx.log('\n' + formatTable(columns, rows) + `\n(last-quarter means of the logged points; files in ${out.dir})`);
+    printClaims(ctx, claims);
   },
 };

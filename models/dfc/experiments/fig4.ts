@@ -12,6 +12,7 @@
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { pngOption } from '../../../src/cli/options';
 import { formatTable } from '../../../src/io/output';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
 import { checkControllerConfig, FIG3_FORWARD } from '../config';
@@ -19,6 +20,7 @@ import type { Method } from '../rules';
 import { RUN_MODULE } from './fig3';
 import { pretrainFeedback, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult } from './run';
 import { teacherData } from './teacher';
+import { fig4Claims } from '../claims';
 
 export const fig4: CommandSpec = {
   name: 'dfc-fig4',
@@ -120,10 +122,13 @@ export const fig4: CommandSpec = {
       },
       { width: 1200, height: 500 },
     );
+    const claims = fig4Claims(perPoint, `student ${opts.student.join('-')}, ${opts.trainSize} samples, ${opts.epochs} epoch(s) (paper: longer), one seed; angle: mean over the run`);
+    writeClaims(out, 'dfc-fig4', claims);
     out.allowNonFinite('angles are NaN where undefined (a zero update)', ['mean', 'std', '∠MN mean°', '∠MN std°', 'mn']);
     if (perPoint.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     if (ctx.json) process.stdout.write(JSON.stringify({ columns, rows }, null, 2) + '\n');
     else ctx.log('\n' + formatTable(columns, rows) + `\n(files in ${out.dir})`);
+    printClaims(ctx, claims);
   },
 };

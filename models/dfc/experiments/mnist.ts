@@ -24,11 +24,13 @@ import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { pngOption } from '../../../src/cli/options';
 import { MNIST_CLASSES, mnistSplit, oneHot, take } from '../../../src/data/mnist';
 import { formatTable } from '../../../src/io/output';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
 import { checkControllerConfig, FIG3_FEEDBACK, type ControllerConfig } from '../config';
 import type { Data } from '../trainer';
 import { parseVariant, RUN_MODULE } from './fig3';
+import { mnistClaims } from '../claims';
 import { sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult } from './run';
 
 export const MNIST_FORWARD: ControllerConfig = { tauU: 1, tauV: 0.2, kp: 2, alpha: 0.00139, lambda: 0.0779, dt: 0.02, steps: 100 };
@@ -110,9 +112,12 @@ export const mnistExperiment: CommandSpec = {
       { width: 900, height: 550 },
     );
     for (const r of results) if (r.status !== 'ok') out.note(`${r.label}: ${r.message}`);
+    const claims = mnistClaims(results, `MNIST ${train.n.toLocaleString('en')}/${test.n.toLocaleString('en')} (paper: 55,000 + 5,000 validation / 10,000), ${sizes.join('-')} (paper: 784-256-256-256-10), ${opts.epochs} epochs, last epoch (paper: 100 epochs, best validation epoch), ${forward.steps} steps per sample (paper: 1000), one seed (paper: 5)`);
+    writeClaims(out, 'dfc-mnist', claims);
     if (results.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     if (ctx.json) process.stdout.write(JSON.stringify({ architecture: sizes, columns, rows }, null, 2) + '\n');
     else ctx.log('\n' + formatTable(columns, rows) + `\n(architecture ${sizes.join('-')}; files in ${out.dir})`);
+    printClaims(ctx, claims);
   },
 };

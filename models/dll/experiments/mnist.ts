@@ -25,10 +25,13 @@ import type { RunContext } from '../../../src/cli/context';
 import { pngOption, type OptionSpec, type ParsedOptions } from '../../../src/cli/options';
 import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/cli/sweep';
 import { formatTable } from '../../../src/io/output';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
+import { dataDescription, loadDataset } from '../../../src/data/files';
+import { dllLrClaims, dllMnistClaims } from '../claims';
 import type { CommandSpec } from '../../../src/registry';
 import type { MnistRunOptions, MnistRunResult } from '../mnist-train';
-import type { Method } from '../trainer';
+import { THETA_RULES, type Method, type ThetaRule } from '../trainer';
 import { meanStd } from './stats';
 
 const commonOptions: OptionSpec[] = [
@@ -36,7 +39,9 @@ const commonOptions: OptionSpec[] = [
   { name: 'batch', type: 'integer', description: 'minibatch size', default: 128, min: 1 },
   { name: 'optimizer', type: 'string', description: "optimiser on the update directions ('adam' as in the paper, 'sgd' = Euler steps of the slow flows)", default: 'adam', choices: ['adam', 'sgd'] },
   { name: 'loss', type: 'string', description: 'output loss (cross-entropy nudges the output, mse clamps it)', default: 'cross-entropy', choices: ['cross-entropy', 'mse'] },
-  { name: 'train-size', type: 'integer', description: 'training images used (of 8,000)', default: 8000, min: 1, max: 8000 },
+  { name: 'data', type: 'string', description: "data: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir) or 'fashion-mnist' (IDX; default folder: Debian's dataset-fashion-mnist)", default: 'mnist', choices: ['mnist', 'fashion-mnist'] },
+  { name: 'data-dir', type: 'string', description: 'folder with the IDX files (train-images-idx3-ubyte[.gz] …)' },
+  { name: 'train-size', type: 'integer', description: 'training images used (0 = all: 8,000 of the shipped subset, 60,000 of the IDX files)', default: 0, min: 0 },
   { name: 'relax-solver', type: 'string', description: 'registered solver for the apical relaxation', default: 'euler', choices: ['euler', 'heun', 'rk4', 'dopri5', 'odex'] },
   { name: 'relax-dt', type: 'number', description: 'relaxation step in units of τ_x (η_x for euler)', default: 1, min: 1e-6 },
   { name: 'relax-tol', type: 'number', description: 'steady-state residual tolerance of the relaxation', default: 1e-8, min: 0 },
@@ -46,6 +51,11 @@ const commonOptions: OptionSpec[] = [
 /** One MNIST run as a sweep task (`runMnist` or `runMnistPoint` in a worker thread), checkpointed under --out/checkpoints/<key>. */
 function mnistTask(fn: 'runMnist' | 'runMnistPoint', args: MnistRunOptions, key: string, opts: ParsedOptions): SweepTask<MnistRunOptions> {
   return { module: path.join(__dirname, '..', 'mnist-train.ts'), fn, key, units: args.epochs, args: { ...args, checkpoint: runCheckpoint(opts, key) } };
+}
+
+/** A run's row label: the method, with DLL's Θ rule when it is not the paper's. */
+export function runLabel(method: Method, thetaRule?: ThetaRule): string {
+  return method === 'dll' && thetaRule && thetaRule !== 'paper' ? `dll (${thetaRule} Θ)` : method;
 }
 
 export const mnistExperiment: CommandSpec = {
@@ -58,19 +68,26 @@ export const mnistExperiment: CommandSpec = {
     { name: 'methods', type: 'strings', description: 'methods to run', default: ['dll', 'dll-fa', 'bp'], choices: ['dll', 'dll-fa', 'bp'] },
     { name: 'epochs', type: 'integer', description: 'training epochs', default: 20, min: 1 },
     { name: 'lr', type: 'number', description: 'learning rate', default: 1e-3, min: 0 },
+    { name: 'theta-rule', type: 'strings', description: "DLL's Θ rules, each run as its own row: 'paper' eq. (9) as printed, 'code' the authors' released rule (sign, f′ factor, clipping, Θ at --theta-lr-scale × lr), 'fixed' Θ never updated (what the released MLP trains)", default: ['paper', 'code'], choices: [...THETA_RULES] },
+    { name: 'theta-lr-scale', type: 'number', description: "Θ's learning rate as a multiple of --lr with the 'code' rule (released code: 0.1)", default: 0.1, min: 0 },
     ...commonOptions,
   ],
   run: (opts, ctx) => runMnistExperiment(opts, ctx),
 };
 
+/** The shared run options; with data read from files they name it (the shipped subset's options are unchanged). */
 function runOptions(opts: ParsedOptions) {
+  const external = opts.data !== 'mnist' || Boolean(opts.dataDir);
+  const available = external ? loadDataset(opts.data, opts.dataDir).train.n : 8000;
+  if (opts.trainSize > available) throw new Error(`--train-size ${opts.trainSize} is more than the ${available} training images of --data ${opts.data}; use 0 for all`);
   return {
     sizes: opts.sizes as number[],
     batch: opts.batch as number,
     optimizer: opts.optimizer,
     loss: opts.loss,
-    trainSize: opts.trainSize as number,
+    trainSize: (opts.trainSize as number) || available,
     relax: { solver: opts.relaxSolver as string, dt: opts.relaxDt as number, tol: opts.relaxTol as number },
+    ...(external ? { data: opts.data as 'mnist' | 'fashion-mnist', ...(opts.dataDir ? { dataDir: opts.dataDir as string } : {}) } : {}),
   };
 }
 
@@ -79,10 +96,17 @@ async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise
   const seeds = opts.seeds as number[];
   const base = runOptions(opts);
   if (base.sizes[0] !== 784 || base.sizes[base.sizes.length - 1] !== 10) throw new Error(`--sizes must start with 784 and end with 10 (got ${base.sizes.join(',')})`);
+  const rules = opts.thetaRule as ThetaRule[];
   checkRelaxStep(base.relax.solver, base.relax.dt);
   checkBatch(base.batch, base.trainSize);
   const out = new RunOutput('dll-mnist', opts.out, opts, ctx);
-  const tasks = seeds.flatMap((seed) => methods.map((method) => mnistTask('runMnist', { ...base, method, seed, epochs: opts.epochs, lr: opts.lr }, `${method}-seed${seed}`, opts)));
+  // The paper rule's runs keep their options and keys (so their numbers and checkpoints are today's); other Θ rules are extra DLL runs.
+  const tasks = seeds.flatMap((seed) => [
+    ...methods.filter((m) => m !== 'dll' || rules.includes('paper')).map((method) => mnistTask('runMnist', { ...base, method, seed, epochs: opts.epochs, lr: opts.lr }, `${method}-seed${seed}`, opts)),
+    ...(methods.includes('dll') ? rules.filter((r) => r !== 'paper') : []).map((thetaRule) =>
+      mnistTask('runMnist', { ...base, method: 'dll', thetaRule, thetaLrScale: opts.thetaLrScale, seed, epochs: opts.epochs, lr: opts.lr }, `dll-${thetaRule}-seed${seed}`, opts),
+    ),
+  ]);
   let results: MnistRunResult[];
   try {
     results = await runSweep<MnistRunResult>(tasks, opts, ctx, 'dll-mnist', (_i, r) => `${r.method} seed ${r.seed}`);
@@ -90,20 +114,22 @@ async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise
     out.finish('failed');
     throw e;
   }
-  const curves = results.flatMap((r) => r.curve.map((c) => ({ method: r.method, seed: r.seed, ...c })));
+  const label = (r: MnistRunResult) => runLabel(r.method, r.thetaRule);
+  const labels = [...new Set(results.map(label))];
+  const curves = results.flatMap((r) => r.curve.map((c) => ({ method: label(r), seed: r.seed, ...c })));
   out.csv('curves', ['method', 'seed', 'epoch', 'trainLoss', 'testLoss', 'testAccuracy', 'relaxSteps', 'relaxResidual'], curves);
-  const summary = methods.map((m) => {
-    const rs = results.filter((r) => r.method === m);
+  const summary = labels.map((m) => {
+    const rs = results.filter((r) => label(r) === m);
     const acc = meanStd(rs.map((r) => r.testAccuracy));
     const loss = meanStd(rs.map((r) => r.testLoss));
     return { method: m, accuracyMean: acc.mean, accuracyStd: acc.std, testLossMean: loss.mean, seeds: rs.length, thetaNorm: meanStd(rs.map((r) => r.thetaNorm ?? NaN)).mean, cosThetaW: rs[0].thetaWCosine ? rs[0].thetaWCosine.map((_, k) => meanStd(rs.map((r) => r.thetaWCosine![k])).mean.toFixed(4)).join(' ') : '' };
   });
   out.csv('summary', ['method', 'accuracyMean', 'accuracyStd', 'testLossMean', 'seeds', 'thetaNorm', 'cosThetaW'], summary);
-  out.json('results', { options: { ...base, epochs: opts.epochs, lr: opts.lr, seeds, methods }, summary, runs: results });
+  out.json('results', { options: { ...base, epochs: opts.epochs, lr: opts.lr, seeds, methods, thetaRule: rules, thetaLrScale: opts.thetaLrScale }, summary, runs: results });
   out.figure('test-accuracy', {
-    data: methods.map((m) => {
-      const epochs = results.find((r) => r.method === m)!.curve.map((c) => c.epoch);
-      const ms = epochs.map((_, k) => meanStd(results.filter((r) => r.method === m).map((r) => r.curve[k].testAccuracy)));
+    data: labels.map((m) => {
+      const epochs = results.find((r) => label(r) === m)!.curve.map((c) => c.epoch);
+      const ms = epochs.map((_, k) => meanStd(results.filter((r) => label(r) === m).map((r) => r.curve[k].testAccuracy)));
       return { type: 'scatter', mode: 'lines+markers', name: m.toUpperCase(), x: epochs, y: ms.map((s) => 100 * s.mean), error_y: { type: 'data', array: ms.map((s) => 100 * s.std), visible: true } };
     }),
     layout: { xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'test accuracy (%)' } } },
@@ -117,12 +143,15 @@ async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise
     if (ctx.json) process.stderr.write(`warning: ${line}\n`);
   }
   out.allowNonFinite('‖Θ‖ and cos(Θ, W) do not exist for BP (NaN)', ['thetaNorm', 'thetaWCosine']);
+  const claims = dllMnistClaims({ runs: results, seeds, sizes: base.sizes, epochs: opts.epochs, trainSize: base.trainSize, thetaRules: methods.includes('dll') ? rules : [], ...(base.data ? { data: dataDescription(base.data, base.dataDir, base.trainSize, loadDataset(base.data, base.dataDir).test.n) } : {}) });
+  writeClaims(out, 'dll-mnist', claims);
   out.finish(unconverged.length ? 'failed' : 'ok');
   if (ctx.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
   else {
     ctx.log(formatTable(['method', 'test accuracy (%)', '± std', 'test loss', 'seeds', '‖Θ‖', 'cos(Θ_i, W_i)'], summary.map((s) => [s.method, 100 * s.accuracyMean, 100 * s.accuracyStd, s.testLossMean, s.seeds, Number.isFinite(s.thetaNorm) ? s.thetaNorm : '-', s.cosThetaW || '-'])));
     ctx.log(`written to ${out.dir}`);
   }
+  printClaims(ctx, claims);
   return unconverged.length ? 1 : 0;
 }
 
@@ -187,6 +216,8 @@ async function runLrExperiment(opts: ParsedOptions, ctx: RunContext): Promise<nu
     }),
     layout: { xaxis: { title: { text: 'learning rate (Adam)' }, type: 'log' }, yaxis: { title: { text: 'test accuracy (%)' } } },
   }, { title: `MNIST ${base.sizes.join('-')}: accuracy after ${opts.epochs} epochs vs learning rate (Fig. 3a)`, png: opts.png });
+  const claims = dllLrClaims({ summary, epochs: opts.epochs, trainSize: base.trainSize, sizes: base.sizes });
+  writeClaims(out, 'dll-lr', claims);
   if (runs.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
   out.finish('ok');
   if (ctx.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
@@ -194,5 +225,6 @@ async function runLrExperiment(opts: ParsedOptions, ctx: RunContext): Promise<nu
     ctx.log(formatTable(['method', 'lr', 'test accuracy (%)', '± std', 'diverged'], summary.map((s) => [s.method, s.lr, 100 * s.accuracyMean, 100 * s.accuracyStd, s.diverged])));
     ctx.log(`written to ${out.dir}`);
   }
+  printClaims(ctx, claims);
   return 0;
 }

@@ -24,7 +24,9 @@ import { pngOption, type ParsedOptions } from '../../../src/cli/options';
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { formatTable } from '../../../src/io/output';
 import { checkRelaxStep } from './mnist';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
+import { dllRnnClaims } from '../claims';
 import type { CommandSpec } from '../../../src/registry';
 import { sequenceSource, type RnnMethod, type RnnRunOptions, type RnnRunResult, type SequenceData } from '../rnn-train';
 import { meanStd } from './stats';
@@ -117,6 +119,8 @@ async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<n
       layout: { xaxis: { title: { text: 'iteration' } }, yaxis: { title: { text: `test ${metric}` } } },
     }, { title: `${task === 'text' ? 'Generated-grammar next-character prediction' : 'Synthetic multivariate forecasting'}: DLL-RNN vs DLL-FA-RNN vs BPTT`, png: opts.png });
   }
+  const claims = dllRnnClaims({ runs: results, seeds, iterations: opts.iterations, hidden: opts.hidden });
+  writeClaims(out, 'dll-rnn', claims);
   out.allowNonFinite('metrics that do not apply to a task are NaN (accuracy for series, MSE/MAE for text)', ['accuracy', 'mse', 'mae', 'accuracyMean', 'accuracyStd', 'mseMean', 'mseStd', 'maeMean', 'maeStd', 'thetaNorm', 'cosThetaWh', 'cosThetaWy', 'h', 'y']);
   out.finish('ok');
   if (ctx.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
@@ -138,5 +142,6 @@ async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<n
     );
     ctx.log(`written to ${out.dir}`);
   }
+  printClaims(ctx, claims);
   return 0;
 }

@@ -103,6 +103,7 @@ export function trainingCheckpoints<X>(
     net.W.forEach((w, l) => (a[`W${l + 1}`] = w.data));
     if (net.bias) net.b.forEach((b, l) => (a[`b${l + 1}`] = b));
     projectors.forEach((p, l) => (a[`loco${l + 1}`] = p.saveState(packed[l])));
+    for (const [k, v] of Object.entries(learner?.optimizerState() ?? {})) a[`opt.${k}`] = v;
     return a;
   };
   const ep = epochCheckpoints(ck, { epochs: run.epochs, arrays, rngs, settings: run.settings, extra: run.extra });

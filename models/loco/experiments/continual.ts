@@ -25,6 +25,8 @@ import { reportProgress } from '../../../src/parallel/pool';
 import { Rng } from '../../../src/core/random';
 import type { Dataset } from '../../../src/data/mnist';
 import { formatTable } from '../../../src/io/output';
+import { printClaims, writeClaims } from '../../../src/io/claims';
+import { continualClaims } from '../claims';
 import { RunOutput } from '../../../src/io/run';
 import { AnnNet, type PerturbableNetwork } from '../nets';
 import { applyGradient, PerturbationLearner } from '../rules';
@@ -173,7 +175,10 @@ export const continualExperiment: CommandSpec = {
     const table = runs.map((r) => [r.config.rule, r.config.seed, r.config.eta, mean(r.seenAccuracy), r.seenAccuracy[r.seenAccuracy.length - 1], r.seenAccuracy.map((a) => a.toFixed(2)).join(' ')]);
     if (opts.json) process.stdout.write(JSON.stringify({ runs: runs.map((r) => ({ rule: r.config.rule, seed: r.config.seed, seenAccuracy: r.seenAccuracy })) }, null, 2) + '\n');
     else ctx.log(formatTable(['rule', 'seed', 'η', 'mean over the 10 stages', 'after digit 9 (all digits)', 'accuracy on digits seen after 0..9'], table));
+    const claims = continualClaims({ runs, seeds: opts.seeds, epochsPerClass: opts.epochsPerClass, trainSize: opts.trainSize });
+    writeClaims(out, 'loco-continual', claims);
     out.finish();
+    printClaims(ctx, claims);
     return 0;
   },
 };

@@ -23,9 +23,12 @@ import type { RunContext } from '../../../src/cli/context';
 import { runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { reportProgress } from '../../../src/parallel/pool';
 import { formatTable } from '../../../src/io/output';
+import { printClaims, writeClaims } from '../../../src/io/claims';
+import { sinClaims } from '../claims';
 import { RunOutput } from '../../../src/io/run';
 import { cosineSimilarity } from '../checks';
-import { AnnNet } from '../nets';
+import { AnnNet, RateNet } from '../nets';
+import { rateLosses } from '../../lif/coding';
 import { applyGradient, PerturbationLearner } from '../rules';
 import { COLORS, meanStd, outOption } from './common';
 
@@ -38,7 +41,12 @@ export interface SinOptions {
   eta: number;
   sigma: number;
   k: number;
+  /** 'paper' (default): the ReLU network of A.9 with plain gradient steps; 'code': the released code's rate network (nets.ts RateNet) with Adam at rate eta. */
+  variant?: 'paper' | 'code';
 }
+
+/** The code variant's Adam rates and σ (the released code's σ = 0.005; rates: seed 1, 2,000 epochs, best of 1e-3, 3e-3, 1e-2). */
+export const SIN_CODE = { eta: 1e-3, sigma: 0.005 };
 
 export const SIN_ETA: Record<SinRule, number> = { bp: 0.05, np: 0.005, loco: 0.005 };
 
@@ -54,6 +62,8 @@ export function sinData(n = 50): { x: Float64Array; t: Float64Array } {
 
 export interface SinResult {
   rule: SinRule;
+  /** 'code' for the released code's rate network (absent: the paper's). */
+  variant?: 'code';
   seed: number;
   losses: number[];
   /** cos(ĝ, g_BP) of the first step's estimate, per layer (Fig. 3F-G), for NP and LOCO. */
@@ -62,6 +72,7 @@ export interface SinResult {
 }
 
 export function trainSin(o: SinOptions, onEpoch?: () => void): SinResult {
+  if (o.variant === 'code') return trainSinCode(o, onEpoch);
   const { x, t } = sinData();
   const n = x.length;
   const net = AnnNet.init([1, 64, 64, 2], new Rng(o.seed));
@@ -85,6 +96,29 @@ export function trainSin(o: SinOptions, onEpoch?: () => void): SinResult {
   return { rule: o.rule, seed: o.seed, losses, firstStepCosine, diverged };
 }
 
+/** The code variant: the released code's rate network, NP or LOCO with Adam; the loss of the clean pass per epoch. */
+function trainSinCode(o: SinOptions, onEpoch?: () => void): SinResult {
+  if (o.rule === 'bp') throw new Error("loco-sin's code variant trains NP and LOCO only (the released code has no BP)");
+  const { x, t } = sinData();
+  const n = x.length;
+  const net = RateNet.initTorch([1, 64, 64, 2], new Rng(o.seed));
+  const learner = new PerturbationLearner(net, { rule: o.rule, sigma: o.sigma, eta: o.eta, optimizer: 'adam', loco: { k: [2, o.k, o.k], clusters: 1 } }, o.seed + 1);
+  const losses: number[] = [];
+  const perSample = new Float64Array(n);
+  let diverged = false;
+  for (let ep = 0; ep < o.epochs; ep++) {
+    const loss = rateLosses(net.forward(x, n).output, t, n, perSample);
+    if (!Number.isFinite(loss) || loss > 1e6) {
+      diverged = true;
+      break;
+    }
+    losses.push(loss);
+    learner.step(x, t, n);
+    onEpoch?.();
+  }
+  return { rule: o.rule, variant: 'code', seed: o.seed, losses, firstStepCosine: [], diverged };
+}
+
 /** One run of loco-sin in a worker thread (progress per epoch). */
 export function sinRun(o: SinOptions): SinResult {
   return trainSin(o, () => reportProgress(1, `${o.rule} seed ${o.seed}`));
@@ -102,6 +136,9 @@ export const sinExperiment: CommandSpec = {
     { name: 'eta-loco', type: 'number', description: 'LOCO learning rate', min: 0, default: SIN_ETA.loco },
     { name: 'sigma', type: 'number', description: 'perturbation σ', min: 0, default: 1e-3 },
     { name: 'k', type: 'integer', description: 'LOCO principal directions of the hidden layers', min: 1, max: 65, default: 10 },
+    { name: 'variant', type: 'strings', description: "'paper': the ReLU network with plain gradient steps; 'code': the released code's rate network (min(relu, 1), noise after the unit, nn.Linear initialisation) with Adam, NP and LOCO only", choices: ['paper', 'code'], default: ['paper', 'code'] },
+    { name: 'eta-code', type: 'number', description: 'Adam rate of the code variant', min: 0, default: SIN_CODE.eta },
+    { name: 'sigma-code', type: 'number', description: 'perturbation σ of the code variant (released code: 0.005)', min: 0, default: SIN_CODE.sigma },
     outOption('loco-sin'),
     ...sweepOptions('runs (rule x seed)', 1, null),
     pngOption,
@@ -111,28 +148,38 @@ export const sinExperiment: CommandSpec = {
     const rules = opts.rules as SinRule[];
     const seeds = opts.seeds as number[];
     const eta: Record<SinRule, number> = { bp: opts.etaBp, np: opts.etaNp, loco: opts.etaLoco };
-    const tasks = rules.flatMap((rule) =>
-      seeds.map((seed) => ({ module: path.join(__dirname, 'sin.ts'), fn: 'sinRun', args: { rule, seed, epochs: opts.epochs, eta: eta[rule], sigma: opts.sigma, k: opts.k }, key: `${rule}-seed${seed}`, units: opts.epochs })),
-    );
+    const variants = opts.variant as string[];
+    const task = (rule: SinRule, seed: number, code: boolean) => ({
+      module: path.join(__dirname, 'sin.ts'),
+      fn: 'sinRun',
+      args: code ? { rule, seed, epochs: opts.epochs, eta: opts.etaCode, sigma: opts.sigmaCode, k: opts.k, variant: 'code' } : { rule, seed, epochs: opts.epochs, eta: eta[rule], sigma: opts.sigma, k: opts.k },
+      key: code ? `${rule}-code-seed${seed}` : `${rule}-seed${seed}`,
+      units: opts.epochs,
+    });
+    const tasks = [
+      ...(variants.includes('paper') ? rules.flatMap((rule) => seeds.map((seed) => task(rule, seed, false))) : []),
+      ...(variants.includes('code') ? rules.filter((r) => r !== 'bp').flatMap((rule) => seeds.map((seed) => task(rule, seed, true))) : []),
+    ];
     const results = await runSweep<SinResult>(tasks, opts, ctx, 'loco-sin');
-    const rows = results.flatMap((r) => r.losses.map((loss, epoch) => ({ rule: r.rule, seed: r.seed, epoch, loss })));
+    const label = (r: { rule: SinRule; variant?: string }) => (r.variant === 'code' ? `${r.rule} (code)` : r.rule);
+    const rows = results.flatMap((r) => r.losses.map((loss, epoch) => ({ rule: label(r), seed: r.seed, epoch, loss })));
     out.csv('losses', ['rule', 'seed', 'epoch', 'loss'], rows);
-    const summary = rules.map((rule) => {
-      const rs = results.filter((r) => r.rule === rule);
+    const summary = [...new Set(results.map(label))].map((name) => {
+      const rs = results.filter((r) => label(r) === name);
       const final = meanStd(rs.map((r) => r.losses[r.losses.length - 1]));
       const cos = rs[0].firstStepCosine;
-      return { rule, eta: eta[rule], finalLossMean: final.mean, finalLossStd: final.std, diverged: rs.filter((r) => r.diverged).length, firstStepCosine: cos };
+      return { rule: name, eta: rs[0].variant === 'code' ? opts.etaCode : eta[rs[0].rule], finalLossMean: final.mean, finalLossStd: final.std, diverged: rs.filter((r) => r.diverged).length, firstStepCosine: cos };
     });
     out.json('summary', { summary, results });
     out.figure('fig3e-loss', {
       data: results.map((r) => ({
         type: 'scatter',
         mode: 'lines',
-        name: `${r.rule.toUpperCase()} seed ${r.seed}`,
+        name: `${label(r).toUpperCase()} seed ${r.seed}`,
         x: r.losses.map((_, i) => i),
         y: r.losses,
-        line: { color: COLORS[r.rule] },
-        legendgroup: r.rule,
+        line: { color: COLORS[r.rule], dash: r.variant === 'code' ? 'dot' : 'solid' },
+        legendgroup: label(r),
       })),
       layout: { title: { text: 'Fig. 3E: fitting [sin x, sin x] (1-64-64-2 ReLU), MSE (eq. 27)' }, xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'loss' }, type: 'log' } },
     });
@@ -144,8 +191,11 @@ export const sinExperiment: CommandSpec = {
           summary.map((s) => [s.rule, s.eta, `${s.finalLossMean.toExponential(3)} ± ${s.finalLossStd.toExponential(2)}`, s.diverged, s.firstStepCosine.map((c) => c.toFixed(3)).join(' ')]),
         ),
       );
+    const claims = sinClaims({ runs: results, seeds, epochs: opts.epochs });
+    writeClaims(out, 'loco-sin', claims);
     if (results.some((r) => r.diverged)) out.allowNonFinite('runs that diverged are kept (diverged column); a run that diverged in its first epoch has no final loss (NaN)');
     out.finish();
+    printClaims(ctx, claims);
     return 0;
   },
 };

@@ -32,10 +32,12 @@ import type { RunContext } from '../../../src/cli/context';
 import { runSweep, sweepOptions } from '../../../src/cli/sweep';
 import { reportProgress } from '../../../src/parallel/pool';
 import { formatTable } from '../../../src/io/output';
+import { printClaims, writeClaims } from '../../../src/io/claims';
+import { xorClaims } from '../claims';
 import { RunOutput } from '../../../src/io/run';
 import { initSnn, snnSpec } from '../../lif/network';
 import { lifParams } from '../../lif/params';
-import { SnnNet } from '../nets';
+import { RateNet, SnnNet } from '../nets';
 import { PerturbationLearner, RULES, type RuleName } from '../rules';
 import { COLORS, outOption } from './common';
 
@@ -67,6 +69,8 @@ export interface XorOptions {
   buffer: number;
   /** Learning-rate decay: η_epoch = η / (1 + epoch/decay) (0 = constant η). */
   decay: number;
+  /** 'code': the released code's rate network with Adam (trainXorCode); absent: the paper's SNN. */
+  variant?: 'code';
 }
 
 export const XOR_DEFAULTS: XorOptions = {
@@ -167,8 +171,53 @@ export function trainXor(opts: Partial<XorOptions> = {}, onEpoch?: (epoch: numbe
   return { options: o, solvedAt, before, after: xorRates(net), history };
 }
 
+/**
+ * The code variant (--variant code): the released code's rate network (nets.ts RateNet: 2-4-1,
+ * min(relu, 1) hidden units, perturbation after the unit, nn.Linear initialisation) trained by NP or
+ * LOCO with Adam at rate `eta`, σ = `sigma`. Inputs 0/1, targets 0/1, "solved" when the output is
+ * above 0.5 exactly for the true cases (outputs are in rate per step, not Hz). The released code has
+ * no XOR experiment: this is its network and optimiser on the paper's task.
+ */
+export function trainXorCode(opts: Partial<XorOptions> = {}, onEpoch?: (epoch: number) => void): XorResult {
+  const o: XorOptions = { ...XOR_DEFAULTS, ...XOR_CODE, ...opts, targetHz: 1, thresholdHz: 0.5 };
+  const net = RateNet.initTorch([2, 4, 1], new Rng(o.seed));
+  const learner = new PerturbationLearner(net, { rule: o.rule, sigma: o.sigma, eta: o.eta, optimizer: 'adam', loco: { k: o.k, clusters: o.clusters, buffer: o.buffer } }, o.seed);
+  const order = new Rng(o.seed + 100);
+  const rates = () => {
+    const output: number[] = [];
+    const hidden: number[][] = [];
+    for (const x of XOR_INPUTS) {
+      const pass = net.forward(Float64Array.from(x), 1);
+      output.push(pass.output[0]);
+      hidden.push(Array.from(pass.inputs[1].data));
+    }
+    return { output, hidden, input: XOR_INPUTS.map((x) => [...x]) };
+  };
+  const before = rates();
+  const history: XorResult['history'] = [{ epoch: 0, loss: NaN, output: before.output }];
+  let solvedAt: number | null = xorSolved(before.output, o.thresholdHz) ? 0 : null;
+  for (let ep = 1; ep <= o.epochs && !(o.stopWhenSolved && solvedAt !== null); ep++) {
+    let loss = 0;
+    for (const p of order.shuffle([0, 1, 2, 3]) as number[]) {
+      const B = o.batch;
+      const xb = new Float64Array(2 * B);
+      for (let b = 0; b < B; b++) xb.set(XOR_INPUTS[p], 2 * b);
+      loss += learner.step(xb, new Float64Array(B).fill(XOR_TRUTH[p]), B, new Int32Array(B).fill(p)).loss / 4;
+    }
+    const now = rates();
+    history.push({ epoch: ep, loss, output: now.output });
+    if (solvedAt === null && xorSolved(now.output, o.thresholdHz)) solvedAt = ep;
+    onEpoch?.(ep);
+  }
+  return { options: { ...o, variant: 'code' }, solvedAt, before, after: rates(), history };
+}
+
+/** The code variant's Adam rate and σ (σ = 0.005 as released; rate: seeds 1-3, 200 epochs, best of 3e-3, 1e-2, 3e-2). */
+export const XOR_CODE = { eta: 3e-2, sigma: 0.005 };
+
 /** One run of loco-xor in a worker thread (progress per epoch). */
 export function xorRun(opts: Partial<XorOptions>): XorResult {
+  if (opts.variant === 'code') return trainXorCode(opts, () => reportProgress(1, `${opts.rule} (code) seed ${opts.seed}`));
   return trainXor(opts, () => reportProgress(1, `${opts.rule} seed ${opts.seed}`));
 }
 
@@ -188,6 +237,9 @@ export const xorExperiment: CommandSpec = {
     { name: 'k', type: 'integer', description: 'LOCO principal directions per case', min: 1, max: 3, default: XOR_DEFAULTS.k },
     { name: 'clusters', type: 'integer', description: 'LOCO k-means centres', min: 1, default: XOR_DEFAULTS.clusters },
     { name: 'buffer', type: 'integer', description: 'LOCO directions kept for k-means', min: 1, default: XOR_DEFAULTS.buffer },
+    { name: 'variant', type: 'strings', description: "'paper': the 2-4-1 LIF network with plain gradient steps; 'code': the released code's rate network (min(relu, 1), noise after the unit, nn.Linear initialisation) with Adam", choices: ['paper', 'code'], default: ['paper', 'code'] },
+    { name: 'eta-code', type: 'number', description: 'Adam rate of the code variant', min: 0, default: XOR_CODE.eta },
+    { name: 'sigma-code', type: 'number', description: 'perturbation σ of the code variant (released code: 0.005)', min: 0, default: XOR_CODE.sigma },
     outOption('loco-xor'),
     ...sweepOptions('runs (rule x seed)', 1, null),
     pngOption,
@@ -196,18 +248,31 @@ export const xorExperiment: CommandSpec = {
     const out = new RunOutput('loco-xor', opts.out, opts, ctx);
     const rules = opts.rules as RuleName[];
     const seeds = opts.seeds as number[];
-    const tasks = rules.flatMap((rule) =>
-      seeds.map((seed) => ({
-        module: path.join(__dirname, 'xor.ts'),
-        fn: 'xorRun',
-        args: { rule, seed, epochs: opts.epochs, eta: opts.eta, sigma: opts.sigma, noise: opts.noise, steps: opts.steps, k: opts.k, clusters: opts.clusters, buffer: opts.buffer },
-        key: `${rule}-seed${seed}`,
-        units: opts.epochs,
-      })),
-    );
+    const variants = opts.variant as string[];
+    const tasks = [
+      ...(variants.includes('paper') ? rules : []).flatMap((rule) =>
+        seeds.map((seed) => ({
+          module: path.join(__dirname, 'xor.ts'),
+          fn: 'xorRun',
+          args: { rule, seed, epochs: opts.epochs, eta: opts.eta, sigma: opts.sigma, noise: opts.noise, steps: opts.steps, k: opts.k, clusters: opts.clusters, buffer: opts.buffer } as Partial<XorOptions>,
+          key: `${rule}-seed${seed}`,
+          units: opts.epochs,
+        })),
+      ),
+      ...(variants.includes('code') ? rules : []).flatMap((rule) =>
+        seeds.map((seed) => ({
+          module: path.join(__dirname, 'xor.ts'),
+          fn: 'xorRun',
+          args: { rule, seed, epochs: opts.epochs, eta: opts.etaCode, sigma: opts.sigmaCode, k: opts.k, clusters: opts.clusters, buffer: opts.buffer, variant: 'code' } as Partial<XorOptions>,
+          key: `${rule}-code-seed${seed}`,
+          units: opts.epochs,
+        })),
+      ),
+    ];
     const results = await runSweep<XorResult>(tasks, opts, ctx, 'loco-xor');
+    const ruleLabel = (r: XorResult) => (r.options.variant === 'code' ? `${r.options.rule} (code)` : r.options.rule);
     const rows = results.map((r) => ({
-      rule: r.options.rule,
+      rule: ruleLabel(r),
       seed: r.options.seed,
       solvedAt: r.solvedAt ?? 'no',
       solvedAtEnd: xorSolved(r.after.output, r.options.thresholdHz),
@@ -250,7 +315,7 @@ export const xorExperiment: CommandSpec = {
       data: results.map((r) => ({
         type: 'scatter',
         mode: 'lines',
-        name: `${r.options.rule} seed ${r.options.seed}`,
+        name: `${ruleLabel(r)} seed ${r.options.seed}`,
         x: r.history.slice(1).map((h) => h.epoch),
         y: r.history.slice(1).map((h) => h.loss),
         line: { color: COLORS[r.options.rule] },
@@ -262,12 +327,15 @@ export const xorExperiment: CommandSpec = {
       ctx.log(
         formatTable(
           ['rule', 'seed', 'first solved at epoch', 'solved in last 20 epochs', 'output after (Hz) for (0,0) (0,1) (1,0) (1,1)'],
-          results.map((r, i) => [r.options.rule, r.options.seed, r.solvedAt ?? 'not solved', rows[i].solvedLast20, r.after.output.map((v) => v.toFixed(1)).join('  ')]),
+          results.map((r, i) => [ruleLabel(r), r.options.seed, r.solvedAt ?? 'not solved', rows[i].solvedLast20, r.after.output.map((v) => v.toFixed(1)).join('  ')]),
         ),
       );
     }
+    const claims = xorClaims({ runs: results.map((r) => ({ rule: r.options.rule, variant: r.options.variant, seed: r.options.seed, solvedAt: r.solvedAt, solvedAtEnd: xorSolved(r.after.output, r.options.thresholdHz) })), seeds, epochs: opts.epochs });
+    writeClaims(out, 'loco-xor', claims);
     out.allowNonFinite('the loss before training (epoch 0) is not measured (NaN)', ['loss']);
     out.finish();
+    printClaims(ctx, claims);
     return 0;
   },
 };

@@ -6,11 +6,47 @@
  * Defaults (about 10-15 min on 2 cores): the paper's 5-layer MLP (3 hidden layers of 200, D_d = I),
  * 20 epochs, batch 32, η_W = η_W̄ = 0.01, η_V = η_V̄ = 0.001, γ = 1e-4, cross-entropy.
  */
-import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { ablationConfig, ablationSubsets, linearConfig, subsetLabel } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, checkBatch, type RunSpec } from './common';
+import { salAblationClaims } from '../claims';
+import { accuracyFigure, baseConfig, checkBatch, dataLabel, dataShape, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunRecord, type RunSpec } from './common';
+import type { PlotlyFigure } from '../../../src/io/plot';
+
+/**
+ * Where the curves overlap: the final test accuracy of each configuration as a bar (mean over
+ * seeds, ± sd when there are several) with every seed as a dot, on an axis zoomed to the bars.
+ */
+export function finalAccuracyFigure(records: readonly RunRecord[], seedCount: number): PlotlyFigure {
+  const keys = [...new Set(records.map((r) => r.key))];
+  const rows = keys.map((key) => {
+    const rs = records.filter((r) => r.key === key);
+    const accs = rs.map((r) => (r.status === 'ok' ? 100 * r.finalAccuracy : NaN)).filter(Number.isFinite);
+    const mean = accs.reduce((a, v) => a + v, 0) / Math.max(1, accs.length);
+    const sd = accs.length > 1 ? Math.sqrt(accs.reduce((a, v) => a + (v - mean) ** 2, 0) / (accs.length - 1)) : 0;
+    return { label: rs[0].label, accs, mean, sd, diverged: rs.length - accs.length, runs: rs.length };
+  });
+  const all = rows.flatMap((r) => r.accs);
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const pad = Math.max(0.5, 0.1 * (hi - lo));
+  return {
+    data: [
+      { type: 'bar', name: seedCount > 1 ? `mean ± sd (${seedCount} seeds)` : 'final accuracy', x: rows.map((r) => r.label), y: rows.map((r) => r.mean), error_y: { type: 'data', array: rows.map((r) => r.sd), visible: seedCount > 1 }, marker: { color: '#9ecae1' } },
+      { type: 'scatter', mode: 'markers', name: 'each seed', x: rows.flatMap((r) => r.accs.map(() => r.label)), y: all, marker: { color: '#08519c', size: 7 } },
+      ...(rows.some((r) => r.diverged > 0)
+        ? [{ type: 'scatter', mode: 'text', name: 'diverged runs', showlegend: false, x: rows.filter((r) => r.diverged > 0).map((r) => r.label), y: rows.filter((r) => r.diverged > 0).map(() => lo - 0.5 * pad), text: rows.filter((r) => r.diverged > 0).map((r) => `${r.diverged}/${r.runs} diverged`), textfont: { color: '#b2182b' } }]
+        : []),
+    ],
+    layout: {
+      title: { text: `SAL plasticity ablation: final test accuracy per configuration${seedCount > 1 ? ` (mean ± sd over ${seedCount} seeds)` : ''}` },
+      xaxis: { title: { text: 'plastic connections' }, type: 'category' },
+      yaxis: { title: { text: 'final test accuracy (%)' }, range: [lo - pad, hi + pad] },
+      showlegend: true,
+    },
+  };
+}
 
 export const ablationExperiment: CommandSpec = {
   name: 'sal-ablation',
@@ -18,16 +54,15 @@ export const ablationExperiment: CommandSpec = {
   options: [
     ...trainingOptions('sal-ablation', { epochs: 20, width: 200, hidden: 3 }),
     { name: 'down-gate', type: 'string', description: 'D_d of the downstream pathway', default: 'identity', choices: ['identity', 'relu-jacobian'] },
+    { name: 'seeds', type: 'integers', description: 'several seeds (overrides --seed): every configuration runs once per seed and the claims use the spread' },
   ],
   async run(opts, ctx) {
-    const base = { ...baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES), downGate: opts.downGate };
-    const runs: RunSpec[] = ablationSubsets().map((parts) => ({
-      key: ['W', ...parts].join('+'),
-      label: subsetLabel(parts),
-      config: ablationConfig(parts, base),
-      seed: opts.seed,
-    }));
-    runs.push({ key: 'linear', label: 'Linear (SGD)', config: linearConfig(base), seed: opts.seed });
+    const base = { ...baseConfig(opts, dataShape(opts).d, dataShape(opts).classes), downGate: opts.downGate };
+    const seeds: number[] = opts.seeds ?? [opts.seed];
+    const runs: RunSpec[] = seeds.flatMap((seed) => [
+      ...ablationSubsets().map((parts) => ({ key: ['W', ...parts].join('+'), label: subsetLabel(parts), config: ablationConfig(parts, base), seed })),
+      { key: 'linear', label: 'Linear (SGD)', config: linearConfig(base), seed },
+    ]);
     checkBatch(opts);
     const out = new RunOutput('sal-ablation', opts.out, opts, ctx);
     const records = await trainRuns(runs, opts, ctx, 'sal-ablation');
@@ -35,11 +70,15 @@ export const ablationExperiment: CommandSpec = {
     const summary = records.map((r) => ({ run: r.key, label: r.label, finalAccuracy: r.finalAccuracy, bestAccuracy: r.bestAccuracy, finalTestLoss: r.finalTestLoss, status: r.status, samplesPerSecond: r.samplesPerSecond }));
     out.csv('summary', ['run', 'label', 'finalAccuracy', 'bestAccuracy', 'finalTestLoss', 'status', 'samplesPerSecond'], summary);
     out.json('results', { summary, records });
-    out.figure('ablation', accuracyFigure(records, 'SAL plasticity ablation on MNIST (plastic connections in the legend)'), { title: 'sal-ablation', png: opts.png });
+    out.figure('ablation', accuracyFigure(records, 'SAL plasticity ablation on MNIST (plastic connections in the legend)'), { png: opts.png });
+    out.figure('ablation-final', finalAccuracyFigure(records, seeds.length), { width: 900, height: 520, png: opts.png });
+    const claims = salAblationClaims(records, { data: dataLabel(opts), sizes: base.sizes, epochs: opts.epochs, seeds });
+    writeClaims(out, 'sal-ablation', claims);
     if (records.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     if (opts.json) process.stdout.write(JSON.stringify({ summary, dir: out.dir }, null, 2) + '\n');
     else printTable(ctx, ['plastic', 'final test acc (%)', 'best (%)', 'test loss', 'status'], records.map((r) => [r.label, pct(r.finalAccuracy), pct(r.bestAccuracy), r.finalTestLoss, r.status]));
     ctx.log(`wrote ${out.dir}`);
+    printClaims(ctx, claims);
   },
 };

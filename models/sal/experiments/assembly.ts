@@ -11,11 +11,12 @@
  * without bound); with γ = 1e-3 it stayed finite but peaked at 68% in epoch 4 and collapsed to 32%
  * as the decay shrank V, V̄ (and so H) towards 0.
  */
-import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { methodConfig } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, checkBatch, writeCurves } from './common';
+import { salAssemblyClaims } from '../claims';
+import { accuracyFigure, baseConfig, checkBatch, dataLabel, dataShape, pct, printTable, trainingOptions, trainRuns, writeCurves } from './common';
 import type { AssemblyEpoch, RankRow } from './task';
 
 export const assemblyExperiment: CommandSpec = {
@@ -27,7 +28,7 @@ export const assemblyExperiment: CommandSpec = {
     { name: 'down-gate', type: 'string', description: 'D_d', default: 'identity', choices: ['identity', 'relu-jacobian'] },
   ],
   async run(opts, ctx) {
-    const base = { ...baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES), downGate: opts.downGate };
+    const base = { ...baseConfig(opts, dataShape(opts).d, dataShape(opts).classes), downGate: opts.downGate };
     const L = base.sizes.length;
     const layer: number = opts.layer ?? Math.floor((2 + (L - 1)) / 2);
     if (layer < 2 || layer > L - 1) throw new Error(`--layer must be a hidden layer in [2, ${L - 1}] (got ${layer})`);
@@ -96,6 +97,8 @@ export const assemblyExperiment: CommandSpec = {
       { title: 'sal-assembly effective rank', png: opts.png },
     );
     out.figure('accuracy', accuracyFigure(records, 'SAL test accuracy'), { title: 'sal-assembly accuracy', png: opts.png });
+    const claims = salAssemblyClaims(ranks, { data: `${dataLabel(opts)}, width ${opts.width}, ${opts.hidden} hidden layers`, sizes: base.sizes, epochs: opts.epochs, seeds: [opts.seed] });
+    writeClaims(out, 'sal-assembly', claims);
     if (records.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     const first = ranks.filter((r) => r.epoch === 0);
@@ -111,5 +114,6 @@ export const assemblyExperiment: CommandSpec = {
       ctx.log(`final test accuracy ${records[0].status === 'ok' ? pct(records[0].finalAccuracy) + '%' : `diverged (${records[0].message})`}`);
     }
     ctx.log(`wrote ${out.dir}`);
+    printClaims(ctx, claims);
   },
 };

@@ -7,11 +7,12 @@
  * 15 epochs, batch 32, the same rates for every method (η_W = η_W̄ = 0.01, η_V = η_V̄ = 0.001,
  * γ = 1e-4), cross-entropy, SAL with D_d = I.
  */
-import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { METHOD_LABELS, METHODS, methodConfig, type Method } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, checkBatch, type RunSpec } from './common';
+import { salTableClaims } from '../claims';
+import { accuracyFigure, baseConfig, checkBatch, dataLabel, dataShape, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
 
 export const tableExperiment: CommandSpec = {
   name: 'sal-table',
@@ -22,7 +23,7 @@ export const tableExperiment: CommandSpec = {
     { name: 'down-gate', type: 'string', description: "SAL's D_d", default: 'identity', choices: ['identity', 'relu-jacobian'] },
   ],
   async run(opts, ctx) {
-    const base = { ...baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES), downGate: opts.downGate };
+    const base = { ...baseConfig(opts, dataShape(opts).d, dataShape(opts).classes), downGate: opts.downGate };
     const runs: RunSpec[] = [];
     for (const m of opts.methods as Method[]) for (const seed of opts.seeds as number[]) runs.push({ key: m, label: METHOD_LABELS[m], config: methodConfig(m, base), seed });
     checkBatch(opts);
@@ -48,10 +49,13 @@ export const tableExperiment: CommandSpec = {
       },
       { title: 'sal-table', png: opts.png },
     );
+    const claims = salTableClaims(records, { data: dataLabel(opts), sizes: base.sizes, epochs: opts.epochs, seeds: opts.seeds });
+    writeClaims(out, 'sal-table', claims);
     if (records.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     if (opts.json) process.stdout.write(JSON.stringify({ summary, dir: out.dir }, null, 2) + '\n');
     else printTable(ctx, ['method', 'test acc (%) mean', '± sd', 'per seed'], summary.map((s) => [s.label, pct(s.mean), (100 * s.std).toFixed(2), s.accuracies.map(pct).join(' ')]));
     ctx.log(`wrote ${out.dir}`);
+    printClaims(ctx, claims);
   },
 };

@@ -6,6 +6,7 @@
  * bit-identically, per-epoch measurements included.
  */
 import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
+import { loadDataset, type DataName } from '../../../src/data/files';
 import type { CheckpointSettings } from '../../../src/io/checkpoint';
 import { toRows, type Mat } from '../../../src/linalg/mat';
 import { reportProgress } from '../../../src/parallel/pool';
@@ -26,6 +27,9 @@ export interface DataArgs {
   seed: number;
   trainSize: number;
   testSize: number;
+  /** A data set other than the shipped MNIST subset (src/data/files.ts), and its folder. */
+  name?: DataName;
+  dir?: string;
 }
 
 /** Per-epoch measurements a task can take (functions cannot cross to a worker, so they are named). */
@@ -97,7 +101,7 @@ export interface RunRecord {
 }
 
 export function loadSplit(d: DataArgs): { train: Dataset; test: Dataset } {
-  const split = mnistSplit(d.seed);
+  const split = d.name ? loadDataset(d.name, d.dir, d.seed) : mnistSplit(d.seed);
   return { train: take(split.train, d.trainSize), test: take(split.test, d.testSize) };
 }
 

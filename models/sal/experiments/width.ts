@@ -12,11 +12,12 @@
  * Besides accuracy it records, after every epoch, λ_max(H) = σ_max(V̄)² per layer and σ_max of W̄,
  * V, W (spectra.csv), the quantities behind that divergence.
  */
-import { MNIST_CLASSES, MNIST_PIXELS } from '../../../src/data/mnist';
 import type { CommandSpec } from '../../../src/registry';
+import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { methodConfig } from '../presets';
-import { accuracyFigure, baseConfig, pct, printTable, trainingOptions, trainRuns, writeCurves, checkBatch, type RunSpec } from './common';
+import { salWidthClaims } from '../claims';
+import { accuracyFigure, baseConfig, checkBatch, dataLabel, dataShape, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
 import type { SpectraEpoch } from './task';
 
 export const widthExperiment: CommandSpec = {
@@ -28,7 +29,7 @@ export const widthExperiment: CommandSpec = {
     { name: 'gates', type: 'strings', description: 'D_d choices', default: ['identity', 'relu-jacobian'], choices: ['identity', 'relu-jacobian'] },
   ],
   async run(opts, ctx) {
-    const base = baseConfig(opts, MNIST_PIXELS, MNIST_CLASSES);
+    const base = baseConfig(opts, dataShape(opts).d, dataShape(opts).classes);
     const runs: RunSpec[] = [];
     for (const gate of opts.gates as ('identity' | 'relu-jacobian')[]) {
       for (const ratio of opts.ratios as number[]) {
@@ -119,6 +120,8 @@ export const widthExperiment: CommandSpec = {
       { title: 'sal-width', png: opts.png },
     );
     out.figure('width-curves', accuracyFigure(records, 'test accuracy per epoch'), { title: 'sal-width curves', png: opts.png });
+    const claims = salWidthClaims(records, { data: dataLabel(opts), sizes: base.sizes, epochs: opts.epochs, seeds: opts.seeds, ratios: opts.ratios, gates: opts.gates });
+    writeClaims(out, 'sal-width', claims);
     out.allowNonFinite('spectra of layers that do not exist at a width, and the spread of one seed, are NaN', ['sigmaWbarMax', 'lambdaHinit', 'lambdaHend', 'sigmaWbarInit', 'sigmaWbarEnd', 'sd']);
     if (records.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
@@ -132,5 +135,6 @@ export const widthExperiment: CommandSpec = {
       );
     }
     ctx.log(`wrote ${out.dir}`);
+    printClaims(ctx, claims);
   },
 };

@@ -1,0 +1,13 @@
+/**
+ * The dense f64 linear algebra every model's hot loops use: row-major `Mat` views over
+ * Float64Array (mat.ts), the kernels that write into caller-provided outputs — matVec, matMul,
+ * outer-product accumulate and friends, WebAssembly SIMD above a small size, a resident
+ * `WasmWorkspace` for loops of many small products (kernels.ts) — and the ml-matrix decompositions
+ * (eigenvalues, SVD, pseudo-inverse, solve, expm; decomp.ts), which are for set-up and checks,
+ * not for inner loops.
+ *
+ * @module creditflow/linalg
+ */
+export * from './mat';
+export * from './kernels';
+export * from './decomp';
