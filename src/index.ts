@@ -28,7 +28,7 @@
 // State: named vector and matrix blocks with time constants, over one Float64Array.
 export { defineState, vector, matrix, StateLayout, type VectorSpec, type MatrixSpec, type BlockSpec, type StateView, type Block } from './core/state';
 
-// Terms and problems: drift, diffusion (additive or diagonal noise), sums, time scaling by each block's τ.
+// Terms and problems: drift, diffusion (noise 'diagonal', 'scalar' or 'general', additive or not: the term owns g·dW), sums, time scaling by each block's τ.
 export {
   drift,
   diffusion,
@@ -41,11 +41,19 @@ export {
   type DriftTerm,
   type DiffusionTerm,
   type NoiseKind,
+  type NoiseShape,
   type Problem,
+  type ProblemOptions,
 } from './core/terms';
 
-// The entry point, its options (saveAt, events, stopWhen) and its result.
-export { solve, SolveError, type SolveOptions, type Solution, type Status, type SaveAt, type EventSpec, type Divergence } from './core/solve';
+// Piecewise-constant inputs with jump times (a new minibatch every Δt): no step crosses a jump.
+export { piecewiseInput, uniformJumps, segmentAt, type InputSignal } from './core/input';
+
+// The spike schedule: threshold, reset and refractoriness, clock-driven or event-located.
+export { checkSpikeSpec, type SpikeSpec, type SpikeState, type ResetMode, type SpikeMode } from './core/spikes';
+
+// The entry point, its options (saveAt, reductions, events, spikes, stopWhen) and its result.
+export { solve, SolveError, type SolveOptions, type Solution, type Status, type SaveAt, type Reduction, type EventSpec, type Divergence } from './core/solve';
 export { steadyState, steadyStateResidual, type SteadyStateOptions, type SteadyStateResult } from './core/steady';
 
 // Solvers: the registry by name, each solver, the explicit Runge–Kutta engine and its tableaux.
@@ -53,7 +61,7 @@ export { solvers, euler, eulerMaruyama, heun, stochasticHeun, rk4, dopri5, odex,
 export type { Solver, StepSolver, DriverSolver, SolverTraits, SdeSupport, StepInfo, Interpolant, DriveOptions, DriveResult } from './core/solver';
 
 // Step-size control.
-export { constantStep, piController, errorNorm, type StepController, type AdaptResult, type PIOptions } from './core/controller';
+export { constantStep, stepTo, piController, clipToJumps, errorNorm, type StepController, type ControllerInit, type AdaptResult, type PIOptions } from './core/controller';
 
 // Brownian paths (fixed-grid increments; a tree and a grid that give the same path at every step size) and the seeded generator.
 export { BrownianIncrements, BrownianTree, BrownianGrid, type BrownianPath } from './core/brownian';
