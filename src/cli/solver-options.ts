@@ -1,0 +1,75 @@
+/**
+ * `--solver`, `--dt0`, `--rtol`, `--atol`: the integrator of a model's learning dynamics, declared
+ * once for every `reproduce` and `train` command (like `--workers`).
+ *
+ * A command spreads `solverOptions({ solver: 'euler' })` into its options, with the default its
+ * paper uses, and turns the parsed values into a `SolverChoice` with `solverChoice(opts, phase)`,
+ * which refuses, before any work, a solver that cannot integrate the phase (an ODE-only solver for
+ * an SDE phase, say) with a message naming those that can. The values are options, so the run's
+ * manifest records them with the others.
+ */
+import { solvers } from '../core/solvers';
+import type { Solver } from '../core/solver';
+import { UsageError, type OptionSpec, type ParsedOptions } from './options';
+
+/** What `solve` needs to know about the integrator: its name and its step or tolerances. */
+export interface SolverChoice {
+  solver: string;
+  /** Fixed step (fixed-step solvers) or first step (adaptive ones); undefined: the model's own. */
+  dt0?: number;
+  rtol?: number;
+  atol?: number;
+}
+
+export interface SolverDefaults {
+  /** The paper's integrator, e.g. 'euler' for a discrete iteration with step η. */
+  solver: string;
+  /** What the step is in this model, for --help (e.g. 'the learning rate η: one step per minibatch'). */
+  dt0?: string;
+}
+
+/** The four options, with the model's defaults. */
+export function solverOptions(d: SolverDefaults): OptionSpec[] {
+  return [
+    { name: 'solver', type: 'string', description: `integrator of the learning dynamics (registered solvers: ${solvers.names().join(', ')})`, default: d.solver, choices: solvers.names() },
+    { name: 'dt0', type: 'number', description: `step of a fixed-step solver, first step of an adaptive one (default: ${d.dt0 ?? "the model's own"})`, min: 0, validate: (v: number) => (v > 0 ? undefined : 'must be > 0') },
+    { name: 'rtol', type: 'number', description: 'relative tolerance of an adaptive solver (default 1e-6)', min: 0 },
+    { name: 'atol', type: 'number', description: 'absolute tolerance of an adaptive solver (default 1e-9)', min: 0 },
+  ];
+}
+
+/** What a phase of a model needs from its integrator. */
+export interface PhaseNeeds {
+  /** The phase's name for messages, e.g. 'the sleep phase (eqs. 12, 13)'. */
+  what: string;
+  /** The phase has a diffusion term. */
+  sde: boolean;
+  /** The phase needs fixed steps (a clock-driven spike schedule, a minibatch per step). */
+  fixedStep?: boolean;
+}
+
+function fits(s: Solver, p: PhaseNeeds): boolean {
+  if (p.sde ? s.sde === null : !s.ode) return false;
+  if (p.fixedStep && s.adaptive) return false;
+  return true;
+}
+
+/** The parsed options as a SolverChoice, refused with a one-line message when it cannot integrate the phase. */
+export function solverChoice(opts: ParsedOptions, phase: PhaseNeeds): SolverChoice {
+  const name = String(opts.solver);
+  const s = solvers.get(name);
+  if (!fits(s, phase)) {
+    const ok = solvers.names().filter((n) => fits(solvers.get(n), phase));
+    const why = phase.sde && s.sde === null ? 'handles ODEs only' : !phase.sde && !s.ode ? 'handles SDEs only' : 'chooses its own steps';
+    throw new UsageError(`--solver ${name} ${why}, but ${phase.what} ${phase.sde ? 'is an SDE' : phase.fixedStep ? 'needs fixed steps' : 'is an ODE'}; use --solver ${ok.join(' or ')}`);
+  }
+  if (!s.adaptive && (opts.rtol !== undefined || opts.atol !== undefined)) {
+    throw new UsageError(`--rtol and --atol set the tolerances of an adaptive solver, but --solver ${name} takes fixed steps; set --dt0, or choose an adaptive solver (${solvers.names().filter((n) => solvers.get(n).adaptive).join(', ')})`);
+  }
+  return {
+    solver: name,
+    ...(opts.dt0 !== undefined ? { dt0: opts.dt0 as number } : {}),
+    ...(opts.rtol !== undefined ? { rtol: opts.rtol as number } : {}),
+    ...(opts.atol !== undefined ? { atol: opts.atol as number } : {}),
+  };
+}
