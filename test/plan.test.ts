@@ -29,7 +29,7 @@ afterAll(() => {
 });
 
 const quiet: RunContext = { json: false, log: () => {}, progress: (label, total) => new Progress(label, total, { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream) };
-const SIN = ['--rules', 'bp,np', '--seeds', '1,2', '--epochs', '20', '--no-png'];
+const SIN = ['--rules', 'bp,np', '--seeds', '1,2', '--epochs', '20', '--variant', 'paper', '--no-png']; // the paper variant: four runs
 
 /** main() with stdout quiet; resolves to its exit code or rejects with its one-line error. */
 async function run(argv: string[]): Promise<number> {

@@ -19,3 +19,4 @@ export * from './rules';
 export * from './run';
 export * from './sal-adapter';
 export * from './tasks';
+export * from './claims';

@@ -27,3 +27,4 @@ export * from './network';
 export * from './rules';
 export * from './terms';
 export * from './trainer';
+export * from './claims';

@@ -22,3 +22,4 @@ export * from './rnn-train';
 export * from './rnn';
 export * from './stats';
 export * from './trainer';
+export * from './claims';

@@ -21,3 +21,4 @@ export * from './linalg';
 export * from './nets';
 export * from './projector';
 export * from './rules';
+export * from './claims';

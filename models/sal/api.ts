@@ -25,3 +25,4 @@ export * from './leaky';
 export * from './presets';
 export * from './theory';
 export * from './train';
+export * from './claims';

@@ -21,3 +21,4 @@ export * from './nonlinear';
 export * from './scalar';
 export * from './step';
 export * from './train';
+export * from './claims';

@@ -8,6 +8,9 @@ import { mnistData } from '../../models/loco/experiments/common';
 import { trainMnist } from '../../models/loco/experiments/mnist';
 import { trainSin } from '../../models/loco/experiments/sin';
 import { trainXor, trainXorCode } from '../../models/loco/experiments/xor';
+import { onWasmBackend } from '../helpers';
+
+onWasmBackend(); // pinned on the wasm kernels
 
 const pinned: Record<string, { accuracy: number[]; trainLoss: number }> = {
   'ann np': { accuracy: [0.1115, 0.07], trainLoss: 0.14531098374318102 },

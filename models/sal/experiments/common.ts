@@ -97,7 +97,8 @@ export function baseConfig(opts: ParsedOptions, dIn: number, classes: number): B
 
 /** At least one full minibatch per epoch (called before the run folder is opened, and again by trainRuns). */
 export function checkBatch(opts: ParsedOptions): void {
-  if (opts.batch > opts.trainSize) throw new Error(`--batch ${opts.batch} is larger than --train-size ${opts.trainSize}, so an epoch has no full minibatch; use --batch ${opts.trainSize} or less`);
+  const n = dataSizes(opts).train;
+  if (opts.batch > n) throw new Error(`--batch ${opts.batch} is larger than ${opts.trainSize === 0 ? `the ${n} training images (--train-size 0: all)` : `--train-size ${n}`}, so an epoch has no full minibatch; use --batch ${n} or less`);
 }
 
 /**
