@@ -4,10 +4,12 @@
  * outer-product accumulate and friends, WebAssembly SIMD above a small size, a resident
  * `WasmWorkspace` for loops of many small products (kernels.ts) — and the ml-matrix decompositions
  * (eigenvalues, SVD, pseudo-inverse, solve, expm; decomp.ts), which are for set-up and checks,
- * not for inner loops.
+ * not for inner loops. Which engine runs the products (a system OpenBLAS, wasm, TypeScript) is
+ * chosen by `setBackend` (backend.ts).
  *
  * @module creditflow/linalg
  */
 export * from './mat';
 export * from './kernels';
 export * from './decomp';
+export { setBackend, forceEngine, linalgInfo, backendSettings, applyBackendSettings, BACKENDS, type Backend, type Engine, type LinalgInfo, type BackendSettings } from './backend';

@@ -119,8 +119,9 @@ const sol = solve(problem, 'rk4', { t0: 0, t1: 2 * Math.PI, dt0: (2 * Math.PI) /
 const entries = Object.fromEntries(${JSON.stringify(subpaths)}.map((s) => [s, Object.keys(require(s)).length]));
 const n = 64, A = L.mat(n, n), B = L.mat(n, n), Cw = L.mat(n, n), Ct = L.mat(n, n);
 for (let i = 0; i < n * n; i++) { A.data[i] = Math.sin(i); B.data[i] = Math.cos(0.7 * i); }
-L.setGemmBackend('wasm'); L.matMul(A, B, Cw);
-L.setGemmBackend('ts-direct'); L.matMul(A, B, Ct);
+L.forceEngine('wasm'); L.matMul(A, B, Cw);
+L.forceEngine('ts-direct'); L.matMul(A, B, Ct);
+L.forceEngine(null);
 let gemmDiff = 0;
 for (let i = 0; i < n * n; i++) gemmDiff = Math.max(gemmDiff, Math.abs(Cw.data[i] - Ct.data[i]));
 console.log(JSON.stringify({ status: sol.status, y: Array.from(sol.ys.at(-1)), entries, wasm: L.wasmAvailable(), gemmDiff }));

@@ -35,7 +35,7 @@ test('plan --slurm, sbatch --wait with one task requeued mid-run, gather: the ou
   expectExit(cli(['reproduce', 'dll-mnist', ...ARGS, '--out', 'sweep'], work));
   fs.renameSync(path.join(work, 'sweep'), path.join(work, 'local'));
 
-  const planned = expectExit(cli(['plan', 'dll-mnist', ...ARGS, '--out', 'sweep', '--slurm', '--slurm-time', '30:00', '--slurm-mem', '900M', '--slurm-extra', '--comment=creditflow-test'], work));
+  const planned = expectExit(cli(['plan', 'dll-mnist', ...ARGS, '--out', 'sweep', '--slurm', '--slurm-time', '30:00', '--slurm-mem', '900M', '--slurm-extra=--comment=creditflow-test'], work));
   const script = path.join(work, 'sweep', 'plan', 'slurm.sbatch');
   expect(planned.stdout).toContain(`sbatch sweep/plan/slurm.sbatch`);
   expect(planned.stdout).toContain('creditflow gather sweep');
