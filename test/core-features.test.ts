@@ -10,6 +10,7 @@ import { logLogSlope } from '../src/analysis/fit';
 import { constantStep, piController, stepTo } from '../src/core/controller';
 import { piecewiseInput, segmentAt, uniformJumps } from '../src/core/input';
 import { solve, type Reduction } from '../src/core/solve';
+import { steadyState } from '../src/core/steady';
 import { diffusion, drift, odeProblem, sdeProblem } from '../src/core/terms';
 
 // ---------------------------------------------------------------------------------------------
@@ -273,6 +274,9 @@ describe('failures are reported, not hidden', () => {
     const sol = solve(p, 'dopri5', { t0: 0, t1: 1, y0: [0], rtol: 1e-6 });
     expect(sol.status).toBe('diverged');
     expect(sol.message).toMatch(/t = 0\.[45]/);
+    const st = steadyState(p, 'dopri5', { t0: 0, y0: [0], tMax: 10, tol: 1e-8 });
+    expect(st.reason).toBe('diverged');
+    expect(st.solution.message).toMatch(/block 'y' entry 0 became NaN/);
   });
 
   it('a step so small it would take forever is refused before work starts', () => {
