@@ -31,6 +31,7 @@ import type { CommandSpec } from '../registry';
 import type { RunContext } from './context';
 import { UsageError, type OptionSpec, type ParsedOptions } from './options';
 import { dirArgument, runStates, type RunState } from './plan';
+import { commandPid, SUPERVISED_ENV } from './supervise';
 
 /** What a queued job carries: where its plan is and which run it is. */
 export interface SweepJob {
@@ -197,7 +198,8 @@ function runOneChild(job: SweepJob, log: number, worker: string) {
   const main = path.join(ROOT, 'src', 'cli', 'main.ts');
   return spawn(process.execPath, ['--import', loader, main, 'run-one', job.dir, '--id', job.id], {
     stdio: ['ignore', log, log, 'ipc'],
-    env: { ...process.env, CREDITFLOW_QUEUE_WORKER: worker },
+    // a supervised child of this worker (not a second supervisor): it stops when the worker dies
+    env: { ...process.env, CREDITFLOW_QUEUE_WORKER: worker, [SUPERVISED_ENV]: '1' },
   });
 }
 
@@ -217,7 +219,7 @@ async function work(opts: ParsedOptions, ctx: RunContext): Promise<number> {
   const name = queueName(opts);
   const connection = await connect(url);
   const { Queue, UnrecoverableError, Worker } = await import('bullmq');
-  const me = `${os.hostname()}:${process.pid}`;
+  const me = `${os.hostname()}:${commandPid()}`; // the pid the user started (the supervisor's)
   const children = new Set<ReturnType<typeof spawn>>();
   const say = (line: string) => ctx.log(`${stamp()} worker ${me}: ${line}`);
 

@@ -56,9 +56,17 @@ export function errorLine(err: unknown): string {
  * In the child: ignore the stop signals (the supervisor acts on them) and tell the supervisor which
  * run folders are open. Returns false when this process is not a supervised child.
  */
+let supervisedChild = false;
+
+/** The pid a user knows the command by: the supervisor's, when this process is its child. */
+export function commandPid(): number {
+  return supervisedChild ? process.ppid : process.pid;
+}
+
 export function becomeSupervisedChild(): boolean {
   if (process.env[SUPERVISED_ENV] !== '1' || typeof process.send !== 'function') return false;
   delete process.env[SUPERVISED_ENV];
+  supervisedChild = true;
   for (const sig of Object.keys(SIGNALS)) process.on(sig, () => {});
   // The supervisor is gone (killed with SIGKILL): stop at the next turn of the event loop rather than run on unattended.
   // (unref: the channel must not keep this process alive once the command is done)

@@ -111,7 +111,7 @@ test('a run that keeps failing is tried --attempts times, reported failed by sta
   expect(log.match(/^=== .* attempt \d of 2 ===$/gm)).toEqual([expect.stringContaining('attempt 1 of 2'), expect.stringContaining('attempt 2 of 2')]);
   const status = JSON.parse(expectExit(cli(['queue', 'status', 'sweep', ...queue, '--json'], work)).stdout);
   expect(status.counts).toMatchObject({ done: 1, failed: 1 });
-  expect(status.rows[0]).toMatchObject({ index: 0, state: 'failed', detail: expect.stringMatching(/^2 attempts: .*checkpoint .* is (corrupt|truncated)/) });
+  expect(status.rows[0]).toMatchObject({ index: 0, state: 'failed', detail: expect.stringMatching(/^2 attempts: .*checkpoint.* is (corrupt|truncated)/) });
   const gathered = expectExit(cli(['gather', 'sweep'], work), 1);
   expect(gathered.stderr).toContain('1 of 2 runs of dll-mnist');
   expect(gathered.stderr).toMatch(/\n0\s+dll-seed1\s+failed\s/);
