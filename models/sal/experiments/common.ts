@@ -97,7 +97,9 @@ export function baseConfig(opts: ParsedOptions, dIn: number, classes: number): B
 
 /** At least one full minibatch per epoch (called before the run folder is opened, and again by trainRuns). */
 export function checkBatch(opts: ParsedOptions): void {
-  if (opts.batch > opts.trainSize) throw new Error(`--batch ${opts.batch} is larger than --train-size ${opts.trainSize}, so an epoch has no full minibatch; use --batch ${opts.trainSize} or less`);
+  const n = dataSizes(opts).train; // --train-size 0 means the whole training set
+  const what = opts.trainSize > 0 ? `--train-size ${n}` : `the ${n} training images`;
+  if (opts.batch > n) throw new Error(`--batch ${opts.batch} is larger than ${what}, so an epoch has no full minibatch; use --batch ${n} or less`);
 }
 
 /**
