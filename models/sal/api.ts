@@ -13,6 +13,7 @@
  */
 export * from './analysis';
 export * from './checks';
+export * from './claims';
 export * from './circuit';
 export * from './experiments/ablation';
 export * from './experiments/assembly';
