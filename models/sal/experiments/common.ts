@@ -59,7 +59,11 @@ export function trainingOptions(name: string, d: { epochs: number; width: number
  * The integrator of the circuit's flow from --solver/--dt0/--rtol/--atol, refused (with the
  * solvers that can) before any work when it cannot integrate it. Any ODE solver can: the flow is an
  * ODE whose minibatch is a piecewise-constant input, fixed steps land on its changes and adaptive
- * steps are clipped to them.
+ * steps are clipped to them. Adaptive steps suit SAL with D_d = I, whose field is continuous in the
+ * connections; with a ReLU-Jacobian gate (D_d = ReLU′, and the special cases built on it) the
+ * downstream activity jumps where a gate flips, and dopri5 at tight tolerances crawls there
+ * (measured: 784-8-8-10 weight mirror, 10 minibatches, 1,474 steps at rtol 1e-6, over 20,000 at
+ * 1e-8, against 32 and 82 for SAL).
  */
 export function salSolver(opts: ParsedOptions): SolverChoice {
   const choice = solverChoice(opts, { what: 'the SAL circuit (slow flows, eqs. 5-8, one minibatch per unit time)', sde: false });
