@@ -13,6 +13,7 @@
  */
 export * from './analysis';
 export * from './checks';
+export * from './claims';
 export * from './circuit';
 export * from './experiments/ablation';
 export * from './experiments/assembly';
@@ -25,4 +26,3 @@ export * from './leaky';
 export * from './presets';
 export * from './theory';
 export * from './train';
-export * from './claims';

@@ -113,11 +113,15 @@
  * - Weight mirror (Akrout et al. 2019) as a configuration: W̄^k learns in a "mirror mode" where the
  *   upstream layer k is driven by seeded noise ξ ~ N(0, σ²) and W̄ is driven by ξ(W^kξ)ᵀ/σ²;
  *   its decay is its own rate (dW̄/dt = η_W̄(⟨ξ(Wξ)ᵀ⟩/σ² − W̄)), so W̄ → Wᵀ with the scale of BP.
- * - Minibatch index for time t: step k = ⌊(t − t₀)/dt⌋ (Euler: one step, one minibatch).
+ * - Minibatch k is the input on [t₀ + k·Δ, t₀ + (k+1)·Δ), Δ = 1 (a piecewise-constant input of the
+ *   problem, `flow`): Euler with dt = Δ takes one step per minibatch; any other solver keeps to the
+ *   segments. The mirror-mode noise is keyed by k.
  */
 import { hashNormal, Rng } from '../../src/core/random';
 import { defineState, matrix, type MatrixSpec, type StateLayout } from '../../src/core/state';
-import { drift, type DriftTerm } from '../../src/core/terms';
+import { piecewiseInput, uniformJumps, type InputSignal } from '../../src/core/input';
+import type { Reduction } from '../../src/core/solve';
+import { drift, odeProblem, type DriftTerm, type Problem } from '../../src/core/terms';
 import { matMul, matMulTA, matMulTB } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import { losses, type Loss } from '../../src/nn/losses';
@@ -281,6 +285,29 @@ export function fixedBatch(x: Float64Array, target: Float64Array, batch: number)
   };
 }
 
+/** The circuit's drift on a minibatch source (`SalCircuit.term`). */
+export interface SalTerm extends DriftTerm {
+  /** Put minibatch k of the source into the term's working memory (it keys the mirror-mode noise too). */
+  load(k: number): void;
+  /**
+   * The loss of the loaded minibatch at y (the state at the start of a step at time t): the value
+   * of the step's first evaluation when that was at (t, y), else an upstream pass. Called once per
+   * accepted step by the flow's loss reduction.
+   */
+  stepLoss(t: number, y: Float64Array): number;
+}
+
+/** The circuit as a problem driven by minibatches (`SalCircuit.flow`). */
+export interface SalFlow {
+  term: SalTerm;
+  /** Minibatch k on [t0 + k·interval, t0 + (k+1)·interval). */
+  input: InputSignal;
+  /** Once per accepted step: acc[0] += (t₁ − t₀)·(loss of the step's minibatch at its start); acc[1] += 1. */
+  loss: Reduction;
+  /** odeProblem(term, { layout, input }). */
+  problem: Problem;
+}
+
 /** Per-batch-size working memory: activities of both pathways and products. */
 export interface Work {
   B: number;
@@ -304,8 +331,6 @@ export class SalCircuit {
   readonly spec: SalSpec;
   /** The connections as one state (for `solve`). */
   readonly layout: StateLayout;
-  /** Batch loss of the most recent vector-field evaluation (before its update). */
-  lastLoss = NaN;
   private readonly works = new Map<number, Work>();
   private readonly viewCache = new WeakMap<Float64Array, Connections>();
 
@@ -383,10 +408,17 @@ export class SalCircuit {
     return y;
   }
 
-  /** Working memory for batch size B (allocated once per size). */
+  /** Working memory for batch size B (allocated once per size, shared by evaluate, wUpdate and the checks). */
   work(B: number): Work {
     let w = this.works.get(B);
     if (w) return w;
+    w = this.newWork(B);
+    this.works.set(B, w);
+    return w;
+  }
+
+  /** Fresh working memory for batch size B (a term owns its own, so nothing else overwrites its minibatch). */
+  private newWork(B: number): Work {
     if (!(Number.isInteger(B) && B >= 1)) throw new Error(`batch size must be an integer >= 1 (got ${B})`);
     const L = this.L;
     const H: Mat[] = [];
@@ -406,9 +438,7 @@ export class SalCircuit {
         xiW[k] = mat(this.spec.mirror.samples, this.d(k + 1));
       }
     }
-    w = { B, X: H[1], T: new Float64Array(B * this.d(L)), H, Hb, P, M, grad: new Float64Array(B * this.d(L)), xi, xiW };
-    this.works.set(B, w);
-    return w;
+    return { B, X: H[1], T: new Float64Array(B * this.d(L)), H, Hb, P, M, grad: new Float64Array(B * this.d(L)), xi, xiW };
   }
 
   /** Upstream pathway, eqs. (1), (3): H[k+1] = D_u(H[k] Wᵏᵀ). Reads w.X. */
@@ -512,22 +542,82 @@ export class SalCircuit {
   }
 
   /**
-   * The instantaneous circuit as a drift term: the fast pathways settle at every evaluation (the
-   * paper's sequential eqs. 1-2) and the connections follow the slow flows (5)-(8). Minibatch k is
-   * shown on [t0 + k·dt, t0 + (k+1)·dt).
+   * The instantaneous circuit as a drift term over `layout`: the fast pathways settle at every
+   * evaluation (the paper's sequential eqs. 1-2) on the minibatch held in the term's own working
+   * memory, and the connections follow the slow flows (5)-(8). The vector field never changes the
+   * minibatch: `load(k)` puts minibatch k of the source there (minibatch 0 at creation, so a
+   * fixed batch needs nothing more); `flow` makes that the problem's piecewise-constant input.
    */
-  term(source: BatchSource, opts: { t0?: number; dt?: number } = {}): DriftTerm {
-    const t0 = opts.t0 ?? 0;
-    const dt = opts.dt ?? 1;
-    const w = this.work(source.batch);
-    if (!(dt > 0)) throw new Error(`dt (time per minibatch) must be > 0 (got ${dt})`);
-    return drift(this.layout.size, (t, y, out) => {
-      const step = Math.floor((t - t0) / dt + 1e-7);
-      source.load(step, w.X.data, w.T);
-      const c = this.views(y);
-      this.lastLoss = this.pass(c, w);
-      this.weightFlow(c, w, this.views(out), step);
-    });
+  term(source: BatchSource): SalTerm {
+    const w = this.newWork(source.batch);
+    const views = (y: Float64Array) => this.views(y);
+    let segment = 0;
+    // The loss of the first evaluation after the last `stepLoss` (a step's first stage, at its
+    // start, for Euler, Heun, RK4), so that the per-step loss costs no extra forward pass.
+    let armed = true;
+    let firstT = NaN;
+    let firstY: Float64Array | null = null;
+    let firstLoss = NaN;
+    const load = (k: number) => {
+      source.load(k, w.X.data, w.T);
+      segment = k;
+      firstY = null;
+    };
+    load(0);
+    return {
+      ...drift(this.layout.size, (t, y, out) => {
+        const c = views(y);
+        const loss = this.pass(c, w);
+        if (armed) {
+          armed = false;
+          firstT = t;
+          firstY = y;
+          firstLoss = loss;
+        }
+        this.weightFlow(c, w, views(out), segment);
+      }),
+      load,
+      stepLoss: (t, y) => {
+        const loss = firstY === y && firstT === t ? firstLoss : this.batchLoss(views(y), w);
+        armed = true;
+        firstY = null;
+        return loss;
+      },
+    };
+  }
+
+  /**
+   * The circuit driven by a minibatch source: minibatch k is the input on
+   * [t0 + k·interval, t0 + (k+1)·interval) (`interval` = 1: time counts minibatch presentations and
+   * the rates are per minibatch), a piecewise-constant input (src/core/input.ts), so no solver step
+   * crosses a minibatch change and every stage of a step sees the step's minibatch: any solver is
+   * valid, and forward Euler with dt0 = interval is Algorithm 1. `loss` is a reduction (once per
+   * accepted step): acc[0] += (t₁ − t₀)·F_k(θ(t₀)), the loss of the step's minibatch at the step's
+   * start, so acc[0]/(t1 − t0) is the time average of the minibatch loss along the run (the mean
+   * loss before each update for one Euler step per minibatch); acc[1] counts the steps.
+   */
+  flow(source: BatchSource, span: { t0?: number; t1: number; interval?: number }): SalFlow {
+    const t0 = span.t0 ?? 0;
+    const interval = span.interval ?? 1;
+    if (!(interval > 0 && Number.isFinite(interval))) throw new Error(`interval (time per minibatch) must be a finite number > 0 (got ${interval})`);
+    if (!(span.t1 > t0)) throw new Error(`the flow's span [${t0}, ${span.t1}] is empty; give t1 > t0 (t1 − t0 = minibatches × interval)`);
+    const term = this.term(source);
+    const input = piecewiseInput(uniformJumps(t0, span.t1, interval), (k) => term.load(k));
+    const loss: Reduction = {
+      name: 'minibatch loss',
+      size: 2,
+      step: (ta, ya, tb, _yb, acc) => {
+        acc[0] += (tb - ta) * term.stepLoss(ta, ya);
+        acc[1] += 1;
+      },
+    };
+    return { term, input, loss, problem: odeProblem(term, { layout: this.layout, input, name: 'SAL circuit' }) };
+  }
+
+  /** The batch loss F of the minibatch in `w` at connections c (upstream pass only). */
+  batchLoss(c: Connections, w: Work): number {
+    this.forward(c, w);
+    return this.spec.loss.evaluate(w.H[this.L].data, w.T, w.B, undefined);
   }
 
   /** The SAL weight change ΔWˡ = η_W V̄ˡh̄ˡ⁺¹hˡᵀ − γWˡ on one batch (for the theorem checks). */

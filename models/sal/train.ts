@@ -1,20 +1,28 @@
 /**
- * Training the circuit on a data set: each epoch is one `solve` of the slow flows with forward
- * Euler, dt = 1 per minibatch (Algorithm 1's iteration), over a seeded shuffle of the training set.
- * A divergence reported by `solve` ends the run with status 'diverged' and its message.
+ * Training the circuit on a data set: each epoch is one `solve` of the circuit's flow
+ * (`SalCircuit.flow`) over a seeded shuffle of the training set, minibatch k the piecewise-constant
+ * input on [k, k+1). The solver is the caller's choice (default forward Euler with dt0 = 1, one step
+ * per minibatch: Algorithm 1's iteration); the minibatch loss is the flow's reduction, counted once
+ * per accepted step whatever the solver. A divergence reported by `solve` ends the run with status
+ * 'diverged' and its message.
  */
 import '../../solvers/index'; // registers the built-in solvers by name
 import { Rng } from '../../src/core/random';
 import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
 import { solve } from '../../src/core/solve';
-import { odeProblem } from '../../src/core/terms';
+import { solvers } from '../../src/core/solvers';
+import type { SolverChoice } from '../../src/cli/solver-options';
 import { oneHot, type Dataset } from '../../src/data/mnist';
 import { epochOrder } from '../../src/nn/mlp';
 import { SalCircuit, type BatchSource } from './circuit';
 
 export interface EpochRecord {
   epoch: number;
-  /** Mean minibatch loss seen during the epoch (before each step's update). */
+  /**
+   * Minibatch loss seen during the epoch: its time average, each accepted step weighing the loss of
+   * its minibatch at the step's start by the step's length (one Euler step per minibatch: the mean
+   * loss before each update, as Algorithm 1 reports it).
+   */
   trainLoss: number;
   testLoss: number;
   testAccuracy: number;
@@ -40,6 +48,11 @@ export interface TrainOptions<M = never> {
   batch: number;
   /** Seed of the minibatch order. */
   seed: number;
+  /**
+   * The integrator of the flow (src/cli/solver-options.ts; default forward Euler, dt0 = 1: one step
+   * per minibatch). A fixed-step solver without dt0 takes dt0 = 1; an adaptive one its own first step.
+   */
+  solver?: SolverChoice;
   /** Initial connections (default: circuit.initState(seed)). */
   y0?: Float64Array;
   /** Called after every epoch (and once with epoch 0 before training). Not called again for epochs restored from a checkpoint. */
@@ -73,6 +86,20 @@ export function minibatches(x: Float64Array, target: Float64Array, dIn: number, 
   };
 }
 
+/** Forward Euler with one step per minibatch (Algorithm 1): the default integrator of training. */
+export const DEFAULT_TRAINING_SOLVER: SolverChoice = { solver: 'euler', dt0: 1 };
+
+/** The caller's solver choice completed: a fixed-step solver without dt0 steps once per minibatch (dt0 = 1). */
+export function trainingSolver(choice: SolverChoice | undefined): SolverChoice {
+  if (!choice) return DEFAULT_TRAINING_SOLVER;
+  if (choice.dt0 !== undefined || solvers.get(choice.solver).adaptive) return choice;
+  return { ...choice, dt0: 1 };
+}
+
+function isDefaultSolver(c: SolverChoice): boolean {
+  return c.solver === 'euler' && c.dt0 === 1 && c.rtol === undefined && c.atol === undefined;
+}
+
 export function trainCircuit<M = never>(circuit: SalCircuit, data: { train: Dataset; test: Dataset }, opts: TrainOptions<M>): TrainResult<M> {
   const { train, test } = data;
   const dIn = circuit.d(1);
@@ -88,6 +115,7 @@ export function trainCircuit<M = never>(circuit: SalCircuit, data: { train: Data
   /** The live connections: every epoch's result is copied in, so a resume restores them in place. */
   const y = opts.y0 ? opts.y0.slice() : circuit.initState(opts.seed);
   const steps = Math.floor(train.n / opts.batch);
+  const solver = trainingSolver(opts.solver);
   let curve: EpochRecord[] = [];
   let measurements: M[] = [];
   let flowMs = 0;
@@ -103,30 +131,20 @@ export function trainCircuit<M = never>(circuit: SalCircuit, data: { train: Data
     epochs: opts.epochs,
     arrays: () => ({ y }),
     rngs: { order: rng },
-    settings: { spec, batch: opts.batch, seed: opts.seed, data: [train.n, test.n], y0: opts.y0 ? 'given' : 'initState' },
+    settings: { spec, batch: opts.batch, seed: opts.seed, data: [train.n, test.n], y0: opts.y0 ? 'given' : 'initState', ...(isDefaultSolver(solver) ? {} : { solver }) },
     extra: () => ({ curve, measurements, flowMs }),
   });
   if (ck.extra) ({ curve, measurements, flowMs } = ck.extra);
   else record(0, circuit.evaluate(y, train.x, trainT, train.n).loss, 0);
   let status: TrainResult['status'] = 'ok';
   let message = 'finished';
+  // One flow for the whole run: the minibatches of the current epoch's order are its input.
+  let source: BatchSource | null = null; // none before the first epoch's order is drawn
+  const flow = circuit.flow({ batch: opts.batch, load: (k, X, T) => source?.load(k, X, T) }, { t1: steps });
   for (let epoch = ck.start; epoch <= opts.epochs; epoch++) {
-    const order = epochOrder(train.n, rng);
-    const source = minibatches(train.x, trainT, dIn, dOut, order, opts.batch);
-    let lossSum = 0;
-    const base = circuit.term(source);
-    const problem = odeProblem(
-      {
-        ...base,
-        vf: (t, yy, out) => {
-          base.vf(t, yy, out);
-          lossSum += circuit.lastLoss;
-        },
-      },
-      { layout: circuit.layout, name: 'SAL circuit' },
-    );
+    source = minibatches(train.x, trainT, dIn, dOut, epochOrder(train.n, rng), opts.batch);
     const t0 = performance.now();
-    const sol = solve(problem, 'euler', { t0: 0, t1: steps, dt0: 1, y0: y });
+    const sol = solve(flow.problem, solver.solver, { t0: 0, t1: steps, y0: y, dt0: solver.dt0, rtol: solver.rtol, atol: solver.atol, reductions: [flow.loss] });
     flowMs += performance.now() - t0;
     y.set(sol.y);
     if (sol.status !== 'ok') {
@@ -134,7 +152,7 @@ export function trainCircuit<M = never>(circuit: SalCircuit, data: { train: Data
       message = `epoch ${epoch}: ${sol.message}`;
       break;
     }
-    record(epoch, lossSum / steps, epoch * steps);
+    record(epoch, sol.reductions[0][0] / steps, epoch * steps);
     ck.done(epoch);
   }
   const samples = (curve.length - 1) * steps * opts.batch;

@@ -2,7 +2,6 @@
 import '../../solvers/index'; // registers the built-in solvers by name
 import { Rng } from '../../src/core/random';
 import { solve } from '../../src/core/solve';
-import { odeProblem } from '../../src/core/terms';
 import { fixedBatch, SalCircuit, type SalConfig } from '../../models/sal/circuit';
 import { randomBatch } from '../../models/sal/theory';
 
@@ -25,11 +24,15 @@ export function xorTask(n: number, seed: number): { x: Float64Array; target: Flo
   return { x, target, labels, n };
 }
 
-/** Full-batch training by forward Euler (dt = 1: the paper's iteration) for `steps` steps. */
+/**
+ * Full-batch training by forward Euler (dt = 1: the paper's iteration) for `steps` steps: the
+ * circuit's flow with the whole task as every step's minibatch (so the mirror-mode noise is new at
+ * every step).
+ */
 export function trainFullBatch(config: SalConfig, task: ReturnType<typeof xorTask>, steps: number, seed: number) {
   const circuit = new SalCircuit(config);
   const y0 = circuit.initState(seed);
-  const sol = solve(odeProblem(circuit.term(fixedBatch(task.x, task.target, task.n)), { layout: circuit.layout }), 'euler', { t0: 0, t1: steps, dt0: 1, y0 });
+  const sol = solve(circuit.flow(fixedBatch(task.x, task.target, task.n), { t1: steps }).problem, 'euler', { t0: 0, t1: steps, dt0: 1, y0 });
   const before = circuit.evaluate(y0, task.x, task.target, task.n, task.labels);
   const after = circuit.evaluate(sol.y, task.x, task.target, task.n, task.labels);
   return { circuit, sol, before, after };

@@ -7,6 +7,7 @@
  */
 import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
 import { loadDataset, type DataName } from '../../../src/data/files';
+import type { SolverChoice } from '../../../src/cli/solver-options';
 import type { CheckpointSettings } from '../../../src/io/checkpoint';
 import { toRows, type Mat } from '../../../src/linalg/mat';
 import { reportProgress } from '../../../src/parallel/pool';
@@ -81,6 +82,8 @@ export interface RunTaskArgs {
   data: DataArgs;
   measure?: Measure;
   checkpoint?: CheckpointSettings;
+  /** The integrator of the flow (default: forward Euler, one step per minibatch). */
+  solver?: SolverChoice;
 }
 
 export interface RunRecord {
@@ -145,6 +148,7 @@ export function trainRunTask(a: RunTaskArgs): RunRecord {
     batch: a.batch,
     seed: run.seed,
     checkpoint: a.checkpoint,
+    solver: a.solver,
     measure: measure ? (rec, y) => (measure.kind === 'assembly' ? assemblyMeasure(circuit, measure, rec, y) : spectraMeasure(circuit, rec, y)) : undefined,
     onEpoch: (rec) => {
       if (rec.epoch > 0) reportProgress(1, `${run.label} epoch ${rec.epoch}: ${(100 * rec.testAccuracy).toFixed(1)}%`);
