@@ -2,6 +2,9 @@
  * Every experiment and training path of DLL (and the compare rules built on it) at a reduced size,
  * as plain numbers: what test/dll/pinned-core.test.ts compares with the values pinned before the
  * move onto the core (issue 14). `npx tsx test/dll/pinned-runs.ts` prints them as JSON.
+ *
+ * The linear algebra runs on the 'wasm' backend, which gives the same bits on every machine ('auto'
+ * picks OpenBLAS where it is installed, and BLAS sums in another order).
  */
 import { measureBpMatch, measureCoupledVsBuffered, measureEquilibrium, measureRnnBptt, coupledSize, equilibriumSize, rnnSize } from '../../models/dll/checks';
 import { runMnist, runMnistPoint, type MnistRunOptions } from '../../models/dll/mnist-train';
@@ -10,11 +13,18 @@ import { runComparison } from '../../models/compare/experiment';
 import { Rng } from '../../src/core/random';
 import { DllMlp } from '../../models/dll/mlp';
 import { CoupledTrainer, DllTrainer } from '../../models/dll/trainer';
+import { setBackend } from '../../src/linalg/backend';
+
+/** The backend the values are pinned on (see the module comment). */
+export function usePinnedBackend(): void {
+  setBackend('wasm');
+}
 
 const mnistBase: Omit<MnistRunOptions, 'method'> = { sizes: [784, 16, 12, 10], epochs: 2, batch: 32, lr: 1e-3, optimizer: 'adam', loss: 'cross-entropy', seed: 3, trainSize: 256, relax: { solver: 'euler', dt: 1, tol: 1e-8 } };
 
 /** dll-mnist: the three methods, the Θ rules, SGD (the Euler slow flow), MSE, another relaxation solver. */
 export function mnistRuns(): Record<string, unknown> {
+  usePinnedBackend();
   return {
     dll: runMnist({ ...mnistBase, method: 'dll' }),
     dllFa: runMnist({ ...mnistBase, method: 'dll-fa' }),
@@ -30,6 +40,7 @@ export function mnistRuns(): Record<string, unknown> {
 
 /** dll-lr: a point that trains and one that diverges (its message is the result). */
 export function lrRuns(): Record<string, unknown> {
+  usePinnedBackend();
   return {
     adam: runMnistPoint({ ...mnistBase, method: 'dll', epochs: 1, lr: 1e-2 }),
     sgdDiverges: runMnistPoint({ ...mnistBase, method: 'dll', epochs: 1, optimizer: 'sgd', lr: 1e100 }),
@@ -43,6 +54,7 @@ const series: SequenceData = { task: 'series', length: 600, channels: 3, seed: 0
 
 /** dll-rnn: both tasks, the three methods, closed and flow relaxation, SGD. */
 export function rnnRuns(): Record<string, unknown> {
+  usePinnedBackend();
   return {
     textDll: rnnTask({ data: text, run: rnnBase }),
     textDllFlow: rnnTask({ data: text, run: { ...rnnBase, relaxMode: 'flow' } }),
@@ -56,6 +68,7 @@ export function rnnRuns(): Record<string, unknown> {
 
 /** The theorem checks (`verify --only dll`, quick sizes). */
 export function checkRuns(): Record<string, unknown> {
+  usePinnedBackend();
   return {
     equilibrium: measureEquilibrium({ ...equilibriumSize(true), seed: 1, solvers: ['euler', 'heun', 'rk4', 'dopri5'], tol: 1e-10 }),
     bpMatch: measureBpMatch({ ...equilibriumSize(true), seed: 1, sigmas: [0, 0.1, 1, Infinity] }),
@@ -66,6 +79,7 @@ export function checkRuns(): Record<string, unknown> {
 
 /** The trainers used directly (tests, notebooks): buffered SGD with a heun relaxation, and the coupled flow. */
 export function trainerRuns(): Record<string, unknown> {
+  usePinnedBackend();
   const rng = new Rng(5);
   const net = new DllMlp({ sizes: [3, 6, 5, 2], hidden: 'tanh', loss: 'mse' });
   const p = net.init(rng);
@@ -91,6 +105,7 @@ export function trainerRuns(): Record<string, unknown> {
 
 /** `reproduce compare` for the rules on the DLL network (BP, FA, URFB, DLL), wall times removed. */
 export async function compareRuns(): Promise<unknown> {
+  usePinnedBackend();
   const runs = await runComparison({
     tasks: ['teacher', 'xor'],
     rules: ['BP', 'FA', 'URFB', 'DLL'],
