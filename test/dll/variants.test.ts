@@ -5,6 +5,10 @@
  */
 import { expect, test } from 'vitest';
 import { runMnist, type MnistRunOptions } from '../../models/dll/mnist-train';
+import { usePinnedBackend } from './pinned-runs';
+
+// The pinned numbers are the 'wasm' backend's ('auto' picks OpenBLAS where installed: other sums).
+usePinnedBackend();
 
 const base: Omit<MnistRunOptions, 'method'> = { sizes: [784, 16, 12, 10], epochs: 2, batch: 32, lr: 1e-3, optimizer: 'adam', loss: 'cross-entropy', seed: 3, trainSize: 256, relax: { solver: 'euler', dt: 1, tol: 1e-8 } };
 
