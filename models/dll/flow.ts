@@ -33,6 +33,8 @@ import { defineState, vector, type BlockSpec, type StateLayout } from '../../src
 import { drift, odeProblem, type Problem } from '../../src/core/terms';
 import type { Optimizer } from '../../src/nn/optim';
 import { viewCache } from './mlp';
+import { solverChoice } from '../../src/cli/solver-options';
+import { UsageError, type ParsedOptions } from '../../src/cli/options';
 
 /** The integrator of a slow flow: a registered solver and its step (presentations) or tolerances. */
 export interface FlowSolver {
@@ -46,6 +48,21 @@ export interface FlowSolver {
 /** The paper's: Euler with one step per minibatch (SGD, or Adam, with the learning rate η). */
 export const PAPER_FLOW: FlowSolver = { solver: 'euler', dt0: 1 };
 
+/** What --dt0 means for the slow flow (--help). */
+export const SLOW_FLOW_DT0 = "1 presentation: one step per minibatch, the optimiser's own step (SGD with η = --lr, or Adam)";
+
+/**
+ * The commands' --solver/--dt0/--rtol/--atol for the slow W/Θ flow, refused before work when they
+ * cannot run it (an SDE solver; odex, which cannot stop at minibatch boundaries; Adam with anything
+ * but euler at dt0 = 1). `{}` for the paper's integrator (so default runs keep their settings),
+ * else `{ flow }`.
+ */
+export function slowFlowChoice(opts: ParsedOptions): { flow?: FlowSolver } {
+  const c = solverChoice(opts, { what: 'the slow W/Θ flow (eqs. 8-9, one minibatch per unit of time)', sde: false });
+  checkOptimizerSolver(String(opts.optimizer), c);
+  return c.solver === 'euler' && (c.dt0 === undefined || c.dt0 === 1) ? {} : { flow: c };
+}
+
 /**
  * Refuse, before work starts, a flow solver the optimiser cannot run with (Adam: only euler with
  * dt0 = 1) or that cannot stop at the minibatch boundaries. `what` names the options for messages.
@@ -53,14 +70,14 @@ export const PAPER_FLOW: FlowSolver = { solver: 'euler', dt0: 1 };
 export function checkOptimizerSolver(optimizer: string, f: FlowSolver, what = { solver: '--solver', dt0: '--dt0', optimizer: '--optimizer' }): void {
   const s = solvers.get(f.solver);
   if (s.kind === 'driver') {
-    throw new Error(`${what.solver} ${f.solver} chooses its own steps and cannot stop at the minibatch boundaries of the slow flow; use euler, heun, rk4 or dopri5`);
+    throw new UsageError(`${what.solver} ${f.solver} chooses its own steps and cannot stop at the minibatch boundaries of the slow flow; use euler, heun, rk4 or dopri5`);
   }
-  if (!s.ode) throw new Error(`${what.solver} ${f.solver} handles SDEs only, but the slow W/Θ flow is an ODE; use euler, heun, rk4 or dopri5`);
+  if (!s.ode) throw new UsageError(`${what.solver} ${f.solver} handles SDEs only, but the slow W/Θ flow is an ODE; use euler, heun, rk4 or dopri5`);
   if (f.dt0 !== undefined && !(f.dt0 > 0 && f.dt0 <= 1)) {
-    throw new Error(`${what.dt0} ${f.dt0}: the step of the slow flow is in presentations (1 = one step per minibatch) and must be in (0, 1]`);
+    throw new UsageError(`${what.dt0} ${f.dt0}: the step of the slow flow is in presentations (1 = one step per minibatch) and must be in (0, 1]`);
   }
   if (optimizer === 'adam' && (f.solver !== 'euler' || (f.dt0 ?? 1) !== 1)) {
-    throw new Error(`${what.optimizer} adam is a discrete optimiser (its moments advance once per minibatch), so the slow flow runs with it only as ${what.solver} euler ${what.dt0} 1; use ${what.optimizer} sgd to integrate the flow with ${f.solver}${f.dt0 !== undefined ? ` at ${what.dt0} ${f.dt0}` : ''}`);
+    throw new UsageError(`${what.optimizer} adam is a discrete optimiser (its moments advance once per minibatch), so the slow flow runs with it only as ${what.solver} euler ${what.dt0} 1; use ${what.optimizer} sgd to integrate the flow with ${f.solver}${f.dt0 !== undefined ? ` at ${what.dt0} ${f.dt0}` : ''}`);
   }
 }
 

@@ -32,6 +32,8 @@ import { dllLrClaims, dllMnistClaims } from '../claims';
 import type { CommandSpec } from '../../../src/registry';
 import type { MnistRunOptions, MnistRunResult } from '../mnist-train';
 import { THETA_RULES, type Method, type ThetaRule } from '../trainer';
+import { solverOptions } from '../../../src/cli/solver-options';
+import { SLOW_FLOW_DT0, slowFlowChoice } from '../flow';
 import { meanStd } from './stats';
 
 const commonOptions: OptionSpec[] = [
@@ -45,6 +47,7 @@ const commonOptions: OptionSpec[] = [
   { name: 'relax-solver', type: 'string', description: 'registered solver for the apical relaxation', default: 'euler', choices: ['euler', 'heun', 'rk4', 'dopri5', 'odex'] },
   { name: 'relax-dt', type: 'number', description: 'relaxation step in units of τ_x (η_x for euler)', default: 1, min: 1e-6 },
   { name: 'relax-tol', type: 'number', description: 'steady-state residual tolerance of the relaxation', default: 1e-8, min: 0 },
+  ...solverOptions({ solver: 'euler', dt0: SLOW_FLOW_DT0 }),
   ...sweepOptions('runs'),
 ];
 
@@ -87,6 +90,8 @@ function runOptions(opts: ParsedOptions) {
     loss: opts.loss,
     trainSize: (opts.trainSize as number) || available,
     relax: { solver: opts.relaxSolver as string, dt: opts.relaxDt as number, tol: opts.relaxTol as number },
+    // The paper's integrator (euler, one step per minibatch) is left implicit, so default runs keep their settings and checkpoints.
+    ...slowFlowChoice(opts),
     ...(external ? { data: opts.data as 'mnist' | 'fashion-mnist', ...(opts.dataDir ? { dataDir: opts.dataDir as string } : {}) } : {}),
   };
 }
