@@ -5,7 +5,6 @@
 import '../../solvers/index'; // registers the built-in solvers by name
 import { Rng } from '../../src/core/random';
 import { solve } from '../../src/core/solve';
-import { constantStep } from '../../src/core/controller';
 import type { StateLayout } from '../../src/core/state';
 import type { Problem } from '../../src/core/terms';
 import { losses as lossTable } from '../../src/nn/losses';
@@ -252,6 +251,11 @@ function dllParamViews(net: DllMlp, theta: readonly Float64Array[]): DllParams {
  * The coupled flow trained presentation by presentation: each batch is shown for a time T during
  * which x, W, b and Θ move together (x starts at u when the batch arrives, eq. 4). With plain flows
  * (no optimiser) the learning rate per presentation is η = T/τ_W.
+ *
+ * One `solve` per presentation: the arrival of a batch resets the apical state (x ← u), a jump of
+ * the state that the core's piecewise inputs (which change only the vector field) cannot express.
+ * Any registered ODE solver: fixed steps of `dt` (default τ_x/4), or adaptive with rtol/atol
+ * (default 1e-9, 1e-12).
  */
 export class CoupledTrainer {
   readonly ws: DllWorkspace;
@@ -264,7 +268,7 @@ export class CoupledTrainer {
     params: DllParams,
     batch: number,
     readonly ts: Timescales,
-    readonly opts: { T: number; solver?: string; dt?: number },
+    readonly opts: { T: number; solver?: string; dt?: number; rtol?: number; atol?: number },
   ) {
     net.checkParams(params);
     this.ws = net.workspace(batch);
@@ -277,17 +281,15 @@ export class CoupledTrainer {
   present(input: ArrayLike<number>, target: ArrayLike<number>): void {
     this.net.setBatch(this.ws, input, target);
     resetApical(this.net, this.layout, this.ws, this.y);
-    const solver = this.opts.solver ?? 'rk4';
-    const fixed = solver === 'euler' || solver === 'heun' || solver === 'rk4';
-    const sol = solve(this.problem, solver, {
+    // solve takes constant steps for fixed-step solvers, the PI controller for adaptive ones.
+    const sol = solve(this.problem, this.opts.solver ?? 'rk4', {
       t0: 0,
       t1: this.opts.T,
       y0: this.y,
       dt0: this.opts.dt ?? 0.25 * this.ts.tauX,
-      rtol: 1e-9,
-      atol: 1e-12,
+      rtol: this.opts.rtol ?? 1e-9,
+      atol: this.opts.atol ?? 1e-12,
       maxSteps: 1e7,
-      ...(fixed ? { controller: constantStep() } : {}),
     });
     if (sol.status !== 'ok') throw new Error(`coupled DLL flow stopped: ${sol.message}`);
     this.y = sol.y;
