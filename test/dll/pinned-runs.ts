@@ -117,6 +117,20 @@ export async function compareRuns(): Promise<unknown> {
   return runs.map((r) => ({ rule: r.rule, task: r.task, lr: r.lr, status: r.status, curve: r.curve.map((p) => ({ ...p, wallSeconds: 0 })), final: { ...r.final, wallPerEpoch: 0 }, beginSimTime: r.beginSimTime }));
 }
 
+/** `reproduce compare` for the rules of the SAL circuit (BP-ReLU, KP, WM, SAL), stepped by compare's sal-adapter.ts. */
+export async function compareSalRuns(): Promise<unknown> {
+  usePinnedBackend();
+  const runs = await runComparison({
+    tasks: ['teacher', 'xor'],
+    rules: ['BP-ReLU', 'KP', 'WM', 'SAL'],
+    seeds: [1],
+    quick: true,
+    workers: 1,
+    override: { teacher: { trainSize: 96, testSize: 32, epochs: 2 }, xor: { epochs: 20 } },
+  });
+  return runs.map((r) => ({ rule: r.rule, task: r.task, lr: r.lr, status: r.status, curve: r.curve.map((p) => ({ ...p, wallSeconds: 0 })), final: { ...r.final, wallPerEpoch: 0 }, beginSimTime: r.beginSimTime }));
+}
+
 /** JSON that keeps NaN and ±Infinity (as strings) and every double to full precision. */
 export function toJson(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x instanceof Float64Array ? Array.from(x) : x));
@@ -124,7 +138,7 @@ export function toJson(v: unknown): string {
 
 if (require.main === module) {
   void (async () => {
-    const all = { mnist: mnistRuns(), lr: lrRuns(), rnn: rnnRuns(), checks: checkRuns(), trainers: trainerRuns(), compare: await compareRuns() };
+    const all = { mnist: mnistRuns(), lr: lrRuns(), rnn: rnnRuns(), checks: checkRuns(), trainers: trainerRuns(), compare: await compareRuns(), compareSal: await compareSalRuns() };
     process.stdout.write(toJson(all) + '\n');
   })();
 }
