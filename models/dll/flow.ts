@@ -122,6 +122,8 @@ export class MinibatchFlow {
   private segment = 0;
   private offset = 0;
   private onSegmentLoss: ((k: number, loss: number) => void) | null = null;
+  /** The initial state, reused from run to run (solve copies it). */
+  private y0: Float64Array | null = null;
 
   constructor(readonly spec: MinibatchFlowSpec) {
     const blocks: Record<string, BlockSpec> = {};
@@ -176,7 +178,7 @@ export class MinibatchFlow {
     this.offset = opts.offset ?? 0;
     this.onSegmentLoss = opts.onLoss ?? null;
     this.segment = -1;
-    const y0 = this.layout.create();
+    const y0 = (this.y0 ??= this.layout.create());
     const v0 = this.views(y0);
     arrays.forEach((a, k) => v0[k].set(a));
     const adaptive = solvers.get(f.solver).adaptive;
