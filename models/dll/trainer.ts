@@ -1,6 +1,8 @@
 /**
- * Training loops for the DLL MLP (buffered, Algorithm 1; or coupled, no phases) and for the BP
- * baseline on the same network (src/nn/mlp.ts), with the same initial W, data order and optimiser.
+ * Trainers for the DLL MLP (buffered, Algorithm 1; or coupled, no phases) and for the BP baseline
+ * on the same network (src/nn/mlp.ts), with the same initial W, data order and optimiser. Every one
+ * integrates its flow with `solve`: the buffered DLL and BP as minibatch flows (flow.ts, Euler with
+ * one step per minibatch = the optimiser's step), the coupled flow per presentation.
  */
 import '../../solvers/index'; // registers the built-in solvers by name
 import { Rng } from '../../src/core/random';

@@ -14,6 +14,10 @@
  * the paper does; the flow reaches the same equilibrium, checked by `dll.rnn-bptt`); `--relax flow`
  * integrates eqs. (17)-(18) with `--relax-solver` instead (about n times the cost per batch).
  *
+ * `--solver`/`--dt0`/`--rtol`/`--atol` integrate the slow flow of the weights across iterations
+ * (models/dll/flow.ts; default euler with one step per iteration, the optimiser's step; other
+ * solvers with `--optimizer sgd`); `--relax-solver` only the fast relaxation.
+ *
  * The runs (task x seed x method) go to `--workers` threads (results identical to a serial run);
  * each run checkpoints every `--checkpoint-every` iterations (default 250) under
  * --out/checkpoints, and `--resume` continues a killed sweep bit-identically.
@@ -53,7 +57,7 @@ export const rnnExperiment: CommandSpec = {
     { name: 'series-length', type: 'integer', description: 'time steps of the generated series', default: 6000, min: 500 },
     { name: 'channels', type: 'integer', description: 'channels of the generated series', default: 8, min: 1 },
     { name: 'relax', type: 'string', description: "'closed' assigns eqs. (19)-(20); 'flow' integrates eqs. (17)-(18)", default: 'closed', choices: ['closed', 'flow'] },
-    { name: 'relax-solver', type: 'string', description: 'solver of the flow relaxation', default: 'euler', choices: ['euler', 'heun', 'rk4', 'dopri5', 'odex'] },
+    { name: 'relax-solver', type: 'string', description: 'solver of the fast flow relaxation (--relax flow); --solver integrates the slow weight flow', default: 'euler', choices: ['euler', 'heun', 'rk4', 'dopri5', 'odex'] },
     { name: 'relax-dt', type: 'number', description: 'relaxation step (units of τ_h)', default: 1, min: 1e-6 },
     ...solverOptions({ solver: 'euler', dt0: SLOW_FLOW_DT0 }),
     { name: 'eval-every', type: 'integer', description: 'evaluate on the test part every this many iterations', default: 250, min: 0 },
