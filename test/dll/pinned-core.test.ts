@@ -4,7 +4,9 @@
  * (test/dll/pinned-runs.ts), against the values today's code gave BEFORE the move onto the core
  * (pinned at commit 899be8c, full precision; NaN and Infinity as strings).
  *
- * Comparison: bit-identical (Object.is on every number) unless a group says otherwise below; on the
+ * Comparison: bit-identical (Object.is on every number) for every group: after the move the order
+ * of operations is unchanged (Euler adds 1·(ηΔ) where the loop added ηΔ; the checks' slow-flow
+ * reference steps 1/64 of a presentation, a power of two, so (1/64)·(ηΔ) = (η/64)·Δ exactly). On the
  * 'wasm' linear-algebra backend (pinned-runs.ts usePinnedBackend), the same bits on every machine.
  */
 import { expect, test } from "vitest";
