@@ -211,7 +211,7 @@ export async function benchAgainst(commit: string, opts: { quick: boolean }): Pr
         mlp: await load<MlpModule>(d, 'mlp'),
       })),
     );
-    const rounds = opts.quick ? 3 : 9;
+    const rounds = opts.quick ? 3 : 11;
     const sizes = [784, 256, 128, 10];
     const B = 128;
     const rng = new Rng(1);
@@ -244,13 +244,18 @@ export async function benchAgainst(commit: string, opts: { quick: boolean }): Pr
       }
       const base = median(cpu[0]);
       const baseWall = median(wall[0]);
+      // Paired ratios (new and old measured back to back in the same round), robust to load drifting between rounds.
+      const paired = (xs: number[][], i: number) => {
+        const r = xs[i].map((v, k) => v / xs[0][k]);
+        return `${median(r).toFixed(3)} (${Math.min(...r).toFixed(2)}-${Math.max(...r).toFixed(2)})`;
+      };
       fns.forEach((_, i) => {
         rows.push({
           name: `${name} [${labels[i]}]`,
           size: sz,
           value: median(cpu[i]),
           unit: `CPU ${unit}`,
-          note: `${rounds} interleaved rounds: CPU ${Math.min(...cpu[i]).toFixed(2)}-${Math.max(...cpu[i]).toFixed(2)}, wall median ${median(wall[i]).toFixed(2)} (${Math.min(...wall[i]).toFixed(2)}-${Math.max(...wall[i]).toFixed(2)})${i === 0 ? '' : `; new/old CPU ${(median(cpu[i]) / base).toFixed(3)}, wall ${(median(wall[i]) / baseWall).toFixed(3)}`}; load ${before} -> ${load1()}`,
+          note: `${rounds} interleaved rounds: CPU ${Math.min(...cpu[i]).toFixed(2)}-${Math.max(...cpu[i]).toFixed(2)}, wall median ${median(wall[i]).toFixed(2)} (${Math.min(...wall[i]).toFixed(2)}-${Math.max(...wall[i]).toFixed(2)})${i === 0 ? '' : `; new/old CPU ${(median(cpu[i]) / base).toFixed(3)}, wall ${(median(wall[i]) / baseWall).toFixed(3)}; per-round CPU ratio ${paired(cpu, i)}`}; load ${before} -> ${load1()}`,
         });
       });
     };
