@@ -205,7 +205,7 @@ async function runLrExperiment(opts: ParsedOptions, ctx: RunContext): Promise<nu
   const seeds = opts.seeds as number[];
   const methods = opts.methods as Method[];
   checkRelaxStep(opts.relaxSolver, opts.relaxDt);
-  checkBatch(opts.batch, opts.trainSize);
+  checkBatch(base.batch, base.trainSize);
   const out = new RunOutput('dll-lr', opts.out, opts, ctx);
   const points = methods.flatMap((method) => lrs.flatMap((lr) => seeds.map((seed) => ({ method, lr, seed }))));
   const tasks = points.map((p) => mnistTask('runMnistPoint', { ...base, ...p, epochs: opts.epochs }, `${p.method}-lr${p.lr}-seed${p.seed}`, opts));
