@@ -10,6 +10,7 @@ import { measureBpMatch, measureCoupledVsBuffered, measureEquilibrium, measureRn
 import { runMnist, runMnistPoint, type MnistRunOptions } from '../../models/dll/mnist-train';
 import { rnnTask, type RnnRunOptions, type SequenceData } from '../../models/dll/rnn-train';
 import { runComparison } from '../../models/compare/experiment';
+import type { RuleName } from '../../models/compare/rules';
 import { Rng } from '../../src/core/random';
 import { DllMlp } from '../../models/dll/mlp';
 import { CoupledTrainer, DllTrainer } from '../../models/dll/trainer';
@@ -103,12 +104,12 @@ export function trainerRuns(): Record<string, unknown> {
   };
 }
 
-/** `reproduce compare` for the rules on the DLL network (BP, FA, URFB, DLL), wall times removed. */
-export async function compareRuns(): Promise<unknown> {
+/** `reproduce compare` (quick, teacher and XOR, seed 1) for some rules, wall times removed. */
+async function comparison(rules: RuleName[]): Promise<unknown> {
   usePinnedBackend();
   const runs = await runComparison({
     tasks: ['teacher', 'xor'],
-    rules: ['BP', 'FA', 'URFB', 'DLL'],
+    rules,
     seeds: [1],
     quick: true,
     workers: 1,
@@ -117,19 +118,11 @@ export async function compareRuns(): Promise<unknown> {
   return runs.map((r) => ({ rule: r.rule, task: r.task, lr: r.lr, status: r.status, curve: r.curve.map((p) => ({ ...p, wallSeconds: 0 })), final: { ...r.final, wallPerEpoch: 0 }, beginSimTime: r.beginSimTime }));
 }
 
-/** `reproduce compare` for the rules of the SAL circuit (BP-ReLU, KP, WM, SAL), stepped by compare's sal-adapter.ts. */
-export async function compareSalRuns(): Promise<unknown> {
-  usePinnedBackend();
-  const runs = await runComparison({
-    tasks: ['teacher', 'xor'],
-    rules: ['BP-ReLU', 'KP', 'WM', 'SAL'],
-    seeds: [1],
-    quick: true,
-    workers: 1,
-    override: { teacher: { trainSize: 96, testSize: 32, epochs: 2 }, xor: { epochs: 20 } },
-  });
-  return runs.map((r) => ({ rule: r.rule, task: r.task, lr: r.lr, status: r.status, curve: r.curve.map((p) => ({ ...p, wallSeconds: 0 })), final: { ...r.final, wallPerEpoch: 0 }, beginSimTime: r.beginSimTime }));
-}
+/** compare's rules on the DLL network (BP, FA, URFB, DLL). */
+export const compareRuns = () => comparison(['BP', 'FA', 'URFB', 'DLL']);
+
+/** compare's rules on the SAL circuit (BP-ReLU, KP, WM, SAL), stepped by sal-adapter.ts. */
+export const compareSalRuns = () => comparison(['BP-ReLU', 'KP', 'WM', 'SAL']);
 
 /** JSON that keeps NaN and ±Infinity (as strings) and every double to full precision. */
 export function toJson(v: unknown): string {
