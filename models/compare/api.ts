@@ -10,6 +10,7 @@
  *
  * @module creditflow/compare
  */
+export * from './claims';
 export * from './config';
 export * from './dfc-adapter';
 export * from './experiment';

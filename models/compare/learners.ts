@@ -22,7 +22,9 @@ import { mat, type Mat } from '../../src/linalg/mat';
 import { mse } from '../../src/nn/losses';
 import { Mlp } from '../../src/nn/mlp';
 import { DllMlp, type DllParams, type DllUpdates, type DllWorkspace } from '../dll/mlp';
-import { DllTrainer } from '../dll/trainer';
+import { DllTrainer, arrayViews } from '../dll/trainer';
+import { MinibatchFlow, PAPER_FLOW } from '../dll/flow';
+import { makeOptimizer } from '../../src/nn/optim';
 import type { Family, RuleName } from './rules';
 import type { TaskData } from './tasks';
 
@@ -98,27 +100,78 @@ export function appliedDirection(before: readonly Mat[], after: readonly Mat[], 
   });
 }
 
+/**
+ * A rule's learning flow over one minibatch through `solve` (models/dll/flow.ts): the parameters
+ * θ (the forward weights, and the feedback weights a rule learns with them) follow dθ/dt = η Δ(θ)
+ * with Δ computed at the state by `direction`; Euler with one step per minibatch is the comparison's
+ * common SGD step θ ← θ + ηΔ, bit for bit.
+ */
+class MinibatchStep {
+  private readonly flow: MinibatchFlow;
+  constructor(
+    private readonly arrays: Float64Array[],
+    readonly dirs: Float64Array[],
+    lr: number,
+    direction: (theta: readonly Float64Array[]) => void,
+    name: string,
+  ) {
+    const sizes = arrays.map((a) => a.length);
+    this.flow = new MinibatchFlow({
+      name,
+      sizes,
+      dirs,
+      groups: [{ optimizer: makeOptimizer('sgd', lr, sizes), members: sizes.map((_, k) => k) }],
+      direction: (theta) => {
+        direction(theta);
+        return NaN;
+      },
+      load: () => {},
+    });
+  }
+  /** One minibatch (already in place where `direction` reads it); throws when θ becomes non-finite. */
+  step(): void {
+    const r = this.flow.run(this.arrays, 1, PAPER_FLOW);
+    if (r.solution.status !== 'ok') throw new Error(`non-finite weights: ${r.solution.message}`);
+  }
+}
+
+/** Mats with the shapes of `like` viewing `arrays` (from index `from`). */
+function matViews(like: readonly Mat[], arrays: readonly Float64Array[], from = 0): Mat[] {
+  return like.map((m, l) => ({ rows: m.rows, cols: m.cols, data: arrays[from + l] }));
+}
+
 /** BP on the bias-free tanh network (src/nn/mlp.ts): ΔW = −∂L/∂W. */
 class BpLearner implements Learner {
   readonly family = 'tanh' as const;
   private readonly W: Mat[];
   private readonly mlp: Mlp;
-  constructor(private readonly s: LearnerSetup) {
+  private readonly flow: MinibatchStep;
+  private x: Float64Array = new Float64Array(0);
+  private t: Float64Array = new Float64Array(0);
+  private B = 0;
+  constructor(s: LearnerSetup) {
     this.W = copyMats(s.W0);
     this.mlp = new Mlp({ sizes: s.data.sizes, hidden: 'tanh', output: 'linear', bias: false });
+    const views = arrayViews((theta) => ({ W: matViews(this.W, theta), b: this.W.map((w) => new Float64Array(w.rows)) }));
+    const dirs = this.W.map((w) => new Float64Array(w.data.length));
+    this.flow = new MinibatchStep(this.W.map((w) => w.data), dirs, s.lr, (theta) => {
+      const p = views(theta);
+      const g = this.mlp.backward(p, this.mlp.forward(p, this.x, this.B), this.t, mse);
+      g.gW.forEach((m, l) => {
+        const d = dirs[l];
+        for (let i = 0; i < m.data.length; i++) d[i] = -m.data[i];
+      });
+    }, 'BP (compare)');
   }
   weights(): Mat[] {
     return this.W;
   }
   step(x: Float64Array, t: Float64Array, _labels: Int32Array | null, B: number): Mat[] {
-    const p = { W: this.W, b: this.W.map((w) => new Float64Array(w.rows)) };
-    const g = this.mlp.backward(p, this.mlp.forward(p, x, B), t, mse);
-    const dW = g.gW.map((m) => {
-      for (let i = 0; i < m.data.length; i++) m.data[i] = -m.data[i];
-      return m;
-    });
-    sgd(this.W, dW, this.s.lr);
-    return dW;
+    this.x = x;
+    this.t = t;
+    this.B = B;
+    this.flow.step();
+    return this.W.map((w, l) => mat(w.rows, w.cols, this.flow.dirs[l].slice()));
   }
   simTime(): number {
     return 0;
@@ -139,30 +192,41 @@ class FeedbackSweepLearner implements Learner {
   private readonly p: DllParams;
   private readonly ws: DllWorkspace;
   private readonly upd: DllUpdates;
+  private readonly flow: MinibatchStep;
+  private x: Float64Array = new Float64Array(0);
+  private t: Float64Array = new Float64Array(0);
   constructor(private readonly s: LearnerSetup, private readonly epsilon: number) {
     this.net = new DllMlp({ sizes: s.data.sizes, hidden: 'tanh', loss: 'mse', bias: false, feedback: 'fixed' });
     this.p = dllParams(s);
     this.ws = this.net.workspace(s.batch);
     this.upd = this.net.zeroUpdates();
+    // θ = W (FA), or W and Θ with dΘ_i/dt = ε η ΔW_i (URFB).
+    const L = this.p.W.length;
+    const learnsTheta = epsilon !== 0;
+    const arrays = [...this.p.W.map((w) => w.data), ...(learnsTheta ? this.p.Theta.map((m) => m.data) : [])];
+    const thetaDirs = learnsTheta ? this.p.Theta.map((m) => new Float64Array(m.data.length)) : [];
+    const dirs = [...this.upd.W.map((w) => w.data), ...thetaDirs];
+    const views = arrayViews((theta): DllParams => ({ W: matViews(this.p.W, theta), b: this.p.b, Theta: learnsTheta ? matViews(this.p.Theta, theta, L) : this.p.Theta }));
+    this.flow = new MinibatchStep(arrays, dirs, s.lr, (theta) => {
+      const p = views(theta);
+      this.net.present(p, this.ws, this.x, this.t);
+      this.net.closedForm(p, this.ws);
+      this.net.weightRates(this.ws, this.upd);
+      thetaDirs.forEach((d, k) => {
+        const w = this.upd.W[k + 1].data;
+        for (let i = 0; i < d.length; i++) d[i] = this.epsilon * w[i];
+      });
+    }, epsilon === 0 ? 'FA (compare)' : 'URFB (compare)');
   }
   weights(): Mat[] {
     return this.p.W;
   }
   step(x: Float64Array, t: Float64Array, _labels: Int32Array | null, B: number): Mat[] {
     if (B !== this.s.batch) throw new Error(`batch of ${B} samples; this learner was built for ${this.s.batch}`);
-    this.net.present(this.p, this.ws, x, t);
-    this.net.closedForm(this.p, this.ws);
-    this.net.weightRates(this.ws, this.upd);
-    const dW = copyMats(this.upd.W);
-    sgd(this.p.W, dW, this.s.lr);
-    if (this.epsilon !== 0) {
-      for (let i = 1; i < dW.length; i++) {
-        const th = this.p.Theta[i - 1].data;
-        const d = dW[i].data;
-        for (let k = 0; k < th.length; k++) th[k] += this.epsilon * this.s.lr * d[k];
-      }
-    }
-    return dW;
+    this.x = x;
+    this.t = t;
+    this.flow.step();
+    return copyMats(this.upd.W);
   }
   simTime(): number {
     return 0;

@@ -1,8 +1,8 @@
 /**
  * BP-ReLU, KP, WM and SAL through models/sal: the configurations of presets.ts ('sgd', 'kp', 'wm',
- * 'sal') on one SalCircuit, stepped exactly as SAL's own trainer does (train.ts: forward Euler of
- * the slow flows with dt = 1 minibatch): load the batch, `pass` (upstream, error, downstream
- * pathways, eqs. 1-4), `weightFlow` (eqs. 5-8), y ← y + dy/dt.
+ * 'sal') on one SalCircuit, stepped exactly as SAL's own trainer does (train.ts: `solve` with
+ * forward Euler of the circuit's term, dt = 1 minibatch): load the batch, `pass` (upstream, error,
+ * downstream pathways, eqs. 1-4), `weightFlow` (eqs. 5-8), y ← y + dy/dt.
  *
  * Matched to the comparison:
  * - the circuit's upstream pathway is ReLU with a linear output, no biases: SAL's circuit has no
@@ -18,7 +18,10 @@
  * - the weight-mirror noise is SAL's (32 samples of N(0, 1) per step, seeded by the step).
  */
 import { type Mat } from '../../src/linalg/mat';
-import { SalCircuit } from '../sal/circuit';
+import '../../solvers/index'; // registers the built-in solvers by name
+import { solve } from '../../src/core/solve';
+import { drift, odeProblem } from '../../src/core/terms';
+import { SalCircuit, fixedBatch } from '../sal/circuit';
 import { methodConfig, type Method } from '../sal/presets';
 import type { Learner, LearnerSetup } from './learners';
 
@@ -57,22 +60,29 @@ class SalLearner implements Learner {
 
   step(x: Float64Array, t: Float64Array, _labels: Int32Array | null, B: number): Mat[] {
     const circuit = this.circuit;
-    circuit.checkBatch(x.subarray(0, B * circuit.d(1)), t.subarray(0, B * circuit.d(circuit.L)), B);
-    const w = circuit.work(B);
-    w.X.data.set(x.subarray(0, B * circuit.d(1)));
-    w.T.set(t.subarray(0, B * circuit.d(circuit.L)));
-    const c = circuit.views(this.y);
-    circuit.pass(c, w);
-    const out = circuit.views(this.rate);
-    circuit.weightFlow(c, w, out, this.steps++);
-    const y = this.y;
-    const r = this.rate;
-    for (let i = 0; i < y.length; i++) y[i] += r[i];
-    for (let i = 0; i < y.length; i++) {
-      if (!Number.isFinite(y[i])) throw new Error(`SAL circuit diverged at minibatch ${this.steps} (non-finite connection); lower --lr`);
-    }
+    const xb = x.subarray(0, B * circuit.d(1));
+    const tb = t.subarray(0, B * circuit.d(circuit.L));
+    circuit.checkBatch(xb, tb, B);
+    // SAL's own slow flow (circuit.term: pass, eqs. 1-4, then weightFlow, eqs. 5-8) on this
+    // minibatch, integrated by solve with Euler over one minibatch [s, s + 1]: y ← y + dy/dt, the
+    // weight-mirror noise seeded by the minibatch count s, as SAL's trainer does.
+    // The applied ΔW is that rate, kept from the (single) vector-field call.
+    const s = this.steps++;
+    const term = circuit.term(fixedBatch(xb, tb, B));
+    term.load(s); // minibatch s of the run: it keys the weight-mirror noise
+    const rate = this.rate;
+    const problem = odeProblem(
+      drift(term.dim, (tt, y, out) => {
+        term.vf(tt, y, out);
+        rate.set(out);
+      }),
+      { layout: circuit.layout, name: 'SAL circuit (compare)' },
+    );
+    const sol = solve(problem, 'euler', { t0: s, t1: s + 1, dt0: 1, y0: this.y });
+    if (sol.status !== 'ok') throw new Error(`SAL circuit diverged at minibatch ${this.steps} (non-finite connection); lower --lr`);
+    this.y.set(sol.y);
     const eta = this.s.lr;
-    return out.W.slice(1).map((m) => ({ rows: m.rows, cols: m.cols, data: Float64Array.from(m.data, (v) => v / eta) }));
+    return circuit.views(rate).W.slice(1).map((m) => ({ rows: m.rows, cols: m.cols, data: Float64Array.from(m.data, (v) => v / eta) }));
   }
 
   simTime(): number {

@@ -12,10 +12,12 @@
  * @module creditflow/dll
  */
 export * from './checks';
+export * from './claims';
 export * from './data/tasks';
 export * from './experiments/mnist';
 export * from './experiments/rnn';
 export * from './experiments/stats';
+export * from './flow';
 export * from './mlp';
 export * from './mnist-train';
 export * from './rnn-train';

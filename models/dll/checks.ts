@@ -18,7 +18,7 @@ import { mse, softmaxCrossEntropy } from '../../src/nn/losses';
 import { Mlp } from '../../src/nn/mlp';
 import type { TheoremCheck } from '../../src/registry';
 import { ApicalRelaxer, DllMlp, cloneParams, paramArrays, type DllParams, type OutputLoss } from './mlp';
-import { CoupledTrainer } from './trainer';
+import { CoupledTrainer, DllTrainer } from './trainer';
 import { cosine, relativeError } from './stats';
 import { DllRnn, RnnRelaxer, bpttDirections, cloneRnnParams, rnnParamArrays } from './rnn';
 
@@ -197,21 +197,12 @@ export function measureCoupledVsBuffered(opts: {
   }));
   const substeps = opts.substeps ?? 64;
 
+  // The buffered variant as its slow flow (flow.ts): presentation s on [s, s + 1), dθ/dt = η Δ_s(θ),
+  // Euler with `sub` steps per presentation (one step: Algorithm 1's SGD step).
   const buffered = (sub: number): DllParams => {
     const p = cloneParams(p0);
-    const relaxer = new ApicalRelaxer(net, net.workspace(B), { solver: 'euler', dt: 1, tol: 1e-13, tMax: 100 });
-    const upd = net.zeroUpdates();
-    const arrays = paramArrays(p);
-    const dirs = paramArrays(upd);
-    for (let s = 0; s < opts.presentations; s++) {
-      const d = data[s % data.length];
-      for (let q = 0; q < sub; q++) {
-        net.present(p, relaxer.ws, d.x, d.t);
-        relaxer.relax(p);
-        net.weightRates(relaxer.ws, upd);
-        for (let a = 0; a < arrays.length; a++) for (let i = 0; i < arrays[a].length; i++) arrays[a][i] += (opts.eta / sub) * dirs[a][i];
-      }
-    }
+    const tr = new DllTrainer(net, p, B, { optimizer: 'sgd', lr: opts.eta, relax: { solver: 'euler', dt: 1, tol: 1e-13, tMax: 100 }, flow: { solver: 'euler', dt0: 1 / sub } });
+    tr.run(opts.presentations, (s) => ({ input: data[s % data.length].x, target: data[s % data.length].t }));
     return p;
   };
   const pBuf = buffered(1);

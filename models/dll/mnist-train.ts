@@ -11,7 +11,8 @@ import { reportProgress } from '../../src/parallel/pool';
 import { DllMlp, paramArrays, type RelaxOptions } from './mlp';
 import { trainingArrays, type OptimizerName } from '../../src/nn/optim';
 import { cosine } from './stats';
-import { BpTrainer, DllTrainer, forEachBatch, predict, toMlpParams, type Method, type ThetaRule } from './trainer';
+import { BpTrainer, DllTrainer, epochBatches, predict, toMlpParams, type Method, type ThetaRule } from './trainer';
+import type { FlowSolver } from './flow';
 
 export interface MnistRunOptions {
   method: Method;
@@ -24,6 +25,11 @@ export interface MnistRunOptions {
   seed: number;
   trainSize: number;
   relax: RelaxOptions;
+  /**
+   * The integrator of the slow W/Θ flow (flow.ts; default the paper's: euler, one step per
+   * minibatch, i.e. the optimiser's own step). Adam runs only so; SGD with any ODE solver.
+   */
+  flow?: FlowSolver;
   /** DLL's Θ rule (trainer.ts ThetaRule; default 'paper'); ignored for BP and DLL-FA. */
   thetaRule?: ThetaRule;
   /** With the 'code' rule: Θ's learning rate as a multiple of lr (default 0.1, the released code's lr/10). */
@@ -88,18 +94,16 @@ export function runMnist(o: MnistRunOptions): MnistRunResult {
   const lossFn = lossTable[o.loss];
   const curve: MnistEpoch[] = [];
 
-  let step: (x: Float64Array, t: Float64Array) => number;
+  let trainer: DllTrainer | BpTrainer;
   let weights: () => { W: typeof p0.W; b: typeof p0.b };
   let state: () => Record<string, Float64Array>;
   let dll: DllTrainer | null = null;
   if (o.method === 'bp') {
-    const bp = new BpTrainer(o.sizes, 'tanh', toMlpParams(p0), o.loss, { optimizer: o.optimizer, lr: o.lr });
-    step = (x, t) => bp.step(x, t, o.batch);
+    const bp = (trainer = new BpTrainer(o.sizes, 'tanh', toMlpParams(p0), o.loss, { optimizer: o.optimizer, lr: o.lr, flow: o.flow }));
     weights = () => bp.params;
     state = () => trainingArrays([...bp.params.W.map((w) => w.data), ...bp.params.b], bp.optimizer);
   } else {
-    dll = new DllTrainer(net, p0, o.batch, { optimizer: o.optimizer, lr: o.lr, relax: o.relax, thetaRule, thetaLrScale: o.thetaLrScale });
-    step = (x, t) => dll!.step(x, t);
+    dll = trainer = new DllTrainer(net, p0, o.batch, { optimizer: o.optimizer, lr: o.lr, relax: o.relax, thetaRule, thetaLrScale: o.thetaLrScale, flow: o.flow });
     weights = () => p0;
     state = () => (thetaRule === 'code' ? dll!.trainingState() : trainingArrays(paramArrays(p0), dll!.optimizer));
   }
@@ -108,26 +112,18 @@ export function runMnist(o: MnistRunOptions): MnistRunResult {
   if (ck.extra) curve.push(...ck.extra.curve);
 
   for (let epoch = ck.start; epoch <= o.epochs; epoch++) {
-    let sum = 0;
-    let count = 0;
-    let steps = 0;
-    let worstResidual = 0;
-    forEachBatch(train.x, tTrain, train.n, 784, 10, o.batch, dataRng, (x, t) => {
-      sum += step(x, t);
-      count++;
-      if (dll?.lastRelax) {
-        steps += dll.lastRelax.steps;
-        worstResidual = Math.max(worstResidual, dll.lastRelax.residual);
-      }
-      o.onBatch?.();
-    });
+    // One integration of the slow flow per epoch: minibatch k of the epoch's shuffle on [k, k + 1).
+    const batches = epochBatches(train.x, tTrain, train.n, 784, 10, o.batch, dataRng);
+    if (dll) Object.assign(dll.relaxStats, { count: 0, steps: 0, worstResidual: 0 });
+    const sum = trainer.run(batches.count, batches.load, () => o.onBatch?.());
+    const count = batches.count;
     const out = predict(o.sizes, 'tanh', weights(), test.x, test.n);
     const row: MnistEpoch = {
       epoch,
       trainLoss: sum / count,
       testLoss: lossFn.evaluate(out, tTest, test.n),
       testAccuracy: accuracy(out, test.y, 10),
-      ...(dll ? { relaxSteps: steps / count, relaxResidual: worstResidual } : {}),
+      ...(dll ? { relaxSteps: dll.relaxStats.steps / dll.relaxStats.count, relaxResidual: dll.relaxStats.worstResidual } : {}),
     };
     curve.push(row);
     o.onEpoch?.(row);

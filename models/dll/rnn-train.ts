@@ -6,7 +6,9 @@
 import { Rng } from '../../src/core/random';
 import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
 import { reportProgress } from '../../src/parallel/pool';
-import { DllRnn, RnnRelaxer, bpttDirections, rnnParamArrays, type RnnParams } from './rnn';
+import { DllRnn, RnnRelaxer, bpttDirections, rnnParamArrays, rnnParamViews, type RnnParams } from './rnn';
+import { MinibatchFlow, PAPER_FLOW, checkOptimizerSolver, type FlowSolver } from './flow';
+import { arrayViews } from './trainer';
 import type { RelaxOptions } from './mlp';
 import { makeOptimizer, trainingArrays, type OptimizerName } from '../../src/nn/optim';
 import { cosine } from './stats';
@@ -73,6 +75,8 @@ export interface RnnRunOptions {
   /** 'closed': assign eqs. (19)-(20) (the paper's own shortcut); otherwise relax with `relax`. */
   relaxMode: 'closed' | 'flow';
   relax?: RelaxOptions;
+  /** The integrator of the slow flow (flow.ts; default the paper's: euler, one step per iteration). Adam runs only so. */
+  flow?: FlowSolver;
   /** Evaluate every this many iterations (0: only at the end). */
   evalEvery?: number;
   /**
@@ -189,40 +193,65 @@ export function trainRnn(src: SequenceSource, o: RnnRunOptions): RnnRunResult {
   const relaxer = new RnnRelaxer(net, ws, { ...o.relax, closed: o.relaxMode === 'closed' });
   const dirs = net.zeroParams();
   const arrays = rnnParamArrays(p);
-  const dirArrays = rnnParamArrays(dirs);
   const opt = makeOptimizer(o.optimizer, o.lr, arrays.map((a) => a.length));
+  checkOptimizerSolver(o.optimizer, o.flow ?? PAPER_FLOW, { solver: 'flow solver', dt0: 'dt0', optimizer: 'optimizer' });
   const inputs = new Float64Array(o.steps * o.batch * src.nIn);
   const targets = new Float64Array(o.steps * o.batch * src.nOut);
   const starts = new Int32Array(o.batch);
   const maxStart = src.trainEnd - o.steps;
   if (maxStart < 1) throw new Error(`the training part (${src.trainEnd} positions) is shorter than one window of ${o.steps} steps`);
   const data = rng.fork(2);
+  const views = arrayViews((theta) => rnnParamViews(p, theta));
+  // The slow flow (flow.ts): iteration it's windows on one unit of time; Euler with one step per
+  // iteration is the optimiser's step (the update directions of eqs. 21-30, or BPTT's).
+  const flow = new MinibatchFlow({
+    name: `DLL-RNN slow flow (eqs. 21-30), ${o.method}`,
+    sizes: arrays.map((a) => a.length),
+    dirs: rnnParamArrays(dirs),
+    groups: [{ optimizer: opt, members: arrays.map((_, k) => k) }],
+    load: () => {
+      for (let b = 0; b < o.batch; b++) starts[b] = data.int(maxStart + 1);
+      fillBatch(src, starts, o.steps, inputs, targets);
+    },
+    direction: (theta) => {
+      const q = views(theta);
+      net.present(q, ws, inputs, targets);
+      const l = net.sequenceLoss(ws) / o.steps;
+      if (o.method === 'bptt') bpttDirections(net, q, ws, dirs);
+      else {
+        relaxer.relax(q);
+        net.updates(ws, dirs);
+      }
+      return l;
+    },
+  });
   let curve: (RnnEval & { iteration: number })[] = [];
   const avg = new Float64Array(1); // running mean of the batch losses (trainLoss)
   const { iterations, checkpoint, onEval, onIteration, ...settings } = o;
   const ck = epochCheckpoints(checkpoint, { epochs: iterations, arrays: () => ({ ...trainingArrays(arrays, opt), avg }), rngs: { data }, settings, extra: () => ({ curve }) });
   if (ck.extra) curve = ck.extra.curve;
-  for (let it = ck.start; it <= o.iterations; it++) {
-    for (let b = 0; b < o.batch; b++) starts[b] = data.int(maxStart + 1);
-    fillBatch(src, starts, o.steps, inputs, targets);
-    net.present(p, ws, inputs, targets);
-    const l = net.sequenceLoss(ws) / o.steps;
-    avg[0] = it === 1 ? l : 0.98 * avg[0] + 0.02 * l;
-    if (o.method === 'bptt') bpttDirections(net, p, ws, dirs);
-    else {
-      relaxer.relax(p);
-      net.updates(ws, dirs);
-    }
-    opt.step(arrays, dirArrays);
-    for (const a of arrays) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new Error(`${o.method} RNN weights became non-finite at iteration ${it}; lower the learning rate`);
-    o.onIteration?.();
-    if (o.evalEvery && it % o.evalEvery === 0 && it < o.iterations) {
-      const row = { iteration: it, ...evaluateRnn(net, p, src, o.steps, 64) };
+  // One integration per stretch of iterations between evaluations and checkpoints.
+  const every = [o.evalEvery ?? 0, checkpoint?.every ?? 0].filter((e) => e > 0);
+  for (let it0 = ck.start; it0 <= o.iterations; ) {
+    let end = o.iterations;
+    for (const e of every) end = Math.min(end, Math.ceil(it0 / e) * e);
+    const r = flow.run(arrays, end - it0 + 1, o.flow ?? PAPER_FLOW, {
+      offset: it0,
+      onLoss: (it, l) => {
+        avg[0] = it === 1 ? l : 0.98 * avg[0] + 0.02 * l;
+        o.onIteration?.();
+        reportProgress(1, `${o.method} seed ${o.seed}`);
+      },
+    });
+    if (r.solution.status === 'diverged') throw new Error(`${o.method} RNN weights became non-finite at iteration ${it0 + Math.ceil(r.solution.diverged!.t) - 1}; lower the learning rate`);
+    if (r.solution.status !== 'ok') throw new Error(`the ${o.method} RNN's slow flow stopped: ${r.solution.message}`);
+    if (o.evalEvery && end % o.evalEvery === 0 && end < o.iterations) {
+      const row = { iteration: end, ...evaluateRnn(net, p, src, o.steps, 64) };
       curve.push(row);
       o.onEval?.(row);
     }
-    ck.done(it);
-    reportProgress(1, `${o.method} seed ${o.seed}`);
+    ck.done(end);
+    it0 = end + 1;
   }
   const trainLoss = avg[0];
   const final = evaluateRnn(net, p, src, o.steps, 64);

@@ -401,6 +401,12 @@ export function rnnParamArrays(p: RnnParams, withTheta = true): Float64Array[] {
   return withTheta ? [...a, p.ThetaH.data, p.ThetaY.data] : a;
 }
 
+/** RnnParams viewing arrays in rnnParamArrays' order (W_x, W_h, b_h, W_y, b_y, Θ_h, Θ_y), shaped like `like`. */
+export function rnnParamViews(like: RnnParams, a: readonly Float64Array[]): RnnParams {
+  const m = (s: Mat, data: Float64Array) => ({ rows: s.rows, cols: s.cols, data });
+  return { Wx: m(like.Wx, a[0]), Wh: m(like.Wh, a[1]), bh: a[2], Wy: m(like.Wy, a[3]), by: a[4], ThetaH: m(like.ThetaH, a[5]), ThetaY: m(like.ThetaY, a[6]) };
+}
+
 export function cloneRnnParams(p: RnnParams): RnnParams {
   const c = (m: Mat) => ({ rows: m.rows, cols: m.cols, data: m.data.slice() });
   return { Wx: c(p.Wx), Wh: c(p.Wh), bh: p.bh.slice(), Wy: c(p.Wy), by: p.by.slice(), ThetaH: c(p.ThetaH), ThetaY: c(p.ThetaY) };

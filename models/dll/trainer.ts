@@ -1,11 +1,12 @@
 /**
- * Training loops for the DLL MLP (buffered, Algorithm 1; or coupled, no phases) and for the BP
- * baseline on the same network (src/nn/mlp.ts), with the same initial W, data order and optimiser.
+ * Trainers for the DLL MLP (buffered, Algorithm 1; or coupled, no phases) and for the BP baseline
+ * on the same network (src/nn/mlp.ts), with the same initial W, data order and optimiser. Every one
+ * integrates its flow with `solve`: the buffered DLL and BP as minibatch flows (flow.ts, Euler with
+ * one step per minibatch = the optimiser's step), the coupled flow per presentation.
  */
 import '../../solvers/index'; // registers the built-in solvers by name
 import { Rng } from '../../src/core/random';
 import { solve } from '../../src/core/solve';
-import { constantStep } from '../../src/core/controller';
 import type { StateLayout } from '../../src/core/state';
 import type { Problem } from '../../src/core/terms';
 import { losses as lossTable } from '../../src/nn/losses';
@@ -26,6 +27,7 @@ import {
   type Timescales,
 } from './mlp';
 import { makeOptimizer, trainingArrays, type Optimizer, type OptimizerName } from '../../src/nn/optim';
+import { MinibatchFlow, PAPER_FLOW, checkOptimizerSolver, type FlowSolver, type OptimizerGroup } from './flow';
 import type { Mat } from '../../src/linalg/mat';
 
 export type Method = 'dll' | 'dll-fa' | 'bp';
@@ -71,8 +73,76 @@ export function codeThetaUpdate(net: DllMlp, ws: DllWorkspace, out: readonly Mat
   }
 }
 
-/** One buffered DLL step (Algorithm 1): present, relax to eq. (7), then update W, b, Θ once. */
-export class DllTrainer {
+/** A minibatch's data, as a trainer's `run` loads it. */
+export interface Minibatch {
+  input: ArrayLike<number>;
+  target: ArrayLike<number>;
+}
+
+/**
+ * A trainer whose parameters follow a minibatch flow through `solve` (flow.ts): `step` presents
+ * one minibatch, `run` a schedule of them in one integration. Subclasses give the direction.
+ */
+abstract class FlowTrainer {
+  protected flow!: MinibatchFlow;
+  protected input: ArrayLike<number> = new Float64Array(0);
+  protected target: ArrayLike<number> = new Float64Array(0);
+  private loader: ((k: number) => Minibatch) | null = null;
+
+  constructor(
+    /** The live parameter arrays, in the flow's order. */
+    protected readonly flowArrays: Float64Array[],
+    /** The integrator of the slow flow (default: the paper's Euler, one step per minibatch). */
+    readonly flowSolver: FlowSolver,
+  ) {}
+
+  protected makeFlow(name: string, dirs: Float64Array[], groups: OptimizerGroup[], direction: (theta: readonly Float64Array[]) => number): void {
+    this.flow = new MinibatchFlow({
+      name,
+      sizes: this.flowArrays.map((a) => a.length),
+      dirs,
+      groups,
+      direction,
+      load: (k) => {
+        if (!this.loader) return;
+        const b = this.loader(k);
+        this.input = b.input;
+        this.target = b.target;
+      },
+    });
+  }
+
+  /** What to say when the parameters become non-finite. */
+  protected abstract divergedMessage(): string;
+
+  /**
+   * Present minibatches 0..count−1 (`load(k)` gives minibatch k) in one integration of the slow
+   * flow; returns the sum of their losses (each at the parameters before its first update).
+   */
+  run(count: number, load: (k: number) => Minibatch, onLoss?: (k: number, loss: number) => void): number {
+    this.loader = load;
+    try {
+      const r = this.flow.run(this.flowArrays, count, this.flowSolver, { onLoss });
+      if (r.solution.status === 'diverged') throw new Error(this.divergedMessage());
+      if (r.solution.status !== 'ok') throw new Error(`the slow flow stopped: ${r.solution.message}`);
+      return r.lossSum;
+    } finally {
+      this.loader = null;
+    }
+  }
+
+  /** One minibatch; returns its loss before the update. */
+  present(input: ArrayLike<number>, target: ArrayLike<number>): number {
+    return this.run(1, () => ({ input, target }));
+  }
+}
+
+/**
+ * The buffered variant (Algorithm 1) as a flow: on each minibatch, relax the apical compartments to
+ * eq. (7) at the current W, b, Θ (a nested solve), then move W, b, Θ along eqs. (8)-(9) through the
+ * optimiser (flow.ts: 'euler' with one step per minibatch is the paper's SGD or Adam step).
+ */
+export class DllTrainer extends FlowTrainer {
   readonly ws: DllWorkspace;
   readonly relaxer: ApicalRelaxer;
   readonly updates: DllUpdates;
@@ -81,40 +151,65 @@ export class DllTrainer {
   /** With the 'code' Θ rule: Θ's own optimiser, at thetaLrScale × lr. */
   readonly thetaOptimizer: Optimizer | null = null;
   private readonly arrays: Float64Array[];
-  private readonly dirs: Float64Array[];
   private readonly thetaArrays: Float64Array[] = [];
-  private readonly thetaDirs: Float64Array[] = [];
   readonly thetaRule: ThetaRule;
   lastRelax: RelaxResult | null = null;
+  /** Relaxations run, their steps in all, and the largest final residual (the flow may relax more than once per minibatch). */
+  readonly relaxStats = { count: 0, steps: 0, worstResidual: 0 };
+  private readonly relaxTime?: number;
 
   constructor(
     readonly net: DllMlp,
     readonly params: DllParams,
     batch: number,
-    opts: { optimizer: OptimizerName; lr: number; relax?: RelaxOptions; relaxTime?: number; thetaRule?: ThetaRule; thetaLrScale?: number },
+    opts: { optimizer: OptimizerName; lr: number; relax?: RelaxOptions; relaxTime?: number; thetaRule?: ThetaRule; thetaLrScale?: number; flow?: FlowSolver },
   ) {
+    const all = paramArrays(params);
+    super(all, opts.flow ?? PAPER_FLOW);
     net.checkParams(params);
+    checkOptimizerSolver(opts.optimizer, this.flowSolver, { solver: 'flow solver', dt0: 'dt0', optimizer: 'optimizer' });
     this.ws = net.workspace(batch);
     this.relaxer = new ApicalRelaxer(net, this.ws, opts.relax);
     this.updates = net.zeroUpdates();
     this.thetaRule = opts.thetaRule ?? 'paper';
     if (this.thetaRule === 'fixed' && net.feedback !== 'fixed') throw new Error("theta rule 'fixed' needs a DllMlp with feedback: 'fixed' (Θ never updated)");
+    const dirs = paramArrays(this.updates);
+    const nTheta = params.Theta.length;
+    const index = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+    const groups: OptimizerGroup[] = [];
     if (this.thetaRule === 'code') {
-      const all = paramArrays(params);
-      const dirs = paramArrays(this.updates);
-      const nTheta = params.Theta.length;
       this.arrays = all.slice(0, all.length - nTheta);
-      this.dirs = dirs.slice(0, dirs.length - nTheta);
       this.thetaArrays = all.slice(all.length - nTheta);
-      this.thetaDirs = dirs.slice(dirs.length - nTheta);
       const scale = opts.thetaLrScale ?? 0.1;
       this.thetaOptimizer = makeOptimizer(opts.optimizer, opts.lr * scale, this.thetaArrays.map((a) => a.length));
+      this.optimizer = makeOptimizer(opts.optimizer, opts.lr, this.arrays.map((a) => a.length));
+      groups.push({ optimizer: this.optimizer, members: index(0, all.length - nTheta) }, { optimizer: this.thetaOptimizer, members: index(all.length - nTheta, all.length) });
     } else {
-      this.arrays = paramArrays(params);
-      this.dirs = paramArrays(this.updates);
+      this.arrays = all;
+      this.optimizer = makeOptimizer(opts.optimizer, opts.lr, this.arrays.map((a) => a.length));
+      groups.push({ optimizer: this.optimizer, members: index(0, all.length) });
     }
-    this.optimizer = makeOptimizer(opts.optimizer, opts.lr, this.arrays.map((a) => a.length));
     this.relaxTime = opts.relaxTime;
+    const views = arrayViews((theta) => dllParamViews(net, theta));
+    this.makeFlow(`DLL slow flow (eqs. 8-9) [${net.sizes.join('-')}] x ${batch}`, dirs, groups, (theta) => this.direction(views(theta)));
+  }
+
+  /** Present the batch at p, relax to eq. (7), and leave eqs. (8)-(9) (and the 'code' Θ rule's direction) in `updates`. */
+  private direction(p: DllParams): number {
+    const { net, ws } = this;
+    net.present(p, ws, this.input, this.target);
+    const loss = net.outputLoss(ws);
+    const r = (this.lastRelax = this.relaxTime !== undefined ? this.relaxer.relaxFor(p, this.relaxTime) : this.relaxer.relax(p));
+    this.relaxStats.count++;
+    this.relaxStats.steps += r.steps;
+    this.relaxStats.worstResidual = Math.max(this.relaxStats.worstResidual, r.residual);
+    net.weightRates(ws, this.updates);
+    if (this.thetaOptimizer) codeThetaUpdate(net, ws, this.updates.Theta);
+    return loss;
+  }
+
+  protected divergedMessage(): string {
+    return 'DLL weights became non-finite; lower the learning rate';
   }
 
   /** Parameters and optimiser moments, for checkpoints (Θ's optimiser under 'theta.' with the 'code' rule). */
@@ -123,33 +218,46 @@ export class DllTrainer {
     if (this.thetaOptimizer) for (const [k, v] of Object.entries(trainingArrays(this.thetaArrays, this.thetaOptimizer))) out[`theta.${k}`] = v;
     return out;
   }
-  private readonly relaxTime?: number;
 
-  /** Returns the batch's output loss before the update. */
+  /** One minibatch (Algorithm 1: present, relax to eq. 7, update W, b, Θ once); returns its output loss before the update. */
   step(input: ArrayLike<number>, target: ArrayLike<number>): number {
-    const { net, ws } = this;
-    net.present(this.params, ws, input, target);
-    const loss = net.outputLoss(ws);
-    this.lastRelax = this.relaxTime !== undefined ? this.relaxer.relaxFor(this.params, this.relaxTime) : this.relaxer.relax(this.params);
-    net.weightRates(ws, this.updates);
-    this.optimizer.step(this.arrays, this.dirs);
-    if (this.thetaOptimizer) {
-      codeThetaUpdate(net, ws, this.updates.Theta);
-      this.thetaOptimizer.step(this.thetaArrays, this.thetaDirs);
-    }
-    for (const a of [...this.arrays, ...this.thetaArrays]) {
-      for (let i = 0; i < a.length; i++) {
-        if (!Number.isFinite(a[i])) throw new Error('DLL weights became non-finite; lower the learning rate');
-      }
-    }
-    return loss;
+    return this.present(input, target);
   }
+}
+
+/** Caches a structured view of the flow's arrays per state buffer (the arrays of one buffer are always the same objects). */
+export function arrayViews<V>(make: (theta: readonly Float64Array[]) => V): (theta: readonly Float64Array[]) => V {
+  const cache = new WeakMap<Float64Array, V>();
+  return (theta) => {
+    let v = cache.get(theta[0]);
+    if (!v) {
+      v = make(theta);
+      cache.set(theta[0], v);
+    }
+    return v;
+  };
+}
+
+/** DllParams viewing the flow's arrays (W..., b..., Θ..., paramArrays' order). */
+function dllParamViews(net: DllMlp, theta: readonly Float64Array[]): DllParams {
+  const L = net.L;
+  const m = (rows: number, cols: number, data: Float64Array) => ({ rows, cols, data });
+  return {
+    W: Array.from({ length: L }, (_, i) => m(net.sizes[i + 1], net.sizes[i], theta[i])),
+    b: Array.from({ length: L }, (_, i) => theta[L + i]),
+    Theta: Array.from({ length: L - 1 }, (_, j) => m(net.sizes[j + 2], net.sizes[j + 1], theta[2 * L + j])),
+  };
 }
 
 /**
  * The coupled flow trained presentation by presentation: each batch is shown for a time T during
  * which x, W, b and Θ move together (x starts at u when the batch arrives, eq. 4). With plain flows
  * (no optimiser) the learning rate per presentation is η = T/τ_W.
+ *
+ * One `solve` per presentation: the arrival of a batch resets the apical state (x ← u), a jump of
+ * the state that the core's piecewise inputs (which change only the vector field) cannot express.
+ * Any registered ODE solver: fixed steps of `dt` (default τ_x/4), or adaptive with rtol/atol
+ * (default 1e-9, 1e-12).
  */
 export class CoupledTrainer {
   readonly ws: DllWorkspace;
@@ -162,7 +270,7 @@ export class CoupledTrainer {
     params: DllParams,
     batch: number,
     readonly ts: Timescales,
-    readonly opts: { T: number; solver?: string; dt?: number },
+    readonly opts: { T: number; solver?: string; dt?: number; rtol?: number; atol?: number },
   ) {
     net.checkParams(params);
     this.ws = net.workspace(batch);
@@ -175,17 +283,15 @@ export class CoupledTrainer {
   present(input: ArrayLike<number>, target: ArrayLike<number>): void {
     this.net.setBatch(this.ws, input, target);
     resetApical(this.net, this.layout, this.ws, this.y);
-    const solver = this.opts.solver ?? 'rk4';
-    const fixed = solver === 'euler' || solver === 'heun' || solver === 'rk4';
-    const sol = solve(this.problem, solver, {
+    // solve takes constant steps for fixed-step solvers, the PI controller for adaptive ones.
+    const sol = solve(this.problem, this.opts.solver ?? 'rk4', {
       t0: 0,
       t1: this.opts.T,
       y0: this.y,
       dt0: this.opts.dt ?? 0.25 * this.ts.tauX,
-      rtol: 1e-9,
-      atol: 1e-12,
+      rtol: this.opts.rtol ?? 1e-9,
+      atol: this.opts.atol ?? 1e-12,
       maxSteps: 1e7,
-      ...(fixed ? { controller: constantStep() } : {}),
     });
     if (sol.status !== 'ok') throw new Error(`coupled DLL flow stopped: ${sol.message}`);
     this.y = sol.y;
@@ -196,33 +302,48 @@ export class CoupledTrainer {
   }
 }
 
-/** BP on the same MLP with the same optimiser (the baseline). */
-export class BpTrainer {
+/**
+ * BP on the same MLP with the same optimiser (the baseline), through the same minibatch flow:
+ * dθ/dt = η (−∇ℓ_k(θ)), Euler with one step per minibatch being the optimiser's step.
+ */
+export class BpTrainer extends FlowTrainer {
   readonly mlp: Mlp;
   readonly optimizer: Optimizer;
-  private readonly arrays: Float64Array[];
 
   constructor(
     sizes: readonly number[],
     hidden: string,
     readonly params: MlpParams,
     readonly loss: 'mse' | 'cross-entropy',
-    opts: { optimizer: OptimizerName; lr: number },
+    opts: { optimizer: OptimizerName; lr: number; flow?: FlowSolver },
   ) {
+    const arrays = [...params.W.map((w) => w.data), ...params.b];
+    super(arrays, opts.flow ?? PAPER_FLOW);
+    checkOptimizerSolver(opts.optimizer, this.flowSolver, { solver: 'flow solver', dt0: 'dt0', optimizer: 'optimizer' });
     this.mlp = new Mlp({ sizes, hidden, output: 'linear' });
-    this.arrays = [...params.W.map((w) => w.data), ...params.b];
-    this.optimizer = makeOptimizer(opts.optimizer, opts.lr, this.arrays.map((a) => a.length));
+    this.optimizer = makeOptimizer(opts.optimizer, opts.lr, arrays.map((a) => a.length));
+    const L = params.W.length;
+    const dirs = arrays.map((a) => new Float64Array(a.length));
+    const views = arrayViews((theta) => ({ W: params.W.map((w, i) => ({ rows: w.rows, cols: w.cols, data: theta[i] })), b: params.b.map((_, i) => theta[L + i]) }));
+    const lossFn = lossTable[loss];
+    this.makeFlow(`BP baseline [${sizes.join('-')}]`, dirs, [{ optimizer: this.optimizer, members: arrays.map((_, k) => k) }], (theta) => {
+      const p = views(theta);
+      const batch = this.input.length / sizes[0];
+      const g = this.mlp.backward(p, this.mlp.forward(p, this.input as Float64Array, batch), this.target as Float64Array, lossFn);
+      [...g.gW.map((w) => w.data), ...g.gb].forEach((d, k) => {
+        const out = dirs[k];
+        for (let i = 0; i < d.length; i++) out[i] = -d[i];
+      });
+      return g.loss;
+    });
   }
 
-  step(input: Float64Array, target: Float64Array, batch: number): number {
-    const cache = this.mlp.forward(this.params, input, batch);
-    const g = this.mlp.backward(this.params, cache, target, lossTable[this.loss]);
-    const dirs = [...g.gW.map((w) => w.data), ...g.gb].map((d) => {
-      for (let i = 0; i < d.length; i++) d[i] = -d[i];
-      return d;
-    });
-    this.optimizer.step(this.arrays, dirs);
-    return g.loss;
+  protected divergedMessage(): string {
+    return 'BP weights became non-finite; lower the learning rate';
+  }
+
+  step(input: Float64Array, target: Float64Array, _batch: number): number {
+    return this.present(input, target);
   }
 }
 
@@ -249,23 +370,20 @@ export function predict(sizes: readonly number[], hidden: string, p: { W: MlpPar
   return out;
 }
 
-/** Shuffled minibatches for one epoch: calls fn(input, target) for each full batch. */
-export function forEachBatch(
-  x: Float64Array,
-  t: Float64Array,
-  n: number,
-  d: number,
-  k: number,
-  batch: number,
-  rng: Rng,
-  fn: (input: Float64Array, target: Float64Array) => void,
-): void {
+/**
+ * One epoch's minibatches: a seeded shuffle drawn now, and `load(k)` gathering full batch k of it
+ * (the last incomplete batch is dropped). The returned arrays are reused from batch to batch.
+ */
+export function epochBatches(x: Float64Array, t: Float64Array, n: number, d: number, k: number, batch: number, rng: Rng): { count: number; load: (b: number) => Minibatch } {
   const order = epochOrder(n, rng);
-  const xb = new Float64Array(batch * d);
-  const tb = new Float64Array(batch * k);
-  for (let s = 0; s + batch <= n; s += batch) {
-    gatherRows(x, d, order, s, s + batch, xb);
-    gatherRows(t, k, order, s, s + batch, tb);
-    fn(xb, tb);
-  }
+  const input = new Float64Array(batch * d);
+  const target = new Float64Array(batch * k);
+  return {
+    count: Math.floor(n / batch),
+    load: (b) => {
+      gatherRows(x, d, order, b * batch, (b + 1) * batch, input);
+      gatherRows(t, k, order, b * batch, (b + 1) * batch, target);
+      return { input, target };
+    },
+  };
 }

@@ -14,6 +14,10 @@
  * the paper does; the flow reaches the same equilibrium, checked by `dll.rnn-bptt`); `--relax flow`
  * integrates eqs. (17)-(18) with `--relax-solver` instead (about n times the cost per batch).
  *
+ * `--solver`/`--dt0`/`--rtol`/`--atol` integrate the slow flow of the weights across iterations
+ * (models/dll/flow.ts; default euler with one step per iteration, the optimiser's step; other
+ * solvers with `--optimizer sgd`); `--relax-solver` only the fast relaxation.
+ *
  * The runs (task x seed x method) go to `--workers` threads (results identical to a serial run);
  * each run checkpoints every `--checkpoint-every` iterations (default 250) under
  * --out/checkpoints, and `--resume` continues a killed sweep bit-identically.
@@ -30,6 +34,8 @@ import { dllRnnClaims } from '../claims';
 import type { CommandSpec } from '../../../src/registry';
 import { sequenceSource, type RnnMethod, type RnnRunOptions, type RnnRunResult, type SequenceData } from '../rnn-train';
 import { meanStd } from './stats';
+import { solverOptions } from '../../../src/cli/solver-options';
+import { SLOW_FLOW_DT0, slowFlowChoice } from '../flow';
 
 export const rnnExperiment: CommandSpec = {
   name: 'dll-rnn',
@@ -51,8 +57,9 @@ export const rnnExperiment: CommandSpec = {
     { name: 'series-length', type: 'integer', description: 'time steps of the generated series', default: 6000, min: 500 },
     { name: 'channels', type: 'integer', description: 'channels of the generated series', default: 8, min: 1 },
     { name: 'relax', type: 'string', description: "'closed' assigns eqs. (19)-(20); 'flow' integrates eqs. (17)-(18)", default: 'closed', choices: ['closed', 'flow'] },
-    { name: 'relax-solver', type: 'string', description: 'solver of the flow relaxation', default: 'euler', choices: ['euler', 'heun', 'rk4', 'dopri5', 'odex'] },
+    { name: 'relax-solver', type: 'string', description: 'solver of the fast flow relaxation (--relax flow); --solver integrates the slow weight flow', default: 'euler', choices: ['euler', 'heun', 'rk4', 'dopri5', 'odex'] },
     { name: 'relax-dt', type: 'number', description: 'relaxation step (units of τ_h)', default: 1, min: 1e-6 },
+    ...solverOptions({ solver: 'euler', dt0: SLOW_FLOW_DT0 }),
     { name: 'eval-every', type: 'integer', description: 'evaluate on the test part every this many iterations', default: 250, min: 0 },
     ...sweepOptions('runs', 250, 'iterations'),
   ],
@@ -66,6 +73,7 @@ async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<n
   const data = (task: 'text' | 'series'): SequenceData => ({ task, length: task === 'text' ? opts.textLength : opts.seriesLength, channels: opts.channels, seed: opts.dataSeed });
   for (const task of tasks) sequenceSource(data(task)); // bad data options fail here, before any work
   if (opts.relax === 'flow') checkRelaxStep(opts.relaxSolver, opts.relaxDt);
+  const flow = slowFlowChoice(opts);
   const out = new RunOutput('dll-rnn', opts.out, opts, ctx);
   const runs = tasks.flatMap((task) => seeds.flatMap((seed) => methods.map((method) => ({ task, seed, method }))));
   const sweep = runs.map(({ task, seed, method }) => {
@@ -81,6 +89,7 @@ async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<n
       seed,
       relaxMode: opts.relax,
       relax: { solver: opts.relaxSolver, dt: opts.relaxDt },
+      ...flow,
       evalEvery: opts.evalEvery,
     };
     return { module: path.join(__dirname, '..', 'rnn-train.ts'), fn: 'rnnTask', args: { data: data(task), run, checkpoint: runCheckpoint(opts, key) }, key, units: opts.iterations };
