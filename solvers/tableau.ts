@@ -73,29 +73,98 @@ export interface ExplicitRKOptions {
 /**
  * out ← y0 + Σ_j (h·w_j) k_j, summed in order j = 0, 1, … and skipping zero weights (the same
  * floating-point operations as copying y0 and adding each term; written as one pass because for a
- * small state a typed-array copy costs more than the vector field).
+ * small state a typed-array copy costs more than the vector field). With `withSum`, the pass that
+ * writes the final values also returns their sum (four partial sums): a NaN or ±∞ there says the
+ * new state may be non-finite, so `solve` need not scan it again (an overflowing sum of finite
+ * entries only sends it to the exact scan).
  */
-function combine(out: Float64Array, y0: Float64Array, h: number, w: readonly number[], k: Float64Array[], n: number): void {
+function combine(out: Float64Array, y0: Float64Array, h: number, w: readonly number[], k: Float64Array[], n: number, withSum: boolean): number {
   let first = -1;
+  let last = -1;
   for (let j = 0; j < w.length; j++) {
     if (h * w[j] !== 0) {
-      first = j;
-      break;
+      if (first < 0) first = j;
+      last = j;
     }
   }
   if (first < 0) {
-    for (let i = 0; i < n; i++) out[i] = y0[i];
-    return;
+    out.set(y0.subarray(0, n));
+    return withSum ? sumOf(out, n) : 0;
   }
   const c0 = h * w[first];
   const k0 = k[first];
-  for (let i = 0; i < n; i++) out[i] = y0[i] + c0 * k0[i];
-  for (let j = first + 1; j < w.length; j++) {
+  if (first === last) return firstPass(out, y0, c0, k0, n, withSum);
+  firstPass(out, y0, c0, k0, n, false);
+  for (let j = first + 1; j < last; j++) {
     const coef = h * w[j];
     if (coef === 0) continue;
-    const kj = k[j];
-    for (let i = 0; i < n; i++) out[i] += coef * kj[i];
+    addPass(out, coef, k[j], n, false);
   }
+  return addPass(out, h * w[last], k[last], n, withSum);
+}
+
+/** out[i] = y0[i] + c·k[i]; with `withSum` the sum of the new entries. */
+function firstPass(out: Float64Array, y0: Float64Array, c: number, k: Float64Array, n: number, withSum: boolean): number {
+  if (!withSum) {
+    for (let i = 0; i < n; i++) out[i] = y0[i] + c * k[i];
+    return 0;
+  }
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = y0[i] + c * k[i];
+    const b = y0[i + 1] + c * k[i + 1];
+    const d = y0[i + 2] + c * k[i + 2];
+    const e = y0[i + 3] + c * k[i + 3];
+    out[i] = a;
+    out[i + 1] = b;
+    out[i + 2] = d;
+    out[i + 3] = e;
+    s0 += a;
+    s1 += b;
+    s2 += d;
+    s3 += e;
+  }
+  for (; i < n; i++) s0 += out[i] = y0[i] + c * k[i];
+  return s0 + s1 + s2 + s3;
+}
+
+/** out[i] += c·k[i]; with `withSum` the sum of the new entries. */
+function addPass(out: Float64Array, c: number, k: Float64Array, n: number, withSum: boolean): number {
+  if (!withSum) {
+    for (let i = 0; i < n; i++) out[i] += c * k[i];
+    return 0;
+  }
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = out[i] + c * k[i];
+    const b = out[i + 1] + c * k[i + 1];
+    const d = out[i + 2] + c * k[i + 2];
+    const e = out[i + 3] + c * k[i + 3];
+    out[i] = a;
+    out[i + 1] = b;
+    out[i + 2] = d;
+    out[i + 3] = e;
+    s0 += a;
+    s1 += b;
+    s2 += d;
+    s3 += e;
+  }
+  for (; i < n; i++) s0 += out[i] += c * k[i];
+  return s0 + s1 + s2 + s3;
+}
+
+function sumOf(x: Float64Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += x[i];
+  return s;
 }
 
 /**
@@ -168,10 +237,10 @@ export function explicitRK(opts: ExplicitRKOptions): StepSolver<RKWorkspace> {
         nfe--;
       } else f.vf(t0, y0, k[0]);
       for (let s = 1; s < S; s++) {
-        combine(ytmp, y0, h, tab.a[s], k, n);
+        combine(ytmp, y0, h, tab.a[s], k, n, false);
         f.vf(t0 + tab.c[s] * h, ytmp, k[s]);
       }
-      combine(y1, y0, h, tab.b, k, n);
+      ws.info.sum = combine(y1, y0, h, tab.b, k, n, true);
       if (bErr) {
         const e = ws.yError;
         e.fill(0);

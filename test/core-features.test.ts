@@ -279,6 +279,16 @@ describe('failures are reported, not hidden', () => {
     expect(st.solution.message).toMatch(/block 'y' entry 0 became NaN/);
   });
 
+  it('on the fixed-step fast path, a non-finite state is caught from the sum the step computed; a sum that merely overflows is not divergence', () => {
+    const p = odeProblem(drift(3, (t, _y, out) => { out.fill(0); out[1] = t >= 0.5 ? NaN : 1; }));
+    const sol = solve(p, 'euler', { t0: 0, t1: 1, y0: [0, 0, 0], dt0: 0.125 });
+    expect(sol.status).toBe('diverged');
+    expect(sol.message).toMatch(/^diverged at t = 0\.625: block 'y' entry 1 became NaN \(last finite state at t = 0\.5\)/);
+    const big = odeProblem(drift(4, (_t, _y, out) => out.fill(0)));
+    const ok = solve(big, 'rk4', { t0: 0, t1: 1, y0: [1e308, 1e308, 1e308, 1e308], dt0: 0.25 });
+    expect(ok.status).toBe('ok');
+  });
+
   it('a step so small it would take forever is refused before work starts', () => {
     const p = odeProblem(drift(1, (_t, _y, out) => (out[0] = 1)));
     expect(() => solve(p, 'euler', { t0: 0, t1: 1, y0: [0], dt0: 1e-300 })).toThrow(/dt0 = 1e-300 needs .* steps.*use a larger dt0/);

@@ -684,10 +684,15 @@ class Run {
       }
       steps++;
       if (this.enterSegment(t)) solver.invalidate?.(ws);
-      nfe += solver.step(problem, t, tNext, y, null, yNew, ws).nfe;
-      // divergence check (a sum is NaN/±∞ when any entry is; the scan then finds which)
-      let s = 0;
-      for (let i = 0; i < n; i++) s += yNew[i];
+      const info = solver.step(problem, t, tNext, y, null, yNew, ws);
+      nfe += info.nfe;
+      // divergence check: a sum is NaN/±∞ when any entry is (the scan then finds which); the step
+      // gives the sum when it computed it while writing the state
+      let s = info.sum;
+      if (s === undefined) {
+        s = 0;
+        for (let i = 0; i < n; i++) s += yNew[i];
+      }
       if (s - s !== 0 && firstNonFinite(yNew) >= 0) {
         this.divergedAt(t, tNext, yNew, '');
         break;

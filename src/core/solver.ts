@@ -21,6 +21,12 @@ export interface StepInfo {
   yError?: Float64Array;
   /** Dense output over the step, when the solver provides it. */
   dense?: Interpolant;
+  /**
+   * The sum of the new state's entries, when the step computed it in the pass that wrote them:
+   * `solve` then checks for divergence from it (NaN or ±∞ iff an entry may be non-finite) instead
+   * of scanning the state again. A solver that does not compute it leaves it undefined.
+   */
+  sum?: number;
 }
 
 export interface SdeSupport {
