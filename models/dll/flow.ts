@@ -58,7 +58,7 @@ export const SLOW_FLOW_DT0 = "1 presentation: one step per minibatch, the optimi
  * else `{ flow }`.
  */
 export function slowFlowChoice(opts: ParsedOptions): { flow?: FlowSolver } {
-  const c = solverChoice(opts, { what: 'the slow W/Θ flow (eqs. 8-9, one minibatch per unit of time)', sde: false });
+  const c = solverChoice(opts, { what: 'the slow W/Θ flow (eqs. 8-9, one minibatch per unit of time)', sde: false, inputJumps: true });
   checkOptimizerSolver(String(opts.optimizer), c);
   return c.solver === 'euler' && (c.dt0 === undefined || c.dt0 === 1) ? {} : { flow: c };
 }

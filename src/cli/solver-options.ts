@@ -44,13 +44,19 @@ export interface PhaseNeeds {
   what: string;
   /** The phase has a diffusion term. */
   sde: boolean;
-  /** The phase needs fixed steps (a clock-driven spike schedule, a minibatch per step). */
+  /** The phase needs fixed steps (a clock-driven spike schedule). */
   fixedStep?: boolean;
+  /**
+   * The phase's input jumps at known times (a new minibatch): the solver must stop there, which a
+   * solver that drives its own steps (odex) cannot.
+   */
+  inputJumps?: boolean;
 }
 
 function fits(s: Solver, p: PhaseNeeds): boolean {
   if (p.sde ? s.sde === null : !s.ode) return false;
   if (p.fixedStep && s.adaptive) return false;
+  if (p.inputJumps && s.kind === 'driver') return false;
   return true;
 }
 
@@ -61,7 +67,8 @@ export function solverChoice(opts: ParsedOptions, phase: PhaseNeeds): SolverChoi
   if (!fits(s, phase)) {
     const ok = solvers.names().filter((n) => fits(solvers.get(n), phase));
     const why = phase.sde && s.sde === null ? 'handles ODEs only' : !phase.sde && !s.ode ? 'handles SDEs only' : 'chooses its own steps';
-    throw new UsageError(`--solver ${name} ${why}, but ${phase.what} ${phase.sde ? 'is an SDE' : phase.fixedStep ? 'needs fixed steps' : 'is an ODE'}; use --solver ${ok.join(' or ')}`);
+    const needs = phase.sde && s.sde === null ? 'is an SDE' : !phase.sde && !s.ode ? 'is an ODE' : phase.fixedStep ? 'needs fixed steps' : 'must stop where its input jumps';
+    throw new UsageError(`--solver ${name} ${why}, but ${phase.what} ${needs}; use --solver ${ok.join(' or ')}`);
   }
   if (!s.adaptive && (opts.rtol !== undefined || opts.atol !== undefined)) {
     throw new UsageError(`--rtol and --atol set the tolerances of an adaptive solver, but --solver ${name} takes fixed steps; set --dt0, or choose an adaptive solver (${solvers.names().filter((n) => solvers.get(n).adaptive).join(', ')})`);

@@ -98,7 +98,7 @@ describe('the SAL commands take --solver', () => {
   it('a solver that drives its own steps is refused before any work, naming those that can', async () => {
     const spec = salExperiments.find((e) => e.name === 'sal-width')!;
     const opts = parseOptions(['--solver', 'odex', '--out', '/nonexistent/never-written'], spec.options);
-    await expect(spec.run(opts, makeContext(true))).rejects.toThrow(/--solver odex chooses its own steps and cannot stop where the minibatch changes .*use --solver euler or .*rk4 or dopri5/);
+    await expect(spec.run(opts, makeContext(true))).rejects.toThrow(/--solver odex chooses its own steps, but the SAL circuit .* must stop where its input jumps; use --solver euler or .*rk4 or dopri5/);
     const tol = parseOptions(['--solver', 'rk4', '--rtol', '1e-6', '--out', '/nonexistent/never-written'], spec.options);
     await expect(spec.run(tol, makeContext(true))).rejects.toThrow(/--rtol and --atol set the tolerances of an adaptive solver, but --solver rk4 takes fixed steps/);
   });

@@ -6,10 +6,9 @@
 import '../../../solvers/index'; // registers the built-in solvers by name (--solver lists them)
 import * as path from 'node:path';
 import type { RunContext } from '../../../src/cli/context';
-import { pngOption, UsageError, type OptionSpec, type ParsedOptions } from '../../../src/cli/options';
+import { pngOption, type OptionSpec, type ParsedOptions } from '../../../src/cli/options';
 import { solverChoice, solverOptions, type SolverChoice } from '../../../src/cli/solver-options';
 import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/cli/sweep';
-import { solvers } from '../../../src/core/solvers';
 import { formatTable } from '../../../src/io/output';
 import type { PlotlyFigure } from '../../../src/io/plot';
 import type { RunOutput } from '../../../src/io/run';
@@ -66,13 +65,7 @@ export function trainingOptions(name: string, d: { epochs: number; width: number
  * 1e-8, against 32 and 82 for SAL).
  */
 export function salSolver(opts: ParsedOptions): SolverChoice {
-  const choice = solverChoice(opts, { what: 'the SAL circuit (slow flows, eqs. 5-8, one minibatch per unit time)', sde: false });
-  // solverChoice has no notion of input jump times yet: a solver that drives its own steps cannot stop at them.
-  if (solvers.get(choice.solver).kind === 'driver') {
-    const ok = solvers.names().filter((n) => solvers.get(n).kind === 'step' && solvers.get(n).ode);
-    throw new UsageError(`--solver ${choice.solver} chooses its own steps and cannot stop where the minibatch changes (every unit of time); use --solver ${ok.join(' or ')}`);
-  }
-  return choice;
+  return solverChoice(opts, { what: 'the SAL circuit (slow flows, eqs. 5-8, one minibatch per unit time)', sde: false, inputJumps: true });
 }
 
 /** Whether the run reads a data set other than the shipped MNIST subset. */
