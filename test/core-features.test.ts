@@ -10,6 +10,7 @@ import { logLogSlope } from '../src/analysis/fit';
 import { constantStep, piController, stepTo } from '../src/core/controller';
 import { piecewiseInput, segmentAt, uniformJumps } from '../src/core/input';
 import { solve, type Reduction } from '../src/core/solve';
+import type { SpikeSpec } from '../src/core/spikes';
 import { steadyState } from '../src/core/steady';
 import { diffusion, drift, odeProblem, sdeProblem } from '../src/core/terms';
 
@@ -213,6 +214,155 @@ describe('the spike schedule', () => {
       /threshold \(0\) must be above the reset potential vReset \(0\).*raise the threshold or lower vReset/,
     );
     expect(() => solve(problem, 'dopri5', { t0: 0, t1: 1, y0: [0, 0], rtol: 1e-6, spikes, spikeMode: 'clock' })).toThrow(/clock-driven spikes need fixed steps/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Spike groups (layers), spikes from outside the state, the mode seen by callbacks
+
+/**
+ * A 3-2 feedforward pair of layers (τ = 1, θ = 1): layer 0 driven by constant currents, each of its
+ * spikes lifts every layer-1 membrane by W[q][j]. `byGroup` delivers a layer's spikes in `onGroup`
+ * (W s at once); otherwise `onSpike` delivers neuron by neuron.
+ */
+const W2 = [
+  [0.45, 0.3, 0.6],
+  [0.2, 0.55, 0.35],
+];
+function twoLayers(byGroup: boolean, log: { t: number; g: number; fired: number[]; mode: string }[] = []) {
+  const I = [1.7, 1.4, 1.25, 0, 0];
+  const problem = odeProblem(drift(5, (_t, y, out) => { for (let i = 0; i < 5; i++) out[i] = -y[i] + I[i]; }));
+  const times: number[][] = [[], [], [], [], []];
+  const deliver = (y: Float64Array, j: number, s: { isRefractory(i: number): boolean }) => {
+    for (let q = 0; q < 2; q++) if (!s.isRefractory(3 + q)) y[3 + q] += W2[q][j];
+  };
+  const spikes: SpikeSpec = {
+    offset: 0,
+    size: 5,
+    threshold: 1,
+    reset: 'zero',
+    refractory: 0.05,
+    groups: [0, 3],
+    onSpike(t, y, i, s) {
+      times[i].push(t);
+      if (!byGroup && i < 3) deliver(y, i, s);
+    },
+    onGroup: byGroup
+      ? (t, y, g, fired, s) => {
+          log.push({ t, g, fired: Array.from(fired), mode: s.mode });
+          if (g === 0) for (const j of fired) deliver(y, j, s);
+        }
+      : undefined,
+  };
+  return { problem, spikes, times };
+}
+
+describe('spike groups and spikes from outside the state', () => {
+  it('clock mode: onGroup follows each group every step, and its jumps into the next group count in the same step', () => {
+    const log: { t: number; g: number; fired: number[]; mode: string }[] = [];
+    const a = twoLayers(true, log);
+    const b = twoLayers(false);
+    const dt = 2 ** -6;
+    const sa = solve(a.problem, 'euler', { t0: 0, t1: 6, y0: new Float64Array(5), dt0: dt, spikes: a.spikes });
+    solve(b.problem, 'euler', { t0: 0, t1: 6, y0: new Float64Array(5), dt0: dt, spikes: b.spikes });
+    expect(a.times).toEqual(b.times); // layer by layer = neuron by neuron for a feedforward network
+    expect(a.times[3].length + a.times[4].length).toBeGreaterThan(3);
+    expect(log.length).toBe(2 * sa.stats.accepted); // every group, every step
+    expect(log.every((e) => e.mode === 'clock')).toBe(true);
+    // a layer-1 spike in the same step as the layer-0 spikes whose jumps lifted it
+    const t1 = a.times[3][0];
+    expect(log.some((e) => e.t === t1 && e.g === 0 && e.fired.length > 0)).toBe(true);
+    expect(log.filter((e) => e.g === 1 && e.fired.length > 0).flatMap((e) => e.fired).every((i) => i >= 3)).toBe(true);
+  });
+
+  it('event mode: onGroup once per instant per group that fired; the same spike times as onSpike', () => {
+    const log: { t: number; g: number; fired: number[]; mode: string }[] = [];
+    const a = twoLayers(true, log);
+    const b = twoLayers(false);
+    solve(a.problem, 'rk4', { t0: 0, t1: 6, y0: new Float64Array(5), dt0: 0.01, spikes: a.spikes, spikeMode: 'event' });
+    solve(b.problem, 'rk4', { t0: 0, t1: 6, y0: new Float64Array(5), dt0: 0.01, spikes: b.spikes, spikeMode: 'event' });
+    expect(a.times).toEqual(b.times);
+    expect(a.times[3].length + a.times[4].length).toBeGreaterThan(3);
+    expect(log.every((e) => e.mode === 'event' && e.fired.length > 0)).toBe(true);
+    // each spike listed once, one call per instant and group
+    expect(log.reduce((n, e) => n + e.fired.length, 0)).toBe(a.times.flat().length);
+    expect(new Set(log.map((e) => `${e.t}/${e.g}`)).size).toBe(log.length);
+    // a layer-1 spike at the instant of the layer-0 spike that lifted it
+    const t1 = a.times[3][0];
+    expect(log.some((e) => e.t === t1 && e.g === 0) && log.some((e) => e.t === t1 && e.g === 1)).toBe(true);
+  });
+
+  it('clock mode: an input layer solved once, fed through beforeThreshold, gives the spikes of the whole network', () => {
+    const dt = 2 ** -6;
+    const whole = twoLayers(false);
+    solve(whole.problem, 'euler', { t0: 0, t1: 6, y0: new Float64Array(5), dt0: dt, spikes: whole.spikes });
+    // layer 0 alone, its spikes kept per step
+    const I = [1.7, 1.4, 1.25];
+    const steps = new Map<number, number[]>();
+    solve(odeProblem(drift(3, (_t, y, out) => { for (let i = 0; i < 3; i++) out[i] = -y[i] + I[i]; })), 'euler', {
+      t0: 0, t1: 6, y0: new Float64Array(3), dt0: dt,
+      spikes: { offset: 0, size: 3, threshold: 1, reset: 'zero', refractory: 0.05, onGroup: (t, _y, _g, fired) => void steps.set(t, Array.from(fired)) },
+    });
+    // layer 1 alone, fed layer 0's spikes before its threshold pass
+    const times: number[][] = [[], []];
+    solve(odeProblem(drift(2, (_t, y, out) => { for (let i = 0; i < 2; i++) out[i] = -y[i]; })), 'euler', {
+      t0: 0, t1: 6, y0: new Float64Array(2), dt0: dt,
+      spikes: {
+        offset: 0, size: 2, threshold: 1, reset: 'zero', refractory: 0.05,
+        beforeThreshold(t, y, s) {
+          for (const j of steps.get(t) ?? []) for (let q = 0; q < 2; q++) if (!s.isRefractory(q)) y[q] += W2[q][j];
+        },
+        onSpike: (t, _y, i) => void times[i].push(t),
+      },
+    });
+    expect(times).toEqual(whole.times.slice(3));
+    expect(times.flat().length).toBeGreaterThan(3);
+  });
+
+  it('event mode: spikes from outside arrive at the input jump times and fire at that instant', () => {
+    // dV/dt = −V, jumps of 0.6 at t = 1, 1.2, 3: V(1.2) = 0.6 e^{−0.2} + 0.6 > 1 fires at 1.2 exactly
+    const arrivals = [1, 1.2, 3];
+    const input = piecewiseInput(arrivals, () => {});
+    const problem = odeProblem(drift(1, (_t, y, out) => (out[0] = -y[0])), { input });
+    const fired: number[] = [];
+    const spikes: SpikeSpec = {
+      offset: 0, size: 1, threshold: 1, reset: 'zero',
+      beforeThreshold(_t, y, s) {
+        expect(s.mode).toBe('event');
+        y[0] += 0.6;
+      },
+      onSpike: (t) => void fired.push(t),
+    };
+    const sol = solve(problem, 'dopri5', { t0: 0, t1: 4, y0: [0], rtol: 1e-10, atol: 1e-12, spikes, spikeMode: 'event', saveAt: { ts: [1.1, 2, 4] } });
+    expect(fired).toEqual([1.2]);
+    expect(sol.ys[0][0]).toBeCloseTo(0.6 * Math.exp(-0.1), 9);
+    expect(sol.ys[1][0]).toBe(0); // reset to 0 at 1.2, where dV/dt = 0
+    expect(sol.ys[2][0]).toBeCloseTo(0.6 * Math.exp(-1), 9);
+    expect(() => solve(odeProblem(drift(1, (_t, y, out) => (out[0] = -y[0]))), 'dopri5', { t0: 0, t1: 1, y0: [0], rtol: 1e-6, spikes, spikeMode: 'event' })).toThrow(
+      /in event mode beforeThreshold runs at the problem's input jump times, and the problem declares none/,
+    );
+  });
+
+  it('a refractory membrane is held in the noise as well as the drift', () => {
+    // dV = (2 − V) dt + 0.5 dW, refractory 0.25: for 0.25 after each spike V stays exactly at 0
+    const problem = sdeProblem(drift(1, (_t, y, out) => (out[0] = 2 - y[0])), diffusion(1, 'additive', (_t, _y, out) => (out[0] = 0.5)));
+    const spikesAt: number[] = [];
+    const sol = solve(problem, 'euler_maruyama', {
+      t0: 0, t1: 4, y0: [0], dt0: 1 / 64, seed: 3, saveAt: { steps: 1 },
+      spikes: { offset: 0, size: 1, threshold: 1, reset: 'zero', refractory: 0.25, onSpike: (t) => void spikesAt.push(t) },
+    });
+    expect(spikesAt.length).toBeGreaterThan(2);
+    for (const ts of spikesAt) {
+      const held = sol.ts.map((t, k) => [t, sol.ys[k][0]]).filter(([t]) => t >= ts && t < ts + 0.25 - 1e-9);
+      expect(held.length).toBe(16);
+      expect(held.every(([, v]) => v === 0)).toBe(true);
+    }
+  });
+
+  it('refuses groups that do not start at 0 or do not increase', () => {
+    const { problem, spikes } = twoLayers(true);
+    expect(() => solve(problem, 'euler', { t0: 0, t1: 1, y0: new Float64Array(5), dt0: 0.1, spikes: { ...spikes, groups: [1, 3] } })).toThrow(/groups lists where each group starts and must begin with 0/);
+    expect(() => solve(problem, 'euler', { t0: 0, t1: 1, y0: new Float64Array(5), dt0: 0.1, spikes: { ...spikes, groups: [0, 3, 3] } })).toThrow(/groups\[2\] = 3; group starts must be strictly increasing integers below size \(5\)/);
   });
 });
 

@@ -9,8 +9,10 @@
  * data jump), the solver takes one step, the controller chooses the next time, `saveAt` says what
  * is kept and `reductions` what is accumulated, the Brownian path gives the noise, events and the
  * spike schedule interrupt the flow. Per accepted step the order is fixed: integrate, check for
- * divergence, accumulate the reductions, threshold and reset spikes (clock mode), detect and locate
- * events, save, handle the earliest event (which may change the state), then continue from there.
+ * divergence, accumulate the reductions, threshold and reset spikes (clock mode: spikes from
+ * outside, then group by group), detect and locate events, save, handle the earliest event (which
+ * may change the state; event-mode spikes from outside at an input jump time come after the spikes
+ * located there), then continue from there.
  *
  * Output at requested times comes from interpolation, never from forcing extra steps: the solver's
  * dense output when it has one; otherwise, for an ODE, a re-step of the same method from the start
@@ -191,6 +193,28 @@ function firstNonFinite(y: ArrayLike<number>): number {
   return -1;
 }
 
+/**
+ * Whether Σ y is finite: false when any entry is NaN or ±∞ (or the sum overflows; the caller's
+ * scan then confirms). Four partial sums, so the additions do not wait on each other.
+ */
+function sumIsFinite(y: Float64Array): boolean {
+  const n = y.length;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += y[i];
+    s1 += y[i + 1];
+    s2 += y[i + 2];
+    s3 += y[i + 3];
+  }
+  for (; i < n; i++) s0 += y[i];
+  const s = s0 + s1 + s2 + s3;
+  return s - s === 0;
+}
+
 function locate(problem: Problem, i: number): { block: string; index: number } {
   if (!problem.layout) return { block: 'y', index: i };
   const { block, index } = problem.layout.blockAt(i);
@@ -238,6 +262,8 @@ class Run {
   private readonly span: number;
   private segment = -1;
   private readonly jumps: readonly number[] | null;
+  /** Input jumps whose spikes from outside have been delivered (event mode). */
+  private jumpServed = 0;
 
   constructor(
     problem: Problem,
@@ -356,6 +382,26 @@ class Run {
             sp.hold(out);
           }),
         };
+        const d = problem.diffusion;
+        if (d) {
+          // g has one row per state entry: one column (diagonal, scalar noise) or brownianDim (general)
+          const cols = d.shape === 'general' ? d.brownianDim : 1;
+          problem = {
+            ...problem,
+            diffusion: {
+              ...d,
+              g: (t, y, out) => {
+                d.g(t, y, out);
+                sp.holdNoise(out, cols);
+              },
+            },
+          };
+        }
+      }
+      if (mode === 'event' && opts.spikes.beforeThreshold && !this.jumps?.length) {
+        throw new Error(
+          `spike schedule '${opts.spikes.name ?? 'spikes'}': in event mode beforeThreshold runs at the problem's input jump times, and the problem declares none; declare them (odeProblem(f, { input: piecewiseInput(times, enter) })) or use spikeMode 'clock'`,
+        );
       }
       if (mode === 'event') {
         const name = opts.spikes.name ?? 'spike';
@@ -447,7 +493,7 @@ class Run {
    * reductions, clock spikes, events, saving, stop test. Returns where the run continues from.
    */
   private afterStep(tPrev: number, yPrev: Float64Array, tNew: number, yNew: Float64Array, makeInterp: () => Interpolant): AfterStep {
-    if (firstNonFinite(yNew) >= 0) {
+    if (!sumIsFinite(yNew) && firstNonFinite(yNew) >= 0) {
       this.divergedAt(tPrev, tNew, yNew, '');
       return { t: tPrev, y: yPrev, stop: true, reset: false };
     }
@@ -496,6 +542,8 @@ class Run {
           this.message = `stopped by event '${this.stopEvent.name}' at t = ${tEvent}`;
         }
       }
+      // spikes from outside at an input jump time, after the spikes located at that instant
+      if (this.near(tEvent, tNew)) this.externalSpikes(tEvent, yEvent);
       const badE = firstNonFinite(yEvent);
       if (badE >= 0) throw new Error(`an event handler wrote a non-finite value into the state at index ${badE}; handlers must keep the state finite`);
       this.saveRequested(tEvent, yEvent, interp);
@@ -508,11 +556,39 @@ class Run {
       return { t: tEvent, y: yEvent, stop, reset: true };
     }
 
+    let external = false;
+    if (this.externalDue(tNew)) {
+      // event mode: spikes from outside at an input jump time change the state at tNew
+      this.saveRequested(tNew, yNew, interp, true);
+      external = this.externalSpikes(tNew, yNew);
+      const bad = firstNonFinite(yNew);
+      if (bad >= 0) throw new Error(`the spike schedule's beforeThreshold wrote a non-finite value into the state at index ${bad}; it must keep the state finite`);
+    }
     this.saveRequested(tNew, yNew, interp);
     if (this.saveEvery && this.stats.accepted % this.saveEvery === 0) this.save(tNew, yNew);
-    for (const e of this.events) e.gPrev.set(e.gNew);
+    if (external) {
+      this.evalEvents(tNew, yNew, 'gPrev');
+      this.settleOnSurface(tNew, yNew);
+    } else for (const e of this.events) e.gPrev.set(e.gNew);
     const stop = this.opts.stopWhen?.(tNew, yNew) ? this.stopNow(tNew) : false;
-    return { t: tNew, y: yNew, stop, reset: spiked };
+    return { t: tNew, y: yNew, stop, reset: spiked || external };
+  }
+
+  /** Event mode with spikes from outside: is t an input jump time not yet served? */
+  private externalDue(t: number): boolean {
+    const sp = this.spikes;
+    const js = this.jumps;
+    if (sp === null || sp.mode !== 'event' || !sp.spec.beforeThreshold || js === null) return false;
+    while (this.jumpServed < js.length && js[this.jumpServed] < t && !this.near(js[this.jumpServed], t)) this.jumpServed++;
+    return this.jumpServed < js.length && this.near(js[this.jumpServed], t);
+  }
+
+  /** Event mode: at an input jump time t, the schedule's spikes from outside and what they fire (once per jump). */
+  private externalSpikes(t: number, y: Float64Array): boolean {
+    if (!this.externalDue(t)) return false;
+    this.jumpServed++;
+    this.spikes!.external(t, y);
+    return true;
   }
 
   /**

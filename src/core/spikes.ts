@@ -15,10 +15,30 @@
  *
  * Reset modes (a checked union, as snnTorch's): 'zero' sets V ← vReset (vReset = 0 by default);
  * 'subtract' lowers V by threshold − vReset. A refractory neuron's membrane is held: its component
- * of the vector field is zero until the period ends, in both modes (the core wraps the drift), and
- * it neither fires nor should receive jumps (`isRefractory` tells `onSpike`). In clock mode a period
- * ends at the first step end at or after spike time + refractory, so a neuron is held for
- * round(refractory/dt) steps.
+ * of the vector field and of the noise is zero until the period ends, in both modes (the core wraps
+ * the drift and the diffusion), and it neither fires nor should receive jumps (`isRefractory` tells
+ * `onSpike`). In clock mode a period ends at the first step end at or after spike time +
+ * refractory, so a neuron is held for round(refractory/dt) steps.
+ *
+ * Groups (layers). `groups` cuts the schedule into consecutive groups (the layers of a feedforward
+ * network laid out layer by layer); `onGroup` receives a group's spikes at once, so a layer can
+ * deliver its effect as one product W s instead of neuron by neuron:
+ * - clock: each step, for g = 0, 1, …: threshold and reset group g in index order, then
+ *   `onGroup(t, y, g, fired)` (every group, every step; `fired` may be empty), then group g + 1.
+ *   Jumps a group delivers into a later group are thresholded in the same step (spikingjelly's
+ *   layer order); jumps into an earlier group wait for the next step.
+ * - event: at each instant where the schedule fires, for g = 0, 1, …: fire group g's located
+ *   neurons and those over threshold (index order, a 'subtract' reset that leaves V above threshold
+ *   fires again at once), then `onGroup` with them, if any (a neuron that fired twice is listed
+ *   twice), then group g + 1, which sees the jumps.
+ * `onSpike`, when given too, runs per neuron right after its reset, before its group's `onGroup`.
+ *
+ * Spikes from outside the state. `beforeThreshold(t, y)` adds what arrives from a source that is
+ * not integrated with the state (an input layer solved once per batch, a recorded spike train):
+ * in clock mode it runs after every step's integration, before the threshold pass; in event mode
+ * it runs at each of the problem's input jump times in (t0, t1] (`odeProblem(f, { input })`, the
+ * times the source spikes), and the neurons it lifts over threshold fire at that instant.
+ * `schedule.mode` tells callbacks which mode runs.
  *
  * As dt → 0 the clock-driven spike times converge to the event-located ones at order 1.
  */
@@ -44,10 +64,29 @@ export interface SpikeSpec {
    * threshold: they fire at the same instant if their index is larger (clock) or in any case (event).
    */
   onSpike?(t: number, y: Float64Array, i: number, schedule: SpikeState): void;
+  /**
+   * Where each group starts (0-based within the schedule): strictly increasing integers, the first
+   * 0, all below `size`; group g is [groups[g], groups[g + 1]) and the last one runs to `size`.
+   * Default: one group, the whole schedule.
+   */
+  groups?: readonly number[];
+  /**
+   * Group g has been thresholded and reset (see the module comment for when): `fired` lists the
+   * neurons (0-based within the schedule, ascending in clock mode) that fired; it is a view valid
+   * during the call only. Deliver the group's effect (e.g. c·W s into the next layer) into `y`.
+   */
+  onGroup?(t: number, y: Float64Array, g: number, fired: Int32Array, schedule: SpikeState): void;
+  /**
+   * Spikes from outside the state, delivered into `y` before thresholding: after each step's
+   * integration (clock mode), at each of the problem's input jump times (event mode).
+   */
+  beforeThreshold?(t: number, y: Float64Array, schedule: SpikeState): void;
 }
 
 /** What the core keeps per neuron, readable by `onSpike` and by the model. */
 export interface SpikeState {
+  /** The mode the schedule runs in: 'clock' (threshold at step ends) or 'event' (located). */
+  readonly mode: SpikeMode;
   /** Is neuron i held by its refractory period now? */
   isRefractory(i: number): boolean;
   /** Total spikes so far. */
@@ -70,6 +109,15 @@ export function checkSpikeSpec(s: SpikeSpec, dim: number): void {
   if (s.reset !== 'zero' && s.reset !== 'subtract') throw new Error(`spike schedule '${name}': reset must be 'zero' or 'subtract' (got '${String(s.reset)}')`);
   const r = s.refractory ?? 0;
   if (!(r >= 0 && Number.isFinite(r))) throw new Error(`spike schedule '${name}': refractory must be a finite number >= 0 (got ${s.refractory})`);
+  if (s.groups !== undefined) {
+    const g = s.groups;
+    if (g.length === 0 || g[0] !== 0) throw new Error(`spike schedule '${name}': groups lists where each group starts and must begin with 0 (got [${g.join(', ')}])`);
+    for (let k = 1; k < g.length; k++) {
+      if (!(Number.isInteger(g[k]) && g[k] > g[k - 1] && g[k] < s.size)) {
+        throw new Error(`spike schedule '${name}': groups[${k}] = ${g[k]}; group starts must be strictly increasing integers below size (${s.size})`);
+      }
+    }
+  }
 }
 
 /** The run-time state of a schedule inside one `solve`. */
@@ -81,6 +129,10 @@ export class SpikeRun implements SpikeState {
   private readonly tRef: number;
   private readonly jump: number;
   private readonly located: Uint8Array;
+  /** Group g is [bounds[g], bounds[g + 1]). */
+  private readonly bounds: Int32Array;
+  /** The spikes of the group being fired, for `onGroup` (grows when a neuron fires twice at one instant). */
+  private fired: Int32Array;
 
   constructor(readonly spec: SpikeSpec, readonly mode: SpikeMode) {
     this.refractory = new Uint8Array(spec.size);
@@ -89,6 +141,8 @@ export class SpikeRun implements SpikeState {
     this.vReset = spec.vReset ?? 0;
     this.tRef = spec.refractory ?? 0;
     this.jump = spec.threshold - this.vReset;
+    this.bounds = Int32Array.from([...(spec.groups ?? [0]), spec.size]);
+    this.fired = new Int32Array(spec.size);
   }
 
   isRefractory(i: number): boolean {
@@ -100,6 +154,13 @@ export class SpikeRun implements SpikeState {
     if (this.tRef === 0) return;
     const { refractory, spec } = this;
     for (let i = 0; i < spec.size; i++) if (refractory[i]) out[spec.offset + i] = 0;
+  }
+
+  /** Hold refractory membranes in the noise: zero their rows of g (`cols` entries per state row). */
+  holdNoise(out: Float64Array, cols: number): void {
+    if (this.tRef === 0) return;
+    const { refractory, spec } = this;
+    for (let i = 0; i < spec.size; i++) if (refractory[i]) out.fill(0, (spec.offset + i) * cols, (spec.offset + i + 1) * cols);
   }
 
   private fire(t: number, y: Float64Array, i: number): void {
@@ -114,24 +175,50 @@ export class SpikeRun implements SpikeState {
   }
 
   /**
-   * Clock mode, after a step ending at t: threshold and reset in index order (at most one spike per
-   * neuron), then end the refractory periods that are over. Returns whether any neuron fired.
+   * Clock mode, after a step ending at t: the spikes from outside (`beforeThreshold`), then
+   * threshold and reset group by group in index order (at most one spike per neuron), each group
+   * followed by its `onGroup`, then end the refractory periods that are over. Returns whether any
+   * neuron fired.
    */
   clockStep(t: number, y: Float64Array): boolean {
-    const { spec, refractory } = this;
+    const { spec, refractory, bounds } = this;
     const th = spec.threshold;
-    const before = this.count;
-    for (let i = 0; i < spec.size; i++) {
-      if (refractory[i] === 0 && y[spec.offset + i] >= th) {
+    const off = spec.offset;
+    spec.beforeThreshold?.(t, y, this);
+    const { onGroup, onSpike } = spec;
+    const fired = this.fired;
+    const zero = spec.reset === 'zero';
+    const vReset = this.vReset;
+    const jump = this.jump;
+    const tRef = this.tRef;
+    const until = t + tRef;
+    let total = 0;
+    for (let g = 0; g < bounds.length - 1; g++) {
+      let nf = 0;
+      const end = bounds[g + 1];
+      for (let i = bounds[g]; i < end; i++) {
+        const k = off + i;
         // fire once this step even if a jump lifts it again (spikingjelly: one spike per step)
-        this.fire(t, y, i);
+        if (y[k] >= th && refractory[i] === 0) {
+          // the reset, refractoriness and onSpike of `fire`, inlined: this loop runs over every neuron every step
+          y[k] = zero ? vReset : y[k] - jump;
+          if (tRef > 0) {
+            refractory[i] = 1;
+            this.refUntil[i] = until;
+          }
+          fired[nf++] = i;
+          this.count++;
+          onSpike?.(t, y, i, this);
+        }
       }
+      total += nf;
+      onGroup?.(t, y, g, fired.subarray(0, nf), this);
     }
-    if (this.tRef > 0) {
+    if (tRef > 0) {
       const tol = 1e-9 * Math.max(1, Math.abs(t));
       for (let i = 0; i < spec.size; i++) if (refractory[i] && this.refUntil[i] <= t + tol) refractory[i] = 0;
     }
-    return this.count !== before;
+    return total > 0;
   }
 
   /** Event mode: the crossing condition V − θ per neuron (−1 while refractory). */
@@ -140,19 +227,43 @@ export class SpikeRun implements SpikeState {
     for (let i = 0; i < spec.size; i++) out[i] = refractory[i] ? -1 : y[spec.offset + i] - spec.threshold;
   }
 
-  /** Event mode: fire the located neurons and every neuron over threshold at time t (index order). */
+  /**
+   * Event mode: fire the located neurons and every neuron over threshold at time t, group by group
+   * in index order, each group that fired followed by its `onGroup`.
+   */
   eventFire(t: number, y: Float64Array, fired: readonly number[]): void {
-    const { spec, refractory, located } = this;
+    const { spec, refractory, located, bounds } = this;
     for (const i of fired) located[i] = 1;
     const th = spec.threshold;
-    for (let i = 0; i < spec.size; i++) {
-      const wasLocated = located[i] === 1;
-      located[i] = 0;
-      if (refractory[i] || !(wasLocated || y[spec.offset + i] >= th)) continue;
-      this.fire(t, y, i);
-      let guard = 0;
-      while (spec.reset === 'subtract' && !refractory[i] && y[spec.offset + i] >= th && guard++ < 10_000) this.fire(t, y, i);
+    const onGroup = spec.onGroup;
+    for (let g = 0; g < bounds.length - 1; g++) {
+      let nf = 0;
+      for (let i = bounds[g]; i < bounds[g + 1]; i++) {
+        const wasLocated = located[i] === 1;
+        located[i] = 0;
+        if (refractory[i] || !(wasLocated || y[spec.offset + i] >= th)) continue;
+        let guard = 0;
+        do {
+          this.fire(t, y, i);
+          if (onGroup) {
+            if (nf === this.fired.length) {
+              const grown = new Int32Array(2 * nf + 16);
+              grown.set(this.fired);
+              this.fired = grown;
+            }
+            this.fired[nf++] = i;
+          }
+        } while (spec.reset === 'subtract' && !refractory[i] && y[spec.offset + i] >= th && guard++ < 10_000);
+      }
+      if (onGroup && nf > 0) onGroup(t, y, g, this.fired.subarray(0, nf), this);
     }
+  }
+
+  /** Event mode: spikes from outside at an input jump time t (`beforeThreshold`), then fire whatever is over threshold. */
+  external(t: number, y: Float64Array): void {
+    if (!this.spec.beforeThreshold) return;
+    this.spec.beforeThreshold(t, y, this);
+    this.eventFire(t, y, []);
   }
 
   /** Event mode: the end of refractory periods, t − refUntil per neuron (−1 when not refractory). */
