@@ -30,6 +30,7 @@ import { mat } from '../src/linalg/mat';
 import { DfcNet, initForwardWeights, productFeedback } from '../models/dfc/network';
 import { dfcSystem } from '../models/dfc/terms';
 import { FIG3_FORWARD } from '../models/dfc/config';
+import { lorenzProblem } from './solvers';
 import { median, type BenchRow } from './types';
 
 const PYTHON = '/usr/bin/python3';
@@ -41,20 +42,6 @@ interface Case {
   y0: Float64Array;
   dt: number;
   steps: number;
-}
-
-function lorenz(): Problem {
-  const s = 10;
-  const r = 28;
-  const b = 8 / 3;
-  return odeProblem(
-    drift(3, (_t, y, out) => {
-      out[0] = s * (y[1] - y[0]);
-      out[1] = y[0] * (r - y[2]) - y[1];
-      out[2] = y[0] * y[1] - b * y[2];
-    }),
-    { name: 'Lorenz' },
-  );
 }
 
 function linearCase(n: number, steps: number): Case {
@@ -116,7 +103,7 @@ function spread(xs: number[], digits: number): string {
 function overheadRows(quick: boolean): BenchRow[] {
   const scale = quick ? 0.2 : 1;
   const cases = [
-    { c: { name: 'Lorenz', size: 'n=3', problem: lorenz(), y0: Float64Array.from([1, 1, 1]), dt: 1e-5, steps: Math.round(2e6 * scale) }, aim: 1.5 },
+    { c: { name: 'Lorenz', size: 'n=3', problem: lorenzProblem(), y0: Float64Array.from([1, 1, 1]), dt: 1e-5, steps: Math.round(2e6 * scale) }, aim: 1.5 },
     { c: linearCase(1000, Math.round(2000 * scale)), aim: 1.05 },
     { c: dfcCase(Math.round(2e5 * scale)), aim: 1.05 },
   ];
@@ -198,7 +185,7 @@ function scipyRound(reps: number): { seconds: number[]; nfev: number; y: number[
 }
 
 function lorenzRows(quick: boolean): BenchRow[] {
-  const problem = lorenz();
+  const problem = lorenzProblem();
   const y0 = Float64Array.from([1, 1, 1]);
   const ours = (): { s: number; nfe: number; y: Float64Array } => {
     const t0 = performance.now();

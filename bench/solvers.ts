@@ -58,7 +58,8 @@ function linearProblem(): { problem: Problem; y0: Float64Array; exact: Float64Ar
   return { problem, y0: Float64Array.from([1, 0, 1, 0]), exact };
 }
 
-function lorenzProblem(): Problem {
+/** Lorenz, σ = 10, ρ = 28, β = 8/3 (also bench/core.ts's). */
+export function lorenzProblem(): Problem {
   const s = 10;
   const r = 28;
   const b = 8 / 3;

@@ -5,7 +5,7 @@
  *   k_s = f(t0 + c_s h, y0 + h Σ_{j<s} a_sj k_j),   y1 = y0 + h Σ_s b_s k_s,
  *   error estimate e = h Σ_s (b_s − b̂_s) k_s.
  */
-import type { Interpolant, StepInfo, StepSolver, SolverTraits } from '../src/core/solver';
+import { stateSum, type Interpolant, type StepInfo, type StepSolver, type SolverTraits } from '../src/core/solver';
 import type { Problem } from '../src/core/terms';
 
 export interface ButcherTableau {
@@ -89,24 +89,24 @@ function combine(out: Float64Array, y0: Float64Array, h: number, w: readonly num
   }
   if (first < 0) {
     out.set(y0.subarray(0, n));
-    return withSum ? sumOf(out, n) : 0;
+    return withSum ? stateSum(out, n) : 0;
   }
-  const c0 = h * w[first];
-  const k0 = k[first];
-  if (first === last) return firstPass(out, y0, c0, k0, n, withSum);
-  firstPass(out, y0, c0, k0, n, false);
+  if (first === last) return pass(out, y0, h * w[first], k[first], n, withSum);
+  pass(out, y0, h * w[first], k[first], n, false);
   for (let j = first + 1; j < last; j++) {
     const coef = h * w[j];
-    if (coef === 0) continue;
-    addPass(out, coef, k[j], n, false);
+    if (coef !== 0) pass(out, out, coef, k[j], n, false);
   }
-  return addPass(out, h * w[last], k[last], n, withSum);
+  return pass(out, out, h * w[last], k[last], n, withSum);
 }
 
-/** out[i] = y0[i] + c·k[i]; with `withSum` the sum of the new entries. */
-function firstPass(out: Float64Array, y0: Float64Array, c: number, k: Float64Array, n: number, withSum: boolean): number {
+/**
+ * out[i] = base[i] + c·k[i] (base is y0 for the first term, out itself for the next ones); with
+ * `withSum` also the sum of the new entries, in four partial sums as `stateSum`.
+ */
+function pass(out: Float64Array, base: Float64Array, c: number, k: Float64Array, n: number, withSum: boolean): number {
   if (!withSum) {
-    for (let i = 0; i < n; i++) out[i] = y0[i] + c * k[i];
+    for (let i = 0; i < n; i++) out[i] = base[i] + c * k[i];
     return 0;
   }
   let s0 = 0;
@@ -115,10 +115,10 @@ function firstPass(out: Float64Array, y0: Float64Array, c: number, k: Float64Arr
   let s3 = 0;
   let i = 0;
   for (; i + 3 < n; i += 4) {
-    const a = y0[i] + c * k[i];
-    const b = y0[i + 1] + c * k[i + 1];
-    const d = y0[i + 2] + c * k[i + 2];
-    const e = y0[i + 3] + c * k[i + 3];
+    const a = base[i] + c * k[i];
+    const b = base[i + 1] + c * k[i + 1];
+    const d = base[i + 2] + c * k[i + 2];
+    const e = base[i + 3] + c * k[i + 3];
     out[i] = a;
     out[i + 1] = b;
     out[i + 2] = d;
@@ -128,43 +128,8 @@ function firstPass(out: Float64Array, y0: Float64Array, c: number, k: Float64Arr
     s2 += d;
     s3 += e;
   }
-  for (; i < n; i++) s0 += out[i] = y0[i] + c * k[i];
+  for (; i < n; i++) s0 += out[i] = base[i] + c * k[i];
   return s0 + s1 + s2 + s3;
-}
-
-/** out[i] += c·k[i]; with `withSum` the sum of the new entries. */
-function addPass(out: Float64Array, c: number, k: Float64Array, n: number, withSum: boolean): number {
-  if (!withSum) {
-    for (let i = 0; i < n; i++) out[i] += c * k[i];
-    return 0;
-  }
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const a = out[i] + c * k[i];
-    const b = out[i + 1] + c * k[i + 1];
-    const d = out[i + 2] + c * k[i + 2];
-    const e = out[i + 3] + c * k[i + 3];
-    out[i] = a;
-    out[i + 1] = b;
-    out[i + 2] = d;
-    out[i + 3] = e;
-    s0 += a;
-    s1 += b;
-    s2 += d;
-    s3 += e;
-  }
-  for (; i < n; i++) s0 += out[i] += c * k[i];
-  return s0 + s1 + s2 + s3;
-}
-
-function sumOf(x: Float64Array, n: number): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) s += x[i];
-  return s;
 }
 
 /**

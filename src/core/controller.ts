@@ -47,6 +47,7 @@ export interface StepController {
   readonly dtMax: number;
   /** Start an integration; returns the end of the first step. */
   init(c: ControllerInit): number;
+  /** The decision for the step [t0, t1]; the object may be reused: read it before the next call. */
   adapt(t0: number, t1: number, y0: Float64Array, y1: Float64Array, yError: Float64Array | undefined, errorOrder: number): AdaptResult;
   /**
    * The flow restarts at t (an event changed the state, or an input jumped): forget the error
@@ -56,6 +57,20 @@ export interface StepController {
 }
 
 const EPS = 1e-10;
+
+/** One AdaptResult per controller, rewritten by every call: `adapt` allocates nothing per step. */
+function reusedResult(): (accept: boolean, tNext: number, tooSmall?: string) => AdaptResult {
+  const r: AdaptResult = { accept: true, tNext: NaN, tooSmall: undefined };
+  return (accept, tNext, tooSmall) => {
+    r.accept = accept;
+    r.tNext = tNext;
+    r.tooSmall = tooSmall;
+    return r;
+  };
+}
+
+/** The traits of a controller that does not read an error estimate. */
+const FIXED_STEP = { needsErrorEstimate: false, rtol: NaN, atol: NaN, dtMin: 0, dtMax: Infinity } as const;
 
 /** Clamp a proposed end time to t1, absorbing a last sliver shorter than EPS·dt. */
 function clampEnd(tNext: number, t1: number, dt: number): number {
@@ -82,7 +97,7 @@ export function constantStep(): StepController {
   // State in an object, not in closure variables: V8 boxes a double held in a closure on every
   // write, which costs more than the step of a small system.
   const g = { t0: 0, t1: 0, dt: NaN, lastK: -1, lastT: NaN };
-  const accepted: AdaptResult = { accept: true, tNext: NaN }; // reused: no allocation per step
+  const result = reusedResult();
   const next = (t: number): number => {
     let k: number;
     if (t === g.lastT) k = g.lastK + 1; // the usual case: the step ended where we said
@@ -99,11 +114,7 @@ export function constantStep(): StepController {
   };
   return {
     name: 'constant',
-    needsErrorEstimate: false,
-    rtol: NaN,
-    atol: NaN,
-    dtMin: 0,
-    dtMax: Infinity,
+    ...FIXED_STEP,
     init(c) {
       if (c.dt0 === undefined || !(c.dt0 > 0) || !Number.isFinite(c.dt0)) {
         throw new Error(`dt0 must be > 0 for a fixed-step solver (got ${c.dt0}); pass dt0 or choose an adaptive solver such as 'dopri5'`);
@@ -119,8 +130,7 @@ export function constantStep(): StepController {
       return next(g.t0);
     },
     adapt(_s, e) {
-      accepted.tNext = next(e);
-      return accepted;
+      return result(true, next(e));
     },
     restart(t) {
       return next(t);
@@ -147,13 +157,10 @@ export function stepTo(times: readonly number[]): StepController {
     const i = firstAfter(times, t);
     return i < times.length && times[i] < t1 ? times[i] : t1;
   };
+  const result = reusedResult();
   return {
     name: 'stepTo',
-    needsErrorEstimate: false,
-    rtol: NaN,
-    atol: NaN,
-    dtMin: 0,
-    dtMax: Infinity,
+    ...FIXED_STEP,
     init(c) {
       t1 = c.t1;
       if (times.length && (times[0] < c.t0 || times[times.length - 1] > c.t1)) {
@@ -162,7 +169,7 @@ export function stepTo(times: readonly number[]): StepController {
       return next(c.t0);
     },
     adapt(_s, e) {
-      return { accept: true, tNext: next(e) };
+      return result(true, next(e));
     },
     restart(t) {
       return next(t);
@@ -229,9 +236,9 @@ export function piController(opts: PIOptions = {}): StepController {
   for (const [k, v] of [['safety', safety], ['factorMin', factorMin], ['factorMax', factorMax], ['pcoeff', pcoeff + 1], ['icoeff', icoeff]] as const) {
     if (!(v > 0) || !Number.isFinite(v)) throw new Error(`PI controller: ${k === 'pcoeff' ? 'pcoeff must be > -1' : `${k} must be a finite number > 0`} (got ${k === 'pcoeff' ? pcoeff : v})`);
   }
-  let prevNorm = 1;
-  let rejectedLast = false;
-  let t1 = 0;
+  // State in an object, not in closure variables (V8 boxes a double held in a closure on every write).
+  const st = { prevNorm: 1, rejectedLast: false, t1: 0 };
+  const result = reusedResult();
   const tooSmall = (dt: number, t: number): string | undefined =>
     dt < dtMin || dt <= timeResolution(t) ? dtMinMessage(dt, t, dtMin) : undefined;
   return {
@@ -242,14 +249,14 @@ export function piController(opts: PIOptions = {}): StepController {
     dtMin,
     dtMax,
     init(c) {
-      prevNorm = 1;
-      rejectedLast = false;
-      t1 = c.t1;
+      st.prevNorm = 1;
+      st.rejectedLast = false;
+      st.t1 = c.t1;
       if (c.dt0 !== undefined && !(c.dt0 > 0 && Number.isFinite(c.dt0))) {
         throw new Error(`dt0 must be > 0 when given (got ${c.dt0}); omit it to let the controller choose the first step`);
       }
       const dt = Math.min(c.dt0 ?? c.initialStep(), dtMax, c.t1 - c.t0);
-      return clampEnd(c.t0 + dt, t1, dt);
+      return clampEnd(c.t0 + dt, st.t1, dt);
     },
     adapt(t0, tEnd, y0, y1, yError, errorOrder) {
       if (!yError) throw new Error('the PI controller needs an error estimate; use an adaptive solver (dopri5) or a constant step');
@@ -258,25 +265,25 @@ export function piController(opts: PIOptions = {}): StepController {
       const k = errorOrder + 1;
       if (norm <= 1) {
         const n = Math.max(norm, 1e-10);
-        let factor = safety * n ** (-(icoeff + pcoeff) / k) * prevNorm ** (pcoeff / k);
+        let factor = safety * n ** (-(icoeff + pcoeff) / k) * st.prevNorm ** (pcoeff / k);
         factor = Math.min(factorMax, Math.max(factorMin, factor));
-        if (rejectedLast) factor = Math.min(1, factor);
-        prevNorm = n;
-        rejectedLast = false;
+        if (st.rejectedLast) factor = Math.min(1, factor);
+        st.prevNorm = n;
+        st.rejectedLast = false;
         const dtNext = Math.min(dtMax, dt * factor);
-        return { accept: true, tNext: clampEnd(tEnd + dtNext, t1, dtNext), tooSmall: dtNext < dtMin ? dtMinMessage(dtNext, tEnd, dtMin) : undefined };
+        return result(true, clampEnd(tEnd + dtNext, st.t1, dtNext), dtNext < dtMin ? dtMinMessage(dtNext, tEnd, dtMin) : undefined);
       }
       // A non-finite error (the step left the domain of f, or f returned NaN) shrinks the step.
-      rejectedLast = true;
+      st.rejectedLast = true;
       const factor = Number.isFinite(norm) ? Math.max(factorMin, safety * norm ** (-1 / k)) : factorMin;
       const dtNext = dt * factor;
-      return { accept: false, tNext: clampEnd(t0 + dtNext, t1, dtNext), tooSmall: tooSmall(dtNext, t0) };
+      return result(false, clampEnd(t0 + dtNext, st.t1, dtNext), tooSmall(dtNext, t0));
     },
     restart(t, dtHint) {
-      prevNorm = 1;
-      rejectedLast = false;
+      st.prevNorm = 1;
+      st.rejectedLast = false;
       const dt = Math.min(dtHint, dtMax);
-      return clampEnd(t + dt, t1, dt);
+      return clampEnd(t + dt, st.t1, dt);
     },
   };
 }
@@ -288,17 +295,17 @@ export function piController(opts: PIOptions = {}): StepController {
  * on the jumps and then continue on their grid.
  */
 export function clipToJumps(inner: StepController, jumps: readonly number[]): StepController {
-  let t1 = 0;
-  /** Length the inner controller proposed for the step that was clipped (NaN: not clipped). */
-  let unclipped = NaN;
-  let madeJump = false;
+  // t1, and the length the inner controller proposed for the step that was clipped (NaN: not
+  // clipped); in an object, not closure variables, as in constantStep
+  const st = { t1: 0, unclipped: NaN };
+  const result = reusedResult();
   const clip = (t: number, tNext: number): number => {
     const j = firstAfter(jumps, t);
-    if (j < jumps.length && jumps[j] < tNext && jumps[j] < t1) {
-      unclipped = tNext - t;
+    if (j < jumps.length && jumps[j] < tNext && jumps[j] < st.t1) {
+      st.unclipped = tNext - t;
       return jumps[j];
     }
-    unclipped = NaN;
+    st.unclipped = NaN;
     return tNext;
   };
   const isJump = (t: number): boolean => {
@@ -313,20 +320,18 @@ export function clipToJumps(inner: StepController, jumps: readonly number[]): St
     dtMin: inner.dtMin,
     dtMax: inner.dtMax,
     init(c) {
-      t1 = c.t1;
-      madeJump = false;
+      st.t1 = c.t1;
       return clip(c.t0, inner.init(c));
     },
     adapt(t0, tEnd, y0, y1, yError, errorOrder) {
       const r = inner.adapt(t0, tEnd, y0, y1, yError, errorOrder);
-      if (!r.accept) return { ...r, tNext: clip(t0, r.tNext) };
-      madeJump = isJump(tEnd);
-      if (madeJump) {
+      if (!r.accept) return result(false, clip(t0, r.tNext), r.tooSmall);
+      if (isJump(tEnd)) {
         // The vector field changes here: restart the inner controller from its own proposal.
-        const hint = Number.isNaN(unclipped) ? r.tNext - tEnd : Math.max(unclipped, r.tNext - tEnd);
-        return { accept: true, tNext: clip(tEnd, inner.restart(tEnd, hint)) };
+        const hint = Number.isNaN(st.unclipped) ? r.tNext - tEnd : Math.max(st.unclipped, r.tNext - tEnd);
+        return result(true, clip(tEnd, inner.restart(tEnd, hint)));
       }
-      return { accept: true, tNext: clip(tEnd, r.tNext), tooSmall: r.tooSmall };
+      return result(true, clip(tEnd, r.tNext), r.tooSmall);
     },
     restart(t, dtHint) {
       return clip(t, inner.restart(t, dtHint));

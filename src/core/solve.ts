@@ -36,7 +36,7 @@ import { BrownianIncrements, type BrownianPath } from './brownian';
 import { clipToJumps, constantStep, errorNorm, fixedStepCount, piController, timeResolution, type StepController } from './controller';
 import { checkJumps, segmentAt } from './input';
 import { solvers } from './solvers';
-import type { DriverSolver, Interpolant, Solver, StepInfo, StepSolver } from './solver';
+import { stateSum, type DriverSolver, type Interpolant, type Solver, type StepInfo, type StepSolver } from './solver';
 import { checkSpikeSpec, SpikeRun, type SpikeMode, type SpikeSpec } from './spikes';
 import { drift, type Problem } from './terms';
 
@@ -193,25 +193,9 @@ function firstNonFinite(y: ArrayLike<number>): number {
   return -1;
 }
 
-/**
- * Whether Σ y is finite: false when any entry is NaN or ±∞ (or the sum overflows; the caller's
- * scan then confirms). Four partial sums, so the additions do not wait on each other.
- */
+/** Whether Σ y is finite: false when an entry is NaN or ±∞ (or the sum overflows; the caller's scan then confirms). */
 function sumIsFinite(y: Float64Array): boolean {
-  const n = y.length;
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    s0 += y[i];
-    s1 += y[i + 1];
-    s2 += y[i + 2];
-    s3 += y[i + 3];
-  }
-  for (; i < n; i++) s0 += y[i];
-  const s = s0 + s1 + s2 + s3;
+  const s = stateSum(y);
   return s - s === 0;
 }
 
@@ -764,11 +748,7 @@ class Run {
       nfe += info.nfe;
       // divergence check: a sum is NaN/±∞ when any entry is (the scan then finds which); the step
       // gives the sum when it computed it while writing the state
-      let s = info.sum;
-      if (s === undefined) {
-        s = 0;
-        for (let i = 0; i < n; i++) s += yNew[i];
-      }
+      const s = info.sum ?? stateSum(yNew);
       if (s - s !== 0 && firstNonFinite(yNew) >= 0) {
         this.divergedAt(t, tNext, yNew, '');
         break;

@@ -29,6 +29,26 @@ export interface StepInfo {
   sum?: number;
 }
 
+/**
+ * Σ y[0..n) in four partial sums (the additions do not wait on each other): the divergence check
+ * of `solve` and `StepInfo.sum`. NaN or ±∞ when an entry is, or when finite entries overflow.
+ */
+export function stateSum(y: Float64Array, n = y.length): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += y[i];
+    s1 += y[i + 1];
+    s2 += y[i + 2];
+    s3 += y[i + 3];
+  }
+  for (; i < n; i++) s0 += y[i];
+  return s0 + s1 + s2 + s3;
+}
+
 export interface SdeSupport {
   /** The calculus the scheme converges to. */
   readonly calculus: 'ito' | 'stratonovich';

@@ -7,10 +7,13 @@
  * Comparison: bit-identical (Object.is on every number) for every group: after the move the order
  * of operations is unchanged (Euler adds 1·(ηΔ) where the loop added ηΔ; the checks' slow-flow
  * reference steps 1/64 of a presentation, a power of two, so (1/64)·(ηΔ) = (η/64)·Δ exactly). On the
- * 'wasm' linear-algebra backend (pinned-runs.ts usePinnedBackend), the same bits on every machine.
+ * 'wasm' linear-algebra backend (onWasmBackend), the same bits on every machine.
  */
 import { expect, test } from "vitest";
+import { onWasmBackend } from "../helpers";
 import { checkRuns, compareRuns, compareSalRuns, lrRuns, mnistRuns, rnnRuns, toJson, trainerRuns } from "./pinned-runs";
+
+onWasmBackend();
 
 /** The first path where actual and pinned differ by more than relTol (0: bit-identical), or null. */
 function firstDifference(actual: unknown, pinned: unknown, relTol: number, path = ""): string | null {

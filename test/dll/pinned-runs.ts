@@ -14,18 +14,12 @@ import type { RuleName } from '../../models/compare/rules';
 import { Rng } from '../../src/core/random';
 import { DllMlp } from '../../models/dll/mlp';
 import { CoupledTrainer, DllTrainer } from '../../models/dll/trainer';
-import { setBackend } from '../../src/linalg/backend';
 
-/** The backend the values are pinned on (see the module comment). */
-export function usePinnedBackend(): void {
-  setBackend('wasm');
-}
 
 const mnistBase: Omit<MnistRunOptions, 'method'> = { sizes: [784, 16, 12, 10], epochs: 2, batch: 32, lr: 1e-3, optimizer: 'adam', loss: 'cross-entropy', seed: 3, trainSize: 256, relax: { solver: 'euler', dt: 1, tol: 1e-8 } };
 
 /** dll-mnist: the three methods, the Θ rules, SGD (the Euler slow flow), MSE, another relaxation solver. */
 export function mnistRuns(): Record<string, unknown> {
-  usePinnedBackend();
   return {
     dll: runMnist({ ...mnistBase, method: 'dll' }),
     dllFa: runMnist({ ...mnistBase, method: 'dll-fa' }),
@@ -41,7 +35,6 @@ export function mnistRuns(): Record<string, unknown> {
 
 /** dll-lr: a point that trains and one that diverges (its message is the result). */
 export function lrRuns(): Record<string, unknown> {
-  usePinnedBackend();
   return {
     adam: runMnistPoint({ ...mnistBase, method: 'dll', epochs: 1, lr: 1e-2 }),
     sgdDiverges: runMnistPoint({ ...mnistBase, method: 'dll', epochs: 1, optimizer: 'sgd', lr: 1e100 }),
@@ -55,7 +48,6 @@ const series: SequenceData = { task: 'series', length: 600, channels: 3, seed: 0
 
 /** dll-rnn: both tasks, the three methods, closed and flow relaxation, SGD. */
 export function rnnRuns(): Record<string, unknown> {
-  usePinnedBackend();
   return {
     textDll: rnnTask({ data: text, run: rnnBase }),
     textDllFlow: rnnTask({ data: text, run: { ...rnnBase, relaxMode: 'flow' } }),
@@ -69,7 +61,6 @@ export function rnnRuns(): Record<string, unknown> {
 
 /** The theorem checks (`verify --only dll`, quick sizes). */
 export function checkRuns(): Record<string, unknown> {
-  usePinnedBackend();
   return {
     equilibrium: measureEquilibrium({ ...equilibriumSize(true), seed: 1, solvers: ['euler', 'heun', 'rk4', 'dopri5'], tol: 1e-10 }),
     bpMatch: measureBpMatch({ ...equilibriumSize(true), seed: 1, sigmas: [0, 0.1, 1, Infinity] }),
@@ -80,7 +71,6 @@ export function checkRuns(): Record<string, unknown> {
 
 /** The trainers used directly (tests, notebooks): buffered SGD with a heun relaxation, and the coupled flow. */
 export function trainerRuns(): Record<string, unknown> {
-  usePinnedBackend();
   const rng = new Rng(5);
   const net = new DllMlp({ sizes: [3, 6, 5, 2], hidden: 'tanh', loss: 'mse' });
   const p = net.init(rng);
@@ -106,7 +96,6 @@ export function trainerRuns(): Record<string, unknown> {
 
 /** `reproduce compare` (quick, teacher and XOR, seed 1) for some rules, wall times removed. */
 async function comparison(rules: RuleName[]): Promise<unknown> {
-  usePinnedBackend();
   const runs = await runComparison({
     tasks: ['teacher', 'xor'],
     rules,
