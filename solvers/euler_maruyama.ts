@@ -35,9 +35,14 @@ export const eulerMaruyama: StepSolver<EMWorkspace> = {
   step(problem, t0, t1, y0, dW, y1, ws) {
     const h = t1 - t0;
     const n = y0.length;
-    problem.drift.vf(t0, y0, ws.f);
-    const f = ws.f;
-    for (let i = 0; i < n; i++) y1[i] = y0[i] + h * f[i];
+    const drift = problem.drift;
+    ws.info.sum = undefined;
+    if (drift.euler) ws.info.sum = drift.euler(t0, y0, h, y1);
+    else {
+      drift.vf(t0, y0, ws.f);
+      const f = ws.f;
+      for (let i = 0; i < n; i++) y1[i] = y0[i] + h * f[i];
+    }
     ws.info.nfe = 1;
     const d = problem.diffusion;
     if (d && dW) {
@@ -46,6 +51,7 @@ export const eulerMaruyama: StepSolver<EMWorkspace> = {
       const gdW = ws.gdW;
       for (let i = 0; i < n; i++) y1[i] += gdW[i];
       ws.info.nfe = 2;
+      ws.info.sum = undefined;
     }
     return ws.info;
   },

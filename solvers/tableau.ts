@@ -143,6 +143,8 @@ export function explicitRK(opts: ExplicitRKOptions): StepSolver<RKWorkspace> {
   const S = tab.c.length;
   const bErr = tab.bHat ? tab.b.map((b, i) => b - tab.bHat![i]) : null;
   const last = tab.a[S - 1];
+  // Forward Euler's tableau: a drift with a fused Euler update writes the step itself.
+  const isEuler = S === 1 && tab.b[0] === 1;
   const fsal = S > 1 && tab.c[S - 1] === 1 && last.length === S - 1 && last.every((a, j) => a === tab.b[j]) && tab.b[S - 1] === 0;
   const build = opts.denseOutput;
   return {
@@ -192,6 +194,16 @@ export function explicitRK(opts: ExplicitRKOptions): StepSolver<RKWorkspace> {
       const n = y0.length;
       const { k, ytmp } = ws;
       const f = problem.drift;
+      if (isEuler && f.euler) {
+        ws.info.sum = f.euler(t0, y0, h, y1);
+        ws.info.nfe = 1;
+        ws.t0 = t0;
+        ws.h = h;
+        ws.y0 = y0;
+        ws.y1 = y1;
+        ws.stepId++;
+        return ws.info;
+      }
       let nfe = S;
       if (fsal && ws.firstY === y0 && ws.firstT === t0) {
         nfe--; // a retry from the same start: k[0] is still f(t0, y0)

@@ -416,6 +416,61 @@ describe('diffusion terms own the noise product', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// A drift term's fused Euler update (a learning flow that writes its own SGD step)
+
+describe("a drift term's fused Euler update", () => {
+  // dy = A y with a fixed 3×3 A; the fused update writes y0 + h·(A y0) row by row, as vf + combine do.
+  const A = [0.3, -1.2, 0.5, 0.8, -0.4, 0.1, -0.6, 0.9, -0.2];
+  const vf = (_t: number, y: Float64Array, out: Float64Array): void => {
+    for (let i = 0; i < 3; i++) out[i] = A[3 * i] * y[0] + A[3 * i + 1] * y[1] + A[3 * i + 2] * y[2];
+  };
+  let fusedCalls = 0;
+  const fused = (t: number, y0: Float64Array, h: number, y1: Float64Array): number => {
+    fusedCalls++;
+    let sum = 0;
+    for (let i = 0; i < 3; i++) {
+      y1[i] = y0[i] + h * (A[3 * i] * y0[0] + A[3 * i + 1] * y0[1] + A[3 * i + 2] * y0[2]);
+      sum += y1[i];
+    }
+    return sum;
+  };
+  const plain = odeProblem(drift(3, vf));
+  const withUpdate = odeProblem(drift(3, vf, { euler: fused }));
+  const opts = { t0: 0, t1: 2, y0: [1, -0.5, 0.25], dt0: 1 / 16, saveAt: { steps: 4 } };
+
+  it("'euler' and the drift part of 'euler_maruyama' use it (same bits as vf + combine); higher-order solvers ignore it", () => {
+    fusedCalls = 0;
+    const a = solve(plain, 'euler', opts);
+    const b = solve(withUpdate, 'euler', opts);
+    expect(fusedCalls).toBe(32);
+    expect(Array.from(b.ys.flatMap((y) => Array.from(y)))).toEqual(Array.from(a.ys.flatMap((y) => Array.from(y))));
+    expect(b.stats.nfe).toBe(a.stats.nfe);
+    // the general loop (saving every step, a reduction) takes the same path
+    const red = { size: 1, step: (_t0: number, _y0: Float64Array, _t1: number, y1: Float64Array, acc: Float64Array) => { acc[0] += y1[0]; } };
+    expect(solve(withUpdate, 'euler', { ...opts, saveAt: { steps: 1 }, reductions: [red] }).reductions[0][0]).toBe(
+      solve(plain, 'euler', { ...opts, saveAt: { steps: 1 }, reductions: [red] }).reductions[0][0],
+    );
+    const noise = diffusion(3, 'additive', (_t, _y, g) => g.fill(0.3));
+    const em = (p: typeof plain) => solve(sdeProblem(p.drift, noise), 'euler_maruyama', { ...opts, seed: 11 });
+    fusedCalls = 0;
+    const emFused = em(withUpdate);
+    expect(fusedCalls).toBe(32);
+    expect(Array.from(emFused.y)).toEqual(Array.from(em(plain).y));
+    fusedCalls = 0;
+    expect(Array.from(solve(withUpdate, 'rk4', opts).y)).toEqual(Array.from(solve(plain, 'rk4', opts).y));
+    expect(fusedCalls).toBe(0);
+  });
+
+  it('its returned sum is the divergence check: a NaN there stops the run with where and when', () => {
+    const bad = odeProblem(drift(3, vf, { euler: (t, y0, h, y1) => { const s = fused(t, y0, h, y1); if (t >= 1) y1[2] = NaN; return t >= 1 ? NaN : s; } }));
+    const sol = solve(bad, 'euler', { ...opts, saveAt: undefined });
+    expect(sol.status).toBe('diverged');
+    expect(sol.message).toMatch(/^diverged at t = 1\.0625: block 'y' entry 2 became NaN \(last finite state at t = 1\)/);
+    expect(() => drift(3, vf, { euler: 3 as never })).toThrow(/drift term: euler must be a function/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // Failures the library reports
 
 describe('failures are reported, not hidden', () => {

@@ -193,12 +193,6 @@ function firstNonFinite(y: ArrayLike<number>): number {
   return -1;
 }
 
-/** Whether Σ y is finite: false when an entry is NaN or ±∞ (or the sum overflows; the caller's scan then confirms). */
-function sumIsFinite(y: Float64Array): boolean {
-  const s = stateSum(y);
-  return s - s === 0;
-}
-
 function locate(problem: Problem, i: number): { block: string; index: number } {
   if (!problem.layout) return { block: 'y', index: i };
   const { block, index } = problem.layout.blockAt(i);
@@ -476,8 +470,9 @@ class Run {
    * Everything after an accepted step from (tPrev, yPrev) to (tNew, yNew): divergence check,
    * reductions, clock spikes, events, saving, stop test. Returns where the run continues from.
    */
-  private afterStep(tPrev: number, yPrev: Float64Array, tNew: number, yNew: Float64Array, makeInterp: () => Interpolant): AfterStep {
-    if (!sumIsFinite(yNew) && firstNonFinite(yNew) >= 0) {
+  private afterStep(tPrev: number, yPrev: Float64Array, tNew: number, yNew: Float64Array, makeInterp: () => Interpolant, sum?: number): AfterStep {
+    const s = sum ?? stateSum(yNew);
+    if (s - s !== 0 && firstNonFinite(yNew) >= 0) {
       this.divergedAt(tPrev, tNew, yNew, '');
       return { t: tPrev, y: yPrev, stop: true, reset: false };
     }
@@ -842,7 +837,7 @@ class Run {
       yPrev = y;
       stepEnd = tNext;
       yEnd = yNew;
-      const a = this.afterStep(t, y, tNext, yNew, makeInterp);
+      const a = this.afterStep(t, y, tNext, yNew, makeInterp, info.sum);
       if (a.y === yNew) {
         yNew = y; // swap buffers
         y = a.y;

@@ -25,7 +25,19 @@ export interface DriftTerm {
   readonly dim: number;
   /** out ← f(t, y). `out` never aliases `y`. */
   vf(t: number, y: Float64Array, out: Float64Array): void;
+  /**
+   * Optional fused Euler update: y1 ← y0 + h f(t, y0) in one pass, returning Σ y1 (as
+   * `stateSum`: NaN or ±∞ when an entry is). 'euler' and the drift part of 'euler_maruyama' use it
+   * when present, so a term whose state is large next to its products (a learning flow over a
+   * weight matrix) pays no separate pass to combine the step nor to check it for divergence. It
+   * must give y0 + h·f(t, y0) for the same f as `vf` (the tests compare them); the order of the
+   * floating-point operations is the term's own (e.g. an in-place SGD step's).
+   */
+  readonly euler?: EulerUpdate;
 }
+
+/** y1 ← y0 + h f(t, y0), returning the sum of y1's entries; y1 never aliases y0. */
+export type EulerUpdate = (t: number, y0: Float64Array, h: number, y1: Float64Array) => number;
 
 /** How a diffusion term's coefficient meets the Brownian increment (see the module comment). */
 export type NoiseShape = 'diagonal' | 'scalar' | 'general';
@@ -56,9 +68,11 @@ export interface DiffusionTerm {
   prod(g: Float64Array, dW: Float64Array, out: Float64Array): void;
 }
 
-export function drift(dim: number, vf: (t: number, y: Float64Array, out: Float64Array) => void): DriftTerm {
+/** A drift term; `opts.euler` is its fused Euler update (see `DriftTerm.euler`). */
+export function drift(dim: number, vf: (t: number, y: Float64Array, out: Float64Array) => void, opts: { euler?: EulerUpdate } = {}): DriftTerm {
   checkDim(dim, 'drift term');
-  return { kind: 'drift', dim, vf };
+  if (opts.euler !== undefined && typeof opts.euler !== 'function') throw new Error(`drift term: euler must be a function (t, y0, h, y1) => sum of y1 (got ${typeof opts.euler})`);
+  return opts.euler ? { kind: 'drift', dim, vf, euler: opts.euler } : { kind: 'drift', dim, vf };
 }
 
 function noiseKind(shape: NoiseShape, additive: boolean): NoiseKind {
