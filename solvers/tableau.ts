@@ -194,8 +194,12 @@ export function explicitRK(opts: ExplicitRKOptions): StepSolver<RKWorkspace> {
       const n = y0.length;
       const { k, ytmp } = ws;
       const f = problem.drift;
-      if (isEuler && f.euler) {
-        ws.info.sum = f.euler(t0, y0, h, y1);
+      if (isEuler) {
+        if (f.euler) ws.info.sum = f.euler(t0, y0, h, y1);
+        else {
+          f.vf(t0, y0, k[0]);
+          ws.info.sum = pass(y1, y0, h, k[0], n, true);
+        }
         ws.info.nfe = 1;
         ws.t0 = t0;
         ws.h = h;

@@ -728,6 +728,8 @@ class Run {
     let steps = 0;
     let nfe = 0;
     const max = this.maxSteps;
+    const hasInput = this.jumps !== null;
+    const hasReductions = reds.length > 0;
     while (t < t1) {
       if (steps >= max) {
         this.stopMaxSteps(t);
@@ -738,7 +740,7 @@ class Run {
         break;
       }
       steps++;
-      if (this.enterSegment(t)) solver.invalidate?.(ws);
+      if (hasInput && this.enterSegment(t)) solver.invalidate?.(ws);
       const info = solver.step(problem, t, tNext, y, null, yNew, ws);
       nfe += info.nfe;
       // divergence check: a sum is NaN/±∞ when any entry is (the scan then finds which); the step
@@ -748,7 +750,7 @@ class Run {
         this.divergedAt(t, tNext, yNew, '');
         break;
       }
-      for (let r = 0; r < reds.length; r++) reds[r].spec.step(t, y, tNext, yNew, reds[r].acc);
+      if (hasReductions) for (let r = 0; r < reds.length; r++) reds[r].spec.step(t, y, tNext, yNew, reds[r].acc);
       const next = ctrl.adapt(t, tNext, y, yNew, undefined, 1).tNext;
       const tmp = y;
       y = yNew;
