@@ -218,16 +218,36 @@ export function readConfig(file: string, specs: readonly OptionSpec[]): Record<s
     throw new UsageError(`cannot read config ${file}: ${why}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`config ${file} must be a JSON object of option names to values`);
-  const byName = new Map(specs.map((s) => [s.name, s]));
+  return checkValues(raw as Record<string, unknown>, specs, file);
+}
+
+/**
+ * Values given as an object (a --config file, or the options of a function call such as
+ * `runExperiment`), keyed by option name ('train-size') or its camelCase ('trainSize'): every key
+ * must be an option, and each value is checked as a config file's (type, range, choices, the
+ * option's own check). Returns them under the camelCase keys. `where` starts each message.
+ */
+export function checkValues(given: Record<string, unknown>, specs: readonly OptionSpec[], where: string): Record<string, unknown> {
+  const all = specs.map(completeSpec);
+  const byName = new Map(all.map((s) => [s.name, s]));
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    const spec = byName.get(key) ?? specs.find((s) => camel(s.name) === key);
+  for (const [key, value] of Object.entries(given)) {
+    if (value === undefined) continue;
+    const spec = byName.get(key) ?? all.find((s) => camel(s.name) === key);
     if (!spec || spec.name === 'config' || spec.name === 'help') {
-      throw new UsageError(`${file}: unknown field '${key}'; valid fields: ${specs.filter((s) => s.name !== 'config' && s.name !== 'help').map((s) => s.name).join(', ')}`);
+      throw new UsageError(`${where}: unknown field '${key}'; valid fields: ${all.filter((s) => s.name !== 'config' && s.name !== 'help').map((s) => s.name).join(', ')}`);
     }
-    out[camel(spec.name)] = convertConfigValue(spec, value, file);
+    out[camel(spec.name)] = convertConfigValue(spec, value, where);
   }
   return out;
+}
+
+/** The options of a command called as a function: defaults (common options included), then `given`, checked by `checkValues`. */
+export function optionsFrom(given: Record<string, unknown>, specs: readonly OptionSpec[], where: string): ParsedOptions {
+  const all = [...commonOptions, ...specs].map(completeSpec);
+  const out: ParsedOptions = { _: [] };
+  for (const s of all) if (s.default !== undefined) out[camel(s.name)] = s.default;
+  return Object.assign(out, checkValues(given, all, where));
 }
 
 /** Parse argv against the specs (common options included); --config values sit under the flags. */

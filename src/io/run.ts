@@ -4,6 +4,7 @@
  * and git commit, Node version, start/end/wall time, status, files) so any figure can be traced and
  * re-run.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -54,6 +55,39 @@ export interface Manifest {
   notes: string[];
   /** Summary tables shown by `creditflow report` (also written as CSV). */
   tables: { name: string; columns: string[]; rows: unknown[][] }[];
+}
+
+/**
+ * What a run wrote, kept in memory for `runExperiment` (src/experiment.ts): the JSON documents and
+ * CSV tables by name, the figures (plotly specs) by name, and the manifest.
+ */
+export interface CapturedRun {
+  experiment: string;
+  data: Record<string, unknown>;
+  tables: Record<string, Record<string, unknown>[]>;
+  figures: Record<string, PlotlyFigure>;
+  manifest: Manifest;
+  /** The run folder, or null when nothing was written (`memoryOnly`). */
+  dir: string | null;
+}
+
+/** Where the RunOutputs opened inside `captureRuns` record what they write. */
+interface Capture {
+  memoryOnly: boolean;
+  runs: CapturedRun[];
+}
+
+const captures = new AsyncLocalStorage<Capture>();
+
+/**
+ * Run `fn` keeping in memory what every RunOutput it opens writes (in this async context only, so
+ * concurrent calls do not mix). With `memoryOnly` nothing is written at all: no folder, lock,
+ * manifest, CSV, JSON or figure file (the outputs are only returned).
+ */
+export async function captureRuns<T>(memoryOnly: boolean, fn: () => Promise<T>): Promise<{ value: T; runs: CapturedRun[] }> {
+  const capture: Capture = { memoryOnly, runs: [] };
+  const value = await captures.run(capture, fn);
+  return { value, runs: capture.runs };
 }
 
 const active = new Set<RunOutput>();
@@ -182,6 +216,9 @@ export class RunOutput {
   private readonly nonFinite = new Map<string, { count: number; first: string }>();
   private nonFiniteAllowed = false;
   private readonly nonFiniteFields = new Set<string>();
+  /** Where the run's outputs are also kept (inside `captureRuns`), and whether files are written at all. */
+  private readonly captured: CapturedRun | null;
+  private readonly memoryOnly: boolean;
 
   /**
    * Opens the run folder `outDir` for the experiment: creates it (one-line errors naming --out),
@@ -189,14 +226,16 @@ export class RunOutput {
    * a 'running' manifest. Construct it before the work starts.
    */
   constructor(experiment: string, outDir: string, options: Record<string, unknown>, private readonly ctx?: RunContext) {
-    this.dir = prepareOutDir(outDir);
+    const capture = captures.getStore();
+    this.memoryOnly = capture?.memoryOnly ?? false;
+    this.dir = this.memoryOnly ? '(kept in memory, no files written)' : prepareOutDir(outDir);
     const command = ['creditflow', ...(recordedCommand ?? process.argv.slice(2))].join(' ');
     // a sweep plan's dry pass (withoutManifests) is not a run: it neither locks nor writes
-    const lock = manifestsOff ? { release() {}, tookOver: null } : acquireLock(this.dir, command);
+    const lock = manifestsOff || this.memoryOnly ? { release() {}, tookOver: null } : acquireLock(this.dir, command);
     this.lock = lock;
     const manifestFile = path.join(this.dir, 'manifest.json');
-    this.previous = fs.existsSync(manifestFile) ? fs.readFileSync(manifestFile, 'utf8') : null;
-    removeTempFiles(path.join(this.dir, 'checkpoints'));
+    this.previous = !this.memoryOnly && fs.existsSync(manifestFile) ? fs.readFileSync(manifestFile, 'utf8') : null;
+    if (!this.memoryOnly) removeTempFiles(path.join(this.dir, 'checkpoints'));
     const seed = (options.seeds ?? options.seed ?? null) as Manifest['seed'];
     const { _: positional, help: _help, ...rest } = options as Record<string, unknown> & { _?: string[]; help?: unknown };
     this.manifest = {
@@ -218,6 +257,9 @@ export class RunOutput {
       notes: [],
       tables: [],
     };
+    this.captured = capture ? { experiment, data: {}, tables: {}, figures: {}, manifest: this.manifest, dir: this.memoryOnly ? null : this.dir } : null;
+    capture?.runs.push(this.captured!);
+    if (this.memoryOnly) return;
     if (lock.tookOver) this.note(`took over the lock of a run that is gone (pid ${lock.tookOver.pid}, started ${lock.tookOver.start || 'unknown'})`);
     this.writeManifest();
     active.add(this);
@@ -270,14 +312,19 @@ export class RunOutput {
   }
 
   json(name: string, data: unknown): string {
-    this.scan(data, `${name.endsWith('.json') ? name : `${name}.json`}: `);
-    return this.track(writeJson(path.join(this.dir, name.endsWith('.json') ? name : `${name}.json`), data));
+    const file = name.endsWith('.json') ? name : `${name}.json`;
+    this.scan(data, `${file}: `);
+    if (this.captured) this.captured.data[file.slice(0, -'.json'.length)] = data;
+    if (this.memoryOnly) return file;
+    return this.track(writeJson(path.join(this.dir, file), data));
   }
 
   csv(name: string, columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
     const file = name.endsWith('.csv') ? name : `${name}.csv`;
     rows.forEach((r, i) => columns.forEach((c) => this.scan(r[c], `${file} row ${i + 1} column ${c}`, c)));
-    return this.track(writeCsv(path.join(this.dir, name.endsWith('.csv') ? name : `${name}.csv`), columns, rows));
+    if (this.captured) this.captured.tables[file.slice(0, -'.csv'.length)] = rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c]])));
+    if (this.memoryOnly) return file;
+    return this.track(writeCsv(path.join(this.dir, file), columns, rows));
   }
 
   /** A summary table: written as CSV and kept in the manifest for `creditflow report`. */
@@ -291,6 +338,8 @@ export class RunOutput {
 
   /** HTML (and PNG when Chromium is present, unless the run's options say --no-png) of a plotly figure. */
   figure(name: string, figure: PlotlyFigure, opts: { title?: string; width?: number; height?: number; png?: boolean } = {}) {
+    if (this.captured) this.captured.figures[name] = figure;
+    if (this.memoryOnly) return { html: null, png: null, svg: null, note: '' };
     const png = opts.png ?? this.manifest.options.png !== false;
     const r = writeFigure(this.dir, name, figure, { ...opts, png });
     this.track(r.html);
@@ -310,7 +359,7 @@ export class RunOutput {
 
   /** The manifest, written atomically (a run killed while writing it leaves the previous one whole). */
   private writeManifest(): void {
-    if (manifestsOff) return;
+    if (manifestsOff || this.memoryOnly) return;
     const file = path.join(this.dir, 'manifest.json');
     const tmp = `${file}.tmp-${process.pid}`;
     writeJson(tmp, this.manifest);
@@ -330,7 +379,7 @@ export class RunOutput {
     const faults = [...this.nonFinite].filter(([keys]) => !keys.split('.').some((k) => this.nonFiniteFields.has(k))).map(([, v]) => v);
     const count = faults.reduce((n, v) => n + v.count, 0);
     if (status === 'ok' && count > 0 && !this.nonFiniteAllowed) {
-      refusal = `the run wrote ${count} non-finite number${count > 1 ? 's' : ''} (first: ${faults[0].first}): it diverged or an option is outside the range its model works in; the files are kept in ${this.dir} for inspection`;
+      refusal = `the run wrote ${count} non-finite number${count > 1 ? 's' : ''} (first: ${faults[0].first}): it diverged or an option is outside the range its model works in; ${this.memoryOnly ? 'nothing was written' : `the files are kept in ${this.dir} for inspection`}`;
       this.manifest.notes.push(refusal);
       status = 'failed';
     }
@@ -340,12 +389,14 @@ export class RunOutput {
     this.manifest.end = new Date(t).toISOString();
     this.manifest.wallSeconds = (t - this.t0) / 1000;
     this.manifest.status = status;
-    try {
-      if (status === 'failed' && this.manifest.files.length === 0 && this.previous !== null) fs.writeFileSync(path.join(this.dir, 'manifest.json'), this.previous);
-      else this.writeManifest();
-    } finally {
-      this.lock.release();
-      (globalThis as WithAnnounce)[RUN_ANNOUNCE]?.({ type: 'close', dir: this.dir, resumable: false });
+    if (!this.memoryOnly) {
+      try {
+        if (status === 'failed' && this.manifest.files.length === 0 && this.previous !== null) fs.writeFileSync(path.join(this.dir, 'manifest.json'), this.previous);
+        else this.writeManifest();
+      } finally {
+        this.lock.release();
+        (globalThis as WithAnnounce)[RUN_ANNOUNCE]?.({ type: 'close', dir: this.dir, resumable: false });
+      }
     }
     if (refusal) throw new Error(refusal);
     return this.manifest;
