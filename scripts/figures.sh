@@ -13,5 +13,6 @@ cf reproduce dfc-fig3 --out out/figures/dfc-fig3
 cp out/figures/dfc-fig3/fig3.png docs/figures/dfc-fig3.png
 cf reproduce sal-ablation --out out/figures/sal-ablation
 cp out/figures/sal-ablation/ablation.png docs/figures/sal-ablation.png
+cp out/figures/sal-ablation/ablation-final.png docs/figures/sal-ablation-final.png
 cf report --out out/figures
-echo "figures: docs/figures/{fig12,dfc-fig3,sal-ablation}.png (report: out/figures/index.html)"
+echo "figures: docs/figures/{fig12,dfc-fig3,sal-ablation,sal-ablation-final}.png (report: out/figures/index.html)"
