@@ -3,12 +3,15 @@
  * 0.5, 1 on 40-100-100-10, 3 seeds, 1000 Euler iterations, error and the three W/Rᵀ correlations
  * recorded at every iteration).
  *
- *   npx tsx bench/urfb.ts            (full size, prints a table)
- *   npx tsx bench/urfb.ts --quick    (1 seed, 200 iterations)
+ *   npx tsx bench/urfb.ts                 (full size, prints a table)
+ *   npx tsx bench/urfb.ts --quick         (1 seed, 200 iterations)
+ *   npx tsx bench/urfb.ts --against DIR   (also the same runs by the checkout in DIR, e.g. the commit
+ *                                          before a change: `git worktree add DIR <commit>`; the two
+ *                                          alternate in interleaved rounds)
  *
- * Rows: the fused Euler iteration (the default path of `creditflow reproduce fig12`), the same
- * steps through `solve('euler')` with a save every step, and the end-to-end command without PNG
- * (computation + JSON/CSV/HTML). Each is the median wall time of several repeats after a warm-up run
+ * Rows: the default path of `creditflow reproduce fig12` (`solve` with 'euler', one step of η per
+ * iteration, error and correlations recorded by a reduction), the same flow with 'rk4' (saving
+ * every iteration), and the end-to-end command without PNG (computation + JSON/CSV/HTML). Each is the median wall time of several repeats after a warm-up run
  * (the note adds the process CPU time, which other work on the machine inflates less). A
  * numpy implementation of the same work takes about 3.6 s on these machines. The machine is shared
  * with other work while this runs, so the numbers are pessimistic.
@@ -46,7 +49,31 @@ function time(fn: () => void, repeats: number): Timing {
   return { median: median(t), min: Math.min(...t), max: Math.max(...t), cpu: median(c), repeats };
 }
 
-export async function benchUrfb(opts: { quick: boolean }): Promise<BenchRow[]> {
+/** CPU seconds of `a` and `b` run alternately for `rounds` rounds (after one warm-up each), with their ratio b/a per round. */
+function interleaved(a: () => void, b: () => void, rounds: number): { a: number[]; b: number[]; ratio: number[] } {
+  a();
+  b();
+  const r = { a: [] as number[], b: [] as number[], ratio: [] as number[] };
+  const cpu = (fn: () => void) => {
+    const c0 = process.cpuUsage();
+    fn();
+    const d = process.cpuUsage(c0);
+    return (d.user + d.system) / 1e6;
+  };
+  for (let i = 0; i < rounds; i++) {
+    // alternate which goes first, so that neither always runs on a warmer (or busier) machine
+    let xa = NaN;
+    if (i % 2 === 0) xa = cpu(a);
+    const yb = cpu(b);
+    if (i % 2 === 1) xa = cpu(a);
+    r.a.push(xa);
+    r.b.push(yb);
+    r.ratio.push(yb / xa);
+  }
+  return r;
+}
+
+export async function benchUrfb(opts: { quick: boolean; against?: string }): Promise<BenchRow[]> {
   const settings: Fig12Settings = opts.quick ? { ...fig12Defaults, seeds: [1], steps: 200 } : { ...fig12Defaults };
   const runs = (settings.bp ? 1 : 0) + settings.epsilons.length;
   const size = `${settings.dims.join('-')}, ${runs} algorithms x ${settings.seeds.length} seeds x ${settings.steps} steps`;
@@ -55,11 +82,11 @@ export async function benchUrfb(opts: { quick: boolean }): Promise<BenchRow[]> {
   const note = (t: Timing, extra: string) =>
     `wall median of ${t.repeats} (min ${t.min.toFixed(2)}, max ${t.max.toFixed(2)}), CPU ${t.cpu.toFixed(2)} s; ${extra}; shared machine: pessimistic`;
 
-  const fused = time(() => runFig12(settings), repeats);
-  rows.push({ name: 'urfb fig12 (fused Euler)', size, value: fused.median, unit: 's', note: note(fused, 'numpy reference ≈3.6 s for the full size') });
+  const euler = time(() => runFig12(settings), repeats);
+  rows.push({ name: 'urfb fig12 (euler)', size, value: euler.median, unit: 's', note: note(euler, 'numpy reference ≈3.6 s for the full size') });
 
-  const viaSolve = time(() => runFig12({ ...settings, fused: false }), opts.quick ? 1 : 3);
-  rows.push({ name: 'urfb fig12 (solve euler)', size, value: viaSolve.median, unit: 's', note: note(viaSolve, 'same steps through solve with saveAt every step') });
+  const rk4 = time(() => runFig12({ ...settings, solver: 'rk4' }), opts.quick ? 1 : 3);
+  rows.push({ name: 'urfb fig12 (rk4)', size, value: rk4.median, unit: 's', note: note(rk4, 'the same flow with rk4 (4 evaluations per iteration), saving every iteration') });
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-urfb-'));
   const full = time(() => {
@@ -70,12 +97,21 @@ export async function benchUrfb(opts: { quick: boolean }): Promise<BenchRow[]> {
   fs.rmSync(dir, { recursive: true, force: true });
   rows.push({ name: 'urfb fig12 (command, no PNG)', size, value: full.median, unit: 's', note: note(full, 'computation + JSON/CSV/HTML') });
   const steps = runs * settings.seeds.length * settings.steps;
-  rows.push({ name: 'urfb fig12 step (fused)', size: settings.dims.join('-'), value: (fused.median / steps) * 1e6, unit: 'µs/step', note: 'one Euler step incl. error and 3 correlations' });
+  rows.push({ name: 'urfb fig12 step (euler)', size: settings.dims.join('-'), value: (euler.median / steps) * 1e6, unit: 'µs/step', note: 'one Euler step incl. error and 3 correlations' });
+  if (opts.against) {
+    const other = (await import(path.resolve(opts.against, 'models/urfb/fig12.ts'))) as typeof import('../models/urfb/fig12');
+    const before = { ...other.fig12Defaults, seeds: settings.seeds, steps: settings.steps };
+    const r = interleaved(() => other.runFig12(before), () => runFig12(settings), opts.quick ? 3 : 5);
+    const spread = (xs: number[]) => `median ${median(xs).toFixed(3)} (min ${Math.min(...xs).toFixed(3)}, max ${Math.max(...xs).toFixed(3)})`;
+    rows.push({ name: 'urfb fig12 (the --against checkout)', size, value: median(r.a), unit: 's CPU', note: `${r.a.length} rounds interleaved with this tree: ${spread(r.a)} s; this tree ${spread(r.b)} s` });
+    rows.push({ name: 'urfb fig12 this/--against', size, value: median(r.ratio), unit: 'x CPU', note: `per round ${r.ratio.map((x) => x.toFixed(3)).join(', ')}` });
+  }
   return rows;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  benchUrfb({ quick: process.argv.includes('--quick') }).then((rows) => {
+  const i = process.argv.indexOf('--against');
+  benchUrfb({ quick: process.argv.includes('--quick'), against: i > 0 ? process.argv[i + 1] : undefined }).then((rows) => {
     for (const r of rows) console.log(`${r.name.padEnd(30)} ${r.size.padEnd(52)} ${r.value.toFixed(3).padStart(9)} ${r.unit.padEnd(8)} ${r.note ?? ''}`);
   });
 }

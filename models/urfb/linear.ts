@@ -107,8 +107,8 @@ export interface LinearViews {
 
 /**
  * The flow of eqs. (7)-(9) on one state layout, with its workspace. `vf` does not allocate.
- * After each `vf(y)` call, `lastError` holds E = T − W_k⋯W_1Σ at that y (used by the fast Euler
- * loop to record the error of every iterate without recomputing the products).
+ * After each `vf(y)` call, `lastError` holds E = T − W_k⋯W_1Σ at that y (used by the recorder of
+ * the paper's iteration to record the error of every iterate without recomputing the products).
  */
 export class LinearFlow {
   readonly k: number;
@@ -156,6 +156,7 @@ export class LinearFlow {
     this.lastError = this.A[0];
     // G[i] = R_{i+1}⋯R_k (n_i × m), i = 1..k−1 (G[k−1] = R_k itself).
     this.G = dims.map((d) => mat(d, m));
+    this.predicted = new Float64Array(k);
     this.term = drift(this.layout.size, (_t, y, out) => this.vf(y, out));
     this.problem = odeProblem(this.term, { layout: this.layout, name: `linear ${spec.algorithm} [${dims.join('-')}]` });
   }
@@ -245,30 +246,49 @@ export class LinearFlow {
   }
 
   /**
-   * One forward-Euler step y ← y + η f(y) in place, written as one fused pass per layer:
-   * W_i += η dW_i and R_i += ηε dW_iᵀ, accumulating on the way the moments of the correlation of
-   * the new W_i with the new R_iᵀ (written to corr; 1 for 'bp'). Same arithmetic as
-   * `vf` + y += η·f (the test compares them); lastError holds E at the state before the step.
+   * The flow measured in iterations s = t/η: dy/ds = η f(y), so that forward Euler with step 1 is
+   * the paper's iteration y ← y + η f(y) with the step exact (in t = sη the steps t_{s+1} − t_s
+   * differ from η by rounding). The vector field writes η dW_i and ηε dW_iᵀ in one pass per layer
+   * (`scaledUpdate`); with `predict`, the same pass accumulates the moments of the Pearson
+   * correlation of W_i + η dW_i with (R_i + ηε dW_iᵀ)ᵀ, i.e. of the next Euler iterate, which
+   * `predictedCorrelations` hands to the recorder of the trajectory (iterate.ts) so that recording
+   * the correlations of every iterate costs no extra pass over the state. After each call,
+   * `lastError` holds E at y and `lastInput` is y.
    */
-  eulerStep(y: Float64Array, eta: number, corr: Float64Array): void {
+  iterationProblem(eta: number, opts: { predict?: boolean } = {}): Problem {
+    if (!(eta > 0 && Number.isFinite(eta))) throw new Error(`the step η must be a finite number > 0 (got ${eta})`);
     const k = this.k;
-    this.stepDW ??= [mat(0, 0), ...this.dims.slice(1).map((d, j) => mat(d, this.dims[j]))];
-    const dW = this.stepDW;
-    this.weightFlow(y, dW);
-    const { W, R } = this.cachedViews(y);
-    if (this.spec.algorithm === 'bp') {
-      for (let i = 1; i <= k; i++) {
-        const w = W[i].data;
-        const d = dW[i].data;
-        for (let q = 0; q < w.length; q++) w[q] += eta * d[q];
-        corr[i - 1] = 1;
+    const predict = opts.predict === true;
+    const he = eta * (this.spec.algorithm === 'feedback' ? this.spec.epsilon : 0);
+    const dW = (this.stepDW ??= [mat(0, 0), ...this.dims.slice(1).map((d, j) => mat(d, this.dims[j]))]);
+    const corr = this.predicted;
+    const term = drift(this.layout.size, (_s, y, out) => {
+      this.weightFlow(y, dW);
+      const v = this.cachedViews(y);
+      const o = this.cachedViews(out);
+      if (this.spec.algorithm === 'bp') {
+        for (let i = 1; i <= k; i++) {
+          const d = dW[i].data;
+          const w = o.W[i].data;
+          for (let q = 0; q < d.length; q++) w[q] = eta * d[q];
+          corr[i - 1] = 1;
+        }
+      } else {
+        for (let i = 1; i <= k; i++) corr[i - 1] = scaledUpdate(dW[i], eta, he, o.W[i], o.R[i], predict ? v.W[i] : null, v.R[i]);
       }
-      return;
-    }
-    const he = eta * this.spec.epsilon;
-    for (let i = 1; i <= k; i++) corr[i - 1] = fusedUpdateCorrelation(W[i], R[i], dW[i], eta, he);
+      this.lastInput = predict ? y : null;
+    });
+    return odeProblem(term, { layout: this.layout, name: `linear ${this.spec.algorithm} [${this.dims.join('-')}] in iterations of η = ${eta}` });
   }
   private stepDW: Mat[] | undefined;
+  private readonly predicted: Float64Array;
+  /** The state of the last `iterationProblem` evaluation with `predict` (null otherwise). */
+  lastInput: Float64Array | null = null;
+
+  /** The correlations of the predicted next iterate y + (its η·f), valid right after an evaluation at y with `predict`. */
+  predictedCorrelations(): Float64Array {
+    return this.predicted;
+  }
 
   /** Raw error ‖Y − W_k⋯W_1X‖² (= tr(EᵀE) when Σ = I). */
   error(y: Float64Array): number {
@@ -293,6 +313,16 @@ export class LinearFlow {
   }
 
   /**
+   * The correlations of W_i with R_iᵀ at y from raw moments, with the same arithmetic as the
+   * prediction of `iterationProblem` (so an iterate's correlation is the same number whichever
+   * computed it); 1 for 'bp'.
+   */
+  momentCorrelations(y: Float64Array, out: Float64Array): void {
+    const { W, R } = this.cachedViews(y);
+    for (let i = 1; i <= this.k; i++) out[i - 1] = this.spec.algorithm === 'bp' ? 1 : momentCorrelation(W[i], R[i]);
+  }
+
+  /**
    * Pearson correlation of the entries of W_i and R_iᵀ for i = 1..k into out[0..k−1]
    * (1 for 'bp' by construction; NaN when either matrix is constant, e.g. W_i = 0).
    */
@@ -303,16 +333,31 @@ export class LinearFlow {
 }
 
 /**
- * W += η D and R += ηε Dᵀ in one pass, returning the Pearson correlation of the updated W with the
- * updated Rᵀ from raw moments (NaN when either is constant). Two rows of W at a time, so the R
- * accesses are pairs of neighbours and the ten moment sums form two independent chains each.
+ * outW = η D and outR = ηε Dᵀ in one pass. With W and R (the state the derivative is taken at),
+ * also returns the Pearson correlation of W + outW with (R + outR)ᵀ from raw moments (NaN when
+ * either is constant), else NaN. Two rows of D at a time, so the R accesses are pairs of
+ * neighbours and the ten moment sums form two independent chains each (`momentCorrelation` is the
+ * same loop on a state).
  */
-function fusedUpdateCorrelation(W: Mat, R: Mat, D: Mat, eta: number, etaEps: number): number {
-  const m = W.rows;
-  const n = W.cols;
+function scaledUpdate(D: Mat, eta: number, etaEps: number, outW: Mat, outR: Mat, W: Mat | null, R: Mat): number {
+  const m = D.rows;
+  const n = D.cols;
+  const d = D.data;
+  const ow = outW.data;
+  const or = outR.data;
+  if (W === null) {
+    for (let i = 0; i < m; i++) {
+      const q = i * n;
+      for (let j = 0, p = i; j < n; j++, p += m) {
+        const dv = d[q + j];
+        ow[q + j] = eta * dv;
+        or[p] = etaEps * dv;
+      }
+    }
+    return NaN;
+  }
   const w = W.data;
   const r = R.data;
-  const d = D.data;
   let sw0 = 0, sr0 = 0, sww0 = 0, srr0 = 0, swr0 = 0;
   let sw1 = 0, sr1 = 0, sww1 = 0, srr1 = 0, swr1 = 0;
   let i0 = 0;
@@ -322,14 +367,18 @@ function fusedUpdateCorrelation(W: Mat, R: Mat, D: Mat, eta: number, etaEps: num
     for (let j = 0, p = i0; j < n; j++, p += m) {
       const d0 = d[q0 + j];
       const d1 = d[q1 + j];
-      const w0 = w[q0 + j] + eta * d0;
-      const w1 = w[q1 + j] + eta * d1;
-      const r0 = r[p] + etaEps * d0;
-      const r1 = r[p + 1] + etaEps * d1;
-      w[q0 + j] = w0;
-      w[q1 + j] = w1;
-      r[p] = r0;
-      r[p + 1] = r1;
+      const u0 = eta * d0;
+      const u1 = eta * d1;
+      const v0 = etaEps * d0;
+      const v1 = etaEps * d1;
+      ow[q0 + j] = u0;
+      ow[q1 + j] = u1;
+      or[p] = v0;
+      or[p + 1] = v1;
+      const w0 = w[q0 + j] + u0;
+      const w1 = w[q1 + j] + u1;
+      const r0 = r[p] + v0;
+      const r1 = r[p + 1] + v1;
       sw0 += w0;
       sw1 += w1;
       sr0 += r0;
@@ -346,10 +395,12 @@ function fusedUpdateCorrelation(W: Mat, R: Mat, D: Mat, eta: number, etaEps: num
     const q0 = i0 * n;
     for (let j = 0, p = i0; j < n; j++, p += m) {
       const d0 = d[q0 + j];
-      const w0 = w[q0 + j] + eta * d0;
-      const r0 = r[p] + etaEps * d0;
-      w[q0 + j] = w0;
-      r[p] = r0;
+      const u0 = eta * d0;
+      const v0 = etaEps * d0;
+      ow[q0 + j] = u0;
+      or[p] = v0;
+      const w0 = w[q0 + j] + u0;
+      const r0 = r[p] + v0;
       sw0 += w0;
       sr0 += r0;
       sww0 += w0 * w0;
@@ -357,13 +408,58 @@ function fusedUpdateCorrelation(W: Mat, R: Mat, D: Mat, eta: number, etaEps: num
       swr0 += w0 * r0;
     }
   }
-  const N = m * n;
-  const sw = sw0 + sw1;
-  const sr = sr0 + sr1;
-  const vw = sww0 + sww1 - (sw * sw) / N;
-  const vr = srr0 + srr1 - (sr * sr) / N;
+  return pearsonFromMoments(m * n, sw0 + sw1, sr0 + sr1, sww0 + sww1, srr0 + srr1, swr0 + swr1);
+}
+
+function pearsonFromMoments(N: number, sw: number, sr: number, sww: number, srr: number, swr: number): number {
+  const vw = sww - (sw * sw) / N;
+  const vr = srr - (sr * sr) / N;
   if (!(vw > 0 && vr > 0)) return NaN;
-  return (swr0 + swr1 - (sw * sr) / N) / Math.sqrt(vw * vr);
+  return (swr - (sw * sr) / N) / Math.sqrt(vw * vr);
+}
+
+/** The correlation of W with Rᵀ by the raw moments and summation order of `scaledUpdate`. */
+export function momentCorrelation(W: Mat, R: Mat): number {
+  const m = W.rows;
+  const n = W.cols;
+  const w = W.data;
+  const r = R.data;
+  let sw0 = 0, sr0 = 0, sww0 = 0, srr0 = 0, swr0 = 0;
+  let sw1 = 0, sr1 = 0, sww1 = 0, srr1 = 0, swr1 = 0;
+  let i0 = 0;
+  for (; i0 + 1 < m; i0 += 2) {
+    const q0 = i0 * n;
+    const q1 = q0 + n;
+    for (let j = 0, p = i0; j < n; j++, p += m) {
+      const w0 = w[q0 + j];
+      const w1 = w[q1 + j];
+      const r0 = r[p];
+      const r1 = r[p + 1];
+      sw0 += w0;
+      sw1 += w1;
+      sr0 += r0;
+      sr1 += r1;
+      sww0 += w0 * w0;
+      sww1 += w1 * w1;
+      srr0 += r0 * r0;
+      srr1 += r1 * r1;
+      swr0 += w0 * r0;
+      swr1 += w1 * r1;
+    }
+  }
+  if (i0 < m) {
+    const q0 = i0 * n;
+    for (let j = 0, p = i0; j < n; j++, p += m) {
+      const w0 = w[q0 + j];
+      const r0 = r[p];
+      sw0 += w0;
+      sr0 += r0;
+      sww0 += w0 * w0;
+      srr0 += r0 * r0;
+      swr0 += w0 * r0;
+    }
+  }
+  return pearsonFromMoments(m * n, sw0 + sw1, sr0 + sr1, sww0 + sww1, srr0 + srr1, swr0 + swr1);
 }
 
 /** out = alpha · Aᵀ (8-row tiles, so the strided writes stay within a few cache lines). */

@@ -15,7 +15,10 @@
  *
  * Learning as a flow, one Euler step of size η per minibatch (plain SGD, no momentum, as in the paper):
  *   dW_l/dt = M_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩,    dR_l/dt = ε · M^R_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩ᵀ,
- * ⟨·⟩ the minibatch mean. ε = 0 for FRFB, ε = 1 for URFB (the same Hebbian increment as the
+ * ⟨·⟩ the minibatch mean. The state is one vector (`FeedbackNet.layout`: blocks W1..WL, then
+ * R2..RL for the feedback rules) and time is counted in minibatches (s = t/η): `MinibatchFlow` is
+ * the term η·(the flow above) with the minibatch as a piecewise-constant input, so 'euler' with
+ * step 1 is one SGD step per minibatch, and any solver integrates the same flow. ε = 0 for FRFB, ε = 1 for URFB (the same Hebbian increment as the
  * forward weight); M_l, M^R_l are the fixed 0/1 connectivity masks (all ones, or 50% random zeros
  * drawn separately for forward and feedback connections with `sparsity` = 0.5).
  *
@@ -25,8 +28,14 @@
  * feedback is the masked W_lᵀ.
  */
 import { Rng } from '../../src/core/random';
+import { constantStep } from '../../src/core/controller';
+import type { InputSignal } from '../../src/core/input';
+import { solve, type Reduction } from '../../src/core/solve';
+import { defineState, matrix, type MatrixSpec, type StateLayout } from '../../src/core/state';
+import { drift, odeProblem, type Problem } from '../../src/core/terms';
 import { batchOuterAcc, matMul, matMulTB } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
+import '../../solvers/index';
 
 export type Rule = 'bp' | 'bp-hinge' | 'frfb' | 'urfb';
 export const RULES: readonly Rule[] = ['bp', 'bp-hinge', 'frfb', 'urfb'];
@@ -78,9 +87,8 @@ export function softmaxDelta(x: Float64Array, off: number, C: number, c: number,
   return logZ - x[off + c];
 }
 
-function glorot(rows: number, cols: number, rng: Rng): Mat {
-  const A = mat(rows, cols);
-  const b = Math.sqrt(6 / (rows + cols));
+function glorot(A: Mat, rng: Rng): Mat {
+  const b = Math.sqrt(6 / (A.rows + A.cols));
   rng.fillUniform(A.data, -b, b);
   return A;
 }
@@ -113,8 +121,18 @@ export interface BatchStats {
   errors: number;
 }
 
+/** Weight views over one state vector (index as in FeedbackNet: W[1..L], R[2..L]). */
+interface NetViews {
+  W: Mat[];
+  R: Mat[];
+}
+
 export class FeedbackNet {
   readonly L: number;
+  /** The state layout: W1..WL, then R2..RL for 'frfb' and 'urfb'. */
+  readonly layout: StateLayout<Record<string, MatrixSpec>>;
+  /** The plastic state (W and R), which `W` and `R` view. */
+  readonly y: Float64Array;
   /** W[l] for l = 1..L (index 0 unused): n_l × n_{l−1}. */
   readonly W: Mat[];
   /** R[l] for l = 2..L (0, 1 unused): n_{l−1} × n_l; empty for BP rules. */
@@ -122,8 +140,9 @@ export class FeedbackNet {
   readonly maskW: (Float64Array | null)[];
   readonly maskR: (Float64Array | null)[];
   readonly epsilon: number;
-  private readonly feedback: boolean;
+  readonly feedback: boolean;
   private ws: { batch: number; h: Mat[]; x: Mat[]; d: Mat[] } | null = null;
+  private readonly viewCache = new WeakMap<Float64Array, NetViews>();
 
   constructor(readonly spec: NetSpec, seed: number) {
     checkNetSpec(spec);
@@ -131,30 +150,47 @@ export class FeedbackNet {
     const L = (this.L = sizes.length - 1);
     this.feedback = spec.rule === 'frfb' || spec.rule === 'urfb';
     this.epsilon = spec.rule === 'urfb' ? (spec.epsilon ?? 1) : 0;
+    const blocks: Record<string, MatrixSpec> = {};
+    for (let l = 1; l <= L; l++) blocks[`W${l}`] = matrix(sizes[l], sizes[l - 1]);
+    if (this.feedback) for (let l = 2; l <= L; l++) blocks[`R${l}`] = matrix(sizes[l - 1], sizes[l]);
+    this.layout = defineState(blocks);
+    this.y = this.layout.create();
+    ({ W: this.W, R: this.R } = this.views(this.y));
     const rng = new Rng(seed);
     const wRng = rng.fork(1);
     const rRng = rng.fork(2);
     const mRng = rng.fork(3);
-    this.W = [mat(0, 0)];
-    this.R = [mat(0, 0), mat(0, 0)];
     this.maskW = [null];
     this.maskR = [null, null];
     for (let l = 1; l <= L; l++) {
-      const W = glorot(sizes[l], sizes[l - 1], wRng);
+      const W = glorot(this.W[l], wRng);
       const m = mask(sizes[l], sizes[l - 1], spec.sparsity, mRng);
       applyMask(W, m);
-      this.W.push(W);
       this.maskW.push(m);
     }
     if (this.feedback) {
       for (let l = 2; l <= L; l++) {
-        const R = glorot(sizes[l - 1], sizes[l], rRng);
+        const R = glorot(this.R[l], rRng);
         const m = mask(sizes[l - 1], sizes[l], spec.sparsity, mRng);
         applyMask(R, m);
-        this.R.push(R);
         this.maskR.push(m);
       }
     }
+  }
+
+  /** Views W[1..L], R[2..L] over a state vector of the layout (cached per array). */
+  views(y: Float64Array): NetViews {
+    let v = this.viewCache.get(y);
+    if (!v) {
+      const b = this.layout.view(y) as Record<string, Mat>;
+      const W: Mat[] = [mat(0, 0)];
+      const R: Mat[] = [mat(0, 0), mat(0, 0)];
+      for (let l = 1; l <= this.L; l++) W.push(b[`W${l}`]);
+      if (this.feedback) for (let l = 2; l <= this.L; l++) R.push(b[`R${l}`]);
+      v = { W, R };
+      this.viewCache.set(y, v);
+    }
+    return v;
   }
 
   private workspace(batch: number) {
@@ -169,13 +205,13 @@ export class FeedbackNet {
     return this.ws;
   }
 
-  /** Forward pass of a batch (rows are samples); returns the output rows (batch × n_L). */
-  forward(input: Float64Array, batch: number): Mat {
+  /** Forward pass of a batch (rows are samples) with the weights W (default: the network's); returns the output rows (batch × n_L). */
+  forward(input: Float64Array, batch: number, W: readonly Mat[] = this.W): Mat {
     const ws = this.workspace(batch);
     const L = this.L;
     ws.x[0] = { rows: batch, cols: this.spec.sizes[0], data: input };
     for (let l = 1; l <= L; l++) {
-      matMulTB(ws.x[l - 1], this.W[l], ws.h[l]);
+      matMulTB(ws.x[l - 1], W[l], ws.h[l]);
       const h = ws.h[l].data;
       const x = ws.x[l].data;
       if (l < L) for (let i = 0; i < h.length; i++) x[i] = h[i] > 1 ? 1 : h[i] < -1 ? -1 : h[i];
@@ -185,11 +221,16 @@ export class FeedbackNet {
   }
 
   /**
-   * One Euler step of size η of the minibatch flow (one SGD update). Returns the batch's summed
-   * loss and number of misclassified samples (from the forward pass before the update).
+   * The minibatch flow times η at the state y, into out (same layout): out_W_l = η M_l ⊙ ⟨δ_l
+   * x_{l−1}ᵀ⟩, out_R_l = ηε M^R_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩ᵀ (zero for FRFB and BP). Returns the batch's
+   * summed loss and number of misclassified samples at y. Each product is accumulated onto a zeroed
+   * block with the same kernel and scale as an in-place SGD update, so y + out is, bit for bit, the
+   * SGD step y ← y + η·(flow).
    */
-  step(input: Float64Array, labels: Int32Array, batch: number, eta: number): BatchStats {
-    const out = this.forward(input, batch);
+  flow(y: Float64Array, out: Float64Array, input: Float64Array, labels: Int32Array, batch: number, eta: number): BatchStats {
+    const { W, R } = this.views(y);
+    const o = this.views(out);
+    const outAct = this.forward(input, batch, W);
     const ws = this.ws!;
     const L = this.L;
     const C = this.spec.sizes[L];
@@ -200,56 +241,45 @@ export class FeedbackNet {
     for (let b = 0; b < batch; b++) {
       const off = b * C;
       const c = labels[b];
-      loss += hinge ? hingeLossDelta(out.data, off, C, c, this.spec.mu, dL) : softmaxDelta(out.data, off, C, c, dL);
+      loss += hinge ? hingeLossDelta(outAct.data, off, C, c, this.spec.mu, dL) : softmaxDelta(outAct.data, off, C, c, dL);
       let best = 0;
-      for (let i = 1; i < C; i++) if (out.data[off + i] > out.data[off + best]) best = i;
+      for (let i = 1; i < C; i++) if (outAct.data[off + i] > outAct.data[off + best]) best = i;
       if (best !== c) errors++;
     }
-    // δ_{l−1} = σ'(h_{l−1}) ⊙ (δ_l B_lᵀ) in row form, B_l = W_lᵀ or R_l; computed before any update.
+    // δ_{l−1} = σ'(h_{l−1}) ⊙ (δ_l B_lᵀ) in row form, B_l = W_lᵀ or R_l.
     for (let l = L; l >= 2; l--) {
       const dPrev = ws.d[l - 1];
-      if (this.feedback) matMulTB(ws.d[l], this.R[l], dPrev);
-      else matMul(ws.d[l], this.W[l], dPrev);
+      if (this.feedback) matMulTB(ws.d[l], R[l], dPrev);
+      else matMul(ws.d[l], W[l], dPrev);
       const h = ws.h[l - 1].data;
       const d = dPrev.data;
       for (let i = 0; i < d.length; i++) if (!(h[i] > -1 && h[i] < 1)) d[i] = 0;
     }
     const scale = eta / batch;
     for (let l = 1; l <= L; l++) {
-      // W_l += (η/B) Σ_b δ_l,b x_{l−1,b}ᵀ, masked
-      if (this.maskW[l]) {
-        const upd = this.scratch(l, this.W[l].rows, this.W[l].cols);
-        upd.data.fill(0);
-        batchOuterAcc(upd, ws.d[l], ws.x[l - 1], scale);
-        const w = this.W[l].data;
-        const u = upd.data;
-        const m = this.maskW[l]!;
-        for (let i = 0; i < w.length; i++) w[i] += m[i] * u[i];
-      } else batchOuterAcc(this.W[l], ws.d[l], ws.x[l - 1], scale);
-      // R_l += ε (η/B) Σ_b x_{l−1,b} δ_l,bᵀ, masked
-      if (this.feedback && l >= 2 && this.epsilon !== 0) {
-        if (this.maskR[l]) {
-          const upd = this.scratch(-l, this.R[l].rows, this.R[l].cols);
-          upd.data.fill(0);
-          batchOuterAcc(upd, ws.x[l - 1], ws.d[l], this.epsilon * scale);
-          const r = this.R[l].data;
-          const u = upd.data;
-          const m = this.maskR[l]!;
-          for (let i = 0; i < r.length; i++) r[i] += m[i] * u[i];
-        } else batchOuterAcc(this.R[l], ws.x[l - 1], ws.d[l], this.epsilon * scale);
+      // out_W_l = (η/B) Σ_b δ_l,b x_{l−1,b}ᵀ, masked
+      maskedOuter(o.W[l], ws.d[l], ws.x[l - 1], scale, this.maskW[l]);
+      // out_R_l = ε (η/B) Σ_b x_{l−1,b} δ_l,bᵀ, masked
+      if (this.feedback && l >= 2) {
+        if (this.epsilon !== 0) maskedOuter(o.R[l], ws.x[l - 1], ws.d[l], this.epsilon * scale, this.maskR[l]);
+        else o.R[l].data.fill(0);
       }
     }
     return { loss, errors };
   }
 
-  private scratchMats = new Map<number, Mat>();
-  private scratch(key: number, rows: number, cols: number): Mat {
-    let m = this.scratchMats.get(key);
-    if (!m) {
-      m = mat(rows, cols);
-      this.scratchMats.set(key, m);
-    }
-    return m;
+  /**
+   * One SGD step of size η on a minibatch: `solve` with 'euler' and step 1 over one minibatch of
+   * the flow (`MinibatchFlow`). Returns the batch's summed loss and number of misclassified samples
+   * (before the update).
+   */
+  step(input: Float64Array, labels: Int32Array, batch: number, eta: number): BatchStats {
+    const mb: Minibatch = { x: input, labels, size: batch };
+    const f = new MinibatchFlow(this, eta, mb);
+    const stats = f.statistics();
+    const sol = solve(f.problem, 'euler', { t0: 0, t1: 1, y0: this.y, dt0: 1, controller: constantStep(), reductions: [stats] });
+    this.y.set(sol.y);
+    return { loss: sol.reductions[0][0], errors: sol.reductions[0][1] };
   }
 
   /** Classification error and mean loss (of the rule's loss) on a dataset, in batches. */
@@ -302,5 +332,77 @@ export class FeedbackNet {
       out.push((swr - (sw * sr) / N) / Math.sqrt((sww - (sw * sw) / N) * (srr - (sr * sr) / N)));
     }
     return out;
+  }
+}
+
+/**
+ * out = (alpha Σ_b X_bᵀ Y_b) ⊙ mask: the product accumulated onto a zeroed block by the kernel an
+ * in-place update uses (`batchOuterAcc`), then masked.
+ */
+function maskedOuter(out: Mat, X: Mat, Y: Mat, alpha: number, m: Float64Array | null): void {
+  const o = out.data;
+  o.fill(0);
+  batchOuterAcc(out, X, Y, alpha);
+  if (m) for (let i = 0; i < o.length; i++) o[i] = m[i] * o[i];
+}
+
+/** The minibatch the flow reads: rows x (size × n_0) and labels, loaded by the input's `enter`. */
+export interface Minibatch {
+  x: Float64Array;
+  labels: Int32Array;
+  size: number;
+}
+
+/**
+ * The learning flow of a network on minibatches, in minibatch time (s = t/η): the term
+ * η·(dW/dt, dR/dt) at the current minibatch `mb` (FeedbackNet.flow), which a piecewise-constant
+ * `input` (src/core/input.ts) swaps at the minibatch boundaries. After each evaluation, `loss`
+ * and `errors` are those of the minibatch at the evaluated state, and `lastInput` is that state.
+ */
+export class MinibatchFlow {
+  readonly problem: Problem;
+  loss = NaN;
+  errors = NaN;
+  lastInput: Float64Array | null = null;
+  private scratch: Float64Array | null = null;
+
+  constructor(
+    readonly net: FeedbackNet,
+    readonly eta: number,
+    readonly mb: Minibatch,
+    input?: InputSignal,
+  ) {
+    if (!(eta > 0 && Number.isFinite(eta))) throw new Error(`the learning rate η must be a finite number > 0 (got ${eta})`);
+    const d = net.spec.sizes[0];
+    const term = drift(net.layout.size, (_s, y, out) => {
+      const B = mb.size;
+      const st = net.flow(y, out, mb.x.subarray(0, B * d), mb.labels.subarray(0, B), B, eta);
+      this.loss = st.loss;
+      this.errors = st.errors;
+      this.lastInput = y;
+    });
+    this.problem = odeProblem(term, { layout: net.layout, input, name: `${net.spec.rule} [${net.spec.sizes.join('-')}] in minibatches of η = ${eta}` });
+  }
+
+  /**
+   * A reduction accumulating [Σ (s1 − s0)·loss, Σ (s1 − s0)·errors] at the start y_0 of every step
+   * (the minibatch's summed loss and misclassifications before the update; with steps of one
+   * minibatch, the sums over the minibatches). Read from the step's evaluation at y_0 when the
+   * solver's last one was there (Euler), else evaluated afresh.
+   */
+  statistics(): Reduction {
+    return {
+      name: 'minibatch loss and errors',
+      size: 2,
+      step: (s0, y0, s1, _y1, acc) => {
+        if (this.lastInput !== y0) {
+          this.scratch ??= new Float64Array(y0.length);
+          this.problem.drift.vf(s0, y0, this.scratch);
+        }
+        const w = s1 - s0;
+        acc[0] += w * this.loss;
+        acc[1] += w * this.errors;
+      },
+    };
   }
 }
