@@ -5,15 +5,16 @@
  * Time is measured in iterations s = t/η (`LinearFlow.iterationProblem`): the paper's iteration
  * y ← y + η f(y) is 'euler' with step 1, and the solver's step (`dt0`) is given in iterations.
  * - 'euler' with step 1 (the default): `solve`'s fixed-step fast path with a reduction that records,
- *   once per step from y_s to y_{s+1}, the error of y_s (from the products the vector field
- *   formed at y_s) and the correlations of y_{s+1} (from the moments the vector field accumulated
- *   while writing its derivative), so recording every iterate costs no extra pass over the state.
+ *   once per step from y_s to y_{s+1}, the error of y_s (from the products the step formed at
+ *   y_s) and the correlations of y_{s+1} (from the moments the term's Euler update accumulated
+ *   while writing it, euler-update.ts), so recording every iterate costs no extra pass over the
+ *   state.
  * - any other solver or step: `solve` saving at s = 0..steps (adaptive solvers interpolate).
  * Both report divergence (a non-finite state) with the iteration and the state block.
  */
 import { solve, type Reduction, type Solution } from '../../src/core/solve';
 import { constantStep } from '../../src/core/controller';
-import { solvers } from '../../solvers/index';
+import { solverFor } from './euler-update';
 import type { LinearFlow } from './linear';
 
 export interface Trajectory {
@@ -54,7 +55,7 @@ function emptyTrajectory(flow: LinearFlow, steps: number): Pick<Trajectory, 'err
  */
 export function iterate(flow: LinearFlow, y0: Float64Array, eta: number, steps: number, how: IterateSolver = paperIteration, onStep?: () => void): Trajectory {
   checkStep(eta, steps);
-  const solver = solvers.get(how.solver);
+  const solver = solverFor(how.solver);
   const dt0 = how.dt0 ?? 1;
   if (!(dt0 > 0 && Number.isFinite(dt0))) throw new Error(`the step dt0 must be a finite number > 0 iterations (got ${dt0})`);
   const { error, correlation } = emptyTrajectory(flow, steps);
@@ -79,28 +80,22 @@ export function iterate(flow: LinearFlow, y0: Float64Array, eta: number, steps: 
   };
   let sol: Solution;
   if (paper) {
-    // Step s → s + 1: the error of y_s (the vector field formed E at y_s) and the correlations of
-    // y_{s+1} (its moments, accumulated while writing η f(y_s)); computed afresh if the last
-    // evaluation was elsewhere.
+    // Step s → s + 1: the error of y_s (the step formed E at y_s) and the correlations of y_{s+1}
+    // (accumulated by the Euler update that wrote it); computed afresh if the step did not.
     let s = 0;
     const record: Reduction = {
       name: 'error and correlations of every iterate',
       size: 1,
       step(_t0, ya, _t1, yb) {
-        if (flow.lastInput === ya) {
-          error[s] = flow.errorFromLast();
-          const c = flow.predictedCorrelations();
-          for (let i = 0; i < k; i++) correlation[i][s + 1] = c[i];
-        } else {
-          error[s] = flow.error(ya);
-          flow.momentCorrelations(yb, corr);
-          for (let i = 0; i < k; i++) correlation[i][s + 1] = corr[i];
-        }
+        error[s] = flow.lastInput === ya ? flow.errorFromLast() : flow.error(ya);
+        if (flow.lastUpdate === yb) corr.set(flow.updateCorrelations());
+        else flow.momentCorrelations(yb, corr);
+        for (let i = 0; i < k; i++) correlation[i][s + 1] = corr[i];
         s++;
         onStep?.();
       },
     };
-    sol = solve(flow.iterationProblem(eta, { predict: true }), solver, { ...common, reductions: [record] });
+    sol = solve(flow.iterationProblem(eta), solver, { ...common, reductions: [record] });
     if (sol.status === 'ok') error[steps] = flow.error(sol.y);
   } else {
     let s = 0;

@@ -30,6 +30,7 @@ import { drift, odeProblem, type DriftTerm, type Problem } from '../../src/core/
 import { defineState, matrix, type MatrixSpec, type StateLayout } from '../../src/core/state';
 import { Rng } from '../../src/core/random';
 import { matMul, matMulTA, matMulTB } from '../../src/linalg/kernels';
+import { withEulerUpdate } from './euler-update';
 import { mat, type Mat } from '../../src/linalg/mat';
 
 /** 'bp': feedback is W_iᵀ (back-propagation). 'feedback': separate R_i with dR/dt = ε·(dW/dt)ᵀ. */
@@ -156,7 +157,7 @@ export class LinearFlow {
     this.lastError = this.A[0];
     // G[i] = R_{i+1}⋯R_k (n_i × m), i = 1..k−1 (G[k−1] = R_k itself).
     this.G = dims.map((d) => mat(d, m));
-    this.predicted = new Float64Array(k);
+    this.updateCorrelation = new Float64Array(k);
     this.term = drift(this.layout.size, (_t, y, out) => this.vf(y, out));
     this.problem = odeProblem(this.term, { layout: this.layout, name: `linear ${spec.algorithm} [${dims.join('-')}]` });
   }
@@ -248,46 +249,60 @@ export class LinearFlow {
   /**
    * The flow measured in iterations s = t/η: dy/ds = η f(y), so that forward Euler with step 1 is
    * the paper's iteration y ← y + η f(y) with the step exact (in t = sη the steps t_{s+1} − t_s
-   * differ from η by rounding). The vector field writes η dW_i and ηε dW_iᵀ in one pass per layer
-   * (`scaledUpdate`); with `predict`, the same pass accumulates the moments of the Pearson
-   * correlation of W_i + η dW_i with (R_i + ηε dW_iᵀ)ᵀ, i.e. of the next Euler iterate, which
-   * `predictedCorrelations` hands to the recorder of the trajectory (iterate.ts) so that recording
-   * the correlations of every iterate costs no extra pass over the state. After each call,
-   * `lastError` holds E at y and `lastInput` is y.
+   * differ from η by rounding). Its vector field writes η dW_i and ηε dW_iᵀ; its Euler update
+   * (euler-update.ts, used by 'euler') writes y + h·η f(y) in one pass per layer
+   * (`eulerUpdate`), accumulating on the way the moments of the Pearson correlation of the new
+   * W_i with the new R_iᵀ, so that recording the correlations of every iterate costs no extra pass
+   * over the state (`lastUpdate`). After each evaluation or update at y, `lastError` holds E at y
+   * and `lastInput` is y.
    */
-  iterationProblem(eta: number, opts: { predict?: boolean } = {}): Problem {
+  iterationProblem(eta: number): Problem {
     if (!(eta > 0 && Number.isFinite(eta))) throw new Error(`the step η must be a finite number > 0 (got ${eta})`);
     const k = this.k;
-    const predict = opts.predict === true;
     const he = eta * (this.spec.algorithm === 'feedback' ? this.spec.epsilon : 0);
     const dW = (this.stepDW ??= [mat(0, 0), ...this.dims.slice(1).map((d, j) => mat(d, this.dims[j]))]);
-    const corr = this.predicted;
+    const bp = this.spec.algorithm === 'bp';
     const term = drift(this.layout.size, (_s, y, out) => {
       this.weightFlow(y, dW);
-      const v = this.cachedViews(y);
       const o = this.cachedViews(out);
-      if (this.spec.algorithm === 'bp') {
-        for (let i = 1; i <= k; i++) {
-          const d = dW[i].data;
-          const w = o.W[i].data;
-          for (let q = 0; q < d.length; q++) w[q] = eta * d[q];
-          corr[i - 1] = 1;
-        }
-      } else {
-        for (let i = 1; i <= k; i++) corr[i - 1] = scaledUpdate(dW[i], eta, he, o.W[i], o.R[i], predict ? v.W[i] : null, v.R[i]);
+      for (let i = 1; i <= k; i++) {
+        const d = dW[i].data;
+        const w = o.W[i].data;
+        for (let q = 0; q < d.length; q++) w[q] = eta * d[q];
+        if (!bp) transposeScaled(dW[i], o.R[i], he);
       }
-      this.lastInput = predict ? y : null;
+      this.lastInput = y;
+      this.lastUpdate = null;
+    });
+    const corr = this.updateCorrelation;
+    withEulerUpdate(term, (_s, y0, h, y1) => {
+      this.weightFlow(y0, dW);
+      const a = this.cachedViews(y0);
+      const b = this.cachedViews(y1);
+      for (let i = 1; i <= k; i++) {
+        if (bp) {
+          const d = dW[i].data;
+          const w0 = a.W[i].data;
+          const w1 = b.W[i].data;
+          for (let q = 0; q < d.length; q++) w1[q] = w0[q] + h * (eta * d[q]);
+          corr[i - 1] = 1;
+        } else corr[i - 1] = eulerUpdate(dW[i], eta, he, h, a.W[i], a.R[i], b.W[i], b.R[i]);
+      }
+      this.lastInput = y0;
+      this.lastUpdate = y1;
     });
     return odeProblem(term, { layout: this.layout, name: `linear ${this.spec.algorithm} [${this.dims.join('-')}] in iterations of η = ${eta}` });
   }
   private stepDW: Mat[] | undefined;
-  private readonly predicted: Float64Array;
-  /** The state of the last `iterationProblem` evaluation with `predict` (null otherwise). */
+  private readonly updateCorrelation: Float64Array;
+  /** The state of the last evaluation or Euler update of an `iterationProblem` (null before any). */
   lastInput: Float64Array | null = null;
+  /** The result of the last Euler update (null when the last call was an evaluation). */
+  lastUpdate: Float64Array | null = null;
 
-  /** The correlations of the predicted next iterate y + (its η·f), valid right after an evaluation at y with `predict`. */
-  predictedCorrelations(): Float64Array {
-    return this.predicted;
+  /** The correlations of W_i with R_iᵀ (i = 1..k) of `lastUpdate`, accumulated by the update. */
+  updateCorrelations(): Float64Array {
+    return this.updateCorrelation;
   }
 
   /** Raw error ‖Y − W_k⋯W_1X‖² (= tr(EᵀE) when Σ = I). */
@@ -314,7 +329,7 @@ export class LinearFlow {
 
   /**
    * The correlations of W_i with R_iᵀ at y from raw moments, with the same arithmetic as the
-   * prediction of `iterationProblem` (so an iterate's correlation is the same number whichever
+   * Euler update of `iterationProblem` (so an iterate's correlation is the same number whichever
    * computed it); 1 for 'bp'.
    */
   momentCorrelations(y: Float64Array, out: Float64Array): void {
@@ -333,31 +348,20 @@ export class LinearFlow {
 }
 
 /**
- * outW = η D and outR = ηε Dᵀ in one pass. With W and R (the state the derivative is taken at),
- * also returns the Pearson correlation of W + outW with (R + outR)ᵀ from raw moments (NaN when
- * either is constant), else NaN. Two rows of D at a time, so the R accesses are pairs of
- * neighbours and the ten moment sums form two independent chains each (`momentCorrelation` is the
- * same loop on a state).
+ * The Euler update of one layer: W1 = W0 + h·(η D) and R1 = R0 + h·(ηε Dᵀ) in one pass, returning
+ * the Pearson correlation of W1 with R1ᵀ from raw moments (NaN when either is constant). Two rows
+ * of D at a time, so the R accesses are pairs of neighbours and the ten moment sums form two
+ * independent chains each (`momentCorrelation` is the same loop on a state). With h = 1 the
+ * arithmetic is that of the in-place iteration W += η D, R += ηε Dᵀ.
  */
-function scaledUpdate(D: Mat, eta: number, etaEps: number, outW: Mat, outR: Mat, W: Mat | null, R: Mat): number {
+function eulerUpdate(D: Mat, eta: number, etaEps: number, h: number, W0: Mat, R0: Mat, W1: Mat, R1: Mat): number {
   const m = D.rows;
   const n = D.cols;
   const d = D.data;
-  const ow = outW.data;
-  const or = outR.data;
-  if (W === null) {
-    for (let i = 0; i < m; i++) {
-      const q = i * n;
-      for (let j = 0, p = i; j < n; j++, p += m) {
-        const dv = d[q + j];
-        ow[q + j] = eta * dv;
-        or[p] = etaEps * dv;
-      }
-    }
-    return NaN;
-  }
-  const w = W.data;
-  const r = R.data;
+  const w = W0.data;
+  const r = R0.data;
+  const ow = W1.data;
+  const or = R1.data;
   let sw0 = 0, sr0 = 0, sww0 = 0, srr0 = 0, swr0 = 0;
   let sw1 = 0, sr1 = 0, sww1 = 0, srr1 = 0, swr1 = 0;
   let i0 = 0;
@@ -367,18 +371,14 @@ function scaledUpdate(D: Mat, eta: number, etaEps: number, outW: Mat, outR: Mat,
     for (let j = 0, p = i0; j < n; j++, p += m) {
       const d0 = d[q0 + j];
       const d1 = d[q1 + j];
-      const u0 = eta * d0;
-      const u1 = eta * d1;
-      const v0 = etaEps * d0;
-      const v1 = etaEps * d1;
-      ow[q0 + j] = u0;
-      ow[q1 + j] = u1;
-      or[p] = v0;
-      or[p + 1] = v1;
-      const w0 = w[q0 + j] + u0;
-      const w1 = w[q1 + j] + u1;
-      const r0 = r[p] + v0;
-      const r1 = r[p + 1] + v1;
+      const w0 = w[q0 + j] + h * (eta * d0);
+      const w1 = w[q1 + j] + h * (eta * d1);
+      const r0 = r[p] + h * (etaEps * d0);
+      const r1 = r[p + 1] + h * (etaEps * d1);
+      ow[q0 + j] = w0;
+      ow[q1 + j] = w1;
+      or[p] = r0;
+      or[p + 1] = r1;
       sw0 += w0;
       sw1 += w1;
       sr0 += r0;
@@ -395,12 +395,10 @@ function scaledUpdate(D: Mat, eta: number, etaEps: number, outW: Mat, outR: Mat,
     const q0 = i0 * n;
     for (let j = 0, p = i0; j < n; j++, p += m) {
       const d0 = d[q0 + j];
-      const u0 = eta * d0;
-      const v0 = etaEps * d0;
-      ow[q0 + j] = u0;
-      or[p] = v0;
-      const w0 = w[q0 + j] + u0;
-      const r0 = r[p] + v0;
+      const w0 = w[q0 + j] + h * (eta * d0);
+      const r0 = r[p] + h * (etaEps * d0);
+      ow[q0 + j] = w0;
+      or[p] = r0;
       sw0 += w0;
       sr0 += r0;
       sww0 += w0 * w0;
@@ -418,7 +416,7 @@ function pearsonFromMoments(N: number, sw: number, sr: number, sww: number, srr:
   return (swr - (sw * sr) / N) / Math.sqrt(vw * vr);
 }
 
-/** The correlation of W with Rᵀ by the raw moments and summation order of `scaledUpdate`. */
+/** The correlation of W with Rᵀ by the raw moments and summation order of `eulerUpdate`. */
 export function momentCorrelation(W: Mat, R: Mat): number {
   const m = W.rows;
   const n = W.cols;

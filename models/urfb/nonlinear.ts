@@ -35,7 +35,7 @@ import { defineState, matrix, type MatrixSpec, type StateLayout } from '../../sr
 import { drift, odeProblem, type Problem } from '../../src/core/terms';
 import { batchOuterAcc, matMul, matMulTB } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
-import '../../solvers/index';
+import { fusedEuler, withEulerUpdate } from './euler-update';
 
 export type Rule = 'bp' | 'bp-hinge' | 'frfb' | 'urfb';
 export const RULES: readonly Rule[] = ['bp', 'bp-hinge', 'frfb', 'urfb'];
@@ -221,13 +221,15 @@ export class FeedbackNet {
   }
 
   /**
-   * The minibatch flow times η at the state y, into out (same layout): out_W_l = η M_l ⊙ ⟨δ_l
-   * x_{l−1}ᵀ⟩, out_R_l = ηε M^R_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩ᵀ (zero for FRFB and BP). Returns the batch's
-   * summed loss and number of misclassified samples at y. Each product is accumulated onto a zeroed
-   * block with the same kernel and scale as an in-place SGD update, so y + out is, bit for bit, the
-   * SGD step y ← y + η·(flow).
+   * The minibatch flow times η at the state y: with `h` null, into out (same layout): out_W_l =
+   * η M_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩, out_R_l = ηε M^R_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩ᵀ (zero for FRFB and BP); with a
+   * number h, the Euler update out = y + h·(that) (euler-update.ts), written as the in-place SGD
+   * step writes it: y copied, then each product accumulated onto it (masked: through a zeroed
+   * scratch block) by the same kernel with scale h·η/B, so with h = 1 the bits are those of the
+   * SGD step y ← y + η·(flow) on every linear-algebra backend. Returns the batch's summed loss and
+   * number of misclassified samples at y.
    */
-  flow(y: Float64Array, out: Float64Array, input: Float64Array, labels: Int32Array, batch: number, eta: number): BatchStats {
+  flow(y: Float64Array, out: Float64Array, input: Float64Array, labels: Int32Array, batch: number, eta: number, h: number | null = null): BatchStats {
     const { W, R } = this.views(y);
     const o = this.views(out);
     const outAct = this.forward(input, batch, W);
@@ -255,29 +257,64 @@ export class FeedbackNet {
       const d = dPrev.data;
       for (let i = 0; i < d.length; i++) if (!(h[i] > -1 && h[i] < 1)) d[i] = 0;
     }
-    const scale = eta / batch;
+    const scale = h === null ? eta / batch : h * (eta / batch);
+    if (h !== null) out.set(y);
     for (let l = 1; l <= L; l++) {
-      // out_W_l = (η/B) Σ_b δ_l,b x_{l−1,b}ᵀ, masked
-      maskedOuter(o.W[l], ws.d[l], ws.x[l - 1], scale, this.maskW[l]);
-      // out_R_l = ε (η/B) Σ_b x_{l−1,b} δ_l,bᵀ, masked
+      // W_l: (η/B) Σ_b δ_l,b x_{l−1,b}ᵀ, masked
+      this.accumulate(o.W[l], ws.d[l], ws.x[l - 1], scale, this.maskW[l], h === null, l);
+      // R_l: ε (η/B) Σ_b x_{l−1,b} δ_l,bᵀ, masked
       if (this.feedback && l >= 2) {
-        if (this.epsilon !== 0) maskedOuter(o.R[l], ws.x[l - 1], ws.d[l], this.epsilon * scale, this.maskR[l]);
-        else o.R[l].data.fill(0);
+        if (this.epsilon !== 0) this.accumulate(o.R[l], ws.x[l - 1], ws.d[l], this.epsilon * scale, this.maskR[l], h === null, -l);
+        else if (h === null) o.R[l].data.fill(0);
       }
     }
     return { loss, errors };
   }
 
   /**
-   * One SGD step of size η on a minibatch: `solve` with 'euler' and step 1 over one minibatch of
-   * the flow (`MinibatchFlow`). Returns the batch's summed loss and number of misclassified samples
+   * target ← (zero ? 0 : target) + mask ⊙ (alpha Σ_b X_bᵀ Y_b), by the kernel and order of
+   * operations of an in-place SGD update (`batchOuterAcc` onto the target, or, masked, onto a
+   * zeroed scratch block added under the mask).
+   */
+  private accumulate(target: Mat, X: Mat, Y: Mat, alpha: number, m: Float64Array | null, zero: boolean, key: number): void {
+    const t = target.data;
+    if (zero) t.fill(0);
+    if (!m) {
+      batchOuterAcc(target, X, Y, alpha);
+      return;
+    }
+    if (zero) {
+      batchOuterAcc(target, X, Y, alpha);
+      for (let i = 0; i < t.length; i++) t[i] = m[i] * t[i];
+      return;
+    }
+    const upd = this.scratch(key, target.rows, target.cols);
+    const u = upd.data;
+    u.fill(0);
+    batchOuterAcc(upd, X, Y, alpha);
+    for (let i = 0; i < t.length; i++) t[i] += m[i] * u[i];
+  }
+
+  private scratchMats = new Map<number, Mat>();
+  private scratch(key: number, rows: number, cols: number): Mat {
+    let m = this.scratchMats.get(key);
+    if (!m) {
+      m = mat(rows, cols);
+      this.scratchMats.set(key, m);
+    }
+    return m;
+  }
+
+  /**
+   * One SGD step of size η on a minibatch: `solve` with 'euler' (its fused update) and step 1
+   * over one minibatch of the flow (`MinibatchFlow`). Returns the batch's summed loss and number of misclassified samples
    * (before the update).
    */
   step(input: Float64Array, labels: Int32Array, batch: number, eta: number): BatchStats {
     const mb: Minibatch = { x: input, labels, size: batch };
     const f = new MinibatchFlow(this, eta, mb);
     const stats = f.statistics();
-    const sol = solve(f.problem, 'euler', { t0: 0, t1: 1, y0: this.y, dt0: 1, controller: constantStep(), reductions: [stats] });
+    const sol = solve(f.problem, fusedEuler, { t0: 0, t1: 1, y0: this.y, dt0: 1, controller: constantStep(), reductions: [stats] });
     this.y.set(sol.y);
     return { loss: sol.reductions[0][0], errors: sol.reductions[0][1] };
   }
@@ -335,17 +372,6 @@ export class FeedbackNet {
   }
 }
 
-/**
- * out = (alpha Σ_b X_bᵀ Y_b) ⊙ mask: the product accumulated onto a zeroed block by the kernel an
- * in-place update uses (`batchOuterAcc`), then masked.
- */
-function maskedOuter(out: Mat, X: Mat, Y: Mat, alpha: number, m: Float64Array | null): void {
-  const o = out.data;
-  o.fill(0);
-  batchOuterAcc(out, X, Y, alpha);
-  if (m) for (let i = 0; i < o.length; i++) o[i] = m[i] * o[i];
-}
-
 /** The minibatch the flow reads: rows x (size × n_0) and labels, loaded by the input's `enter`. */
 export interface Minibatch {
   x: Float64Array;
@@ -356,8 +382,10 @@ export interface Minibatch {
 /**
  * The learning flow of a network on minibatches, in minibatch time (s = t/η): the term
  * η·(dW/dt, dR/dt) at the current minibatch `mb` (FeedbackNet.flow), which a piecewise-constant
- * `input` (src/core/input.ts) swaps at the minibatch boundaries. After each evaluation, `loss`
- * and `errors` are those of the minibatch at the evaluated state, and `lastInput` is that state.
+ * `input` (src/core/input.ts) swaps at the minibatch boundaries; its Euler update (one SGD step
+ * for a step of one minibatch) is written by `FeedbackNet.flow` (euler-update.ts). After each
+ * evaluation or update, `loss` and `errors` are those of the minibatch at the evaluated state, and
+ * `lastInput` is that state.
  */
 export class MinibatchFlow {
   readonly problem: Problem;
@@ -374,13 +402,17 @@ export class MinibatchFlow {
   ) {
     if (!(eta > 0 && Number.isFinite(eta))) throw new Error(`the learning rate η must be a finite number > 0 (got ${eta})`);
     const d = net.spec.sizes[0];
-    const term = drift(net.layout.size, (_s, y, out) => {
+    const evaluate = (y: Float64Array, out: Float64Array, h: number | null) => {
       const B = mb.size;
-      const st = net.flow(y, out, mb.x.subarray(0, B * d), mb.labels.subarray(0, B), B, eta);
+      const st = net.flow(y, out, mb.x.subarray(0, B * d), mb.labels.subarray(0, B), B, eta, h);
       this.loss = st.loss;
       this.errors = st.errors;
       this.lastInput = y;
-    });
+    };
+    const term = withEulerUpdate(
+      drift(net.layout.size, (_s, y, out) => evaluate(y, out, null)),
+      (_s, y0, h, y1) => evaluate(y0, y1, h),
+    );
     this.problem = odeProblem(term, { layout: net.layout, input, name: `${net.spec.rule} [${net.spec.sizes.join('-')}] in minibatches of η = ${eta}` });
   }
 
