@@ -250,10 +250,10 @@ export class LinearFlow {
    * The flow measured in iterations s = t/η: dy/ds = η f(y), so that forward Euler with step 1 is
    * the paper's iteration y ← y + η f(y) with the step exact (in t = sη the steps t_{s+1} − t_s
    * differ from η by rounding). Its vector field writes η dW_i and ηε dW_iᵀ; its Euler update
-   * (euler-update.ts, used by 'euler') writes y + h·η f(y) in one pass per layer
-   * (`eulerUpdate`), accumulating on the way the moments of the Pearson correlation of the new
-   * W_i with the new R_iᵀ, so that recording the correlations of every iterate costs no extra pass
-   * over the state (`lastUpdate`). After each evaluation or update at y, `lastError` holds E at y
+   * (euler-update.ts, used by 'euler') copies y and adds h·η f(y) in place in one pass per layer
+   * (`eulerUpdate`, the kernel of the paper's iteration), accumulating on the way the moments of
+   * the Pearson correlation of the new W_i with the new R_iᵀ, so that recording the correlations
+   * of every iterate costs no extra pass over the state (`lastUpdate`). After each evaluation or update at y, `lastError` holds E at y
    * and `lastInput` is y.
    */
   iterationProblem(eta: number): Problem {
@@ -277,16 +277,17 @@ export class LinearFlow {
     const corr = this.updateCorrelation;
     withEulerUpdate(term, (_s, y0, h, y1) => {
       this.weightFlow(y0, dW);
-      const a = this.cachedViews(y0);
+      // In place on a copy of y0: the strided R accesses then read and write the same cache lines.
+      y1.set(y0);
       const b = this.cachedViews(y1);
       for (let i = 1; i <= k; i++) {
         if (bp) {
           const d = dW[i].data;
-          const w0 = a.W[i].data;
-          const w1 = b.W[i].data;
-          for (let q = 0; q < d.length; q++) w1[q] = w0[q] + h * (eta * d[q]);
+          const w = b.W[i].data;
+          const a = h * eta;
+          for (let q = 0; q < d.length; q++) w[q] += a * d[q];
           corr[i - 1] = 1;
-        } else corr[i - 1] = eulerUpdate(dW[i], eta, he, h, a.W[i], a.R[i], b.W[i], b.R[i]);
+        } else corr[i - 1] = eulerUpdate(dW[i], h * eta, h * he, b.W[i], b.R[i]);
       }
       this.lastInput = y0;
       this.lastUpdate = y1;
@@ -348,20 +349,20 @@ export class LinearFlow {
 }
 
 /**
- * The Euler update of one layer: W1 = W0 + h·(η D) and R1 = R0 + h·(ηε Dᵀ) in one pass, returning
- * the Pearson correlation of W1 with R1ᵀ from raw moments (NaN when either is constant). Two rows
- * of D at a time, so the R accesses are pairs of neighbours and the ten moment sums form two
- * independent chains each (`momentCorrelation` is the same loop on a state). With h = 1 the
- * arithmetic is that of the in-place iteration W += η D, R += ηε Dᵀ.
+ * The Euler update of one layer in place: W += h·(η D) and R += h·(ηε Dᵀ) in one pass, returning
+ * the Pearson correlation of the new W with the new Rᵀ from raw moments (NaN when either is
+ * constant). Two rows of D at a time, so the R accesses are pairs of neighbours and the ten moment
+ * sums form two independent chains each (`momentCorrelation` is the same loop on a state). Called
+ * with a = hη and b = hηε: with h = 1 the arithmetic is that of the paper's iteration W += η D,
+ * R += ηε Dᵀ and of the core's Euler step y + 1·(η f); for another h the increment is rounded as
+ * (hη)·D rather than h·(η D), an ulp-level difference from the core's Euler step.
  */
-function eulerUpdate(D: Mat, eta: number, etaEps: number, h: number, W0: Mat, R0: Mat, W1: Mat, R1: Mat): number {
+function eulerUpdate(D: Mat, a: number, b: number, W: Mat, R: Mat): number {
   const m = D.rows;
   const n = D.cols;
   const d = D.data;
-  const w = W0.data;
-  const r = R0.data;
-  const ow = W1.data;
-  const or = R1.data;
+  const w = W.data;
+  const r = R.data;
   let sw0 = 0, sr0 = 0, sww0 = 0, srr0 = 0, swr0 = 0;
   let sw1 = 0, sr1 = 0, sww1 = 0, srr1 = 0, swr1 = 0;
   let i0 = 0;
@@ -371,14 +372,14 @@ function eulerUpdate(D: Mat, eta: number, etaEps: number, h: number, W0: Mat, R0
     for (let j = 0, p = i0; j < n; j++, p += m) {
       const d0 = d[q0 + j];
       const d1 = d[q1 + j];
-      const w0 = w[q0 + j] + h * (eta * d0);
-      const w1 = w[q1 + j] + h * (eta * d1);
-      const r0 = r[p] + h * (etaEps * d0);
-      const r1 = r[p + 1] + h * (etaEps * d1);
-      ow[q0 + j] = w0;
-      ow[q1 + j] = w1;
-      or[p] = r0;
-      or[p + 1] = r1;
+      const w0 = w[q0 + j] + a * d0;
+      const w1 = w[q1 + j] + a * d1;
+      const r0 = r[p] + b * d0;
+      const r1 = r[p + 1] + b * d1;
+      w[q0 + j] = w0;
+      w[q1 + j] = w1;
+      r[p] = r0;
+      r[p + 1] = r1;
       sw0 += w0;
       sw1 += w1;
       sr0 += r0;
@@ -395,10 +396,10 @@ function eulerUpdate(D: Mat, eta: number, etaEps: number, h: number, W0: Mat, R0
     const q0 = i0 * n;
     for (let j = 0, p = i0; j < n; j++, p += m) {
       const d0 = d[q0 + j];
-      const w0 = w[q0 + j] + h * (eta * d0);
-      const r0 = r[p] + h * (etaEps * d0);
-      ow[q0 + j] = w0;
-      or[p] = r0;
+      const w0 = w[q0 + j] + a * d0;
+      const r0 = r[p] + b * d0;
+      w[q0 + j] = w0;
+      r[p] = r0;
       sw0 += w0;
       sr0 += r0;
       sww0 += w0 * w0;
