@@ -352,7 +352,7 @@ export class LinearFlow {
  * The Euler update of one layer in place: W += h·(η D) and R += h·(ηε Dᵀ) in one pass, returning
  * the Pearson correlation of the new W with the new Rᵀ from raw moments (NaN when either is
  * constant). Two rows of D at a time, so the R accesses are pairs of neighbours and the ten moment
- * sums form two independent chains each (`momentCorrelation` is the same loop on a state). Called
+ * sums form two independent chains each (`momentCorrelation` reuses it on a state). Called
  * with a = hη and b = hηε: with h = 1 the arithmetic is that of the paper's iteration W += η D,
  * R += ηε Dᵀ and of the core's Euler step y + 1·(η f); for another h the increment is rounded as
  * (hη)·D rather than h·(η D), an ulp-level difference from the core's Euler step.
@@ -417,48 +417,13 @@ function pearsonFromMoments(N: number, sw: number, sr: number, sww: number, srr:
   return (swr - (sw * sr) / N) / Math.sqrt(vw * vr);
 }
 
-/** The correlation of W with Rᵀ by the raw moments and summation order of `eulerUpdate`. */
+/**
+ * The correlation of W with Rᵀ by the raw moments and summation order of `eulerUpdate`: that
+ * kernel with a zero increment, on copies (w + 0·0 = w, so the sums are the same numbers).
+ */
 export function momentCorrelation(W: Mat, R: Mat): number {
-  const m = W.rows;
-  const n = W.cols;
-  const w = W.data;
-  const r = R.data;
-  let sw0 = 0, sr0 = 0, sww0 = 0, srr0 = 0, swr0 = 0;
-  let sw1 = 0, sr1 = 0, sww1 = 0, srr1 = 0, swr1 = 0;
-  let i0 = 0;
-  for (; i0 + 1 < m; i0 += 2) {
-    const q0 = i0 * n;
-    const q1 = q0 + n;
-    for (let j = 0, p = i0; j < n; j++, p += m) {
-      const w0 = w[q0 + j];
-      const w1 = w[q1 + j];
-      const r0 = r[p];
-      const r1 = r[p + 1];
-      sw0 += w0;
-      sw1 += w1;
-      sr0 += r0;
-      sr1 += r1;
-      sww0 += w0 * w0;
-      sww1 += w1 * w1;
-      srr0 += r0 * r0;
-      srr1 += r1 * r1;
-      swr0 += w0 * r0;
-      swr1 += w1 * r1;
-    }
-  }
-  if (i0 < m) {
-    const q0 = i0 * n;
-    for (let j = 0, p = i0; j < n; j++, p += m) {
-      const w0 = w[q0 + j];
-      const r0 = r[p];
-      sw0 += w0;
-      sr0 += r0;
-      sww0 += w0 * w0;
-      srr0 += r0 * r0;
-      swr0 += w0 * r0;
-    }
-  }
-  return pearsonFromMoments(m * n, sw0 + sw1, sr0 + sr1, sww0 + sww1, srr0 + srr1, swr0 + swr1);
+  const zero = { rows: W.rows, cols: W.cols, data: new Float64Array(W.data.length) };
+  return eulerUpdate(zero, 0, 0, { rows: W.rows, cols: W.cols, data: W.data.slice() }, { rows: R.rows, cols: R.cols, data: R.data.slice() });
 }
 
 /** out = alpha · Aᵀ (8-row tiles, so the strided writes stay within a few cache lines). */
