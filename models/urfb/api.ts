@@ -12,7 +12,6 @@
  * @module creditflow/urfb
  */
 export * from './checks';
-export * from './euler-update';
 export * from './fig12-report';
 export * from './fig12';
 export * from './iterate';

@@ -6,15 +6,15 @@
  * y ← y + η f(y) is 'euler' with step 1, and the solver's step (`dt0`) is given in iterations.
  * - 'euler' with step 1 (the default): `solve`'s fixed-step fast path with a reduction that records,
  *   once per step from y_s to y_{s+1}, the error of y_s (from the products the step formed at
- *   y_s) and the correlations of y_{s+1} (from the moments the term's Euler update accumulated
- *   while writing it, euler-update.ts), so recording every iterate costs no extra pass over the
+ *   y_s) and the correlations of y_{s+1} (from the moments the term's fused Euler update accumulated
+ *   while writing it, `LinearFlow.iterationProblem`), so recording every iterate costs no extra pass over the
  *   state.
  * - any other solver or step: `solve` saving at s = 0..steps (adaptive solvers interpolate).
  * Both report divergence (a non-finite state) with the iteration and the state block.
  */
 import { solve, type Reduction, type Solution } from '../../src/core/solve';
 import { constantStep } from '../../src/core/controller';
-import { solverFor } from './euler-update';
+import { solvers } from '../../solvers/index';
 import type { LinearFlow } from './linear';
 
 export interface Trajectory {
@@ -55,7 +55,7 @@ function emptyTrajectory(flow: LinearFlow, steps: number): Pick<Trajectory, 'err
  */
 export function iterate(flow: LinearFlow, y0: Float64Array, eta: number, steps: number, how: IterateSolver = paperIteration, onStep?: () => void): Trajectory {
   checkStep(eta, steps);
-  const solver = solverFor(how.solver);
+  const solver = solvers.get(how.solver);
   const dt0 = how.dt0 ?? 1;
   if (!(dt0 > 0 && Number.isFinite(dt0))) throw new Error(`the step dt0 must be a finite number > 0 iterations (got ${dt0})`);
   const { error, correlation } = emptyTrajectory(flow, steps);

@@ -30,7 +30,6 @@ import { drift, odeProblem, type DriftTerm, type Problem } from '../../src/core/
 import { defineState, matrix, type MatrixSpec, type StateLayout } from '../../src/core/state';
 import { Rng } from '../../src/core/random';
 import { matMul, matMulTA, matMulTB } from '../../src/linalg/kernels';
-import { withEulerUpdate } from './euler-update';
 import { mat, type Mat } from '../../src/linalg/mat';
 
 /** 'bp': feedback is W_iᵀ (back-propagation). 'feedback': separate R_i with dR/dt = ε·(dW/dt)ᵀ. */
@@ -249,12 +248,14 @@ export class LinearFlow {
   /**
    * The flow measured in iterations s = t/η: dy/ds = η f(y), so that forward Euler with step 1 is
    * the paper's iteration y ← y + η f(y) with the step exact (in t = sη the steps t_{s+1} − t_s
-   * differ from η by rounding). Its vector field writes η dW_i and ηε dW_iᵀ; its Euler update
-   * (euler-update.ts, used by 'euler') copies y and adds h·η f(y) in place in one pass per layer
-   * (`eulerUpdate`, the kernel of the paper's iteration), accumulating on the way the moments of
-   * the Pearson correlation of the new W_i with the new R_iᵀ, so that recording the correlations
-   * of every iterate costs no extra pass over the state (`lastUpdate`). After each evaluation or update at y, `lastError` holds E at y
-   * and `lastInput` is y.
+   * differ from η by rounding). Its vector field writes η dW_i and ηε dW_iᵀ; its fused Euler
+   * update (the term's `euler`, used by the core's 'euler') copies y and adds h·η f(y) in place
+   * in one pass per layer (`eulerUpdate`, the kernel of the paper's iteration), accumulating on
+   * the way the sum of the new state (returned to `solve` as its divergence check) and the moments
+   * of the Pearson correlation of the new W_i with the new R_iᵀ, so that neither the check nor
+   * recording the correlations of every iterate costs an extra pass over the state
+   * (`lastUpdate`). After each evaluation or update at y, `lastError` holds E at y and
+   * `lastInput` is y.
    */
   iterationProblem(eta: number): Problem {
     if (!(eta > 0 && Number.isFinite(eta))) throw new Error(`the step η must be a finite number > 0 (got ${eta})`);
@@ -262,7 +263,7 @@ export class LinearFlow {
     const he = eta * (this.spec.algorithm === 'feedback' ? this.spec.epsilon : 0);
     const dW = (this.stepDW ??= [mat(0, 0), ...this.dims.slice(1).map((d, j) => mat(d, this.dims[j]))]);
     const bp = this.spec.algorithm === 'bp';
-    const term = drift(this.layout.size, (_s, y, out) => {
+    const vf = (_s: number, y: Float64Array, out: Float64Array): void => {
       this.weightFlow(y, dW);
       const o = this.cachedViews(out);
       for (let i = 1; i <= k; i++) {
@@ -273,25 +274,21 @@ export class LinearFlow {
       }
       this.lastInput = y;
       this.lastUpdate = null;
-    });
+    };
     const corr = this.updateCorrelation;
-    withEulerUpdate(term, (_s, y0, h, y1) => {
+    const euler = (_s: number, y0: Float64Array, h: number, y1: Float64Array): number => {
       this.weightFlow(y0, dW);
       // In place on a copy of y0: the strided R accesses then read and write the same cache lines.
       y1.set(y0);
       const b = this.cachedViews(y1);
-      for (let i = 1; i <= k; i++) {
-        if (bp) {
-          const d = dW[i].data;
-          const w = b.W[i].data;
-          const a = h * eta;
-          for (let q = 0; q < d.length; q++) w[q] += a * d[q];
-          corr[i - 1] = 1;
-        } else corr[i - 1] = eulerUpdate(dW[i], h * eta, h * he, b.W[i], b.R[i]);
-      }
+      let sum = 0;
+      for (let i = 1; i <= k; i++) sum += bp ? addScaled(b.W[i], h * eta, dW[i]) : eulerUpdate(dW[i], h * eta, h * he, b.W[i], b.R[i], corr, i - 1);
+      if (bp) corr.fill(1);
       this.lastInput = y0;
       this.lastUpdate = y1;
-    });
+      return sum;
+    };
+    const term = drift(this.layout.size, vf, { euler });
     return odeProblem(term, { layout: this.layout, name: `linear ${this.spec.algorithm} [${this.dims.join('-')}] in iterations of η = ${eta}` });
   }
   private stepDW: Mat[] | undefined;
@@ -349,15 +346,17 @@ export class LinearFlow {
 }
 
 /**
- * The Euler update of one layer in place: W += h·(η D) and R += h·(ηε Dᵀ) in one pass, returning
+ * The Euler update of one layer in place: W += h·(η D) and R += h·(ηε Dᵀ) in one pass, writing
  * the Pearson correlation of the new W with the new Rᵀ from raw moments (NaN when either is
- * constant). Two rows of D at a time, so the R accesses are pairs of neighbours and the ten moment
- * sums form two independent chains each (`momentCorrelation` reuses it on a state). Called
- * with a = hη and b = hηε: with h = 1 the arithmetic is that of the paper's iteration W += η D,
- * R += ηε Dᵀ and of the core's Euler step y + 1·(η f); for another h the increment is rounded as
- * (hη)·D rather than h·(η D), an ulp-level difference from the core's Euler step.
+ * constant) into corr[at] and returning the sum of the new W's and R's entries (the divergence
+ * check of `solve`: NaN or ±∞ when an entry is). Two rows of D at a time, so the R accesses are
+ * pairs of neighbours and the moment sums form two independent chains each
+ * (`momentCorrelation` reuses it on a state). Called with a = hη and b = hηε: with h = 1 the
+ * arithmetic is that of the paper's iteration W += η D, R += ηε Dᵀ and of the core's Euler step
+ * y + 1·(η f); for another h the increment is rounded as (hη)·D rather than h·(η D), an
+ * ulp-level difference from the core's Euler step.
  */
-function eulerUpdate(D: Mat, a: number, b: number, W: Mat, R: Mat): number {
+function eulerUpdate(D: Mat, a: number, b: number, W: Mat, R: Mat, corr: Float64Array, at: number): number {
   const m = D.rows;
   const n = D.cols;
   const d = D.data;
@@ -407,7 +406,34 @@ function eulerUpdate(D: Mat, a: number, b: number, W: Mat, R: Mat): number {
       swr0 += w0 * r0;
     }
   }
-  return pearsonFromMoments(m * n, sw0 + sw1, sr0 + sr1, sww0 + sww1, srr0 + srr1, swr0 + swr1);
+  const sw = sw0 + sw1;
+  const sr = sr0 + sr1;
+  corr[at] = pearsonFromMoments(m * n, sw, sr, sww0 + sww1, srr0 + srr1, swr0 + swr1);
+  return sw + sr;
+}
+
+/** W += a·D in place (the paper's BP iteration), returning the sum of the new W's entries (two partial sums). */
+function addScaled(W: Mat, a: number, D: Mat): number {
+  const w = W.data;
+  const d = D.data;
+  const n = w.length;
+  let s0 = 0;
+  let s1 = 0;
+  let q = 0;
+  for (; q + 1 < n; q += 2) {
+    const w0 = w[q] + a * d[q];
+    const w1 = w[q + 1] + a * d[q + 1];
+    w[q] = w0;
+    w[q + 1] = w1;
+    s0 += w0;
+    s1 += w1;
+  }
+  if (q < n) {
+    const w0 = w[q] + a * d[q];
+    w[q] = w0;
+    s0 += w0;
+  }
+  return s0 + s1;
 }
 
 function pearsonFromMoments(N: number, sw: number, sr: number, sww: number, srr: number, swr: number): number {
@@ -423,7 +449,9 @@ function pearsonFromMoments(N: number, sw: number, sr: number, sww: number, srr:
  */
 export function momentCorrelation(W: Mat, R: Mat): number {
   const zero = { rows: W.rows, cols: W.cols, data: new Float64Array(W.data.length) };
-  return eulerUpdate(zero, 0, 0, { rows: W.rows, cols: W.cols, data: W.data.slice() }, { rows: R.rows, cols: R.cols, data: R.data.slice() });
+  const corr = new Float64Array(1);
+  eulerUpdate(zero, 0, 0, { rows: W.rows, cols: W.cols, data: W.data.slice() }, { rows: R.rows, cols: R.cols, data: R.data.slice() }, corr, 0);
+  return corr[0];
 }
 
 /** out = alpha · Aᵀ (8-row tiles, so the strided writes stay within a few cache lines). */

@@ -33,9 +33,9 @@ import type { InputSignal } from '../../src/core/input';
 import { solve, type Reduction } from '../../src/core/solve';
 import { defineState, matrix, type MatrixSpec, type StateLayout } from '../../src/core/state';
 import { drift, odeProblem, type Problem } from '../../src/core/terms';
+import { stateSum } from '../../src/core/solver';
 import { batchOuterAcc, matMul, matMulTB } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
-import { fusedEuler, withEulerUpdate } from './euler-update';
 
 export type Rule = 'bp' | 'bp-hinge' | 'frfb' | 'urfb';
 export const RULES: readonly Rule[] = ['bp', 'bp-hinge', 'frfb', 'urfb'];
@@ -119,6 +119,12 @@ export function checkNetSpec(spec: NetSpec): void {
 export interface BatchStats {
   loss: number;
   errors: number;
+}
+
+/** What `FeedbackNet.flow` returns: the batch's statistics and, for an Euler update, the sum of the new state. */
+export interface FlowStats extends BatchStats {
+  /** Σ of the entries of y + h·(flow) when `flow` wrote the Euler update (NaN or ±∞ when an entry is); NaN otherwise. */
+  sum: number;
 }
 
 /** Weight views over one state vector (index as in FeedbackNet: W[1..L], R[2..L]). */
@@ -223,13 +229,15 @@ export class FeedbackNet {
   /**
    * The minibatch flow times η at the state y: with `h` null, into out (same layout): out_W_l =
    * η M_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩, out_R_l = ηε M^R_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩ᵀ (zero for FRFB and BP); with a
-   * number h, the Euler update out = y + h·(that) (euler-update.ts), written as the in-place SGD
-   * step writes it: y copied, then each product accumulated onto it (masked: through a zeroed
-   * scratch block) by the same kernel with scale h·η/B, so with h = 1 the bits are those of the
-   * SGD step y ← y + η·(flow) on every linear-algebra backend. Returns the batch's summed loss and
-   * number of misclassified samples at y.
+   * number h, the fused Euler update out = y + h·(that) (the `euler` of `MinibatchFlow`'s term),
+   * written as the in-place SGD step writes it: each block of y copied, then its product
+   * accumulated onto it (masked: through a zeroed scratch block) by the same kernel with scale
+   * h·η/B, so with h = 1 the bits are those of the SGD step y ← y + η·(flow) on every
+   * linear-algebra backend; the sum of the new block is taken right after (while the block is
+   * still in cache, or in the masked addition's own pass) and the total returned as `sum`.
+   * Returns the batch's summed loss and number of misclassified samples at y.
    */
-  flow(y: Float64Array, out: Float64Array, input: Float64Array, labels: Int32Array, batch: number, eta: number, h: number | null = null): BatchStats {
+  flow(y: Float64Array, out: Float64Array, input: Float64Array, labels: Int32Array, batch: number, eta: number, h: number | null = null): FlowStats {
     const { W, R } = this.views(y);
     const o = this.views(out);
     const outAct = this.forward(input, batch, W);
@@ -257,42 +265,77 @@ export class FeedbackNet {
       const d = dPrev.data;
       for (let i = 0; i < d.length; i++) if (!(h[i] > -1 && h[i] < 1)) d[i] = 0;
     }
-    const scale = h === null ? eta / batch : h * (eta / batch);
-    if (h !== null) out.set(y);
+    if (h === null) {
+      const scale = eta / batch;
+      for (let l = 1; l <= L; l++) {
+        // W_l: (η/B) Σ_b δ_l,b x_{l−1,b}ᵀ, masked
+        this.product(o.W[l], ws.d[l], ws.x[l - 1], scale, this.maskW[l]);
+        // R_l: ε (η/B) Σ_b x_{l−1,b} δ_l,bᵀ, masked
+        if (this.feedback && l >= 2) {
+          if (this.epsilon !== 0) this.product(o.R[l], ws.x[l - 1], ws.d[l], this.epsilon * scale, this.maskR[l]);
+          else o.R[l].data.fill(0);
+        }
+      }
+      return { loss, errors, sum: NaN };
+    }
+    const scale = h * (eta / batch);
+    let sum = 0;
     for (let l = 1; l <= L; l++) {
-      // W_l: (η/B) Σ_b δ_l,b x_{l−1,b}ᵀ, masked
-      this.accumulate(o.W[l], ws.d[l], ws.x[l - 1], scale, this.maskW[l], h === null, l);
-      // R_l: ε (η/B) Σ_b x_{l−1,b} δ_l,bᵀ, masked
+      sum += this.accumulate(o.W[l], W[l], ws.d[l], ws.x[l - 1], scale, this.maskW[l], l);
       if (this.feedback && l >= 2) {
-        if (this.epsilon !== 0) this.accumulate(o.R[l], ws.x[l - 1], ws.d[l], this.epsilon * scale, this.maskR[l], h === null, -l);
-        else if (h === null) o.R[l].data.fill(0);
+        if (this.epsilon !== 0) sum += this.accumulate(o.R[l], R[l], ws.x[l - 1], ws.d[l], this.epsilon * scale, this.maskR[l], -l);
+        else {
+          o.R[l].data.set(R[l].data);
+          sum += stateSum(o.R[l].data);
+        }
       }
     }
-    return { loss, errors };
+    return { loss, errors, sum };
+  }
+
+  /** target ← mask ⊙ (alpha Σ_b X_bᵀ Y_b) (`batchOuterAcc` onto a zeroed target, then the mask). */
+  private product(target: Mat, X: Mat, Y: Mat, alpha: number, m: Float64Array | null): void {
+    const t = target.data;
+    t.fill(0);
+    batchOuterAcc(target, X, Y, alpha);
+    if (m) for (let i = 0; i < t.length; i++) t[i] = m[i] * t[i];
   }
 
   /**
-   * target ← (zero ? 0 : target) + mask ⊙ (alpha Σ_b X_bᵀ Y_b), by the kernel and order of
-   * operations of an in-place SGD update (`batchOuterAcc` onto the target, or, masked, onto a
-   * zeroed scratch block added under the mask).
+   * target ← start + mask ⊙ (alpha Σ_b X_bᵀ Y_b), by the kernel and order of operations of an
+   * in-place SGD update (start copied, then `batchOuterAcc` onto it, or, masked, onto a zeroed
+   * scratch block added under the mask); returns the sum of the new target's entries.
    */
-  private accumulate(target: Mat, X: Mat, Y: Mat, alpha: number, m: Float64Array | null, zero: boolean, key: number): void {
+  private accumulate(target: Mat, start: Mat, X: Mat, Y: Mat, alpha: number, m: Float64Array | null, key: number): number {
     const t = target.data;
-    if (zero) t.fill(0);
+    t.set(start.data);
     if (!m) {
       batchOuterAcc(target, X, Y, alpha);
-      return;
-    }
-    if (zero) {
-      batchOuterAcc(target, X, Y, alpha);
-      for (let i = 0; i < t.length; i++) t[i] = m[i] * t[i];
-      return;
+      return stateSum(t);
     }
     const upd = this.scratch(key, target.rows, target.cols);
     const u = upd.data;
     u.fill(0);
     batchOuterAcc(upd, X, Y, alpha);
-    for (let i = 0; i < t.length; i++) t[i] += m[i] * u[i];
+    // t += m ⊙ u, summing the new entries in the same pass (two partial sums)
+    const n = t.length;
+    let s0 = 0;
+    let s1 = 0;
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const a = t[i] + m[i] * u[i];
+      const b = t[i + 1] + m[i + 1] * u[i + 1];
+      t[i] = a;
+      t[i + 1] = b;
+      s0 += a;
+      s1 += b;
+    }
+    if (i < n) {
+      const a = t[i] + m[i] * u[i];
+      t[i] = a;
+      s0 += a;
+    }
+    return s0 + s1;
   }
 
   private scratchMats = new Map<number, Mat>();
@@ -306,7 +349,7 @@ export class FeedbackNet {
   }
 
   /**
-   * One SGD step of size η on a minibatch: `solve` with 'euler' (its fused update) and step 1
+   * One SGD step of size η on a minibatch: `solve` with 'euler' (the term's fused update) and step 1
    * over one minibatch of the flow (`MinibatchFlow`). Returns the batch's summed loss and number of misclassified samples
    * (before the update).
    */
@@ -314,7 +357,7 @@ export class FeedbackNet {
     const mb: Minibatch = { x: input, labels, size: batch };
     const f = new MinibatchFlow(this, eta, mb);
     const stats = f.statistics();
-    const sol = solve(f.problem, fusedEuler, { t0: 0, t1: 1, y0: this.y, dt0: 1, controller: constantStep(), reductions: [stats] });
+    const sol = solve(f.problem, 'euler', { t0: 0, t1: 1, y0: this.y, dt0: 1, controller: constantStep(), reductions: [stats] });
     this.y.set(sol.y);
     return { loss: sol.reductions[0][0], errors: sol.reductions[0][1] };
   }
@@ -383,7 +426,7 @@ export interface Minibatch {
  * The learning flow of a network on minibatches, in minibatch time (s = t/η): the term
  * η·(dW/dt, dR/dt) at the current minibatch `mb` (FeedbackNet.flow), which a piecewise-constant
  * `input` (src/core/input.ts) swaps at the minibatch boundaries; its Euler update (one SGD step
- * for a step of one minibatch) is written by `FeedbackNet.flow` (euler-update.ts). After each
+ * for a step of one minibatch, the term's fused `euler`) is written by `FeedbackNet.flow`. After each
  * evaluation or update, `loss` and `errors` are those of the minibatch at the evaluated state, and
  * `lastInput` is that state.
  */
@@ -402,17 +445,15 @@ export class MinibatchFlow {
   ) {
     if (!(eta > 0 && Number.isFinite(eta))) throw new Error(`the learning rate η must be a finite number > 0 (got ${eta})`);
     const d = net.spec.sizes[0];
-    const evaluate = (y: Float64Array, out: Float64Array, h: number | null) => {
+    const evaluate = (y: Float64Array, out: Float64Array, h: number | null): number => {
       const B = mb.size;
       const st = net.flow(y, out, mb.x.subarray(0, B * d), mb.labels.subarray(0, B), B, eta, h);
       this.loss = st.loss;
       this.errors = st.errors;
       this.lastInput = y;
+      return st.sum;
     };
-    const term = withEulerUpdate(
-      drift(net.layout.size, (_s, y, out) => evaluate(y, out, null)),
-      (_s, y0, h, y1) => evaluate(y0, y1, h),
-    );
+    const term = drift(net.layout.size, (_s, y, out) => void evaluate(y, out, null), { euler: (_s, y0, h, y1) => evaluate(y0, y1, h) });
     this.problem = odeProblem(term, { layout: net.layout, input, name: `${net.spec.rule} [${net.spec.sizes.join('-')}] in minibatches of η = ${eta}` });
   }
 

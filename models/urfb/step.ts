@@ -23,7 +23,7 @@ import { solverChoice, solverOptions } from '../../src/cli/solver-options';
 import { stepClaims } from './claims';
 import { solve, type Reduction } from '../../src/core/solve';
 import { constantStep } from '../../src/core/controller';
-import { solverFor } from './euler-update';
+import '../../solvers/index';
 import { initialState, LinearFlow, teacherData } from './linear';
 import { paperIteration, type IterateSolver } from './iterate';
 import { fig12Defaults, seedSetup, spectralNorm, algorithmLabel, type Fig12Settings } from './fig12';
@@ -50,7 +50,7 @@ export function stableAt(settings: Fig12Settings, seed: number, epsilon: number 
       if (!(rel < 1e6)) blewUp = true;
     },
   };
-  const sol = solve(flow.iterationProblem(eta), solverFor(how.solver), {
+  const sol = solve(flow.iterationProblem(eta), how.solver, {
     t0: 0,
     t1: steps,
     y0,

@@ -20,7 +20,6 @@ import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoi
 import { mnistSplit, take, type Dataset } from '../../src/data/mnist';
 import { epochOrder, gatherRows } from '../../src/nn/mlp';
 import { reportProgress } from '../../src/parallel/pool';
-import { solverFor } from './euler-update';
 import { FeedbackNet, MinibatchFlow, type Minibatch, type Rule } from './nonlinear';
 
 export interface TrainSettings {
@@ -167,7 +166,7 @@ export function trainNetwork(
     hooks.onBatch?.();
   });
   const flow = new MinibatchFlow(net, s.lr, mb, input);
-  const solver = solverFor(s.solver ?? 'euler');
+  const solver = solvers.get(s.solver ?? 'euler');
   const epochs: EpochRecord[] = [];
   const { epochs: total, ...settings } = s;
   const ck = epochCheckpoints(hooks.checkpoint, { epochs: total, arrays: () => netArrays(net), rngs: { order: rng }, settings, extra: () => ({ epochs }) });
