@@ -12,7 +12,7 @@ import { stateSum } from '../../src/core/solver';
 import { constantStep } from '../../src/core/controller';
 import type { Problem } from '../../src/core/terms';
 import { LinearFlow, initialState, randomMatrix, teacherData, type LinearAlgorithm } from '../../models/urfb/linear';
-import { FeedbackNet, MinibatchFlow, RULES } from '../../models/urfb/nonlinear';
+import { blockSum, FeedbackNet, MinibatchFlow, RULES } from '../../models/urfb/nonlinear';
 
 /** vf + combine (y0 + h·f) next to the term's fused update from y0: the two new states and the returned sum. */
 function bothWays(problem: Problem, y0: Float64Array, h: number) {
@@ -111,4 +111,21 @@ test('a non-finite weight reached by the fused update stops the run at that step
     expect(sol.t).toBe(2);
     expect(sol.message).toMatch(/block 'W1'/);
   }
+});
+
+test("blockSum is the core's stateSum (same partial sums, same bits) and NaN or ±∞ when an entry is", () => {
+  const rng = new Rng(9);
+  for (let n = 0; n <= 13; n++) {
+    const a = rng.fillNormal(new Float64Array(n), 1e3);
+    expect(blockSum(a)).toBe(stateSum(a));
+    for (let i = 0; i < n; i++) {
+      const b = a.slice();
+      b[i] = NaN;
+      expect(blockSum(b)).toBeNaN();
+      b[i] = -Infinity;
+      expect(blockSum(b)).toBe(-Infinity);
+    }
+  }
+  const big = rng.fillNormal(new Float64Array(100_003), 1);
+  expect(blockSum(big)).toBe(stateSum(big));
 });
