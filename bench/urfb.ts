@@ -10,7 +10,8 @@
  *                                          directory or a commit (unpacked with `git archive` into
  *                                          a temporary folder that uses this tree's node_modules and
  *                                          .cache), alternating in interleaved rounds;
- *                                          --rounds N (default 5, 3 with --quick), --only fig12|train)
+ *                                          --rounds N (default 5, 3 with --quick), --only fig12|train,
+ *                                          --backend auto|blas|wasm|ts for both trees)
  *
  * Rows: the default path of `creditflow reproduce fig12` (`solve` with 'euler', one step of η per
  * iteration, error and correlations recorded by a reduction), the same flow with 'rk4' (saving
@@ -28,6 +29,7 @@ import { fig12Defaults, runFig12, type Fig12Settings } from '../models/urfb/fig1
 import { writeFig12 } from '../models/urfb/fig12-report';
 import { loadData, trainDefaults, trainNetwork, type TrainSettings } from '../models/urfb/train';
 import { RunOutput } from '../src/io/run';
+import { BACKENDS, getBackend, setBackend, type Backend } from '../src/linalg/backend';
 import { load1, median, type BenchRow } from './types';
 
 interface Timing {
@@ -101,13 +103,19 @@ const trainCase: TrainSettings = { ...trainDefaults, rule: 'urfb', seed: 1, epoc
  * process: Fig. 12 at full size (quick: 1 seed, 200 iterations) and one training epoch
  * (`trainCase`), `rounds` interleaved rounds each; CPU seconds per run, this/ref per round.
  */
-export async function benchUrfbAgainst(ref: string, opts: { quick: boolean; rounds?: number; only?: 'fig12' | 'train' }): Promise<BenchRow[]> {
+export async function benchUrfbAgainst(ref: string, opts: { quick: boolean; rounds?: number; only?: 'fig12' | 'train'; backend?: Backend }): Promise<BenchRow[]> {
   const old = checkout(ref);
   const rows: BenchRow[] = [];
+  if (opts.backend) {
+    // each tree has its own linear-algebra module: select the backend in both
+    setBackend(opts.backend);
+    ((await import(path.join(old.dir, 'src/linalg/backend.ts'))) as typeof import('../src/linalg/backend')).setBackend(opts.backend);
+  }
+  const on = `${opts.backend ?? getBackend()} backend`;
   const rounds = opts.rounds ?? (opts.quick ? 3 : 5);
   const spread = (xs: number[], digits = 3) => `median ${median(xs).toFixed(digits)} (min ${Math.min(...xs).toFixed(digits)}, max ${Math.max(...xs).toFixed(digits)})`;
   const compare = (name: string, size: string, r: ReturnType<typeof interleaved>) => {
-    rows.push({ name: `${name} (${ref})`, size, value: median(r.a), unit: 's CPU', note: `${rounds} rounds interleaved with this tree: ${spread(r.a)} s; this tree ${spread(r.b)} s; load ${r.load}` });
+    rows.push({ name: `${name} (${ref})`, size, value: median(r.a), unit: 's CPU', note: `${on}; ${rounds} rounds interleaved with this tree: ${spread(r.a)} s; this tree ${spread(r.b)} s; load ${r.load}` });
     rows.push({ name: `${name} this/${ref}`, size, value: median(r.ratio), unit: 'x CPU', note: `per round ${r.ratio.map((x) => x.toFixed(3)).join(', ')}; ${spread(r.ratio)}` });
   };
   try {
@@ -171,7 +179,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const only = arg('--only');
   if (rounds !== undefined && !(Number.isInteger(Number(rounds)) && Number(rounds) >= 1)) throw new Error(`--rounds must be an integer >= 1 (got ${rounds})`);
   if (only !== undefined && only !== 'fig12' && only !== 'train') throw new Error(`--only must be fig12 or train (got ${only})`);
-  (against ? benchUrfbAgainst(against, { quick, rounds: rounds === undefined ? undefined : Number(rounds), only }) : benchUrfb({ quick })).then((rows) => {
+  const backend = arg('--backend') as Backend | undefined;
+  if (backend !== undefined && !BACKENDS.includes(backend)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')} (got ${backend})`);
+  (against ? benchUrfbAgainst(against, { quick, rounds: rounds === undefined ? undefined : Number(rounds), only, backend }) : benchUrfb({ quick })).then((rows) => {
     for (const r of rows) console.log(`${r.name.padEnd(30)} ${r.size.padEnd(52)} ${r.value.toFixed(3).padStart(9)} ${r.unit.padEnd(8)} ${r.note ?? ''}`);
   });
 }
