@@ -234,8 +234,8 @@ export class FeedbackNet {
    * written as the in-place SGD step writes it: each block of y copied, then its product
    * accumulated onto it (masked: through a zeroed scratch block) by the same kernel with scale
    * h·η/B, so with h = 1 the bits are those of the SGD step y ← y + η·(flow) on every
-   * linear-algebra backend; the sum of the new block is taken right after (while the block is
-   * still in cache, or in the masked addition's own pass) and the total returned as `sum`.
+   * linear-algebra backend; the sum of each new block is taken right after (`entrySum`, or in
+   * the masked addition's own pass) and the total returned as `sum`, `solve`'s divergence check.
    * Returns the batch's summed loss and number of misclassified samples at y.
    */
   flow(y: Float64Array, out: Float64Array, input: Float64Array, labels: Int32Array, batch: number, eta: number, h: number | null = null): FlowStats {
