@@ -3,12 +3,19 @@
  * 0.5, 1 on 40-100-100-10, 3 seeds, 1000 Euler iterations, error and the three W/Rᵀ correlations
  * recorded at every iteration).
  *
- *   npx tsx bench/urfb.ts            (full size, prints a table)
- *   npx tsx bench/urfb.ts --quick    (1 seed, 200 iterations)
+ *   npx tsx bench/urfb.ts                 (full size, prints a table)
+ *   npx tsx bench/urfb.ts --quick         (1 seed, 200 iterations)
+ *   npx tsx bench/urfb.ts --against REF   (only the side-by-side rows: Fig. 12 at this size and one
+ *                                          training epoch, by this tree and by REF, a checkout
+ *                                          directory or a commit (unpacked with `git archive` into
+ *                                          a temporary folder that uses this tree's node_modules and
+ *                                          .cache), alternating in interleaved rounds;
+ *                                          --rounds N (default 5, 3 with --quick), --only fig12|train,
+ *                                          --backend auto|blas|wasm|ts for both trees)
  *
- * Rows: the fused Euler iteration (the default path of `creditflow reproduce fig12`), the same
- * steps through `solve('euler')` with a save every step, and the end-to-end command without PNG
- * (computation + JSON/CSV/HTML). Each is the median wall time of several repeats after a warm-up run
+ * Rows: the default path of `creditflow reproduce fig12` (`solve` with 'euler', one step of η per
+ * iteration, error and correlations recorded by a reduction), the same flow with 'rk4' (saving
+ * every iteration), and the end-to-end command without PNG (computation + JSON/CSV/HTML). Each is the median wall time of several repeats after a warm-up run
  * (the note adds the process CPU time, which other work on the machine inflates less). A
  * numpy implementation of the same work takes about 3.6 s on these machines. The machine is shared
  * with other work while this runs, so the numbers are pessimistic.
@@ -16,11 +23,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { fig12Defaults, runFig12, type Fig12Settings } from '../models/urfb/fig12';
 import { writeFig12 } from '../models/urfb/fig12-report';
+import { loadData, trainDefaults, trainNetwork, type TrainSettings } from '../models/urfb/train';
 import { RunOutput } from '../src/io/run';
-import { median, type BenchRow } from './types';
+import { BACKENDS, getBackend, setBackend, type Backend } from '../src/linalg/backend';
+import { load1, median, type BenchRow } from './types';
 
 interface Timing {
   median: number;
@@ -46,6 +56,90 @@ function time(fn: () => void, repeats: number): Timing {
   return { median: median(t), min: Math.min(...t), max: Math.max(...t), cpu: median(c), repeats };
 }
 
+/**
+ * CPU seconds of `a` (the reference) and `b` run alternately for `rounds` rounds (after one
+ * warm-up each), with their ratio b/a per round, and the 1-minute load average before and after.
+ */
+function interleaved(a: () => void, b: () => void, rounds: number): { a: number[]; b: number[]; ratio: number[]; load: string } {
+  const loadBefore = load1();
+  a();
+  b();
+  const r = { a: [] as number[], b: [] as number[], ratio: [] as number[] };
+  const cpu = (fn: () => void) => {
+    const c0 = process.cpuUsage();
+    fn();
+    const d = process.cpuUsage(c0);
+    return (d.user + d.system) / 1e6;
+  };
+  for (let i = 0; i < rounds; i++) {
+    // alternate which goes first, so that neither always runs on a warmer (or busier) machine
+    let xa = NaN;
+    if (i % 2 === 0) xa = cpu(a);
+    const yb = cpu(b);
+    if (i % 2 === 1) xa = cpu(a);
+    r.a.push(xa);
+    r.b.push(yb);
+    r.ratio.push(yb / xa);
+  }
+  return { ...r, load: `${loadBefore} before, ${load1()} after` };
+}
+
+/** A checkout of `ref` (a directory as it is; a commit unpacked into a temporary folder linked to this tree's node_modules and .cache). */
+function checkout(ref: string): { dir: string; remove: () => void } {
+  if (fs.existsSync(ref) && fs.statSync(ref).isDirectory()) return { dir: path.resolve(ref), remove: () => {} };
+  const root = path.join(__dirname, '..');
+  const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: root, encoding: 'utf8' }).trim();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `urfb-${sha}-`));
+  execFileSync('sh', ['-c', `git archive ${sha} | tar -x -C "${dir}"`], { cwd: root });
+  for (const link of ['node_modules', '.cache']) if (fs.existsSync(path.join(root, link))) fs.symlinkSync(path.join(root, link), path.join(dir, link));
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The training case of the side-by-side rows: one epoch of `train urfb` (784-256-256-10, batch 50) on the 8,000 training images, tested on 100. */
+const trainCase: TrainSettings = { ...trainDefaults, rule: 'urfb', seed: 1, epochs: 1, trainSize: 0, testSize: 100 };
+
+/**
+ * This tree against the checkout `ref` (e.g. the commit before a change), side by side in one
+ * process: Fig. 12 at full size (quick: 1 seed, 200 iterations) and one training epoch
+ * (`trainCase`), `rounds` interleaved rounds each; CPU seconds per run, this/ref per round.
+ */
+export async function benchUrfbAgainst(ref: string, opts: { quick: boolean; rounds?: number; only?: 'fig12' | 'train'; backend?: Backend }): Promise<BenchRow[]> {
+  const old = checkout(ref);
+  const rows: BenchRow[] = [];
+  if (opts.backend) {
+    // each tree has its own linear-algebra module: select the backend in both
+    setBackend(opts.backend);
+    ((await import(path.join(old.dir, 'src/linalg/backend.ts'))) as typeof import('../src/linalg/backend')).setBackend(opts.backend);
+  }
+  const on = `${opts.backend ?? getBackend()} backend`;
+  const rounds = opts.rounds ?? (opts.quick ? 3 : 5);
+  const spread = (xs: number[], digits = 3) => `median ${median(xs).toFixed(digits)} (min ${Math.min(...xs).toFixed(digits)}, max ${Math.max(...xs).toFixed(digits)})`;
+  const compare = (name: string, size: string, r: ReturnType<typeof interleaved>) => {
+    rows.push({ name: `${name} (${ref})`, size, value: median(r.a), unit: 's CPU', note: `${on}; ${rounds} rounds interleaved with this tree: ${spread(r.a)} s; this tree ${spread(r.b)} s; load ${r.load}` });
+    rows.push({ name: `${name} this/${ref}`, size, value: median(r.ratio), unit: 'x CPU', note: `per round ${r.ratio.map((x) => x.toFixed(3)).join(', ')}; ${spread(r.ratio)}` });
+  };
+  try {
+    if (opts.only !== 'train') {
+      const other = (await import(path.join(old.dir, 'models/urfb/fig12.ts'))) as typeof import('../models/urfb/fig12');
+      const settings: Fig12Settings = opts.quick ? { ...fig12Defaults, seeds: [1], steps: 200 } : { ...fig12Defaults };
+      const before = { ...other.fig12Defaults, seeds: settings.seeds, steps: settings.steps };
+      const runs = (settings.bp ? 1 : 0) + settings.epsilons.length;
+      compare('urfb fig12', `${settings.dims.join('-')}, ${runs} algorithms x ${settings.seeds.length} seeds x ${settings.steps} steps`, interleaved(() => other.runFig12(before), () => runFig12(settings), rounds));
+    }
+    if (opts.only !== 'fig12') {
+      const other = (await import(path.join(old.dir, 'models/urfb/train.ts'))) as typeof import('../models/urfb/train');
+      const s = opts.quick ? { ...trainCase, trainSize: 2000 } : trainCase;
+      const oldData = other.loadData(s);
+      const data = loadData(s);
+      const r = interleaved(() => void other.trainNetwork(s, oldData), () => void trainNetwork(s, data), rounds);
+      compare('urfb train epoch', `${[784, ...s.hidden, 10].join('-')} ${s.rule}, ${s.trainSize || data.train.n} images, batch ${s.batch}, test on ${s.testSize}`, r);
+    }
+  } finally {
+    old.remove();
+  }
+  return rows;
+}
+
 export async function benchUrfb(opts: { quick: boolean }): Promise<BenchRow[]> {
   const settings: Fig12Settings = opts.quick ? { ...fig12Defaults, seeds: [1], steps: 200 } : { ...fig12Defaults };
   const runs = (settings.bp ? 1 : 0) + settings.epsilons.length;
@@ -55,11 +149,11 @@ export async function benchUrfb(opts: { quick: boolean }): Promise<BenchRow[]> {
   const note = (t: Timing, extra: string) =>
     `wall median of ${t.repeats} (min ${t.min.toFixed(2)}, max ${t.max.toFixed(2)}), CPU ${t.cpu.toFixed(2)} s; ${extra}; shared machine: pessimistic`;
 
-  const fused = time(() => runFig12(settings), repeats);
-  rows.push({ name: 'urfb fig12 (fused Euler)', size, value: fused.median, unit: 's', note: note(fused, 'numpy reference ≈3.6 s for the full size') });
+  const euler = time(() => runFig12(settings), repeats);
+  rows.push({ name: 'urfb fig12 (euler)', size, value: euler.median, unit: 's', note: note(euler, 'numpy reference ≈3.6 s for the full size') });
 
-  const viaSolve = time(() => runFig12({ ...settings, fused: false }), opts.quick ? 1 : 3);
-  rows.push({ name: 'urfb fig12 (solve euler)', size, value: viaSolve.median, unit: 's', note: note(viaSolve, 'same steps through solve with saveAt every step') });
+  const rk4 = time(() => runFig12({ ...settings, solver: 'rk4' }), opts.quick ? 1 : 3);
+  rows.push({ name: 'urfb fig12 (rk4)', size, value: rk4.median, unit: 's', note: note(rk4, 'the same flow with rk4 (4 evaluations per iteration), saving every iteration') });
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-urfb-'));
   const full = time(() => {
@@ -70,12 +164,24 @@ export async function benchUrfb(opts: { quick: boolean }): Promise<BenchRow[]> {
   fs.rmSync(dir, { recursive: true, force: true });
   rows.push({ name: 'urfb fig12 (command, no PNG)', size, value: full.median, unit: 's', note: note(full, 'computation + JSON/CSV/HTML') });
   const steps = runs * settings.seeds.length * settings.steps;
-  rows.push({ name: 'urfb fig12 step (fused)', size: settings.dims.join('-'), value: (fused.median / steps) * 1e6, unit: 'µs/step', note: 'one Euler step incl. error and 3 correlations' });
+  rows.push({ name: 'urfb fig12 step (euler)', size: settings.dims.join('-'), value: (euler.median / steps) * 1e6, unit: 'µs/step', note: 'one Euler step incl. error and 3 correlations' });
   return rows;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  benchUrfb({ quick: process.argv.includes('--quick') }).then((rows) => {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const quick = process.argv.includes('--quick');
+  const against = arg('--against');
+  const rounds = arg('--rounds');
+  const only = arg('--only');
+  if (rounds !== undefined && !(Number.isInteger(Number(rounds)) && Number(rounds) >= 1)) throw new Error(`--rounds must be an integer >= 1 (got ${rounds})`);
+  if (only !== undefined && only !== 'fig12' && only !== 'train') throw new Error(`--only must be fig12 or train (got ${only})`);
+  const backend = arg('--backend') as Backend | undefined;
+  if (backend !== undefined && !BACKENDS.includes(backend)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')} (got ${backend})`);
+  (against ? benchUrfbAgainst(against, { quick, rounds: rounds === undefined ? undefined : Number(rounds), only, backend }) : benchUrfb({ quick })).then((rows) => {
     for (const r of rows) console.log(`${r.name.padEnd(30)} ${r.size.padEnd(52)} ${r.value.toFixed(3).padStart(9)} ${r.unit.padEnd(8)} ${r.note ?? ''}`);
   });
 }

@@ -23,7 +23,7 @@ import { solvers } from '../../solvers/index';
 import { LinearFlow, initialState, randomMatrix, teacherData } from './linear';
 import { conservedDrift, errorSqAt, hittingTime, modeRhs, type ModeParams } from './scalar';
 import { spectralNorm, teacherMap } from './fig12';
-import { iterateEuler } from './iterate';
+import { iterate } from './iterate';
 
 const PAPER = 'URFB (Amit)';
 export const HIT_LEVEL = 1e-6;
@@ -231,7 +231,7 @@ export function measureModeReduction(opts: { dims: number[]; epsilon: number; st
 // R(t) = R(0) + εW(t)ᵀ
 
 export interface InvariantResult {
-  /** A registered solver, or 'fused' for the in-place Euler iteration `reproduce fig12` runs. */
+  /** A registered solver (integrating in t), or 'fig12' for the path `reproduce fig12` runs (iterate.ts: Euler in iterations of η). */
   solver: string;
   epsilon: number;
   /** max_i max |R_i − R_i(0) − εW_iᵀ| / max |R_i(0)|. */
@@ -279,13 +279,13 @@ export function referenceRule(dims: readonly number[], T: Mat, W: readonly Float
 export interface RuleResult {
   /** max |f(y) − reference| / max |reference| over dW and dR at a random state (LinearFlow.vf). */
   vfDeviation: number;
-  /** The same after `steps` steps: the fused iteration of `reproduce fig12` against Euler steps of the reference rule. */
+  /** The same after `steps` steps: the iteration of `reproduce fig12` against Euler steps of the reference rule. */
   pathDeviation: number;
 }
 
 /**
  * The learning rule itself (not only the invariant, which holds for any dW once dR := ε dWᵀ): the
- * vector field at a random state, and the fused Euler iteration that `reproduce fig12` runs, both
+ * vector field at a random state, and the Euler iteration that `reproduce fig12` runs, both
  * against the rule written out from eqs. (7)-(8) (`referenceRule`).
  */
 export function measureLearningRule(opts: { dims: number[]; epsilon: number; steps: number; seed: number }): RuleResult {
@@ -307,10 +307,10 @@ export function measureLearningRule(opts: { dims: number[]; epsilon: number; ste
   const got = [...v.W.slice(1).map((m) => m.data), ...v.R.slice(1).map((m) => m.data)];
   const want = [...ref.dW, ...ref.dR];
   const vfDeviation = dev(got, want) / maxAbs(want);
-  // The path of `reproduce fig12`: W(0) = 0, R(0) random, the fused iteration.
+  // The path of `reproduce fig12`: W(0) = 0, R(0) random, its iteration.
   const R0 = Array.from({ length: k }, (_, j) => randomMatrix(dims[j], dims[j + 1], 1, rng));
   const eta = 0.003 / spectralNorm(T);
-  const traj = iterateEuler(flow, initialState(flow, null, R0), eta, opts.steps);
+  const traj = iterate(flow, initialState(flow, null, R0), eta, opts.steps);
   const Wr = dims.slice(1).map((d, j) => new Float64Array(d * dims[j]));
   const Rr = R0.map((m) => m.data.slice());
   for (let s = 0; s < opts.steps; s++) {
@@ -323,7 +323,7 @@ export function measureLearningRule(opts: { dims: number[]; epsilon: number; ste
   return { vfDeviation, pathDeviation };
 }
 
-/** Integrate the Fig. 12 flow (W(0) = 0, random R(0)) with `solver` ('fused': the iteration of `reproduce fig12`) and measure the invariant. */
+/** Integrate the Fig. 12 flow (W(0) = 0, random R(0)) with `solver` ('fig12': the iteration of `reproduce fig12`) and measure the invariant. */
 export function measureFeedbackInvariant(opts: { dims: number[]; epsilon: number; solver: string; steps: number; seed: number }): InvariantResult {
   const { dims, epsilon } = opts;
   const k = dims.length - 1;
@@ -334,9 +334,9 @@ export function measureFeedbackInvariant(opts: { dims: number[]; epsilon: number
   const eta = 0.003 / spectralNorm(T);
   const y0 = initialState(flow, null, R0);
   let yEnd: Float64Array;
-  if (opts.solver === 'fused') {
-    const traj = iterateEuler(flow, y0, eta, opts.steps);
-    if (traj.status !== 'ok') throw new Error(`fused Euler: ${traj.message}`);
+  if (opts.solver === 'fig12') {
+    const traj = iterate(flow, y0, eta, opts.steps);
+    if (traj.status !== 'ok') throw new Error(`fig12 iteration: ${traj.message}`);
     yEnd = traj.y;
   } else {
     const fixed = !solvers.get(opts.solver).adaptive;
@@ -382,7 +382,7 @@ export const FINAL_ERROR_SQ_MAX = 1e-12;
 export const CONSERVED_MAX = 1e-8;
 export const REDUCTION_MAX = 1e-8;
 export const INVARIANT_MAX = 1e-12;
-/** Learning rule against `referenceRule`: one evaluation, and the fused Fig. 12 path (rounding accumulates over the steps). */
+/** Learning rule against `referenceRule`: one evaluation, and the Fig. 12 path (rounding accumulates over the steps). */
 export const RULE_MAX = 1e-12;
 export const PATH_MAX = 1e-10;
 
@@ -430,17 +430,17 @@ export const urfbChecks: TheoremCheck[] = [
   {
     id: 'urfb.feedback-invariant',
     paper: PAPER,
-    claim: 'eqs. (7)→(8): the learning rule δ_i h_{i−1}ᵀ, dR = ε dWᵀ (vector field and the fused iteration of `reproduce fig12` against the rule written out), and with W(0) = 0, R_i(t) = R_i(0) + εW_i(t)ᵀ for every solver (euler, heun, rk4, dopri5, odex, fused)',
+    claim: 'eqs. (7)→(8): the learning rule δ_i h_{i−1}ᵀ, dR = ε dWᵀ (vector field and the iteration of `reproduce fig12` against the rule written out), and with W(0) = 0, R_i(t) = R_i(0) + εW_i(t)ᵀ for every solver (euler, heun, rk4, dopri5, odex, and the fig12 iteration)',
     run({ quick, seed }) {
       const dims = quick ? [8, 12, 12, 4] : [40, 100, 100, 10];
       const rs: InvariantResult[] = [];
-      for (const solver of ['euler', 'heun', 'rk4', 'dopri5', 'odex', 'fused']) for (const epsilon of [0.25, 1]) rs.push(measureFeedbackInvariant({ dims, epsilon, solver, steps: quick ? 200 : 300, seed }));
+      for (const solver of ['euler', 'heun', 'rk4', 'dopri5', 'odex', 'fig12']) for (const epsilon of [0.25, 1]) rs.push(measureFeedbackInvariant({ dims, epsilon, solver, steps: quick ? 200 : 300, seed }));
       const rules = [0.25, 1].map((epsilon) => measureLearningRule({ dims: quick ? dims : [10, 20, 20, 5], epsilon, steps: quick ? 50 : 100, seed }));
       const worst = Math.max(...rs.map((r) => r.maxRelative));
       const vf = Math.max(...rules.map((r) => r.vfDeviation));
       const pathDev = Math.max(...rules.map((r) => r.pathDeviation));
       return {
-        measured: `max |R − R(0) − εWᵀ| / max |R(0)| = ${sci(worst)}; rule vs reference: ${sci(vf)} (vector field), ${sci(pathDev)} (fused fig12 path)`,
+        measured: `max |R − R(0) − εWᵀ| / max |R(0)| = ${sci(worst)}; rule vs reference: ${sci(vf)} (vector field), ${sci(pathDev)} (fig12 path)`,
         bound: `invariant ≤ ${sci(INVARIANT_MAX)}, rule ≤ ${sci(RULE_MAX)}, path ≤ ${sci(PATH_MAX)}`,
         pass: worst <= INVARIANT_MAX && vf <= RULE_MAX && pathDev <= PATH_MAX,
         details: { runs: rs, rules },

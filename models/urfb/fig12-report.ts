@@ -20,7 +20,7 @@ import { printClaims, writeClaims } from '../../src/io/claims';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import type { PlotlyFigure } from '../../src/io/plot';
-import { solvers } from '../../solvers/index';
+import { solverChoice, solverOptions } from '../../src/cli/solver-options';
 import { fig12Claims } from './claims';
 import { fig12Defaults, fig12Footprint, fig12Plan, readFig12Input, validateFig12, type Fig12Result, type Fig12Run, type Fig12Settings } from './fig12';
 
@@ -219,6 +219,14 @@ export function fig12Table(result: Fig12Result): string {
   return formatTable(cols, rows);
 }
 
+/** The integrator from --solver/--dt0/--rtol/--atol (refused before any work when it cannot integrate the flow). */
+export function fig12Solver(opts: ParsedOptions): Pick<Fig12Settings, 'solver' | 'dt0' | 'rtol' | 'atol'> {
+  return solverChoice(opts, { what: 'the Fig. 12 learning flow (eqs. 7-9)', sde: false });
+}
+
+/** --solver and its settings; time is counted in iterations of η, so --dt0 is in iterations. */
+export const fig12SolverOptions = solverOptions({ solver: 'euler', dt0: '1: one Euler step of η per iteration, the paper\'s iteration; --dt0 is in iterations, since η = c/‖T‖₂ differs per seed' });
+
 export function settingsFromOptions(opts: ParsedOptions): Fig12Settings {
   return {
     dims: opts.dims,
@@ -228,8 +236,7 @@ export function settingsFromOptions(opts: ParsedOptions): Fig12Settings {
     steps: opts.steps,
     eta: opts.eta,
     stepScale: opts.stepScale,
-    solver: opts.solver,
-    fused: opts.fused,
+    ...fig12Solver(opts),
     teacherSd: opts.teacherSd,
     r0Sd: opts.r0Sd,
     w0Sd: opts.w0Sd,
@@ -248,8 +255,7 @@ export const fig12Command: CommandSpec = {
     { name: 'steps', type: 'integer', description: 'iterations (Euler steps of size η)', default: fig12Defaults.steps, min: 1 },
     { name: 'eta', type: 'number', description: 'step η (overrides --step-scale)', min: 0 },
     { name: 'step-scale', type: 'number', description: 'c in the default step η = c/‖T‖₂ (URFB diverges above c ≈ 0.021)', default: fig12Defaults.stepScale, min: 0 },
-    { name: 'solver', type: 'string', description: 'registered solver; euler is the paper iteration, others integrate the same flow and save at t = s·η', default: 'euler', choices: solvers.names().filter((n) => solvers.get(n).ode) },
-    { name: 'fused', type: 'boolean', description: "with euler: the fused in-place iteration (--no-fused runs the same steps through solve)", default: true },
+    ...fig12SolverOptions,
     { name: 'dims', type: 'integers', description: 'layer widths n_0,...,n_k', default: fig12Defaults.dims, min: 1 },
     { name: 'teacher-sd', type: 'number', description: 'sd of the entries of the teacher factors A_i', default: fig12Defaults.teacherSd, min: 0 },
     { name: 'r0-sd', type: 'number', description: 'sd of the entries of R(0)', default: fig12Defaults.r0Sd, min: 0 },

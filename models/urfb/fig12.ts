@@ -28,7 +28,7 @@ import { svd } from '../../src/linalg/decomp';
 import { matMul } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import { initialState, LinearFlow, randomMatrix, teacherData, checkDims, checkEpsilon } from './linear';
-import { iterateEuler, iterateWithSolver, iterationsTo, type Trajectory } from './iterate';
+import { iterate, iterationsTo, type Trajectory } from './iterate';
 
 export interface Fig12Input {
   /** Where it came from (for messages). */
@@ -49,9 +49,14 @@ export interface Fig12Settings {
   /** Fixed step; when absent η = stepScale/‖T‖₂ per seed. */
   eta?: number;
   stepScale: number;
+  /**
+   * The integrator (iterate.ts): 'euler' with step 1 is the paper's iteration. Time is counted in
+   * iterations of η, so `dt0` is in iterations (default 1) and the run spans t ∈ [0, steps].
+   */
   solver: string;
-  /** With 'euler': the fused in-place iteration (true) or `solve` with saveAt every step (false). */
-  fused?: boolean;
+  dt0?: number;
+  rtol?: number;
+  atol?: number;
   teacherSd: number;
   r0Sd: number;
   w0Sd: number;
@@ -223,9 +228,7 @@ export function fig12Run(args: { settings: Fig12Settings; seed: number; epsilon:
   const eta = settings.eta ?? settings.stepScale / normT;
   const flow = new LinearFlow({ dims, algorithm: epsilon === null ? 'bp' : 'feedback', epsilon: epsilon ?? 1 }, data);
   const y0 = epsilon === null ? initialState(flow, W0, null) : initialState(flow, null, R0);
-  const fused = settings.solver === 'euler' && settings.fused !== false;
-  const traj = fused ? iterateEuler(flow, y0, eta, settings.steps, onIteration && (() => onIteration())) : iterateWithSolver(flow, y0, eta, settings.steps, settings.solver);
-  if (!fused && onIteration) for (let s = 0; s < settings.steps; s++) onIteration();
+  const traj = iterate(flow, y0, eta, settings.steps, { solver: settings.solver, dt0: settings.dt0, rtol: settings.rtol, atol: settings.atol }, onIteration);
   const relError = traj.error.map((e) => e / data.trYY);
   const last = traj.completed;
   return {

@@ -107,8 +107,8 @@ export interface LinearViews {
 
 /**
  * The flow of eqs. (7)-(9) on one state layout, with its workspace. `vf` does not allocate.
- * After each `vf(y)` call, `lastError` holds E = T − W_k⋯W_1Σ at that y (used by the fast Euler
- * loop to record the error of every iterate without recomputing the products).
+ * After each `vf(y)` call, `lastError` holds E = T − W_k⋯W_1Σ at that y (used by the recorder of
+ * the paper's iteration to record the error of every iterate without recomputing the products).
  */
 export class LinearFlow {
   readonly k: number;
@@ -156,6 +156,7 @@ export class LinearFlow {
     this.lastError = this.A[0];
     // G[i] = R_{i+1}⋯R_k (n_i × m), i = 1..k−1 (G[k−1] = R_k itself).
     this.G = dims.map((d) => mat(d, m));
+    this.updateCorrelation = new Float64Array(k);
     this.term = drift(this.layout.size, (_t, y, out) => this.vf(y, out));
     this.problem = odeProblem(this.term, { layout: this.layout, name: `linear ${spec.algorithm} [${dims.join('-')}]` });
   }
@@ -245,30 +246,62 @@ export class LinearFlow {
   }
 
   /**
-   * One forward-Euler step y ← y + η f(y) in place, written as one fused pass per layer:
-   * W_i += η dW_i and R_i += ηε dW_iᵀ, accumulating on the way the moments of the correlation of
-   * the new W_i with the new R_iᵀ (written to corr; 1 for 'bp'). Same arithmetic as
-   * `vf` + y += η·f (the test compares them); lastError holds E at the state before the step.
+   * The flow measured in iterations s = t/η: dy/ds = η f(y), so that forward Euler with step 1 is
+   * the paper's iteration y ← y + η f(y) with the step exact (in t = sη the steps t_{s+1} − t_s
+   * differ from η by rounding). Its vector field writes η dW_i and ηε dW_iᵀ; its fused Euler
+   * update (the term's `euler`, used by the core's 'euler') copies y and adds h·η f(y) in place
+   * in one pass per layer (`eulerUpdate`, the kernel of the paper's iteration), accumulating on
+   * the way the sum of the new state (returned to `solve` as its divergence check) and the moments
+   * of the Pearson correlation of the new W_i with the new R_iᵀ, so that neither the check nor
+   * recording the correlations of every iterate costs an extra pass over the state
+   * (`lastUpdate`). After each evaluation or update at y, `lastError` holds E at y and
+   * `lastInput` is y.
    */
-  eulerStep(y: Float64Array, eta: number, corr: Float64Array): void {
+  iterationProblem(eta: number): Problem {
+    if (!(eta > 0 && Number.isFinite(eta))) throw new Error(`the step η must be a finite number > 0 (got ${eta})`);
     const k = this.k;
-    this.stepDW ??= [mat(0, 0), ...this.dims.slice(1).map((d, j) => mat(d, this.dims[j]))];
-    const dW = this.stepDW;
-    this.weightFlow(y, dW);
-    const { W, R } = this.cachedViews(y);
-    if (this.spec.algorithm === 'bp') {
+    const he = eta * (this.spec.algorithm === 'feedback' ? this.spec.epsilon : 0);
+    const dW = (this.stepDW ??= [mat(0, 0), ...this.dims.slice(1).map((d, j) => mat(d, this.dims[j]))]);
+    const bp = this.spec.algorithm === 'bp';
+    const vf = (_s: number, y: Float64Array, out: Float64Array): void => {
+      this.weightFlow(y, dW);
+      const o = this.cachedViews(out);
       for (let i = 1; i <= k; i++) {
-        const w = W[i].data;
         const d = dW[i].data;
-        for (let q = 0; q < w.length; q++) w[q] += eta * d[q];
-        corr[i - 1] = 1;
+        const w = o.W[i].data;
+        for (let q = 0; q < d.length; q++) w[q] = eta * d[q];
+        if (!bp) transposeScaled(dW[i], o.R[i], he);
       }
-      return;
-    }
-    const he = eta * this.spec.epsilon;
-    for (let i = 1; i <= k; i++) corr[i - 1] = fusedUpdateCorrelation(W[i], R[i], dW[i], eta, he);
+      this.lastInput = y;
+      this.lastUpdate = null;
+    };
+    const corr = this.updateCorrelation;
+    const euler = (_s: number, y0: Float64Array, h: number, y1: Float64Array): number => {
+      this.weightFlow(y0, dW);
+      // In place on a copy of y0: the strided R accesses then read and write the same cache lines.
+      y1.set(y0);
+      const b = this.cachedViews(y1);
+      let sum = 0;
+      for (let i = 1; i <= k; i++) sum += bp ? addScaled(b.W[i], h * eta, dW[i]) : eulerUpdate(dW[i], h * eta, h * he, b.W[i], b.R[i], corr, i - 1);
+      if (bp) corr.fill(1);
+      this.lastInput = y0;
+      this.lastUpdate = y1;
+      return sum;
+    };
+    const term = drift(this.layout.size, vf, { euler });
+    return odeProblem(term, { layout: this.layout, name: `linear ${this.spec.algorithm} [${this.dims.join('-')}] in iterations of η = ${eta}` });
   }
   private stepDW: Mat[] | undefined;
+  private readonly updateCorrelation: Float64Array;
+  /** The state of the last evaluation or Euler update of an `iterationProblem` (null before any). */
+  lastInput: Float64Array | null = null;
+  /** The result of the last Euler update (null when the last call was an evaluation). */
+  lastUpdate: Float64Array | null = null;
+
+  /** The correlations of W_i with R_iᵀ (i = 1..k) of `lastUpdate`, accumulated by the update. */
+  updateCorrelations(): Float64Array {
+    return this.updateCorrelation;
+  }
 
   /** Raw error ‖Y − W_k⋯W_1X‖² (= tr(EᵀE) when Σ = I). */
   error(y: Float64Array): number {
@@ -293,6 +326,16 @@ export class LinearFlow {
   }
 
   /**
+   * The correlations of W_i with R_iᵀ at y from raw moments, with the same arithmetic as the
+   * Euler update of `iterationProblem` (so an iterate's correlation is the same number whichever
+   * computed it); 1 for 'bp'.
+   */
+  momentCorrelations(y: Float64Array, out: Float64Array): void {
+    const { W, R } = this.cachedViews(y);
+    for (let i = 1; i <= this.k; i++) out[i - 1] = this.spec.algorithm === 'bp' ? 1 : momentCorrelation(W[i], R[i]);
+  }
+
+  /**
    * Pearson correlation of the entries of W_i and R_iᵀ for i = 1..k into out[0..k−1]
    * (1 for 'bp' by construction; NaN when either matrix is constant, e.g. W_i = 0).
    */
@@ -303,16 +346,22 @@ export class LinearFlow {
 }
 
 /**
- * W += η D and R += ηε Dᵀ in one pass, returning the Pearson correlation of the updated W with the
- * updated Rᵀ from raw moments (NaN when either is constant). Two rows of W at a time, so the R
- * accesses are pairs of neighbours and the ten moment sums form two independent chains each.
+ * The Euler update of one layer in place: W += h·(η D) and R += h·(ηε Dᵀ) in one pass, writing
+ * the Pearson correlation of the new W with the new Rᵀ from raw moments (NaN when either is
+ * constant) into corr[at] and returning the sum of the new W's and R's entries (the divergence
+ * check of `solve`: NaN or ±∞ when an entry is). Two rows of D at a time, so the R accesses are
+ * pairs of neighbours and the moment sums form two independent chains each
+ * (`momentCorrelation` reuses it on a state). Called with a = hη and b = hηε: with h = 1 the
+ * arithmetic is that of the paper's iteration W += η D, R += ηε Dᵀ and of the core's Euler step
+ * y + 1·(η f); for another h the increment is rounded as (hη)·D rather than h·(η D), an
+ * ulp-level difference from the core's Euler step.
  */
-function fusedUpdateCorrelation(W: Mat, R: Mat, D: Mat, eta: number, etaEps: number): number {
-  const m = W.rows;
-  const n = W.cols;
+function eulerUpdate(D: Mat, a: number, b: number, W: Mat, R: Mat, corr: Float64Array, at: number): number {
+  const m = D.rows;
+  const n = D.cols;
+  const d = D.data;
   const w = W.data;
   const r = R.data;
-  const d = D.data;
   let sw0 = 0, sr0 = 0, sww0 = 0, srr0 = 0, swr0 = 0;
   let sw1 = 0, sr1 = 0, sww1 = 0, srr1 = 0, swr1 = 0;
   let i0 = 0;
@@ -322,10 +371,10 @@ function fusedUpdateCorrelation(W: Mat, R: Mat, D: Mat, eta: number, etaEps: num
     for (let j = 0, p = i0; j < n; j++, p += m) {
       const d0 = d[q0 + j];
       const d1 = d[q1 + j];
-      const w0 = w[q0 + j] + eta * d0;
-      const w1 = w[q1 + j] + eta * d1;
-      const r0 = r[p] + etaEps * d0;
-      const r1 = r[p + 1] + etaEps * d1;
+      const w0 = w[q0 + j] + a * d0;
+      const w1 = w[q1 + j] + a * d1;
+      const r0 = r[p] + b * d0;
+      const r1 = r[p + 1] + b * d1;
       w[q0 + j] = w0;
       w[q1 + j] = w1;
       r[p] = r0;
@@ -346,8 +395,8 @@ function fusedUpdateCorrelation(W: Mat, R: Mat, D: Mat, eta: number, etaEps: num
     const q0 = i0 * n;
     for (let j = 0, p = i0; j < n; j++, p += m) {
       const d0 = d[q0 + j];
-      const w0 = w[q0 + j] + eta * d0;
-      const r0 = r[p] + etaEps * d0;
+      const w0 = w[q0 + j] + a * d0;
+      const r0 = r[p] + b * d0;
       w[q0 + j] = w0;
       r[p] = r0;
       sw0 += w0;
@@ -357,13 +406,52 @@ function fusedUpdateCorrelation(W: Mat, R: Mat, D: Mat, eta: number, etaEps: num
       swr0 += w0 * r0;
     }
   }
-  const N = m * n;
   const sw = sw0 + sw1;
   const sr = sr0 + sr1;
-  const vw = sww0 + sww1 - (sw * sw) / N;
-  const vr = srr0 + srr1 - (sr * sr) / N;
+  corr[at] = pearsonFromMoments(m * n, sw, sr, sww0 + sww1, srr0 + srr1, swr0 + swr1);
+  return sw + sr;
+}
+
+/** W += a·D in place (the paper's BP iteration), returning the sum of the new W's entries (two partial sums). */
+function addScaled(W: Mat, a: number, D: Mat): number {
+  const w = W.data;
+  const d = D.data;
+  const n = w.length;
+  let s0 = 0;
+  let s1 = 0;
+  let q = 0;
+  for (; q + 1 < n; q += 2) {
+    const w0 = w[q] + a * d[q];
+    const w1 = w[q + 1] + a * d[q + 1];
+    w[q] = w0;
+    w[q + 1] = w1;
+    s0 += w0;
+    s1 += w1;
+  }
+  if (q < n) {
+    const w0 = w[q] + a * d[q];
+    w[q] = w0;
+    s0 += w0;
+  }
+  return s0 + s1;
+}
+
+function pearsonFromMoments(N: number, sw: number, sr: number, sww: number, srr: number, swr: number): number {
+  const vw = sww - (sw * sw) / N;
+  const vr = srr - (sr * sr) / N;
   if (!(vw > 0 && vr > 0)) return NaN;
-  return (swr0 + swr1 - (sw * sr) / N) / Math.sqrt(vw * vr);
+  return (swr - (sw * sr) / N) / Math.sqrt(vw * vr);
+}
+
+/**
+ * The correlation of W with Rᵀ by the raw moments and summation order of `eulerUpdate`: that
+ * kernel with a zero increment, on copies (w + 0·0 = w, so the sums are the same numbers).
+ */
+export function momentCorrelation(W: Mat, R: Mat): number {
+  const zero = { rows: W.rows, cols: W.cols, data: new Float64Array(W.data.length) };
+  const corr = new Float64Array(1);
+  eulerUpdate(zero, 0, 0, { rows: W.rows, cols: W.cols, data: W.data.slice() }, { rows: R.rows, cols: R.cols, data: R.data.slice() }, corr, 0);
+  return corr[0];
 }
 
 /** out = alpha · Aᵀ (8-row tiles, so the strided writes stay within a few cache lines). */

@@ -11,6 +11,9 @@
  * μ ∈ {0.11, 0.2, 0.5, 1}, on the test split; batch 50 because the paper's 500 would give only 16
  * updates per epoch on 8,000 images.
  *
+ * `--solver` (default euler), `--dt0` (in minibatches, default 1: one SGD step of η per minibatch),
+ * `--rtol`, `--atol` choose the integrator of the minibatch flow (train.ts).
+ *
  * The runs (protocol x seed) go to `--workers` threads (results identical to a serial run, except
  * the measured seconds per epoch); each run, and `train urfb`, checkpoints every `--checkpoint-every`
  * epochs under --out/checkpoints (weights, feedback matrices, minibatch-order generator, epoch
@@ -18,7 +21,8 @@
  */
 import * as path from 'node:path';
 import type { CommandSpec } from '../../src/registry';
-import { pngOption, type OptionSpec, type ParsedOptions } from '../../src/cli/options';
+import { pngOption, UsageError, type OptionSpec, type ParsedOptions } from '../../src/cli/options';
+import { solverChoice, solverOptions } from '../../src/cli/solver-options';
 import { resumeOptions, runCheckpoint, runSweep, sweepOptions } from '../../src/cli/sweep';
 import { loadCheckpoint } from '../../src/io/checkpoint';
 import { printClaims, writeClaims } from '../../src/io/claims';
@@ -26,7 +30,7 @@ import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import { RULES, type Rule } from './nonlinear';
 import { checkFits } from '../../src/io/memory';
-import { batchesPerEpoch, checkTrainSettings, loadData, trainDefaults, trainFootprint, trainNetwork, type TrainResult, type TrainSettings } from './train';
+import { batchesPerEpoch, checkTrainSettings, checkTrainSolver, loadData, trainDefaults, trainFootprint, trainNetwork, type TrainResult, type TrainSettings } from './train';
 import { mnistClaims } from './claims';
 
 const hyperOptions: OptionSpec[] = [
@@ -38,7 +42,19 @@ const hyperOptions: OptionSpec[] = [
   { name: 'epsilon', type: 'number', description: "feedback learning rate ε of 'urfb' (1 in the paper)", default: trainDefaults.epsilon, min: 0 },
   { name: 'train-size', type: 'integer', description: 'use only the first n training images (0 = all 8,000)', default: 0, min: 0, max: 8000 },
   { name: 'test-size', type: 'integer', description: 'use only the first n test images (0 = all 2,000)', default: 0, min: 0, max: 2000 },
+  ...solverOptions({ solver: 'euler', dt0: '1: one Euler step of η = --lr per minibatch (SGD), the paper\'s; --dt0 is in minibatches' }),
 ];
+
+/** The integrator of the minibatch flow from --solver/--dt0/--rtol/--atol, refused before any work when it cannot integrate it. */
+function trainSolver(opts: ParsedOptions): Pick<TrainSettings, 'solver' | 'dt0' | 'rtol' | 'atol'> {
+  const choice = solverChoice(opts, { what: 'the minibatch learning flow', sde: false });
+  try {
+    checkTrainSolver(choice.solver);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return choice;
+}
 
 function settingsFrom(opts: ParsedOptions, rule: Rule, sparsity: number, seed: number): TrainSettings {
   return {
@@ -53,6 +69,7 @@ function settingsFrom(opts: ParsedOptions, rule: Rule, sparsity: number, seed: n
     seed,
     trainSize: opts.trainSize,
     testSize: opts.testSize,
+    ...trainSolver(opts),
   };
 }
 
@@ -77,7 +94,7 @@ export const trainCommand: CommandSpec = {
     const data = loadData(s);
     const out = new RunOutput('train urfb', opts.out, opts, ctx);
     const sizes = [data.train.d, ...s.hidden, data.train.classes];
-    ctx.log(`rule ${s.rule}${s.sparsity ? `, ${pct(s.sparsity)} of connections zero` : ''}, network ${sizes.join('-')}, ${data.train.n} train / ${data.test.n} test images, η = ${s.lr}, batch ${s.batch}${s.rule === 'bp' ? '' : `, μ = ${s.mu}`}`);
+    ctx.log(`rule ${s.rule}${s.sparsity ? `, ${pct(s.sparsity)} of connections zero` : ''}, network ${sizes.join('-')}, ${data.train.n} train / ${data.test.n} test images, η = ${s.lr}, batch ${s.batch}${s.rule === 'bp' ? '' : `, μ = ${s.mu}`}, solver ${s.solver ?? 'euler'}${s.dt0 !== undefined ? ` with step ${s.dt0} minibatch` : ''}`);
     const resumeFrom = checkpoint?.resume ? loadCheckpoint(checkpoint.dir)?.epoch ?? 0 : 0;
     if (checkpoint?.resume) ctx.log(resumeFrom > 0 ? `resuming after epoch ${resumeFrom} from the checkpoint in ${checkpoint.dir}` : `no checkpoint in ${checkpoint.dir}: starting afresh`);
     const progress = ctx.progress(`train ${s.rule}`, (s.epochs - Math.min(resumeFrom, s.epochs)) * batchesPerEpoch(s, data.train.n));

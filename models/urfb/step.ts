@@ -1,5 +1,6 @@
 /**
  * How the default step of Fig. 12 was chosen: the largest stable Euler step, measured.
+ * (`--solver heun` or `rk4` measures the largest stable step of that fixed-step method instead.)
  *
  * For each algorithm and seed, bisection (in log scale) on c = η·‖T‖₂ for the largest step whose
  * 1000 Euler iterations stay finite with the relative error below its starting value at the end
@@ -17,34 +18,57 @@ import { printClaims, writeClaims } from '../../src/io/claims';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import type { PlotlyFigure } from '../../src/io/plot';
-import { above, pngOption } from '../../src/cli/options';
+import { above, pngOption, UsageError } from '../../src/cli/options';
+import { solverChoice, solverOptions } from '../../src/cli/solver-options';
 import { stepClaims } from './claims';
+import { solve, type Reduction } from '../../src/core/solve';
+import { constantStep } from '../../src/core/controller';
+import '../../solvers/index';
 import { initialState, LinearFlow, teacherData } from './linear';
+import { paperIteration, type IterateSolver } from './iterate';
 import { fig12Defaults, seedSetup, spectralNorm, algorithmLabel, type Fig12Settings } from './fig12';
 
-/** True when `steps` Euler iterations with step η = c/‖T‖₂ stay finite and end with relative error < 1. */
-export function stableAt(settings: Fig12Settings, seed: number, epsilon: number | null, c: number, steps: number): boolean {
+/**
+ * True when `steps` iterations with step η = c/‖T‖₂ (the paper's iteration, or `how`) stay finite,
+ * every iterate before the last has relative error below 1e6 (the run stops at the first that
+ * does not) and the last ends with relative error < 1.
+ */
+export function stableAt(settings: Fig12Settings, seed: number, epsilon: number | null, c: number, steps: number, how: IterateSolver = paperIteration): boolean {
   const dims = settings.dims;
   const { T, R0, W0 } = seedSetup(settings, dims, seed);
   const data = teacherData(T);
   const flow = new LinearFlow({ dims, algorithm: epsilon === null ? 'bp' : 'feedback', epsilon: epsilon ?? 1 }, data);
-  const y = epsilon === null ? initialState(flow, W0, null) : initialState(flow, null, R0);
+  const y0 = epsilon === null ? initialState(flow, W0, null) : initialState(flow, null, R0);
   const eta = c / spectralNorm(T);
-  const corr = new Float64Array(flow.k);
-  for (let s = 0; s < steps; s++) {
-    flow.eulerStep(y, eta, corr);
-    const rel = flow.errorFromLast() / data.trYY;
-    if (!(rel < 1e6)) return false;
-  }
-  return flow.error(y) / data.trYY < 1;
+  // The error of y_s, from the products the step's first evaluation formed at y_s when it was there.
+  let blewUp = false;
+  const watch: Reduction = {
+    name: 'relative error of each iterate below 1e6',
+    size: 1,
+    step(_t0, ya) {
+      const rel = (flow.lastInput === ya ? flow.errorFromLast() : flow.error(ya)) / data.trYY;
+      if (!(rel < 1e6)) blewUp = true;
+    },
+  };
+  const sol = solve(flow.iterationProblem(eta), how.solver, {
+    t0: 0,
+    t1: steps,
+    y0,
+    dt0: 1,
+    controller: constantStep(),
+    reductions: [watch],
+    stopWhen: () => blewUp,
+  });
+  if (sol.status !== 'ok') return false;
+  return flow.error(sol.y) / data.trYY < 1;
 }
 
 /** Largest stable c (to a factor `resolution`) by bisection on log c in [lo, hi]. */
-export function largestStableScale(settings: Fig12Settings, seed: number, epsilon: number | null, steps: number, lo = 1e-4, hi = 1, resolution = 1.03): number {
-  if (!stableAt(settings, seed, epsilon, lo, steps)) return 0;
+export function largestStableScale(settings: Fig12Settings, seed: number, epsilon: number | null, steps: number, lo = 1e-4, hi = 1, resolution = 1.03, how: IterateSolver = paperIteration): number {
+  if (!stableAt(settings, seed, epsilon, lo, steps, how)) return 0;
   while (hi / lo > resolution) {
     const mid = Math.sqrt(lo * hi);
-    if (stableAt(settings, seed, epsilon, mid, steps)) lo = mid;
+    if (stableAt(settings, seed, epsilon, mid, steps, how)) lo = mid;
     else hi = mid;
   }
   return lo;
@@ -59,11 +83,11 @@ export type StepRow = {
   maxEta: number;
 };
 
-/** One row of `fig12-step` (a sweep task): the largest stable step of one algorithm for one teacher scale and seed. */
-export function stepRow(args: { dims: number[]; teacherSd: number; seed: number; epsilon: number | null; steps: number }): StepRow {
+/** One row of `fig12-step` (a sweep task): the largest stable step of one algorithm for one teacher scale and seed (for `solver`, default euler). */
+export function stepRow(args: { dims: number[]; teacherSd: number; seed: number; epsilon: number | null; steps: number; solver?: string }): StepRow {
   const settings: Fig12Settings = { ...fig12Defaults, dims: args.dims, teacherSd: args.teacherSd };
   const normT = spectralNorm(seedSetup(settings, settings.dims, args.seed).T);
-  const c = largestStableScale(settings, args.seed, args.epsilon, args.steps);
+  const c = largestStableScale(settings, args.seed, args.epsilon, args.steps, undefined, undefined, undefined, { solver: args.solver ?? 'euler' });
   return { teacherSd: args.teacherSd, seed: args.seed, normT, algorithm: algorithmLabel(args.epsilon), maxStepScale: c, maxEta: c / normT };
 }
 
@@ -97,13 +121,16 @@ export const stepCommand: CommandSpec = {
     { name: 'steps', type: 'integer', description: 'iterations a stable step must survive', default: 1000, min: 1 },
     { name: 'dims', type: 'integers', description: 'layer widths', default: fig12Defaults.dims, min: 1 },
     { name: 'out', type: 'string', description: 'output folder', default: 'out/fig12-step' },
+    ...solverOptions({ solver: 'euler', dt0: 'not used: the step is what fig12-step measures' }),
     ...sweepOptions('teacher scales x seeds x algorithms', 1, null),
     pngOption,
   ],
   async run(opts, ctx) {
+    const { solver } = solverChoice(opts, { what: 'fig12-step (the largest stable fixed step)', sde: false, fixedStep: true });
+    if (opts.dt0 !== undefined) throw new UsageError('--dt0: fig12-step measures the largest stable step itself (bisection on c = η·‖T‖₂); leave --dt0 out');
     const out = new RunOutput('fig12-step', opts.out, opts, ctx);
     const algorithms: (number | null)[] = [null, ...(opts.epsilons as number[])];
-    const points = (opts.teacherSds as number[]).flatMap((teacherSd) => (opts.seeds as number[]).flatMap((seed) => algorithms.map((epsilon) => ({ dims: opts.dims, teacherSd, seed, epsilon, steps: opts.steps }))));
+    const points = (opts.teacherSds as number[]).flatMap((teacherSd) => (opts.seeds as number[]).flatMap((seed) => algorithms.map((epsilon) => ({ dims: opts.dims, teacherSd, seed, epsilon, steps: opts.steps, solver }))));
     const tasks = points.map((p) => ({ module: path.join(__dirname, 'step.ts'), fn: 'stepRow', args: p, key: `sd${p.teacherSd}-seed${p.seed}-${p.epsilon === null ? 'bp' : `eps${p.epsilon}`}` }));
     let rows: StepRow[];
     try {

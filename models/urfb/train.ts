@@ -2,18 +2,25 @@
  * Training the Section 3 network (nonlinear.ts) on the shared MNIST split (src/data/mnist.ts,
  * 8,000 train / 2,000 test), for `creditflow train urfb` and `creditflow reproduce urfb-mnist`.
  *
- * Per epoch: a seeded shuffle, minibatch Euler steps of size η (SGD), then the test error. The
- * reported training loss and error are the means over the epoch's minibatches, from the forward
- * pass that precedes each update (as in the paper's training curves); the test error is evaluated
- * after the epoch. Inputs are the package's pixel values in [0, 1], not pre-processed (the paper
+ * Per epoch: a seeded shuffle, then `solve` over the epoch's minibatches (nonlinear.ts
+ * `MinibatchFlow`: time counted in minibatches, the minibatch a piecewise-constant input that
+ * changes at every integer time; by default 'euler' with step 1, i.e. one SGD step of η per
+ * minibatch), then the test error. The reported training loss and error are the means over the
+ * epoch's minibatches, from the forward pass that precedes each update (as in the paper's training
+ * curves; a core reduction, weighted by step length when a solver takes several steps per
+ * minibatch); the test error is evaluated after the epoch. Inputs are the package's pixel values in [0, 1], not pre-processed (the paper
  * does no pre-processing).
  */
 import { Rng } from '../../src/core/random';
+import { constantStep } from '../../src/core/controller';
+import { piecewiseInput, uniformJumps } from '../../src/core/input';
+import { solve } from '../../src/core/solve';
+import { solvers } from '../../solvers/index';
 import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
 import { mnistSplit, take, type Dataset } from '../../src/data/mnist';
 import { epochOrder, gatherRows } from '../../src/nn/mlp';
 import { reportProgress } from '../../src/parallel/pool';
-import { FeedbackNet, type Rule } from './nonlinear';
+import { FeedbackNet, MinibatchFlow, type Minibatch, type Rule } from './nonlinear';
 
 export interface TrainSettings {
   rule: Rule;
@@ -28,6 +35,14 @@ export interface TrainSettings {
   /** Use only the first n training / test samples (0 = all). */
   trainSize: number;
   testSize: number;
+  /**
+   * The integrator of the learning flow (default 'euler' with step 1: one SGD step per minibatch).
+   * Time is counted in minibatches, so `dt0` is in minibatches.
+   */
+  solver?: string;
+  dt0?: number;
+  rtol?: number;
+  atol?: number;
 }
 
 export const trainDefaults: Omit<TrainSettings, 'rule' | 'seed'> = {
@@ -64,6 +79,21 @@ export function checkTrainSettings(s: TrainSettings): void {
   if (!(Number.isInteger(s.batch) && s.batch >= 1)) throw new Error(`--batch must be an integer >= 1 (got ${s.batch})`);
   if (!(s.lr > 0 && Number.isFinite(s.lr))) throw new Error(`--lr must be a finite number > 0 (got ${s.lr})`);
   if (s.hidden.length === 0 || s.hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new Error(`--hidden must list integer widths >= 1 (got ${s.hidden.join(',')})`);
+  checkTrainSolver(s.solver ?? 'euler');
+  if (s.dt0 !== undefined && !(s.dt0 > 0 && Number.isFinite(s.dt0))) throw new Error(`--dt0 must be a finite number > 0 minibatches (got ${s.dt0})`);
+}
+
+/** Solvers that can integrate the minibatch flow: ODE solvers that can stop at the minibatch boundaries (not a driver such as odex). */
+export function trainSolvers(): string[] {
+  return solvers.names().filter((n) => solvers.get(n).ode && solvers.get(n).kind !== 'driver');
+}
+
+/** Refuse a solver that cannot integrate the minibatch flow, naming those that can. */
+export function checkTrainSolver(name: string): void {
+  if (!solvers.has(name)) throw new Error(`--solver ${name} is not a registered solver; use --solver ${trainSolvers().join(' or ')}`);
+  const s = solvers.get(name);
+  if (!s.ode) throw new Error(`--solver ${name} handles SDEs only, but the minibatch learning flow is an ODE; use --solver ${trainSolvers().join(' or ')}`);
+  if (s.kind === 'driver') throw new Error(`--solver ${name} chooses its own steps and cannot stop at the minibatch boundaries of the learning flow; use --solver ${trainSolvers().join(' or ')}`);
 }
 
 /**
@@ -122,32 +152,50 @@ export function trainNetwork(
   const sizes = [train.d, ...s.hidden, train.classes];
   const net = new FeedbackNet({ sizes, rule: s.rule, mu: s.mu, sparsity: s.sparsity, epsilon: s.epsilon }, s.seed);
   const rng = new Rng(s.seed).fork(7);
-  const xb = new Float64Array(s.batch * train.d);
-  const yb = new Int32Array(s.batch);
+  const d = train.d;
+  const mb: Minibatch = { x: new Float64Array(s.batch * d), labels: new Int32Array(s.batch), size: 0 };
+  const nb = batchesPerEpoch(s, train.n);
+  let order: Int32Array = new Int32Array(0);
+  // Minibatch k of the epoch on [k, k + 1): the shuffled rows k·batch .. (k + 1)·batch − 1.
+  const input = piecewiseInput(uniformJumps(0, nb, 1), (k) => {
+    const start = k * s.batch;
+    const end = Math.min(train.n, start + s.batch);
+    gatherRows(train.x, d, order, start, end, mb.x);
+    for (let r = start; r < end; r++) mb.labels[r - start] = train.y[order[r]];
+    mb.size = end - start;
+    hooks.onBatch?.();
+  });
+  const flow = new MinibatchFlow(net, s.lr, mb, input);
+  const solver = solvers.get(s.solver ?? 'euler');
   const epochs: EpochRecord[] = [];
   const { epochs: total, ...settings } = s;
   const ck = epochCheckpoints(hooks.checkpoint, { epochs: total, arrays: () => netArrays(net), rngs: { order: rng }, settings, extra: () => ({ epochs }) });
   if (ck.extra) epochs.push(...ck.extra.epochs);
+  const lower = `lower --lr (now ${s.lr})${s.rule === 'urfb' ? ` or --epsilon (now ${s.epsilon})` : ''}${s.rule === 'bp' ? '' : ` or --mu (now ${s.mu})`}`;
   for (let epoch = ck.start; epoch <= s.epochs; epoch++) {
     const t0 = performance.now();
-    const order = epochOrder(train.n, rng);
-    let loss = 0;
-    let errors = 0;
-    for (let start = 0; start < train.n; start += s.batch) {
-      const end = Math.min(train.n, start + s.batch);
-      const B = end - start;
-      gatherRows(train.x, train.d, order, start, end, xb);
-      for (let r = start; r < end; r++) yb[r - start] = train.y[order[r]];
-      const st = net.step(xb.subarray(0, B * train.d), yb.subarray(0, B), B, s.lr);
-      loss += st.loss;
-      errors += st.errors;
-      hooks.onBatch?.();
+    order = epochOrder(train.n, rng);
+    const sol = solve(flow.problem, solver, {
+      t0: 0,
+      t1: nb,
+      y0: net.y,
+      dt0: s.dt0 ?? 1,
+      controller: solver.adaptive ? undefined : constantStep(),
+      rtol: s.rtol,
+      atol: s.atol,
+      reductions: [flow.statistics()],
+    });
+    if (sol.status === 'diverged') {
+      throw new Error(`training diverged in epoch ${epoch} (${sol.diverged?.block ?? 'a weight'} not finite at minibatch ${Math.ceil(sol.diverged?.t ?? sol.t)} of ${nb}); ${lower}`);
     }
+    if (sol.status !== 'ok') throw new Error(`training stopped in epoch ${epoch}: ${sol.message}`);
+    net.y.set(sol.y);
+    const [loss, errors] = sol.reductions[0];
     const te = net.evaluate(test.x, test.y, test.n);
     const rec: EpochRecord = { epoch, loss: loss / train.n, trainError: errors / train.n, testError: te.error, alignment: net.alignment(), seconds: (performance.now() - t0) / 1000 };
     const blowup = firstNonFinite(net) ?? (rec.alignment.some((a) => !Number.isFinite(a)) ? 'the alignment corr(W_l, R_lᵀ) (weights too large to correlate)' : null);
     if (!Number.isFinite(rec.loss) || blowup) {
-      throw new Error(`training diverged in epoch ${epoch} (loss ${rec.loss}${blowup ? `; ${blowup} not finite` : ''}); lower --lr (now ${s.lr})${s.rule === 'urfb' ? ` or --epsilon (now ${s.epsilon})` : ''}${s.rule === 'bp' ? '' : ` or --mu (now ${s.mu})`}`);
+      throw new Error(`training diverged in epoch ${epoch} (loss ${rec.loss}${blowup ? `; ${blowup} not finite` : ''}); ${lower}`);
     }
     epochs.push(rec);
     hooks.onEpoch?.(rec);

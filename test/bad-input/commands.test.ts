@@ -110,7 +110,7 @@ test('train urfb --lr 1e300 stops with the epoch and the options to lower, exit 
 test('train urfb --epsilon 1e308 names --epsilon (was: "lower --lr")', async () => {
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   expect(await refusal(() => main([...TRAIN, '--hidden', '16,16', '--epochs', '1', '--epsilon', '1e308', '--out', out('eps')]))).toBe(
-    'training diverged in epoch 1 (loss NaN; W1 not finite); lower --lr (now 0.1) or --epsilon (now 1e+308) or --mu (now 0.2)',
+    'training diverged in epoch 1 (W1 not finite at minibatch 2 of 4); lower --lr (now 0.1) or --epsilon (now 1e+308) or --mu (now 0.2)',
   );
 });
 

@@ -7,7 +7,7 @@ import { constantStep } from '../../src/core/controller';
 import { mat, type Mat } from '../../src/linalg/mat';
 import { matMul, matMulTB } from '../../src/linalg/kernels';
 import { LinearFlow, dataFromSamples, initialState, randomMatrix, teacherData, transposeCorrelation } from '../../models/urfb/linear';
-import { iterateEuler, iterateWithSolver } from '../../models/urfb/iterate';
+import { iterate } from '../../models/urfb/iterate';
 import { orthonormalColumns } from '../../models/urfb/checks';
 import { maxAbsDiff } from '../helpers';
 
@@ -114,24 +114,32 @@ test('XXᵀ = I: the flow on (X, Y) equals the flow on T = YXᵀ alone', () => {
   expect(maxAbsDiff(f1, f2)).toBeLessThan(1e-12);
 });
 
-test('the fused Euler iteration equals solve(euler) on the same term, error and correlations included', () => {
+test('the recorded paper iteration equals Euler steps of the flow saved at every iteration, error and correlations included', () => {
   const rng = new Rng(8);
   const T = randomMatrix(dims[k], dims[0], 1, rng);
   const flow = new LinearFlow({ dims, algorithm: 'feedback', epsilon: 0.5 }, teacherData(T));
   const R0 = Array.from({ length: k }, (_, j) => randomMatrix(dims[j], dims[j + 1], 1, rng));
   const y0 = initialState(flow, null, R0);
   const eta = 0.01;
-  const fast = iterateEuler(flow, y0, eta, 300);
-  const viaSolve = iterateWithSolver(flow, y0, eta, 300, 'euler');
+  const fast = iterate(flow, y0, eta, 300);
+  // The same steps without the recording reduction: every state saved, measured afterwards; and
+  // the flow in t = sη (steps t_{s+1} − t_s, equal to η up to rounding).
+  const saved = solve(flow.iterationProblem(eta), 'euler', { t0: 0, t1: 300, y0, dt0: 1, controller: constantStep(), saveAt: { steps: 1 } });
+  const inT = solve(flow.problem, 'euler', { t0: 0, t1: 300 * eta, y0, dt0: eta, controller: constantStep() });
   expect(fast.status).toBe('ok');
-  expect(maxAbsDiff(fast.y, viaSolve.y)).toBeLessThan(1e-12);
-  expect(maxAbsDiff(fast.error, viaSolve.error)).toBeLessThan(1e-12 * fast.error[0]);
+  expect(saved.ys).toHaveLength(301);
+  expect(maxAbsDiff(fast.y, saved.y)).toBe(0);
+  expect(maxAbsDiff(fast.y, inT.y)).toBeLessThan(1e-12);
+  const corr = new Float64Array(k);
+  for (let s = 0; s <= 300; s++) {
+    expect(fast.error[s]).toBe(flow.error(saved.ys[s]));
+    if (s === 0) continue;
+    flow.momentCorrelations(saved.ys[s], corr);
+    for (let i = 0; i < k; i++) expect(fast.correlation[i][s]).toBe(corr[i]);
+  }
   for (let i = 0; i < k; i++) {
     // iterate 0 has W = 0: no correlation
     expect(Number.isNaN(fast.correlation[i][0])).toBe(true);
-    const a = fast.correlation[i].slice(k + 1);
-    const b = viaSolve.correlation[i].slice(k + 1);
-    expect(maxAbsDiff(a, b)).toBeLessThan(1e-9);
   }
   // the last correlation agrees with the two-pass formula on the final state
   const v = flow.views(fast.y);
@@ -151,8 +159,8 @@ test('ε = 1 with R(0) = W(0)ᵀ is back-propagation (Zipser & Rumelhart): same 
   });
   const bp = new LinearFlow({ dims, algorithm: 'bp', epsilon: 1 }, teacherData(T));
   const urfb = new LinearFlow({ dims, algorithm: 'feedback', epsilon: 1 }, teacherData(T));
-  const a = iterateEuler(bp, initialState(bp, W0, null), 0.01, 200);
-  const b = iterateEuler(urfb, initialState(urfb, W0, R0), 0.01, 200);
+  const a = iterate(bp, initialState(bp, W0, null), 0.01, 200);
+  const b = iterate(urfb, initialState(urfb, W0, R0), 0.01, 200);
   expect(maxAbsDiff(a.error, b.error)).toBeLessThan(1e-10 * a.error[0]);
   for (let i = 0; i < k; i++) expect(Math.min(...b.correlation[i])).toBeGreaterThan(1 - 1e-12);
 });
@@ -164,10 +172,10 @@ test('every registered ODE solver integrates the flow (rk4 and dopri5 agree with
   const R0 = Array.from({ length: k }, (_, j) => randomMatrix(dims[j], dims[j + 1], 1, rng));
   const y0 = initialState(flow, null, R0);
   const ref = solve(flow.problem, 'rk4', { t0: 0, t1: 2, y0, dt0: 1e-3, controller: constantStep() }).y;
-  const d5 = iterateWithSolver(flow, y0, 0.02, 100, 'dopri5', { rtol: 1e-10, atol: 1e-12 });
+  const d5 = iterate(flow, y0, 0.02, 100, { solver: 'dopri5', rtol: 1e-10, atol: 1e-12 });
   expect(d5.status).toBe('ok');
   expect(maxAbsDiff(d5.y, ref)).toBeLessThan(1e-7);
-  const eu = iterateEuler(flow, y0, 1e-3, 2000);
+  const eu = iterate(flow, y0, 1e-3, 2000);
   expect(maxAbsDiff(eu.y, ref)).toBeLessThan(1e-2);
 });
 
@@ -176,10 +184,10 @@ test('divergence is reported with the iteration and the block, not as silent NaN
   const T = randomMatrix(dims[k], dims[0], 50, rng);
   const flow = new LinearFlow({ dims, algorithm: 'feedback', epsilon: 1 }, teacherData(T));
   const R0 = Array.from({ length: k }, (_, j) => randomMatrix(dims[j], dims[j + 1], 1, rng));
-  const r = iterateEuler(flow, initialState(flow, null, R0), 1, 500);
+  const r = iterate(flow, initialState(flow, null, R0), 1, 500);
   expect(r.status).toBe('diverged');
   expect(r.message).toMatch(/diverged at iteration \d+ \(block '[WR]\d' entry \d+/);
-  const viaSolve = iterateWithSolver(flow, initialState(flow, null, R0), 1, 500, 'heun');
+  const viaSolve = iterate(flow, initialState(flow, null, R0), 1, 500, { solver: 'heun' });
   expect(viaSolve.status).toBe('diverged');
   expect(viaSolve.message).toMatch(/block '[WR]\d'/);
 });

@@ -1,7 +1,7 @@
 /**
  * Issue 14: the numbers of every path of the URFB model that integrates its dynamics, pinned at a
- * reduced size (test/urfb/pinned-cases.ts) from the code before the move onto \`solve\` (commit
- * 899be8c: the fused Euler iteration of Fig. 12 and fig12-step, \`iterateWithSolver\` for
+ * reduced size (test/urfb/pinned-cases.ts) from the code before the move onto `solve` (commit
+ * 899be8c: the fused Euler iteration of Fig. 12 and fig12-step, `iterateWithSolver` for
  * --solver rk4, the minibatch loop of train urfb / urfb-mnist). The literals below were produced
  * by that code on the wasm backend (full precision, JSON number text; the cases run on wasm, see
  * pinned-cases.ts). On BLAS the old and new code give the same bits too (checked side by side at
