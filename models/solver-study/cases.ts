@@ -10,7 +10,7 @@ import type { SolverStudyCase } from './case';
 
 export const studyCaseRegistry = new Registry<SolverStudyCase>('solver-study case');
 
-let loaded = false;
+let loaded: Promise<Registry<SolverStudyCase>> | null = null;
 
 /** The study files under `modelsDir`, one per model folder that has one. */
 export function studyFiles(modelsDir = path.resolve(__dirname, '..')): string[] {
@@ -22,15 +22,15 @@ export function studyFiles(modelsDir = path.resolve(__dirname, '..')): string[] 
   return out;
 }
 
-/** Import every model's study file (once) and register its cases; returns the registry. */
-export function loadStudyCases(): Registry<SolverStudyCase> {
-  if (loaded) return studyCaseRegistry;
-  for (const file of studyFiles()) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(file) as { studyCases?: unknown };
-    if (!Array.isArray(mod.studyCases)) throw new Error(`${file} must export studyCases: SolverStudyCase[] (models/solver-study/case.ts)`);
-    for (const c of mod.studyCases as SolverStudyCase[]) studyCaseRegistry.register(c.id, c);
-  }
-  loaded = true;
-  return studyCaseRegistry;
+/** Import every model's study file (once) and register its cases; resolves to the registry. */
+export function loadStudyCases(): Promise<Registry<SolverStudyCase>> {
+  loaded ??= (async () => {
+    for (const file of studyFiles()) {
+      const mod = (await import(file)) as { studyCases?: unknown };
+      if (!Array.isArray(mod.studyCases)) throw new Error(`${file} must export studyCases: SolverStudyCase[] (models/solver-study/case.ts)`);
+      for (const c of mod.studyCases as SolverStudyCase[]) studyCaseRegistry.register(c.id, c);
+    }
+    return studyCaseRegistry;
+  })();
+  return loaded;
 }

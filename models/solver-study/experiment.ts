@@ -19,7 +19,8 @@ import { runSweep, sweepOptions } from '../../src/cli/sweep';
 import { printClaims, writeClaims } from '../../src/io/claims';
 import { formatTable } from '../../src/io/output';
 import { RunOutput } from '../../src/io/run';
-import type { StudyRun, StudySize } from './case';
+import type { Registry } from '../../src/core/registry';
+import type { SolverStudyCase, StudyRun, StudySize } from './case';
 import { STUDY_SIZES } from './case';
 import { loadStudyCases } from './cases';
 import { studyClaims } from './claims';
@@ -39,7 +40,10 @@ function usable(name: string): boolean {
 }
 
 /** The settings from the parsed options, refused (one line naming the option) before any work. */
-export function studySettings(opts: ParsedOptions): StudySettings {
+export function studySettings(opts: ParsedOptions, cases: Registry<SolverStudyCase>): StudySettings {
+  for (const id of opts.cases as string[]) {
+    if (!cases.has(id)) throw new UsageError(`--cases ${id} is not a registered case; valid: ${cases.names().join(', ')}`);
+  }
   const ref = solverChoice(opts, PHASE);
   if (!solvers.get(ref.solver).adaptive) {
     throw new UsageError(`--solver ${ref.solver} takes fixed steps, but here --solver is the study's reference, run at tight tolerances; use an adaptive solver (${solvers.names().filter((n) => usable(n) && solvers.get(n).adaptive).join(', ')})`);
@@ -49,7 +53,7 @@ export function studySettings(opts: ParsedOptions): StudySettings {
     if (!usable(name)) throw new UsageError(`--solvers ${name} cannot integrate ${PHASE.what}; use ${solvers.names().filter(usable).join(', ')}`);
   }
   return {
-    cases: opts.cases as string[],
+    cases: (opts.cases as string[]).length ? (opts.cases as string[]) : cases.names(),
     size: opts.size as StudySize,
     solvers: opts.solvers as string[],
     stepFractions: opts.stepFractions as number[],
@@ -65,7 +69,7 @@ export const studyCommand: CommandSpec = {
   description: "each model's learning problem with euler, heun, rk4 and dopri5: metric, error against a tight reference, evaluations, wall time; work-precision figure and findings",
   options: [
     { name: 'out', type: 'string', description: 'output folder', default: 'out/solver-study' },
-    { name: 'cases', type: 'strings', description: 'learning problems (one per models/<model>/study.ts case)', default: loadStudyCases().names(), choices: loadStudyCases().names() },
+    { name: 'cases', type: 'strings', description: 'learning problems, by id (default: every case of every models/<model>/study.ts: dll-relax, dll-coupled, sal, urfb-fig12 today)', default: [] },
     { name: 'size', type: 'string', description: "problem sizes: 'quick' (seconds per case) or 'default' (minutes)", default: 'default', choices: [...STUDY_SIZES] },
     { name: 'solvers', type: 'strings', description: 'integrators studied: fixed-step ones on the step grid, adaptive ones at each --rtols', default: ['euler', 'heun', 'rk4', 'dopri5'], choices: solvers.names() },
     { name: 'step-fractions', type: 'numbers', description: "fixed steps as fractions of each case's largest step (each in (0, 1])", default: [1, 0.5, 0.25, 0.125], max: 1, validate: above(0) },
@@ -83,9 +87,11 @@ export const studyCommand: CommandSpec = {
     ...sweepOptions('runs (case × integrator)', 0, null),
   ],
   async run(opts, ctx) {
-    const settings = studySettings(opts);
-    const plan = studyPlan(settings);
-    const out = new RunOutput('solver-study', opts.out, opts, ctx);
+    const cases = await loadStudyCases();
+    const settings = studySettings(opts, cases);
+    const plan = studyPlan(settings, cases);
+    // the manifest records the cases run (the default, none given, means all)
+    const out = new RunOutput('solver-study', opts.out, { ...opts, cases: settings.cases }, ctx);
     const tasks = plan.map((p) => ({ module: path.join(__dirname, 'runs.ts'), fn: 'studyTask', args: { caseId: p.caseId, choice: p.choice, size: settings.size }, key: pointKey(p) }));
     let runs: StudyRun[];
     try {
@@ -94,7 +100,7 @@ export const studyCommand: CommandSpec = {
       out.finish('failed');
       throw e;
     }
-    const result = analyseStudy(settings, plan, runs);
+    const result = analyseStudy(settings, cases, plan, runs);
     const rows = result.rows.map((r) => [r.case, r.role, r.solver, r.step ?? '', r.rtol ?? '', r.metric, r.metricError, r.stateError, r.nfe, r.steps, r.seconds, r.status]);
     if (result.rows.some((r) => !Number.isFinite(r.metric) || !Number.isFinite(r.stateError))) out.allowNonFinite('runs that did not finish are kept with NaN results (status column)', ['metric', 'metricError', 'stateError']);
     if (result.orders.some((o) => !Number.isFinite(o.metricOrder) || !Number.isFinite(o.stateOrder))) out.allowNonFinite('an order is NaN where fewer than two steps had an error above the reference floor', ['metricOrder', 'stateOrder']);

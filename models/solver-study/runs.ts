@@ -27,6 +27,7 @@ import { solvers } from '../../src/core/solvers';
 import type { SolverChoice } from '../../src/cli/solver-options';
 import type { PlotlyFigure } from '../../src/io/plot';
 import type { SolverStudyCase, StudyRun, StudySize } from './case';
+import type { Registry } from '../../src/core/registry';
 import { loadStudyCases } from './cases';
 
 export interface StudySettings {
@@ -59,8 +60,7 @@ export const ATOL_PER_RTOL = 1e-3;
 export const RESOLVED = 10;
 
 /** The runs of the study, references first for each case. */
-export function studyPlan(s: StudySettings): StudyPoint[] {
-  const cases = loadStudyCases();
+export function studyPlan(s: StudySettings, cases: Registry<SolverStudyCase>): StudyPoint[] {
   const out: StudyPoint[] = [];
   for (const id of s.cases) {
     const c = cases.get(id);
@@ -76,8 +76,8 @@ export function studyPlan(s: StudySettings): StudyPoint[] {
 }
 
 /** A sweep task: one run of one case (a pure function of its arguments, for the worker pool). */
-export function studyTask(args: { caseId: string; choice: SolverChoice; size: StudySize }): StudyRun {
-  return loadStudyCases().get(args.caseId).run(args.choice, args.size);
+export async function studyTask(args: { caseId: string; choice: SolverChoice; size: StudySize }): Promise<StudyRun> {
+  return (await loadStudyCases()).get(args.caseId).run(args.choice, args.size);
 }
 
 /** The task's key in the sweep (and in --out/checkpoints). */
@@ -195,8 +195,7 @@ export function runLabel(r: Pick<StudyRow, 'solver' | 'step' | 'rtol'>): string 
 }
 
 /** Table rows, orders and findings from the plan and its runs (in plan order). */
-export function analyseStudy(settings: StudySettings, plan: readonly StudyPoint[], runs: readonly StudyRun[]): StudyResult {
-  const registry = loadStudyCases();
+export function analyseStudy(settings: StudySettings, registry: Registry<SolverStudyCase>, plan: readonly StudyPoint[], runs: readonly StudyRun[]): StudyResult {
   const rows: StudyRow[] = [];
   const orders: OrderRow[] = [];
   const cases: CaseSummary[] = [];
