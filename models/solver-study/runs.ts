@@ -393,7 +393,7 @@ export function workPrecisionFigure(result: StudyResult): { figure: PlotlyFigure
     }
     layout[`xaxis${suffix}`] = { type: 'log', exponentformat: 'power', title: { text: 'vector-field evaluations' } };
     layout[`yaxis${suffix}`] = { type: 'log', exponentformat: 'power', title: { text: `rel. error of ${summary.metric}` } };
-    (layout.annotations as unknown[]).push({ text: `${id}: ${summary.model}`, showarrow: false, xref: `x${suffix} domain`, yref: `y${suffix} domain`, x: 0.5, y: 1.1, font: { size: 13 } });
+    (layout.annotations as unknown[]).push({ text: `${id} (${summary.model})`, showarrow: false, xref: `x${suffix} domain`, yref: `y${suffix} domain`, x: 0.5, y: 1.1, font: { size: 13 } });
   });
   return { figure: { data, layout }, width: Math.max(700, 520 * cols), height: 160 + 380 * rowsN };
 }
