@@ -22,11 +22,25 @@ export function studyFiles(modelsDir = path.resolve(__dirname, '..')): string[] 
   return out;
 }
 
+/**
+ * A module by absolute path: `import()` where the loader takes TypeScript (tsx's CLI, vitest, the
+ * compiled package's .js); in a worker thread, where only tsx's CommonJS hook is registered
+ * (src/parallel/worker.cjs) and `import()` refuses a .ts file, `require`.
+ */
+async function importFile(file: string): Promise<{ studyCases?: unknown }> {
+  try {
+    return (await import(file)) as { studyCases?: unknown };
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+    return require(file) as { studyCases?: unknown };
+  }
+}
+
 /** Import every model's study file (once) and register its cases; resolves to the registry. */
 export function loadStudyCases(): Promise<Registry<SolverStudyCase>> {
   loaded ??= (async () => {
     for (const file of studyFiles()) {
-      const mod = (await import(file)) as { studyCases?: unknown };
+      const mod = await importFile(file);
       if (!Array.isArray(mod.studyCases)) throw new Error(`${file} must export studyCases: SolverStudyCase[] (models/solver-study/case.ts)`);
       for (const c of mod.studyCases as SolverStudyCase[]) studyCaseRegistry.register(c.id, c);
     }

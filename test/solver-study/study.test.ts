@@ -28,11 +28,11 @@ let dir = '';
 let result: StudyResult;
 let manifest: { status: string; files: string[]; tables: { name: string; columns: string[]; rows: unknown[][] }[]; options: Record<string, unknown> };
 
-async function runStudy(args: string[]): Promise<void> {
+async function runStudy(args: string[], workers = 1): Promise<void> {
   await loadModels();
   const spec = experiments.get('solver-study');
   const quiet: RunContext = { json: false, log: () => {}, progress: (label, total) => new Progress(label, total) };
-  await spec.run(parseOptions([...args, '--no-png', '--workers', '1'], spec.options), quiet);
+  await spec.run(parseOptions([...args, '--no-png', '--workers', String(workers)], spec.options), quiet);
 }
 
 beforeAll(async () => {
@@ -115,6 +115,18 @@ describe('solver-study --preset quick', () => {
       expect(check.stateError, c).toBeLessThan(Math.min(...[...e, ...h].map((r) => r.stateError)) / 10);
     }
   });
+
+  it('on worker threads (the cases loaded there too) the numbers are those of the serial run', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'solver-study-workers-'));
+    try {
+      await runStudy(['--preset', 'quick', '--cases', 'urfb-fig12', '--out', out], 2);
+      const threaded: StudyResult = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+      const serial = result.rows.filter((r) => r.case === 'urfb-fig12');
+      expect(threaded.rows.map((r) => [r.metric, r.stateError, r.nfe])).toEqual(serial.map((r) => [r.metric, r.stateError, r.nfe]));
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('the findings are built from the measured values', () => {
     for (const s of result.cases) {
