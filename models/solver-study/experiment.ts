@@ -69,7 +69,7 @@ export const studyCommand: CommandSpec = {
   description: "each model's learning problem with euler, heun, rk4 and dopri5: metric, error against a tight reference, evaluations, wall time; work-precision figure and findings",
   options: [
     { name: 'out', type: 'string', description: 'output folder', default: 'out/solver-study' },
-    { name: 'cases', type: 'strings', description: 'learning problems, by id (default: every case of every models/<model>/study.ts: dll-relax, dll-coupled, sal, urfb-fig12 today)', default: [] },
+    { name: 'cases', type: 'strings', description: 'learning problems, by id (default: every case of every models/<model>/study.ts; an unknown id is refused with the list)', default: [] },
     { name: 'size', type: 'string', description: "problem sizes: 'quick' (seconds per case) or 'default' (minutes)", default: 'default', choices: [...STUDY_SIZES] },
     { name: 'solvers', type: 'strings', description: 'integrators studied: fixed-step ones on the step grid, adaptive ones at each --rtols', default: ['euler', 'heun', 'rk4', 'dopri5'], choices: solvers.names() },
     { name: 'step-fractions', type: 'numbers', description: "fixed steps as fractions of each case's largest step (each in (0, 1])", default: [1, 0.5, 0.25, 0.125], max: 1, validate: above(0) },

@@ -23,7 +23,9 @@ import { loadStudyCases, studyFiles } from '../../models/solver-study/cases';
 import { TABLE_COLUMNS } from '../../models/solver-study/experiment';
 import { evaluationsToReach, finestSlope, type StudyResult, type StudyRow } from '../../models/solver-study/runs';
 
-const CASES = ['dll-relax', 'dll-coupled', 'sal', 'urfb-fig12'];
+/** The cases this branch ships; cases other models add later are checked the same way (CASES is every registered one). */
+const SHIPPED = ['dll-relax', 'dll-coupled', 'sal', 'urfb-fig12'];
+let CASES: string[] = [];
 let dir = '';
 let result: StudyResult;
 let manifest: { status: string; files: string[]; tables: { name: string; columns: string[]; rows: unknown[][] }[]; options: Record<string, unknown> };
@@ -36,6 +38,7 @@ async function runStudy(args: string[], workers = 1): Promise<void> {
 }
 
 beforeAll(async () => {
+  CASES = (await loadStudyCases()).names();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'solver-study-'));
   await runStudy(['--preset', 'quick', '--out', dir]);
   result = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8'));
@@ -51,8 +54,8 @@ const runsOf = (c: string, solver: string): StudyRow[] => result.rows.filter((r)
 
 describe('solver-study --preset quick', () => {
   it('finds every model study file and registers its cases', async () => {
-    expect((await loadStudyCases()).names().sort()).toEqual([...CASES].sort());
-    expect(studyFiles().map((f) => path.basename(path.dirname(f)))).toEqual(['dll', 'sal', 'urfb']);
+    expect((await loadStudyCases()).names()).toEqual(expect.arrayContaining(SHIPPED));
+    expect(studyFiles().map((f) => path.basename(path.dirname(f)))).toEqual(expect.arrayContaining(['dll', 'sal', 'urfb']));
   });
 
   it('writes the table (one row per case and integrator), orders, findings, claims and the figure, and records the settings', async () => {
@@ -158,7 +161,7 @@ describe('solver-study helpers', () => {
     await expect(runStudy(['--solver', 'rk4', '--out', out])).rejects.toThrow(/--solver rk4 takes fixed steps, but here --solver is the study's reference.*use an adaptive solver \(dopri5/);
     await expect(runStudy(['--dt0', '0.1', '--out', out])).rejects.toThrow(UsageError);
     await expect(runStudy(['--solvers', 'euler,odex', '--out', out])).rejects.toThrow(/--solvers odex cannot integrate .* use euler/);
-    await expect(runStudy(['--cases', 'sal,dfc', '--out', out])).rejects.toThrow(/--cases dfc is not a registered case; valid: dll-relax, dll-coupled, sal, urfb-fig12/);
+    await expect(runStudy(['--cases', 'sal,nope', '--out', out])).rejects.toThrow(/--cases nope is not a registered case; valid: .*dll-relax, dll-coupled, .*sal, urfb-fig12/);
     expect(fs.existsSync(out)).toBe(false);
   });
 });
