@@ -49,6 +49,10 @@ export function studySettings(opts: ParsedOptions, cases: Registry<SolverStudyCa
     throw new UsageError(`--solver ${ref.solver} takes fixed steps, but here --solver is the study's reference, run at tight tolerances; use an adaptive solver (${solvers.names().filter((n) => usable(n) && solvers.get(n).adaptive).join(', ')})`);
   }
   if (ref.dt0 !== undefined) throw new UsageError("--dt0 sets no step here: each case's steps are --step-fractions of its own largest step, and the reference chooses its own; leave --dt0 out");
+  for (const [option, list] of [['step-fractions', opts.stepFractions], ['rtols', opts.rtols]] as const) {
+    const twice = (list as number[]).find((v, i) => (list as number[]).indexOf(v) !== i);
+    if (twice !== undefined) throw new UsageError(`--${option} lists ${twice} twice; give each value once`);
+  }
   for (const name of opts.solvers as string[]) {
     if (!usable(name)) throw new UsageError(`--solvers ${name} cannot integrate ${PHASE.what}; use ${solvers.names().filter(usable).join(', ')}`);
   }
@@ -72,10 +76,12 @@ export const studyCommand: CommandSpec = {
     { name: 'cases', type: 'strings', description: 'learning problems, by id (default: every case of every models/<model>/study.ts; an unknown id is refused with the list)', default: [] },
     { name: 'size', type: 'string', description: "problem sizes: 'quick' (seconds per case) or 'default' (minutes)", default: 'default', choices: [...STUDY_SIZES] },
     { name: 'solvers', type: 'strings', description: 'integrators studied: fixed-step ones on the step grid, adaptive ones at each --rtols', default: ['euler', 'heun', 'rk4', 'dopri5'], choices: solvers.names() },
-    { name: 'step-fractions', type: 'numbers', description: "fixed steps as fractions of each case's largest step (each in (0, 1])", default: [1, 0.5, 0.25, 0.125], max: 1, validate: above(0) },
-    { name: 'rtols', type: 'numbers', description: `relative tolerances of the adaptive solvers studied (atol = ${ATOL_PER_RTOL} × rtol)`, default: [1e-3, 1e-5, 1e-7], validate: above(0) },
-    ...solverOptions({ solver: 'dopri5', dt0: 'not used: refused' }).map((o) =>
-      o.name === 'solver'
+    { name: 'step-fractions', type: 'numbers', description: "fixed steps as fractions of each case's largest step (each in (0, 1])", default: [1, 0.5, 0.25, 0.125], min: 0, max: 1, validate: above(0) },
+    { name: 'rtols', type: 'numbers', description: `relative tolerances of the adaptive solvers studied (atol = ${ATOL_PER_RTOL} × rtol)`, default: [1e-3, 1e-5, 1e-7], min: 0, validate: above(0) },
+    ...solverOptions({ solver: 'dopri5' }).map((o) =>
+      o.name === 'dt0'
+        ? { ...o, description: "not taken here (refused): each case's fixed steps are --step-fractions of its own largest step, and the reference chooses its own" }
+        : o.name === 'solver'
         ? { ...o, description: `the reference integrator, an adaptive solver at tight tolerances (registered solvers: ${solvers.names().join(', ')})` }
         : o.name === 'rtol'
           ? { ...o, description: `relative tolerance of the reference (default ${REFERENCE_RTOL}); the check run uses 10×` }

@@ -161,6 +161,7 @@ describe('solver-study helpers', () => {
     await expect(runStudy(['--solver', 'rk4', '--out', out])).rejects.toThrow(/--solver rk4 takes fixed steps, but here --solver is the study's reference.*use an adaptive solver \(dopri5/);
     await expect(runStudy(['--dt0', '0.1', '--out', out])).rejects.toThrow(UsageError);
     await expect(runStudy(['--solvers', 'euler,odex', '--out', out])).rejects.toThrow(/--solvers odex cannot integrate .* use euler/);
+    await expect(runStudy(['--step-fractions', '1,0.5,1', '--out', out])).rejects.toThrow(/--step-fractions lists 1 twice/);
     await expect(runStudy(['--cases', 'sal,nope', '--out', out])).rejects.toThrow(/--cases nope is not a registered case; valid: .*dll-relax, dll-coupled, .*sal, urfb-fig12/);
     expect(fs.existsSync(out)).toBe(false);
   });
