@@ -48,9 +48,8 @@ export type RunRole = 'study' | 'reference' | 'check';
 export interface StudyPoint {
   caseId: string;
   role: RunRole;
+  /** The integrator; a fixed step is the case's maxStep times a --step-fractions value. */
   choice: SolverChoice;
-  /** The fixed step as a fraction of the case's largest step (fixed-step solvers). */
-  fraction?: number;
 }
 
 /** Ratio atol/rtol of the study's adaptive runs. */
@@ -69,7 +68,7 @@ export function studyPlan(s: StudySettings, cases: Registry<SolverStudyCase>): S
     out.push({ caseId: id, role: 'check', choice: { solver: ref.solver, rtol: 10 * ref.rtol, atol: 10 * ref.atol } });
     for (const name of s.solvers) {
       if (solvers.get(name).adaptive) for (const rtol of s.rtols) out.push({ caseId: id, role: 'study', choice: { solver: name, rtol, atol: rtol * ATOL_PER_RTOL } });
-      else for (const f of s.stepFractions) out.push({ caseId: id, role: 'study', choice: { solver: name, dt0: c.maxStep * f }, fraction: f });
+      else for (const f of s.stepFractions) out.push({ caseId: id, role: 'study', choice: { solver: name, dt0: c.maxStep * f } });
     }
   }
   return out;
