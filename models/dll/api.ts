@@ -25,3 +25,4 @@ export * from './rnn';
 export * from './stats';
 export * from './trainer';
 export * from './claims';
+export * from './study';

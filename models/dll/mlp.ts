@@ -111,6 +111,8 @@ export interface RelaxResult {
   residual: number;
   t: number;
   steps: number;
+  /** Vector-field evaluations of the relaxation (`solve`'s stats.nfe). */
+  nfe: number;
 }
 
 /** Per-batch buffers: basal values, pre-activations, derivatives, local errors, apical values. */
@@ -472,7 +474,7 @@ export class ApicalRelaxer {
     this.params = p;
     if (this.problem) return null;
     this.net.projectErrors(this.ws);
-    return { reason: 'none', residual: 0, t: 0, steps: 0 };
+    return { reason: 'none', residual: 0, t: 0, steps: 0, nfe: 0 };
   }
 
   relax(p: DllParams): RelaxResult {
@@ -494,7 +496,7 @@ export class ApicalRelaxer {
     });
     if (r.reason === 'diverged') throw new Error(`the apical relaxation diverged: ${r.solution.message}; use a smaller relaxation step (dt < 2 for euler)`);
     net.loadApical(ws, r.y);
-    return { reason: r.reason, residual: r.residual, t: r.t, steps: r.solution.stats.accepted };
+    return { reason: r.reason, residual: r.residual, t: r.t, steps: r.solution.stats.accepted, nfe: r.solution.stats.nfe };
   }
 
   /** Integrate the apical flow over a fixed time [0, T] (the paper's fixed number of iterations). */
@@ -515,7 +517,7 @@ export class ApicalRelaxer {
     });
     if (sol.status !== 'ok') throw new Error(`the apical relaxation stopped: ${sol.message}`);
     net.loadApical(ws, sol.y);
-    return { reason: 'timeLimit', residual: NaN, t: T, steps: sol.stats.accepted };
+    return { reason: 'timeLimit', residual: NaN, t: T, steps: sol.stats.accepted, nfe: sol.stats.nfe };
   }
 }
 

@@ -114,7 +114,7 @@ export function runMnist(o: MnistRunOptions): MnistRunResult {
   for (let epoch = ck.start; epoch <= o.epochs; epoch++) {
     // One integration of the slow flow per epoch: minibatch k of the epoch's shuffle on [k, k + 1).
     const batches = epochBatches(train.x, tTrain, train.n, 784, 10, o.batch, dataRng);
-    if (dll) Object.assign(dll.relaxStats, { count: 0, steps: 0, worstResidual: 0 });
+    if (dll) Object.assign(dll.relaxStats, { count: 0, steps: 0, nfe: 0, worstResidual: 0 });
     const sum = trainer.run(batches.count, batches.load, () => o.onBatch?.());
     const count = batches.count;
     const out = predict(o.sizes, 'tanh', weights(), test.x, test.n);

@@ -309,7 +309,7 @@ export class RnnRelaxer {
     const { net, ws } = this;
     if (this.opts.closed) {
       net.closedForm(p, ws);
-      return { reason: 'none', residual: 0, t: 0, steps: 0 };
+      return { reason: 'none', residual: 0, t: 0, steps: 0, nfe: 0 };
     }
     this.params = p;
     const per = ws.batch * net.spec.nHidden;
@@ -328,7 +328,7 @@ export class RnnRelaxer {
     if (r.reason === 'diverged') throw new Error(`the DLL-RNN apical relaxation diverged: ${r.solution.message}; use a smaller relaxation step`);
     for (let i = 0; i < ws.steps; i++) ws.hp[i].data.set(r.y.subarray(i * per, (i + 1) * per));
     net.errors(ws, ws.hp);
-    return { reason: r.reason, residual: r.residual, t: r.t, steps: r.solution.stats.accepted };
+    return { reason: r.reason, residual: r.residual, t: r.t, steps: r.solution.stats.accepted, nfe: r.solution.stats.nfe };
   }
 }
 

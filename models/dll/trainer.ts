@@ -154,8 +154,8 @@ export class DllTrainer extends FlowTrainer {
   private readonly thetaArrays: Float64Array[] = [];
   readonly thetaRule: ThetaRule;
   lastRelax: RelaxResult | null = null;
-  /** Relaxations run, their steps in all, and the largest final residual (the flow may relax more than once per minibatch). */
-  readonly relaxStats = { count: 0, steps: 0, worstResidual: 0 };
+  /** Relaxations run, their steps and vector-field evaluations in all, and the largest final residual (the flow may relax more than once per minibatch). */
+  readonly relaxStats = { count: 0, steps: 0, nfe: 0, worstResidual: 0 };
   private readonly relaxTime?: number;
 
   constructor(
@@ -202,6 +202,7 @@ export class DllTrainer extends FlowTrainer {
     const r = (this.lastRelax = this.relaxTime !== undefined ? this.relaxer.relaxFor(p, this.relaxTime) : this.relaxer.relax(p));
     this.relaxStats.count++;
     this.relaxStats.steps += r.steps;
+    this.relaxStats.nfe += r.nfe;
     this.relaxStats.worstResidual = Math.max(this.relaxStats.worstResidual, r.residual);
     net.weightRates(ws, this.updates);
     if (this.thetaOptimizer) codeThetaUpdate(net, ws, this.updates.Theta);
@@ -264,6 +265,8 @@ export class CoupledTrainer {
   readonly problem: Problem;
   readonly layout: StateLayout;
   y: Float64Array;
+  /** Vector-field evaluations and accepted steps of the presentations so far (`solve`'s stats). */
+  readonly stats = { nfe: 0, steps: 0 };
 
   constructor(
     readonly net: DllMlp,
@@ -293,6 +296,8 @@ export class CoupledTrainer {
       atol: this.opts.atol ?? 1e-12,
       maxSteps: 1e7,
     });
+    this.stats.nfe += sol.stats.nfe;
+    this.stats.steps += sol.stats.accepted;
     if (sol.status !== 'ok') throw new Error(`coupled DLL flow stopped: ${sol.message}`);
     this.y = sol.y;
   }

@@ -26,3 +26,4 @@ export * from './leaky';
 export * from './presets';
 export * from './theory';
 export * from './train';
+export * from './study';

@@ -41,6 +41,9 @@ export interface TrainResult<M = never> {
   y: Float64Array;
   /** Training samples processed per second of wall time (flow only, evaluation excluded). */
   samplesPerSecond: number;
+  /** Vector-field evaluations and accepted steps of the flow, summed over the epochs' `solve` calls. */
+  nfe: number;
+  steps: number;
 }
 
 export interface TrainOptions<M = never> {
@@ -119,6 +122,8 @@ export function trainCircuit<M = never>(circuit: SalCircuit, data: { train: Data
   let curve: EpochRecord[] = [];
   let measurements: M[] = [];
   let flowMs = 0;
+  let nfe = 0;
+  let accepted = 0;
   const record = (epoch: number, trainLoss: number, t: number) => {
     const ev = circuit.evaluate(y, test.x, testT, test.n, test.y);
     const rec = { epoch, trainLoss, testLoss: ev.loss, testAccuracy: ev.accuracy, t };
@@ -132,9 +137,9 @@ export function trainCircuit<M = never>(circuit: SalCircuit, data: { train: Data
     arrays: () => ({ y }),
     rngs: { order: rng },
     settings: { spec, batch: opts.batch, seed: opts.seed, data: [train.n, test.n], y0: opts.y0 ? 'given' : 'initState', ...(isDefaultSolver(solver) ? {} : { solver }) },
-    extra: () => ({ curve, measurements, flowMs }),
+    extra: () => ({ curve, measurements, flowMs, nfe, accepted }),
   });
-  if (ck.extra) ({ curve, measurements, flowMs } = ck.extra);
+  if (ck.extra) ({ curve, measurements, flowMs, nfe = 0, accepted = 0 } = ck.extra);
   else record(0, circuit.evaluate(y, train.x, trainT, train.n).loss, 0);
   let status: TrainResult['status'] = 'ok';
   let message = 'finished';
@@ -146,6 +151,8 @@ export function trainCircuit<M = never>(circuit: SalCircuit, data: { train: Data
     const t0 = performance.now();
     const sol = solve(flow.problem, solver.solver, { t0: 0, t1: steps, y0: y, dt0: solver.dt0, rtol: solver.rtol, atol: solver.atol, reductions: [flow.loss] });
     flowMs += performance.now() - t0;
+    nfe += sol.stats.nfe;
+    accepted += sol.stats.accepted;
     y.set(sol.y);
     if (sol.status !== 'ok') {
       status = 'diverged';
@@ -156,5 +163,5 @@ export function trainCircuit<M = never>(circuit: SalCircuit, data: { train: Data
     ck.done(epoch);
   }
   const samples = (curve.length - 1) * steps * opts.batch;
-  return { curve, measurements, status, message, seconds: flowMs / 1000, y, samplesPerSecond: samples / Math.max(1e-9, flowMs / 1000) };
+  return { curve, measurements, status, message, seconds: flowMs / 1000, y, samplesPerSecond: samples / Math.max(1e-9, flowMs / 1000), nfe, steps: accepted };
 }

@@ -22,3 +22,4 @@ export * from './scalar';
 export * from './step';
 export * from './train';
 export * from './claims';
+export * from './study';

@@ -42,7 +42,7 @@ test.each([
   [['train', 'urfb', 'extra'], "unexpected argument 'extra': options start with -- (see creditflow train urfb --help)"],
   [['reproduce', 'fig12', 'steps', '10'], "unexpected argument 'steps': options start with -- (see creditflow reproduce fig12 --help)"],
   [['train', 'urfb', '-x'], "unexpected argument '-x': options start with -- (see creditflow train urfb --help)"],
-  [['reproduce', 'nope'], "unknown experiment 'nope'; valid experiments: compare, dfc-fig3, dfc-fig4, dfc-mnist, dll-lr, dll-mnist, dll-rnn, fig12, fig12-step, loco-continual, loco-mnist, loco-sin, loco-xor, sal-ablation, sal-assembly, sal-table, sal-width, urfb-mnist"],
+  [['reproduce', 'nope'], "unknown experiment 'nope'; valid experiments: compare, dfc-fig3, dfc-fig4, dfc-mnist, dll-lr, dll-mnist, dll-rnn, fig12, fig12-step, loco-continual, loco-mnist, loco-sin, loco-xor, sal-ablation, sal-assembly, sal-table, sal-width, solver-study, urfb-mnist"],
 ])('%j is refused before any work: %s', async (argv, message) => {
   const dir = out(`refused-${argv.join('-').replace(/[^\w]+/g, '_')}`);
   expect(await refusal(() => main([...argv, '--out', dir].filter((a, i, all) => !(argv[0] === 'verify' && (a === '--out' || all[i - 1] === '--out'))) as string[]))).toBe(message);

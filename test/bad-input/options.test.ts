@@ -77,7 +77,7 @@ const cases: [string, string[], string][] = [
   ["urfb-mnist", ["--lr", "0"], "--lr must be > 0 (got 0)"],
   ["compare", ["--rules", "BP,BP"], "--rules lists BP twice; give each value once"],
   ["compare", ["--seeds", "-5"], "each value of --seeds must be >= 0 (got -5)"],
-  ["verify", ["--seed", "-1"], "unknown experiment 'verify'; valid experiments: compare, dfc-fig3, dfc-fig4, dfc-mnist, dll-lr, dll-mnist, dll-rnn, fig12, fig12-step, loco-continual, loco-mnist, loco-sin, loco-xor, sal-ablation, sal-assembly, sal-table, sal-width, urfb-mnist"],
+  ["verify", ["--seed", "-1"], "unknown experiment 'verify'; valid experiments: compare, dfc-fig3, dfc-fig4, dfc-mnist, dll-lr, dll-mnist, dll-rnn, fig12, fig12-step, loco-continual, loco-mnist, loco-sin, loco-xor, sal-ablation, sal-assembly, sal-table, sal-width, solver-study, urfb-mnist"],
 ];
 
 test.each(cases)('%s %j is refused: %s', async (command, argv, message) => {
