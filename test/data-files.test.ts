@@ -5,13 +5,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { loadDataset, parseIdx, readCifarDir, readIdxDir } from '../src/data/files';
-
-function idx(dims: number[], data: number[]): Buffer {
-  const head = Buffer.alloc(4 + 4 * dims.length);
-  head.writeUInt32BE(0x0800 | dims.length, 0);
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([head, Buffer.from(data)]);
-}
+import { idx } from './data-fixtures';
 
 function writeIdxSet(dir: string, gzip: boolean): void {
   const put = (name: string, b: Buffer) => fs.writeFileSync(path.join(dir, gzip ? `${name}.gz` : name), gzip ? zlib.gzipSync(b) : b);

@@ -8,11 +8,12 @@
 import { claim, closeTo, ordering, samples, type Claim } from '../../src/io/claims';
 import type { RunResult } from './run';
 
-export function compareClaims(results: readonly RunResult[], tasks: readonly string[], seeds: readonly number[], quick: boolean): Claim[] {
+/** `data` names a task's data where the setting should say it (the image task: 'Fashion-MNIST 8,000/2,000'). */
+export function compareClaims(results: readonly RunResult[], tasks: readonly string[], seeds: readonly number[], quick: boolean, data: Partial<Record<string, string>> = {}): Claim[] {
   const out: Claim[] = [];
   const size = quick ? 'quick sizes' : 'default sizes';
   for (const task of tasks) {
-    const setting = `compare task '${task}' (${size}; same architecture, initialisation, data order and budget for every rule), ${seeds.length} seeds`;
+    const setting = `compare task '${task}' (${data[task] ? `${data[task]}, ` : ''}${size}; same architecture, initialisation, data order and budget for every rule), ${seeds.length} seeds`;
     const has = (rule: string) => results.some((r) => r.task === task && r.rule === rule);
     const metric = (rule: string, m: 'testLoss' | 'testAccuracy') =>
       samples(`${rule} ${m === 'testLoss' ? 'test loss' : 'test accuracy'}`, seeds.map((s) => {

@@ -13,6 +13,10 @@
  * dominate): teacher 15-10-10-5 (2,000/500 samples, 20 epochs), MNIST 784-128-128-10 (8,000/2,000,
  * 5 epochs), XOR 2-8-8-1 (1,000 full-batch steps); `--quick`: teacher 512/256 samples 3 epochs,
  * MNIST 784-32-32-10 on 512/256 images 2 epochs, XOR 150 steps, DFC settling 100 steps.
+ *
+ * `--data mnist|fashion-mnist|cifar10 --data-dir DIR` gives the image task ('mnist' in the tables)
+ * other data (tasks.ts); `--train-size`/`--test-size` its sizes (not given: the configured ones
+ * above; 0: the data set's whole split, e.g. 60,000/10,000 for the IDX files).
  */
 import { formatTable } from '../../src/io/output';
 import { printClaims, writeClaims } from '../../src/io/claims';
@@ -20,13 +24,14 @@ import { RunOutput } from '../../src/io/run';
 import { compareClaims } from './claims';
 import type { PlotlyFigure } from '../../src/io/plot';
 import { runSweep, sweepOptions, type SweepTask } from '../../src/cli/sweep';
-import { pngOption } from '../../src/cli/options';
+import { pngOption, UsageError } from '../../src/cli/options';
 import { runTasks } from '../../src/parallel/pool';
 import type { CommandSpec } from '../../src/registry';
 import { taskConfig } from './config';
 import { RUN_MODULE, type RunArgs, type RunResult } from './run';
 import { checkRules, mark, RULE_NAMES, RULES, type RuleName } from './rules';
-import { TASK_LABELS, TASKS, type TaskName } from './tasks';
+import { TASK_LABELS, TASKS, checkTaskSetup, imageDataLabel, type TaskName, type TaskSetup } from './tasks';
+import { DATA_NAMES, loadDataset, type DataName } from '../../src/data/files';
 
 export interface CompareOptions {
   tasks: TaskName[];
@@ -37,6 +42,35 @@ export interface CompareOptions {
   /** Per-task overrides of the configured sizes (for tests and exploration). */
   override?: Partial<Record<TaskName, Partial<Pick<RunArgs, 'epochs' | 'lr' | 'batch' | 'anglesPerEpoch'>> & { trainSize?: number; testSize?: number; hidden?: number[] }>>;
   maxHalvings?: number;
+  /** The image task's data read from files (tasks.ts); absent: the shipped MNIST subset. */
+  data?: TaskSetup['data'];
+}
+
+/** A task's setup: its configuration with the overrides and the image task's data. */
+export function taskSetup(o: CompareOptions, task: TaskName): TaskSetup {
+  const ov = o.override?.[task] ?? {};
+  return {
+    ...taskConfig(task, o.quick).setup,
+    ...(ov.trainSize ? { trainSize: ov.trainSize } : {}),
+    ...(ov.testSize ? { testSize: ov.testSize } : {}),
+    ...(ov.hidden ? { hidden: ov.hidden } : {}),
+    ...(task === 'mnist' && o.data ? { data: o.data } : {}),
+  };
+}
+
+/**
+ * The image task's data and sizes from --data, --data-dir, --train-size, --test-size: `data` when
+ * read from files, and the sizes as overrides (0 = the data set's whole split).
+ */
+function imageData(opts: Record<string, any>): Pick<CompareOptions, 'data' | 'override'> {
+  const external = opts.data !== 'mnist' || Boolean(opts.dataDir);
+  const data = external ? { name: opts.data as DataName, ...(opts.dataDir ? { dir: opts.dataDir as string } : {}) } : undefined;
+  const whole = () => (data ? loadDataset(data.name, data.dir) : loadDataset('mnist'));
+  const size = (v: number | undefined, part: 'train' | 'test') => (v === undefined ? undefined : v === 0 ? whole()[part].n : v);
+  const trainSize = size(opts.trainSize, 'train');
+  const testSize = size(opts.testSize, 'test');
+  const mnist = { ...(trainSize ? { trainSize } : {}), ...(testSize ? { testSize } : {}) };
+  return { ...(data ? { data } : {}), ...(Object.keys(mnist).length ? { override: { mnist } } : {}) };
 }
 
 /** The run arguments of every (task, rule, seed), most expensive first (so the pool ends evenly). */
@@ -46,7 +80,7 @@ export function compareTasks(o: CompareOptions): RunArgs[] {
   for (const task of o.tasks) {
     const c = taskConfig(task, o.quick);
     const ov = o.override?.[task] ?? {};
-    const setup = { ...c.setup, ...(ov.trainSize ? { trainSize: ov.trainSize } : {}), ...(ov.testSize ? { testSize: ov.testSize } : {}), ...(ov.hidden ? { hidden: ov.hidden } : {}) };
+    const setup = taskSetup(o, task);
     for (const rule of o.rules) {
       for (const seed of o.seeds) {
         out.push({
@@ -169,7 +203,7 @@ export function criteriaTable(rules: readonly RuleName[]): string[][] {
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#ad494a', '#637939'];
 
 /** Test loss (left) and angle to BP (right) against epochs, mean over seeds, one line per rule. */
-export function taskFigure(results: readonly RunResult[], task: TaskName, rules: readonly RuleName[]): PlotlyFigure {
+export function taskFigure(results: readonly RunResult[], task: TaskName, rules: readonly RuleName[], label = TASK_LABELS[task]): PlotlyFigure {
   const data: Record<string, unknown>[] = [];
   rules.forEach((rule, i) => {
     const rs = results.filter((r) => r.task === task && r.rule === rule && r.status === 'ok');
@@ -185,7 +219,7 @@ export function taskFigure(results: readonly RunResult[], task: TaskName, rules:
   return {
     data,
     layout: {
-      title: { text: `${TASK_LABELS[task]}: test loss and angle to the BP gradient (mean over seeds; dashed: ReLU network)` },
+      title: { text: `${label}: test loss and angle to the BP gradient (mean over seeds; dashed: ReLU network)` },
       xaxis: { domain: [0, 0.46], title: { text: 'epoch' } },
       yaxis: { title: { text: 'test loss ½‖y − t‖²' }, type: 'log' },
       xaxis2: { domain: [0.56, 1], title: { text: 'epoch' }, anchor: 'y2' },
@@ -216,6 +250,10 @@ export const compareCommand: CommandSpec = {
     ...sweepOptions('runs', 1, null),
     pngOption,
     { name: 'max-halvings', type: 'integer', description: 'times η may be halved after a divergence', default: 4, min: 0 },
+    { name: 'data', type: 'string', description: "data of the image task: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir), 'fashion-mnist' (IDX; default folder: Debian's dataset-fashion-mnist), 'cifar10' (binary version, needs --data-dir)", default: 'mnist', choices: [...DATA_NAMES] },
+    { name: 'data-dir', type: 'string', description: "folder with the data set's files (IDX: train-images-idx3-ubyte[.gz] …; CIFAR-10: data_batch_1.bin … test_batch.bin)" },
+    { name: 'train-size', type: 'integer', description: 'training images of the image task (not given: 8,000, --quick 512; 0: the whole training split of --data)', min: 0 },
+    { name: 'test-size', type: 'integer', description: 'test images of the image task (not given: 2,000, --quick 256; 0: the whole test split of --data)', min: 0 },
   ],
   async run(opts, ctx) {
     const o: CompareOptions = {
@@ -225,8 +263,11 @@ export const compareCommand: CommandSpec = {
       quick: opts.quick,
       workers: opts.workers,
       maxHalvings: opts.maxHalvings,
+      ...imageData(opts),
     };
     if (!o.seeds.length) throw new Error('--seeds needs at least one seed, e.g. --seeds 1,2,3');
+    if (o.tasks.includes('mnist')) checkTaskSetup(taskSetup(o, 'mnist')); // bad --data, --data-dir or sizes fail here, before any work
+    else if (o.data || o.override?.mnist) throw new UsageError("--data, --data-dir, --train-size and --test-size set the image task's data, which --tasks leaves out; add mnist to --tasks");
     const out = new RunOutput('compare', opts.out, opts, ctx);
     const n = o.tasks.length * o.rules.length * o.seeds.length;
     ctx.log(`compare: ${o.rules.length} rules x ${o.tasks.length} tasks x ${o.seeds.length} seeds = ${n} runs on ${o.workers} worker(s)${o.quick ? ' (quick)' : ''}`);
@@ -242,9 +283,10 @@ export const compareCommand: CommandSpec = {
       results.flatMap((r) => r.curve.map((p) => ({ task: r.task, rule: r.rule, seed: r.seed, lr: r.lr, status: r.status, ...p }))),
     );
     out.json('results', { options: o, wallSeconds: (performance.now() - t0) / 1000, summary: rows, criteria: o.rules.map((r) => RULES[r]), runs: results });
-    for (const task of o.tasks) out.figure(`curves-${task}`, taskFigure(results, task, o.rules), { width: 1300, height: 560 });
+    const labels = { mnist: imageDataLabel(taskSetup(o, 'mnist')) };
+    for (const task of o.tasks) out.figure(`curves-${task}`, taskFigure(results, task, o.rules, task === 'mnist' ? labels.mnist : undefined), { width: 1300, height: 560 });
     for (const r of rows) for (const m of r.messages) out.note(`${r.task}/${r.rule} ${m}`);
-    const claims = compareClaims(results, o.tasks, o.seeds, o.quick);
+    const claims = compareClaims(results, o.tasks, o.seeds, o.quick, labels);
     writeClaims(out, 'compare', claims);
     out.allowNonFinite('angles to the BP update are NaN where undefined (before the first update, or a zero update), and accuracy on the regression task', ['angleHidden', 'angleAll', 'angleLayers', 'testAccuracy']);
     if (results.some((r) => r.status === 'diverged')) out.allowNonFinite('diverged runs are kept with NaN final losses and angles (status diverged)');

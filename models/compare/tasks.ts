@@ -7,7 +7,12 @@
  *   our choice: the task is "small" in the comparison; `--teacher` restores the paper's).
  * - 'mnist': the shared 8,000/2,000 split (src/data/mnist.ts, split seed 0), a 784-h-h-10 MLP
  *   (2 hidden layers); pixels standardised with the MNIST mean/std (0.1307/0.3081) as the DFC
- *   experiment does; one-hot targets.
+ *   experiment does; one-hot targets. The image task can read another data set instead
+ *   (`--data mnist|fashion-mnist|cifar10 --data-dir DIR`, src/data/files.ts: the full IDX MNIST or
+ *   Fashion-MNIST, CIFAR-10's binary batches): the first n images of its own train and test files,
+ *   a d-h-h-10 MLP (d = 784, or 3,072 for CIFAR-10), standardised by the MNIST constants for MNIST
+ *   and, for the others (our choice), by the mean and standard deviation of all pixels of the
+ *   training images used.
  * - 'xor': the four points of {0, 1}² with target x₁ XOR x₂, a 2-h-h-1 MLP; the test set is the
  *   training set (XOR has no other points). Inputs are 0/1, not ±1: with no biases and an odd
  *   activation the network computes an odd function, and ±1-coded XOR (y = −x₁x₂) is even.
@@ -23,7 +28,8 @@
  * tanh rule's test loss has that part's variance as a floor (BP-ReLU, the positively homogeneous
  * ReLU student, does not have it: its losses are lower and not comparable with the tanh rows).
  */
-import { MNIST_CLASSES, mnistSplit, oneHot, take } from '../../src/data/mnist';
+import { MNIST_CLASSES, mnistSplit, oneHot, take, type Dataset } from '../../src/data/mnist';
+import { dataDescription, loadDataset, type DataName } from '../../src/data/files';
 import { teacherData } from '../dfc/experiments/teacher';
 
 export const TASKS = ['teacher', 'mnist', 'xor'] as const;
@@ -67,10 +73,33 @@ export interface TaskSetup {
   testSize: number;
   /** Teacher widths (teacher task only), input and output equal to the student's. */
   teacher: number[];
+  /** The image task's data read from files (src/data/files.ts); absent: the shipped MNIST 8,000/2,000 subset. */
+  data?: { name: DataName; dir?: string };
 }
 
-function standardise(x: Float64Array): Float64Array {
-  return Float64Array.from(x, (v) => (v - 0.1307) / 0.3081);
+/** The image task's train and test sets: the shipped MNIST subset, or the data set named in the setup. */
+function imageSplit(s: TaskSetup): { train: Dataset; test: Dataset } {
+  return s.data ? loadDataset(s.data.name, s.data.dir) : mnistSplit(0);
+}
+
+/** The image task's data for tables and titles, e.g. 'MNIST 8,000/2,000' or 'Fashion-MNIST 60,000/10,000'. */
+export function imageDataLabel(s: TaskSetup): string {
+  return s.data ? dataDescription(s.data.name, s.data.dir, s.trainSize, s.testSize) : `MNIST ${s.trainSize.toLocaleString('en')}/${s.testSize.toLocaleString('en')}`;
+}
+
+/** Standardisation: MNIST's mean/std for MNIST (shipped or read), else the mean/std of all pixels of the training images. */
+function pixelStats(s: TaskSetup, train: Dataset): { mean: number; sd: number } {
+  if (!s.data || s.data.name === 'mnist') return { mean: 0.1307, sd: 0.3081 };
+  let sum = 0;
+  for (const v of train.x) sum += v;
+  const mean = sum / train.x.length;
+  let ss = 0;
+  for (const v of train.x) ss += (v - mean) ** 2;
+  return { mean, sd: Math.sqrt(ss / train.x.length) };
+}
+
+function standardise(x: Float64Array, st: { mean: number; sd: number }): Float64Array {
+  return Float64Array.from(x, (v) => (v - st.mean) / st.sd);
 }
 
 const XOR_X = Float64Array.from([0, 0, 0, 1, 1, 0, 1, 1]);
@@ -84,8 +113,12 @@ export function checkTaskSetup(s: TaskSetup): void {
   if (s.task !== 'xor' && !(Number.isInteger(s.trainSize) && s.trainSize >= 1 && Number.isInteger(s.testSize) && s.testSize >= 1)) {
     throw new Error(`${s.task}: train and test sizes must be integers >= 1 (got ${s.trainSize}, ${s.testSize})`);
   }
-  if (s.task === 'mnist' && (s.trainSize > 8000 || s.testSize > 2000)) {
-    throw new Error(`mnist: the shared split has 8,000 training and 2,000 test images (asked for ${s.trainSize} and ${s.testSize})`);
+  if (s.task === 'mnist') {
+    const split = imageSplit(s);
+    if (s.trainSize > split.train.n || s.testSize > split.test.n) {
+      const what = s.data ? `--data ${s.data.name} has` : 'the shared split has';
+      throw new Error(`mnist: ${what} ${split.train.n.toLocaleString('en')} training and ${split.test.n.toLocaleString('en')} test images (asked for ${s.trainSize} and ${s.testSize}); use --train-size and --test-size up to those, or 0 for all`);
+    }
   }
   if (s.task === 'teacher' && (s.teacher.length < 2 || s.teacher[0] !== 15 || s.teacher[s.teacher.length - 1] !== 5)) {
     throw new Error(`the teacher must map 15 inputs to 5 outputs like the 15-h-h-5 student (got ${s.teacher.join('-')})`);
@@ -107,15 +140,16 @@ export function taskData(s: TaskSetup): TaskData {
     };
   }
   if (s.task === 'mnist') {
-    const split = mnistSplit(0);
+    const split = imageSplit(s);
     const tr = take(split.train, s.trainSize);
     const te = take(split.test, s.testSize);
-    const sizes = [784, ...s.hidden, MNIST_CLASSES];
+    const sizes = [tr.d, ...s.hidden, MNIST_CLASSES];
+    const st = pixelStats(s, tr);
     return {
       task: s.task,
       sizes,
-      train: { x: standardise(tr.x), t: oneHot(tr.y, MNIST_CLASSES), labels: tr.y, n: tr.n },
-      test: { x: standardise(te.x), t: oneHot(te.y, MNIST_CLASSES), labels: te.y, n: te.n },
+      train: { x: standardise(tr.x, st), t: oneHot(tr.y, MNIST_CLASSES), labels: tr.y, n: tr.n },
+      test: { x: standardise(te.x, st), t: oneHot(te.y, MNIST_CLASSES), labels: te.y, n: te.n },
       scoring: 'argmax',
     };
   }

@@ -6,9 +6,9 @@
 import { Rng } from '../../src/core/random';
 import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
 import { reportProgress } from '../../src/parallel/pool';
-import { DllRnn, RnnRelaxer, bpttDirections, rnnParamArrays, rnnParamViews, type RnnParams } from './rnn';
-import { MinibatchFlow, PAPER_FLOW, checkOptimizerSolver, type FlowSolver } from './flow';
-import { arrayViews } from './trainer';
+import { DllRnn, RNN_CODE_THETA, RnnRelaxer, bpttDirections, rnnParamArrays, rnnParamViews, type RnnParams } from './rnn';
+import { MinibatchFlow, PAPER_FLOW, checkOptimizerSolver, type FlowSolver, type OptimizerGroup } from './flow';
+import { arrayViews, type ThetaRule } from './trainer';
 import type { RelaxOptions } from './mlp';
 import { makeOptimizer, trainingArrays, type OptimizerName } from '../../src/nn/optim';
 import { cosine } from './stats';
@@ -77,6 +77,14 @@ export interface RnnRunOptions {
   relax?: RelaxOptions;
   /** The integrator of the slow flow (flow.ts; default the paper's: euler, one step per iteration). Adam runs only so. */
   flow?: FlowSolver;
+  /**
+   * DLL's Θ rule (ignored for DLL-FA and BPTT): 'paper' eqs. (27)-(30) (default); 'code' the
+   * released DLL-RNN's (rnn.ts RNN_CODE_THETA: the paper's sign, batch sum, clip ±50) with Θ in
+   * its own optimiser at `thetaLrScale` × lr; 'fixed' Θ never updated (= DLL-FA-RNN).
+   */
+  thetaRule?: ThetaRule;
+  /** With the 'code' rule: Θ's learning rate as a multiple of lr (default 1, the released code's theta_update_discount = 1). */
+  thetaLrScale?: number;
   /** Evaluate every this many iterations (0: only at the end). */
   evalEvery?: number;
   /**
@@ -100,6 +108,8 @@ export interface RnnEval {
 export interface RnnRunResult extends RnnEval {
   method: RnnMethod;
   seed: number;
+  /** DLL's Θ rule, when not the default 'paper'. */
+  thetaRule?: ThetaRule;
   trainLoss: number;
   curve: (RnnEval & { iteration: number })[];
   thetaNorm: number;
@@ -187,13 +197,19 @@ export function rnnTask(args: { data: SequenceData; run: RnnRunOptions; checkpoi
 export function trainRnn(src: SequenceSource, o: RnnRunOptions): RnnRunResult {
   const rng = new Rng(o.seed);
   const loss = src.kind === 'classification' ? 'cross-entropy' : 'mse';
-  const net = new DllRnn({ nIn: src.nIn, nHidden: o.hidden, nOut: src.nOut, loss, feedback: o.method === 'dll-fa' ? 'fixed' : 'learned' });
+  const thetaRule = o.method === 'dll' ? (o.thetaRule ?? 'paper') : 'paper';
+  const net = new DllRnn({ nIn: src.nIn, nHidden: o.hidden, nOut: src.nOut, loss, feedback: o.method === 'dll-fa' || thetaRule === 'fixed' ? 'fixed' : 'learned' });
   const p = net.init(rng.fork(1));
   const ws = net.workspace(o.batch, o.steps);
   const relaxer = new RnnRelaxer(net, ws, { ...o.relax, closed: o.relaxMode === 'closed' });
   const dirs = net.zeroParams();
   const arrays = rnnParamArrays(p);
-  const opt = makeOptimizer(o.optimizer, o.lr, arrays.map((a) => a.length));
+  // With the 'code' Θ rule, Θ_h and Θ_y (the last two arrays) have their own optimiser at thetaLrScale × lr.
+  const nW = thetaRule === 'code' ? arrays.length - 2 : arrays.length;
+  const opt = makeOptimizer(o.optimizer, o.lr, arrays.slice(0, nW).map((a) => a.length));
+  const thetaOpt = nW < arrays.length ? makeOptimizer(o.optimizer, o.lr * (o.thetaLrScale ?? 1), arrays.slice(nW).map((a) => a.length)) : null;
+  const groups: OptimizerGroup[] = [{ optimizer: opt, members: arrays.slice(0, nW).map((_, k) => k) }];
+  if (thetaOpt) groups.push({ optimizer: thetaOpt, members: arrays.slice(nW).map((_, k) => nW + k) });
   checkOptimizerSolver(o.optimizer, o.flow ?? PAPER_FLOW, { solver: 'flow solver', dt0: 'dt0', optimizer: 'optimizer' });
   const inputs = new Float64Array(o.steps * o.batch * src.nIn);
   const targets = new Float64Array(o.steps * o.batch * src.nOut);
@@ -208,7 +224,7 @@ export function trainRnn(src: SequenceSource, o: RnnRunOptions): RnnRunResult {
     name: `DLL-RNN slow flow (eqs. 21-30), ${o.method}`,
     sizes: arrays.map((a) => a.length),
     dirs: rnnParamArrays(dirs),
-    groups: [{ optimizer: opt, members: arrays.map((_, k) => k) }],
+    groups,
     load: () => {
       for (let b = 0; b < o.batch; b++) starts[b] = data.int(maxStart + 1);
       fillBatch(src, starts, o.steps, inputs, targets);
@@ -220,7 +236,7 @@ export function trainRnn(src: SequenceSource, o: RnnRunOptions): RnnRunResult {
       if (o.method === 'bptt') bpttDirections(net, q, ws, dirs);
       else {
         relaxer.relax(q);
-        net.updates(ws, dirs);
+        net.updates(ws, dirs, thetaRule === 'code' ? RNN_CODE_THETA : undefined);
       }
       return l;
     },
@@ -228,7 +244,12 @@ export function trainRnn(src: SequenceSource, o: RnnRunOptions): RnnRunResult {
   let curve: (RnnEval & { iteration: number })[] = [];
   const avg = new Float64Array(1); // running mean of the batch losses (trainLoss)
   const { iterations, checkpoint, onEval, onIteration, ...settings } = o;
-  const ck = epochCheckpoints(checkpoint, { epochs: iterations, arrays: () => ({ ...trainingArrays(arrays, opt), avg }), rngs: { data }, settings, extra: () => ({ curve }) });
+  const state = () => {
+    const out: Record<string, Float64Array> = { ...trainingArrays(arrays.slice(0, nW), opt), avg };
+    if (thetaOpt) for (const [k, v] of Object.entries(trainingArrays(arrays.slice(nW), thetaOpt))) out[`theta.${k}`] = v;
+    return out;
+  };
+  const ck = epochCheckpoints(checkpoint, { epochs: iterations, arrays: state, rngs: { data }, settings, extra: () => ({ curve }) });
   if (ck.extra) curve = ck.extra.curve;
   // One integration per stretch of iterations between evaluations and checkpoints.
   const every = [o.evalEvery ?? 0, checkpoint?.every ?? 0].filter((e) => e > 0);
@@ -261,5 +282,5 @@ export function trainRnn(src: SequenceSource, o: RnnRunOptions): RnnRunResult {
   let thetaNorm = 0;
   for (const a of [p.ThetaH.data, p.ThetaY.data]) for (const v of a) thetaNorm += v * v;
   const thetaWCosine = { h: cosine([p.ThetaH.data], [p.Wh.data]), y: cosine([p.ThetaY.data], [p.Wy.data]) };
-  return { method: o.method, seed: o.seed, ...final, trainLoss, curve, thetaNorm: Math.sqrt(thetaNorm), thetaWCosine };
+  return { method: o.method, seed: o.seed, ...(thetaRule !== 'paper' ? { thetaRule } : {}), ...final, trainLoss, curve, thetaNorm: Math.sqrt(thetaNorm), thetaWCosine };
 }

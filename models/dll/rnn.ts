@@ -23,6 +23,8 @@
  * every rule descends E = ½Σ_i(‖ξ_i^h‖² + ‖ξ_i^y‖²) (the paper's eq. 14 with its minus sign removed),
  * and with Θ = W the equilibrium errors are the negative BPTT errors and ΔW the negative BPTT
  * gradient (`rnnBpttMatch`). DLL-FA-RNN: `feedback: 'fixed'` (Θ_h, Θ_y random, never updated).
+ * The authors' released DLL-RNN uses the same sign for Θ, summed over the batch and clipped to ±50
+ * (`RNN_CODE_THETA`, `updates(…, theta)`; `--theta-rule code` on dll-rnn).
  * The relaxation is an ODE on the apical states of all n steps at once (each step's h^p a B x n_h
  * block), integrated by any registered solver; `closed` assigns eqs. (19)-(20) directly, which the
  * paper itself does ("we can directly assign the value of ξ_i^h").
@@ -250,10 +252,16 @@ export class DllRnn {
     }
   }
 
-  /** The update directions of eqs. (21)-(30) at the current errors, batch-mean, summed over time. */
-  updates(ws: RnnWorkspace, out: RnnParams): void {
+  /**
+   * The update directions of eqs. (21)-(30) at the current errors, batch-mean, summed over time.
+   * `theta` changes Θ's directions only: their batch weight (default −1/B, the batch mean of
+   * eqs. 27-30; the released code's −1 sums over the batch) and a clip of each entry to ±clip
+   * after the sum over time and batch (default none; the released code's 50): RNN_CODE_THETA.
+   */
+  updates(ws: RnnWorkspace, out: RnnParams, theta: { scale?: number; clip?: number } = {}): void {
     const B = ws.batch;
     const s = 1 / B;
+    const thetaScale = theta.scale ?? -s;
     const { nHidden: nh, nOut } = this.spec;
     for (const m of [out.Wx, out.Wh, out.Wy, out.ThetaH, out.ThetaY]) m.data.fill(0);
     out.bh.fill(0);
@@ -269,10 +277,12 @@ export class DllRnn {
         for (let j = 0; j < nOut; j++) out.by[j] += s * xy[r * nOut + j];
       }
       if (this.feedback === 'learned') {
-        matMulTA(ws.xiY[i], ws.xiH[i], out.ThetaY, -s, 1);
-        if (i + 1 < ws.steps) matMulTA(ws.e[i + 1], ws.xiH[i], out.ThetaH, -s, 1);
+        matMulTA(ws.xiY[i], ws.xiH[i], out.ThetaY, thetaScale, 1);
+        if (i + 1 < ws.steps) matMulTA(ws.e[i + 1], ws.xiH[i], out.ThetaH, thetaScale, 1);
       }
     }
+    const clip = theta.clip;
+    if (clip !== undefined) for (const m of [out.ThetaY.data, out.ThetaH.data]) for (let k = 0; k < m.length; k++) m[k] = Math.max(-clip, Math.min(clip, m[k]));
   }
 
   zeroParams(): RnnParams {
@@ -293,6 +303,14 @@ export class DllRnn {
     return { problem: odeProblem(timeScaled(layout, term), { layout, name: `DLL-RNN apical relaxation (${ws.steps} steps)` }), layout };
   }
 }
+
+/**
+ * Θ's update in the authors' released DLL-RNN (Lvchangze/Dendritic-Localized-Learning, model.py
+ * `DLL_RNN_Model.update_weights`): the sign of eqs. (27)-(30) (unlike their MLP/CNN layers, whose
+ * `update_theta` ascends), summed over the batch instead of averaged, each entry clipped to ±50.
+ * `--theta-rule code` on dll-rnn; the learning rate is `theta_update_discount`'s (default 1: W's).
+ */
+export const RNN_CODE_THETA = { scale: -1, clip: 50 } as const;
 
 /** Relaxes the DLL-RNN apical states with a registered solver (or assigns eqs. 19-20 with 'closed'). */
 export class RnnRelaxer {

@@ -17,8 +17,10 @@ async function run(spec: CommandSpec, args: string[]) {
   const code = await spec.run(parseOptions([...args, '--no-png', '--out', dir], spec.options), ctx);
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
   const results = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8'));
+  const claimsFile = path.join(dir, 'claims.json');
+  const claims = fs.existsSync(claimsFile) ? JSON.parse(fs.readFileSync(claimsFile, 'utf8')) : null;
   fs.rmSync(dir, { recursive: true, force: true });
-  return { lines, code, manifest, results };
+  return { lines, code, manifest, results, claims };
 }
 
 test('dll-mnist at toy size writes results, curves, a summary, a figure and a manifest', async () => {
@@ -57,4 +59,28 @@ test('dll-lr records a diverging learning rate as a result instead of failing', 
   const res = r.results;
   expect(res.summary[0].diverged).toBe(0);
   expect(res.summary[1].diverged).toBe(1);
+});
+
+test('dll-rnn --theta-rule runs DLL once per Θ rule beside DLL-FA and BPTT, records the rules and judges each', async () => {
+  const r = await run(rnnExperiment, ['--iterations', '20', '--seeds', '1', '--hidden', '6', '--steps', '5', '--batch', '4', '--tasks', 'series', '--series-length', '600', '--eval-every', '0', '--theta-rule', 'paper,code,fixed', '--theta-lr-scale', '0.5']);
+  expect(r.code).toBe(0);
+  expect(r.manifest.options).toMatchObject({ thetaRule: ['paper', 'code', 'fixed'], thetaLrScale: 0.5 });
+  expect(r.results.summary.map((s: { method: string }) => s.method)).toEqual(['dll', 'dll-fa', 'bptt', 'dll (code Θ)', 'dll (fixed Θ)']);
+  const runs = r.results.runs as { method: string; thetaRule?: string; mse: number }[];
+  // 'fixed' is DLL-FA: same start, Θ never updated
+  expect(runs.find((x) => x.thetaRule === 'fixed')!.mse).toBe(runs.find((x) => x.method === 'dll-fa')!.mse);
+  // each Θ rule gets its own DLL claims (Table 3: DLL vs DLL-FA; Table 2: DLL vs BPTT), side by side
+  const claims = r.claims.claims as { variant?: string; figure: string; verdict: string }[];
+  for (const v of ['Θ rule: paper', 'Θ rule: code', 'Θ rule: fixed']) expect(claims.filter((c) => c.variant === v).map((c) => c.figure)).toEqual(['Table 3, RNN forecasting', 'Table 2, forecasting']);
+  expect(r.lines.join('\n')).toContain('Θ rule: code');
+  await expect(run(rnnExperiment, ['--theta-rule', 'code', '--theta-lr-scale', '0'])).rejects.toThrow(/--theta-lr-scale must be > 0/);
+});
+
+test('dll-lr --theta-rule sweeps each Θ rule as its own row and claim', async () => {
+  const r = await run(lrExperiment, ['--sizes', '784,8,10', '--epochs', '1', '--lrs', '1e-4,1e-3', '--train-size', '128', '--batch', '64', '--theta-rule', 'paper,code']);
+  expect(r.code).toBe(0);
+  expect(r.manifest.options.thetaRule).toEqual(['paper', 'code']);
+  expect(r.results.summary.map((s: { method: string; lr: number }) => `${s.method}@${s.lr}`)).toEqual(['dll@0.0001', 'dll@0.001', 'dll (code Θ)@0.0001', 'dll (code Θ)@0.001']);
+  const claims = r.claims.claims as { variant?: string; figure: string }[];
+  expect(claims.map((c) => `${c.figure} (${c.variant})`)).toEqual(['Fig. 3a (Θ rule: paper)', 'Fig. 3a (Θ rule: code)']);
 });

@@ -4,7 +4,9 @@
  * on the project's reduced data).
  *
  * `creditflow reproduce dll-lr`: the learning-rate sensitivity of DLL MLPs (Fig. 3a): 7 learning rates
- * from 1e-5 to 1e-2, 10 epochs, one seed (measured 5 min 21 s wall under the same load).
+ * from 1e-5 to 1e-2, 10 epochs, one seed (measured 5 min 21 s wall under the same load). Both take
+ * `--theta-rule paper|code|fixed` (trainer.ts ThetaRule; dll-mnist runs paper and code by default,
+ * dll-lr paper), each rule a row of its own and its own claims.
  *
  * Defaults, chosen to finish well within 30 minutes on 2 shared cores (measured: 9 min 40 s wall for
  * the 9 default runs while other jobs kept the load average near 5; 1.3-1.7 s per epoch per run on an
@@ -64,9 +66,43 @@ function mnistTask(fn: 'runMnist' | 'runMnistPoint', args: MnistRunOptions, key:
 }
 
 /** A run's row label: the method, with DLL's Θ rule when it is not the paper's. */
-export function runLabel(method: Method, thetaRule?: ThetaRule): string {
+export function runLabel(method: string, thetaRule?: ThetaRule): string {
   return method === 'dll' && thetaRule && thetaRule !== 'paper' ? `dll (${thetaRule} Θ)` : method;
 }
+
+/**
+ * `--theta-rule` and `--theta-lr-scale` of dll-mnist, dll-lr and dll-rnn (trainer.ts ThetaRule;
+ * for the RNN, rnn.ts RNN_CODE_THETA): each rule is its own DLL run, side by side.
+ */
+export function thetaRuleOptions(defaults: ThetaRule[], scale: { default: number; released: string }): OptionSpec[] {
+  return [
+    { name: 'theta-rule', type: 'strings', description: "DLL's Θ rules, each run as its own row: 'paper' the paper's equations as printed, 'code' the authors' released rule (see the README: where the papers and their released code disagree; Θ at --theta-lr-scale × lr), 'fixed' Θ never updated", default: defaults, choices: [...THETA_RULES] },
+    { name: 'theta-lr-scale', type: 'number', description: `Θ's learning rate as a multiple of --lr with the 'code' rule (released code: ${scale.released})`, default: scale.default, validate: (v: number) => (v > 0 ? undefined : `must be > 0 (got ${v}): Θ's optimiser needs a positive rate; use --theta-rule fixed for a Θ that never learns`) },
+  ];
+}
+
+/** A method and, for DLL, its Θ rule (absent for the paper's rule, so its runs keep their options and keys). */
+export interface MethodVariant<M extends string = Method> {
+  method: M;
+  thetaRule?: ThetaRule;
+}
+
+/** The runs per seed (or point): every method, DLL once per Θ rule ('paper' in its usual place, the others after). */
+export function methodVariants<M extends string>(methods: readonly M[], rules: readonly ThetaRule[]): MethodVariant<M>[] {
+  const isDll = (m: string) => m === 'dll';
+  return [
+    ...methods.filter((m) => !isDll(m) || rules.includes('paper')).map((method) => ({ method })),
+    ...methods.filter(isDll).flatMap((method) => rules.filter((r) => r !== 'paper').map((thetaRule) => ({ method, thetaRule }))),
+  ];
+}
+
+/** A variant's key part ('dll', 'dll-code', …) and its extra run options (Θ rule and its rate scale; none for the paper's). */
+export function variantArgs(v: MethodVariant<string>, opts: ParsedOptions): { key: string; args: { thetaRule?: ThetaRule; thetaLrScale?: number } } {
+  return v.thetaRule ? { key: `${v.method}-${v.thetaRule}`, args: { thetaRule: v.thetaRule, thetaLrScale: opts.thetaLrScale } } : { key: v.method, args: {} };
+}
+
+/** The MLP's 'code' Θ rate: the released FC/CNN layers' Adam on Θ at lr/10. */
+const MLP_THETA_SCALE = { default: 0.1, released: '0.1, their Adam on Θ at lr/10' };
 
 export const mnistExperiment: CommandSpec = {
   name: 'dll-mnist',
@@ -78,8 +114,7 @@ export const mnistExperiment: CommandSpec = {
     { name: 'methods', type: 'strings', description: 'methods to run', default: ['dll', 'dll-fa', 'bp'], choices: ['dll', 'dll-fa', 'bp'] },
     { name: 'epochs', type: 'integer', description: 'training epochs', default: 20, min: 1 },
     { name: 'lr', type: 'number', description: 'learning rate', default: 1e-3, min: 0 },
-    { name: 'theta-rule', type: 'strings', description: "DLL's Θ rules, each run as its own row: 'paper' eq. (9) as printed, 'code' the authors' released rule (sign, f′ factor, clipping, Θ at --theta-lr-scale × lr), 'fixed' Θ never updated (what the released MLP trains)", default: ['paper', 'code'], choices: [...THETA_RULES] },
-    { name: 'theta-lr-scale', type: 'number', description: "Θ's learning rate as a multiple of --lr with the 'code' rule (released code: 0.1)", default: 0.1, min: 0 },
+    ...thetaRuleOptions(['paper', 'code'], MLP_THETA_SCALE),
     ...commonOptions,
   ],
   run: (opts, ctx) => runMnistExperiment(opts, ctx),
@@ -113,12 +148,12 @@ async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise
   checkBatch(base.batch, base.trainSize);
   const out = new RunOutput('dll-mnist', opts.out, opts, ctx);
   // The paper rule's runs keep their options and keys (so their numbers and checkpoints are today's); other Θ rules are extra DLL runs.
-  const tasks = seeds.flatMap((seed) => [
-    ...methods.filter((m) => m !== 'dll' || rules.includes('paper')).map((method) => mnistTask('runMnist', { ...base, method, seed, epochs: opts.epochs, lr: opts.lr }, `${method}-seed${seed}`, opts)),
-    ...(methods.includes('dll') ? rules.filter((r) => r !== 'paper') : []).map((thetaRule) =>
-      mnistTask('runMnist', { ...base, method: 'dll', thetaRule, thetaLrScale: opts.thetaLrScale, seed, epochs: opts.epochs, lr: opts.lr }, `dll-${thetaRule}-seed${seed}`, opts),
-    ),
-  ]);
+  const tasks = seeds.flatMap((seed) =>
+    methodVariants(methods, rules).map((v) => {
+      const { key, args } = variantArgs(v, opts);
+      return mnistTask('runMnist', { ...base, method: v.method, ...args, seed, epochs: opts.epochs, lr: opts.lr }, `${key}-seed${seed}`, opts);
+    }),
+  );
   let results: MnistRunResult[];
   try {
     results = await runSweep<MnistRunResult>(tasks, opts, ctx, 'dll-mnist', (_i, r) => `${r.method} seed ${r.seed}`);
@@ -194,6 +229,7 @@ export const lrExperiment: CommandSpec = {
     { name: 'lrs', type: 'numbers', description: 'learning rates', default: [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2], min: 0 },
     { name: 'methods', type: 'strings', description: 'methods', default: ['dll'], choices: ['dll', 'dll-fa', 'bp'] },
     { name: 'epochs', type: 'integer', description: 'training epochs', default: 10, min: 1 },
+    ...thetaRuleOptions(['paper'], MLP_THETA_SCALE),
     ...commonOptions,
   ],
   run: (opts, ctx) => runLrExperiment(opts, ctx),
@@ -207,28 +243,36 @@ async function runLrExperiment(opts: ParsedOptions, ctx: RunContext): Promise<nu
   checkRelaxStep(opts.relaxSolver, opts.relaxDt);
   checkBatch(base.batch, base.trainSize);
   const out = new RunOutput('dll-lr', opts.out, opts, ctx);
-  const points = methods.flatMap((method) => lrs.flatMap((lr) => seeds.map((seed) => ({ method, lr, seed }))));
-  const tasks = points.map((p) => mnistTask('runMnistPoint', { ...base, ...p, epochs: opts.epochs }, `${p.method}-lr${p.lr}-seed${p.seed}`, opts));
-  const runs = await runSweep<{ result: MnistRunResult | null; status: string }>(tasks, opts, ctx, 'dll-lr', (i) => `${points[i].method} lr ${points[i].lr}`);
+  const rules = opts.thetaRule as ThetaRule[];
+  const variants = methodVariants(methods, rules);
+  // Rows are labelled by method and Θ rule ('dll (code Θ)'); the paper rule's runs keep their keys.
+  const points = variants.flatMap((v) => lrs.flatMap((lr) => seeds.map((seed) => ({ ...v, label: runLabel(v.method, v.thetaRule), lr, seed }))));
+  const tasks = points.map((p) => {
+    const { key, args } = variantArgs(p, opts);
+    return mnistTask('runMnistPoint', { ...base, method: p.method, ...args, lr: p.lr, seed: p.seed, epochs: opts.epochs }, `${key}-lr${p.lr}-seed${p.seed}`, opts);
+  });
+  const runs = await runSweep<{ result: MnistRunResult | null; status: string }>(tasks, opts, ctx, 'dll-lr', (i) => `${points[i].label} lr ${points[i].lr}`);
   // A diverging learning rate is a result of this experiment, not a failure of it.
-  const rows = runs.map(({ result, status }, i) => ({ ...points[i], testAccuracy: result?.testAccuracy ?? NaN, testLoss: result?.testLoss ?? NaN, status }));
-  const summary = methods.flatMap((m) =>
+  const rows = runs.map(({ result, status }, i) => ({ method: points[i].label, lr: points[i].lr, seed: points[i].seed, testAccuracy: result?.testAccuracy ?? NaN, testLoss: result?.testLoss ?? NaN, status }));
+  const labels = variants.map((v) => runLabel(v.method, v.thetaRule));
+  const summary = variants.flatMap((v, i) =>
     lrs.map((lr) => {
-      const s = meanStd(rows.filter((r) => r.method === m && r.lr === lr && r.status === 'ok').map((r) => r.testAccuracy));
-      return { method: m, lr, accuracyMean: s.mean, accuracyStd: s.std, diverged: rows.filter((r) => r.method === m && r.lr === lr && r.status !== 'ok').length };
+      const mine = rows.filter((r) => r.method === labels[i] && r.lr === lr);
+      const s = meanStd(mine.filter((r) => r.status === 'ok').map((r) => r.testAccuracy));
+      return { method: labels[i], lr, accuracyMean: s.mean, accuracyStd: s.std, diverged: mine.filter((r) => r.status !== 'ok').length, base: v.method, thetaRule: v.method === 'dll' ? (v.thetaRule ?? 'paper') : undefined };
     }),
   );
   out.csv('runs', ['method', 'lr', 'seed', 'testAccuracy', 'testLoss', 'status'], rows);
   out.csv('summary', ['method', 'lr', 'accuracyMean', 'accuracyStd', 'diverged'], summary);
-  out.json('results', { options: { ...base, epochs: opts.epochs, lrs, seeds, methods }, summary, runs: rows });
+  out.json('results', { options: { ...base, epochs: opts.epochs, lrs, seeds, methods, thetaRule: rules, thetaLrScale: opts.thetaLrScale }, summary, runs: rows });
   out.figure('lr-sensitivity', {
-    data: methods.map((m) => {
+    data: labels.map((m) => {
       const s = summary.filter((r) => r.method === m);
       return { type: 'scatter', mode: 'lines+markers', name: m.toUpperCase(), x: s.map((r) => r.lr), y: s.map((r) => 100 * r.accuracyMean), error_y: { type: 'data', array: s.map((r) => 100 * r.accuracyStd), visible: true } };
     }),
     layout: { xaxis: { title: { text: 'learning rate (Adam)' }, type: 'log' }, yaxis: { title: { text: 'test accuracy (%)' } } },
   }, { title: `MNIST ${base.sizes.join('-')}: accuracy after ${opts.epochs} epochs vs learning rate (Fig. 3a)`, png: opts.png });
-  const claims = dllLrClaims({ summary, epochs: opts.epochs, trainSize: base.trainSize, sizes: base.sizes });
+  const claims = dllLrClaims({ summary: summary.map((s) => ({ method: s.base, thetaRule: s.thetaRule, lr: s.lr, accuracyMean: s.accuracyMean })), epochs: opts.epochs, trainSize: base.trainSize, sizes: base.sizes });
   writeClaims(out, 'dll-lr', claims);
   if (runs.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
   out.finish('ok');
