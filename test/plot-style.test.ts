@@ -36,4 +36,8 @@ describe('a narrow log sweep is ticked at its values', () => {
     const f = paperStyle({ data: [{ x: [0.5, 1, 2, 5, 8], y: [1, 2, 3, 4, 5] }], layout: { xaxis: { type: 'log' } } });
     expect(f.layout!.xaxis).toMatchObject({ tickmode: 'array', tickvals: [0.5, 1, 2, 5, 8], ticktext: ['0.5', '1', '2', '5', '8'] });
   });
+  it('values within a factor 1.3 of the last tick are left out (evaluation counts 192 and 222 would overlap)', () => {
+    const f = paperStyle({ data: [{ x: [48, 96, 192, 222, 384, 504, 768], y: [1, 2, 3, 4, 5, 6, 7] }], layout: { xaxis: { type: 'log' } } });
+    expect((f.layout!.xaxis as { tickvals: number[] }).tickvals).toEqual([48, 96, 192, 384, 504, 768]);
+  });
 });

@@ -90,8 +90,10 @@ export function paperStyle(figure: PlotlyFigure, title?: string): PlotlyFigure {
       const vals = axisValues(data, key).filter((v) => v > 0);
       const decades = vals.length ? Math.log10(Math.max(...vals) / Math.min(...vals)) : 0;
       if (axis.dtick === undefined && decades >= 2) axis.dtick = Math.max(1, Math.ceil(decades / 8));
-      // A narrow sweep (a few values, e.g. width ratios 0.5-8): tick exactly the values swept.
-      const distinct = [...new Set(vals)].sort((a, b) => a - b);
+      // A narrow sweep (a few values, e.g. width ratios 0.5-8): tick the values swept, leaving out a
+      // value within a factor 1.3 of the last one ticked (their labels would overlap).
+      const distinct: number[] = [];
+      for (const v of [...new Set(vals)].sort((a, b) => a - b)) if (distinct.length === 0 || v / distinct[distinct.length - 1] >= 1.3) distinct.push(v);
       if (axis.dtick === undefined && axis.tickvals === undefined && decades < 2 && distinct.length >= 2 && distinct.length <= 12) {
         axis.tickmode = 'array';
         axis.tickvals = distinct;
