@@ -2,7 +2,7 @@
  * A feedforward network of LIF layers (LOCO paper, A.5-A.8):
  *
  *   layer 0 (coding):  τ_m dV⁰/dt = −(V⁰ − V_rest) + gain·x                       (A.7)
- *   layer l ≥ 1:       τ_m dVˡ/dt = −(Vˡ − V_rest) + bˡ + σξˡ + I_syn,ˡ(t)
+ *   layer l ≥ 1:       τ_m dVˡ/dt = −(Vˡ − V_rest) + bˡ + σξˡ + I_syn,ˡ(t) [+ σ_n √τ_m dW/dt]
  *                      I_syn,ˡ(t) = Wˡ sˡ⁻¹(t)                                       (eq. 25)
  *
  * with a spike when V reaches V_th and a reset (eq. 26). The output is the firing rate of the last
@@ -12,35 +12,51 @@
  *
  * Spikes as currents. sˡ⁻¹(t) = Σ_k δ(t − t_k) is a spike train, so a presynaptic spike at t_k
  * makes the postsynaptic membrane jump by w/τ_m at t_k (by w with `decayInput: false`). With the
- * step dt = 1 this is exactly
- * spikingjelly's LIFNode with decay_input, which the paper used: H = V + (X − (V − V_reset))/τ with
- * X = W s. The bias bˡ (spikingjelly's nn.Linear has one; the paper is silent) and the perturbation
- * are constant currents; the average current of a synapse is then w·r with r the presynaptic rate
- * in spikes per ms, the "x_{l−1}" of the learning rules.
+ * step dt = 1 this is exactly spikingjelly's LIFNode with decay_input, which the paper used:
+ * H = V + (X − (V − V_reset))/τ with X = W s. The bias bˡ (spikingjelly's nn.Linear has one; the
+ * paper is silent) and the perturbation are constant currents; the average current of a synapse is
+ * then w·r with r the presynaptic rate in spikes per ms, the "x_{l−1}" of the learning rules.
  *
- * Two integrators of the same equations:
- * - `simulateClock`: clock-driven, one Euler step per dt, as spikingjelly. Each step: integrate
- *   (leak, constant currents, the presynaptic spikes of this same step), threshold, reset. A neuron
- *   spikes at most once per step. Batched; synaptic input by sparse accumulation of the spiking
- *   neurons' weight columns, or a dense product (kernels) when many neurons spike.
- * - `simulateEvents`: event-located, through the core's `solve` with vector-valued events (one
- *   component per neuron): crossings are located within the step, the handler resets the neuron,
- *   delivers the jumps w/τ_m to the next layer and fires (at the same instant) any neuron those
- *   jumps lift over threshold. The refractory period ends by an event too, so the flow restarts at
- *   the exact time. As dt → 0 the clock-driven spike times converge to these (test/lif).
+ * The network is defined once (`lifNetwork`): the membranes of every layer and sample are one state
+ * (layer by layer, sample-major inside a layer), the leak and constant currents are its drift, the
+ * membrane noise its diffusion, and threshold, reset and refractoriness are the core's spike
+ * schedule (src/core/spikes.ts), whose `onSpike` counts a spike and delivers the jumps w/τ_m to the
+ * next layer. `runLif` integrates it with `solve`, in either of the schedule's modes:
+ * - 'clock' (spikingjelly's schedule): any fixed-step solver ('euler' and dt = 1 ms by default, the
+ *   paper's); each step integrate, then threshold and reset in index order, so a spike's jumps reach
+ *   the next layer in the same step; a neuron spikes at most once per step;
+ * - 'event': each threshold crossing is located within the step, its jumps are delivered at that
+ *   instant and fire at once any neuron they lift over threshold; a refractory period ends by an
+ *   event too. As dt → 0 the clock-driven spike times converge to these at order 1 (lif.clock-event).
+ * `simulateClock` and `simulateEvents` are the two modes with the spec's step.
  */
 import '../../solvers/index'; // registers the built-in solvers by name
+import type { BrownianPath } from '../../src/core/brownian';
 import { Rng } from '../../src/core/random';
 import { solve } from '../../src/core/solve';
+import type { SpikeMode, SpikeSpec, SpikeState } from '../../src/core/spikes';
 import { defineState, vector } from '../../src/core/state';
-import { drift, odeProblem } from '../../src/core/terms';
-import type { EventSpec } from '../../src/core/solve';
+import { diffusion, drift, odeProblem, sdeProblem, type Problem } from '../../src/core/terms';
+import { solvers } from '../../src/core/solvers';
 import { matMulTB, transpose } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import { directCurrent } from './coding';
 import { checkClockStep, lifParams, type LifParams } from './params';
 
+/**
+ * The integrator of a network's window: `solver` by name, with its step `dt0` (fixed-step; default
+ * the spec's dt) or tolerances (adaptive), and the spike schedule's mode (default 'clock' for a
+ * fixed-step solver, 'event' for an adaptive one). The shape of the CLI's `solverChoice`.
+ */
 export type SynapseEngine = 'auto' | 'sparse' | 'dense';
+
+export interface LifIntegrator {
+  solver: string;
+  dt0?: number;
+  rtol?: number;
+  atol?: number;
+  mode?: SpikeMode;
+}
 
 export interface SnnSpec {
   /** Widths [n_0 (coding layer = input size), n_1, ..., n_L]. */
@@ -63,15 +79,24 @@ export interface SnnSpec {
    * are currents in both cases.
    */
   readonly decayInput: boolean;
-  /** How the clock-driven mode computes W s: sparse accumulation, dense product, or by spike density. */
+  /**
+   * How a clock-driven step computes W s from a layer's spikes of the step: sparse accumulation of
+   * the spiking neurons' weight columns, a dense product (kernels), or by spike density ('auto').
+   */
   readonly synapse: SynapseEngine;
   /**
    * Membrane noise σ_n of layers 1..L (clock-driven mode only; 0 = none, the paper's setting):
-   * τ_m dV = (…) dt + σ_n √τ_m dW, so a free membrane fluctuates with std σ_n/√2. A step adds
-   * σ_n √(dt/τ_m) N(0, 1). The draws are seeded per batch and identical in the clean and the
-   * perturbed run, so the TD error measures the perturbation alone.
+   * τ_m dV = (…) dt + σ_n √τ_m dW, so a free membrane fluctuates with std σ_n/√2; an Euler–Maruyama
+   * step adds σ_n √(dt/τ_m) N(0, 1) (a refractory membrane is held: no noise). The draws are seeded
+   * per batch and identical in the clean and the perturbed run, so the TD error measures the
+   * perturbation alone.
    */
   readonly noise: number;
+  /**
+   * The integrator (default: 'euler' with step dt, or 'euler_maruyama' with membrane noise, clock
+   * mode: spikingjelly's schedule).
+   */
+  readonly integrator?: LifIntegrator;
 }
 
 export interface SnnParams {
@@ -144,245 +169,299 @@ function checkPerturbation(spec: SnnSpec, B: number, pert: Perturbation | null |
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// clock-driven mode
 
-/**
- * One clock-driven step of a layer (spikingjelly LIFNode): integrate, threshold, reset.
- *   H = V + (dt/τ)(−(V − V_rest) + I_c) + syn/τ (syn without /τ when decayInput is false);
- *   spike if H ≥ V_th;  V ← reset(H).
- * `ref` counts the refractory steps left. Writes spikes (0/1) into `spk`, adds them to `counts`,
- * and returns the number of spikes.
- */
-export function lifClockStep(
-  V: Float64Array,
-  ref: Int32Array,
-  Ic: Float64Array,
-  syn: Float64Array | null,
-  synOffset: number,
-  p: LifParams,
-  dt: number,
-  refSteps: number,
-  spk: Uint8Array,
-  counts: Float64Array,
-  noise: Float64Array | null = null,
-  decayInput = true,
-): number {
-  const a = dt / p.tauM;
-  const c = decayInput ? 1 / p.tauM : 1;
-  const vRest = p.vRest;
-  const vTh = p.vTh;
-  const vReset = p.vReset;
-  const jump = vTh - vReset;
-  const hard = p.reset === 'hard';
-  let n = 0;
-  const N = V.length;
-  for (let i = 0; i < N; i++) {
-    if (ref[i] > 0) {
-      ref[i]--;
-      spk[i] = 0;
-      continue;
-    }
-    let h = V[i] + a * (vRest - V[i] + Ic[i]);
-    if (syn !== null) h += c * syn[synOffset + i];
-    if (noise !== null) h += noise[i];
-    if (h >= vTh) {
-      spk[i] = 1;
-      counts[i]++;
-      n++;
-      V[i] = hard ? vReset : h - jump;
-      ref[i] = refSteps;
-    } else {
-      spk[i] = 0;
-      V[i] = h;
-    }
-  }
-  return n;
+/** The integrator a spec runs with: its own, or Euler (Euler–Maruyama with noise) at its dt, clock mode. */
+export function integratorOf(spec: SnnSpec): LifIntegrator {
+  return spec.integrator ?? { solver: spec.noise > 0 ? 'euler_maruyama' : 'euler' };
 }
 
 /**
- * out (B x n_out, at offset) = W s for binary spikes s (B x n_in): sparse accumulation of the
- * columns of W (rows of Wt = Wᵀ, n_in x n_out) of the neurons that spiked, or a dense product.
+ * The membrane noise of layers 1..L as a Brownian path over the whole state: independent standard
+ * increments √h·N(0, 1) for the membranes of layers 1..L, drawn from one seeded generator in state
+ * order each step (the clock-driven runs before the move drew them so: same seed, same bits), and
+ * none for the coding layer, which has no noise.
  */
-function synapticInput(
-  spk: Uint8Array,
-  nSpikes: number,
-  B: number,
-  nIn: number,
-  W: Mat,
-  Wt: Mat,
-  engine: SynapseEngine,
-  sDense: Float64Array,
-  out: Float64Array,
-  offset: number,
-): void {
-  const nOut = W.rows;
-  const size = B * nOut;
-  const density = nSpikes / (B * nIn);
-  if (engine === 'dense' || (engine === 'auto' && density > 0.2 && nIn * nOut >= 4096)) {
-    for (let i = 0; i < spk.length; i++) sDense[i] = spk[i];
-    const outView = mat(B, nOut, out.subarray(offset, offset + size));
-    matMulTB(mat(B, nIn, sDense), W, outView);
-    return;
+class LayerNoise implements BrownianPath {
+  readonly queryable = false;
+  private readonly rng: Rng;
+
+  constructor(
+    readonly dim: number,
+    private readonly from: number,
+    seed: number,
+  ) {
+    this.rng = new Rng(seed);
   }
-  out.fill(0, offset, offset + size);
-  if (nSpikes === 0) return;
-  const wt = Wt.data;
-  for (let b = 0; b < B; b++) {
-    const o = offset + b * nOut;
-    const sb = b * nIn;
-    for (let j = 0; j < nIn; j++) {
-      if (spk[sb + j] === 0) continue;
-      const r = j * nOut;
-      for (let k = 0; k < nOut; k++) out[o + k] += wt[r + k];
-    }
+
+  increment(t0: number, t1: number, out: Float64Array): void {
+    const sd = Math.sqrt(t1 - t0);
+    for (let i = this.from; i < this.dim; i++) out[i] = sd * this.rng.normal();
   }
 }
 
-/** The coding layer's spikes and the layer-1 synaptic input for every step: shared by a clean and a perturbed run. */
-export interface ClockInput {
+export interface LifNetworkOptions {
+  /** Perturbation of eq. (8), one ξ per layer 1..L (B x n_l each). */
+  pert?: Perturbation | null;
+  /** Keep the spike times of sample 0. */
+  record?: boolean;
+  /** Seed of the membrane noise (shared by the clean and the perturbed run of a batch). */
+  noiseSeed?: number;
+  /** Window length (ms); default steps·dt. */
+  duration?: number;
+  /**
+   * The layer-1 drive W¹s⁰(t) of a clock-driven run, kept by the first run that is given it and
+   * reused by the next ones: it depends only on x and W¹ (the coding layer has no noise and no
+   * perturbation), so a clean and a perturbed run on the same batch share it. Give a fresh one per
+   * batch and weights.
+   */
+  codingDrive?: CodingDrive;
+}
+
+/** The layer-1 synaptic input of each step (by step end time), shared by the runs on one batch. */
+export interface CodingDrive {
+  readonly syn: Map<number, Float64Array>;
+}
+
+export function codingDrive(): CodingDrive {
+  return { syn: new Map() };
+}
+
+/** One network on one batch, defined once for both spike modes: what `solve` integrates. */
+export interface LifNetwork {
+  readonly spec: SnnSpec;
   readonly batch: number;
-  /** Spike counts of the coding layer (B x n_0). */
-  readonly counts0: Float64Array;
-  /** W¹ s⁰(t) for t = 0..T−1 (T x B x n_1). */
-  readonly syn1: Float64Array;
-  /** Wᵀ of layers 2..L (for sparse accumulation), computed once per batch. */
-  readonly Wt: Mat[];
-  /** Spike raster of the coding layer for sample 0, when recorded. */
-  readonly raster0?: number[][];
-  /** Seed of the membrane noise of this batch (shared by every run on it). */
-  readonly noiseSeed: number;
+  readonly problem: Problem;
+  readonly y0: Float64Array;
+  readonly spikes: SpikeSpec;
+  /** Window [0, duration] (ms). */
+  readonly duration: number;
+  /** The membrane noise's path (clock mode only), when the spec has noise. */
+  readonly brownian?: BrownianPath;
+  /** Spike counts per layer 0..L (B x n_l), filled by the run. */
+  readonly counts: Float64Array[];
+  /** Spike times (ms) of sample 0 per layer and neuron, when recorded. */
+  readonly raster?: number[][][];
+  /** How `onSpike` delivers the jumps: per layer and step (clock) or per spike (event); runLif sets it. */
+  setMode(mode: SpikeMode): void;
 }
 
-/** Run the coding layer over the window and precompute W¹ s⁰(t). `x` is B x n_0. */
-export function prepareClock(spec: SnnSpec, params: SnnParams, x: Float64Array, B: number, opts: { record?: boolean; noiseSeed?: number } = {}): ClockInput {
+/**
+ * The LIF network on the batch x (B x n_0) as one problem: state y = [V⁰ (B x n_0), V¹, …, Vᴸ]
+ * starting at V_rest; drift (V_rest − V + I_c)/τ_m with I_c = gain·x (coding layer) or bˡ + σξˡ;
+ * diffusion σ_n/√τ_m on layers 1..L (when the spec has noise); spike schedule over the whole state
+ * with the LIF's threshold, reset and refractory period, whose `onSpike` counts the spike and adds
+ * c·Wˡ⁺¹[:, j] (c = 1/τ_m with decay_input, else 1) to the non-refractory membranes of the same
+ * sample in the next layer.
+ */
+export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number>, B: number, opts: LifNetworkOptions = {}): LifNetwork {
   checkParams(spec, params);
-  const n0 = spec.sizes[0];
-  const n1 = spec.sizes[1];
-  if (x.length !== B * n0) throw new Error(`input has ${x.length} values; batch ${B} x ${n0} inputs needs ${B * n0}`);
-  const T = spec.steps;
-  const V = new Float64Array(B * n0).fill(spec.lif.vRest);
-  const ref = new Int32Array(B * n0);
-  const Ic = directCurrent(x, spec.inputGain, new Float64Array(B * n0));
-  const spk = new Uint8Array(B * n0);
-  const counts0 = new Float64Array(B * n0);
-  const syn1 = new Float64Array(T * B * n1);
-  const W1 = params.W[0];
-  const refSteps = Math.round(spec.lif.tRef / spec.dt);
-  const raster0: number[][] | undefined = opts.record ? Array.from({ length: n0 }, () => []) : undefined;
-  // The coding layer over the whole window first (its input is constant), then W¹ s⁰(t) for all t.
-  const spikes0 = new Float64Array(T * B * n0);
-  let total = 0;
-  for (let t = 0; t < T; t++) {
-    total += lifClockStep(V, ref, Ic, null, 0, spec.lif, spec.dt, refSteps, spk, counts0);
-    const o = t * B * n0;
-    for (let i = 0; i < spk.length; i++) spikes0[o + i] = spk[i];
-    if (raster0) for (let j = 0; j < n0; j++) if (spk[j]) raster0[j].push((t + 1) * spec.dt);
+  const sizes = spec.sizes;
+  const L = sizes.length - 1;
+  if (!(Number.isInteger(B) && B >= 1)) throw new Error(`batch must be an integer >= 1 (got ${B})`);
+  if (x.length !== B * sizes[0]) throw new Error(`input has ${x.length} values; batch ${B} x ${sizes[0]} inputs needs ${B * sizes[0]}`);
+  const pert = opts.pert ?? null;
+  checkPerturbation(spec, B, pert);
+  const p = spec.lif;
+  const layout = defineState(Object.fromEntries(sizes.map((n, l) => [`v${l}`, vector(B * n, { tau: p.tauM })])));
+  const N = layout.size;
+  const offset: number[] = [];
+  let o = 0;
+  for (const n of sizes) {
+    offset.push(o);
+    o += B * n;
   }
-  const density = total / (T * B * n0);
-  if (spec.synapse === 'dense' || (spec.synapse === 'auto' && density > 0.05 && n0 * n1 >= 4096)) {
-    // one product (T·B x n_0)(n_0 x n_1): the kernels' packed GEMM
-    matMulTB(mat(T * B, n0, spikes0), W1, mat(T * B, n1, syn1));
-  } else {
-    const Wt1 = mat(n0, n1);
-    transpose(W1, Wt1);
-    const wt = Wt1.data;
-    for (let row = 0; row < T * B; row++) {
-      const so = row * n0;
-      const o = row * n1;
-      for (let j = 0; j < n0; j++) {
-        if (spikes0[so + j] === 0) continue;
-        const r = j * n1;
-        for (let k = 0; k < n1; k++) syn1[o + k] += wt[r + k];
-      }
+  // Constant currents: gain·x into the coding layer, b + σξ into the others.
+  const Ic = new Float64Array(N);
+  directCurrent(x, spec.inputGain, Ic.subarray(0, B * sizes[0]));
+  for (let l = 1; l <= L; l++) {
+    const n = sizes[l];
+    const ic = Ic.subarray(offset[l], offset[l] + B * n);
+    if (spec.bias) for (let r = 0; r < B; r++) ic.set(params.b[l - 1], r * n);
+    if (pert) {
+      const xi = pert.xi[l - 1];
+      for (let i = 0; i < ic.length; i++) ic[i] += pert.sigma * xi[i];
     }
   }
-  const Wt: Mat[] = [];
-  for (let l = 2; l < spec.sizes.length; l++) {
-    const w = params.W[l - 1];
-    const wt = mat(w.cols, w.rows);
-    transpose(w, wt);
-    Wt.push(wt);
-  }
-  return { batch: B, counts0, syn1, Wt, raster0, noiseSeed: opts.noiseSeed ?? 0 };
+  const invTau = 1 / p.tauM;
+  const vRest = p.vRest;
+  const f = drift(N, (_t, y, out) => {
+    for (let i = 0; i < N; i++) out[i] = (vRest - y[i] + Ic[i]) * invTau;
+  });
+  // The schedule's state, for the noise of refractory membranes (none before the first spike).
+  let schedule: SpikeState | null = null;
+  let problem: Problem;
+  let brownian: BrownianPath | undefined;
+  if (spec.noise > 0) {
+    // σ_n √(1/τ_m) with dW = √dt N(0, 1): σ_n √(dt/τ_m) N(0, 1) per step
+    const g = spec.noise * Math.sqrt(1 / p.tauM);
+    const from = offset[1];
+    const held = p.tRef > 0;
+    const noise = diffusion(N, 'additive', (_t, _y, out) => {
+      out.fill(0, 0, from);
+      out.fill(g, from, N);
+      if (held && schedule) for (let i = from; i < N; i++) if (schedule.isRefractory(i)) out[i] = 0;
+    });
+    problem = sdeProblem(f, noise, { layout, name: 'LIF network' });
+    brownian = new LayerNoise(N, from, opts.noiseSeed ?? 0);
+  } else problem = odeProblem(f, { layout, name: 'LIF network' });
+
+  const c = spec.decayInput ? invTau : 1;
+  const refractory = p.tRef > 0;
+  // Wᵀ of each layer (its row j: the weights out of presynaptic neuron j), made when first needed.
+  const Wts: (Float64Array | undefined)[] = [];
+  const transposed = (l: number): Float64Array => {
+    let wt = Wts[l];
+    if (!wt) {
+      const w = params.W[l];
+      const t = mat(w.cols, w.rows);
+      transpose(w, t);
+      wt = Wts[l] = t.data;
+    }
+    return wt;
+  };
+  const counts = sizes.map((n) => new Float64Array(B * n));
+  const raster = opts.record ? sizes.map((n) => Array.from({ length: n }, (): number[] => [])) : undefined;
+
+  // Event mode: each spike delivers its own jumps c·w at its instant.
+  const deliverOne = (y: Float64Array, l: number, b: number, j: number, s: SpikeState): void => {
+    const m = sizes[l + 1];
+    const wt = transposed(l);
+    const row = j * m;
+    const base = offset[l + 1] + b * m;
+    for (let q = 0; q < m; q++) if (!(refractory && s.isRefractory(base + q))) y[base + q] += c * wt[row + q];
+  };
+  // Clock mode: a step's threshold pass reaches layer l only after every jump into it, and layer l's
+  // jumps go to layer l + 1 only, so at the first spike of layer l in a step the layer's spikes of
+  // the step are known (the neurons at or above threshold, not refractory): deliver them at once,
+  // c·(W s) by a sparse sum or one product (as spikingjelly's nn.Linear on the spike tensor).
+  const delivered = new Float64Array(L).fill(NaN);
+  const spk = sizes.slice(0, L).map((n) => new Float64Array(B * n));
+  const syn = sizes.slice(1).map((n) => new Float64Array(B * n));
+  const deliverLayer = (t: number, y: Float64Array, l: number, first: number, s: SpikeState): void => {
+    delivered[l] = t;
+    const n = sizes[l];
+    const m = sizes[l + 1];
+    const shared = l === 0 ? opts.codingDrive?.syn : undefined;
+    let out = shared?.get(t);
+    if (!out) {
+      out = syn[l];
+      const from = offset[l];
+      const sl = spk[l];
+      const th = p.vTh;
+      sl.fill(0, 0, first - from);
+      sl[first - from] = 1;
+      let fired = 1;
+      for (let i = first + 1; i < from + B * n; i++) {
+        const f = y[i] >= th && !(refractory && s.isRefractory(i)) ? 1 : 0;
+        sl[i - from] = f;
+        fired += f;
+      }
+      const engine = spec.synapse;
+      if (engine === 'dense' || (engine === 'auto' && fired > 0.05 * B * n && n * m >= 4096)) {
+        matMulTB(mat(B, n, sl), params.W[l], mat(B, m, out));
+      } else {
+        out.fill(0);
+        const wt = transposed(l);
+        for (let b = 0; b < B; b++) {
+          const o = b * m;
+          for (let j = 0; j < n; j++) {
+            if (sl[b * n + j] === 0) continue;
+            const r = j * m;
+            for (let q = 0; q < m; q++) out[o + q] += wt[r + q];
+          }
+        }
+      }
+      shared?.set(t, out.slice());
+    }
+    const base = offset[l + 1];
+    for (let q = 0; q < B * m; q++) if (!(refractory && s.isRefractory(base + q))) y[base + q] += c * out[q];
+  };
+  let clock = true;
+  const spikes: SpikeSpec = {
+    name: 'LIF spikes',
+    offset: 0,
+    size: N,
+    threshold: p.vTh,
+    reset: p.reset === 'hard' ? 'zero' : 'subtract',
+    vReset: p.vReset,
+    refractory: p.tRef,
+    onSpike(t, y, i, s) {
+      if (schedule === null) schedule = s;
+      let l = L;
+      while (offset[l] > i) l--;
+      const k = i - offset[l];
+      counts[l][k]++;
+      if (raster !== undefined && k < sizes[l]) raster[l][k].push(t);
+      if (l === L) return;
+      if (clock) {
+        if (delivered[l] !== t) deliverLayer(t, y, l, i, s);
+      } else {
+        const b = (k / sizes[l]) | 0;
+        deliverOne(y, l, b, k - b * sizes[l], s);
+      }
+    },
+  };
+  const y0 = new Float64Array(N).fill(vRest);
+  const duration = opts.duration ?? spec.steps * spec.dt;
+  return {
+    spec,
+    batch: B,
+    problem,
+    y0,
+    spikes,
+    duration,
+    brownian,
+    counts,
+    raster,
+    setMode: (mode) => {
+      clock = mode === 'clock';
+    },
+  };
 }
 
-export interface ClockRun {
+export interface LifRun {
   /** Spike counts per layer 0..L (B x n_l); counts[0] is the coding layer's. */
   counts: Float64Array[];
   /** Spike times (ms) of sample 0 per layer and neuron, when recorded. */
   raster?: number[][][];
   /** Total spikes over all layers and samples. */
   spikes: number;
+  /** The solver's statistics. */
+  stats: { accepted: number; rejected: number; nfe: number; events: number; spikes: number };
 }
 
 /**
- * Clock-driven run of layers 1..L on a prepared input, optionally perturbed (eq. 8): layer l gets
- * the constant current bˡ + σξˡ. Returns the spike counts of every layer.
+ * Integrate a network over its window with `solve`: the spec's integrator unless one is given;
+ * clock mode for a fixed-step solver (step dt0, default the spec's dt), event mode otherwise.
  */
-export function runClock(spec: SnnSpec, params: SnnParams, input: ClockInput, pert: Perturbation | null = null, opts: { record?: boolean } = {}): ClockRun {
-  const B = input.batch;
-  checkPerturbation(spec, B, pert);
-  const L = spec.sizes.length - 1;
-  const T = spec.steps;
-  const refSteps = Math.round(spec.lif.tRef / spec.dt);
-  const V: Float64Array[] = [];
-  const ref: Int32Array[] = [];
-  const Ic: Float64Array[] = [];
-  const spk: Uint8Array[] = [];
-  const counts: Float64Array[] = [input.counts0];
-  const syn: Float64Array[] = [];
-  const sDense: Float64Array[] = [];
-  for (let l = 1; l <= L; l++) {
-    const n = spec.sizes[l];
-    V.push(new Float64Array(B * n).fill(spec.lif.vRest));
-    ref.push(new Int32Array(B * n));
-    const ic = new Float64Array(B * n);
-    if (spec.bias) {
-      const bl = params.b[l - 1];
-      for (let r = 0; r < B; r++) ic.set(bl, r * n);
-    }
-    if (pert) {
-      const xi = pert.xi[l - 1];
-      for (let i = 0; i < ic.length; i++) ic[i] += pert.sigma * xi[i];
-    }
-    Ic.push(ic);
-    spk.push(new Uint8Array(B * n));
-    counts.push(new Float64Array(B * n));
-    syn.push(new Float64Array(B * n));
-    sDense.push(new Float64Array(B * n));
-  }
-  const raster: number[][][] | undefined = opts.record
-    ? spec.sizes.map((n, l) => (l === 0 && input.raster0 ? input.raster0 : Array.from({ length: n }, () => [])))
-    : undefined;
-  let total = input.counts0.reduce((s, v) => s + v, 0);
-  const n1 = spec.sizes[1];
-  const noiseRng = spec.noise > 0 ? new Rng(input.noiseSeed) : null;
-  const noiseScale = spec.noise * Math.sqrt(spec.dt / spec.lif.tauM);
-  const noise = noiseRng ? spec.sizes.slice(1).map((n) => new Float64Array(B * n)) : null;
-  const draw = (l: number): Float64Array | null => (noise ? noiseRng!.fillNormal(noise[l - 1], noiseScale) : null);
-  for (let t = 0; t < T; t++) {
-    let nPrev = lifClockStep(V[0], ref[0], Ic[0], input.syn1, t * B * n1, spec.lif, spec.dt, refSteps, spk[0], counts[1], draw(1), spec.decayInput);
-    total += nPrev;
-    for (let l = 2; l <= L; l++) {
-      synapticInput(spk[l - 2], nPrev, B, spec.sizes[l - 1], params.W[l - 1], input.Wt[l - 2], spec.synapse, sDense[l - 2], syn[l - 1], 0);
-      nPrev = lifClockStep(V[l - 1], ref[l - 1], Ic[l - 1], syn[l - 1], 0, spec.lif, spec.dt, refSteps, spk[l - 1], counts[l], draw(l), spec.decayInput);
-      total += nPrev;
-    }
-    if (raster) {
-      for (let l = 1; l <= L; l++) for (let j = 0; j < spec.sizes[l]; j++) if (spk[l - 1][j]) raster[l][j].push((t + 1) * spec.dt);
-    }
-  }
-  return { counts, raster, spikes: total };
+export function runLif(net: LifNetwork, integrator: LifIntegrator = integratorOf(net.spec)): LifRun {
+  const { spec } = net;
+  const adaptive = solvers.get(integrator.solver).adaptive;
+  const mode = integrator.mode ?? (adaptive ? 'event' : 'clock');
+  if (mode !== 'clock' && mode !== 'event') throw new Error(`spike mode must be 'clock' or 'event' (got '${String(mode)}')`);
+  if (net.brownian && mode === 'event') throw new Error('membrane noise is implemented in the clock-driven mode only; set noise: 0 for the event-located mode');
+  net.setMode(mode);
+  const sol = solve(net.problem, integrator.solver, {
+    t0: 0,
+    t1: net.duration,
+    y0: net.y0,
+    dt0: integrator.dt0 ?? (adaptive ? undefined : spec.dt),
+    rtol: integrator.rtol,
+    atol: integrator.atol,
+    spikes: net.spikes,
+    spikeMode: mode,
+    brownian: net.brownian,
+    maxSteps: 10_000_000,
+    saveAt: { ts: [net.duration], fn: () => 0 },
+  });
+  if (sol.status !== 'ok') throw new Error(`LIF network run ended with status '${sol.status}': ${sol.message}`);
+  return { counts: net.counts, raster: net.raster, spikes: sol.stats.spikes, stats: sol.stats };
 }
 
-/** Clock-driven run of the whole network on x (B x n_0). */
-export function simulateClock(spec: SnnSpec, params: SnnParams, x: Float64Array, B: number, pert: Perturbation | null = null, opts: { record?: boolean; noiseSeed?: number } = {}): ClockRun {
-  return runClock(spec, params, prepareClock(spec, params, x, B, opts), pert, opts);
+/** Clock-driven run of the whole network on x (B x n_0): the spec's integrator (Euler at dt by default). */
+export function simulateClock(spec: SnnSpec, params: SnnParams, x: Float64Array, B: number, pert: Perturbation | null = null, opts: Omit<LifNetworkOptions, 'pert'> = {}): LifRun {
+  return runLif(lifNetwork(spec, params, x, B, { ...opts, pert }), { ...integratorOf(spec), mode: 'clock' });
 }
-
-// ---------------------------------------------------------------------------------------------
-// event-located mode
 
 export interface EventRunOptions {
   /** Solver of the flow between spikes (default 'rk4' with step dt0). */
@@ -399,130 +478,10 @@ export interface EventRunOptions {
   record?: boolean;
 }
 
-export interface EventRun {
-  /** Spike counts per layer 0..L. */
-  counts: Float64Array[];
-  /** Spike times (ms) per layer and neuron, when recorded. */
-  raster?: number[][][];
-  /** The solver's statistics. */
-  stats: { accepted: number; rejected: number; nfe: number; events: number };
-}
-
-/**
- * Event-located run of one sample x (n_0 values) through `solve`: the membranes of all layers are
- * one state (blocks v0..vL, τ = τ_m), spikes and refractory ends are vector-valued events.
- */
-export function simulateEvents(spec: SnnSpec, params: SnnParams, x: ArrayLike<number>, opts: EventRunOptions = {}): EventRun {
-  checkParams(spec, params);
-  const sizes = spec.sizes;
-  const L = sizes.length - 1;
-  if (x.length !== sizes[0]) throw new Error(`input has ${x.length} values; the coding layer has ${sizes[0]} neurons`);
-  checkPerturbation(spec, 1, opts.pert);
+/** Event-located run of one sample x (n_0 values): the same network in the schedule's event mode. */
+export function simulateEvents(spec: SnnSpec, params: SnnParams, x: ArrayLike<number>, opts: EventRunOptions = {}): LifRun {
+  if (x.length !== spec.sizes[0]) throw new Error(`input has ${x.length} values; the coding layer has ${spec.sizes[0]} neurons`);
   if (spec.noise > 0) throw new Error('membrane noise is implemented in the clock-driven mode only; set noise: 0 for simulateEvents');
-  const p = spec.lif;
-  const layout = defineState(Object.fromEntries(sizes.map((n, l) => [`v${l}`, vector(n, { tau: p.tauM })])));
-  const N = layout.size;
-  const offset: number[] = [];
-  let o = 0;
-  for (const n of sizes) {
-    offset.push(o);
-    o += n;
-  }
-  const layerOf = new Int32Array(N);
-  sizes.forEach((n, l) => layerOf.fill(l, offset[l], offset[l] + n));
-  // Constant currents: gain·x into the coding layer, b + σξ into the others.
-  const Ic = new Float64Array(N);
-  directCurrent(x, spec.inputGain, Ic.subarray(0, sizes[0]));
-  for (let l = 1; l <= L; l++) {
-    for (let j = 0; j < sizes[l]; j++) {
-      let c = spec.bias ? params.b[l - 1][j] : 0;
-      if (opts.pert) c += opts.pert.sigma * opts.pert.xi[l - 1][j];
-      Ic[offset[l] + j] = c;
-    }
-  }
-  const refractory = new Uint8Array(N);
-  const refUntil = new Float64Array(N);
-  const counts = sizes.map((n) => new Float64Array(n));
-  const raster = opts.record ? sizes.map((n) => Array.from({ length: n }, (): number[] => [])) : undefined;
-  const invTau = 1 / p.tauM;
-  const jumpScale = spec.decayInput ? invTau : 1;
-  const problem = odeProblem(
-    drift(N, (_t, y, out) => {
-      for (let i = 0; i < N; i++) out[i] = refractory[i] ? 0 : (p.vRest - y[i] + Ic[i]) * invTau;
-    }),
-    { layout, name: 'LIF network' },
-  );
-  const jump = p.vTh - p.vReset;
-  /** Fire neuron i at time t: count, reset, refractory, deliver w/τ to the next layer. */
-  const fireOne = (t: number, y: Float64Array, i: number): void => {
-    const l = layerOf[i];
-    const j = i - offset[l];
-    counts[l][j]++;
-    raster?.[l][j].push(t);
-    y[i] = p.reset === 'hard' ? p.vReset : y[i] - jump;
-    if (p.tRef > 0) {
-      refractory[i] = 1;
-      refUntil[i] = t + p.tRef;
-    }
-    if (l < L) {
-      const W = params.W[l];
-      const nNext = sizes[l + 1];
-      const base = offset[l + 1];
-      for (let k = 0; k < nNext; k++) if (!refractory[base + k]) y[base + k] += W.data[k * W.cols + j] * jumpScale;
-    }
-  };
-  const spikeEvent: EventSpec = {
-    name: 'spike',
-    size: N,
-    direction: 'up',
-    condition: (_t, y, out) => {
-      for (let i = 0; i < N; i++) out[i] = refractory[i] ? -1 : y[i] - p.vTh;
-    },
-    handle: (t, y, fired) => {
-      // Layer by layer: the located crossings, then whatever the jumps lifted over threshold.
-      const byLayer: number[][] = sizes.map(() => []);
-      for (const i of fired) byLayer[layerOf[i]].push(i);
-      for (let l = 0; l <= L; l++) {
-        const seen = new Set(byLayer[l]);
-        for (let i = offset[l]; i < offset[l] + sizes[l]; i++) if (!refractory[i] && y[i] >= p.vTh && !seen.has(i)) byLayer[l].push(i);
-        for (const i of byLayer[l]) {
-          if (refractory[i]) continue;
-          fireOne(t, y, i);
-          // A subtract reset after a large jump can leave V above threshold: fire again at once.
-          let guard = 0;
-          while (p.reset === 'subtract' && !refractory[i] && y[i] >= p.vTh && guard++ < 10_000) fireOne(t, y, i);
-        }
-      }
-    },
-  };
-  const events: EventSpec[] = [spikeEvent];
-  if (p.tRef > 0) {
-    events.push({
-      name: 'refractory end',
-      size: N,
-      direction: 'up',
-      condition: (t, _y, out) => {
-        for (let i = 0; i < N; i++) out[i] = refractory[i] ? t - refUntil[i] : -1;
-      },
-      handle: (_t, _y, fired) => {
-        for (const i of fired) refractory[i] = 0;
-      },
-    });
-  }
-  const duration = opts.duration ?? spec.steps * spec.dt;
-  const solver = opts.solver ?? 'rk4';
-  const y0 = new Float64Array(N).fill(p.vRest);
-  const sol = solve(problem, solver, {
-    t0: 0,
-    t1: duration,
-    y0,
-    dt0: opts.dt0 ?? (opts.rtol === undefined ? spec.dt : undefined),
-    rtol: opts.rtol,
-    atol: opts.atol,
-    events,
-    maxSteps: 10_000_000,
-    saveAt: { ts: [duration], fn: () => 0 },
-  });
-  if (sol.status !== 'ok') throw new Error(`event-located LIF run ended with status '${sol.status}': ${sol.message}`);
-  return { counts, raster, stats: sol.stats };
+  const net = lifNetwork(spec, params, x, 1, { pert: opts.pert, record: opts.record, duration: opts.duration });
+  return runLif(net, { solver: opts.solver ?? 'rk4', dt0: opts.dt0, rtol: opts.rtol, atol: opts.atol, mode: 'event' });
 }
