@@ -28,7 +28,9 @@
  * - 'event': each threshold crossing is located within the step, its jumps are delivered at that
  *   instant and fire at once any neuron they lift over threshold; a refractory period ends by an
  *   event too. As dt → 0 the clock-driven spike times converge to these at order 1 (lif.clock-event).
- * `simulateClock` and `simulateEvents` are the two modes with the spec's step.
+ * `simulateClock` and `simulateEvents` are the two modes with the spec's step. The jumps of
+ * `onSpike` depend on the mode (runLif sets it): in clock mode a layer's spikes of a step are
+ * delivered together, as one product W s (see `lifNetwork`).
  */
 import '../../solvers/index'; // registers the built-in solvers by name
 import type { BrownianPath } from '../../src/core/brownian';
@@ -170,6 +172,18 @@ function checkPerturbation(spec: SnnSpec, B: number, pert: Perturbation | null |
 }
 
 
+/**
+ * A clock step h (ms) for a window of `duration` ms: at most τ_m (checkClockStep) and a whole number
+ * of steps in the window, so that every step ends on the clock.
+ */
+export function checkClockWindow(h: number, duration: number, lif: LifParams): void {
+  checkClockStep(h, lif);
+  const n = Math.round(duration / h);
+  if (n < 1 || Math.abs(n * h - duration) > 1e-9 * duration) {
+    throw new Error(`the clock step dt0 = ${h} ms must divide the window of ${duration} ms into whole steps; choose dt0 = ${duration}/n for an integer n`);
+  }
+}
+
 /** The integrator a spec runs with: its own, or Euler (Euler–Maruyama with noise) at its dt, clock mode. */
 export function integratorOf(spec: SnnSpec): LifIntegrator {
   return spec.integrator ?? { solver: spec.noise > 0 ? 'euler_maruyama' : 'euler' };
@@ -284,7 +298,7 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
   }
   const invTau = 1 / p.tauM;
   const vRest = p.vRest;
-  const f = drift(N, (_t, y, out) => {
+  const f = drift(N, function lifDrift(_t, y, out) {
     for (let i = 0; i < N; i++) out[i] = (vRest - y[i] + Ic[i]) * invTau;
   });
   // The schedule's state, for the noise of refractory membranes (none before the first spike).
@@ -439,6 +453,7 @@ export function runLif(net: LifNetwork, integrator: LifIntegrator = integratorOf
   const adaptive = solvers.get(integrator.solver).adaptive;
   const mode = integrator.mode ?? (adaptive ? 'event' : 'clock');
   if (mode !== 'clock' && mode !== 'event') throw new Error(`spike mode must be 'clock' or 'event' (got '${String(mode)}')`);
+  if (mode === 'clock') checkClockWindow(integrator.dt0 ?? spec.dt, net.duration, spec.lif);
   if (net.brownian && mode === 'event') throw new Error('membrane noise is implemented in the clock-driven mode only; set noise: 0 for the event-located mode');
   net.setMode(mode);
   const sol = solve(net.problem, integrator.solver, {
