@@ -17,20 +17,24 @@
  * paper is silent) and the perturbation are constant currents; the average current of a synapse is
  * then w·r with r the presynaptic rate in spikes per ms, the "x_{l−1}" of the learning rules.
  *
- * The network is defined once (`lifNetwork`): the membranes of every layer and sample are one state
- * (layer by layer, sample-major inside a layer), the leak and constant currents are its drift, the
- * membrane noise its diffusion, and threshold, reset and refractoriness are the core's spike
- * schedule (src/core/spikes.ts), whose `onSpike` counts a spike and delivers the jumps w/τ_m to the
- * next layer. `runLif` integrates it with `solve`, in either of the schedule's modes:
+ * The network is defined once (`lifNetwork`): a block of consecutive layers is one state (layer by
+ * layer, sample-major inside a layer), the leak and constant currents are its drift, the membrane
+ * noise its diffusion, and threshold, reset and refractoriness are the core's spike schedule
+ * (src/core/spikes.ts) with one group per layer, whose group callback counts a layer's spikes and
+ * delivers the jumps c·W s to the next layer. `runLif` integrates it with `solve`, in either of the
+ * schedule's modes:
  * - 'clock' (spikingjelly's schedule): any fixed-step solver ('euler' and dt = 1 ms by default, the
- *   paper's); each step integrate, then threshold and reset in index order, so a spike's jumps reach
- *   the next layer in the same step; a neuron spikes at most once per step;
- * - 'event': each threshold crossing is located within the step, its jumps are delivered at that
- *   instant and fire at once any neuron they lift over threshold; a refractory period ends by an
- *   event too. As dt → 0 the clock-driven spike times converge to these at order 1 (lif.clock-event).
- * `simulateClock` and `simulateEvents` are the two modes with the spec's step. The jumps of
- * `onSpike` depend on the mode (runLif sets it): in clock mode a layer's spikes of a step are
- * delivered together, as one product W s (see `lifNetwork`).
+ *   paper's); each step integrate, then threshold and reset layer by layer, each layer's spikes of
+ *   the step delivered as one product W s before the next layer is thresholded (so they count in
+ *   the same step); a neuron spikes at most once per step. The coding layer depends on x alone: it
+ *   is solved once per batch (shared by a clean and a perturbed run) and its drive W¹s⁰ of every
+ *   step, one product over the window, is fed to layer 1 before each threshold pass; the run's
+ *   state holds layers 1..L.
+ * - 'event': layers 0..L together; each threshold crossing is located within the step, its jumps
+ *   are delivered at that instant and fire at once any neuron they lift over threshold; a
+ *   refractory period ends by an event too. As dt → 0 the clock-driven spike times converge to
+ *   these at order 1 (lif.clock-event).
+ * `simulateClock` and `simulateEvents` are the two modes with the spec's step.
  */
 import '../../solvers/index'; // registers the built-in solvers by name
 import type { BrownianPath } from '../../src/core/brownian';
@@ -223,49 +227,85 @@ export interface LifNetworkOptions {
   /** Window length (ms); default steps·dt. */
   duration?: number;
   /**
-   * The layer-1 drive W¹s⁰(t) of a clock-driven run, kept by the first run that is given it and
-   * reused by the next ones: it depends only on x and W¹ (the coding layer has no noise and no
-   * perturbation), so a clean and a perturbed run on the same batch share it. Give a fresh one per
-   * batch and weights.
+   * The coding layer of a clock-driven run (its spikes and the layer-1 drive W¹s⁰(t) of every
+   * step), solved by the first run that is given it and reused by the next ones: it depends only on
+   * x and W¹ (the coding layer has no noise and no perturbation), so a clean and a perturbed run on
+   * the same batch share it. Give a fresh one per batch and weights.
    */
   codingDrive?: CodingDrive;
 }
 
-/** The layer-1 synaptic input of each step (by step end time), shared by the runs on one batch. */
+/** The coding layer of one batch, solved once and shared by the clock-driven runs on it. */
 export interface CodingDrive {
-  readonly syn: Map<number, Float64Array>;
+  layer?: CodingLayer;
 }
 
 export function codingDrive(): CodingDrive {
-  return { syn: new Map() };
+  return {};
 }
 
-/** One network on one batch, defined once for both spike modes: what `solve` integrates. */
-export interface LifNetwork {
-  readonly spec: SnnSpec;
-  readonly batch: number;
+/**
+ * The coding layer over a window of `steps` clock steps of h ms: its spike counts (B x n_0), the
+ * spike times of sample 0 (when recorded), and the layer-1 drive W¹s⁰ of every step (steps x B x
+ * n_1, by one product over the window or by sparse accumulation).
+ */
+export interface CodingLayer {
+  readonly h: number;
+  readonly steps: number;
+  readonly counts: Float64Array;
+  readonly spikes: number;
+  /** Spikes of each step (the drive of a step without spikes is zero and is skipped). */
+  readonly perStep: Int32Array;
+  readonly drive: Float64Array;
+  readonly raster?: number[][];
+}
+
+/** Layers first..last of one network on one batch as one problem: what `solve` integrates. */
+export interface LifLayers {
+  readonly first: number;
+  readonly last: number;
   readonly problem: Problem;
   readonly y0: Float64Array;
   readonly spikes: SpikeSpec;
+  /** The membrane noise's path, when the spec has noise and the block holds a layer >= 1. */
+  readonly brownian?: BrownianPath;
+}
+
+/** One network on one batch, defined once; `runLif` integrates it clock-driven or event-located. */
+export interface LifNetwork {
+  readonly spec: SnnSpec;
+  readonly batch: number;
   /** Window [0, duration] (ms). */
   readonly duration: number;
-  /** The membrane noise's path (clock mode only), when the spec has noise. */
-  readonly brownian?: BrownianPath;
   /** Spike counts per layer 0..L (B x n_l), filled by the run. */
   readonly counts: Float64Array[];
   /** Spike times (ms) of sample 0 per layer and neuron, when recorded. */
   readonly raster?: number[][][];
-  /** How `onSpike` delivers the jumps: per layer and step (clock) or per spike (event); runLif sets it. */
-  setMode(mode: SpikeMode): void;
+  /**
+   * Layers first..last as one problem (see `lifNetwork`). `feed`, when given, delivers spikes from
+   * below `first` before each threshold pass (the schedule's beforeThreshold); `exit` receives the
+   * spikes of layer `last` when it is not the output layer (they have nowhere to go in the block).
+   */
+  layers(first: number, last: number, hooks?: { feed?: SpikeSpec['beforeThreshold']; exit?: (t: number, fired: Int32Array) => void }): LifLayers;
+  /** The coding layer at clock step h, solved with `solver` (or taken from the codingDrive option). */
+  coding(solver: string, h: number): CodingLayer;
 }
 
 /**
- * The LIF network on the batch x (B x n_0) as one problem: state y = [V⁰ (B x n_0), V¹, …, Vᴸ]
- * starting at V_rest; drift (V_rest − V + I_c)/τ_m with I_c = gain·x (coding layer) or bˡ + σξˡ;
- * diffusion σ_n/√τ_m on layers 1..L (when the spec has noise); spike schedule over the whole state
- * with the LIF's threshold, reset and refractory period, whose `onSpike` counts the spike and adds
- * c·Wˡ⁺¹[:, j] (c = 1/τ_m with decay_input, else 1) to the non-refractory membranes of the same
- * sample in the next layer.
+ * The LIF network on the batch x (B x n_0), defined once. A block of layers first..last is one
+ * state [Vᶠⁱʳˢᵗ, …, Vˡᵃˢᵗ] (layer by layer, sample-major inside a layer) starting at V_rest, with
+ * drift (V_rest − V + I_c)/τ_m, I_c = gain·x (coding layer) or bˡ + σξˡ; diffusion σ_n/√τ_m on
+ * layers >= 1 when the spec has noise; and the core's spike schedule with the LIF's threshold,
+ * reset and refractory period, one group per layer. After a layer is thresholded its group
+ * callback counts the spikes and delivers c·Wˡ⁺¹ s (c = 1/τ_m with decay_input, else 1) to the
+ * non-refractory membranes of the same sample in the next layer: in clock mode as one product per
+ * layer and step (sparse accumulation of the spiking neurons' weight columns, or a dense product,
+ * as spikingjelly's nn.Linear on the spike tensor), in event mode spike by spike at its instant.
+ *
+ * `runLif` runs the whole network (layers 0..L) in event mode. In clock mode the coding layer
+ * depends on x alone, so it is solved once per batch (`coding`: the block 0..0, its spikes turned
+ * into the layer-1 drive W¹s⁰ of every step by one product) and the run integrates layers 1..L,
+ * fed that drive before each threshold pass.
  */
 export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number>, B: number, opts: LifNetworkOptions = {}): LifNetwork {
   checkParams(spec, params);
@@ -276,20 +316,14 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
   const pert = opts.pert ?? null;
   checkPerturbation(spec, B, pert);
   const p = spec.lif;
-  const layout = defineState(Object.fromEntries(sizes.map((n, l) => [`v${l}`, vector(B * n, { tau: p.tauM })])));
-  const N = layout.size;
-  const offset: number[] = [];
-  let o = 0;
-  for (const n of sizes) {
-    offset.push(o);
-    o += B * n;
-  }
-  // Constant currents: gain·x into the coding layer, b + σξ into the others.
-  const Ic = new Float64Array(N);
+  // Constant currents of every layer, layer by layer: gain·x into the coding layer, b + σξ into the others.
+  const start: number[] = [0];
+  for (const n of sizes) start.push(start[start.length - 1] + B * n);
+  const Ic = new Float64Array(start[L + 1]);
   directCurrent(x, spec.inputGain, Ic.subarray(0, B * sizes[0]));
   for (let l = 1; l <= L; l++) {
     const n = sizes[l];
-    const ic = Ic.subarray(offset[l], offset[l] + B * n);
+    const ic = Ic.subarray(start[l], start[l + 1]);
     if (spec.bias) for (let r = 0; r < B; r++) ic.set(params.b[l - 1], r * n);
     if (pert) {
       const xi = pert.xi[l - 1];
@@ -298,27 +332,6 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
   }
   const invTau = 1 / p.tauM;
   const vRest = p.vRest;
-  const f = drift(N, function lifDrift(_t, y, out) {
-    for (let i = 0; i < N; i++) out[i] = (vRest - y[i] + Ic[i]) * invTau;
-  });
-  // The schedule's state, for the noise of refractory membranes (none before the first spike).
-  let schedule: SpikeState | null = null;
-  let problem: Problem;
-  let brownian: BrownianPath | undefined;
-  if (spec.noise > 0) {
-    // σ_n √(1/τ_m) with dW = √dt N(0, 1): σ_n √(dt/τ_m) N(0, 1) per step
-    const g = spec.noise * Math.sqrt(1 / p.tauM);
-    const from = offset[1];
-    const held = p.tRef > 0;
-    const noise = diffusion(N, 'additive', (_t, _y, out) => {
-      out.fill(0, 0, from);
-      out.fill(g, from, N);
-      if (held && schedule) for (let i = from; i < N; i++) if (schedule.isRefractory(i)) out[i] = 0;
-    });
-    problem = sdeProblem(f, noise, { layout, name: 'LIF network' });
-    brownian = new LayerNoise(N, from, opts.noiseSeed ?? 0);
-  } else problem = odeProblem(f, { layout, name: 'LIF network' });
-
   const c = spec.decayInput ? invTau : 1;
   const refractory = p.tRef > 0;
   // Wᵀ of each layer (its row j: the weights out of presynaptic neuron j), made when first needed.
@@ -335,102 +348,153 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
   };
   const counts = sizes.map((n) => new Float64Array(B * n));
   const raster = opts.record ? sizes.map((n) => Array.from({ length: n }, (): number[] => [])) : undefined;
+  const duration = opts.duration ?? spec.steps * spec.dt;
+  // scratch of the clock-mode products: a layer's spikes (dense engine) and W s
+  const spk = sizes.map((n) => new Float64Array(B * n));
+  const syn = sizes.map((n) => new Float64Array(B * n));
 
-  // Event mode: each spike delivers its own jumps c·w at its instant.
-  const deliverOne = (y: Float64Array, l: number, b: number, j: number, s: SpikeState): void => {
-    const m = sizes[l + 1];
-    const wt = transposed(l);
-    const row = j * m;
-    const base = offset[l + 1] + b * m;
-    for (let q = 0; q < m; q++) if (!(refractory && s.isRefractory(base + q))) y[base + q] += c * wt[row + q];
-  };
-  // Clock mode: a step's threshold pass reaches layer l only after every jump into it, and layer l's
-  // jumps go to layer l + 1 only, so at the first spike of layer l in a step the layer's spikes of
-  // the step are known (the neurons at or above threshold, not refractory): deliver them at once,
-  // c·(W s) by a sparse sum or one product (as spikingjelly's nn.Linear on the spike tensor).
-  const delivered = new Float64Array(L).fill(NaN);
-  const spk = sizes.slice(0, L).map((n) => new Float64Array(B * n));
-  const syn = sizes.slice(1).map((n) => new Float64Array(B * n));
-  const deliverLayer = (t: number, y: Float64Array, l: number, first: number, s: SpikeState): void => {
-    delivered[l] = t;
-    const n = sizes[l];
-    const m = sizes[l + 1];
-    const shared = l === 0 ? opts.codingDrive?.syn : undefined;
-    let out = shared?.get(t);
-    if (!out) {
-      out = syn[l];
-      const from = offset[l];
-      const sl = spk[l];
-      const th = p.vTh;
-      sl.fill(0, 0, first - from);
-      sl[first - from] = 1;
-      let fired = 1;
-      for (let i = first + 1; i < from + B * n; i++) {
-        const f = y[i] >= th && !(refractory && s.isRefractory(i)) ? 1 : 0;
-        sl[i - from] = f;
-        fired += f;
-      }
-      const engine = spec.synapse;
-      if (engine === 'dense' || (engine === 'auto' && fired > 0.05 * B * n && n * m >= 4096)) {
+  const layers: LifNetwork['layers'] = (first, last, hooks = {}) => {
+    const off = start.map((o) => o - start[first]); // layer l's first state index in the block
+    const N = off[last + 1];
+    const layout = defineState(Object.fromEntries(sizes.slice(first, last + 1).map((n, k) => [`v${first + k}`, vector(B * n, { tau: p.tauM })])));
+    const ic = Ic.subarray(start[first], start[last + 1]);
+    const f = drift(N, function lifDrift(_t, y, out) {
+      for (let i = 0; i < N; i++) out[i] = (vRest - y[i] + ic[i]) * invTau;
+    });
+    let problem: Problem;
+    let brownian: BrownianPath | undefined;
+    const from = first === 0 ? off[1] : 0; // the coding layer has no noise
+    if (spec.noise > 0 && from < N) {
+      // σ_n √(1/τ_m) with dW = √dt N(0, 1): σ_n √(dt/τ_m) N(0, 1) per step (refractory membranes: held by the core)
+      const g = spec.noise * Math.sqrt(1 / p.tauM);
+      const noise = diffusion(N, 'additive', (_t, _y, out) => {
+        out.fill(0, 0, from);
+        out.fill(g, from, N);
+      });
+      problem = sdeProblem(f, noise, { layout, name: 'LIF network' });
+      brownian = new LayerNoise(N, from, opts.noiseSeed ?? 0);
+    } else problem = odeProblem(f, { layout, name: 'LIF network' });
+
+    /** Clock mode: c·Wˡ⁺¹ s of layer l's spikes of the step, one product. */
+    const deliverLayer = (y: Float64Array, l: number, fired: Int32Array, s: SpikeState): void => {
+      const n = sizes[l];
+      const m = sizes[l + 1];
+      const out = syn[l + 1];
+      if (spec.synapse === 'dense' || (spec.synapse === 'auto' && fired.length > 0.2 * B * n && n * m >= 4096)) {
+        const sl = spk[l].fill(0);
+        for (let k = 0; k < fired.length; k++) sl[fired[k] - off[l]] = 1;
         matMulTB(mat(B, n, sl), params.W[l], mat(B, m, out));
       } else {
         out.fill(0);
         const wt = transposed(l);
-        for (let b = 0; b < B; b++) {
+        for (let k = 0; k < fired.length; k++) {
+          const i = fired[k] - off[l];
+          const b = (i / n) | 0;
+          const r = (i - b * n) * m;
           const o = b * m;
-          for (let j = 0; j < n; j++) {
-            if (sl[b * n + j] === 0) continue;
-            const r = j * m;
-            for (let q = 0; q < m; q++) out[o + q] += wt[r + q];
-          }
+          for (let q = 0; q < m; q++) out[o + q] += wt[r + q];
         }
       }
-      shared?.set(t, out.slice());
-    }
-    const base = offset[l + 1];
-    for (let q = 0; q < B * m; q++) if (!(refractory && s.isRefractory(base + q))) y[base + q] += c * out[q];
-  };
-  let clock = true;
-  const spikes: SpikeSpec = {
-    name: 'LIF spikes',
-    offset: 0,
-    size: N,
-    threshold: p.vTh,
-    reset: p.reset === 'hard' ? 'zero' : 'subtract',
-    vReset: p.vReset,
-    refractory: p.tRef,
-    onSpike(t, y, i, s) {
-      if (schedule === null) schedule = s;
-      let l = L;
-      while (offset[l] > i) l--;
-      const k = i - offset[l];
-      counts[l][k]++;
-      if (raster !== undefined && k < sizes[l]) raster[l][k].push(t);
-      if (l === L) return;
-      if (clock) {
-        if (delivered[l] !== t) deliverLayer(t, y, l, i, s);
-      } else {
-        const b = (k / sizes[l]) | 0;
-        deliverOne(y, l, b, k - b * sizes[l], s);
+      const base = off[l + 1];
+      if (refractory) {
+        for (let q = 0; q < B * m; q++) if (!s.isRefractory(base + q)) y[base + q] += c * out[q];
+      } else for (let q = 0; q < B * m; q++) y[base + q] += c * out[q];
+    };
+    /** Event mode: each spike's jumps c·w at its instant, in firing order. */
+    const deliverEach = (y: Float64Array, l: number, fired: Int32Array, s: SpikeState): void => {
+      const n = sizes[l];
+      const m = sizes[l + 1];
+      const wt = transposed(l);
+      for (let k = 0; k < fired.length; k++) {
+        const i = fired[k] - off[l];
+        const b = (i / n) | 0;
+        const row = (i - b * n) * m;
+        const base = off[l + 1] + b * m;
+        for (let q = 0; q < m; q++) if (!(refractory && s.isRefractory(base + q))) y[base + q] += c * wt[row + q];
       }
-    },
+    };
+    const spikes: SpikeSpec = {
+      name: 'LIF spikes',
+      offset: 0,
+      size: N,
+      threshold: p.vTh,
+      reset: p.reset === 'hard' ? 'zero' : 'subtract',
+      vReset: p.vReset,
+      refractory: p.tRef,
+      groups: off.slice(first, last + 1),
+      beforeThreshold: hooks.feed,
+      onGroup(t, y, g, fired, s) {
+        const l = first + g;
+        const cl = counts[l];
+        const o = off[l];
+        for (let k = 0; k < fired.length; k++) cl[fired[k] - o]++;
+        if (raster !== undefined) {
+          const n = sizes[l];
+          for (let k = 0; k < fired.length; k++) if (fired[k] - o < n) raster[l][fired[k] - o].push(t);
+        }
+        if (l === last) {
+          if (l < L) hooks.exit?.(t, fired);
+          return;
+        }
+        if (fired.length === 0) return;
+        if (s.mode === 'clock') deliverLayer(y, l, fired, s);
+        else deliverEach(y, l, fired, s);
+      },
+    };
+    return { first, last, problem, y0: new Float64Array(N).fill(vRest), spikes, brownian };
   };
-  const y0 = new Float64Array(N).fill(vRest);
-  const duration = opts.duration ?? spec.steps * spec.dt;
-  return {
-    spec,
-    batch: B,
-    problem,
-    y0,
-    spikes,
-    duration,
-    brownian,
-    counts,
-    raster,
-    setMode: (mode) => {
-      clock = mode === 'clock';
-    },
+
+  const coding = (solver: string, h: number): CodingLayer => {
+    const shared = opts.codingDrive?.layer;
+    const steps = Math.round(duration / h);
+    if (shared && shared.h === h && shared.steps === steps && (shared.raster || !raster)) return shared;
+    const n0 = sizes[0];
+    const n1 = sizes[1];
+    // the block 0..0: its spikes of each step, kept as index lists
+    const fired: Int32Array[] = [];
+    const perStep = new Int32Array(steps);
+    const block = layers(0, 0, {
+      exit: (t, f) => {
+        const k = Math.round(t / h) - 1;
+        perStep[k] = f.length;
+        fired[k] = f.slice();
+      },
+    });
+    const c0 = counts[0].slice();
+    const sol = solve(block.problem, solver, { t0: 0, t1: duration, y0: block.y0, dt0: h, spikes: block.spikes, spikeMode: 'clock', maxSteps: 10_000_000, saveAt: { ts: [duration], fn: () => 0 } });
+    if (sol.status !== 'ok') throw new Error(`LIF coding layer run ended with status '${sol.status}': ${sol.message}`);
+    const layerCounts = counts[0].slice();
+    for (let i = 0; i < layerCounts.length; i++) layerCounts[i] -= c0[i];
+    // W¹s⁰ of every step: one product over the window (T·B x n_0)(n_0 x n_1), or sparse sums
+    const drive = new Float64Array(steps * B * n1);
+    const total = sol.stats.spikes;
+    if (spec.synapse === 'dense' || (spec.synapse === 'auto' && total / (steps * B * n0) > 0.05 && n0 * n1 >= 4096)) {
+      const s0 = new Float64Array(steps * B * n0);
+      for (let k = 0; k < steps; k++) {
+        const o = k * B * n0;
+        const f = fired[k];
+        if (f) for (let q = 0; q < f.length; q++) s0[o + f[q]] = 1;
+      }
+      matMulTB(mat(steps * B, n0, s0), params.W[0], mat(steps * B, n1, drive));
+    } else {
+      const wt = transposed(0);
+      for (let k = 0; k < steps; k++) {
+        const f = fired[k];
+        if (!f) continue;
+        for (let q = 0; q < f.length; q++) {
+          const b = (f[q] / n0) | 0;
+          const r = (f[q] - b * n0) * n1;
+          const o = (k * B + b) * n1;
+          for (let e = 0; e < n1; e++) drive[o + e] += wt[r + e];
+        }
+      }
+    }
+    const layer: CodingLayer = { h, steps, counts: layerCounts, spikes: total, perStep, drive, raster: raster?.[0] };
+    if (opts.codingDrive) opts.codingDrive.layer = layer;
+    return layer;
   };
+
+  return { spec, batch: B, duration, counts, raster, layers, coding };
 }
 
 export interface LifRun {
@@ -446,31 +510,59 @@ export interface LifRun {
 
 /**
  * Integrate a network over its window with `solve`: the spec's integrator unless one is given;
- * clock mode for a fixed-step solver (step dt0, default the spec's dt), event mode otherwise.
+ * clock mode for a fixed-step solver (step dt0, default the spec's dt), event mode otherwise. Clock
+ * mode solves the coding layer once (or takes it from the codingDrive option) and integrates layers
+ * 1..L fed its drive; event mode integrates layers 0..L together. `stats` are those of the run of
+ * layers 1..L (clock) or 0..L (event), with `spikes` the total over all layers.
  */
 export function runLif(net: LifNetwork, integrator: LifIntegrator = integratorOf(net.spec)): LifRun {
   const { spec } = net;
+  const L = spec.sizes.length - 1;
   const adaptive = solvers.get(integrator.solver).adaptive;
   const mode = integrator.mode ?? (adaptive ? 'event' : 'clock');
   if (mode !== 'clock' && mode !== 'event') throw new Error(`spike mode must be 'clock' or 'event' (got '${String(mode)}')`);
-  if (mode === 'clock') checkClockWindow(integrator.dt0 ?? spec.dt, net.duration, spec.lif);
-  if (net.brownian && mode === 'event') throw new Error('membrane noise is implemented in the clock-driven mode only; set noise: 0 for the event-located mode');
-  net.setMode(mode);
-  const sol = solve(net.problem, integrator.solver, {
+  const h = integrator.dt0 ?? (adaptive ? undefined : spec.dt);
+  if (mode === 'clock') checkClockWindow(h ?? spec.dt, net.duration, spec.lif);
+  if (spec.noise > 0 && mode === 'event') throw new Error('membrane noise is implemented in the clock-driven mode only; set noise: 0 for the event-located mode');
+  let block: LifLayers;
+  let fromCoding = 0;
+  if (mode === 'clock') {
+    const coding = net.coding(integrator.solver, h!);
+    net.counts[0].set(coding.counts);
+    if (net.raster && coding.raster && coding.raster !== net.raster[0]) net.raster[0] = coding.raster.map((r) => r.slice());
+    fromCoding = coding.spikes;
+    // layer 1 gets c·W¹s⁰ of the step before its threshold pass (the state holds layers 1..L)
+    const c = spec.decayInput ? 1 / spec.lif.tauM : 1;
+    const m = net.batch * spec.sizes[1];
+    const refractory = spec.lif.tRef > 0;
+    const { drive, perStep } = coding;
+    block = net.layers(1, L, {
+      feed(t, y, s) {
+        const k = Math.round(t / h!) - 1;
+        if (perStep[k] === 0) return;
+        const o = k * m;
+        if (refractory) {
+          for (let q = 0; q < m; q++) if (!s.isRefractory(q)) y[q] += c * drive[o + q];
+        } else for (let q = 0; q < m; q++) y[q] += c * drive[o + q];
+      },
+    });
+  } else block = net.layers(0, L);
+  const sol = solve(block.problem, integrator.solver, {
     t0: 0,
     t1: net.duration,
-    y0: net.y0,
-    dt0: integrator.dt0 ?? (adaptive ? undefined : spec.dt),
+    y0: block.y0,
+    dt0: h,
     rtol: integrator.rtol,
     atol: integrator.atol,
-    spikes: net.spikes,
+    spikes: block.spikes,
     spikeMode: mode,
-    brownian: net.brownian,
+    brownian: block.brownian,
     maxSteps: 10_000_000,
     saveAt: { ts: [net.duration], fn: () => 0 },
   });
   if (sol.status !== 'ok') throw new Error(`LIF network run ended with status '${sol.status}': ${sol.message}`);
-  return { counts: net.counts, raster: net.raster, spikes: sol.stats.spikes, stats: sol.stats };
+  const spikes = sol.stats.spikes + fromCoding;
+  return { counts: net.counts, raster: net.raster, spikes, stats: { ...sol.stats, spikes } };
 }
 
 /** Clock-driven run of the whole network on x (B x n_0): the spec's integrator (Euler at dt by default). */
