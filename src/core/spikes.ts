@@ -40,8 +40,22 @@
  * times the source spikes), and the neurons it lifts over threshold fire at that instant.
  * `schedule.mode` tells callbacks which mode runs.
  *
+ * Clock mode also takes spikes from outside as a vector per group (`input`): added to the group's
+ * membranes in its threshold pass, so no separate pass over the state is needed.
+ *
+ * Fused clock step. When the drift declares itself a leak, f_i = (rest − V_i + I_i)·rate
+ * (terms.ts `DriftTerm.leak`), the solver is 'euler' (or 'euler_maruyama' with diagonal noise) and
+ * nothing needs the state between the integration and the threshold pass (no `beforeThreshold`,
+ * no `onSpike`, no reductions), `solve` runs each step as one pass over the first group: integrate
+ * V + h·(rest − V + I)·rate, add the noise g ΔW and the group's `input`, threshold and reset;
+ * entries outside the first group are integrated first, so the jumps `onGroup` delivers into a
+ * later group add to its integrated membranes as before. The same bits as the separate passes.
+ *
  * As dt → 0 the clock-driven spike times converge to the event-located ones at order 1.
  */
+import type { StepInfo } from './solver';
+import type { Problem } from './terms';
+
 
 export type ResetMode = 'zero' | 'subtract';
 export type SpikeMode = 'clock' | 'event';
@@ -81,6 +95,22 @@ export interface SpikeSpec {
    * integration (clock mode), at each of the problem's input jump times (event mode).
    */
   beforeThreshold?(t: number, y: Float64Array, schedule: SpikeState): void;
+  /**
+   * Clock mode only: spikes from outside as a vector for group g at the step ending at t (one entry
+   * per neuron of the group, or null for nothing), added to its non-refractory membranes in the
+   * group's threshold pass, after `beforeThreshold` and the jumps of the earlier groups; the same as
+   * adding it in `beforeThreshold`, without the separate pass (and it keeps the fused clock step).
+   * The array is read during the pass only.
+   */
+  input?(t: number, g: number, schedule: SpikeState): Float64Array | null;
+}
+
+/** The fused clock step of a schedule whose drift is a leak (see the module comment). */
+export interface FusedClockStep {
+  /** One Euler (–Maruyama) step from (t0, y0) to t1 with the schedule's threshold pass, into y1. */
+  step(t0: number, t1: number, y0: Float64Array, dW: Float64Array | null, y1: Float64Array): StepInfo;
+  /** Whether the last step fired. */
+  readonly spiked: boolean;
 }
 
 /** What the core keeps per neuron, readable by `onSpike` and by the model. */
@@ -143,6 +173,17 @@ export class SpikeRun implements SpikeState {
     this.jump = spec.threshold - this.vReset;
     this.bounds = Int32Array.from([...(spec.groups ?? [0]), spec.size]);
     this.fired = new Int32Array(spec.size);
+    if (spec.input !== undefined && (typeof spec.input !== 'function' || mode !== 'clock')) {
+      throw new Error(`spike schedule '${spec.name ?? 'spikes'}': input (a vector per group and step) is for clock mode only and must be a function (t, g, schedule) => Float64Array | null; in event mode deliver spikes from outside with beforeThreshold at the input jump times`);
+    }
+  }
+
+  /** Group g's input vector of the step ending at t, checked against the group's size. */
+  private groupInput(t: number, g: number): Float64Array | null {
+    const d = this.spec.input!(t, g, this);
+    const size = this.bounds[g + 1] - this.bounds[g];
+    if (d !== null && d.length !== size) throw new Error(`spike schedule '${this.spec.name ?? 'spikes'}': input for group ${g} has ${d.length} entries; the group has ${size} neurons`);
+    return d;
   }
 
   isRefractory(i: number): boolean {
@@ -181,44 +222,153 @@ export class SpikeRun implements SpikeState {
    * neuron fired.
    */
   clockStep(t: number, y: Float64Array): boolean {
+    this.spec.beforeThreshold?.(t, y, this);
+    let total = 0;
+    for (let g = 0; g < this.bounds.length - 1; g++) total += this.fireGroup(t, y, g);
+    this.endRefractory(t);
+    return total > 0;
+  }
+
+  /** Clock mode: group g's input, threshold and reset in index order, then its `onGroup`; returns its spikes. */
+  private fireGroup(t: number, y: Float64Array, g: number): number {
     const { spec, refractory, bounds } = this;
     const th = spec.threshold;
     const off = spec.offset;
-    spec.beforeThreshold?.(t, y, this);
-    const { onGroup, onSpike } = spec;
+    const onSpike = spec.onSpike;
     const fired = this.fired;
     const zero = spec.reset === 'zero';
     const vReset = this.vReset;
     const jump = this.jump;
     const tRef = this.tRef;
     const until = t + tRef;
-    let total = 0;
-    for (let g = 0; g < bounds.length - 1; g++) {
-      let nf = 0;
-      const end = bounds[g + 1];
-      for (let i = bounds[g]; i < end; i++) {
-        const k = off + i;
-        // fire once this step even if a jump lifts it again (spikingjelly: one spike per step)
-        if (y[k] >= th && refractory[i] === 0) {
-          // the reset, refractoriness and onSpike of `fire`, inlined: this loop runs over every neuron every step
-          y[k] = zero ? vReset : y[k] - jump;
-          if (tRef > 0) {
-            refractory[i] = 1;
-            this.refUntil[i] = until;
-          }
-          fired[nf++] = i;
-          this.count++;
-          onSpike?.(t, y, i, this);
+    const start = bounds[g];
+    const end = bounds[g + 1];
+    const d = spec.input ? this.groupInput(t, g) : null;
+    if (d !== null) for (let i = start; i < end; i++) if (refractory[i] === 0) y[off + i] += d[i - start];
+    let nf = 0;
+    for (let i = start; i < end; i++) {
+      const k = off + i;
+      // fire once this step even if a jump lifts it again (spikingjelly: one spike per step)
+      if (y[k] >= th && refractory[i] === 0) {
+        // the reset, refractoriness and onSpike of `fire`, inlined: this loop runs over every neuron every step
+        y[k] = zero ? vReset : y[k] - jump;
+        if (tRef > 0) {
+          refractory[i] = 1;
+          this.refUntil[i] = until;
         }
+        fired[nf++] = i;
+        this.count++;
+        onSpike?.(t, y, i, this);
       }
-      total += nf;
-      onGroup?.(t, y, g, fired.subarray(0, nf), this);
     }
-    if (tRef > 0) {
-      const tol = 1e-9 * Math.max(1, Math.abs(t));
-      for (let i = 0; i < spec.size; i++) if (refractory[i] && this.refUntil[i] <= t + tol) refractory[i] = 0;
-    }
-    return total > 0;
+    spec.onGroup?.(t, y, g, fired.subarray(0, nf), this);
+    return nf;
+  }
+
+  /** Clock mode: end the refractory periods that are over at t. */
+  private endRefractory(t: number): void {
+    if (this.tRef === 0) return;
+    const { refractory, refUntil } = this;
+    const tol = 1e-9 * Math.max(1, Math.abs(t));
+    for (let i = 0; i < this.spec.size; i++) if (refractory[i] && refUntil[i] <= t + tol) refractory[i] = 0;
+  }
+
+  /**
+   * The fused clock step for `problem` integrated by `solver`, or null when it does not apply (see
+   * the module comment): clock mode, a drift that declares its leak, 'euler' without noise or
+   * 'euler_maruyama' without or with diagonal noise, no `beforeThreshold` nor `onSpike` (onGroup
+   * delivers a group's effect). The caller (solve) also
+   * requires that nothing reads the state between integration and threshold (no reductions). The
+   * problem's own terms are used (a refractory membrane is held here: V stays, no noise).
+   */
+  fusedClock(problem: Problem, solver: string): FusedClockStep | null {
+    const leak = problem.drift.leak;
+    const d = problem.diffusion;
+    // onSpike may write into later membranes of the first group, which the fused pass has not integrated yet
+    if (this.mode !== 'clock' || leak === undefined || this.spec.beforeThreshold !== undefined || this.spec.onSpike !== undefined) return null;
+    if (!((solver === 'euler' && !d) || (solver === 'euler_maruyama' && (!d || d.shape === 'diagonal')))) return null;
+    const n = problem.dim;
+    const { rest, current, rate } = leak;
+    const { spec, refractory, bounds } = this;
+    const off = spec.offset;
+    const gbuf = d ? new Float64Array(d.gSize) : null;
+    const info: StepInfo = { nfe: 1, sum: 0 };
+    const run = this;
+    // y1 ← y0 + h·(rest − y0 + I)·rate (+ g ΔW) on [from, to); a membrane in the schedule that is
+    // refractory is held (y0 + 0: the held drift and noise are zero). Returns the sum of y1 there.
+    const integrate = (from: number, to: number, h: number, y0: Float64Array, y1: Float64Array, g: Float64Array | null, dW: Float64Array | null): number => {
+      let sum = 0;
+      for (let k = from; k < to; k++) {
+        const i = k - off;
+        if (i >= 0 && i < spec.size && refractory[i] === 1) {
+          sum += y1[k] = y0[k] + 0;
+          continue;
+        }
+        let v = y0[k] + h * ((rest - y0[k] + current[k]) * rate);
+        if (g !== null) v += g[k] * dW![k];
+        sum += y1[k] = v;
+      }
+      return sum;
+    };
+    let spiked = false;
+    return {
+      get spiked() {
+        return spiked;
+      },
+      step(t0, t1, y0, dW, y1) {
+        const h = t1 - t0;
+        let g: Float64Array | null = null;
+        if (d && dW) {
+          d.g(t0, y0, gbuf!);
+          g = gbuf;
+        }
+        info.nfe = g ? 2 : 1;
+        // everything but the first group first: the jumps onGroup delivers land on integrated membranes
+        const a = off + bounds[0];
+        const b = off + bounds[1];
+        let sum = integrate(0, a, h, y0, y1, g, dW) + integrate(b, n, h, y0, y1, g, dW);
+        // the first group in one pass: integrate, noise, input, threshold, reset (the sum is taken
+        // before the reset, so a membrane that became ±∞ or NaN is divergence, not a spike)
+        const th = spec.threshold;
+        const zero = spec.reset === 'zero';
+        const vReset = run.vReset;
+        const jump = run.jump;
+        const tRef = run.tRef;
+        const until = t1 + tRef;
+        const inp = spec.input ? run.groupInput(t1, 0) : null;
+        const fired = run.fired;
+        let nf = 0;
+        let s0 = 0;
+        for (let k = a; k < b; k++) {
+          const i = k - off;
+          if (refractory[i] === 1) {
+            s0 += y1[k] = y0[k] + 0;
+            continue;
+          }
+          let v = y0[k] + h * ((rest - y0[k] + current[k]) * rate);
+          if (g !== null) v += g[k] * dW![k];
+          if (inp !== null) v += inp[i];
+          s0 += v;
+          if (v >= th) {
+            y1[k] = zero ? vReset : v - jump;
+            if (tRef > 0) {
+              refractory[i] = 1;
+              run.refUntil[i] = until;
+            }
+            fired[nf++] = i;
+            run.count++;
+          } else y1[k] = v;
+        }
+        sum += s0;
+        spec.onGroup?.(t1, y1, 0, fired.subarray(0, nf), run);
+        let total = nf;
+        for (let grp = 1; grp < bounds.length - 1; grp++) total += run.fireGroup(t1, y1, grp);
+        run.endRefractory(t1);
+        spiked = total > 0;
+        info.sum = sum;
+        return info;
+      },
+    };
   }
 
   /** Event mode: the crossing condition V − θ per neuron (−1 while refractory). */
