@@ -27,9 +27,11 @@
  *   paper's); each step integrate, then threshold and reset layer by layer, each layer's spikes of
  *   the step delivered as one product W s before the next layer is thresholded (so they count in
  *   the same step); a neuron spikes at most once per step. The coding layer depends on x alone: it
- *   is solved once per batch (shared by a clean and a perturbed run) and its drive W¹s⁰ of every
- *   step, one product over the window, is fed to layer 1 before each threshold pass; the run's
- *   state holds layers 1..L.
+ *   is solved once per batch (shared by a clean and a perturbed run) and its jumps c·W¹s⁰ of every
+ *   step, one product over the window, are layer 1's input in its threshold pass (the schedule's
+ *   `input`); the run's state holds layers 1..L. The drift declares itself a leak, so with 'euler'
+ *   or 'euler_maruyama' the core runs each step as one pass over layer 1 (integrate, noise, input,
+ *   threshold, reset: spikes.ts's fused clock step), as spikingjelly's LIFNode does.
  * - 'event': layers 0..L together; each threshold crossing is located within the step, its jumps
  *   are delivered at that instant and fire at once any neuron they lift over threshold; a
  *   refractory period ends by an event too. As dt → 0 the clock-driven spike times converge to
@@ -246,8 +248,9 @@ export function codingDrive(): CodingDrive {
 
 /**
  * The coding layer over a window of `steps` clock steps of h ms: its spike counts (B x n_0), the
- * spike times of sample 0 (when recorded), and the layer-1 drive W¹s⁰ of every step (steps x B x
- * n_1, by one product over the window or by sparse accumulation).
+ * spike times of sample 0 (when recorded), and the layer-1 jumps c·W¹s⁰ of every step (steps x B x
+ * n_1, by one product over the window or by sparse accumulation, then times c: 1/τ_m with
+ * decay_input, else 1).
  */
 export interface CodingLayer {
   readonly h: number;
@@ -256,6 +259,7 @@ export interface CodingLayer {
   readonly spikes: number;
   /** Spikes of each step (the drive of a step without spikes is zero and is skipped). */
   readonly perStep: Int32Array;
+  /** c·W¹s⁰ of each step, the layer-1 membranes' input before its threshold pass. */
   readonly drive: Float64Array;
   readonly raster?: number[][];
 }
@@ -282,11 +286,12 @@ export interface LifNetwork {
   /** Spike times (ms) of sample 0 per layer and neuron, when recorded. */
   readonly raster?: number[][][];
   /**
-   * Layers first..last as one problem (see `lifNetwork`). `feed`, when given, delivers spikes from
-   * below `first` before each threshold pass (the schedule's beforeThreshold); `exit` receives the
-   * spikes of layer `last` when it is not the output layer (they have nowhere to go in the block).
+   * Layers first..last as one problem (see `lifNetwork`). `input`, when given, is the schedule's
+   * input: spikes from below `first` as a vector added to a layer in its threshold pass (clock
+   * mode); `exit` receives the spikes of layer `last` when it is not the output layer (they have
+   * nowhere to go in the block).
    */
-  layers(first: number, last: number, hooks?: { feed?: SpikeSpec['beforeThreshold']; exit?: (t: number, fired: Int32Array) => void }): LifLayers;
+  layers(first: number, last: number, hooks?: { input?: SpikeSpec['input']; exit?: (t: number, fired: Int32Array) => void }): LifLayers;
   /** The coding layer at clock step h, solved with `solver` (or taken from the codingDrive option). */
   coding(solver: string, h: number): CodingLayer;
 }
@@ -304,8 +309,8 @@ export interface LifNetwork {
  *
  * `runLif` runs the whole network (layers 0..L) in event mode. In clock mode the coding layer
  * depends on x alone, so it is solved once per batch (`coding`: the block 0..0, its spikes turned
- * into the layer-1 drive W¹s⁰ of every step by one product) and the run integrates layers 1..L,
- * fed that drive before each threshold pass.
+ * into the layer-1 jumps c·W¹s⁰ of every step by one product) and the run integrates layers 1..L,
+ * given those jumps as layer 1's input in its threshold pass.
  */
 export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number>, B: number, opts: LifNetworkOptions = {}): LifNetwork {
   checkParams(spec, params);
@@ -358,9 +363,30 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
     const N = off[last + 1];
     const layout = defineState(Object.fromEntries(sizes.slice(first, last + 1).map((n, k) => [`v${first + k}`, vector(B * n, { tau: p.tauM })])));
     const ic = Ic.subarray(start[first], start[last + 1]);
-    const f = drift(N, function lifDrift(_t, y, out) {
-      for (let i = 0; i < N; i++) out[i] = (vRest - y[i] + ic[i]) * invTau;
-    });
+    // the leak toward V_rest + I_c; its Euler step y0 + h·f(y0) in one pass with the sum of the new state,
+    // and the leak declared, so that a clock-driven step is one pass with the threshold (spikes.ts)
+    const f = drift(
+      N,
+      function lifDrift(_t, y, out) {
+        for (let i = 0; i < N; i++) out[i] = (vRest - y[i] + ic[i]) * invTau;
+      },
+      {
+        leak: { rest: vRest, current: ic, rate: invTau },
+        euler: function lifEuler(_t, y0, h, y1) {
+          let s0 = 0;
+          let s1 = 0;
+          let i = 0;
+          for (; i + 1 < N; i += 2) {
+            const a = (y1[i] = y0[i] + h * ((vRest - y0[i] + ic[i]) * invTau));
+            const b = (y1[i + 1] = y0[i + 1] + h * ((vRest - y0[i + 1] + ic[i + 1]) * invTau));
+            s0 += a;
+            s1 += b;
+          }
+          if (i < N) s0 += y1[i] = y0[i] + h * ((vRest - y0[i] + ic[i]) * invTau);
+          return s0 + s1;
+        },
+      },
+    );
     let problem: Problem;
     let brownian: BrownianPath | undefined;
     const from = first === 0 ? off[1] : 0; // the coding layer has no noise
@@ -422,7 +448,7 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
       vReset: p.vReset,
       refractory: p.tRef,
       groups: off.slice(first, last + 1),
-      beforeThreshold: hooks.feed,
+      input: hooks.input,
       onGroup(t, y, g, fired, s) {
         const l = first + g;
         const cl = counts[l];
@@ -489,6 +515,7 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
         }
       }
     }
+    if (c !== 1) for (let i = 0; i < drive.length; i++) drive[i] *= c;
     const layer: CodingLayer = { h, steps, counts: layerCounts, spikes: total, perStep, drive, raster: raster?.[0] };
     if (opts.codingDrive) opts.codingDrive.layer = layer;
     return layer;
@@ -531,19 +558,13 @@ export function runLif(net: LifNetwork, integrator: LifIntegrator = integratorOf
     net.counts[0].set(coding.counts);
     if (net.raster && coding.raster && coding.raster !== net.raster[0]) net.raster[0] = coding.raster.map((r) => r.slice());
     fromCoding = coding.spikes;
-    // layer 1 gets c·W¹s⁰ of the step before its threshold pass (the state holds layers 1..L)
-    const c = spec.decayInput ? 1 / spec.lif.tauM : 1;
+    // layer 1 (group 0) gets c·W¹s⁰ of the step in its threshold pass (the state holds layers 1..L)
     const m = net.batch * spec.sizes[1];
-    const refractory = spec.lif.tRef > 0;
     const { drive, perStep } = coding;
     block = net.layers(1, L, {
-      feed(t, y, s) {
+      input(t, g) {
         const k = Math.round(t / h!) - 1;
-        if (perStep[k] === 0) return;
-        const o = k * m;
-        if (refractory) {
-          for (let q = 0; q < m; q++) if (!s.isRefractory(q)) y[q] += c * drive[o + q];
-        } else for (let q = 0; q < m; q++) y[q] += c * drive[o + q];
+        return g > 0 || perStep[k] === 0 ? null : drive.subarray(k * m, (k + 1) * m);
       },
     });
   } else block = net.layers(0, L);
