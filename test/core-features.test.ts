@@ -391,7 +391,7 @@ describe("a leak drift's fused clock step", () => {
       return g === 0 && k % 3 !== 1 ? feed.subarray(3 * k, 3 * k + 3) : null;
     };
     const spikes: SpikeSpec = {
-      offset: 0, size: 5, threshold: 1, reset: opts.reset ?? 'zero', vReset: 0.05, refractory: opts.refractory ?? 0, groups: [0, 3],
+      offset: 0, size: 5, threshold: 1, reset: opts.reset ?? 'zero', vReset: 0.05, refractory: opts.refractory ?? 0, groups: [0, 3], inputScale: 0.7,
       onGroup(t, y, g, f, s) {
         fired.push([t, g, ...f]);
         if (g === 0) for (const j of f) for (let q = 0; q < 2; q++) if (!s.isRefractory(3 + q)) y[3 + q] += W[q][j];
@@ -445,7 +445,7 @@ describe("a leak drift's fused clock step", () => {
     expect(sol.message).toMatch(/^diverged at t = 0\.5: block 'y' entry 1 became NaN/);
   });
 
-  it('refuses a leak that does not fit the term, and an input in event mode or of the wrong size', () => {
+  it('refuses a leak that does not fit the term, and an input in event mode, of the wrong size or with a non-finite scale', () => {
     const vf = (_t: number, _y: Float64Array, out: Float64Array): void => void out.fill(0);
     expect(() => drift(3, vf, { leak: { rest: 0, current: new Float64Array(2), rate: 1 } })).toThrow(/leak.current must be a Float64Array of 3 entries, one current per state entry \(got 2 entries\)/);
     expect(() => drift(3, vf, { leak: { rest: 0, current: new Float64Array(3), rate: NaN } })).toThrow(/leak.rest and leak.rate must be finite numbers/);
@@ -454,6 +454,7 @@ describe("a leak drift's fused clock step", () => {
     expect(() => solve(p, 'rk4', { t0: 0, t1: 1, y0: [0, 0], dt0: 0.1, spikes, spikeMode: 'event' })).toThrow(/input \(a vector per group and step\) is for clock mode only/);
     expect(() => solve(p, 'euler', { t0: 0, t1: 1, y0: [0, 0], dt0: 0.1, spikes })).toThrow(/input for group 0 has 3 entries; the group has 2 neurons/);
     expect(() => solve(p, 'heun', { t0: 0, t1: 1, y0: [0, 0], dt0: 0.1, spikes })).toThrow(/input for group 0 has 3 entries; the group has 2 neurons/);
+    expect(() => solve(p, 'euler', { t0: 0, t1: 1, y0: [0, 0], dt0: 0.1, spikes: { ...spikes, inputScale: Infinity } })).toThrow(/inputScale must be a finite number \(got Infinity\)/);
   });
 });
 
