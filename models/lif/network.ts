@@ -28,10 +28,11 @@
  *   the step delivered as one product W s before the next layer is thresholded (so they count in
  *   the same step); a neuron spikes at most once per step. The coding layer depends on x alone: it
  *   is solved once per batch (shared by a clean and a perturbed run) and its jumps c·W¹s⁰ of every
- *   step, one product over the window, are layer 1's input in its threshold pass (the schedule's
- *   `input`); the run's state holds layers 1..L. The drift declares itself a leak, so with 'euler'
- *   or 'euler_maruyama' the core runs each step as one pass over layer 1 (integrate, noise, input,
- *   threshold, reset: spikes.ts's fused clock step), as spikingjelly's LIFNode does.
+ *   step (W¹s⁰ by one product over the window, times c in the pass) are layer 1's input in its
+ *   threshold pass (the schedule's `input`); the run's state holds layers 1..L. The drift declares
+ *   itself a leak, so with 'euler' or 'euler_maruyama' the core runs each step as one pass over
+ *   layer 1 (integrate, noise, input, threshold, reset: spikes.ts's fused clock step), as
+ *   spikingjelly's LIFNode does.
  * - 'event': layers 0..L together; each threshold crossing is located within the step, its jumps
  *   are delivered at that instant and fire at once any neuron they lift over threshold; a
  *   refractory period ends by an event too. As dt → 0 the clock-driven spike times converge to
@@ -248,9 +249,8 @@ export function codingDrive(): CodingDrive {
 
 /**
  * The coding layer over a window of `steps` clock steps of h ms: its spike counts (B x n_0), the
- * spike times of sample 0 (when recorded), and the layer-1 jumps c·W¹s⁰ of every step (steps x B x
- * n_1, by one product over the window or by sparse accumulation, then times c: 1/τ_m with
- * decay_input, else 1).
+ * spike times of sample 0 (when recorded), and the layer-1 drive W¹s⁰ of every step (steps x B x
+ * n_1, by one product over the window or by sparse accumulation).
  */
 export interface CodingLayer {
   readonly h: number;
@@ -259,7 +259,7 @@ export interface CodingLayer {
   readonly spikes: number;
   /** Spikes of each step (the drive of a step without spikes is zero and is skipped). */
   readonly perStep: Int32Array;
-  /** c·W¹s⁰ of each step, the layer-1 membranes' input before its threshold pass. */
+  /** W¹s⁰ of each step: layer 1's input (times c) in its threshold pass. */
   readonly drive: Float64Array;
   readonly raster?: number[][];
 }
@@ -287,13 +287,100 @@ export interface LifNetwork {
   readonly raster?: number[][][];
   /**
    * Layers first..last as one problem (see `lifNetwork`). `input`, when given, is the schedule's
-   * input: spikes from below `first` as a vector added to a layer in its threshold pass (clock
-   * mode); `exit` receives the spikes of layer `last` when it is not the output layer (they have
-   * nowhere to go in the block).
+   * input: the drive W s from below `first` as a vector, added times c to a layer in its threshold
+   * pass (clock mode); `exit` keeps the spikes of layer `last` of each clock step when it is not
+   * the output layer (they have nowhere to go in the block).
    */
-  layers(first: number, last: number, hooks?: { input?: SpikeSpec['input']; exit?: (t: number, fired: Int32Array) => void }): LifLayers;
+  layers(first: number, last: number, hooks?: { input?: SpikeSpec['input']; exit?: StepSpikes }): LifLayers;
   /** The coding layer at clock step h, solved with `solver` (or taken from the codingDrive option). */
   coding(solver: string, h: number): CodingLayer;
+}
+
+/** The spikes of one layer per clock step of h ms (step k ends at (k + 1)·h), as index lists. */
+export interface StepSpikes {
+  readonly h: number;
+  readonly perStep: Int32Array;
+  readonly fired: Int32Array[];
+}
+
+function keepSpikes(store: StepSpikes, t: number, fired: Int32Array): void {
+  const k = Math.round(t / store.h) - 1;
+  store.perStep[k] = fired.length;
+  store.fired[k] = fired.slice();
+}
+
+/**
+ * What the group callbacks of a network read to deliver c·W s: one shape for every network, and
+ * the delivery functions below are module functions (not closures made per network), so their
+ * compiled forms serve every run.
+ */
+interface Synapses {
+  readonly B: number;
+  readonly sizes: readonly number[];
+  readonly W: Mat[];
+  /** Wᵀ of each layer (its row j: the weights out of presynaptic neuron j), made when first needed. */
+  readonly Wts: (Float64Array | undefined)[];
+  readonly c: number;
+  readonly refractory: boolean;
+  readonly synapse: SynapseEngine;
+  /** Scratch of the clock-mode products: a layer's spikes (dense engine) and W s. */
+  readonly spk: Float64Array[];
+  readonly syn: Float64Array[];
+}
+
+function transposed(sy: Synapses, l: number): Float64Array {
+  let wt = sy.Wts[l];
+  if (!wt) {
+    const w = sy.W[l];
+    const t = mat(w.cols, w.rows);
+    transpose(w, t);
+    wt = sy.Wts[l] = t.data;
+  }
+  return wt;
+}
+
+/**
+ * Clock mode: c·Wˡ⁺¹ s of layer l's spikes of the step (layer l at block index `from`, layer l + 1
+ * at `to`), one product (sparse accumulation or dense), added to the non-refractory membranes.
+ */
+function deliverLayer(sy: Synapses, y: Float64Array, l: number, from: number, to: number, fired: Int32Array, s: SpikeState): void {
+  const { B, c } = sy;
+  const n = sy.sizes[l];
+  const m = sy.sizes[l + 1];
+  const out = sy.syn[l + 1];
+  if (sy.synapse === 'dense' || (sy.synapse === 'auto' && fired.length > 0.2 * B * n && n * m >= 4096)) {
+    const sl = sy.spk[l].fill(0);
+    for (let k = 0; k < fired.length; k++) sl[fired[k] - from] = 1;
+    matMulTB(mat(B, n, sl), sy.W[l], mat(B, m, out));
+  } else {
+    out.fill(0);
+    const wt = transposed(sy, l);
+    for (let k = 0; k < fired.length; k++) {
+      const i = fired[k] - from;
+      const b = (i / n) | 0;
+      const r = (i - b * n) * m;
+      const o = b * m;
+      for (let q = 0; q < m; q++) out[o + q] += wt[r + q];
+    }
+  }
+  if (sy.refractory) {
+    for (let q = 0; q < B * m; q++) if (!s.isRefractory(to + q)) y[to + q] += c * out[q];
+  } else for (let q = 0; q < B * m; q++) y[to + q] += c * out[q];
+}
+
+/** Event mode: each spike's jumps c·w at its instant, in firing order (layers as in deliverLayer). */
+function deliverEach(sy: Synapses, y: Float64Array, l: number, from: number, to: number, fired: Int32Array, s: SpikeState): void {
+  const { c, refractory } = sy;
+  const n = sy.sizes[l];
+  const m = sy.sizes[l + 1];
+  const wt = transposed(sy, l);
+  for (let k = 0; k < fired.length; k++) {
+    const i = fired[k] - from;
+    const b = (i / n) | 0;
+    const row = (i - b * n) * m;
+    const base = to + b * m;
+    for (let q = 0; q < m; q++) if (!(refractory && s.isRefractory(base + q))) y[base + q] += c * wt[row + q];
+  }
 }
 
 /**
@@ -309,8 +396,8 @@ export interface LifNetwork {
  *
  * `runLif` runs the whole network (layers 0..L) in event mode. In clock mode the coding layer
  * depends on x alone, so it is solved once per batch (`coding`: the block 0..0, its spikes turned
- * into the layer-1 jumps c·W¹s⁰ of every step by one product) and the run integrates layers 1..L,
- * given those jumps as layer 1's input in its threshold pass.
+ * into the layer-1 drive W¹s⁰ of every step by one product) and the run integrates layers 1..L,
+ * given c·W¹s⁰ as layer 1's input in its threshold pass.
  */
 export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number>, B: number, opts: LifNetworkOptions = {}): LifNetwork {
   checkParams(spec, params);
@@ -339,24 +426,20 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
   const vRest = p.vRest;
   const c = spec.decayInput ? invTau : 1;
   const refractory = p.tRef > 0;
-  // Wᵀ of each layer (its row j: the weights out of presynaptic neuron j), made when first needed.
-  const Wts: (Float64Array | undefined)[] = [];
-  const transposed = (l: number): Float64Array => {
-    let wt = Wts[l];
-    if (!wt) {
-      const w = params.W[l];
-      const t = mat(w.cols, w.rows);
-      transpose(w, t);
-      wt = Wts[l] = t.data;
-    }
-    return wt;
-  };
   const counts = sizes.map((n) => new Float64Array(B * n));
   const raster = opts.record ? sizes.map((n) => Array.from({ length: n }, (): number[] => [])) : undefined;
   const duration = opts.duration ?? spec.steps * spec.dt;
-  // scratch of the clock-mode products: a layer's spikes (dense engine) and W s
-  const spk = sizes.map((n) => new Float64Array(B * n));
-  const syn = sizes.map((n) => new Float64Array(B * n));
+  const sy: Synapses = {
+    B,
+    sizes,
+    W: params.W,
+    Wts: [],
+    c,
+    refractory,
+    synapse: spec.synapse,
+    spk: sizes.map((n) => new Float64Array(B * n)),
+    syn: sizes.map((n) => new Float64Array(B * n)),
+  };
 
   const layers: LifNetwork['layers'] = (first, last, hooks = {}) => {
     const off = start.map((o) => o - start[first]); // layer l's first state index in the block
@@ -402,43 +485,6 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
     } else problem = odeProblem(f, { layout, name: 'LIF network' });
 
     /** Clock mode: c·Wˡ⁺¹ s of layer l's spikes of the step, one product. */
-    const deliverLayer = (y: Float64Array, l: number, fired: Int32Array, s: SpikeState): void => {
-      const n = sizes[l];
-      const m = sizes[l + 1];
-      const out = syn[l + 1];
-      if (spec.synapse === 'dense' || (spec.synapse === 'auto' && fired.length > 0.2 * B * n && n * m >= 4096)) {
-        const sl = spk[l].fill(0);
-        for (let k = 0; k < fired.length; k++) sl[fired[k] - off[l]] = 1;
-        matMulTB(mat(B, n, sl), params.W[l], mat(B, m, out));
-      } else {
-        out.fill(0);
-        const wt = transposed(l);
-        for (let k = 0; k < fired.length; k++) {
-          const i = fired[k] - off[l];
-          const b = (i / n) | 0;
-          const r = (i - b * n) * m;
-          const o = b * m;
-          for (let q = 0; q < m; q++) out[o + q] += wt[r + q];
-        }
-      }
-      const base = off[l + 1];
-      if (refractory) {
-        for (let q = 0; q < B * m; q++) if (!s.isRefractory(base + q)) y[base + q] += c * out[q];
-      } else for (let q = 0; q < B * m; q++) y[base + q] += c * out[q];
-    };
-    /** Event mode: each spike's jumps c·w at its instant, in firing order. */
-    const deliverEach = (y: Float64Array, l: number, fired: Int32Array, s: SpikeState): void => {
-      const n = sizes[l];
-      const m = sizes[l + 1];
-      const wt = transposed(l);
-      for (let k = 0; k < fired.length; k++) {
-        const i = fired[k] - off[l];
-        const b = (i / n) | 0;
-        const row = (i - b * n) * m;
-        const base = off[l + 1] + b * m;
-        for (let q = 0; q < m; q++) if (!(refractory && s.isRefractory(base + q))) y[base + q] += c * wt[row + q];
-      }
-    };
     const spikes: SpikeSpec = {
       name: 'LIF spikes',
       offset: 0,
@@ -449,6 +495,7 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
       refractory: p.tRef,
       groups: off.slice(first, last + 1),
       input: hooks.input,
+      inputScale: c,
       onGroup(t, y, g, fired, s) {
         const l = first + g;
         const cl = counts[l];
@@ -459,12 +506,12 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
           for (let k = 0; k < fired.length; k++) if (fired[k] - o < n) raster[l][fired[k] - o].push(t);
         }
         if (l === last) {
-          if (l < L) hooks.exit?.(t, fired);
+          if (l < L && hooks.exit) keepSpikes(hooks.exit, t, fired);
           return;
         }
         if (fired.length === 0) return;
-        if (s.mode === 'clock') deliverLayer(y, l, fired, s);
-        else deliverEach(y, l, fired, s);
+        if (s.mode === 'clock') deliverLayer(sy, y, l, off[l], off[l + 1], fired, s);
+        else deliverEach(sy, y, l, off[l], off[l + 1], fired, s);
       },
     };
     return { first, last, problem, y0: new Float64Array(N).fill(vRest), spikes, brownian };
@@ -477,15 +524,9 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
     const n0 = sizes[0];
     const n1 = sizes[1];
     // the block 0..0: its spikes of each step, kept as index lists
-    const fired: Int32Array[] = [];
-    const perStep = new Int32Array(steps);
-    const block = layers(0, 0, {
-      exit: (t, f) => {
-        const k = Math.round(t / h) - 1;
-        perStep[k] = f.length;
-        fired[k] = f.slice();
-      },
-    });
+    const exit: StepSpikes = { h, perStep: new Int32Array(steps), fired: [] };
+    const { perStep, fired } = exit;
+    const block = layers(0, 0, { exit });
     const c0 = counts[0].slice();
     const sol = solve(block.problem, solver, { t0: 0, t1: duration, y0: block.y0, dt0: h, spikes: block.spikes, spikeMode: 'clock', maxSteps: 10_000_000, saveAt: { ts: [duration], fn: () => 0 } });
     if (sol.status !== 'ok') throw new Error(`LIF coding layer run ended with status '${sol.status}': ${sol.message}`);
@@ -503,7 +544,7 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
       }
       matMulTB(mat(steps * B, n0, s0), params.W[0], mat(steps * B, n1, drive));
     } else {
-      const wt = transposed(0);
+      const wt = transposed(sy, 0);
       for (let k = 0; k < steps; k++) {
         const f = fired[k];
         if (!f) continue;
@@ -515,7 +556,6 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
         }
       }
     }
-    if (c !== 1) for (let i = 0; i < drive.length; i++) drive[i] *= c;
     const layer: CodingLayer = { h, steps, counts: layerCounts, spikes: total, perStep, drive, raster: raster?.[0] };
     if (opts.codingDrive) opts.codingDrive.layer = layer;
     return layer;
@@ -558,7 +598,8 @@ export function runLif(net: LifNetwork, integrator: LifIntegrator = integratorOf
     net.counts[0].set(coding.counts);
     if (net.raster && coding.raster && coding.raster !== net.raster[0]) net.raster[0] = coding.raster.map((r) => r.slice());
     fromCoding = coding.spikes;
-    // layer 1 (group 0) gets c·W¹s⁰ of the step in its threshold pass (the state holds layers 1..L)
+    // layer 1 (group 0) gets c·W¹s⁰ of the step in its threshold pass (the schedule's input times
+    // its inputScale c; the state holds layers 1..L)
     const m = net.batch * spec.sizes[1];
     const { drive, perStep } = coding;
     block = net.layers(1, L, {
