@@ -7,10 +7,11 @@
  * network, for scale.
  *
  *   npx tsx bench/lif.ts            (prints a table; --quick for fewer repeats)
- *   npx tsx bench/lif.ts --against <commit>
+ *   npx tsx bench/lif.ts --against <commit> [--only <part of a row's name>]
  *
  * `--against` times this tree's clock-driven paths side by side with those of <commit> (e.g. the
- * private loop before the move onto solve, 92e2039) in one process, interleaved rounds: a LOCO SNN
+ * private loop before the move onto solve, 92e2039), each in a process of its own, interleaved
+ * rounds: a LOCO SNN
  * training step (NP and LOCO, 784-500-10, T = 20, batch 32, as loco-mnist trains) and
  * simulateClock (T = 100, batch 32, without and with membrane noise). <commit>'s models/lif and
  * models/loco are extracted into models/.lif-<commit>/models/ for the run and removed after.
@@ -19,7 +20,7 @@
  * x 32 samples per run). Inputs are 32 MNIST digits (direct coding, gain 4), weights as in
  * loco-mnist. Timings are medians over repeats on a machine shared with other jobs: pessimistic.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -112,87 +113,121 @@ function checkoutLif(commit: string): { dir: string; remove: () => void } {
   return { dir: path.join(top, 'models'), remove: () => fs.rmSync(top, { recursive: true, force: true }) };
 }
 
+/** The paths --against times: each builds its call from one tree's models/lif and models/loco. */
+const AGAINST: { name: string; size: string; targetMs: number; make: (lif: NetworkModule, nets: NetsModule) => () => void }[] = [
+  ...(['np', 'loco'] as const).map((rule) => ({
+    name: `LOCO SNN ${rule.toUpperCase()} training step`,
+    size: '784-500-10, T=20, batch 32',
+    targetMs: 300,
+    make: (lif: NetworkModule, nets: NetsModule) => {
+      const B = 32;
+      const { train } = mnistSplit(0);
+      const batches = classPureBatches(train.y, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], B, new Rng(3))
+        .filter((idx) => idx.length === B)
+        .slice(0, 40)
+        .map((idx) => gatherBatch(train, idx));
+      const spec = lif.snnSpec({ sizes: [784, 500, 10], lif: SPIKINGJELLY_LIF, dt: 1, steps: 20, inputGain: 4, bias: true, noise: 0 });
+      const net = new nets.SnnNet(spec, lif.initSnn(spec, new Rng(1), 4, 0.5), 8);
+      const learner = new PerturbationLearner(net, { rule, sigma: MNIST_DEFAULTS.snn.sigma, eta: MNIST_DEFAULTS.snn.eta[rule] }, 11);
+      let next = 0;
+      return () => {
+        const { x, t, y } = batches[next++ % batches.length];
+        learner.step(x, t, B, y);
+      };
+    },
+  })),
+  ...[0, 0.3].map((noise) => ({
+    name: `lif simulateClock${noise ? `, noise ${noise}` : ''}`,
+    size: '784-500-10, T=100, batch 32',
+    targetMs: 400,
+    make: (lif: NetworkModule) => {
+      const B = 32;
+      const x = mnistSplit(0).train.x.slice(0, B * 784);
+      const spec = lif.snnSpec({ sizes: [784, 500, 10], lif: SPIKINGJELLY_LIF, dt: 1, steps: 100, inputGain: 4, bias: true, noise });
+      const params = lif.initSnn(spec, new Rng(1), 4, 0.5);
+      return () => void lif.simulateClock(spec, params, x, B, null, { noiseSeed: 1 });
+    },
+  })),
+];
+
 /**
- * This tree's clock-driven paths against `commit`'s, interleaved rounds in one process: median
- * and spread of the time per call, the new/old ratio of the medians and the per-round ratios
- * (old and new measured back to back), and the load average before and after.
+ * A contender of --against, run in a child process of its own (so the old and the new code do not
+ * share the optimizer's feedback or the heap): builds case `name` from the models under `dir`,
+ * warms up, then on each message { reps } runs reps calls and answers their CPU (user + system)
+ * and wall time in ms per call.
  */
-export async function benchAgainst(commit: string, opts: { quick: boolean }): Promise<BenchRow[]> {
+async function againstChild(dir: string, name: string): Promise<void> {
+  const lif = (await import(path.join(dir, 'lif', 'network.ts'))) as NetworkModule;
+  const nets = (await import(path.join(dir, 'loco', 'nets.ts'))) as NetsModule;
+  const fn = AGAINST.find((c) => c.name === name)!.make(lif, nets);
+  const t0 = performance.now();
+  for (let k = 0; k < 5; k++) fn();
+  process.send!({ perCall: (performance.now() - t0) / 5 });
+  process.on('message', (m: { reps?: number }) => {
+    if (m.reps === undefined) process.exit(0);
+    const c0 = process.cpuUsage();
+    const w0 = performance.now();
+    for (let k = 0; k < m.reps; k++) fn();
+    const c = process.cpuUsage(c0);
+    process.send!({ cpu: (c.user + c.system) / 1000 / m.reps, wall: (performance.now() - w0) / m.reps });
+  });
+}
+
+/**
+ * This tree's clock-driven paths against `commit`'s: each in a child process of its own, in
+ * interleaved rounds (old then new, each about the case's target time of calls per round) after a
+ * warm-up: median and spread of the CPU and wall time per call, the new/old ratio of the medians
+ * and the per-round ratios (old and new measured back to back), and the load average before and
+ * after. `only` keeps the cases whose name contains it.
+ */
+export async function benchAgainst(commit: string, opts: { quick: boolean; only?: string }): Promise<BenchRow[]> {
   const old = checkoutLif(commit);
   const rows: BenchRow[] = [];
+  const rounds = opts.quick ? 5 : 9;
   try {
     const here = path.join(__dirname, '..', 'models');
-    const mods = await Promise.all(
-      [old.dir, here].map(async (d) => ({
-        lif: (await import(path.join(d, 'lif', 'network.ts'))) as NetworkModule,
-        nets: (await import(path.join(d, 'loco', 'nets.ts'))) as NetsModule,
-      })),
-    );
-    const rounds = opts.quick ? 5 : 9;
-    const B = 32;
-    const { train } = mnistSplit(0);
-    // Interleaved rounds (each contender about targetMs of calls per round, old then new): wall time
-    // and this process's CPU time (user + system: less disturbed by other jobs on a loaded machine).
-    const compare = (name: string, size: string, fns: (() => void)[], targetMs: number) => {
+    for (const c of AGAINST.filter((x) => !opts.only || x.name.includes(opts.only))) {
       const before = load1();
-      const reps = fns.map((fn) => {
-        fn();
-        const t0 = performance.now();
-        fn();
-        return Math.max(1, Math.round(targetMs / Math.max(1, performance.now() - t0)));
-      });
-      const wall = fns.map(() => [] as number[]);
-      const cpu = fns.map(() => [] as number[]);
-      for (let r = 0; r < rounds; r++) {
-        fns.forEach((fn, i) => {
-          const c0 = process.cpuUsage();
-          const t0 = performance.now();
-          for (let k = 0; k < reps[i]; k++) fn();
-          const c = process.cpuUsage(c0);
-          wall[i].push((performance.now() - t0) / reps[i]);
-          cpu[i].push((c.user + c.system) / 1000 / reps[i]);
+      const kids = [old.dir, here].map((dir) => fork(__filename, ['--against-child', dir, c.name]));
+      try {
+        const next = (k: ChildProcess, msg?: { reps: number }) =>
+          new Promise<{ perCall?: number; cpu?: number; wall?: number }>((resolve, reject) => {
+            const onExit = (code: number | null) => reject(new Error(`bench child exited with code ${code}`));
+            k.once('exit', onExit);
+            k.once('message', (m: { perCall?: number; cpu?: number; wall?: number }) => {
+              k.off('exit', onExit);
+              resolve(m);
+            });
+            if (msg) k.send(msg);
+          });
+        const ready = await Promise.all(kids.map((k) => next(k)));
+        const reps = ready.map((r) => Math.max(1, Math.round(c.targetMs / Math.max(1, r.perCall!))));
+        const cpu: number[][] = [[], []];
+        const wall: number[][] = [[], []];
+        for (let r = 0; r < rounds; r++) {
+          for (let i = 0; i < 2; i++) {
+            const res = await next(kids[i], { reps: reps[i] });
+            cpu[i].push(res.cpu!);
+            wall[i].push(res.wall!);
+          }
+        }
+        const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
+        const ratios = (xs: number[][]) => xs[1].map((v, k) => v / xs[0][k]);
+        const cr = ratios(cpu);
+        const wr = ratios(wall);
+        rows.push({
+          name: `${c.name} [new/old CPU]`,
+          size: c.size,
+          value: median(cpu[1]) / median(cpu[0]),
+          unit: 'x',
+          note:
+            `${rounds} interleaved rounds, a process each, ms per call: CPU old ${median(cpu[0]).toFixed(1)} (${spread(cpu[0])}), new ${median(cpu[1]).toFixed(1)} (${spread(cpu[1])}); ` +
+            `per-round CPU new/old ${cr.map((v) => v.toFixed(2)).join(' ')} (median ${median(cr).toFixed(3)}); ` +
+            `wall old ${median(wall[0]).toFixed(1)} (${spread(wall[0])}), new ${median(wall[1]).toFixed(1)} (${spread(wall[1])}), new/old ${(median(wall[1]) / median(wall[0])).toFixed(3)}, per-round ${wr.map((v) => v.toFixed(2)).join(' ')} (median ${median(wr).toFixed(3)}); load ${before} -> ${load1()}`,
         });
+      } finally {
+        for (const k of kids) k.kill();
       }
-      const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
-      const ratios = (xs: number[][]) => xs[1].map((v, k) => v / xs[0][k]);
-      const cr = ratios(cpu);
-      const wr = ratios(wall);
-      rows.push({
-        name: `${name} [new/old CPU]`,
-        size,
-        value: median(cpu[1]) / median(cpu[0]),
-        unit: 'x',
-        note:
-          `${rounds} interleaved rounds, ms per call: CPU old ${median(cpu[0]).toFixed(1)} (${spread(cpu[0])}), new ${median(cpu[1]).toFixed(1)} (${spread(cpu[1])}); ` +
-          `per-round CPU new/old ${cr.map((v) => v.toFixed(2)).join(' ')} (median ${median(cr).toFixed(3)}); ` +
-          `wall old ${median(wall[0]).toFixed(1)} (${spread(wall[0])}), new ${median(wall[1]).toFixed(1)} (${spread(wall[1])}), new/old ${(median(wall[1]) / median(wall[0])).toFixed(3)}, per-round median ${median(wr).toFixed(3)}; load ${before} -> ${load1()}`,
-      });
-    };
-    const batches = classPureBatches(train.y, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], B, new Rng(3))
-      .filter((idx) => idx.length === B)
-      .slice(0, 40)
-      .map((idx) => gatherBatch(train, idx));
-    for (const rule of ['np', 'loco'] as const) {
-      const steps = mods.map((m) => {
-        const spec = m.lif.snnSpec({ sizes: [784, 500, 10], lif: SPIKINGJELLY_LIF, dt: 1, steps: 20, inputGain: 4, bias: true, noise: 0 });
-        const net = new m.nets.SnnNet(spec, m.lif.initSnn(spec, new Rng(1), 4, 0.5), 8);
-        const learner = new PerturbationLearner(net, { rule, sigma: MNIST_DEFAULTS.snn.sigma, eta: MNIST_DEFAULTS.snn.eta[rule] }, 11);
-        let next = 0;
-        return () => {
-          const { x, t, y } = batches[next++ % batches.length];
-          learner.step(x, t, B, y);
-        };
-      });
-      compare(`LOCO SNN ${rule.toUpperCase()} training step`, '784-500-10, T=20, batch 32', steps, 300);
-    }
-    const x = train.x.slice(0, B * 784);
-    for (const noise of [0, 0.3]) {
-      const runs = mods.map((m) => {
-        const spec = m.lif.snnSpec({ sizes: [784, 500, 10], lif: SPIKINGJELLY_LIF, dt: 1, steps: 100, inputGain: 4, bias: true, noise });
-        const params = m.lif.initSnn(spec, new Rng(1), 4, 0.5);
-        return () => void m.lif.simulateClock(spec, params, x, B, null, { noiseSeed: 1 });
-      });
-      compare(`lif simulateClock${noise ? `, noise ${noise}` : ''}`, '784-500-10, T=100, batch 32', runs, 400);
     }
   } finally {
     old.remove();
@@ -200,10 +235,17 @@ export async function benchAgainst(commit: string, opts: { quick: boolean }): Pr
   return rows;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+const child = process.argv.indexOf('--against-child');
+if (child >= 0) {
+  againstChild(process.argv[child + 1], process.argv[child + 2]).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const k = process.argv.indexOf('--against');
   const quick = process.argv.includes('--quick');
-  (k >= 0 ? benchAgainst(process.argv[k + 1], { quick }) : benchLif({ quick })).then(
+  const only = process.argv.indexOf('--only');
+  (k >= 0 ? benchAgainst(process.argv[k + 1], { quick, only: only >= 0 ? process.argv[only + 1] : undefined }) : benchLif({ quick })).then(
     (rows) => {
       const w = Math.max(...rows.map((r) => r.name.length));
       for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.size}  ${r.value.toExponential(3)} ${r.unit}  ${r.note ?? ''}`);

@@ -296,17 +296,35 @@ export interface LifNetwork {
   coding(solver: string, h: number): CodingLayer;
 }
 
-/** The spikes of one layer per clock step of h ms (step k ends at (k + 1)·h), as index lists. */
+/**
+ * The spikes of one layer per clock step of h ms (step k ends at (k + 1)·h): step k's neuron
+ * indices are buf[from[k] .. from[k] + perStep[k]), appended to one buffer (grown by doubling).
+ */
 export interface StepSpikes {
   readonly h: number;
   readonly perStep: Int32Array;
-  readonly fired: Int32Array[];
+  readonly from: Int32Array;
+  buf: Int32Array;
+  length: number;
+}
+
+/** An empty store for `steps` steps of a layer of `size` neurons (room for a quarter of them firing each step, grown if needed). */
+export function stepSpikes(h: number, steps: number, size: number): StepSpikes {
+  return { h, perStep: new Int32Array(steps), from: new Int32Array(steps), buf: new Int32Array(Math.max(1024, Math.ceil((steps * size) / 4))), length: 0 };
 }
 
 function keepSpikes(store: StepSpikes, t: number, fired: Int32Array): void {
   const k = Math.round(t / store.h) - 1;
+  const end = store.length + fired.length;
+  if (end > store.buf.length) {
+    const grown = new Int32Array(Math.max(end, 2 * store.buf.length));
+    grown.set(store.buf.subarray(0, store.length));
+    store.buf = grown;
+  }
+  store.buf.set(fired, store.length);
   store.perStep[k] = fired.length;
-  store.fired[k] = fired.slice();
+  store.from[k] = store.length;
+  store.length = end;
 }
 
 /**
@@ -524,8 +542,7 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
     const n0 = sizes[0];
     const n1 = sizes[1];
     // the block 0..0: its spikes of each step, kept as index lists
-    const exit: StepSpikes = { h, perStep: new Int32Array(steps), fired: [] };
-    const { perStep, fired } = exit;
+    const exit = stepSpikes(h, steps, B * n0);
     const block = layers(0, 0, { exit });
     const c0 = counts[0].slice();
     const sol = solve(block.problem, solver, { t0: 0, t1: duration, y0: block.y0, dt0: h, spikes: block.spikes, spikeMode: 'clock', maxSteps: 10_000_000, saveAt: { ts: [duration], fn: () => 0 } });
@@ -535,22 +552,20 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
     // W¹s⁰ of every step: one product over the window (T·B x n_0)(n_0 x n_1), or sparse sums
     const drive = new Float64Array(steps * B * n1);
     const total = sol.stats.spikes;
+    const { perStep, from, buf } = exit;
     if (spec.synapse === 'dense' || (spec.synapse === 'auto' && total / (steps * B * n0) > 0.05 && n0 * n1 >= 4096)) {
       const s0 = new Float64Array(steps * B * n0);
       for (let k = 0; k < steps; k++) {
         const o = k * B * n0;
-        const f = fired[k];
-        if (f) for (let q = 0; q < f.length; q++) s0[o + f[q]] = 1;
+        for (let q = from[k]; q < from[k] + perStep[k]; q++) s0[o + buf[q]] = 1;
       }
       matMulTB(mat(steps * B, n0, s0), params.W[0], mat(steps * B, n1, drive));
     } else {
       const wt = transposed(sy, 0);
       for (let k = 0; k < steps; k++) {
-        const f = fired[k];
-        if (!f) continue;
-        for (let q = 0; q < f.length; q++) {
-          const b = (f[q] / n0) | 0;
-          const r = (f[q] - b * n0) * n1;
+        for (let q = from[k]; q < from[k] + perStep[k]; q++) {
+          const b = (buf[q] / n0) | 0;
+          const r = (buf[q] - b * n0) * n1;
           const o = (k * B + b) * n1;
           for (let e = 0; e < n1; e++) drive[o + e] += wt[r + e];
         }
