@@ -153,16 +153,21 @@ const AGAINST: { name: string; size: string; targetMs: number; make: (lif: Netwo
 /**
  * A contender of --against, run in a child process of its own (so the old and the new code do not
  * share the optimizer's feedback or the heap): builds case `name` from the models under `dir`,
- * warms up, then on each message { reps } runs reps calls and answers their CPU (user + system)
+ * warms up (≥ 10 calls and ≥ 2 s), then on each message { reps } runs reps calls and answers their CPU (user + system)
  * and wall time in ms per call.
  */
 async function againstChild(dir: string, name: string): Promise<void> {
   const lif = (await import(path.join(dir, 'lif', 'network.ts'))) as NetworkModule;
   const nets = (await import(path.join(dir, 'loco', 'nets.ts'))) as NetsModule;
   const fn = AGAINST.find((c) => c.name === name)!.make(lif, nets);
+  // warm-up: at least 10 calls and 2 s, so that both trees' code is optimized before timing
   const t0 = performance.now();
-  for (let k = 0; k < 5; k++) fn();
-  process.send!({ perCall: (performance.now() - t0) / 5 });
+  let calls = 0;
+  while (calls < 10 || performance.now() - t0 < 2000) {
+    fn();
+    calls++;
+  }
+  process.send!({ perCall: (performance.now() - t0) / calls });
   process.on('message', (m: { reps?: number }) => {
     if (m.reps === undefined) process.exit(0);
     const c0 = process.cpuUsage();
@@ -183,7 +188,7 @@ async function againstChild(dir: string, name: string): Promise<void> {
 export async function benchAgainst(commit: string, opts: { quick: boolean; only?: string }): Promise<BenchRow[]> {
   const old = checkoutLif(commit);
   const rows: BenchRow[] = [];
-  const rounds = opts.quick ? 5 : 9;
+  const rounds = opts.quick ? 5 : 15;
   try {
     const here = path.join(__dirname, '..', 'models');
     for (const c of AGAINST.filter((x) => !opts.only || x.name.includes(opts.only))) {

@@ -362,28 +362,56 @@ function transposed(sy: Synapses, l: number): Float64Array {
  * at `to`), one product (sparse accumulation or dense), added to the non-refractory membranes.
  */
 function deliverLayer(sy: Synapses, y: Float64Array, l: number, from: number, to: number, fired: Int32Array, s: SpikeState): void {
-  const { B, c } = sy;
+  const { B, c, refractory } = sy;
   const n = sy.sizes[l];
   const m = sy.sizes[l + 1];
   const out = sy.syn[l + 1];
   if (sy.synapse === 'dense' || (sy.synapse === 'auto' && fired.length > 0.2 * B * n && n * m >= 4096)) {
     const sl = sy.spk[l].fill(0);
-    for (let k = 0; k < fired.length; k++) sl[fired[k] - from] = 1;
+    markSpikes(sl, from, fired);
     matMulTB(mat(B, n, sl), sy.W[l], mat(B, m, out));
   } else {
     out.fill(0);
-    const wt = transposed(sy, l);
-    for (let k = 0; k < fired.length; k++) {
-      const i = fired[k] - from;
-      const b = (i / n) | 0;
-      const r = (i - b * n) * m;
-      const o = b * m;
-      for (let q = 0; q < m; q++) out[o + q] += wt[r + q];
-    }
+    accumulateColumns(out, transposed(sy, l), from, n, m, fired);
   }
-  if (sy.refractory) {
-    for (let q = 0; q < B * m; q++) if (!s.isRefractory(to + q)) y[to + q] += c * out[q];
-  } else for (let q = 0; q < B * m; q++) y[to + q] += c * out[q];
+  addJumps(y, to, c, out, B * m, refractory ? s : null);
+}
+
+// The loops of the delivery, each in a function with nothing after it: a long loop is compiled on
+// the fly (on-stack replacement) before the code after it has run, and such code made the compiled
+// form bail out at every call.
+
+/** Count each spike of `fired` (block indices from `from` on) in `counts`. */
+function countSpikes(counts: Float64Array, from: number, fired: Int32Array): void {
+  for (let k = 0; k < fired.length; k++) counts[fired[k] - from]++;
+}
+
+/** Spike times of sample 0 (block indices from `from`, its first n neurons). */
+function recordSpikes(raster: number[][], t: number, from: number, n: number, fired: Int32Array): void {
+  for (let k = 0; k < fired.length; k++) if (fired[k] - from < n) raster[fired[k] - from].push(t);
+}
+
+/** s[i] = 1 for each spike (dense engine's spike vector). */
+function markSpikes(s: Float64Array, from: number, fired: Int32Array): void {
+  for (let k = 0; k < fired.length; k++) s[fired[k] - from] = 1;
+}
+
+/** out (B x m) += the row of Wᵀ (n x m) of each spiking neuron of its sample (sparse engine). */
+function accumulateColumns(out: Float64Array, wt: Float64Array, from: number, n: number, m: number, fired: Int32Array): void {
+  for (let k = 0; k < fired.length; k++) {
+    const i = fired[k] - from;
+    const b = (i / n) | 0;
+    const r = (i - b * n) * m;
+    const o = b * m;
+    for (let q = 0; q < m; q++) out[o + q] += wt[r + q];
+  }
+}
+
+/** y[to + q] += c·out[q] for q < len, skipping refractory membranes when a schedule is given. */
+function addJumps(y: Float64Array, to: number, c: number, out: Float64Array, len: number, s: SpikeState | null): void {
+  if (s !== null) {
+    for (let q = 0; q < len; q++) if (!s.isRefractory(to + q)) y[to + q] += c * out[q];
+  } else for (let q = 0; q < len; q++) y[to + q] += c * out[q];
 }
 
 /** Event mode: each spike's jumps c·w at its instant, in firing order (layers as in deliverLayer). */
@@ -516,13 +544,9 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
       inputScale: c,
       onGroup(t, y, g, fired, s) {
         const l = first + g;
-        const cl = counts[l];
         const o = off[l];
-        for (let k = 0; k < fired.length; k++) cl[fired[k] - o]++;
-        if (raster !== undefined) {
-          const n = sizes[l];
-          for (let k = 0; k < fired.length; k++) if (fired[k] - o < n) raster[l][fired[k] - o].push(t);
-        }
+        countSpikes(counts[l], o, fired);
+        if (raster !== undefined) recordSpikes(raster[l], t, o, sizes[l], fired);
         if (l === last) {
           if (l < L && hooks.exit) keepSpikes(hooks.exit, t, fired);
           return;
