@@ -170,8 +170,9 @@ export class SpikeRun implements SpikeState {
 
   constructor(readonly spec: SpikeSpec, readonly mode: SpikeMode) {
     this.refractory = new Uint8Array(spec.size);
-    this.refUntil = new Float64Array(spec.size);
-    this.located = new Uint8Array(spec.size);
+    // the end of each refractory period (only with one), the located crossings (event mode only)
+    this.refUntil = new Float64Array((spec.refractory ?? 0) > 0 ? spec.size : 0);
+    this.located = new Uint8Array(mode === 'event' ? spec.size : 0);
     this.vReset = spec.vReset ?? 0;
     this.tRef = spec.refractory ?? 0;
     this.jump = spec.threshold - this.vReset;
