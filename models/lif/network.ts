@@ -341,7 +341,7 @@ interface Synapses {
   readonly c: number;
   readonly refractory: boolean;
   readonly synapse: SynapseEngine;
-  /** Scratch of the clock-mode products: a layer's spikes (dense engine) and W s. */
+  /** Scratch of the clock-mode products, per layer, made when first needed: its spikes (dense engine) and W s. */
   readonly spk: Float64Array[];
   readonly syn: Float64Array[];
 }
@@ -365,9 +365,9 @@ function deliverLayer(sy: Synapses, y: Float64Array, l: number, from: number, to
   const { B, c, refractory } = sy;
   const n = sy.sizes[l];
   const m = sy.sizes[l + 1];
-  const out = sy.syn[l + 1];
+  const out = (sy.syn[l + 1] ??= new Float64Array(B * m));
   if (sy.synapse === 'dense' || (sy.synapse === 'auto' && fired.length > 0.2 * B * n && n * m >= 4096)) {
-    const sl = sy.spk[l].fill(0);
+    const sl = (sy.spk[l] ??= new Float64Array(B * n)).fill(0);
     markSpikes(sl, from, fired);
     matMulTB(mat(B, n, sl), sy.W[l], mat(B, m, out));
   } else {
@@ -483,8 +483,8 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
     c,
     refractory,
     synapse: spec.synapse,
-    spk: sizes.map((n) => new Float64Array(B * n)),
-    syn: sizes.map((n) => new Float64Array(B * n)),
+    spk: [],
+    syn: [],
   };
 
   const layers: LifNetwork['layers'] = (first, last, hooks = {}) => {
