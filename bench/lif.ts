@@ -179,60 +179,66 @@ async function againstChild(dir: string, name: string): Promise<void> {
 }
 
 /**
- * This tree's clock-driven paths against `commit`'s: each in a child process of its own, in
- * interleaved rounds (old then new, each about the case's target time of calls per round) after a
- * warm-up: median and spread of the CPU and wall time per call, the new/old ratio of the medians
+ * This tree's clock-driven paths against `commit`'s: each in a child process of its own (three
+ * fresh pairs of processes, five rounds each), in interleaved rounds (old then new, each about the
+ * case's target time of calls per round) after a warm-up: median and spread of the CPU and wall time per call, the new/old ratio of the medians
  * and the per-round ratios (old and new measured back to back), and the load average before and
  * after. `only` keeps the cases whose name contains it.
  */
 export async function benchAgainst(commit: string, opts: { quick: boolean; only?: string }): Promise<BenchRow[]> {
   const old = checkoutLif(commit);
   const rows: BenchRow[] = [];
-  const rounds = opts.quick ? 5 : 15;
+  // a fresh pair of processes for each block of rounds: a process's compiled code and heap vary
+  // from one process to the next (±30% at T = 20), so one pair alone can be lucky or unlucky
+  const pairs = opts.quick ? 1 : 3;
+  const perPair = 5;
+  const rounds = pairs * perPair;
+  const next = (k: ChildProcess, msg?: { reps: number }) =>
+    new Promise<{ perCall?: number; cpu?: number; wall?: number }>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`bench child exited with code ${code}`));
+      k.once('exit', onExit);
+      k.once('message', (m: { perCall?: number; cpu?: number; wall?: number }) => {
+        k.off('exit', onExit);
+        resolve(m);
+      });
+      if (msg) k.send(msg);
+    });
   try {
     const here = path.join(__dirname, '..', 'models');
     for (const c of AGAINST.filter((x) => !opts.only || x.name.includes(opts.only))) {
       const before = load1();
-      const kids = [old.dir, here].map((dir) => fork(__filename, ['--against-child', dir, c.name]));
-      try {
-        const next = (k: ChildProcess, msg?: { reps: number }) =>
-          new Promise<{ perCall?: number; cpu?: number; wall?: number }>((resolve, reject) => {
-            const onExit = (code: number | null) => reject(new Error(`bench child exited with code ${code}`));
-            k.once('exit', onExit);
-            k.once('message', (m: { perCall?: number; cpu?: number; wall?: number }) => {
-              k.off('exit', onExit);
-              resolve(m);
-            });
-            if (msg) k.send(msg);
-          });
-        const ready = await Promise.all(kids.map((k) => next(k)));
-        const reps = ready.map((r) => Math.max(1, Math.round(c.targetMs / Math.max(1, r.perCall!))));
-        const cpu: number[][] = [[], []];
-        const wall: number[][] = [[], []];
-        for (let r = 0; r < rounds; r++) {
-          for (let i = 0; i < 2; i++) {
-            const res = await next(kids[i], { reps: reps[i] });
-            cpu[i].push(res.cpu!);
-            wall[i].push(res.wall!);
+      const cpu: number[][] = [[], []];
+      const wall: number[][] = [[], []];
+      for (let p = 0; p < pairs; p++) {
+        const kids = [old.dir, here].map((dir) => fork(__filename, ['--against-child', dir, c.name]));
+        try {
+          const ready = await Promise.all(kids.map((k) => next(k)));
+          const reps = ready.map((r) => Math.max(1, Math.round(c.targetMs / Math.max(1, r.perCall!))));
+          for (let r = 0; r < perPair; r++) {
+            for (let i = 0; i < 2; i++) {
+              const res = await next(kids[i], { reps: reps[i] });
+              cpu[i].push(res.cpu!);
+              wall[i].push(res.wall!);
+            }
           }
+        } finally {
+          for (const k of kids) k.kill();
         }
-        const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
-        const ratios = (xs: number[][]) => xs[1].map((v, k) => v / xs[0][k]);
-        const cr = ratios(cpu);
-        const wr = ratios(wall);
-        rows.push({
-          name: `${c.name} [new/old CPU]`,
-          size: c.size,
-          value: median(cpu[1]) / median(cpu[0]),
-          unit: 'x',
-          note:
-            `${rounds} interleaved rounds, a process each, ms per call: CPU old ${median(cpu[0]).toFixed(1)} (${spread(cpu[0])}), new ${median(cpu[1]).toFixed(1)} (${spread(cpu[1])}); ` +
-            `per-round CPU new/old ${cr.map((v) => v.toFixed(2)).join(' ')} (median ${median(cr).toFixed(3)}); ` +
-            `wall old ${median(wall[0]).toFixed(1)} (${spread(wall[0])}), new ${median(wall[1]).toFixed(1)} (${spread(wall[1])}), new/old ${(median(wall[1]) / median(wall[0])).toFixed(3)}, per-round ${wr.map((v) => v.toFixed(2)).join(' ')} (median ${median(wr).toFixed(3)}); load ${before} -> ${load1()}`,
-        });
-      } finally {
-        for (const k of kids) k.kill();
       }
+      const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
+      const ratios = (xs: number[][]) => xs[1].map((v, k) => v / xs[0][k]);
+      const cr = ratios(cpu);
+      const wr = ratios(wall);
+      rows.push({
+        name: `${c.name} [new/old CPU]`,
+        size: c.size,
+        value: median(cpu[1]) / median(cpu[0]),
+        unit: 'x',
+        note:
+          `${rounds} interleaved rounds (${pairs} pairs of processes, ${perPair} rounds each), ms per call: CPU old ${median(cpu[0]).toFixed(1)} (${spread(cpu[0])}), new ${median(cpu[1]).toFixed(1)} (${spread(cpu[1])}); ` +
+          `per-round CPU new/old ${cr.map((v) => v.toFixed(2)).join(' ')} (median ${median(cr).toFixed(3)}); ` +
+          `wall old ${median(wall[0]).toFixed(1)} (${spread(wall[0])}), new ${median(wall[1]).toFixed(1)} (${spread(wall[1])}), new/old ${(median(wall[1]) / median(wall[0])).toFixed(3)}, per-round ${wr.map((v) => v.toFixed(2)).join(' ')} (median ${median(wr).toFixed(3)}); load ${before} -> ${load1()}`,
+      });
     }
   } finally {
     old.remove();
