@@ -366,6 +366,98 @@ describe('spike groups and spikes from outside the state', () => {
   });
 });
 
+describe("a leak drift's fused clock step", () => {
+  // Two groups (3 + 2 membranes) and one entry outside the schedule: τ dV/dt = rest − V + I,
+  // group 0 also fed a vector input each step, its spikes delivered into group 1 by onGroup.
+  const rest = 0.1;
+  const rate = 1 / 0.7;
+  const I = Float64Array.from([1.9, 1.5, 1.2, 0.4, 0.6, 0.3]);
+  const W = [[0.5, 0.3, 0.45], [0.2, 0.6, 0.35]];
+  const dt = 2 ** -5;
+  const steps = 4 / dt;
+  const feed = new Float64Array(steps * 3);
+  for (let i = 0; i < feed.length; i++) feed[i] = 0.08 * Math.abs(Math.sin(1.3 * i));
+  function run(opts: { leak: boolean; solver: string; noise?: boolean; refractory?: number; reset?: 'zero' | 'subtract'; reductions?: boolean; beforeThreshold?: boolean; onSpike?: boolean }) {
+    let vfCalls = 0;
+    const vf = (_t: number, y: Float64Array, out: Float64Array): void => {
+      vfCalls++;
+      for (let i = 0; i < 6; i++) out[i] = (rest - y[i] + I[i]) * rate;
+    };
+    const f = drift(6, vf, opts.leak ? { leak: { rest, current: I, rate } } : {});
+    const problem = opts.noise ? sdeProblem(f, diffusion(6, 'additive', (_t, _y, g) => g.fill(0.4))) : odeProblem(f);
+    const fired: number[][] = [];
+    const input = (t: number, g: number): Float64Array | null => {
+      const k = Math.round(t / dt) - 1;
+      return g === 0 && k % 3 !== 1 ? feed.subarray(3 * k, 3 * k + 3) : null;
+    };
+    const spikes: SpikeSpec = {
+      offset: 0, size: 5, threshold: 1, reset: opts.reset ?? 'zero', vReset: 0.05, refractory: opts.refractory ?? 0, groups: [0, 3], inputScale: 0.7,
+      onGroup(t, y, g, f, s) {
+        fired.push([t, g, ...f]);
+        if (g === 0) for (const j of f) for (let q = 0; q < 2; q++) if (!s.isRefractory(3 + q)) y[3 + q] += W[q][j];
+      },
+      ...(opts.beforeThreshold ? { beforeThreshold: () => {} } : { input }),
+      ...(opts.onSpike ? { onSpike: () => {} } : {}),
+    };
+    const red: Reduction = { size: 1, step: (_t0, _y0, _t1, y1, acc) => void (acc[0] += y1[0]) };
+    const sol = solve(problem, opts.solver, { t0: 0, t1: 4, y0: new Float64Array(6), dt0: dt, seed: 5, spikes, saveAt: { steps: 8 }, reductions: opts.reductions ? [red] : undefined });
+    return { ys: sol.ys.map((y) => Array.from(y)), spikes: sol.stats.spikes, nfe: sol.stats.nfe, fired, vfCalls };
+  }
+
+  it('integrates, adds the noise and the input, thresholds and resets in one pass: the same bits as the separate passes', () => {
+    for (const solver of ['euler', 'euler_maruyama']) {
+      for (const noise of solver === 'euler' ? [false] : [false, true]) {
+        for (const [refractory, reset] of [[0, 'zero'], [0.1, 'zero'], [0.1, 'subtract']] as const) {
+          const a = run({ leak: false, solver, noise, refractory, reset });
+          const b = run({ leak: true, solver, noise, refractory, reset });
+          expect(b.vfCalls).toBe(0); // no vector-field evaluation: the fused pass did the step
+          expect(a.vfCalls).toBe(steps);
+          expect(b.ys).toEqual(a.ys);
+          expect(b.fired).toEqual(a.fired);
+          expect(b.nfe).toBe(a.nfe);
+          expect(a.spikes).toBeGreaterThan(20);
+          expect(b.fired.some(([, g, ...f]) => g === 1 && f.length > 0)).toBe(true); // jumps into group 1 fire it
+        }
+      }
+    }
+  });
+
+  it('does not apply (and gives the same numbers) with reductions, beforeThreshold, onSpike, or another solver', () => {
+    for (const o of [{ reductions: true }, { beforeThreshold: true }, { onSpike: true }]) {
+      const a = run({ leak: false, solver: 'euler', refractory: 0.1, ...o });
+      const b = run({ leak: true, solver: 'euler', refractory: 0.1, ...o });
+      expect(b.vfCalls).toBe(steps);
+      expect(b.ys).toEqual(a.ys);
+    }
+    const heun = run({ leak: true, solver: 'heun', refractory: 0.1 });
+    expect(heun.vfCalls).toBe(2 * steps);
+    expect(heun.ys).toEqual(run({ leak: false, solver: 'heun', refractory: 0.1 }).ys);
+  });
+
+  it('a membrane that becomes NaN is divergence with where and when, not a missed spike', () => {
+    const current = Float64Array.from([1.5, 1.2]);
+    const f = drift(2, (_t, y, out) => { for (let i = 0; i < 2; i++) out[i] = (0 - y[i] + current[i]) * 2; }, { leak: { rest: 0, current, rate: 2 } });
+    const sol = solve(odeProblem(f), 'euler', {
+      t0: 0, t1: 1, y0: new Float64Array(2), dt0: 0.125,
+      spikes: { offset: 0, size: 2, threshold: 1, reset: 'zero', input: (t) => (t === 0.5 ? Float64Array.from([0, NaN]) : null) },
+    });
+    expect(sol.status).toBe('diverged');
+    expect(sol.message).toMatch(/^diverged at t = 0\.5: block 'y' entry 1 became NaN/);
+  });
+
+  it('refuses a leak that does not fit the term, and an input in event mode, of the wrong size or with a non-finite scale', () => {
+    const vf = (_t: number, _y: Float64Array, out: Float64Array): void => void out.fill(0);
+    expect(() => drift(3, vf, { leak: { rest: 0, current: new Float64Array(2), rate: 1 } })).toThrow(/leak.current must be a Float64Array of 3 entries, one current per state entry \(got 2 entries\)/);
+    expect(() => drift(3, vf, { leak: { rest: 0, current: new Float64Array(3), rate: NaN } })).toThrow(/leak.rest and leak.rate must be finite numbers/);
+    const p = odeProblem(drift(2, vf, { leak: { rest: 0, current: new Float64Array(2), rate: 1 } }));
+    const spikes: SpikeSpec = { offset: 0, size: 2, threshold: 1, reset: 'zero', input: () => new Float64Array(3) };
+    expect(() => solve(p, 'rk4', { t0: 0, t1: 1, y0: [0, 0], dt0: 0.1, spikes, spikeMode: 'event' })).toThrow(/input \(a vector per group and step\) is for clock mode only/);
+    expect(() => solve(p, 'euler', { t0: 0, t1: 1, y0: [0, 0], dt0: 0.1, spikes })).toThrow(/input for group 0 has 3 entries; the group has 2 neurons/);
+    expect(() => solve(p, 'heun', { t0: 0, t1: 1, y0: [0, 0], dt0: 0.1, spikes })).toThrow(/input for group 0 has 3 entries; the group has 2 neurons/);
+    expect(() => solve(p, 'euler', { t0: 0, t1: 1, y0: [0, 0], dt0: 0.1, spikes: { ...spikes, inputScale: Infinity } })).toThrow(/inputScale must be a finite number \(got Infinity\)/);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Controllers choose the next time
 

@@ -2,7 +2,8 @@
  * LIF membranes (LOCO paper, Appendix A.5-A.8): leaky integrate-and-fire neurons as an ODE per
  * neuron with threshold, hard or subtract reset and refractory period; feedforward networks with
  * I_syn = W s (eq. 25), direct input coding (A.7), rate decoding and the rate MSE (A.8, eq. 27);
- * a clock-driven (spikingjelly) and an event-located (core events) integrator.
+ * the network defined once as a problem with the core's spike schedule, run clock-driven
+ * (spikingjelly's schedule, any fixed-step solver) or event-located through `solve`.
  * The learning rules and experiments on these networks are in models/loco.
  */
 import { registerModel } from '../../src/registry';

@@ -2,7 +2,7 @@
  * A feedforward network of LIF layers (LOCO paper, A.5-A.8):
  *
  *   layer 0 (coding):  τ_m dV⁰/dt = −(V⁰ − V_rest) + gain·x                       (A.7)
- *   layer l ≥ 1:       τ_m dVˡ/dt = −(Vˡ − V_rest) + bˡ + σξˡ + I_syn,ˡ(t)
+ *   layer l ≥ 1:       τ_m dVˡ/dt = −(Vˡ − V_rest) + bˡ + σξˡ + I_syn,ˡ(t) [+ σ_n √τ_m dW/dt]
  *                      I_syn,ˡ(t) = Wˡ sˡ⁻¹(t)                                       (eq. 25)
  *
  * with a spike when V reaches V_th and a reset (eq. 26). The output is the firing rate of the last
@@ -12,35 +12,60 @@
  *
  * Spikes as currents. sˡ⁻¹(t) = Σ_k δ(t − t_k) is a spike train, so a presynaptic spike at t_k
  * makes the postsynaptic membrane jump by w/τ_m at t_k (by w with `decayInput: false`). With the
- * step dt = 1 this is exactly
- * spikingjelly's LIFNode with decay_input, which the paper used: H = V + (X − (V − V_reset))/τ with
- * X = W s. The bias bˡ (spikingjelly's nn.Linear has one; the paper is silent) and the perturbation
- * are constant currents; the average current of a synapse is then w·r with r the presynaptic rate
- * in spikes per ms, the "x_{l−1}" of the learning rules.
+ * step dt = 1 this is exactly spikingjelly's LIFNode with decay_input, which the paper used:
+ * H = V + (X − (V − V_reset))/τ with X = W s. The bias bˡ (spikingjelly's nn.Linear has one; the
+ * paper is silent) and the perturbation are constant currents; the average current of a synapse is
+ * then w·r with r the presynaptic rate in spikes per ms, the "x_{l−1}" of the learning rules.
  *
- * Two integrators of the same equations:
- * - `simulateClock`: clock-driven, one Euler step per dt, as spikingjelly. Each step: integrate
- *   (leak, constant currents, the presynaptic spikes of this same step), threshold, reset. A neuron
- *   spikes at most once per step. Batched; synaptic input by sparse accumulation of the spiking
- *   neurons' weight columns, or a dense product (kernels) when many neurons spike.
- * - `simulateEvents`: event-located, through the core's `solve` with vector-valued events (one
- *   component per neuron): crossings are located within the step, the handler resets the neuron,
- *   delivers the jumps w/τ_m to the next layer and fires (at the same instant) any neuron those
- *   jumps lift over threshold. The refractory period ends by an event too, so the flow restarts at
- *   the exact time. As dt → 0 the clock-driven spike times converge to these (test/lif).
+ * The network is defined once (`lifNetwork`): a block of consecutive layers is one state (layer by
+ * layer, sample-major inside a layer), the leak and constant currents are its drift, the membrane
+ * noise its diffusion, and threshold, reset and refractoriness are the core's spike schedule
+ * (src/core/spikes.ts) with one group per layer, whose group callback counts a layer's spikes and
+ * delivers the jumps c·W s to the next layer. `runLif` integrates it with `solve`, in either of the
+ * schedule's modes:
+ * - 'clock' (spikingjelly's schedule): any fixed-step solver ('euler' and dt = 1 ms by default, the
+ *   paper's); each step integrate, then threshold and reset layer by layer, each layer's spikes of
+ *   the step delivered as one product W s before the next layer is thresholded (so they count in
+ *   the same step); a neuron spikes at most once per step. The coding layer depends on x alone: it
+ *   is solved once per batch (shared by a clean and a perturbed run) and its jumps c·W¹s⁰ of every
+ *   step (W¹s⁰ by one product over the window, times c in the pass) are layer 1's input in its
+ *   threshold pass (the schedule's `input`); the run's state holds layers 1..L. The drift declares
+ *   itself a leak, so with 'euler' or 'euler_maruyama' the core runs each step as one pass over
+ *   layer 1 (integrate, noise, input, threshold, reset: spikes.ts's fused clock step), as
+ *   spikingjelly's LIFNode does.
+ * - 'event': layers 0..L together; each threshold crossing is located within the step, its jumps
+ *   are delivered at that instant and fire at once any neuron they lift over threshold; a
+ *   refractory period ends by an event too. As dt → 0 the clock-driven spike times converge to
+ *   these at order 1 (lif.clock-event).
+ * `simulateClock` and `simulateEvents` are the two modes with the spec's step.
  */
 import '../../solvers/index'; // registers the built-in solvers by name
+import type { BrownianPath } from '../../src/core/brownian';
 import { Rng } from '../../src/core/random';
 import { solve } from '../../src/core/solve';
+import type { SpikeMode, SpikeSpec, SpikeState } from '../../src/core/spikes';
 import { defineState, vector } from '../../src/core/state';
-import { drift, odeProblem } from '../../src/core/terms';
-import type { EventSpec } from '../../src/core/solve';
+import { diffusion, drift, odeProblem, sdeProblem, type Problem } from '../../src/core/terms';
+import { solvers } from '../../src/core/solvers';
 import { matMulTB, transpose } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import { directCurrent } from './coding';
 import { checkClockStep, lifParams, type LifParams } from './params';
 
+/**
+ * The integrator of a network's window: `solver` by name, with its step `dt0` (fixed-step; default
+ * the spec's dt) or tolerances (adaptive), and the spike schedule's mode (default 'clock' for a
+ * fixed-step solver, 'event' for an adaptive one). The shape of the CLI's `solverChoice`.
+ */
 export type SynapseEngine = 'auto' | 'sparse' | 'dense';
+
+export interface LifIntegrator {
+  solver: string;
+  dt0?: number;
+  rtol?: number;
+  atol?: number;
+  mode?: SpikeMode;
+}
 
 export interface SnnSpec {
   /** Widths [n_0 (coding layer = input size), n_1, ..., n_L]. */
@@ -63,15 +88,24 @@ export interface SnnSpec {
    * are currents in both cases.
    */
   readonly decayInput: boolean;
-  /** How the clock-driven mode computes W s: sparse accumulation, dense product, or by spike density. */
+  /**
+   * How a clock-driven step computes W s from a layer's spikes of the step: sparse accumulation of
+   * the spiking neurons' weight columns, a dense product (kernels), or by spike density ('auto').
+   */
   readonly synapse: SynapseEngine;
   /**
    * Membrane noise σ_n of layers 1..L (clock-driven mode only; 0 = none, the paper's setting):
-   * τ_m dV = (…) dt + σ_n √τ_m dW, so a free membrane fluctuates with std σ_n/√2. A step adds
-   * σ_n √(dt/τ_m) N(0, 1). The draws are seeded per batch and identical in the clean and the
-   * perturbed run, so the TD error measures the perturbation alone.
+   * τ_m dV = (…) dt + σ_n √τ_m dW, so a free membrane fluctuates with std σ_n/√2; an Euler–Maruyama
+   * step adds σ_n √(dt/τ_m) N(0, 1) (a refractory membrane is held: no noise). The draws are seeded
+   * per batch and identical in the clean and the perturbed run, so the TD error measures the
+   * perturbation alone.
    */
   readonly noise: number;
+  /**
+   * The integrator (default: 'euler' with step dt, or 'euler_maruyama' with membrane noise, clock
+   * mode: spikingjelly's schedule).
+   */
+  readonly integrator?: LifIntegrator;
 }
 
 export interface SnnParams {
@@ -144,245 +178,498 @@ function checkPerturbation(spec: SnnSpec, B: number, pert: Perturbation | null |
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// clock-driven mode
 
 /**
- * One clock-driven step of a layer (spikingjelly LIFNode): integrate, threshold, reset.
- *   H = V + (dt/τ)(−(V − V_rest) + I_c) + syn/τ (syn without /τ when decayInput is false);
- *   spike if H ≥ V_th;  V ← reset(H).
- * `ref` counts the refractory steps left. Writes spikes (0/1) into `spk`, adds them to `counts`,
- * and returns the number of spikes.
+ * A clock step h (ms) for a window of `duration` ms: at most τ_m (checkClockStep) and a whole number
+ * of steps in the window, so that every step ends on the clock.
  */
-export function lifClockStep(
-  V: Float64Array,
-  ref: Int32Array,
-  Ic: Float64Array,
-  syn: Float64Array | null,
-  synOffset: number,
-  p: LifParams,
-  dt: number,
-  refSteps: number,
-  spk: Uint8Array,
-  counts: Float64Array,
-  noise: Float64Array | null = null,
-  decayInput = true,
-): number {
-  const a = dt / p.tauM;
-  const c = decayInput ? 1 / p.tauM : 1;
-  const vRest = p.vRest;
-  const vTh = p.vTh;
-  const vReset = p.vReset;
-  const jump = vTh - vReset;
-  const hard = p.reset === 'hard';
-  let n = 0;
-  const N = V.length;
-  for (let i = 0; i < N; i++) {
-    if (ref[i] > 0) {
-      ref[i]--;
-      spk[i] = 0;
-      continue;
-    }
-    let h = V[i] + a * (vRest - V[i] + Ic[i]);
-    if (syn !== null) h += c * syn[synOffset + i];
-    if (noise !== null) h += noise[i];
-    if (h >= vTh) {
-      spk[i] = 1;
-      counts[i]++;
-      n++;
-      V[i] = hard ? vReset : h - jump;
-      ref[i] = refSteps;
-    } else {
-      spk[i] = 0;
-      V[i] = h;
-    }
-  }
-  return n;
-}
-
-/**
- * out (B x n_out, at offset) = W s for binary spikes s (B x n_in): sparse accumulation of the
- * columns of W (rows of Wt = Wᵀ, n_in x n_out) of the neurons that spiked, or a dense product.
- */
-function synapticInput(
-  spk: Uint8Array,
-  nSpikes: number,
-  B: number,
-  nIn: number,
-  W: Mat,
-  Wt: Mat,
-  engine: SynapseEngine,
-  sDense: Float64Array,
-  out: Float64Array,
-  offset: number,
-): void {
-  const nOut = W.rows;
-  const size = B * nOut;
-  const density = nSpikes / (B * nIn);
-  if (engine === 'dense' || (engine === 'auto' && density > 0.2 && nIn * nOut >= 4096)) {
-    for (let i = 0; i < spk.length; i++) sDense[i] = spk[i];
-    const outView = mat(B, nOut, out.subarray(offset, offset + size));
-    matMulTB(mat(B, nIn, sDense), W, outView);
-    return;
-  }
-  out.fill(0, offset, offset + size);
-  if (nSpikes === 0) return;
-  const wt = Wt.data;
-  for (let b = 0; b < B; b++) {
-    const o = offset + b * nOut;
-    const sb = b * nIn;
-    for (let j = 0; j < nIn; j++) {
-      if (spk[sb + j] === 0) continue;
-      const r = j * nOut;
-      for (let k = 0; k < nOut; k++) out[o + k] += wt[r + k];
-    }
+export function checkClockWindow(h: number, duration: number, lif: LifParams): void {
+  checkClockStep(h, lif);
+  const n = Math.round(duration / h);
+  if (n < 1 || Math.abs(n * h - duration) > 1e-9 * duration) {
+    throw new Error(`the clock step dt0 = ${h} ms must divide the window of ${duration} ms into whole steps; choose dt0 = ${duration}/n for an integer n`);
   }
 }
 
-/** The coding layer's spikes and the layer-1 synaptic input for every step: shared by a clean and a perturbed run. */
-export interface ClockInput {
+/** The integrator a spec runs with: its own, or Euler (Euler–Maruyama with noise) at its dt, clock mode. */
+export function integratorOf(spec: SnnSpec): LifIntegrator {
+  return spec.integrator ?? { solver: spec.noise > 0 ? 'euler_maruyama' : 'euler' };
+}
+
+/**
+ * The membrane noise of layers 1..L as a Brownian path over the whole state: independent standard
+ * increments √h·N(0, 1) for the membranes of layers 1..L, drawn from one seeded generator in state
+ * order each step (the clock-driven runs before the move drew them so: same seed, same bits), and
+ * none for the coding layer, which has no noise.
+ */
+class LayerNoise implements BrownianPath {
+  readonly queryable = false;
+  private readonly rng: Rng;
+
+  constructor(
+    readonly dim: number,
+    private readonly from: number,
+    seed: number,
+  ) {
+    this.rng = new Rng(seed);
+  }
+
+  increment(t0: number, t1: number, out: Float64Array): void {
+    const sd = Math.sqrt(t1 - t0);
+    for (let i = this.from; i < this.dim; i++) out[i] = sd * this.rng.normal();
+  }
+}
+
+export interface LifNetworkOptions {
+  /** Perturbation of eq. (8), one ξ per layer 1..L (B x n_l each). */
+  pert?: Perturbation | null;
+  /** Keep the spike times of sample 0. */
+  record?: boolean;
+  /** Seed of the membrane noise (shared by the clean and the perturbed run of a batch). */
+  noiseSeed?: number;
+  /** Window length (ms); default steps·dt. */
+  duration?: number;
+  /**
+   * The coding layer of a clock-driven run (its spikes and the layer-1 drive W¹s⁰(t) of every
+   * step), solved by the first run that is given it and reused by the next ones: it depends only on
+   * x and W¹ (the coding layer has no noise and no perturbation), so a clean and a perturbed run on
+   * the same batch share it. Give a fresh one per batch and weights.
+   */
+  codingDrive?: CodingDrive;
+}
+
+/** The coding layer of one batch, solved once and shared by the clock-driven runs on it. */
+export interface CodingDrive {
+  layer?: CodingLayer;
+}
+
+export function codingDrive(): CodingDrive {
+  return {};
+}
+
+/**
+ * The coding layer over a window of `steps` clock steps of h ms: its spike counts (B x n_0), the
+ * spike times of sample 0 (when recorded), and the layer-1 drive W¹s⁰ of every step (steps x B x
+ * n_1, by one product over the window or by sparse accumulation).
+ */
+export interface CodingLayer {
+  readonly h: number;
+  readonly steps: number;
+  readonly counts: Float64Array;
+  readonly spikes: number;
+  /** Spikes of each step (the drive of a step without spikes is zero and is skipped). */
+  readonly perStep: Int32Array;
+  /** W¹s⁰ of each step: layer 1's input (times c) in its threshold pass. */
+  readonly drive: Float64Array;
+  readonly raster?: number[][];
+}
+
+/** Layers first..last of one network on one batch as one problem: what `solve` integrates. */
+export interface LifLayers {
+  readonly first: number;
+  readonly last: number;
+  readonly problem: Problem;
+  readonly y0: Float64Array;
+  readonly spikes: SpikeSpec;
+  /** The membrane noise's path, when the spec has noise and the block holds a layer >= 1. */
+  readonly brownian?: BrownianPath;
+}
+
+/** One network on one batch, defined once; `runLif` integrates it clock-driven or event-located. */
+export interface LifNetwork {
+  readonly spec: SnnSpec;
   readonly batch: number;
-  /** Spike counts of the coding layer (B x n_0). */
-  readonly counts0: Float64Array;
-  /** W¹ s⁰(t) for t = 0..T−1 (T x B x n_1). */
-  readonly syn1: Float64Array;
-  /** Wᵀ of layers 2..L (for sparse accumulation), computed once per batch. */
-  readonly Wt: Mat[];
-  /** Spike raster of the coding layer for sample 0, when recorded. */
-  readonly raster0?: number[][];
-  /** Seed of the membrane noise of this batch (shared by every run on it). */
-  readonly noiseSeed: number;
+  /** Window [0, duration] (ms). */
+  readonly duration: number;
+  /** Spike counts per layer 0..L (B x n_l), filled by the run. */
+  readonly counts: Float64Array[];
+  /** Spike times (ms) of sample 0 per layer and neuron, when recorded. */
+  readonly raster?: number[][][];
+  /**
+   * Layers first..last as one problem (see `lifNetwork`). `input`, when given, is the schedule's
+   * input: the drive W s from below `first` as a vector, added times c to a layer in its threshold
+   * pass (clock mode); `exit` keeps the spikes of layer `last` of each clock step when it is not
+   * the output layer (they have nowhere to go in the block).
+   */
+  layers(first: number, last: number, hooks?: { input?: SpikeSpec['input']; exit?: StepSpikes }): LifLayers;
+  /** The coding layer at clock step h, solved with `solver` (or taken from the codingDrive option). */
+  coding(solver: string, h: number): CodingLayer;
 }
 
-/** Run the coding layer over the window and precompute W¹ s⁰(t). `x` is B x n_0. */
-export function prepareClock(spec: SnnSpec, params: SnnParams, x: Float64Array, B: number, opts: { record?: boolean; noiseSeed?: number } = {}): ClockInput {
-  checkParams(spec, params);
-  const n0 = spec.sizes[0];
-  const n1 = spec.sizes[1];
-  if (x.length !== B * n0) throw new Error(`input has ${x.length} values; batch ${B} x ${n0} inputs needs ${B * n0}`);
-  const T = spec.steps;
-  const V = new Float64Array(B * n0).fill(spec.lif.vRest);
-  const ref = new Int32Array(B * n0);
-  const Ic = directCurrent(x, spec.inputGain, new Float64Array(B * n0));
-  const spk = new Uint8Array(B * n0);
-  const counts0 = new Float64Array(B * n0);
-  const syn1 = new Float64Array(T * B * n1);
-  const W1 = params.W[0];
-  const refSteps = Math.round(spec.lif.tRef / spec.dt);
-  const raster0: number[][] | undefined = opts.record ? Array.from({ length: n0 }, () => []) : undefined;
-  // The coding layer over the whole window first (its input is constant), then W¹ s⁰(t) for all t.
-  const spikes0 = new Float64Array(T * B * n0);
-  let total = 0;
-  for (let t = 0; t < T; t++) {
-    total += lifClockStep(V, ref, Ic, null, 0, spec.lif, spec.dt, refSteps, spk, counts0);
-    const o = t * B * n0;
-    for (let i = 0; i < spk.length; i++) spikes0[o + i] = spk[i];
-    if (raster0) for (let j = 0; j < n0; j++) if (spk[j]) raster0[j].push((t + 1) * spec.dt);
+/**
+ * The spikes of one layer per clock step of h ms (step k ends at (k + 1)·h): step k's neuron
+ * indices are buf[from[k] .. from[k] + perStep[k]), appended to one buffer (grown by doubling).
+ */
+export interface StepSpikes {
+  readonly h: number;
+  readonly perStep: Int32Array;
+  readonly from: Int32Array;
+  buf: Int32Array;
+  length: number;
+}
+
+/** An empty store for `steps` steps of a layer of `size` neurons (room for a quarter of them firing each step, grown if needed). */
+export function stepSpikes(h: number, steps: number, size: number): StepSpikes {
+  return { h, perStep: new Int32Array(steps), from: new Int32Array(steps), buf: new Int32Array(Math.max(1024, Math.ceil((steps * size) / 4))), length: 0 };
+}
+
+function keepSpikes(store: StepSpikes, t: number, fired: Int32Array): void {
+  const k = Math.round(t / store.h) - 1;
+  const end = store.length + fired.length;
+  if (end > store.buf.length) {
+    const grown = new Int32Array(Math.max(end, 2 * store.buf.length));
+    grown.set(store.buf.subarray(0, store.length));
+    store.buf = grown;
   }
-  const density = total / (T * B * n0);
-  if (spec.synapse === 'dense' || (spec.synapse === 'auto' && density > 0.05 && n0 * n1 >= 4096)) {
-    // one product (T·B x n_0)(n_0 x n_1): the kernels' packed GEMM
-    matMulTB(mat(T * B, n0, spikes0), W1, mat(T * B, n1, syn1));
+  store.buf.set(fired, store.length);
+  store.perStep[k] = fired.length;
+  store.from[k] = store.length;
+  store.length = end;
+}
+
+/**
+ * What the group callbacks of a network read to deliver c·W s: one shape for every network, and
+ * the delivery functions below are module functions (not closures made per network), so their
+ * compiled forms serve every run.
+ */
+interface Synapses {
+  readonly B: number;
+  readonly sizes: readonly number[];
+  readonly W: Mat[];
+  /** Wᵀ of each layer (its row j: the weights out of presynaptic neuron j), made when first needed. */
+  readonly Wts: (Float64Array | undefined)[];
+  readonly c: number;
+  readonly refractory: boolean;
+  readonly synapse: SynapseEngine;
+  /** Scratch of the clock-mode products, per layer, made when first needed: its spikes (dense engine) and W s. */
+  readonly spk: Float64Array[];
+  readonly syn: Float64Array[];
+}
+
+function transposed(sy: Synapses, l: number): Float64Array {
+  let wt = sy.Wts[l];
+  if (!wt) {
+    const w = sy.W[l];
+    const t = mat(w.cols, w.rows);
+    transpose(w, t);
+    wt = sy.Wts[l] = t.data;
+  }
+  return wt;
+}
+
+/**
+ * Clock mode: c·Wˡ⁺¹ s of layer l's spikes of the step (layer l at block index `from`, layer l + 1
+ * at `to`), one product (sparse accumulation or dense), added to the non-refractory membranes.
+ */
+function deliverLayer(sy: Synapses, y: Float64Array, l: number, from: number, to: number, fired: Int32Array, s: SpikeState): void {
+  const { B, c, refractory } = sy;
+  const n = sy.sizes[l];
+  const m = sy.sizes[l + 1];
+  const out = (sy.syn[l + 1] ??= new Float64Array(B * m));
+  if (sy.synapse === 'dense' || (sy.synapse === 'auto' && fired.length > 0.2 * B * n && n * m >= 4096)) {
+    const sl = (sy.spk[l] ??= new Float64Array(B * n)).fill(0);
+    markSpikes(sl, from, fired);
+    matMulTB(mat(B, n, sl), sy.W[l], mat(B, m, out));
   } else {
-    const Wt1 = mat(n0, n1);
-    transpose(W1, Wt1);
-    const wt = Wt1.data;
-    for (let row = 0; row < T * B; row++) {
-      const so = row * n0;
-      const o = row * n1;
-      for (let j = 0; j < n0; j++) {
-        if (spikes0[so + j] === 0) continue;
-        const r = j * n1;
-        for (let k = 0; k < n1; k++) syn1[o + k] += wt[r + k];
+    out.fill(0);
+    accumulateColumns(out, transposed(sy, l), from, n, m, fired);
+  }
+  addJumps(y, to, c, out, B * m, refractory ? s : null);
+}
+
+// The loops of the delivery, each in a function with nothing after it: a long loop is compiled on
+// the fly (on-stack replacement) before the code after it has run, and such code made the compiled
+// form bail out at every call.
+
+/** Count each spike of `fired` (block indices from `from` on) in `counts`. */
+function countSpikes(counts: Float64Array, from: number, fired: Int32Array): void {
+  for (let k = 0; k < fired.length; k++) counts[fired[k] - from]++;
+}
+
+/** Spike times of sample 0 (block indices from `from`, its first n neurons). */
+function recordSpikes(raster: number[][], t: number, from: number, n: number, fired: Int32Array): void {
+  for (let k = 0; k < fired.length; k++) if (fired[k] - from < n) raster[fired[k] - from].push(t);
+}
+
+/** s[i] = 1 for each spike (dense engine's spike vector). */
+function markSpikes(s: Float64Array, from: number, fired: Int32Array): void {
+  for (let k = 0; k < fired.length; k++) s[fired[k] - from] = 1;
+}
+
+/** out (B x m) += the row of Wᵀ (n x m) of each spiking neuron of its sample (sparse engine). */
+function accumulateColumns(out: Float64Array, wt: Float64Array, from: number, n: number, m: number, fired: Int32Array): void {
+  for (let k = 0; k < fired.length; k++) {
+    const i = fired[k] - from;
+    const b = (i / n) | 0;
+    const r = (i - b * n) * m;
+    const o = b * m;
+    for (let q = 0; q < m; q++) out[o + q] += wt[r + q];
+  }
+}
+
+/** y[to + q] += c·out[q] for q < len, skipping refractory membranes when a schedule is given. */
+function addJumps(y: Float64Array, to: number, c: number, out: Float64Array, len: number, s: SpikeState | null): void {
+  if (s !== null) {
+    for (let q = 0; q < len; q++) if (!s.isRefractory(to + q)) y[to + q] += c * out[q];
+  } else for (let q = 0; q < len; q++) y[to + q] += c * out[q];
+}
+
+/** Event mode: each spike's jumps c·w at its instant, in firing order (layers as in deliverLayer). */
+function deliverEach(sy: Synapses, y: Float64Array, l: number, from: number, to: number, fired: Int32Array, s: SpikeState): void {
+  const { c, refractory } = sy;
+  const n = sy.sizes[l];
+  const m = sy.sizes[l + 1];
+  const wt = transposed(sy, l);
+  for (let k = 0; k < fired.length; k++) {
+    const i = fired[k] - from;
+    const b = (i / n) | 0;
+    const row = (i - b * n) * m;
+    const base = to + b * m;
+    for (let q = 0; q < m; q++) if (!(refractory && s.isRefractory(base + q))) y[base + q] += c * wt[row + q];
+  }
+}
+
+/**
+ * The LIF network on the batch x (B x n_0), defined once. A block of layers first..last is one
+ * state [Vᶠⁱʳˢᵗ, …, Vˡᵃˢᵗ] (layer by layer, sample-major inside a layer) starting at V_rest, with
+ * drift (V_rest − V + I_c)/τ_m, I_c = gain·x (coding layer) or bˡ + σξˡ; diffusion σ_n/√τ_m on
+ * layers >= 1 when the spec has noise; and the core's spike schedule with the LIF's threshold,
+ * reset and refractory period, one group per layer. After a layer is thresholded its group
+ * callback counts the spikes and delivers c·Wˡ⁺¹ s (c = 1/τ_m with decay_input, else 1) to the
+ * non-refractory membranes of the same sample in the next layer: in clock mode as one product per
+ * layer and step (sparse accumulation of the spiking neurons' weight columns, or a dense product,
+ * as spikingjelly's nn.Linear on the spike tensor), in event mode spike by spike at its instant.
+ *
+ * `runLif` runs the whole network (layers 0..L) in event mode. In clock mode the coding layer
+ * depends on x alone, so it is solved once per batch (`coding`: the block 0..0, its spikes turned
+ * into the layer-1 drive W¹s⁰ of every step by one product) and the run integrates layers 1..L,
+ * given c·W¹s⁰ as layer 1's input in its threshold pass.
+ */
+export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number>, B: number, opts: LifNetworkOptions = {}): LifNetwork {
+  checkParams(spec, params);
+  const sizes = spec.sizes;
+  const L = sizes.length - 1;
+  if (!(Number.isInteger(B) && B >= 1)) throw new Error(`batch must be an integer >= 1 (got ${B})`);
+  if (x.length !== B * sizes[0]) throw new Error(`input has ${x.length} values; batch ${B} x ${sizes[0]} inputs needs ${B * sizes[0]}`);
+  const pert = opts.pert ?? null;
+  checkPerturbation(spec, B, pert);
+  const p = spec.lif;
+  // Constant currents of every layer, layer by layer: gain·x into the coding layer, b + σξ into the others.
+  const start: number[] = [0];
+  for (const n of sizes) start.push(start[start.length - 1] + B * n);
+  const Ic = new Float64Array(start[L + 1]);
+  directCurrent(x, spec.inputGain, Ic.subarray(0, B * sizes[0]));
+  for (let l = 1; l <= L; l++) {
+    const n = sizes[l];
+    const ic = Ic.subarray(start[l], start[l + 1]);
+    if (spec.bias) for (let r = 0; r < B; r++) ic.set(params.b[l - 1], r * n);
+    if (pert) {
+      const xi = pert.xi[l - 1];
+      for (let i = 0; i < ic.length; i++) ic[i] += pert.sigma * xi[i];
+    }
+  }
+  const invTau = 1 / p.tauM;
+  const vRest = p.vRest;
+  const c = spec.decayInput ? invTau : 1;
+  const refractory = p.tRef > 0;
+  const counts = sizes.map((n) => new Float64Array(B * n));
+  const raster = opts.record ? sizes.map((n) => Array.from({ length: n }, (): number[] => [])) : undefined;
+  const duration = opts.duration ?? spec.steps * spec.dt;
+  const sy: Synapses = {
+    B,
+    sizes,
+    W: params.W,
+    Wts: [],
+    c,
+    refractory,
+    synapse: spec.synapse,
+    spk: [],
+    syn: [],
+  };
+
+  const layers: LifNetwork['layers'] = (first, last, hooks = {}) => {
+    const off = start.map((o) => o - start[first]); // layer l's first state index in the block
+    const N = off[last + 1];
+    const layout = defineState(Object.fromEntries(sizes.slice(first, last + 1).map((n, k) => [`v${first + k}`, vector(B * n, { tau: p.tauM })])));
+    const ic = Ic.subarray(start[first], start[last + 1]);
+    // the leak toward V_rest + I_c; its Euler step y0 + h·f(y0) in one pass with the sum of the new state,
+    // and the leak declared, so that a clock-driven step is one pass with the threshold (spikes.ts)
+    const f = drift(
+      N,
+      function lifDrift(_t, y, out) {
+        for (let i = 0; i < N; i++) out[i] = (vRest - y[i] + ic[i]) * invTau;
+      },
+      {
+        leak: { rest: vRest, current: ic, rate: invTau },
+        euler: function lifEuler(_t, y0, h, y1) {
+          let s0 = 0;
+          let s1 = 0;
+          let i = 0;
+          for (; i + 1 < N; i += 2) {
+            const a = (y1[i] = y0[i] + h * ((vRest - y0[i] + ic[i]) * invTau));
+            const b = (y1[i + 1] = y0[i + 1] + h * ((vRest - y0[i + 1] + ic[i + 1]) * invTau));
+            s0 += a;
+            s1 += b;
+          }
+          if (i < N) s0 += y1[i] = y0[i] + h * ((vRest - y0[i] + ic[i]) * invTau);
+          return s0 + s1;
+        },
+      },
+    );
+    let problem: Problem;
+    let brownian: BrownianPath | undefined;
+    const from = first === 0 ? off[1] : 0; // the coding layer has no noise
+    if (spec.noise > 0 && from < N) {
+      // σ_n √(1/τ_m) with dW = √dt N(0, 1): σ_n √(dt/τ_m) N(0, 1) per step (refractory membranes: held by the core)
+      const g = spec.noise * Math.sqrt(1 / p.tauM);
+      const noise = diffusion(N, 'additive', (_t, _y, out) => {
+        out.fill(0, 0, from);
+        out.fill(g, from, N);
+      });
+      problem = sdeProblem(f, noise, { layout, name: 'LIF network' });
+      brownian = new LayerNoise(N, from, opts.noiseSeed ?? 0);
+    } else problem = odeProblem(f, { layout, name: 'LIF network' });
+
+    /** Clock mode: c·Wˡ⁺¹ s of layer l's spikes of the step, one product. */
+    const spikes: SpikeSpec = {
+      name: 'LIF spikes',
+      offset: 0,
+      size: N,
+      threshold: p.vTh,
+      reset: p.reset === 'hard' ? 'zero' : 'subtract',
+      vReset: p.vReset,
+      refractory: p.tRef,
+      groups: off.slice(first, last + 1),
+      input: hooks.input,
+      inputScale: c,
+      onGroup(t, y, g, fired, s) {
+        const l = first + g;
+        const o = off[l];
+        countSpikes(counts[l], o, fired);
+        if (raster !== undefined) recordSpikes(raster[l], t, o, sizes[l], fired);
+        if (l === last) {
+          if (l < L && hooks.exit) keepSpikes(hooks.exit, t, fired);
+          return;
+        }
+        if (fired.length === 0) return;
+        if (s.mode === 'clock') deliverLayer(sy, y, l, off[l], off[l + 1], fired, s);
+        else deliverEach(sy, y, l, off[l], off[l + 1], fired, s);
+      },
+    };
+    return { first, last, problem, y0: new Float64Array(N).fill(vRest), spikes, brownian };
+  };
+
+  const coding = (solver: string, h: number): CodingLayer => {
+    const shared = opts.codingDrive?.layer;
+    const steps = Math.round(duration / h);
+    if (shared && shared.h === h && shared.steps === steps && (shared.raster || !raster)) return shared;
+    const n0 = sizes[0];
+    const n1 = sizes[1];
+    // the block 0..0: its spikes of each step, kept as index lists
+    const exit = stepSpikes(h, steps, B * n0);
+    const block = layers(0, 0, { exit });
+    const c0 = counts[0].slice();
+    const sol = solve(block.problem, solver, { t0: 0, t1: duration, y0: block.y0, dt0: h, spikes: block.spikes, spikeMode: 'clock', maxSteps: 10_000_000, saveAt: { ts: [duration], fn: () => 0 } });
+    if (sol.status !== 'ok') throw new Error(`LIF coding layer run ended with status '${sol.status}': ${sol.message}`);
+    const layerCounts = counts[0].slice();
+    for (let i = 0; i < layerCounts.length; i++) layerCounts[i] -= c0[i];
+    // W¹s⁰ of every step: one product over the window (T·B x n_0)(n_0 x n_1), or sparse sums
+    const drive = new Float64Array(steps * B * n1);
+    const total = sol.stats.spikes;
+    const { perStep, from, buf } = exit;
+    if (spec.synapse === 'dense' || (spec.synapse === 'auto' && total / (steps * B * n0) > 0.05 && n0 * n1 >= 4096)) {
+      const s0 = new Float64Array(steps * B * n0);
+      for (let k = 0; k < steps; k++) {
+        const o = k * B * n0;
+        for (let q = from[k]; q < from[k] + perStep[k]; q++) s0[o + buf[q]] = 1;
+      }
+      matMulTB(mat(steps * B, n0, s0), params.W[0], mat(steps * B, n1, drive));
+    } else {
+      const wt = transposed(sy, 0);
+      for (let k = 0; k < steps; k++) {
+        for (let q = from[k]; q < from[k] + perStep[k]; q++) {
+          const b = (buf[q] / n0) | 0;
+          const r = (buf[q] - b * n0) * n1;
+          const o = (k * B + b) * n1;
+          for (let e = 0; e < n1; e++) drive[o + e] += wt[r + e];
+        }
       }
     }
-  }
-  const Wt: Mat[] = [];
-  for (let l = 2; l < spec.sizes.length; l++) {
-    const w = params.W[l - 1];
-    const wt = mat(w.cols, w.rows);
-    transpose(w, wt);
-    Wt.push(wt);
-  }
-  return { batch: B, counts0, syn1, Wt, raster0, noiseSeed: opts.noiseSeed ?? 0 };
+    const layer: CodingLayer = { h, steps, counts: layerCounts, spikes: total, perStep, drive, raster: raster?.[0] };
+    if (opts.codingDrive) opts.codingDrive.layer = layer;
+    return layer;
+  };
+
+  return { spec, batch: B, duration, counts, raster, layers, coding };
 }
 
-export interface ClockRun {
+export interface LifRun {
   /** Spike counts per layer 0..L (B x n_l); counts[0] is the coding layer's. */
   counts: Float64Array[];
   /** Spike times (ms) of sample 0 per layer and neuron, when recorded. */
   raster?: number[][][];
   /** Total spikes over all layers and samples. */
   spikes: number;
+  /** The solver's statistics. */
+  stats: { accepted: number; rejected: number; nfe: number; events: number; spikes: number };
 }
 
 /**
- * Clock-driven run of layers 1..L on a prepared input, optionally perturbed (eq. 8): layer l gets
- * the constant current bˡ + σξˡ. Returns the spike counts of every layer.
+ * Integrate a network over its window with `solve`: the spec's integrator unless one is given;
+ * clock mode for a fixed-step solver (step dt0, default the spec's dt), event mode otherwise. Clock
+ * mode solves the coding layer once (or takes it from the codingDrive option) and integrates layers
+ * 1..L fed its drive; event mode integrates layers 0..L together. `stats` are those of the run of
+ * layers 1..L (clock) or 0..L (event), with `spikes` the total over all layers.
  */
-export function runClock(spec: SnnSpec, params: SnnParams, input: ClockInput, pert: Perturbation | null = null, opts: { record?: boolean } = {}): ClockRun {
-  const B = input.batch;
-  checkPerturbation(spec, B, pert);
+export function runLif(net: LifNetwork, integrator: LifIntegrator = integratorOf(net.spec)): LifRun {
+  const { spec } = net;
   const L = spec.sizes.length - 1;
-  const T = spec.steps;
-  const refSteps = Math.round(spec.lif.tRef / spec.dt);
-  const V: Float64Array[] = [];
-  const ref: Int32Array[] = [];
-  const Ic: Float64Array[] = [];
-  const spk: Uint8Array[] = [];
-  const counts: Float64Array[] = [input.counts0];
-  const syn: Float64Array[] = [];
-  const sDense: Float64Array[] = [];
-  for (let l = 1; l <= L; l++) {
-    const n = spec.sizes[l];
-    V.push(new Float64Array(B * n).fill(spec.lif.vRest));
-    ref.push(new Int32Array(B * n));
-    const ic = new Float64Array(B * n);
-    if (spec.bias) {
-      const bl = params.b[l - 1];
-      for (let r = 0; r < B; r++) ic.set(bl, r * n);
-    }
-    if (pert) {
-      const xi = pert.xi[l - 1];
-      for (let i = 0; i < ic.length; i++) ic[i] += pert.sigma * xi[i];
-    }
-    Ic.push(ic);
-    spk.push(new Uint8Array(B * n));
-    counts.push(new Float64Array(B * n));
-    syn.push(new Float64Array(B * n));
-    sDense.push(new Float64Array(B * n));
-  }
-  const raster: number[][][] | undefined = opts.record
-    ? spec.sizes.map((n, l) => (l === 0 && input.raster0 ? input.raster0 : Array.from({ length: n }, () => [])))
-    : undefined;
-  let total = input.counts0.reduce((s, v) => s + v, 0);
-  const n1 = spec.sizes[1];
-  const noiseRng = spec.noise > 0 ? new Rng(input.noiseSeed) : null;
-  const noiseScale = spec.noise * Math.sqrt(spec.dt / spec.lif.tauM);
-  const noise = noiseRng ? spec.sizes.slice(1).map((n) => new Float64Array(B * n)) : null;
-  const draw = (l: number): Float64Array | null => (noise ? noiseRng!.fillNormal(noise[l - 1], noiseScale) : null);
-  for (let t = 0; t < T; t++) {
-    let nPrev = lifClockStep(V[0], ref[0], Ic[0], input.syn1, t * B * n1, spec.lif, spec.dt, refSteps, spk[0], counts[1], draw(1), spec.decayInput);
-    total += nPrev;
-    for (let l = 2; l <= L; l++) {
-      synapticInput(spk[l - 2], nPrev, B, spec.sizes[l - 1], params.W[l - 1], input.Wt[l - 2], spec.synapse, sDense[l - 2], syn[l - 1], 0);
-      nPrev = lifClockStep(V[l - 1], ref[l - 1], Ic[l - 1], syn[l - 1], 0, spec.lif, spec.dt, refSteps, spk[l - 1], counts[l], draw(l), spec.decayInput);
-      total += nPrev;
-    }
-    if (raster) {
-      for (let l = 1; l <= L; l++) for (let j = 0; j < spec.sizes[l]; j++) if (spk[l - 1][j]) raster[l][j].push((t + 1) * spec.dt);
-    }
-  }
-  return { counts, raster, spikes: total };
+  const adaptive = solvers.get(integrator.solver).adaptive;
+  const mode = integrator.mode ?? (adaptive ? 'event' : 'clock');
+  if (mode !== 'clock' && mode !== 'event') throw new Error(`spike mode must be 'clock' or 'event' (got '${String(mode)}')`);
+  const h = integrator.dt0 ?? (adaptive ? undefined : spec.dt);
+  if (mode === 'clock') checkClockWindow(h ?? spec.dt, net.duration, spec.lif);
+  if (spec.noise > 0 && mode === 'event') throw new Error('membrane noise is implemented in the clock-driven mode only; set noise: 0 for the event-located mode');
+  let block: LifLayers;
+  let fromCoding = 0;
+  if (mode === 'clock') {
+    const coding = net.coding(integrator.solver, h!);
+    net.counts[0].set(coding.counts);
+    if (net.raster && coding.raster && coding.raster !== net.raster[0]) net.raster[0] = coding.raster.map((r) => r.slice());
+    fromCoding = coding.spikes;
+    // layer 1 (group 0) gets c·W¹s⁰ of the step in its threshold pass (the schedule's input times
+    // its inputScale c; the state holds layers 1..L)
+    const m = net.batch * spec.sizes[1];
+    const { drive, perStep } = coding;
+    block = net.layers(1, L, {
+      input(t, g) {
+        const k = Math.round(t / h!) - 1;
+        return g > 0 || perStep[k] === 0 ? null : drive.subarray(k * m, (k + 1) * m);
+      },
+    });
+  } else block = net.layers(0, L);
+  const sol = solve(block.problem, integrator.solver, {
+    t0: 0,
+    t1: net.duration,
+    y0: block.y0,
+    dt0: h,
+    rtol: integrator.rtol,
+    atol: integrator.atol,
+    spikes: block.spikes,
+    spikeMode: mode,
+    brownian: block.brownian,
+    maxSteps: 10_000_000,
+    saveAt: { ts: [net.duration], fn: () => 0 },
+  });
+  if (sol.status !== 'ok') throw new Error(`LIF network run ended with status '${sol.status}': ${sol.message}`);
+  const spikes = sol.stats.spikes + fromCoding;
+  return { counts: net.counts, raster: net.raster, spikes, stats: { ...sol.stats, spikes } };
 }
 
-/** Clock-driven run of the whole network on x (B x n_0). */
-export function simulateClock(spec: SnnSpec, params: SnnParams, x: Float64Array, B: number, pert: Perturbation | null = null, opts: { record?: boolean; noiseSeed?: number } = {}): ClockRun {
-  return runClock(spec, params, prepareClock(spec, params, x, B, opts), pert, opts);
+/** Clock-driven run of the whole network on x (B x n_0): the spec's integrator (Euler at dt by default). */
+export function simulateClock(spec: SnnSpec, params: SnnParams, x: Float64Array, B: number, pert: Perturbation | null = null, opts: Omit<LifNetworkOptions, 'pert'> = {}): LifRun {
+  return runLif(lifNetwork(spec, params, x, B, { ...opts, pert }), { ...integratorOf(spec), mode: 'clock' });
 }
-
-// ---------------------------------------------------------------------------------------------
-// event-located mode
 
 export interface EventRunOptions {
   /** Solver of the flow between spikes (default 'rk4' with step dt0). */
@@ -399,130 +686,10 @@ export interface EventRunOptions {
   record?: boolean;
 }
 
-export interface EventRun {
-  /** Spike counts per layer 0..L. */
-  counts: Float64Array[];
-  /** Spike times (ms) per layer and neuron, when recorded. */
-  raster?: number[][][];
-  /** The solver's statistics. */
-  stats: { accepted: number; rejected: number; nfe: number; events: number };
-}
-
-/**
- * Event-located run of one sample x (n_0 values) through `solve`: the membranes of all layers are
- * one state (blocks v0..vL, τ = τ_m), spikes and refractory ends are vector-valued events.
- */
-export function simulateEvents(spec: SnnSpec, params: SnnParams, x: ArrayLike<number>, opts: EventRunOptions = {}): EventRun {
-  checkParams(spec, params);
-  const sizes = spec.sizes;
-  const L = sizes.length - 1;
-  if (x.length !== sizes[0]) throw new Error(`input has ${x.length} values; the coding layer has ${sizes[0]} neurons`);
-  checkPerturbation(spec, 1, opts.pert);
+/** Event-located run of one sample x (n_0 values): the same network in the schedule's event mode. */
+export function simulateEvents(spec: SnnSpec, params: SnnParams, x: ArrayLike<number>, opts: EventRunOptions = {}): LifRun {
+  if (x.length !== spec.sizes[0]) throw new Error(`input has ${x.length} values; the coding layer has ${spec.sizes[0]} neurons`);
   if (spec.noise > 0) throw new Error('membrane noise is implemented in the clock-driven mode only; set noise: 0 for simulateEvents');
-  const p = spec.lif;
-  const layout = defineState(Object.fromEntries(sizes.map((n, l) => [`v${l}`, vector(n, { tau: p.tauM })])));
-  const N = layout.size;
-  const offset: number[] = [];
-  let o = 0;
-  for (const n of sizes) {
-    offset.push(o);
-    o += n;
-  }
-  const layerOf = new Int32Array(N);
-  sizes.forEach((n, l) => layerOf.fill(l, offset[l], offset[l] + n));
-  // Constant currents: gain·x into the coding layer, b + σξ into the others.
-  const Ic = new Float64Array(N);
-  directCurrent(x, spec.inputGain, Ic.subarray(0, sizes[0]));
-  for (let l = 1; l <= L; l++) {
-    for (let j = 0; j < sizes[l]; j++) {
-      let c = spec.bias ? params.b[l - 1][j] : 0;
-      if (opts.pert) c += opts.pert.sigma * opts.pert.xi[l - 1][j];
-      Ic[offset[l] + j] = c;
-    }
-  }
-  const refractory = new Uint8Array(N);
-  const refUntil = new Float64Array(N);
-  const counts = sizes.map((n) => new Float64Array(n));
-  const raster = opts.record ? sizes.map((n) => Array.from({ length: n }, (): number[] => [])) : undefined;
-  const invTau = 1 / p.tauM;
-  const jumpScale = spec.decayInput ? invTau : 1;
-  const problem = odeProblem(
-    drift(N, (_t, y, out) => {
-      for (let i = 0; i < N; i++) out[i] = refractory[i] ? 0 : (p.vRest - y[i] + Ic[i]) * invTau;
-    }),
-    { layout, name: 'LIF network' },
-  );
-  const jump = p.vTh - p.vReset;
-  /** Fire neuron i at time t: count, reset, refractory, deliver w/τ to the next layer. */
-  const fireOne = (t: number, y: Float64Array, i: number): void => {
-    const l = layerOf[i];
-    const j = i - offset[l];
-    counts[l][j]++;
-    raster?.[l][j].push(t);
-    y[i] = p.reset === 'hard' ? p.vReset : y[i] - jump;
-    if (p.tRef > 0) {
-      refractory[i] = 1;
-      refUntil[i] = t + p.tRef;
-    }
-    if (l < L) {
-      const W = params.W[l];
-      const nNext = sizes[l + 1];
-      const base = offset[l + 1];
-      for (let k = 0; k < nNext; k++) if (!refractory[base + k]) y[base + k] += W.data[k * W.cols + j] * jumpScale;
-    }
-  };
-  const spikeEvent: EventSpec = {
-    name: 'spike',
-    size: N,
-    direction: 'up',
-    condition: (_t, y, out) => {
-      for (let i = 0; i < N; i++) out[i] = refractory[i] ? -1 : y[i] - p.vTh;
-    },
-    handle: (t, y, fired) => {
-      // Layer by layer: the located crossings, then whatever the jumps lifted over threshold.
-      const byLayer: number[][] = sizes.map(() => []);
-      for (const i of fired) byLayer[layerOf[i]].push(i);
-      for (let l = 0; l <= L; l++) {
-        const seen = new Set(byLayer[l]);
-        for (let i = offset[l]; i < offset[l] + sizes[l]; i++) if (!refractory[i] && y[i] >= p.vTh && !seen.has(i)) byLayer[l].push(i);
-        for (const i of byLayer[l]) {
-          if (refractory[i]) continue;
-          fireOne(t, y, i);
-          // A subtract reset after a large jump can leave V above threshold: fire again at once.
-          let guard = 0;
-          while (p.reset === 'subtract' && !refractory[i] && y[i] >= p.vTh && guard++ < 10_000) fireOne(t, y, i);
-        }
-      }
-    },
-  };
-  const events: EventSpec[] = [spikeEvent];
-  if (p.tRef > 0) {
-    events.push({
-      name: 'refractory end',
-      size: N,
-      direction: 'up',
-      condition: (t, _y, out) => {
-        for (let i = 0; i < N; i++) out[i] = refractory[i] ? t - refUntil[i] : -1;
-      },
-      handle: (_t, _y, fired) => {
-        for (const i of fired) refractory[i] = 0;
-      },
-    });
-  }
-  const duration = opts.duration ?? spec.steps * spec.dt;
-  const solver = opts.solver ?? 'rk4';
-  const y0 = new Float64Array(N).fill(p.vRest);
-  const sol = solve(problem, solver, {
-    t0: 0,
-    t1: duration,
-    y0,
-    dt0: opts.dt0 ?? (opts.rtol === undefined ? spec.dt : undefined),
-    rtol: opts.rtol,
-    atol: opts.atol,
-    events,
-    maxSteps: 10_000_000,
-    saveAt: { ts: [duration], fn: () => 0 },
-  });
-  if (sol.status !== 'ok') throw new Error(`event-located LIF run ended with status '${sol.status}': ${sol.message}`);
-  return { counts, raster, stats: sol.stats };
+  const net = lifNetwork(spec, params, x, 1, { pert: opts.pert, record: opts.record, duration: opts.duration });
+  return runLif(net, { solver: opts.solver ?? 'rk4', dt0: opts.dt0, rtol: opts.rtol, atol: opts.atol, mode: 'event' });
 }

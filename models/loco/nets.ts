@@ -7,20 +7,21 @@
  *   derivation eqs. 10-14), not after f as eq. (29) writes: after a ReLU the estimate would lack
  *   the factor f′(a) and would not be unbiased for the BP gradient, which is what the paper claims.
  *   The output layer is linear (the paper is silent; a ReLU output cannot fit sin x < 0).
- * - `SnnNet`: the LIF network of models/lif in clock-driven mode; the output is the rate of the
+ * - `SnnNet`: the LIF network of models/lif (one problem through `solve`, clock-driven with the
+ *   spec's integrator, Euler at dt = 1 ms by default); the output is the rate of the
  *   last layer (spikes per step, eq. 27). x_{l−1} is the presynaptic rate in the units for which
  *   the mean synaptic current is W x, so that ∂ℓ/∂W = (∂ℓ/∂I)·xᵀ in the mean-field sense: spikes per
  *   ms with spikingjelly's decay_input (jump w/τ_m; with the paper's dt = 1 this is the rate per
  *   step, "the average firing rates of neurons in each layer", Section 2.1), or spikes per membrane
- *   time constant, r·τ_m, without it (jump w). The coding layer and the layer-1 synaptic input are
- *   computed once and shared by the clean and the perturbed run.
+ *   time constant, r·τ_m, without it (jump w). The clean and the perturbed run of a batch share the
+ *   seed of the membrane noise and the layer-1 drive W¹s⁰(t) (computed once).
  */
 import { Rng } from '../../src/core/random';
 import { matMulTB } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import { Mlp, type ForwardCache } from '../../src/nn/mlp';
 import { decodeRates, rateMse } from '../lif/coding';
-import { prepareClock, runClock, type ClockInput, type Perturbation, type SnnParams, type SnnSpec } from '../lif/network';
+import { codingDrive, simulateClock, type CodingDrive, type Perturbation, type SnnParams, type SnnSpec } from '../lif/network';
 
 export type { Perturbation } from '../lif/network';
 
@@ -127,7 +128,10 @@ export class AnnNet implements PerturbableNetwork {
 }
 
 interface SnnPass extends Pass {
-  readonly clock: ClockInput;
+  /** The batch's input, noise seed and layer-1 drive, shared with the perturbed run. */
+  readonly x: Float64Array;
+  readonly noiseSeed: number;
+  readonly drive: CodingDrive;
 }
 
 export class SnnNet implements PerturbableNetwork {
@@ -154,8 +158,9 @@ export class SnnNet implements PerturbableNetwork {
 
   forward(x: Float64Array, B: number): SnnPass {
     const spec = this.spec;
-    const clock = prepareClock(spec, this, x, B, { noiseSeed: spec.noise > 0 ? this.noiseRng.nextUint32() : 0 });
-    const run = runClock(spec, this, clock, null);
+    const noiseSeed = spec.noise > 0 ? this.noiseRng.nextUint32() : 0;
+    const drive = codingDrive();
+    const run = simulateClock(spec, this, x, B, null, { noiseSeed, codingDrive: drive });
     const L = spec.sizes.length - 1;
     // spikes per ms (decay_input) or per τ_m
     const unit = (spec.decayInput ? 1 : spec.lif.tauM) / (spec.steps * spec.dt);
@@ -164,13 +169,13 @@ export class SnnNet implements PerturbableNetwork {
       for (let i = 0; i < c.length; i++) m.data[i] = c[i] * unit;
       return m;
     });
-    return { batch: B, output: decodeRates(run.counts[L], spec.steps), inputs, clock };
+    return { batch: B, output: decodeRates(run.counts[L], spec.steps), inputs, x, noiseSeed, drive };
   }
 
   perturbed(pass: Pass, pert: Perturbation): Float64Array {
     const p = pass as SnnPass;
-    if (!p.clock) throw new Error('SnnNet.perturbed needs a pass from SnnNet.forward');
-    const run = runClock(this.spec, this, p.clock, pert);
+    if (!p.x) throw new Error('SnnNet.perturbed needs a pass from SnnNet.forward');
+    const run = simulateClock(this.spec, this, p.x, p.batch, pert, { noiseSeed: p.noiseSeed, codingDrive: p.drive });
     return decodeRates(run.counts[this.spec.sizes.length - 1], this.spec.steps);
   }
 }

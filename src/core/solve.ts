@@ -37,7 +37,7 @@ import { clipToJumps, constantStep, errorNorm, fixedStepCount, piController, tim
 import { checkJumps, segmentAt } from './input';
 import { solvers } from './solvers';
 import { stateSum, type DriverSolver, type Interpolant, type Solver, type StepInfo, type StepSolver } from './solver';
-import { checkSpikeSpec, SpikeRun, type SpikeMode, type SpikeSpec } from './spikes';
+import { checkSpikeSpec, SpikeRun, type FusedClockStep, type SpikeMode, type SpikeSpec } from './spikes';
 import { drift, type Problem } from './terms';
 
 export type Status = 'ok' | 'maxSteps' | 'dtMin' | 'event' | 'diverged' | 'stopped';
@@ -228,6 +228,8 @@ class Run {
   private saveSize = -1;
   private readonly events: EventState[];
   private readonly spikes: SpikeRun | null;
+  /** The schedule's fused clock step (spikes.ts), when it applies: the step and its threshold pass in one. */
+  private fused: FusedClockStep | null = null;
   private readonly reductions: { spec: Reduction; acc: Float64Array }[];
   private readonly ts: number[] = [];
   private readonly ys: Float64Array[] = [];
@@ -351,6 +353,7 @@ class Run {
         throw new Error(`clock-driven spikes need fixed steps; pass dt0 with a fixed-step solver, or spikeMode: 'event' for adaptive steps`);
       }
       const sp = (this.spikes = new SpikeRun(opts.spikes, mode));
+      if (this.reductions.length === 0) this.fused = sp.fusedClock(problem, solver.name);
       if (sp.hasRefractory) {
         const inner = problem.drift;
         problem = {
@@ -478,7 +481,7 @@ class Run {
     }
     for (const r of this.reductions) r.spec.step(tPrev, yPrev, tNew, yNew, r.acc);
     let spiked = false;
-    if (this.spikes && this.spikes.mode === 'clock') spiked = this.spikes.clockStep(tNew, yNew);
+    if (this.spikes && this.spikes.mode === 'clock') spiked = this.fused ? this.fused.spiked : this.spikes.clockStep(tNew, yNew);
     let interpCache: Interpolant | null = null;
     const interp = () => (interpCache ??= makeInterp());
 
@@ -820,7 +823,7 @@ class Run {
       steps++;
       if (this.enterSegment(t)) solver.invalidate?.(ws);
       if (dW) this.brownian!.increment(t, tNext, dW);
-      info = solver.step(problem, t, tNext, y, dW, yNew, ws);
+      info = this.fused ? this.fused.step(t, tNext, y, dW, yNew) : solver.step(problem, t, tNext, y, dW, yNew, ws);
       this.stats.nfe += info.nfe;
       const r = ctrl.adapt(t, tNext, y, yNew, info.yError, errorOrder);
       if (!r.accept) {

@@ -34,6 +34,23 @@ export interface DriftTerm {
    * floating-point operations is the term's own (e.g. an in-place SGD step's).
    */
   readonly euler?: EulerUpdate;
+  /**
+   * Optional declaration that the drift is a leak, f_i(t, y) = (rest − y_i + current_i)·rate for
+   * every entry (the membrane of a leaky integrate-and-fire neuron: τ dV/dt = V_rest − V + I with
+   * rate = 1/τ and a constant current I). `vf` must compute exactly this expression (the tests compare
+   * them). A clock-driven spike schedule then integrates, adds the noise and its input, thresholds
+   * and resets its membranes in one pass per step when the solver is 'euler' or 'euler_maruyama'
+   * (spikes.ts, `SpikeRun.fusedClock`); everything else ignores it.
+   */
+  readonly leak?: LeakForm;
+}
+
+/** f_i(t, y) = (rest − y_i + current_i)·rate, in that order of operations (see `DriftTerm.leak`). */
+export interface LeakForm {
+  readonly rest: number;
+  /** One constant current per state entry (the term's dim entries). */
+  readonly current: Float64Array;
+  readonly rate: number;
 }
 
 /** y1 ← y0 + h f(t, y0), returning the sum of y1's entries; y1 never aliases y0. */
@@ -68,10 +85,21 @@ export interface DiffusionTerm {
   prod(g: Float64Array, dW: Float64Array, out: Float64Array): void;
 }
 
-/** A drift term; `opts.euler` is its fused Euler update (see `DriftTerm.euler`). */
-export function drift(dim: number, vf: (t: number, y: Float64Array, out: Float64Array) => void, opts: { euler?: EulerUpdate } = {}): DriftTerm {
+/**
+ * A drift term; `opts.euler` is its fused Euler update (see `DriftTerm.euler`), `opts.leak` declares
+ * it a leak (see `DriftTerm.leak`).
+ */
+export function drift(dim: number, vf: (t: number, y: Float64Array, out: Float64Array) => void, opts: { euler?: EulerUpdate; leak?: LeakForm } = {}): DriftTerm {
   checkDim(dim, 'drift term');
   if (opts.euler !== undefined && typeof opts.euler !== 'function') throw new Error(`drift term: euler must be a function (t, y0, h, y1) => sum of y1 (got ${typeof opts.euler})`);
+  const leak = opts.leak;
+  if (leak !== undefined) {
+    if (!(leak.current instanceof Float64Array) || leak.current.length !== dim) {
+      throw new Error(`drift term: leak.current must be a Float64Array of ${dim} entries, one current per state entry (got ${leak.current instanceof Float64Array ? `${leak.current.length} entries` : typeof leak.current})`);
+    }
+    if (!Number.isFinite(leak.rest) || !Number.isFinite(leak.rate)) throw new Error(`drift term: leak.rest and leak.rate must be finite numbers (got ${leak.rest} and ${leak.rate})`);
+  }
+  if (leak) return opts.euler ? { kind: 'drift', dim, vf, euler: opts.euler, leak } : { kind: 'drift', dim, vf, leak };
   return opts.euler ? { kind: 'drift', dim, vf, euler: opts.euler } : { kind: 'drift', dim, vf };
 }
 

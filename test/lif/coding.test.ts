@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { Rng } from '../../src/core/random';
 import { decodeRates, directCurrent, rateLosses, rateMse } from '../../models/lif/coding';
-import { initSnn, prepareClock, runClock, simulateClock, snnSpec } from '../../models/lif/network';
+import { codingDrive, initSnn, simulateClock, snnSpec } from '../../models/lif/network';
 
 describe('direct coding, rate decoding, eq. (27)', () => {
   test('direct coding is gain·x and decoding is count/T', () => {
@@ -27,14 +27,19 @@ describe('direct coding, rate decoding, eq. (27)', () => {
     expect(Array.from(run.counts[0])).toEqual([0, 20]);
   });
 
-  test('the clean and perturbed runs share the coding layer; σ = 0 reproduces the clean run exactly', () => {
+  test('the clean and perturbed runs share the layer-1 drive and the noise seed; σ = 0 reproduces the clean run exactly', () => {
     const spec = snnSpec({ sizes: [5, 6, 3], steps: 30, noise: 0.2 });
     const params = initSnn(spec, new Rng(2), 4, 0.5);
     const x = new Rng(3).fillUniform(new Float64Array(2 * 5));
-    const input = prepareClock(spec, params, x, 2, { noiseSeed: 9 });
-    const a = runClock(spec, params, input, null);
-    const b = runClock(spec, params, input, { sigma: 0, xi: [new Float64Array(12).fill(1), new Float64Array(6).fill(1)] });
-    expect(a.counts.map((c) => Array.from(c))).toEqual(b.counts.map((c) => Array.from(c)));
+    const drive = codingDrive();
+    const a = simulateClock(spec, params, x, 2, null, { noiseSeed: 9, codingDrive: drive });
+    expect(drive.layer?.steps).toBe(30); // solved by the clean run, reused by the next
+    const b = simulateClock(spec, params, x, 2, { sigma: 0, xi: [new Float64Array(12).fill(1), new Float64Array(6).fill(1)] }, { noiseSeed: 9, codingDrive: drive });
+    const c = simulateClock(spec, params, x, 2, null, { noiseSeed: 9 });
+    expect(a.counts.map((v) => Array.from(v))).toEqual(b.counts.map((v) => Array.from(v)));
+    expect(a.counts.map((v) => Array.from(v))).toEqual(c.counts.map((v) => Array.from(v)));
+    const d = simulateClock(spec, params, x, 2, null, { noiseSeed: 10 });
+    expect(d.counts.slice(1).map((v) => Array.from(v))).not.toEqual(a.counts.slice(1).map((v) => Array.from(v))); // another noise draw
   });
 
   test('dense and sparse synaptic input give the same spikes', () => {

@@ -4,7 +4,7 @@
  * event-located run, both checks, and the LOCO trainings that run the spiking network.
  */
 import { agreementNetwork, measureClockEventAgreement, measureLifRate } from '../../models/lif/checks';
-import { initSnn, prepareClock, runClock, simulateClock, simulateEvents, snnSpec } from '../../models/lif/network';
+import { codingDrive, initSnn, simulateClock, simulateEvents, snnSpec } from '../../models/lif/network';
 import { lifParams } from '../../models/lif/params';
 import { mnistData } from '../../models/loco/experiments/common';
 import { trainContinual } from '../../models/loco/experiments/continual';
@@ -21,10 +21,11 @@ export function lifCases(): Record<string, number[]> {
     const spec = snnSpec({ sizes: [5, 6, 3], steps: 30, noise: 0.2 });
     const params = initSnn(spec, new Rng(4), 3, 0.5);
     const x = new Rng(8).fillUniform(new Float64Array(10));
-    const input = prepareClock(spec, params, x, 2, { noiseSeed: 9 });
+    // the clean and the perturbed run share the batch's coding layer and noise seed (prepareClock/runClock before the move)
+    const input = { noiseSeed: 9, codingDrive: codingDrive() };
     const xi = [new Rng(2).fillNormal(new Float64Array(12)), new Rng(3).fillNormal(new Float64Array(6))];
-    out['noise clean'] = runClock(spec, params, input, null).counts.flatMap(arr);
-    out['noise perturbed'] = runClock(spec, params, input, { sigma: 0.3, xi }).counts.flatMap(arr);
+    out['noise clean'] = simulateClock(spec, params, x, 2, null, input).counts.flatMap(arr);
+    out['noise perturbed'] = simulateClock(spec, params, x, 2, { sigma: 0.3, xi }, input).counts.flatMap(arr);
   }
   for (const synapse of ['sparse', 'dense', 'auto'] as const) {
     const spec = snnSpec({ sizes: [50, 40, 30, 5], steps: 25, synapse, inputGain: 4 });

@@ -8,7 +8,10 @@
  */
 import { Rng } from '../../../src/core/random';
 import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
-import type { OptionSpec } from '../../../src/cli/options';
+import { UsageError, type OptionSpec, type ParsedOptions } from '../../../src/cli/options';
+import { solverChoice, solverOptions } from '../../../src/cli/solver-options';
+import { checkClockWindow, type LifIntegrator } from '../../lif/network';
+import type { LifParams } from '../../lif/params';
 import { epochCheckpoints, type CheckpointSettings } from '../../../src/io/checkpoint';
 import { gatherRows } from '../../../src/nn/mlp';
 import { accuracy } from '../../../src/nn/losses';
@@ -16,6 +19,30 @@ import { SnnNet, type PerturbableNetwork } from '../nets';
 import type { PerturbationLearner } from '../rules';
 
 export const outOption = (name: string): OptionSpec => ({ name: 'out', type: 'string', description: 'output folder', default: `out/${name}` });
+
+/**
+ * --solver/--dt0 of the spiking network's window: clock-driven spikes (spikingjelly's schedule),
+ * so fixed steps; default Euler–Maruyama (forward Euler plus the membrane noise's increment, the
+ * paper's clock step) with dt0 = dt = 1 ms.
+ */
+export const snnSolverOptions = (): OptionSpec[] => solverOptions({ solver: 'euler_maruyama', dt0: 'the clock step dt = 1 ms' });
+
+/**
+ * The SNN's integrator from --solver/--dt0, refused before any work when it cannot run the window
+ * (`window` ms of a network of LIF neurons `lif`): an ODE-only solver with membrane noise, an
+ * adaptive one, a step above τ_m or one that does not divide the window.
+ */
+export function snnIntegrator(opts: ParsedOptions, noise: number, window: number, lif: LifParams): LifIntegrator {
+  const c = solverChoice(opts, { what: `the spiking network's window (clock-driven spikes${noise > 0 ? ', membrane noise' : ''})`, sde: noise > 0, fixedStep: true });
+  if (c.dt0 !== undefined) {
+    try {
+      checkClockWindow(c.dt0, window, lif);
+    } catch (e) {
+      throw new UsageError(`--dt0 ${c.dt0}: ${(e as Error).message}`);
+    }
+  }
+  return { ...c, mode: 'clock' };
+}
 
 /**
  * Class-pure batches for one epoch (Section 2.3: "the data within each batch belongs to the same

@@ -28,9 +28,10 @@ import { formatTable } from '../../../src/io/output';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { continualClaims } from '../claims';
 import { RunOutput } from '../../../src/io/run';
+import { SPIKINGJELLY_LIF } from '../../lif/params';
 import { AnnNet, type PerturbableNetwork } from '../nets';
 import { applyGradient, PerturbationLearner } from '../rules';
-import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, outOption, trainingCheckpoints } from './common';
+import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, outOption, snnIntegrator, snnSolverOptions, trainingCheckpoints } from './common';
 import { batchesPerEpoch, buildNetwork, MNIST_DEFAULTS, type MnistConfig, type MnistRule, type NetKind, type TrainHooks } from './mnist';
 
 /** loco-mnist's configuration, trained digit by digit: `epochsPerClass` passes over each digit of `order`, one hidden layer. */
@@ -54,7 +55,7 @@ export interface ContinualRun {
  * called after the i-th digit (1-based) trained here.
  */
 export function trainContinual(cfg: ContinualConfig, data: { train: Dataset; test: Dataset }, hooks: Omit<TrainHooks, 'net'> = {}): ContinualRun & { net: PerturbableNetwork } {
-  const net = buildNetwork({ net: cfg.net, depth: 3, hidden: cfg.hidden, steps: cfg.steps, noise: cfg.noise, seed: cfg.seed });
+  const net = buildNetwork({ net: cfg.net, depth: 3, hidden: cfg.hidden, steps: cfg.steps, noise: cfg.noise, seed: cfg.seed, integrator: cfg.integrator });
   if (cfg.rule === 'bp' && !(net instanceof AnnNet)) throw new Error('BP is available for the ANN only; use --rules np,loco for the SNN');
   const learner =
     cfg.rule === 'bp'
@@ -112,14 +113,16 @@ export const continualExperiment: CommandSpec = {
     { name: 'noise', type: 'number', description: 'SNN membrane noise', min: 0, default: 0.3 },
     { name: 'train-size', type: 'integer', description: 'training images used (of 8,000)', min: 100, max: 8000, default: 8000 },
     { name: 'seeds', type: 'integers', description: 'seeds', default: [1] },
+    ...snnSolverOptions(),
     outOption('loco-continual'),
     ...sweepOptions('runs (rule x seed)', 1, 'digits'),
     pngOption,
   ],
   async run(opts: ParsedOptions, ctx: RunContext) {
+    const net = opts.net as NetKind;
+    const integrator = snnIntegrator(opts, opts.noise, opts.steps, SPIKINGJELLY_LIF);
     const out = new RunOutput('loco-continual', opts.out, opts, ctx);
     const data = mnistData(opts.trainSize);
-    const net = opts.net as NetKind;
     const rules = (opts.rules as MnistRule[]).filter((r) => {
       if (r === 'bp' && net === 'snn') {
         out.note('BP skipped for the SNN (spikes have no gradient)');
@@ -148,6 +151,7 @@ export const continualExperiment: CommandSpec = {
           noise: opts.noise,
           seed,
           order,
+          ...(net === 'snn' ? { integrator } : {}),
         };
         const key = `${rule}-seed${seed}`;
         return { module: path.join(__dirname, 'continual.ts'), fn: 'continualRun', args: { config, trainSize: opts.trainSize, checkpoint: runCheckpoint(opts, key) }, key, units: perRun };

@@ -42,12 +42,12 @@ import { formatTable } from '../../../src/io/output';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { mnistClaims } from '../claims';
 import { RunOutput } from '../../../src/io/run';
-import { initSnn, snnSpec } from '../../lif/network';
+import { initSnn, snnSpec, type LifIntegrator } from '../../lif/network';
 import { lifParams, SPIKINGJELLY_LIF } from '../../lif/params';
 import { AnnNet, RateNet, SnnNet, type PerturbableNetwork } from '../nets';
 import type { OptimizerName } from '../../../src/nn/optim';
 import { applyGradient, PerturbationLearner, type RuleName } from '../rules';
-import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, outOption, trainingCheckpoints } from './common';
+import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, outOption, snnIntegrator, snnSolverOptions, trainingCheckpoints } from './common';
 
 /** 'rate': the released code's rate network (nets.ts RateNet), the network of --variant code. */
 export type NetKind = 'ann' | 'snn' | 'rate';
@@ -76,6 +76,8 @@ export interface MnistConfig {
   evalClasses?: readonly number[];
   /** 'adam' with --variant code (the released code); default 'sgd' (the paper). */
   optimizer?: OptimizerName;
+  /** The SNN window's integrator (--solver/--dt0); absent: Euler (Euler–Maruyama with noise) at dt = 1 ms, clock-driven. */
+  integrator?: LifIntegrator;
 }
 
 /**
@@ -98,12 +100,12 @@ export function sizesFor(depth: number, hidden: number): number[] {
   return [784, ...new Array(depth - 2).fill(hidden), 10];
 }
 
-export function buildNetwork(cfg: Pick<MnistConfig, 'net' | 'depth' | 'hidden' | 'steps' | 'noise' | 'seed'>): PerturbableNetwork {
+export function buildNetwork(cfg: Pick<MnistConfig, 'net' | 'depth' | 'hidden' | 'steps' | 'noise' | 'seed' | 'integrator'>): PerturbableNetwork {
   const sizes = sizesFor(cfg.depth, cfg.hidden);
   const rng = new Rng(cfg.seed);
   if (cfg.net === 'ann') return AnnNet.init(sizes, rng);
   if (cfg.net === 'rate') return RateNet.initTorch(sizes, rng);
-  const spec = snnSpec({ sizes, lif: lifParams(SPIKINGJELLY_LIF), dt: 1, steps: cfg.steps, inputGain: 4, bias: true, noise: cfg.noise });
+  const spec = snnSpec({ sizes, lif: lifParams(SPIKINGJELLY_LIF), dt: 1, steps: cfg.steps, inputGain: 4, bias: true, noise: cfg.noise, integrator: cfg.integrator });
   return new SnnNet(spec, initSnn(spec, rng, 4, 0.5), cfg.seed + 7);
 }
 
@@ -225,6 +227,7 @@ export const mnistExperiment: CommandSpec = {
     { name: 'sigma-rate', type: 'number', description: 'perturbation σ of the code variant (released code: 0.005)', min: 0, default: MNIST_DEFAULTS.rate.sigma },
     { name: 'k-rate', type: 'integer', description: 'LOCO directions in the code variant (released code: 110 at batch 1,000; a batch of 32 spans at most 32)', min: 1, max: 128, default: 32 },
     { name: 'buffer-rate', type: 'integer', description: 'k-means ring buffer of batch directions in the code variant (released code: 1,000)', min: 1, default: 1000 },
+    ...snnSolverOptions(),
     outOption('loco-mnist'),
     ...sweepOptions('runs (net x rule x depth)'),
     pngOption,
@@ -233,6 +236,7 @@ export const mnistExperiment: CommandSpec = {
     const nets = opts.nets as NetKind[];
     const rules = opts.rules as MnistRule[];
     if (!nets.includes('ann') && rules.every((r) => r === 'bp')) throw new Error(`--nets ${nets.join(',')} with --rules bp selects no run: BP trains the ANN only; add --nets ann or a rule np/loco`);
+    const integrator = snnIntegrator(opts, opts.noise, opts.steps, SPIKINGJELLY_LIF);
     const out = new RunOutput('loco-mnist', opts.out, opts, ctx);
     if (nets.includes('snn') && rules.includes('bp')) out.note('BP trains the ANN only: no SNN BP runs');
     const data = mnistData(opts.trainSize);
@@ -257,6 +261,7 @@ export const mnistExperiment: CommandSpec = {
             noise: opts.noise,
             trainSize: opts.trainSize,
             seed: opts.seed,
+            ...(net === 'snn' ? { integrator } : {}),
           });
         }
       }

@@ -35,11 +35,11 @@ import { formatTable } from '../../../src/io/output';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { xorClaims } from '../claims';
 import { RunOutput } from '../../../src/io/run';
-import { initSnn, snnSpec } from '../../lif/network';
+import { initSnn, snnSpec, type LifIntegrator } from '../../lif/network';
 import { lifParams } from '../../lif/params';
 import { RateNet, SnnNet } from '../nets';
 import { PerturbationLearner, RULES, type RuleName } from '../rules';
-import { COLORS, outOption } from './common';
+import { COLORS, outOption, snnIntegrator, snnSolverOptions } from './common';
 
 export const XOR_INPUTS = [
   [0, 0],
@@ -71,6 +71,8 @@ export interface XorOptions {
   decay: number;
   /** 'code': the released code's rate network with Adam (trainXorCode); absent: the paper's SNN. */
   variant?: 'code';
+  /** The SNN window's integrator (--solver/--dt0); absent: Euler (Euler–Maruyama with noise) at dt = 1 ms, clock-driven. */
+  integrator?: LifIntegrator;
 }
 
 export const XOR_DEFAULTS: XorOptions = {
@@ -92,17 +94,20 @@ export const XOR_DEFAULTS: XorOptions = {
 };
 
 const DT = 1;
+/** The XOR network's neurons: τ_m = 10 ms, spikingjelly's LIFNode otherwise. */
+const XOR_LIF = lifParams({ tauM: 10 });
 
-export function xorNetwork(o: Pick<XorOptions, 'seed' | 'steps' | 'noise'>): SnnNet {
+export function xorNetwork(o: Pick<XorOptions, 'seed' | 'steps' | 'noise' | 'integrator'>): SnnNet {
   const spec = snnSpec({
     sizes: [2, 4, 1],
-    lif: lifParams({ tauM: 10 }),
+    lif: XOR_LIF,
     dt: DT,
     steps: o.steps,
     inputGain: 1.5,
     bias: true,
     decayInput: false,
     noise: o.noise,
+    integrator: o.integrator,
   });
   return new SnnNet(spec, initSnn(spec, new Rng(o.seed), 1, 0.8), o.seed + 1);
 }
@@ -240,11 +245,13 @@ export const xorExperiment: CommandSpec = {
     { name: 'variant', type: 'strings', description: "'paper': the 2-4-1 LIF network with plain gradient steps; 'code': the released code's rate network (min(relu, 1), noise after the unit, nn.Linear initialisation) with Adam", choices: ['paper', 'code'], default: ['paper', 'code'] },
     { name: 'eta-code', type: 'number', description: 'Adam rate of the code variant', min: 0, default: XOR_CODE.eta },
     { name: 'sigma-code', type: 'number', description: 'perturbation σ of the code variant (released code: 0.005)', min: 0, default: XOR_CODE.sigma },
+    ...snnSolverOptions(),
     outOption('loco-xor'),
     ...sweepOptions('runs (rule x seed)', 1, null),
     pngOption,
   ],
   async run(opts: ParsedOptions, ctx: RunContext) {
+    const integrator = snnIntegrator(opts, opts.noise, opts.steps * DT, XOR_LIF);
     const out = new RunOutput('loco-xor', opts.out, opts, ctx);
     const rules = opts.rules as RuleName[];
     const seeds = opts.seeds as number[];
@@ -254,7 +261,7 @@ export const xorExperiment: CommandSpec = {
         seeds.map((seed) => ({
           module: path.join(__dirname, 'xor.ts'),
           fn: 'xorRun',
-          args: { rule, seed, epochs: opts.epochs, eta: opts.eta, sigma: opts.sigma, noise: opts.noise, steps: opts.steps, k: opts.k, clusters: opts.clusters, buffer: opts.buffer } as Partial<XorOptions>,
+          args: { rule, seed, epochs: opts.epochs, eta: opts.eta, sigma: opts.sigma, noise: opts.noise, steps: opts.steps, k: opts.k, clusters: opts.clusters, buffer: opts.buffer, integrator } as Partial<XorOptions>,
           key: `${rule}-seed${seed}`,
           units: opts.epochs,
         })),
