@@ -30,7 +30,8 @@ export const eulerMaruyama: StepSolver<EMWorkspace> = {
   dense: false,
   init(problem) {
     const n = problem.dim;
-    return { f: new Float64Array(n), g: new Float64Array(problem.diffusion?.gSize ?? 0), gdW: new Float64Array(n), info: { nfe: 0 } };
+    // f only without the drift's fused update; g ΔW only with noise
+    return { f: new Float64Array(problem.drift.euler ? 0 : n), g: new Float64Array(problem.diffusion?.gSize ?? 0), gdW: new Float64Array(problem.diffusion ? n : 0), info: { nfe: 0 } };
   },
   step(problem, t0, t1, y0, dW, y1, ws) {
     const h = t1 - t0;

@@ -155,10 +155,13 @@ export function explicitRK(opts: ExplicitRKOptions): StepSolver<RKWorkspace> {
     dense: build !== undefined,
     init(problem: Problem): RKWorkspace {
       const n = problem.dim;
+      // Only what the steps use: Euler with the drift's fused update needs no stage arrays (a
+      // model that solves once per minibatch would otherwise allocate them every time).
+      const none = new Float64Array(0);
       const ws: RKWorkspace = {
-        k: Array.from({ length: S }, () => new Float64Array(n)),
-        ytmp: new Float64Array(n),
-        yError: new Float64Array(n),
+        k: Array.from({ length: S }, () => (isEuler && problem.drift.euler ? none : new Float64Array(n))),
+        ytmp: S > 1 ? new Float64Array(n) : none,
+        yError: bErr ? new Float64Array(n) : none,
         extra: [],
         t0: 0,
         h: 0,
