@@ -1,0 +1,652 @@
+/**
+ * DFC's two phases for a whole minibatch as terms over one state layout, integrated by `solve`:
+ * the batched counterpart of terms.ts (one sample), and what training runs (engine.ts calls it).
+ *
+ * Clock: the problem's time counts steps of the paper's Euler step cfg.dt (s = t/dt), so the
+ * vector field is dt·f and Euler with step 1 is the paper's iteration operation for operation:
+ * v + (dt/τ_v)(…) exactly as the former hand-written loop wrote it (bit for bit). A solver step h
+ * (in these units) is dt0/cfg.dt; the run covers s ∈ [0, steps], i.e. t ∈ [0, steps·dt].
+ *
+ * Wake (forward) phase, eqs. (1), (4), (5), B samples as rows, weights frozen ("buffered"):
+ *   blocks  v1 … vL (B x n_i), uInt (B x n_L), and when the update is accumulated:
+ *           d1 (B x n_1) = ∫ w_b D_1 ds (the input layer: r_0 = x and W_1 are constant, so
+ *           ∫ D_1 r_0ᵀ = (∫ D_1)ᵀ X is one product at the end) or dW1 (n_1 x n_0) when not hoisted,
+ *           dW2 … dWL (n_i x n_{i−1}) = ∫ Σ_b w_b D_i,b r_{i−1,b}ᵀ ds
+ *   field   R_i = φ(V_i),  E = R* − R_L,  U = U^int + k_p E,  C = U Qᵀ            (eq. 4)
+ *           dV_i/ds = (dt/τ_v)(V^ff_i + C_i − V_i),  V^ff_i = R_{i−1} W_iᵀ           (eq. 1)
+ *           dU^int/ds = (dt/τ_u)(E − α U^int)                                       (eq. 4)
+ *           D_i = w_b (R_i − φ(V^ff_i));  dd1/ds = D_1,  ddW_i/ds = D_iᵀ R_{i−1}      (eq. 5)
+ *   noise   σ > 0 (eq. 12 on the layers): dV_i += (σ √dt/τ_v) dB_i, an SDE (Euler–Maruyama).
+ * The update in the paper's time is dW_i = dt·(the block), the form engine.ts returns.
+ *
+ * Sleep (feedback) phase, eqs. (12), (4), (13) with r* = r_L⁻ (the feedforward output):
+ *   blocks  v1 … vL (B x n_i), vfb (B x N, the feedback compartments stacked), uInt (B x n_L),
+ *           GQ (N x n_L) = ∫ Σ_b v^fb_b u_bᵀ ds
+ *   field   dV_i/ds = (dt/τ_v)(V^ff_i + V^fb_i − V_i),  dV^fb/ds = (dt/τ_fb)(U Qᵀ − V^fb),
+ *           dU^int/ds = (dt/τ_u)(E − α U^int),  dGQ/ds = V^fbᵀ U
+ *   noise   dV^fb += (σ_fb √dt/τ_fb) dB (additive): an SDE, Euler–Maruyama by default.
+ *
+ * Both vector fields are batched: one evaluation does the products of the whole minibatch. Where
+ * WebAssembly is available and every φ is tanh or linear (the paper's networks) they run on a
+ * WasmWorkspace (src/linalg/kernels.ts): W_iᵀ, Qᵀ and every intermediate stay in one wasm memory,
+ * the small products (k·n ≤ 4096, e.g. the toy network's) run unpacked (`mulRows`), larger ones as
+ * packed products, and tanh is the SIMD kernel; the state itself lives in `solve`'s arrays, so each
+ * evaluation copies the v blocks in (the core has no way to hand a problem its state storage).
+ * Otherwise the same arithmetic runs on the TypeScript kernels (fastmath.ts, matMulTB); both give
+ * the same tanh bit for bit and may differ in the last bits through the order of sums in products.
+ *
+ * The noise of both phases is drawn from the caller's generator in the former loop's order (the
+ * layers top-down for the wake phase, the stacked compartments for the sleep phase), by
+ * `BlockNoise`, a Brownian path whose increments are zero outside the noisy blocks (the diffusion
+ * is zero there).
+ *
+ * Divergence: after every step an entry of |u^int| or |v_L| above `divergenceThreshold` (1e8), or
+ * a non-finite value, stops the run with status 'diverged' (step, time, sample, block).
+ */
+import '../../solvers/index'; // registers the built-in solvers by name
+import type { BrownianPath } from '../../src/core/brownian';
+import { Rng } from '../../src/core/random';
+import { solve, type Reduction } from '../../src/core/solve';
+import { defineState, matrix, type BlockSpec, type StateLayout } from '../../src/core/state';
+import { diffusion, drift, odeProblem, sdeProblem, type Problem } from '../../src/core/terms';
+import { matMulTA, matMulTB, WasmWorkspace } from '../../src/linalg/kernels';
+import { mat, type Mat } from '../../src/linalg/mat';
+import type { SolverChoice } from '../../src/cli/solver-options';
+import type { ControllerConfig, FeedbackConfig } from './config';
+import { applyPhi } from './fastmath';
+import type { DfcNet, DfcParams } from './network';
+
+export const divergenceThreshold = 1e8;
+
+export interface Divergence {
+  step: number;
+  t: number;
+  sample: number;
+  block: string;
+  value: number;
+}
+
+/** The integrator of a phase: 'euler' (wake) or 'euler_maruyama' (sleep, noisy wake) with the paper's dt by default. */
+export type PhaseSolver = Partial<SolverChoice>;
+
+/**
+ * A Brownian path for a state whose noise enters some blocks only: increments √h·z with z drawn
+ * from `rng` for the entries of `ranges` in the order given, zero elsewhere (where the diffusion is
+ * zero, so they never matter). Fixed steps in time order, like BrownianIncrements.
+ */
+export class BlockNoise implements BrownianPath {
+  readonly queryable = false;
+  constructor(
+    readonly dim: number,
+    private readonly ranges: readonly (readonly [number, number])[],
+    private readonly rng: Rng,
+  ) {}
+
+  increment(t0: number, t1: number, out: Float64Array): void {
+    const sd = Math.sqrt(t1 - t0);
+    for (const [a, b] of this.ranges) for (let k = a; k < b; k++) out[k] = sd * this.rng.normal();
+  }
+}
+
+/** Thrown inside a solve by the divergence reduction; caught by the phase that runs it. */
+class Diverged extends Error {
+  constructor(
+    readonly divergence: Divergence,
+    readonly y: Float64Array,
+  ) {
+    super('diverged');
+  }
+}
+
+/** Index of the first entry of x[from, from + n) with |x| > threshold or NaN, or −1. */
+function firstBad(x: Float64Array, from: number, n: number): number {
+  for (let k = 0; k < n; k++) {
+    const v = x[from + k];
+    if (!(v <= divergenceThreshold && v >= -divergenceThreshold)) return k;
+  }
+  return -1;
+}
+
+/** Products with k·n up to this many f64s (Bᵀ within L1) run unpacked (`mulRows`). */
+const SMALL_PRODUCT = 4096;
+
+/** A buffer of the field: its wasm index (−1 without wasm) and its view. */
+interface Buf {
+  at: number;
+  a: Float64Array;
+}
+
+export interface WakeOptions {
+  /** Accumulate the eq. (5) update over the settling (DFC); false for DFC-SS (final state only). */
+  accumulate: boolean;
+  /** Noise generator when cfg.sigma > 0. */
+  rng?: Rng;
+  /** Optional per-layer, per-sample weights on the accumulated update (rowWeights[i−1][b]). */
+  rowWeights?: readonly Float64Array[];
+  /** Accumulate the input layer as d1 = ∫ D_1 (then one product with X), default true; false: dW1 every step. */
+  hoistInput?: boolean;
+  /** Use the wasm kernels when they apply (default true); false forces the TypeScript kernels. */
+  resident?: boolean;
+  /** Solver, step (paper time) and tolerances; default 'euler' (σ = 0) or 'euler_maruyama' with cfg.dt. */
+  solver?: PhaseSolver;
+}
+
+export interface WakeResult {
+  status: 'ok' | 'diverged';
+  divergence?: Divergence;
+  /** Steps taken. */
+  steps: number;
+  /** ∫ (φ(v_i) − φ(W_i r_{i−1})) r_{i−1}ᵀ dt summed over the batch (when accumulate). */
+  dW?: Mat[];
+  /** Final V_i, R_i (R[0] = X), U, U^int (B rows): views valid until the next call. */
+  V: Mat[];
+  R: Mat[];
+  U: Mat;
+  Uint: Mat;
+  /** Vector-field evaluations. */
+  nfe: number;
+}
+
+export interface SleepResult {
+  status: 'ok' | 'diverged';
+  divergence?: Divergence;
+  /** Time- and batch-average of v_i^fb uᵀ (per layer n_i x n_L). */
+  vfbU: Mat[];
+  nfe: number;
+}
+
+/** A wake phase as a problem, with where its blocks are. */
+export interface WakePhase {
+  problem: Problem;
+  y0: Float64Array;
+  layout: StateLayout;
+  /** The noise draws of the former loop (σ > 0), else undefined. */
+  brownian?: BrownianPath;
+  vOff: number[];
+  uOff: number;
+  /** Offsets of d1 (or dW1) and dW2 … dWL when the update is accumulated. */
+  accOff: number[];
+  B: number;
+  hoist: boolean;
+}
+
+/** A sleep phase as a problem. */
+export interface SleepPhase {
+  problem: Problem;
+  y0: Float64Array;
+  layout: StateLayout;
+  brownian: BrownianPath;
+  uOff: number;
+  gqOff: number;
+  B: number;
+}
+
+/** Solve options of a phase: step 1 in the problem's clock unless the choice says otherwise. */
+function runOptions(choice: PhaseSolver | undefined, dt: number, steps: number, noisy: boolean): { name: string; opts: { t0: number; t1: number; dt0?: number; rtol?: number; atol?: number } } {
+  const name = choice?.solver ?? (noisy ? 'euler_maruyama' : 'euler');
+  const opts: { t0: number; t1: number; dt0?: number; rtol?: number; atol?: number } = { t0: 0, t1: steps, dt0: choice?.dt0 !== undefined ? choice.dt0 / dt : 1 };
+  if (choice?.rtol !== undefined) opts.rtol = choice.rtol;
+  if (choice?.atol !== undefined) opts.atol = choice.atol;
+  return { name, opts };
+}
+
+// Element-wise loops of the fields as their own functions: V8 optimises (and inlines) them far
+// better than the same loops written inside the long vector-field closure.
+
+/** E = R* − R_L, U = U^int + k_p E (U^int read from the state at uOff). */
+export function controlOutput(rs: Float64Array, RL: Float64Array, y: Float64Array, uOff: number, E: Float64Array, U: Float64Array, kp: number, n: number): void {
+  for (let k = 0; k < n; k++) {
+    const e = rs[k] - RL[k];
+    E[k] = e;
+    U[k] = y[uOff + k] + kp * e;
+  }
+}
+
+/** out[o + ·] = c (V^ff + C_i − V) for a B x n_i block, C_i at column `off` of the B x N input (eq. 1 / 12). */
+export function rateField(out: Float64Array, y: Float64Array, o: number, vff: Float64Array, C: Float64Array, B: number, ni: number, N: number, off: number, c: number): void {
+  for (let b = 0; b < B; b++) {
+    const ob = o + b * ni;
+    const fb = b * ni;
+    const oc = b * N + off;
+    for (let a = 0; a < ni; a++) out[ob + a] = c * (vff[fb + a] + C[oc + a] - y[ob + a]);
+  }
+}
+
+/** d[od + k] = R − φ(V^ff), or w_b (R − φ(V^ff)) with row weights (eq. 5 integrand). */
+export function integrand(d: Float64Array, od: number, r: Float64Array, pf: Float64Array, w: Float64Array | undefined, B: number, ni: number): void {
+  if (w === undefined) {
+    const n = B * ni;
+    for (let k = 0; k < n; k++) d[od + k] = r[k] - pf[k];
+    return;
+  }
+  for (let b = 0; b < B; b++) {
+    const wb = w[b];
+    const o = b * ni;
+    for (let a = 0; a < ni; a++) d[od + o + a] = wb * (r[o + a] - pf[o + a]);
+  }
+}
+
+/** out[o + k] = c (C − V^fb) (the feedback compartments' drift, eq. 12). */
+export function compartmentField(out: Float64Array, y: Float64Array, o: number, C: Float64Array, c: number, n: number): void {
+  for (let k = 0; k < n; k++) out[o + k] = c * (C[k] - y[o + k]);
+}
+
+/** out[uOff + k] = c (E − α U^int) (eq. 4, integral part). */
+export function integralField(out: Float64Array, y: Float64Array, uOff: number, E: Float64Array, c: number, alpha: number, n: number): void {
+  for (let k = 0; k < n; k++) out[uOff + k] = c * (E[k] - alpha * y[uOff + k]);
+}
+
+/**
+ * The batched fields of both phases for one network and up to maxBatch rows; buffers are laid out
+ * once (wasm or TypeScript) and reused by every minibatch.
+ */
+export class DfcBatchedField {
+  readonly ws: WasmWorkspace | null;
+  private readonly L: number;
+  private readonly sizes: readonly number[];
+  private readonly N: number;
+  private readonly nL: number;
+  private readonly X: Buf;
+  private readonly Rs: Buf;
+  private readonly QT: Buf; // Qᵀ (n_L x N) when small, else Q stacked (N x n_L)
+  private readonly Wm: Buf[]; // W_iᵀ (n_{i−1} x n_i) when small, else W_i
+  private readonly V: Buf[];
+  private readonly R: Buf[]; // R[0] = X
+  private readonly Vff: Buf[];
+  private readonly Phiff: Buf[];
+  private readonly C: Buf;
+  private readonly E: Buf;
+  private readonly U: Buf;
+  private readonly D: Buf[];
+  private readonly P: Buf[];
+  private readonly G1: Buf;
+  private readonly Vfb: Buf;
+  private readonly GQ: Buf;
+  private readonly wasm: boolean;
+
+  constructor(private readonly net: DfcNet, readonly maxBatch: number, resident = true) {
+    const wasmOk = resident && net.acts.every((a) => a.name === 'tanh' || a.name === 'linear');
+    this.ws = wasmOk ? WasmWorkspace.create() : null;
+    this.wasm = this.ws !== null;
+    const ws = this.ws;
+    const sz = (this.sizes = net.sizes);
+    const L = (this.L = net.L);
+    const N = (this.N = net.N);
+    const nL = (this.nL = net.nOut);
+    const B = maxBatch;
+    const at: number[] = [];
+    const lens: number[] = [];
+    const a = (n: number): number => {
+      at.push(ws === null ? -1 : ws.alloc(n));
+      lens.push(n);
+      return at.length - 1;
+    };
+    const iX = a(B * sz[0]);
+    const iRs = a(B * nL);
+    const iQT = a(N * nL);
+    const iW = sz.slice(1).map((n, i) => a(n * sz[i]));
+    const iV = sz.slice(1).map((n) => a(B * n));
+    const iR = sz.slice(1).map((n) => a(B * n));
+    const iVff = sz.slice(1).map((n) => a(B * n));
+    const iPhi = sz.slice(1).map((n) => a(B * n));
+    const iC = a(B * N);
+    const iE = a(B * nL);
+    const iU = a(B * nL);
+    const iD = sz.slice(1).map((n) => a(B * n));
+    const iP = sz.slice(1).map((n, i) => a(n * sz[i]));
+    const iG1 = a(sz[1] * sz[0]);
+    const iFb = a(B * N);
+    const iGQ = a(N * nL);
+    if (ws !== null) {
+      for (let i = 1; i <= L; i++) {
+        if (!this.small(sz[i - 1], sz[i])) ws.reserveGemm(B, sz[i], sz[i - 1]);
+        ws.reserveGemm(sz[i], sz[i - 1], B);
+      }
+      if (!this.small(nL, N)) ws.reserveGemm(B, N, nL);
+      ws.reserveGemm(N, nL, B);
+    }
+    const h = ws?.f64;
+    const buf = (k: number): Buf => (h === undefined ? { at: -1, a: new Float64Array(lens[k]) } : { at: at[k], a: h.subarray(at[k], at[k] + lens[k]) });
+    this.X = buf(iX);
+    this.Rs = buf(iRs);
+    this.QT = buf(iQT);
+    this.Wm = iW.map(buf);
+    this.V = iV.map(buf);
+    this.R = [this.X, ...iR.map(buf)];
+    this.Vff = iVff.map(buf);
+    this.Phiff = iPhi.map(buf);
+    this.C = buf(iC);
+    this.E = buf(iE);
+    this.U = buf(iU);
+    this.D = iD.map(buf);
+    this.P = iP.map(buf);
+    this.G1 = buf(iG1);
+    this.Vfb = buf(iFb);
+    this.GQ = buf(iGQ);
+  }
+
+  /** Whether a product with inner size k and n output columns runs unpacked (wasm). */
+  private small(k: number, n: number): boolean {
+    return k * n <= SMALL_PRODUCT;
+  }
+
+  private checkBatch(p: DfcParams, X: Mat, what: string): void {
+    this.net.checkParams(p);
+    if (X.cols !== this.sizes[0]) throw new Error(`${what}: inputs are ${X.rows}x${X.cols} but the network's input width is ${this.sizes[0]}`);
+    if (X.rows < 1 || X.rows > this.maxBatch) throw new Error(`${what}: batch of ${X.rows} rows but this engine was built for at most ${this.maxBatch}; build DfcEngine(net, ${X.rows})`);
+  }
+
+  /** Operands in: X, W_i (transposed when small, wasm), Q stacked (transposed when small, wasm). */
+  private load(p: DfcParams, Xm: Mat, B: number): void {
+    const sz = this.sizes;
+    this.X.a.set(Xm.data.subarray(0, B * sz[0]));
+    for (let i = 1; i <= this.L; i++) {
+      const W = p.W[i - 1].data;
+      const ni = sz[i];
+      const np = sz[i - 1];
+      const to = this.Wm[i - 1].a;
+      if (this.wasm && this.small(np, ni)) {
+        for (let r = 0; r < ni; r++) for (let c = 0; c < np; c++) to[c * ni + r] = W[r * np + c];
+      } else to.set(W);
+    }
+    const N = this.N;
+    const nL = this.nL;
+    const smallC = this.wasm && this.small(nL, N);
+    const QT = this.QT.a;
+    for (let i = 1; i <= this.L; i++) {
+      const Q = p.Q[i - 1].data;
+      const off = this.net.offsets[i - 1];
+      if (smallC) {
+        for (let r = 0; r < sz[i]; r++) for (let k = 0; k < nL; k++) QT[k * N + off + r] = Q[r * nL + k];
+      } else QT.set(Q, off * nL);
+    }
+  }
+
+  /** Vff_i (B x n_i) = R_{i−1} W_iᵀ. */
+  private forward(i: number, B: number): void {
+    const ni = this.sizes[i];
+    const np = this.sizes[i - 1];
+    const R = this.R[i - 1];
+    const out = this.Vff[i - 1];
+    if (!this.wasm) matMulTB(mat(B, np, R.a.subarray(0, B * np)), mat(ni, np, this.Wm[i - 1].a), mat(B, ni, out.a.subarray(0, B * ni)));
+    else if (this.small(np, ni)) this.ws!.mulRows(B, ni, np, R.at, np, this.Wm[i - 1].at, ni, out.at, ni);
+    else this.ws!.gemm(B, ni, np, R.at, np, 1, this.Wm[i - 1].at, 1, np, out.at, 1, 0);
+  }
+
+  /** C (B x N) = U Qᵀ. */
+  private feedback(B: number): void {
+    const N = this.N;
+    const nL = this.nL;
+    if (!this.wasm) matMulTB(mat(B, nL, this.U.a.subarray(0, B * nL)), mat(N, nL, this.QT.a), mat(B, N, this.C.a.subarray(0, B * N)));
+    else if (this.small(nL, N)) this.ws!.mulRows(B, N, nL, this.U.at, nL, this.QT.at, N, this.C.at, N);
+    else this.ws!.gemm(B, N, nL, this.U.at, nL, 1, this.QT.at, 1, nL, this.C.at, 1, 0);
+  }
+
+  /** out (m x n) = Aᵀ Bm for A (k x m) at a, Bm (k x n) at b (k = batch rows). */
+  private productTA(m: number, n: number, k: number, A: Buf, Bm: Buf, out: Buf): void {
+    if (!this.wasm) matMulTA(mat(k, m, A.a.subarray(0, k * m)), mat(k, n, Bm.a.subarray(0, k * n)), mat(m, n, out.a.subarray(0, m * n)), 1, 0);
+    else this.ws!.gemm(m, n, k, A.at, 1, m, Bm.at, n, 1, out.at, 1, 0);
+  }
+
+  /** R_i = φ(v_i) of the state's v blocks (copied into the field's V buffers first). */
+  private rates(y: Float64Array, vOff: readonly number[], B: number): void {
+    for (let i = 1; i <= this.L; i++) {
+      const n = B * this.sizes[i];
+      const V = this.V[i - 1];
+      V.a.set(y.subarray(vOff[i - 1], vOff[i - 1] + n));
+      this.phi(i, V, this.R[i], n);
+    }
+  }
+
+  private phi(i: number, src: Buf, dst: Buf, n: number): void {
+    const act = this.net.acts[i - 1];
+    if (this.wasm && act.name === 'tanh') this.ws!.tanh(src.at, dst.at, n);
+    else applyPhi(act, src.a, dst.a, n);
+  }
+
+  /** The state's blocks of a batch of B rows; `extra` are appended after v1 … vL and uInt. */
+  private layout(B: number, extra: Record<string, BlockSpec>): { layout: StateLayout; vOff: number[]; uOff: number } {
+    const blocks: Record<string, BlockSpec> = {};
+    for (let i = 1; i <= this.L; i++) blocks[`v${i}`] = matrix(B, this.sizes[i]);
+    blocks.uInt = matrix(B, this.nL);
+    Object.assign(blocks, extra);
+    const layout = defineState(blocks);
+    return { layout, vOff: this.sizes.slice(1).map((_n, i) => layout.block(`v${i + 1}`).offset), uOff: layout.block('uInt').offset };
+  }
+
+  /** Feedforward equilibrium (eq. 2) of the loaded batch into Vff/V/R, and into y's v blocks. */
+  private feedforward(B: number, y: Float64Array, vOff: readonly number[]): void {
+    for (let i = 1; i <= this.L; i++) {
+      const n = B * this.sizes[i];
+      this.forward(i, B);
+      y.set(this.Vff[i - 1].a.subarray(0, n), vOff[i - 1]);
+      this.V[i - 1].a.set(this.Vff[i - 1].a.subarray(0, n));
+      this.phi(i, this.V[i - 1], this.R[i], n);
+    }
+  }
+
+  /** A reduction that stops the run (by throwing Diverged) when |u^int| or |v_L| (vLOff ≥ 0) passes the threshold. */
+  private divergenceCheck(uOff: number, vLOff: number, B: number, dt: number): Reduction {
+    const n = B * this.nL;
+    const nL = this.nL;
+    const L = this.L;
+    return {
+      name: 'divergence',
+      size: 1,
+      step(_t0, _y0, t1, y1) {
+        const bu = firstBad(y1, uOff, n);
+        const bv = bu < 0 && vLOff >= 0 ? firstBad(y1, vLOff, n) : -1;
+        if (bu < 0 && bv < 0) return;
+        const k = bu >= 0 ? bu : bv;
+        const step = Math.round(t1);
+        throw new Diverged({ step, t: step * dt, sample: Math.floor(k / nL), block: bu >= 0 ? 'uInt' : `v${L}`, value: bu >= 0 ? y1[uOff + k] : y1[vLOff + k] }, y1.slice());
+      },
+    };
+  }
+
+  /** Run a phase's problem; a divergence (threshold or non-finite) comes back as a Divergence. */
+  private run(problem: Problem, y0: Float64Array, choice: PhaseSolver | undefined, dt: number, steps: number, noisy: boolean, check: Reduction, brownian: BrownianPath | undefined, layout: StateLayout, nL: number): { y: Float64Array; steps: number; nfe: number; divergence?: Divergence } {
+    const { name, opts } = runOptions(choice, dt, steps, noisy);
+    try {
+      const sol = solve(problem, name, { ...opts, y0, reductions: [check], brownian });
+      if (sol.status === 'diverged') {
+        const d = sol.diverged!;
+        const step = Math.round(d.t);
+        const rowLen = layout.block(d.block).spec.kind === 'matrix' ? (layout.block(d.block).spec as { cols: number }).cols : nL;
+        return { y: sol.y, steps: step, nfe: sol.stats.nfe, divergence: { step, t: step * dt, sample: Math.floor(d.index / rowLen), block: d.block, value: d.value } };
+      }
+      if (sol.status !== 'ok') throw new Error(`DFC phase: ${sol.message}`);
+      return { y: sol.y, steps: sol.stats.accepted, nfe: sol.stats.nfe };
+    } catch (e) {
+      if (!(e instanceof Diverged)) throw e;
+      return { y: e.y, steps: e.divergence.step, nfe: NaN, divergence: e.divergence };
+    }
+  }
+
+  /**
+   * The wake phase of a minibatch as a problem: X (B x n_0), targets Rstar (B x n_L); y0 is the
+   * feedforward equilibrium (eq. 2) with u^int = 0 and zero accumulators. The field reads the
+   * operands loaded here until the next call on this object.
+   */
+  wakeProblem(p: DfcParams, Xm: Mat, Rstar: Mat, cfg: ControllerConfig, o: WakeOptions): WakePhase {
+    this.checkBatch(p, Xm, 'wake phase');
+    const B = Xm.rows;
+    const L = this.L;
+    const sz = this.sizes;
+    const nL = this.nL;
+    const N = this.N;
+    if (Rstar.rows !== B || Rstar.cols !== nL) throw new Error(`wake phase: targets are ${Rstar.rows}x${Rstar.cols}, expected ${B}x${nL}`);
+    const sigma = cfg.sigma ?? 0;
+    if (sigma > 0 && !o.rng) throw new Error('wake phase: cfg.sigma > 0 needs opts.rng (a seeded Rng) for the noise');
+    const weights = o.rowWeights;
+    if (weights && (weights.length !== L || weights.some((w) => w.length !== B))) throw new Error(`wake phase: rowWeights must be ${L} arrays of length B = ${B}`);
+    const accumulate = o.accumulate;
+    const hoist = o.hoistInput !== false;
+    const extra: Record<string, BlockSpec> = {};
+    if (accumulate) {
+      if (hoist) extra.d1 = matrix(B, sz[1]);
+      else extra.dW1 = matrix(sz[1], sz[0]);
+      for (let i = 2; i <= L; i++) extra[`dW${i}`] = matrix(sz[i], sz[i - 1]);
+    }
+    const { layout, vOff, uOff } = this.layout(B, extra);
+    const accOff = accumulate ? sz.slice(1).map((_n, j) => layout.block(j === 0 ? (hoist ? 'd1' : 'dW1') : `dW${j + 1}`).offset) : [];
+    this.load(p, Xm, B);
+    const rs = this.Rs.a;
+    rs.set(Rstar.data.subarray(0, B * nL));
+    const y0 = layout.create();
+    this.feedforward(B, y0, vOff);
+    // layer 1's V^ff and φ(V^ff) stay in Vff[0], Phiff[0] (the input does not change)
+    this.phi(1, this.Vff[0], this.Phiff[0], B * sz[1]);
+    const cV = cfg.dt / cfg.tauV;
+    const cU = cfg.dt / cfg.tauU;
+    const kp = cfg.kp;
+    const alpha = cfg.alpha;
+    const offsets = this.net.offsets;
+    const E = this.E.a;
+    const U = this.U.a;
+    const C = this.C.a;
+    const vf = (_t: number, y: Float64Array, out: Float64Array): void => {
+      this.rates(y, vOff, B);
+      controlOutput(rs, this.R[L].a, y, uOff, E, U, kp, B * nL); // eq. (4)
+      this.feedback(B); // C = U Qᵀ
+      for (let i = L; i >= 1; i--) {
+        const ni = sz[i];
+        if (i > 1) {
+          this.forward(i, B);
+          if (accumulate) this.phi(i, this.Vff[i - 1], this.Phiff[i - 1], B * ni);
+        }
+        rateField(out, y, vOff[i - 1], this.Vff[i - 1].a, C, B, ni, N, offsets[i - 1], cV); // eq. (1)
+        if (!accumulate) continue;
+        // eq. (5) integrand: into d1, or D for the product with R_{i−1}
+        if (i === 1 && hoist) integrand(out, accOff[0], this.R[1].a, this.Phiff[0].a, weights?.[0], B, ni);
+        else {
+          integrand(this.D[i - 1].a, 0, this.R[i].a, this.Phiff[i - 1].a, weights?.[i - 1], B, ni);
+          const np = sz[i - 1];
+          this.productTA(ni, np, B, this.D[i - 1], this.R[i - 1], this.P[i - 1]);
+          out.set(this.P[i - 1].a.subarray(0, ni * np), accOff[i - 1]);
+        }
+      }
+      integralField(out, y, uOff, E, cU, alpha, B * nL); // eq. (4)
+    };
+    const dim = layout.size;
+    let problem: Problem;
+    let brownian: BrownianPath | undefined;
+    if (sigma > 0) {
+      const gv = (sigma * Math.sqrt(cfg.dt)) / cfg.tauV; // σ/τ_v per √(paper time) = σ√dt/τ_v per √step
+      const g = new Float64Array(dim);
+      for (let i = 0; i < L; i++) g.fill(gv, vOff[i], vOff[i] + B * sz[i + 1]);
+      problem = sdeProblem(drift(dim, vf), diffusion(dim, 'additive', (_t, _y, out) => out.set(g)), { layout, name: 'DFC wake phase (eqs. 1, 4, 5, 12), batched' });
+      // the former loop's draw order: layer L first, then down to layer 1
+      brownian = new BlockNoise(dim, vOff.map((at, i): [number, number] => [at, at + B * sz[i + 1]]).reverse(), o.rng!);
+    } else problem = odeProblem(drift(dim, vf), { layout, name: 'DFC wake phase (eqs. 1, 4, 5), batched' });
+    return { problem, y0, layout, brownian, vOff, uOff, accOff, B, hoist };
+  }
+
+  /**
+   * The wake phase of a minibatch: X (B x n_0), targets Rstar (B x n_L), from the feedforward
+   * equilibrium with u^int = 0, over cfg.steps steps of cfg.dt (see the module comment).
+   */
+  wake(p: DfcParams, Xm: Mat, Rstar: Mat, cfg: ControllerConfig, o: WakeOptions): WakeResult {
+    const { problem, y0, layout, brownian, vOff, uOff, accOff, B, hoist } = this.wakeProblem(p, Xm, Rstar, cfg, o);
+    const L = this.L;
+    const sz = this.sizes;
+    const nL = this.nL;
+    const sigma = cfg.sigma ?? 0;
+    const accumulate = o.accumulate;
+    const rs = this.Rs.a;
+    const U = this.U.a;
+    const kp = cfg.kp;
+    const run = this.run(problem, y0, o.solver, cfg.dt, cfg.steps, sigma > 0, this.divergenceCheck(uOff, vOff[L - 1], B, cfg.dt), brownian, layout, nL);
+    const y = run.y;
+    // final state: V_i, R_i, U
+    this.rates(y, vOff, B);
+    const RL = this.R[L].a;
+    for (let k = 0; k < B * nL; k++) U[k] = y[uOff + k] + kp * (rs[k] - RL[k]);
+    let dW: Mat[] | undefined;
+    if (accumulate && run.divergence === undefined) {
+      dW = sz.slice(1).map((ni, j) => {
+        const np = sz[j];
+        const g = mat(ni, np);
+        if (j === 0 && hoist) {
+          this.D[0].a.set(y.subarray(accOff[0], accOff[0] + B * ni));
+          this.productTA(ni, np, B, this.D[0], this.X, this.G1);
+          g.data.set(this.G1.a.subarray(0, ni * np));
+        } else g.data.set(y.subarray(accOff[j], accOff[j] + ni * np));
+        for (let k = 0; k < g.data.length; k++) g.data[k] *= cfg.dt;
+        return g;
+      });
+    }
+    const V = sz.slice(1).map((ni, j) => mat(B, ni, this.V[j].a.subarray(0, B * ni)));
+    const R = [Xm, ...sz.slice(1).map((ni, j) => mat(B, ni, this.R[j + 1].a.subarray(0, B * ni)))];
+    return {
+      status: run.divergence ? 'diverged' : 'ok',
+      divergence: run.divergence,
+      steps: run.steps,
+      dW,
+      V,
+      R,
+      U: mat(B, nL, U.subarray(0, B * nL)),
+      Uint: mat(B, nL, y.slice(uOff, uOff + B * nL)),
+      nfe: run.nfe,
+    };
+  }
+  /**
+   * The sleep phase of a minibatch as an SDE (see the module comment): from the feedforward
+   * equilibrium with r* = r_L⁻, u^int = 0, v^fb = 0; the noise drawn from `rng`.
+   */
+  sleepProblem(p: DfcParams, Xm: Mat, cfg: FeedbackConfig, rng: Rng): SleepPhase {
+    this.checkBatch(p, Xm, 'sleep phase');
+    const B = Xm.rows;
+    const L = this.L;
+    const sz = this.sizes;
+    const nL = this.nL;
+    const N = this.N;
+    const { layout, vOff, uOff } = this.layout(B, { vfb: matrix(B, N), GQ: matrix(N, nL) });
+    const fbOff = layout.block('vfb').offset;
+    const gqOff = layout.block('GQ').offset;
+    this.load(p, Xm, B);
+    const y0 = layout.create();
+    this.feedforward(B, y0, vOff);
+    const rs = this.Rs.a;
+    rs.set(this.R[L].a.subarray(0, B * nL)); // r* = r_L⁻
+    const cV = cfg.dt / cfg.tauV;
+    const cF = cfg.dt / cfg.tauFb;
+    const cU = cfg.dt / cfg.tauU;
+    const kp = cfg.kp;
+    const alpha = cfg.alpha;
+    const offsets = this.net.offsets;
+    const E = this.E.a;
+    const U = this.U.a;
+    const C = this.C.a;
+    const Vfb = this.Vfb;
+    const vf = (_t: number, y: Float64Array, out: Float64Array): void => {
+      this.rates(y, vOff, B);
+      controlOutput(rs, this.R[L].a, y, uOff, E, U, kp, B * nL); // eq. (4)
+      // eq. (13) integrand: V^fbᵀ U
+      Vfb.a.set(y.subarray(fbOff, fbOff + B * N));
+      this.productTA(N, nL, B, Vfb, this.U, this.GQ);
+      out.set(this.GQ.a, gqOff);
+      this.feedback(B); // C = U Qᵀ
+      for (let i = L; i >= 1; i--) {
+        if (i > 1) this.forward(i, B);
+        rateField(out, y, vOff[i - 1], this.Vff[i - 1].a, Vfb.a, B, sz[i], N, offsets[i - 1], cV); // eq. (12)
+      }
+      compartmentField(out, y, fbOff, C, cF, B * N);
+      integralField(out, y, uOff, E, cU, alpha, B * nL); // eq. (4)
+    };
+    const dim = layout.size;
+    const g = new Float64Array(dim).fill((cfg.sigma * Math.sqrt(cfg.dt)) / cfg.tauFb, fbOff, fbOff + B * N);
+    const problem = sdeProblem(drift(dim, vf), diffusion(dim, 'additive', (_t, _y, out) => out.set(g)), { layout, name: 'DFC sleep phase (eqs. 12, 4, 13), batched' });
+    return { problem, y0, layout, brownian: new BlockNoise(dim, [[fbOff, fbOff + B * N]], rng), uOff, gqOff, B };
+  }
+
+  /** The sleep phase of a minibatch: the time- and batch-average of v^fb uᵀ (eq. 13), Euler–Maruyama with cfg.dt by default. */
+  sleep(p: DfcParams, Xm: Mat, cfg: FeedbackConfig, rng: Rng, solver?: PhaseSolver): SleepResult {
+    const { problem, y0, layout, brownian, uOff, gqOff, B } = this.sleepProblem(p, Xm, cfg, rng);
+    const run = this.run(problem, y0, solver, cfg.dt, cfg.steps, true, this.divergenceCheck(uOff, -1, B, cfg.dt), brownian, layout, this.nL);
+    const GQ = mat(this.N, this.nL, run.y.slice(gqOff, gqOff + this.N * this.nL));
+    const scale = 1 / (cfg.steps * B);
+    for (let k = 0; k < GQ.data.length; k++) GQ.data[k] *= scale;
+    return { status: run.divergence ? 'diverged' : 'ok', divergence: run.divergence, vfbU: this.net.unstackQ(GQ), nfe: run.nfe };
+  }
+}
