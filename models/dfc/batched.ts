@@ -17,7 +17,13 @@
  *           dU^int/ds = (dt/τ_u)(E − α U^int)                                       (eq. 4)
  *           D_i = w_b (R_i − φ(V^ff_i));  dd1/ds = D_1,  ddW_i/ds = D_iᵀ R_{i−1}      (eq. 5)
  *   noise   σ > 0 (eq. 12 on the layers): dV_i += (σ √dt/τ_v) dB_i, an SDE (Euler–Maruyama).
- * The update in the paper's time is dW_i = dt·(the block), the form engine.ts returns.
+ * The update in the paper's time is dW_i = dt·(the block), the form engine.ts returns. With Euler
+ * (or Euler–Maruyama) the field is evaluated once per step, at the step's start, and the Euler
+ * integral of the update blocks is the left-point sum Σ_steps h·D_iᵀ R_{i−1}: the state then has no
+ * update blocks, and a reduction (`eulerSum`) adds each step's terms from that evaluation, K steps'
+ * rank-B terms stacked into one product (the former loop's arithmetic, bit for bit, and without
+ * the solver's passes over n_i·n_{i−1} update entries per step). Any other solver integrates the
+ * blocks as state, at its own order.
  *
  * Sleep (feedback) phase, eqs. (12), (4), (13) with r* = r_L⁻ (the feedforward output):
  *   blocks  v1 … vL (B x n_i), vfb (B x N, the feedback compartments stacked), uInt (B x n_L),
@@ -168,6 +174,8 @@ export interface WakePhase {
   accOff: number[];
   B: number;
   hoist: boolean;
+  /** With Euler: the reduction that sums eq. (5) and its result (the state has no update blocks then). */
+  sum?: { reduction: Reduction; total: () => Mat[] };
 }
 
 /** A sleep phase as a problem. */
@@ -231,6 +239,16 @@ export function compartmentField(out: Float64Array, y: Float64Array, o: number, 
   for (let k = 0; k < n; k++) out[o + k] = c * (C[k] - y[o + k]);
 }
 
+/** x[k] *= c, k < n. */
+function scale(x: Float64Array, c: number, n: number): void {
+  for (let k = 0; k < n; k++) x[k] *= c;
+}
+
+/** s[k] += d[k], k < n. */
+function addInto(s: Float64Array, d: Float64Array, n: number): void {
+  for (let k = 0; k < n; k++) s[k] += d[k];
+}
+
 /** out[uOff + k] = c (E − α U^int) (eq. 4, integral part). */
 export function integralField(out: Float64Array, y: Float64Array, uOff: number, E: Float64Array, c: number, alpha: number, n: number): void {
   for (let k = 0; k < n; k++) out[uOff + k] = c * (E[k] - alpha * y[uOff + k]);
@@ -259,6 +277,13 @@ export class DfcBatchedField {
   private readonly U: Buf;
   private readonly D: Buf[];
   private readonly P: Buf[];
+  /** Steps whose rank-B updates are stacked into one product (the Euler sum of eq. 5). */
+  readonly chunk: number;
+  private readonly Dst: Buf[]; // Dst[i − 1]: K slots of B x n_i
+  private readonly Rst: Buf[]; // Rst[i − 1]: K slots of B x n_{i−1}
+  private readonly G: Buf[];
+  private readonly Dsum1: Buf;
+  private readonly scratch: { y: Float64Array | null; t: number; out: Float64Array | null } = { y: null, t: NaN, out: null };
   private readonly G1: Buf;
   private readonly Vfb: Buf;
   private readonly GQ: Buf;
@@ -295,12 +320,17 @@ export class DfcBatchedField {
     const iD = sz.slice(1).map((n) => a(B * n));
     const iP = sz.slice(1).map((n, i) => a(n * sz[i]));
     const iG1 = a(sz[1] * sz[0]);
+    const K = (this.chunk = Math.max(1, Math.min(16, Math.ceil(512 / B))));
+    const iDst = sz.slice(1).map((n) => a(K * B * n));
+    const iRst = sz.slice(1).map((_n, i) => a(K * B * sz[i]));
+    const iG = sz.slice(1).map((n, i) => a(n * sz[i]));
+    const iDsum1 = a(B * sz[1]);
     const iFb = a(B * N);
     const iGQ = a(N * nL);
     if (ws !== null) {
       for (let i = 1; i <= L; i++) {
         if (!this.small(sz[i - 1], sz[i])) ws.reserveGemm(B, sz[i], sz[i - 1]);
-        ws.reserveGemm(sz[i], sz[i - 1], B);
+        ws.reserveGemm(sz[i], sz[i - 1], K * B);
       }
       if (!this.small(nL, N)) ws.reserveGemm(B, N, nL);
       ws.reserveGemm(N, nL, B);
@@ -321,6 +351,10 @@ export class DfcBatchedField {
     this.D = iD.map(buf);
     this.P = iP.map(buf);
     this.G1 = buf(iG1);
+    this.Dst = iDst.map(buf);
+    this.Rst = iRst.map(buf);
+    this.G = iG.map(buf);
+    this.Dsum1 = buf(iDsum1);
     this.Vfb = buf(iFb);
     this.GQ = buf(iGQ);
   }
@@ -382,10 +416,21 @@ export class DfcBatchedField {
     else this.ws!.gemm(B, N, nL, this.U.at, nL, 1, this.QT.at, 1, nL, this.C.at, 1, 0);
   }
 
-  /** out (m x n) = Aᵀ Bm for A (k x m) at a, Bm (k x n) at b (k = batch rows). */
+  /** out (m x n) = Aᵀ Bm for A (k x m), Bm (k x n) (k = batch rows). */
   private productTA(m: number, n: number, k: number, A: Buf, Bm: Buf, out: Buf): void {
     if (!this.wasm) matMulTA(mat(k, m, A.a.subarray(0, k * m)), mat(k, n, Bm.a.subarray(0, k * n)), mat(m, n, out.a.subarray(0, m * n)), 1, 0);
     else this.ws!.gemm(m, n, k, A.at, 1, m, Bm.at, n, 1, out.at, 1, 0);
+  }
+
+  /**
+   * y[at …] = Aᵀ Bm (m x n) written into a state-sized array: small products through the wasm
+   * buffer `via` and a copy, large ones by the general kernel straight into y (no copy).
+   */
+  private productTAInto(m: number, n: number, k: number, A: Buf, Bm: Buf, via: Buf, y: Float64Array, at: number): void {
+    if (this.wasm && m * n <= SMALL_PRODUCT) {
+      this.productTA(m, n, k, A, Bm, via);
+      y.set(via.a, at);
+    } else matMulTA(mat(k, m, A.a.subarray(0, k * m)), mat(k, n, Bm.a.subarray(0, k * n)), mat(m, n, y.subarray(at, at + m * n)), 1, 0);
   }
 
   /** R_i = φ(v_i) of the state's v blocks (copied into the field's V buffers first). */
@@ -445,10 +490,10 @@ export class DfcBatchedField {
   }
 
   /** Run a phase's problem; a divergence (threshold or non-finite) comes back as a Divergence. */
-  private run(problem: Problem, y0: Float64Array, choice: PhaseSolver | undefined, dt: number, steps: number, noisy: boolean, check: Reduction, brownian: BrownianPath | undefined, layout: StateLayout, nL: number): { y: Float64Array; steps: number; nfe: number; divergence?: Divergence } {
+  private run(problem: Problem, y0: Float64Array, choice: PhaseSolver | undefined, dt: number, steps: number, noisy: boolean, reductions: Reduction[], brownian: BrownianPath | undefined, layout: StateLayout, nL: number): { y: Float64Array; steps: number; nfe: number; divergence?: Divergence } {
     const { name, opts } = runOptions(choice, dt, steps, noisy);
     try {
-      const sol = solve(problem, name, { ...opts, y0, reductions: [check], brownian });
+      const sol = solve(problem, name, { ...opts, y0, reductions, brownian });
       if (sol.status === 'diverged') {
         const d = sol.diverged!;
         const step = Math.round(d.t);
@@ -461,6 +506,63 @@ export class DfcBatchedField {
       if (!(e instanceof Diverged)) throw e;
       return { y: e.y, steps: e.divergence.step, nfe: NaN, divergence: e.divergence };
     }
+  }
+
+  /**
+   * The Euler sum of eq. (5): a reduction that, after each step, takes the integrand D_i and
+   * R_{i−1} of the field's evaluation at the step's start (re-evaluating there if the last
+   * evaluation was elsewhere) and adds Σ_b D_i,b r_{i−1,b}ᵀ; the rank-B terms of K steps are
+   * stacked and added as one product, the input layer's Σ_t D_1 once as (Σ_t D_1)ᵀ X at the end
+   * (each step's D weighted by its length h when h ≠ 1).
+   * `total()` returns the sums (unscaled: ∫ … ds in steps).
+   */
+  private eulerSum(B: number, hoist: boolean, at: (t: number, y: Float64Array) => void): { reduction: Reduction; total: () => Mat[] } {
+    const sz = this.sizes;
+    const L = this.L;
+    const K = this.chunk;
+    const first = hoist ? 2 : 1;
+    for (const g of this.G) g.a.fill(0);
+    const Dsum1 = this.Dsum1.a;
+    Dsum1.fill(0);
+    let cur = 0;
+    const flush = (rows: number): void => {
+      for (let i = first; i <= L; i++) {
+        const ni = sz[i];
+        const np = sz[i - 1];
+        if (this.wasm) this.ws!.gemm(ni, np, rows, this.Dst[i - 1].at, 1, ni, this.Rst[i - 1].at, np, 1, this.G[i - 1].at, 1, 1);
+        else matMulTA(mat(rows, ni, this.Dst[i - 1].a.subarray(0, rows * ni)), mat(rows, np, this.Rst[i - 1].a.subarray(0, rows * np)), mat(ni, np, this.G[i - 1].a), 1, 1);
+      }
+    };
+    const reduction: Reduction = {
+      name: 'eq. (5) Euler sum',
+      size: 1,
+      step: (t0, y0, t1) => {
+        at(t0, y0);
+        const h = t1 - t0; // 1 at the paper's step (then no product, as in the former loop)
+        if (h !== 1) for (let i = 1; i <= L; i++) scale(this.D[i - 1].a, h, B * sz[i]);
+        if (hoist) addInto(Dsum1, this.D[0].a, B * sz[1]);
+        for (let i = first; i <= L; i++) {
+          const n = B * sz[i];
+          const np = B * sz[i - 1];
+          this.Dst[i - 1].a.set(this.D[i - 1].a.subarray(0, n), cur * n);
+          this.Rst[i - 1].a.set(this.R[i - 1].a.subarray(0, np), cur * np);
+        }
+        if (++cur === K) {
+          flush(K * B);
+          cur = 0;
+        }
+      },
+    };
+    const total = (): Mat[] => {
+      if (cur > 0) flush(cur * B);
+      cur = 0;
+      if (hoist) {
+        if (this.wasm) this.ws!.gemm(sz[1], sz[0], B, this.Dsum1.at, 1, sz[1], this.X.at, sz[0], 1, this.G[0].at, 1, 1);
+        else matMulTA(mat(B, sz[1], Dsum1.subarray(0, B * sz[1])), mat(B, sz[0], this.X.a.subarray(0, B * sz[0])), mat(sz[1], sz[0], this.G[0].a), 1, 1);
+      }
+      return sz.slice(1).map((ni, j) => mat(ni, sz[j], this.G[j].a.slice()));
+    };
+    return { reduction, total };
   }
 
   /**
@@ -482,14 +584,19 @@ export class DfcBatchedField {
     if (weights && (weights.length !== L || weights.some((w) => w.length !== B))) throw new Error(`wake phase: rowWeights must be ${L} arrays of length B = ${B}`);
     const accumulate = o.accumulate;
     const hoist = o.hoistInput !== false;
+    // Euler (and Euler–Maruyama) evaluates the field once per step, at its start: the Euler
+    // integral of the eq. (5) block is the left-point sum, accumulated by a reduction from that
+    // evaluation (the former loop's K-stacked products); other solvers integrate state blocks.
+    const solverName = o.solver?.solver ?? (sigma > 0 ? 'euler_maruyama' : 'euler');
+    const summed = accumulate && (solverName === 'euler' || solverName === 'euler_maruyama');
     const extra: Record<string, BlockSpec> = {};
-    if (accumulate) {
+    if (accumulate && !summed) {
       if (hoist) extra.d1 = matrix(B, sz[1]);
       else extra.dW1 = matrix(sz[1], sz[0]);
       for (let i = 2; i <= L; i++) extra[`dW${i}`] = matrix(sz[i], sz[i - 1]);
     }
     const { layout, vOff, uOff } = this.layout(B, extra);
-    const accOff = accumulate ? sz.slice(1).map((_n, j) => layout.block(j === 0 ? (hoist ? 'd1' : 'dW1') : `dW${j + 1}`).offset) : [];
+    const accOff = accumulate && !summed ? sz.slice(1).map((_n, j) => layout.block(j === 0 ? (hoist ? 'd1' : 'dW1') : `dW${j + 1}`).offset) : [];
     this.load(p, Xm, B);
     const rs = this.Rs.a;
     rs.set(Rstar.data.subarray(0, B * nL));
@@ -505,7 +612,10 @@ export class DfcBatchedField {
     const E = this.E.a;
     const U = this.U.a;
     const C = this.C.a;
-    const vf = (_t: number, y: Float64Array, out: Float64Array): void => {
+    const last = this.scratch;
+    const vf = (t: number, y: Float64Array, out: Float64Array): void => {
+      last.y = y;
+      last.t = t;
       this.rates(y, vOff, B);
       controlOutput(rs, this.R[L].a, y, uOff, E, U, kp, B * nL); // eq. (4)
       this.feedback(B); // C = U Qᵀ
@@ -517,13 +627,12 @@ export class DfcBatchedField {
         }
         rateField(out, y, vOff[i - 1], this.Vff[i - 1].a, C, B, ni, N, offsets[i - 1], cV); // eq. (1)
         if (!accumulate) continue;
-        // eq. (5) integrand: into d1, or D for the product with R_{i−1}
-        if (i === 1 && hoist) integrand(out, accOff[0], this.R[1].a, this.Phiff[0].a, weights?.[0], B, ni);
+        // eq. (5) integrand: into D (summed by the reduction), d1, or D for the product with R_{i−1}
+        if (summed) integrand(this.D[i - 1].a, 0, this.R[i].a, this.Phiff[i - 1].a, weights?.[i - 1], B, ni);
+        else if (i === 1 && hoist) integrand(out, accOff[0], this.R[1].a, this.Phiff[0].a, weights?.[0], B, ni);
         else {
           integrand(this.D[i - 1].a, 0, this.R[i].a, this.Phiff[i - 1].a, weights?.[i - 1], B, ni);
-          const np = sz[i - 1];
-          this.productTA(ni, np, B, this.D[i - 1], this.R[i - 1], this.P[i - 1]);
-          out.set(this.P[i - 1].a.subarray(0, ni * np), accOff[i - 1]);
+          this.productTAInto(ni, sz[i - 1], B, this.D[i - 1], this.R[i - 1], this.P[i - 1], out, accOff[i - 1]);
         }
       }
       integralField(out, y, uOff, E, cU, alpha, B * nL); // eq. (4)
@@ -539,7 +648,12 @@ export class DfcBatchedField {
       // the former loop's draw order: layer L first, then down to layer 1
       brownian = new BlockNoise(dim, vOff.map((at, i): [number, number] => [at, at + B * sz[i + 1]]).reverse(), o.rng!);
     } else problem = odeProblem(drift(dim, vf), { layout, name: 'DFC wake phase (eqs. 1, 4, 5), batched' });
-    return { problem, y0, layout, brownian, vOff, uOff, accOff, B, hoist };
+    const sum = summed ? this.eulerSum(B, hoist, (t, y) => {
+      if (last.y === y && last.t === t) return;
+      if (last.out === null || last.out.length !== dim) last.out = new Float64Array(dim);
+      vf(t, y, last.out);
+    }) : undefined;
+    return { problem, y0, layout, brownian, vOff, uOff, accOff, B, hoist, sum };
   }
 
   /**
@@ -547,7 +661,7 @@ export class DfcBatchedField {
    * equilibrium with u^int = 0, over cfg.steps steps of cfg.dt (see the module comment).
    */
   wake(p: DfcParams, Xm: Mat, Rstar: Mat, cfg: ControllerConfig, o: WakeOptions): WakeResult {
-    const { problem, y0, layout, brownian, vOff, uOff, accOff, B, hoist } = this.wakeProblem(p, Xm, Rstar, cfg, o);
+    const { problem, y0, layout, brownian, vOff, uOff, accOff, B, hoist, sum } = this.wakeProblem(p, Xm, Rstar, cfg, o);
     const L = this.L;
     const sz = this.sizes;
     const nL = this.nL;
@@ -556,14 +670,18 @@ export class DfcBatchedField {
     const rs = this.Rs.a;
     const U = this.U.a;
     const kp = cfg.kp;
-    const run = this.run(problem, y0, o.solver, cfg.dt, cfg.steps, sigma > 0, this.divergenceCheck(uOff, vOff[L - 1], B, cfg.dt), brownian, layout, nL);
+    const check = this.divergenceCheck(uOff, vOff[L - 1], B, cfg.dt);
+    const run = this.run(problem, y0, o.solver, cfg.dt, cfg.steps, sigma > 0, sum ? [check, sum.reduction] : [check], brownian, layout, nL);
     const y = run.y;
     // final state: V_i, R_i, U
     this.rates(y, vOff, B);
     const RL = this.R[L].a;
     for (let k = 0; k < B * nL; k++) U[k] = y[uOff + k] + kp * (rs[k] - RL[k]);
     let dW: Mat[] | undefined;
-    if (accumulate && run.divergence === undefined) {
+    if (accumulate && run.divergence === undefined && sum) {
+      dW = sum.total();
+      for (const g of dW) for (let k = 0; k < g.data.length; k++) g.data[k] *= cfg.dt;
+    } else if (accumulate && run.divergence === undefined) {
       dW = sz.slice(1).map((ni, j) => {
         const np = sz[j];
         const g = mat(ni, np);
@@ -624,8 +742,7 @@ export class DfcBatchedField {
       controlOutput(rs, this.R[L].a, y, uOff, E, U, kp, B * nL); // eq. (4)
       // eq. (13) integrand: V^fbᵀ U
       Vfb.a.set(y.subarray(fbOff, fbOff + B * N));
-      this.productTA(N, nL, B, Vfb, this.U, this.GQ);
-      out.set(this.GQ.a, gqOff);
+      this.productTAInto(N, nL, B, Vfb, this.U, this.GQ, out, gqOff);
       this.feedback(B); // C = U Qᵀ
       for (let i = L; i >= 1; i--) {
         if (i > 1) this.forward(i, B);
@@ -643,7 +760,7 @@ export class DfcBatchedField {
   /** The sleep phase of a minibatch: the time- and batch-average of v^fb uᵀ (eq. 13), Euler–Maruyama with cfg.dt by default. */
   sleep(p: DfcParams, Xm: Mat, cfg: FeedbackConfig, rng: Rng, solver?: PhaseSolver): SleepResult {
     const { problem, y0, layout, brownian, uOff, gqOff, B } = this.sleepProblem(p, Xm, cfg, rng);
-    const run = this.run(problem, y0, solver, cfg.dt, cfg.steps, true, this.divergenceCheck(uOff, -1, B, cfg.dt), brownian, layout, this.nL);
+    const run = this.run(problem, y0, solver, cfg.dt, cfg.steps, true, [this.divergenceCheck(uOff, -1, B, cfg.dt)], brownian, layout, this.nL);
     const GQ = mat(this.N, this.nL, run.y.slice(gqOff, gqOff + this.N * this.nL));
     const scale = 1 / (cfg.steps * B);
     for (let k = 0; k < GQ.data.length; k++) GQ.data[k] *= scale;

@@ -176,26 +176,22 @@ function checkPaths(): Record<string, Digest> {
  * How each entry is compared after the move (see the module comment): 'bits' unless listed here.
  *
  * Bit-identical after the move onto `solve` (batched.ts, 'euler' / 'euler_maruyama' with step 1 in
- * units of the paper's dt): the wake phase's states (V, R, U, U^int), with and without noise, its
- * divergence report, DFC-SS training (fixed feedback) and the Lemma 1 check. Within 1e-12
- * relative ('rel'), because the order of floating-point operations changed:
- * - the accumulated eq. (5) update dW of the layers above the input, now the Euler integral of a
- *   state block, dW ← dW + (D_iᵀ R_{i−1}) per step, where the former loop summed K steps' rank-B
- *   products in one product (measured deviation ≤ 3.2e-16 relative);
- * - the sleep phase: Euler–Maruyama adds the noise after the drift, (v^fb + h f) + g ΔW, where the
- *   former loop added both at once, v^fb + (h f + g ΔW) (the same draws in the same order), and
- *   ∫ v^fb uᵀ is a state block as above (measured ≤ 4.8e-15 relative);
- * - whatever trains on them (DFC's and DFC-SSA's trained weights, the experiments' rows, the
- *   sleep-phase check; measured ≤ 3.5e-16).
+ * units of the paper's dt): the whole wake phase (states V, R, U, U^int and the accumulated eq. (5)
+ * update dW, with and without noise, row weights, un-hoisted input layer, packed products), its
+ * divergence report, DFC-SS training (fixed feedback, no sleep phase) and the Lemma 1 check.
+ * Within 1e-12 relative ('rel'), because the order of floating-point operations changed in the
+ * sleep phase: Euler–Maruyama adds the noise after the drift, (v^fb + h f) + g ΔW, where the
+ * former loop added both at once, v^fb + (h f + g ΔW) (the same draws in the same order), and
+ * ∫ v^fb uᵀ is a state block summed by the solver (dGQ ← GQ + (V^fbᵀ U)) where the former loop
+ * added each step's product in place (measured deviation ≤ 4.8e-15 relative); and whatever
+ * trains on the sleep phase (trained feedback: DFC's and DFC-SSA's weights, the experiments'
+ * rows, the sleep-phase check; measured ≤ 2.9e-16). `PIN_STRICT=1` compares every entry by bits.
  */
 const PINNED_MODE: Record<string, 'bits' | 'rel'> = Object.fromEntries(
   [
-    ...['resident', 'ts'].flatMap((t) => [`wake.${t}.dW`, `wake.${t}.noise.dW`, `wake.${t}.weighted.dW`]),
-    'wake.big.resident.dW', 'wake.big.ts.dW',
     'sleep.toy.vfbU', 'sleep.big.vfbU',
     'train.DFC.loss', 'train.DFC.W', 'train.DFC.Q', 'train.DFC-SSA.loss', 'train.DFC-SSA.W', 'train.DFC-SSA.Q',
-    'check.sleepPhase',
-    'dfc-fig3', 'dfc-fig4', 'dfc-mnist',
+    'dfc-fig3', 'dfc-fig4', 'dfc-mnist', 'check.sleepPhase',
   ].map((k) => [k, 'rel' as const]),
 );
 
@@ -251,7 +247,7 @@ function compare(got: Record<string, Digest>): void {
   for (const [name, g] of Object.entries(got)) {
     const want = PINNED[name];
     if (want === undefined) wrong.push(`${name}: not pinned`);
-    else if ((PINNED_MODE[name] ?? 'bits') === 'bits') {
+    else if ((process.env.PIN_STRICT ? 'bits' : PINNED_MODE[name] ?? 'bits') === 'bits') {
       if (g.hash !== want.hash) wrong.push(`${name}: bits differ (relative deviation ${deviation(g, want).toExponential(2)})`);
     } else if (!(deviation(g, want) <= 1e-12)) wrong.push(`${name}: relative deviation ${deviation(g, want).toExponential(2)} > 1e-12`);
   }
