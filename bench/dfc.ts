@@ -5,7 +5,16 @@
  *   npx tsx bench/dfc.ts            (prints a table)
  *
  * The work per minibatch: network (eq. 1) + PI controller (eq. 4) by forward Euler from the
- * feedforward state, accumulating the eq. (5) update, float64, 1000 steps (models/dfc/engine.ts).
+ * feedforward state, accumulating the eq. (5) update, float64, 1000 steps: the batched wake-phase
+ * term of models/dfc/batched.ts integrated by `solve` ('euler'), as training runs it.
+ *
+ *   npx tsx bench/dfc.ts --baseline-commit <sha>   (or --baseline <folder with a checkout>)
+ *
+ * adds the side-by-side check of issue 14: the same minibatch through this tree's solve path and
+ * through the DfcEngine of an earlier commit (e.g. 9c4a0d1, the hand-written loops before the move;
+ * extracted with `git archive` into a temporary folder), toy 15-10-10-5 and MNIST-size at batch
+ * 128, in interleaved rounds (alternating which goes first); rows 'ratio solve path / former
+ * engine' give the median and range of the per-round ratios of wall time per minibatch.
  * Configurations: toy 15-10-10-5, batch 128 (Fig. 3 settings) and MNIST-size 784-256-256-256-10,
  * batch 32 and 128 (MNIST settings). Each row is samples per second = batch / median wall time of a
  * minibatch over the repeats (min and max and the CPU-time figure in the note).
@@ -191,8 +200,71 @@ export async function benchDfc(opts: { quick: boolean }): Promise<BenchRow[]> {
   return rows;
 }
 
+/** A checkout of `commit` in a temporary folder (git archive), sharing this tree's node_modules. */
+function checkoutCommit(commit: string): string {
+  const root = path.resolve(__dirname, '..');
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'dfc-baseline-'));
+  execFileSync('sh', ['-c', `git -C "${root}" archive "${commit}" | tar -x -C "${dir}"`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  return dir;
+}
+
+/** Issue 14's side-by-side: this tree's solve path against the DfcEngine of the folder `dir`. */
+export async function benchAgainstBaseline(dir: string, opts: { quick: boolean }): Promise<BenchRow[]> {
+  const old = (await import(path.join(dir, 'models', 'dfc', 'engine.ts'))) as { DfcEngine: new (net: DfcNet, b: number) => { wake: DfcEngine['wake'] } };
+  const rows: BenchRow[] = [];
+  const cases = [
+    { sizes: [15, 10, 10, 5], batch: 128, cfg: { ...FIG3_FORWARD, steps: 1000 }, rounds: opts.quick ? 3 : 7 },
+    { sizes: [784, 256, 256, 256, 10], batch: 128, cfg: { ...MNIST_FORWARD, steps: opts.quick ? 20 : 100 }, rounds: opts.quick ? 3 : 5 },
+  ];
+  for (const c of cases) {
+    const net = new DfcNet({ sizes: c.sizes, hidden: 'tanh' });
+    const rng = new Rng(42);
+    const W = initForwardWeights(net, rng);
+    const p = { W, Q: productFeedback(net, W) };
+    const X = mat(c.batch, c.sizes[0]);
+    rng.fillUniform(X.data, -1, 1);
+    const { R } = net.feedforwardBatch(W, X);
+    const nL = net.nOut;
+    const Rstar = mat(c.batch, nL);
+    for (let k = 0; k < Rstar.data.length; k++) Rstar.data[k] = R[net.L].data[k] + c.cfg.lambda * (rng.uniform() - 0.5);
+    const engines = { solve: new DfcEngine(net, c.batch), former: new old.DfcEngine(net, c.batch) };
+    const time = (e: { wake: DfcEngine['wake'] }): number => {
+      const t0 = performance.now();
+      const r = e.wake(p, X, Rstar, c.cfg, { accumulate: true });
+      if (r.status !== 'ok') throw new Error('benchmark dynamics diverged');
+      return (performance.now() - t0) / 1000;
+    };
+    time(engines.solve);
+    time(engines.former);
+    const t: Record<'solve' | 'former', number[]> = { solve: [], former: [] };
+    const load = load1();
+    for (let r = 0; r < c.rounds; r++) {
+      const order: ('solve' | 'former')[] = r % 2 ? ['former', 'solve'] : ['solve', 'former'];
+      for (const k of order) t[k].push(time(engines[k]));
+    }
+    const ratios = t.solve.map((v, i) => v / t.former[i]);
+    const size = `${c.sizes.join('-')}, batch ${c.batch}, ${c.cfg.steps} steps`;
+    const us = (xs: number[]) => `${((median(xs) / c.cfg.steps) * 1e6).toFixed(1)} µs/step (${((Math.min(...xs) / c.cfg.steps) * 1e6).toFixed(1)}-${((Math.max(...xs) / c.cfg.steps) * 1e6).toFixed(1)})`;
+    rows.push({
+      name: 'ratio solve path / former engine',
+      size,
+      value: median(ratios),
+      unit: 'x',
+      note: `median of ${c.rounds} interleaved rounds, range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}; solve ${us(t.solve)}, former ${us(t.former)}; load ${load} -> ${load1()}`,
+    });
+  }
+  return rows;
+}
+
 if (require.main === module) {
-  benchDfc({ quick: process.argv.includes('--quick') }).then((rows) => {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
+  const quick = process.argv.includes('--quick');
+  const baseline = arg('--baseline') ?? (arg('--baseline-commit') ? checkoutCommit(arg('--baseline-commit')!) : undefined);
+  (baseline ? benchAgainstBaseline(baseline, { quick }) : benchDfc({ quick })).then((rows) => {
     const table = formatTable(
       ['benchmark', 'size', 'value', 'unit', 'note'],
       rows.map((r) => [r.name, r.size, Number.isFinite(r.value) ? r.value : 'unavailable', r.unit, r.note ?? '']),
