@@ -13,11 +13,11 @@
  * @module creditflow/dfc
  */
 export * from './alignment';
+export * from './batched';
 export * from './checks';
 export * from './config';
 export * from './diagnostics';
 export * from './engine';
-export { BlockNoise, DfcBatchedField, type PhaseSolver } from './batched';
 export * from './experiments/fig3';
 export * from './experiments/fig4';
 export * from './experiments/mnist';

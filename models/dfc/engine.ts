@@ -12,9 +12,6 @@ import { DfcBatchedField, type SleepResult, type WakeOptions, type WakeResult } 
 import type { ControllerConfig, FeedbackConfig } from './config';
 import type { DfcNet, DfcParams } from './network';
 
-export { divergenceThreshold } from './batched';
-export type { Divergence, SleepResult, WakeOptions, WakeResult } from './batched';
-
 export class DfcEngine {
   private fieldWasm: DfcBatchedField | undefined;
   private fieldTs: DfcBatchedField | undefined;

@@ -22,8 +22,8 @@ import { mat, type Mat } from '../../src/linalg/mat';
 import { matMul, matMulTA, matMulTB } from '../../src/linalg/kernels';
 import { alphaTilde, checkControllerConfig, checkFeedbackConfig, type ControllerConfig, type FeedbackConfig } from './config';
 import { maxRealEig, stabilityMatrix } from './diagnostics';
-import type { PhaseSolver } from './batched';
-import { DfcEngine, type Divergence } from './engine';
+import type { Divergence, PhaseSolver } from './batched';
+import { DfcEngine } from './engine';
 import type { DfcNet, DfcParams } from './network';
 
 export const DFC_METHODS = ['DFC', 'DFC-SS', 'DFC-SSA'] as const;

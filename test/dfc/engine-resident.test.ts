@@ -4,7 +4,8 @@ import { setBackend } from '../../src/linalg/backend';
 import { WasmWorkspace } from '../../src/linalg/kernels';
 import { mat } from '../../src/linalg/mat';
 import { FIG3_FORWARD } from '../../models/dfc/config';
-import { DfcEngine, type WakeOptions } from '../../models/dfc/engine';
+import type { WakeOptions } from '../../models/dfc/batched';
+import { DfcEngine } from '../../models/dfc/engine';
 import { tanhInto } from '../../models/dfc/fastmath';
 import { randomBatch, smallNet } from './helpers';
 
