@@ -15,6 +15,7 @@
 export * from './alignment';
 export * from './batched';
 export * from './checks';
+export * from './claims';
 export * from './config';
 export * from './diagnostics';
 export * from './engine';
