@@ -210,7 +210,7 @@ function checkoutCommit(commit: string): string {
 }
 
 /** Issue 14's side-by-side: this tree's solve path against the DfcEngine of the folder `dir`. */
-export async function benchAgainstBaseline(dir: string, opts: { quick: boolean }): Promise<BenchRow[]> {
+export async function benchAgainstBaseline(dir: string, opts: { quick: boolean; rounds?: number }): Promise<BenchRow[]> {
   const old = (await import(path.join(dir, 'models', 'dfc', 'engine.ts'))) as { DfcEngine: new (net: DfcNet, b: number) => { wake: DfcEngine['wake'] } };
   const rows: BenchRow[] = [];
   const cases = [
@@ -229,30 +229,38 @@ export async function benchAgainstBaseline(dir: string, opts: { quick: boolean }
     const Rstar = mat(c.batch, nL);
     for (let k = 0; k < Rstar.data.length; k++) Rstar.data[k] = R[net.L].data[k] + c.cfg.lambda * (rng.uniform() - 0.5);
     const engines = { solve: new DfcEngine(net, c.batch), former: new old.DfcEngine(net, c.batch) };
-    const time = (e: { wake: DfcEngine['wake'] }): number => {
+    // wall and CPU time (user + system) of one minibatch's wake phase
+    const time = (e: { wake: DfcEngine['wake'] }): { wall: number; cpu: number } => {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const r = e.wake(p, X, Rstar, c.cfg, { accumulate: true });
+      const wall = (performance.now() - t0) / 1000;
+      const cu = process.cpuUsage(c0);
       if (r.status !== 'ok') throw new Error('benchmark dynamics diverged');
-      return (performance.now() - t0) / 1000;
+      return { wall, cpu: (cu.user + cu.system) / 1e6 };
     };
     time(engines.solve);
     time(engines.former);
-    const t: Record<'solve' | 'former', number[]> = { solve: [], former: [] };
+    const t: Record<'solve' | 'former', { wall: number; cpu: number }[]> = { solve: [], former: [] };
     const load = load1();
-    for (let r = 0; r < c.rounds; r++) {
+    const rounds = opts.rounds ?? c.rounds;
+    for (let r = 0; r < rounds; r++) {
       const order: ('solve' | 'former')[] = r % 2 ? ['former', 'solve'] : ['solve', 'former'];
       for (const k of order) t[k].push(time(engines[k]));
     }
-    const ratios = t.solve.map((v, i) => v / t.former[i]);
     const size = `${c.sizes.join('-')}, batch ${c.batch}, ${c.cfg.steps} steps`;
     const us = (xs: number[]) => `${((median(xs) / c.cfg.steps) * 1e6).toFixed(1)} µs/step (${((Math.min(...xs) / c.cfg.steps) * 1e6).toFixed(1)}-${((Math.max(...xs) / c.cfg.steps) * 1e6).toFixed(1)})`;
-    rows.push({
-      name: 'ratio solve path / former engine',
-      size,
-      value: median(ratios),
-      unit: 'x',
-      note: `median of ${c.rounds} interleaved rounds, range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}; solve ${us(t.solve)}, former ${us(t.former)}; load ${load} -> ${load1()}`,
-    });
+    for (const what of ['wall', 'cpu'] as const) {
+      const ratios = t.solve.map((v, i) => v[what] / t.former[i][what]);
+      const of = (k: 'solve' | 'former') => us(t[k].map((v) => v[what]));
+      rows.push({
+        name: `ratio solve path / former engine (${what} time)`,
+        size,
+        value: median(ratios),
+        unit: 'x',
+        note: `median of ${rounds} interleaved rounds, range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)} (per round: ${ratios.map((x) => x.toFixed(2)).join(' ')}); solve ${of('solve')}, former ${of('former')}; load ${load} -> ${load1()}`,
+      });
+    }
   }
   return rows;
 }
@@ -264,7 +272,9 @@ if (require.main === module) {
   };
   const quick = process.argv.includes('--quick');
   const baseline = arg('--baseline') ?? (arg('--baseline-commit') ? checkoutCommit(arg('--baseline-commit')!) : undefined);
-  (baseline ? benchAgainstBaseline(baseline, { quick }) : benchDfc({ quick })).then((rows) => {
+  const rounds = arg('--rounds') === undefined ? undefined : Number(arg('--rounds'));
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be an integer >= 1 (got ${arg('--rounds')})`);
+  (baseline ? benchAgainstBaseline(baseline, { quick, rounds }) : benchDfc({ quick })).then((rows) => {
     const table = formatTable(
       ['benchmark', 'size', 'value', 'unit', 'note'],
       rows.map((r) => [r.name, r.size, Number.isFinite(r.value) ? r.value : 'unavailable', r.unit, r.note ?? '']),

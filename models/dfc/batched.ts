@@ -54,8 +54,9 @@ import type { BrownianPath } from '../../src/core/brownian';
 import { Rng } from '../../src/core/random';
 import { solve, type Reduction } from '../../src/core/solve';
 import { defineState, matrix, type BlockSpec, type StateLayout } from '../../src/core/state';
-import { diffusion, drift, odeProblem, sdeProblem, type Problem } from '../../src/core/terms';
-import { matMulTA, matMulTB, WasmWorkspace } from '../../src/linalg/kernels';
+import { stateSum } from '../../src/core/solver';
+import { diffusion, drift, odeProblem, sdeProblem, type EulerUpdate, type Problem } from '../../src/core/terms';
+import { matMulTA, matMulTB, WasmWorkspace, type RateStepArgs } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import type { SolverChoice } from '../../src/cli/solver-options';
 import type { ControllerConfig, FeedbackConfig } from './config';
@@ -176,6 +177,8 @@ export interface WakePhase {
   hoist: boolean;
   /** With Euler: the reduction that sums eq. (5) and its result (the state has no update blocks then). */
   sum?: { reduction: Reduction; total: () => Mat[] };
+  /** The divergence check (a reduction that stops the run: |u^int| or |v_L| beyond the threshold). */
+  check: Reduction;
 }
 
 /** A sleep phase as a problem. */
@@ -249,6 +252,36 @@ function addInto(s: Float64Array, d: Float64Array, n: number): void {
   for (let k = 0; k < n; k++) s[k] += d[k];
 }
 
+/**
+ * The controller's end of a fused step, in one pass as the former loop wrote it: y[to + k] =
+ * y[from + k] + c (E − α y[from + k]) (the Euler step of eq. 4's integral part); returns the sum of
+ * the new entries and writes into bad[0] the first k whose new u^int or v_L (at y[vL + k]) is NaN or
+ * beyond the divergence threshold, or −1.
+ */
+function controllerEnd(y: Float64Array, from: number, to: number, vL: number, E: Float64Array, c: number, alpha: number, n: number, bad: Int32Array): number {
+  let s = 0;
+  let b = -1;
+  for (let k = 0; k < n; k++) {
+    const u0 = y[from + k];
+    const u = u0 + c * (E[k] - alpha * u0);
+    y[to + k] = u;
+    s += u;
+    const v = y[vL + k];
+    if (!(u <= divergenceThreshold && u >= -divergenceThreshold && v <= divergenceThreshold && v >= -divergenceThreshold) && b < 0) b = k;
+  }
+  bad[0] = b;
+  return s;
+}
+
+/** Rows b of the B x n block at h[at …] times w[b]. */
+function scaleRows(h: Float64Array, at: number, B: number, n: number, w: Float64Array): void {
+  for (let b = 0; b < B; b++) {
+    const wb = w[b];
+    const o = at + b * n;
+    for (let a = 0; a < n; a++) h[o + a] *= wb;
+  }
+}
+
 /** out[uOff + k] = c (E − α U^int) (eq. 4, integral part). */
 export function integralField(out: Float64Array, y: Float64Array, uOff: number, E: Float64Array, c: number, alpha: number, n: number): void {
   for (let k = 0; k < n; k++) out[uOff + k] = c * (E[k] - alpha * y[uOff + k]);
@@ -288,6 +321,9 @@ export class DfcBatchedField {
   private readonly Vfb: Buf;
   private readonly GQ: Buf;
   private readonly wasm: boolean;
+  /** Wasm indices of the state buffers (two for a solve, one scratch) and their size. */
+  private readonly stateSlots: number[];
+  private readonly stateWords: number;
 
   constructor(private readonly net: DfcNet, readonly maxBatch: number, resident = true) {
     const wasmOk = resident && net.acts.every((a) => a.name === 'tanh' || a.name === 'linear');
@@ -322,11 +358,15 @@ export class DfcBatchedField {
     const iG1 = a(sz[1] * sz[0]);
     const K = (this.chunk = Math.max(1, Math.min(16, Math.ceil(512 / B))));
     const iDst = sz.slice(1).map((n) => a(K * B * n));
-    const iRst = sz.slice(1).map((_n, i) => a(K * B * sz[i]));
+    const iRst = sz.slice(1).map((_n, i) => a((K + 1) * B * sz[i])); // K + 1 slots: the fused update's ring of rates
     const iG = sz.slice(1).map((n, i) => a(n * sz[i]));
     const iDsum1 = a(B * sz[1]);
     const iFb = a(B * N);
     const iGQ = a(N * nL);
+    // the state of a phase where the kernels work on it in place (`storage`): two buffers for the
+    // solve and one scratch, each as large as the larger phase's state with Euler
+    const stateWords = Math.max(B * (N + nL), 2 * B * N + B * nL + N * nL);
+    const iState = ws === null ? [] : [a(stateWords), a(stateWords), a(stateWords)];
     if (ws !== null) {
       for (let i = 1; i <= L; i++) {
         if (!this.small(sz[i - 1], sz[i])) ws.reserveGemm(B, sz[i], sz[i - 1]);
@@ -357,6 +397,26 @@ export class DfcBatchedField {
     this.Dsum1 = buf(iDsum1);
     this.Vfb = buf(iFb);
     this.GQ = buf(iGQ);
+    this.stateSlots = iState.map((k) => at[k]);
+    this.stateWords = stateWords;
+  }
+
+  /** The wasm index of the view x into this field's memory, or −1 when x lives elsewhere. */
+  private indexOf(x: Float64Array): number {
+    return this.ws !== null && x.buffer === this.ws.f64.buffer ? x.byteOffset / 8 : -1;
+  }
+
+  /**
+   * A problem's `storage` (src/core/terms.ts): the solve's two state buffers are views into this
+   * field's wasm memory (slots laid out by the constructor, so the memory never grows meanwhile).
+   */
+  private storage(): (n: number) => Float64Array {
+    let k = 0;
+    return (n) => {
+      if (n > this.stateWords) return new Float64Array(n);
+      const at = this.stateSlots[k++ % 2];
+      return this.ws!.f64.subarray(at, at + n);
+    };
   }
 
   /** Whether a product with inner size k and n output columns runs unpacked (wasm). */
@@ -394,6 +454,15 @@ export class DfcBatchedField {
         for (let r = 0; r < sz[i]; r++) for (let k = 0; k < nL; k++) QT[k * N + off + r] = Q[r * nL + k];
       } else QT.set(Q, off * nL);
     }
+  }
+
+  /** Vff_i (B x n_i) = R_{i−1} W_iᵀ with R_{i−1} at wasm index rPrev. */
+  private forwardFrom(i: number, B: number, rPrev: number): void {
+    const ni = this.sizes[i];
+    const np = this.sizes[i - 1];
+    const out = this.Vff[i - 1];
+    if (this.small(np, ni)) this.ws!.mulRows(B, ni, np, rPrev, np, this.Wm[i - 1].at, ni, out.at, ni);
+    else this.ws!.gemm(B, ni, np, rPrev, np, 1, this.Wm[i - 1].at, 1, np, out.at, 1, 0);
   }
 
   /** Vff_i (B x n_i) = R_{i−1} W_iᵀ. */
@@ -470,18 +539,33 @@ export class DfcBatchedField {
     }
   }
 
-  /** A reduction that stops the run (by throwing Diverged) when |u^int| or |v_L| (vLOff ≥ 0) passes the threshold. */
-  private divergenceCheck(uOff: number, vLOff: number, B: number, dt: number): Reduction {
+  /**
+   * A reduction that stops the run (by throwing Diverged) when |u^int| or |v_L| (vLOff ≥ 0) passes
+   * the threshold; `known` may give the index of the first such entry of u^int or v_L (−1: none)
+   * from the pass that wrote y1, else (undefined) the blocks are scanned.
+   */
+  private divergenceCheck(uOff: number, vLOff: number, B: number, dt: number, known?: (t0: number, y0: Float64Array, y1: Float64Array) => number | undefined): Reduction {
     const n = B * this.nL;
     const nL = this.nL;
     const L = this.L;
     return {
       name: 'divergence',
       size: 1,
-      step(_t0, _y0, t1, y1) {
-        const bu = firstBad(y1, uOff, n);
-        const bv = bu < 0 && vLOff >= 0 ? firstBad(y1, vLOff, n) : -1;
-        if (bu < 0 && bv < 0) return;
+      step(t0, y0, t1, y1) {
+        const k0 = known?.(t0, y0, y1);
+        if (k0 === -1) return;
+        let bu: number;
+        let bv: number;
+        if (k0 === undefined) {
+          bu = firstBad(y1, uOff, n);
+          bv = bu < 0 && vLOff >= 0 ? firstBad(y1, vLOff, n) : -1;
+          if (bu < 0 && bv < 0) return;
+        } else {
+          // the first sample row with a bad u^int or v_L entry: u^int's first, as the scan reports
+          const u = y1[uOff + k0];
+          bu = !(u <= divergenceThreshold && u >= -divergenceThreshold) ? k0 : firstBad(y1, uOff, n);
+          bv = bu < 0 ? k0 : -1;
+        }
         const k = bu >= 0 ? bu : bv;
         const step = Math.round(t1);
         throw new Diverged({ step, t: step * dt, sample: Math.floor(k / nL), block: bu >= 0 ? 'uInt' : `v${L}`, value: bu >= 0 ? y1[uOff + k] : y1[vLOff + k] }, y1.slice());
@@ -566,6 +650,155 @@ export class DfcBatchedField {
   }
 
   /**
+   * The wake phase's fused Euler update on the wasm kernels, for Euler (or the drift of
+   * Euler–Maruyama) at step 1, the paper's dt: the former hand-written loop's step operation for
+   * operation, on the state where it lives (the problem's `storage` puts it in this field's wasm
+   * memory). One step from y0 to y1:
+   *   R_i = φ(V_i) of y0 into slot `cur` of a ring of K + 1 slots per hidden layer (reused from the
+   *   previous step when y0 is that step's y1 and nothing changed it since: no noise, the step
+   *   accepted), E = R* − R_L, U = U^int + k_p E, C = U Qᵀ;
+   *   for i = L … 1: V^ff_i = R_{i−1} W_iᵀ (layer 1's once per minibatch when hoisted), then one
+   *   `rateStep` per layer: D_i = R_i − φ(V^ff_i) into slot `cur` of its stack (added into Σ_t D_1
+   *   when hoisted), v_i(y1) = v_i + (dt/τ_v)(V^ff_i + C_i − v_i), and φ(v_i(y1)) into slot cur + 1;
+   *   u^int(y1) = u^int + (dt/τ_u)(E − α u^int); returns Σ y1.
+   * The eq. (5) sum is the reduction `sum`: after an accepted step it keeps the step's slot (when
+   * the last update was that step's, else it redoes the update from y0 into a scratch buffer) and
+   * adds K steps' rank-B terms as one product; total() adds the rest and (Σ_t D_1)ᵀ X.
+   * Any other step size, or a state outside the wasm memory, takes vf and the combine pass.
+   */
+  private fusedWake(o: {
+    B: number; dim: number; vOff: number[]; uOff: number; accumulate: boolean; hoist: boolean; weights: readonly Float64Array[] | undefined;
+    cV: number; cU: number; kp: number; alpha: number; noisy: boolean; dt: number; vf: (t: number, y: Float64Array, out: Float64Array) => void;
+  }): { euler: EulerUpdate; check: Reduction; sum?: { reduction: Reduction; total: () => Mat[] } } {
+    const ws = this.ws!;
+    const { B, dim, vOff, uOff, accumulate, hoist, weights, cV, cU, kp, alpha, noisy, dt, vf } = o;
+    const sz = this.sizes;
+    const L = this.L;
+    const K = accumulate ? this.chunk : 0;
+    const N = this.N;
+    const nL = this.nL;
+    const nU = B * nL;
+    const offsets = this.net.offsets;
+    const first = hoist ? 2 : 1;
+    const rs = this.Rs.a;
+    const RL = this.R[L];
+    const E = this.E.a;
+    const U = this.U.a;
+    // R_i of ring slot s: X, the hidden layers' rings (Rst[i] is the stack layer i + 1's product reads), R_L
+    const rAt = (i: number, s: number): number => (i === 0 ? this.X.at : i === L ? RL.at : this.Rst[i].at + s * B * sz[i]);
+    const args: RateStepArgs[] = sz.slice(1).map((_ni, j) => {
+      const hoisted = j === 0 && hoist;
+      return {
+        v: 0, vff: this.Vff[j].at, phiff: hoisted ? this.Phiff[0].at : 0, inp: this.C.at + offsets[j], ldi: N, rin: 0, r: 0, c: cV,
+        act: this.net.acts[j].name === 'tanh' ? 'tanh' : 'linear',
+        mode: !accumulate ? 'none' : hoisted ? 'add' : 'store', d: !accumulate ? 0 : hoisted ? this.Dsum1.at : 0, noise: 0,
+      };
+    });
+    if (accumulate) {
+      for (const g of this.G) g.a.fill(0);
+      this.Dsum1.a.fill(0);
+      // the un-hoisted input layer's stack holds X in every slot
+      if (!hoist) for (let s = 0; s < K; s++) this.Rst[0].a.set(this.X.a.subarray(0, B * sz[0]), s * B * sz[0]);
+    }
+    /** Ring slot of this step, where R(y1) of the last update lies, and that update's ends. */
+    const st = { cur: 0, rNext: -1, y0: null as Float64Array | null, y1: null as Float64Array | null, t0: NaN, t1: NaN };
+    const tmp = new Float64Array(dim);
+    const bad = new Int32Array(1);
+    const nV = B * N; // the v blocks lie at [0, B·N), u^int after them (no other blocks with Euler)
+    if (vOff[0] !== 0 || uOff !== nV || dim !== nV + nU) throw new Error('DFC wake phase: the fused update needs the layout v1 … vL, uInt');
+    /** The update from the state at wasm index a0 into a1 (step 1), time t0; fresh: recompute the rates. Returns Σ u^int(y1). */
+    const update = (t0: number, a0: number, a1: number, fresh: boolean): number => {
+      const h = ws.f64;
+      const slot = st.cur;
+      const next = accumulate ? slot + 1 : 0;
+      if (fresh || noisy || st.rNext !== slot) {
+        for (let i = 1; i <= L; i++) {
+          const n = B * sz[i];
+          if (args[i - 1].act === 'tanh') ws.tanh(a0 + vOff[i - 1], rAt(i, slot), n);
+          else h.copyWithin(rAt(i, slot), a0 + vOff[i - 1], a0 + vOff[i - 1] + n);
+        }
+      }
+      controlOutput(rs, RL.a, h, a0 + uOff, E, U, kp, nU); // eq. (4)
+      this.feedback(B); // C = U Qᵀ
+      for (let i = L; i >= 1; i--) {
+        const ni = sz[i];
+        const a = args[i - 1];
+        if (i > 1 || !hoist) this.forwardFrom(i, B, rAt(i - 1, slot));
+        a.v = a1 + vOff[i - 1];
+        h.copyWithin(a.v, a0 + vOff[i - 1], a0 + vOff[i - 1] + B * ni);
+        a.rin = rAt(i, slot);
+        a.r = rAt(i, next);
+        if (accumulate && a.mode === 'store') a.d = this.Dst[i - 1].at + slot * B * ni;
+        ws.rateStep(B, ni, a); // eqs. (5), (1), φ
+        if (weights && a.mode === 'store') scaleRows(h, a.d, B, ni, weights[i - 1]);
+      }
+      const uSum = controllerEnd(h, a0 + uOff, a1 + uOff, a1 + vOff[L - 1], E, cU, alpha, nU, bad); // eq. (4)
+      st.rNext = next;
+      st.t0 = t0;
+      st.t1 = t0 + 1;
+      return uSum;
+    };
+    const euler: EulerUpdate = (t0, y0, h, y1) => {
+      const a0 = this.indexOf(y0);
+      const a1 = this.indexOf(y1);
+      if (h !== 1 || a0 < 0 || a1 < 0) {
+        vf(t0, y0, tmp);
+        for (let k = 0; k < dim; k++) y1[k] = y0[k] + h * tmp[k];
+        st.y1 = st.y0 = null;
+        st.rNext = -1;
+        return stateSum(y1, dim);
+      }
+      const uSum = update(t0, a0, a1, st.y1 !== y0 || st.t1 !== t0);
+      st.y0 = y0;
+      st.y1 = y1;
+      return stateSum(y1, nV) + uSum;
+    };
+    // the divergence check from the update's own pass when this step's update wrote y1 (and no
+    // noise was added after it), else a scan
+    const check = this.divergenceCheck(uOff, vOff[L - 1], B, dt, (t0, y0, y1) => (!noisy && st.y0 === y0 && st.y1 === y1 && st.t0 === t0 ? bad[0] : undefined));
+    if (!accumulate) return { euler, check };
+    const flush = (rows: number): void => {
+      for (let i = first; i <= L; i++) ws.gemm(sz[i], sz[i - 1], rows, this.Dst[i - 1].at, 1, sz[i], this.Rst[i - 1].at, sz[i - 1], 1, this.G[i - 1].at, 1, 1);
+    };
+    const [, , scratch0, scratch1] = this.stateSlots;
+    const reduction: Reduction = {
+      name: 'eq. (5) Euler sum (fused)',
+      size: 1,
+      step: (t0, y0, t1, y1) => {
+        if (t1 - t0 !== 1) throw new Error(`DFC wake phase: this phase was built for Euler steps of the paper's dt (1 in its clock) but took a step of ${t1 - t0}; build it with that step (solver dt0)`);
+        if (!(st.y0 === y0 && st.y1 === y1 && st.t0 === t0)) {
+          // the last update was not this step's (e.g. a re-step for output): redo it from y0
+          let a0 = this.indexOf(y0);
+          if (a0 < 0) {
+            ws.f64.set(y0.subarray(0, dim), scratch0);
+            a0 = scratch0;
+          }
+          update(t0, a0, scratch1, true);
+          st.y0 = st.y1 = null;
+        }
+        if (++st.cur === K) {
+          flush(K * B);
+          const h = ws.f64;
+          for (let i = 1; i < L; i++) h.copyWithin(rAt(i, 0), rAt(i, K), rAt(i, K) + B * sz[i]);
+          st.cur = 0;
+          if (st.rNext === K) st.rNext = 0;
+        }
+      },
+    };
+    const total = (): Mat[] => {
+      if (st.cur > 0) flush(st.cur * B);
+      st.cur = 0;
+      st.rNext = -1;
+      if (hoist) {
+        if (weights) scaleRows(ws.f64, this.Dsum1.at, B, sz[1], weights[0]);
+        ws.gemm(sz[1], sz[0], B, this.Dsum1.at, 1, sz[1], this.X.at, sz[0], 1, this.G[0].at, 1, 1);
+      }
+      return sz.slice(1).map((ni, j) => mat(ni, sz[j], this.G[j].a.slice()));
+    };
+    return { euler, check, sum: { reduction, total } };
+  }
+
+  /**
    * The wake phase of a minibatch as a problem: X (B x n_0), targets Rstar (B x n_L); y0 is the
    * feedforward equilibrium (eq. 2) with u^int = 0 and zero accumulators. The field reads the
    * operands loaded here until the next call on this object.
@@ -638,22 +871,34 @@ export class DfcBatchedField {
       integralField(out, y, uOff, E, cU, alpha, B * nL); // eq. (4)
     };
     const dim = layout.size;
+    // Euler at the paper's step on the wasm kernels: the fused update, on the state in place
+    const stepOne = runOptions(o.solver, cfg.dt, cfg.steps, sigma > 0).opts.dt0 === 1;
+    const fused =
+      this.wasm && stepOne && (solverName === 'euler' || solverName === 'euler_maruyama') && dim <= this.stateWords
+        ? this.fusedWake({ B, dim, vOff, uOff, accumulate, hoist, weights, cV, cU, kp, alpha, noisy: sigma > 0, dt: cfg.dt, vf })
+        : undefined;
+    const term = drift(dim, vf, fused ? { euler: fused.euler } : {});
+    const storage = fused ? this.storage() : undefined;
     let problem: Problem;
     let brownian: BrownianPath | undefined;
     if (sigma > 0) {
       const gv = (sigma * Math.sqrt(cfg.dt)) / cfg.tauV; // σ/τ_v per √(paper time) = σ√dt/τ_v per √step
       const g = new Float64Array(dim);
       for (let i = 0; i < L; i++) g.fill(gv, vOff[i], vOff[i] + B * sz[i + 1]);
-      problem = sdeProblem(drift(dim, vf), diffusion(dim, 'additive', (_t, _y, out) => out.set(g)), { layout, name: 'DFC wake phase (eqs. 1, 4, 5, 12), batched' });
+      problem = sdeProblem(term, diffusion(dim, 'additive', (_t, _y, out) => out.set(g)), { layout, name: 'DFC wake phase (eqs. 1, 4, 5, 12), batched', storage });
       // the former loop's draw order: layer L first, then down to layer 1
       brownian = new BlockNoise(dim, vOff.map((at, i): [number, number] => [at, at + B * sz[i + 1]]).reverse(), o.rng!);
-    } else problem = odeProblem(drift(dim, vf), { layout, name: 'DFC wake phase (eqs. 1, 4, 5), batched' });
-    const sum = summed ? this.eulerSum(B, hoist, (t, y) => {
-      if (last.y === y && last.t === t) return;
-      if (last.out === null || last.out.length !== dim) last.out = new Float64Array(dim);
-      vf(t, y, last.out);
-    }) : undefined;
-    return { problem, y0, layout, brownian, vOff, uOff, accOff, B, hoist, sum };
+    } else problem = odeProblem(term, { layout, name: 'DFC wake phase (eqs. 1, 4, 5), batched', storage });
+    const sum = fused
+      ? fused.sum
+      : summed
+        ? this.eulerSum(B, hoist, (t, y) => {
+            if (last.y === y && last.t === t) return;
+            if (last.out === null || last.out.length !== dim) last.out = new Float64Array(dim);
+            vf(t, y, last.out);
+          })
+        : undefined;
+    return { problem, y0, layout, brownian, vOff, uOff, accOff, B, hoist, sum, check: fused?.check ?? this.divergenceCheck(uOff, vOff[L - 1], B, cfg.dt) };
   }
 
   /**
@@ -661,7 +906,7 @@ export class DfcBatchedField {
    * equilibrium with u^int = 0, over cfg.steps steps of cfg.dt (see the module comment).
    */
   wake(p: DfcParams, Xm: Mat, Rstar: Mat, cfg: ControllerConfig, o: WakeOptions): WakeResult {
-    const { problem, y0, layout, brownian, vOff, uOff, accOff, B, hoist, sum } = this.wakeProblem(p, Xm, Rstar, cfg, o);
+    const { problem, y0, layout, brownian, vOff, uOff, accOff, B, hoist, sum, check } = this.wakeProblem(p, Xm, Rstar, cfg, o);
     const L = this.L;
     const sz = this.sizes;
     const nL = this.nL;
@@ -670,7 +915,6 @@ export class DfcBatchedField {
     const rs = this.Rs.a;
     const U = this.U.a;
     const kp = cfg.kp;
-    const check = this.divergenceCheck(uOff, vOff[L - 1], B, cfg.dt);
     const run = this.run(problem, y0, o.solver, cfg.dt, cfg.steps, sigma > 0, sum ? [check, sum.reduction] : [check], brownian, layout, nL);
     const y = run.y;
     // final state: V_i, R_i, U
