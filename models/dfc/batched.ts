@@ -321,7 +321,7 @@ export class DfcBatchedField {
   private readonly Vfb: Buf;
   private readonly GQ: Buf;
   private readonly wasm: boolean;
-  /** Wasm indices of the state buffers (two for a solve, one scratch) and their size. */
+  /** Wasm indices of the state buffers (two for a solve, two scratch) and their size. */
   private readonly stateSlots: number[];
   private readonly stateWords: number;
 
@@ -364,9 +364,9 @@ export class DfcBatchedField {
     const iFb = a(B * N);
     const iGQ = a(N * nL);
     // the state of a phase where the kernels work on it in place (`storage`): two buffers for the
-    // solve and one scratch, each as large as the larger phase's state with Euler
+    // solve and two scratch (a redone update's y0 and y1), each as large as the larger phase's state with Euler
     const stateWords = Math.max(B * (N + nL), 2 * B * N + B * nL + N * nL);
-    const iState = ws === null ? [] : [a(stateWords), a(stateWords), a(stateWords)];
+    const iState = ws === null ? [] : [a(stateWords), a(stateWords), a(stateWords), a(stateWords)];
     if (ws !== null) {
       for (let i = 1; i <= L; i++) {
         if (!this.small(sz[i - 1], sz[i])) ws.reserveGemm(B, sz[i], sz[i - 1]);
