@@ -43,7 +43,7 @@ import { mat } from '../src/linalg/mat';
 import { formatTable } from '../src/io/output';
 import { DfcEngine } from '../models/dfc/engine';
 import { DfcNet, initForwardWeights, productFeedback } from '../models/dfc/network';
-import { FIG3_FORWARD, type ControllerConfig } from '../models/dfc/config';
+import { FIG3_FEEDBACK, FIG3_FORWARD, type ControllerConfig } from '../models/dfc/config';
 import { MNIST_FORWARD } from '../models/dfc/experiments/mnist';
 import { blasAvailable, blasLibrary, forceEngine, getBackend, setBackend } from '../src/linalg/backend';
 import { backends, load1, median, type BenchRow } from './types';
@@ -209,9 +209,12 @@ function checkoutCommit(commit: string): string {
   return dir;
 }
 
-/** Issue 14's side-by-side: this tree's solve path against the DfcEngine of the folder `dir`. */
+/** What the side-by-side calls on either engine. */
+type FormerEngine = Pick<DfcEngine, 'wake' | 'sleep'>;
+
+/** Issue 14's side-by-side: this tree's solve path against the DfcEngine of the folder `dir` (wake and sleep phases). */
 export async function benchAgainstBaseline(dir: string, opts: { quick: boolean; rounds?: number }): Promise<BenchRow[]> {
-  const old = (await import(path.join(dir, 'models', 'dfc', 'engine.ts'))) as { DfcEngine: new (net: DfcNet, b: number) => { wake: DfcEngine['wake'] } };
+  const old = (await import(path.join(dir, 'models', 'dfc', 'engine.ts'))) as { DfcEngine: new (net: DfcNet, b: number) => FormerEngine };
   const rows: BenchRow[] = [];
   const cases = [
     { sizes: [15, 10, 10, 5], batch: 128, cfg: { ...FIG3_FORWARD, steps: 1000 }, rounds: opts.quick ? 3 : 7 },
@@ -229,37 +232,51 @@ export async function benchAgainstBaseline(dir: string, opts: { quick: boolean; 
     const Rstar = mat(c.batch, nL);
     for (let k = 0; k < Rstar.data.length; k++) Rstar.data[k] = R[net.L].data[k] + c.cfg.lambda * (rng.uniform() - 0.5);
     const engines = { solve: new DfcEngine(net, c.batch), former: new old.DfcEngine(net, c.batch) };
-    // wall and CPU time (user + system) of one minibatch's wake phase
-    const time = (e: { wake: DfcEngine['wake'] }): { wall: number; cpu: number } => {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      const r = e.wake(p, X, Rstar, c.cfg, { accumulate: true });
-      const wall = (performance.now() - t0) / 1000;
-      const cu = process.cpuUsage(c0);
-      if (r.status !== 'ok') throw new Error('benchmark dynamics diverged');
-      return { wall, cpu: (cu.user + cu.system) / 1e6 };
+    // a phase: the wake phase of the minibatch (eq. 5 accumulated, c.cfg), or the sleep phase (Fig. 3's
+    // feedback settings, 50 steps) repeated `sleepReps` times, each on a fresh generator
+    const sleepReps = 10;
+    const phases = {
+      wake: (e: FormerEngine): void => {
+        if (e.wake(p, X, Rstar, c.cfg, { accumulate: true }).status !== 'ok') throw new Error('benchmark dynamics diverged');
+      },
+      sleep: (e: FormerEngine): void => {
+        for (let k = 0; k < sleepReps; k++) if (e.sleep(p, X, FIG3_FEEDBACK, new Rng(k)).status !== 'ok') throw new Error('benchmark sleep phase diverged');
+      },
     };
-    time(engines.solve);
-    time(engines.former);
-    const t: Record<'solve' | 'former', { wall: number; cpu: number }[]> = { solve: [], former: [] };
-    const load = load1();
-    const rounds = opts.rounds ?? c.rounds;
-    for (let r = 0; r < rounds; r++) {
-      const order: ('solve' | 'former')[] = r % 2 ? ['former', 'solve'] : ['solve', 'former'];
-      for (const k of order) t[k].push(time(engines[k]));
-    }
-    const size = `${c.sizes.join('-')}, batch ${c.batch}, ${c.cfg.steps} steps`;
-    const us = (xs: number[]) => `${((median(xs) / c.cfg.steps) * 1e6).toFixed(1)} µs/step (${((Math.min(...xs) / c.cfg.steps) * 1e6).toFixed(1)}-${((Math.max(...xs) / c.cfg.steps) * 1e6).toFixed(1)})`;
-    for (const what of ['wall', 'cpu'] as const) {
-      const ratios = t.solve.map((v, i) => v[what] / t.former[i][what]);
-      const of = (k: 'solve' | 'former') => us(t[k].map((v) => v[what]));
-      rows.push({
-        name: `ratio solve path / former engine (${what} time)`,
-        size,
-        value: median(ratios),
-        unit: 'x',
-        note: `median of ${rounds} interleaved rounds, range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)} (per round: ${ratios.map((x) => x.toFixed(2)).join(' ')}); solve ${of('solve')}, former ${of('former')}; load ${load} -> ${load1()}`,
-      });
+    for (const phase of ['wake', 'sleep'] as const) {
+      const run = phases[phase];
+      const steps = phase === 'wake' ? c.cfg.steps : FIG3_FEEDBACK.steps * sleepReps;
+      // wall and CPU time (user + system)
+      const time = (e: FormerEngine): { wall: number; cpu: number } => {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        run(e);
+        const wall = (performance.now() - t0) / 1000;
+        const cu = process.cpuUsage(c0);
+        return { wall, cpu: (cu.user + cu.system) / 1e6 };
+      };
+      time(engines.solve);
+      time(engines.former);
+      const t: Record<'solve' | 'former', { wall: number; cpu: number }[]> = { solve: [], former: [] };
+      const load = load1();
+      const rounds = opts.rounds ?? c.rounds;
+      for (let r = 0; r < rounds; r++) {
+        const order: ('solve' | 'former')[] = r % 2 ? ['former', 'solve'] : ['solve', 'former'];
+        for (const k of order) t[k].push(time(engines[k]));
+      }
+      const size = `${c.sizes.join('-')}, batch ${c.batch}, ${phase} ${phase === 'wake' ? c.cfg.steps : `${sleepReps} x ${FIG3_FEEDBACK.steps}`} steps`;
+      const us = (xs: number[]) => `${((median(xs) / steps) * 1e6).toFixed(1)} µs/step (${((Math.min(...xs) / steps) * 1e6).toFixed(1)}-${((Math.max(...xs) / steps) * 1e6).toFixed(1)})`;
+      for (const what of ['wall', 'cpu'] as const) {
+        const ratios = t.solve.map((v, i) => v[what] / t.former[i][what]);
+        const of = (k: 'solve' | 'former') => us(t[k].map((v) => v[what]));
+        rows.push({
+          name: `ratio solve path / former engine (${what} time)`,
+          size,
+          value: median(ratios),
+          unit: 'x',
+          note: `median of ${rounds} interleaved rounds, range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)} (per round: ${ratios.map((x) => x.toFixed(2)).join(' ')}); fastest/fastest ${(Math.min(...t.solve.map((v) => v[what])) / Math.min(...t.former.map((v) => v[what]))).toFixed(3)}; solve ${of('solve')}, former ${of('former')}; load ${load} -> ${load1()}`,
+        });
+      }
     }
   }
   return rows;

@@ -36,8 +36,13 @@
  * WebAssembly is available and every φ is tanh or linear (the paper's networks) they run on a
  * WasmWorkspace (src/linalg/kernels.ts): W_iᵀ, Qᵀ and every intermediate stay in one wasm memory,
  * the small products (k·n ≤ 4096, e.g. the toy network's) run unpacked (`mulRows`), larger ones as
- * packed products, and tanh is the SIMD kernel; the state itself lives in `solve`'s arrays, so each
- * evaluation copies the v blocks in (the core has no way to hand a problem its state storage).
+ * packed products, and tanh is the SIMD kernel. There the state lives in that memory too (the
+ * problem's `storage`: `solve`'s two state buffers are views into it), and both phases carry a fused
+ * Euler update (`drift(…, { euler })`, used by 'euler' and the drift part of 'euler_maruyama'): the
+ * former hand-written loop's step on the state in place, one `rateStep` kernel per layer (eq. 5
+ * integrand, eq. 1/12 step and φ of the new v), the rates of a step's start reused from the previous
+ * step's update (see `fusedWake`, `fusedSleep`). vf serves every other solver (copying the v blocks
+ * into the field's buffers when the state is not in its memory).
  * Otherwise the same arithmetic runs on the TypeScript kernels (fastmath.ts, matMulTB); both give
  * the same tanh bit for bit and may differ in the last bits through the order of sums in products.
  *
@@ -270,6 +275,18 @@ function controllerEnd(y: Float64Array, from: number, to: number, vL: number, E:
     if (!(u <= divergenceThreshold && u >= -divergenceThreshold && v <= divergenceThreshold && v >= -divergenceThreshold) && b < 0) b = k;
   }
   bad[0] = b;
+  return s;
+}
+
+/** y[to + k] = y[from + k] + c (E − α y[from + k]) (eq. 4's integral part, an Euler step); returns the sum of the new entries. */
+function integralSum(y: Float64Array, from: number, to: number, E: Float64Array, c: number, alpha: number, n: number): number {
+  let s = 0;
+  for (let k = 0; k < n; k++) {
+    const u0 = y[from + k];
+    const u = u0 + c * (E[k] - alpha * u0);
+    y[to + k] = u;
+    s += u;
+  }
   return s;
 }
 
@@ -799,6 +816,86 @@ export class DfcBatchedField {
   }
 
   /**
+   * The sleep phase's fused Euler update on the wasm kernels (the drift part of Euler–Maruyama; the
+   * solver adds the noise of the compartments after it), on the state in place, for a step h = 1
+   * (the paper's dt; any other h takes vf and the combine pass). From y0 to y1:
+   *   R_i = φ(v_i) of y0 (reused from the previous update when y0 is its y1: the noise enters v^fb
+   *   only), E = R* − R_L, U = U^int + k_p E;
+   *   GQ(y1) = GQ(y0) + V^fbᵀ U (eq. 13, one product added onto the copied block), C = U Qᵀ;
+   *   for i = L … 1: V^ff_i = R_{i−1} W_iᵀ (layer 1's constant), then `rateStep`:
+   *   v_i(y1) = v_i + (dt/τ_v)(V^ff_i + V^fb_i − v_i) and φ(v_i(y1)) (eq. 12);
+   *   v^fb(y1) = v^fb + (dt/τ_fb)(C − v^fb), u^int(y1) = u^int + (dt/τ_u)(E − α u^int); returns Σ y1.
+   */
+  private fusedSleep(o: {
+    B: number; dim: number; vOff: number[]; uOff: number; fbOff: number; gqOff: number;
+    cV: number; cF: number; cU: number; kp: number; alpha: number; vf: (t: number, y: Float64Array, out: Float64Array) => void;
+  }): EulerUpdate {
+    const ws = this.ws!;
+    const { B, dim, vOff, uOff, fbOff, gqOff, cV, cF, cU, kp, alpha, vf } = o;
+    const sz = this.sizes;
+    const L = this.L;
+    const N = this.N;
+    const nL = this.nL;
+    const nU = B * nL;
+    const nV = B * N;
+    if (vOff[0] !== 0 || uOff !== nV || fbOff !== nV + nU || gqOff !== fbOff + nV || dim !== gqOff + N * nL) throw new Error('DFC sleep phase: the fused update needs the layout v1 … vL, uInt, vfb, GQ');
+    const rs = this.Rs.a;
+    const RL = this.R[L].a;
+    const E = this.E.a;
+    const U = this.U.a;
+    const C = this.C.a;
+    const args: RateStepArgs[] = sz.slice(1).map((_ni, j) => ({
+      v: 0, vff: this.Vff[j].at, phiff: 0, inp: 0, ldi: N, rin: this.R[j + 1].at, r: this.R[j + 1].at, c: cV,
+      act: this.net.acts[j].name === 'tanh' ? 'tanh' : 'linear', mode: 'none', d: 0, noise: 0,
+    }));
+    const offsets = this.net.offsets;
+    /** The last update's end and time: its rates φ(v(y1)) are in R. */
+    const st = { y1: null as Float64Array | null, t1: NaN };
+    const tmp = new Float64Array(dim);
+    return (t0, y0, h, y1) => {
+      const a0 = this.indexOf(y0);
+      const a1 = this.indexOf(y1);
+      if (h !== 1 || a0 < 0 || a1 < 0) {
+        vf(t0, y0, tmp);
+        for (let k = 0; k < dim; k++) y1[k] = y0[k] + h * tmp[k];
+        st.y1 = null;
+        return stateSum(y1, dim);
+      }
+      const m = ws.f64;
+      if (st.y1 !== y0 || st.t1 !== t0) {
+        for (let i = 1; i <= L; i++) {
+          const n = B * sz[i];
+          if (args[i - 1].act === 'tanh') ws.tanh(a0 + vOff[i - 1], this.R[i].at, n);
+          else m.copyWithin(this.R[i].at, a0 + vOff[i - 1], a0 + vOff[i - 1] + n);
+        }
+      }
+      controlOutput(rs, RL, m, a0 + uOff, E, U, kp, nU); // eq. (4)
+      m.copyWithin(a1 + gqOff, a0 + gqOff, a0 + gqOff + N * nL);
+      ws.gemm(N, nL, B, a0 + fbOff, 1, N, this.U.at, nL, 1, a1 + gqOff, 1, 1); // eq. (13): + V^fbᵀ U
+      this.feedback(B); // C = U Qᵀ
+      for (let i = L; i >= 1; i--) {
+        const a = args[i - 1];
+        if (i > 1) this.forwardFrom(i, B, this.R[i - 1].at);
+        a.v = a1 + vOff[i - 1];
+        a.inp = a0 + fbOff + offsets[i - 1];
+        m.copyWithin(a.v, a0 + vOff[i - 1], a0 + vOff[i - 1] + B * sz[i]);
+        ws.rateStep(B, sz[i], a); // eq. (12), φ
+      }
+      let s = stateSum(y1, nV) + integralSum(m, a0 + uOff, a1 + uOff, E, cU, alpha, nU); // eq. (4)
+      for (let k = 0; k < nV; k++) {
+        const f = m[a0 + fbOff + k];
+        const f1 = f + cF * (C[k] - f); // eq. (12), the compartments' drift
+        m[a1 + fbOff + k] = f1;
+        s += f1;
+      }
+      for (let k = gqOff; k < dim; k++) s += y1[k];
+      st.y1 = y1;
+      st.t1 = t0 + 1;
+      return s;
+    };
+  }
+
+  /**
    * The wake phase of a minibatch as a problem: X (B x n_0), targets Rstar (B x n_L); y0 is the
    * feedforward equilibrium (eq. 2) with u^int = 0 and zero accumulators. The field reads the
    * operands loaded here until the next call on this object.
@@ -997,7 +1094,13 @@ export class DfcBatchedField {
     };
     const dim = layout.size;
     const g = new Float64Array(dim).fill((cfg.sigma * Math.sqrt(cfg.dt)) / cfg.tauFb, fbOff, fbOff + B * N);
-    const problem = sdeProblem(drift(dim, vf), diffusion(dim, 'additive', (_t, _y, out) => out.set(g)), { layout, name: 'DFC sleep phase (eqs. 12, 4, 13), batched' });
+    // on the wasm kernels: the fused Euler update on the state in place (see `fusedSleep`)
+    const fused = this.wasm && dim <= this.stateWords ? this.fusedSleep({ B, dim, vOff, uOff, fbOff, gqOff, cV, cF, cU, kp, alpha, vf }) : undefined;
+    const problem = sdeProblem(drift(dim, vf, fused ? { euler: fused } : {}), diffusion(dim, 'additive', (_t, _y, out) => out.set(g)), {
+      layout,
+      name: 'DFC sleep phase (eqs. 12, 4, 13), batched',
+      storage: fused ? this.storage() : undefined,
+    });
     return { problem, y0, layout, brownian: new BlockNoise(dim, [[fbOff, fbOff + B * N]], rng), uOff, gqOff, B };
   }
 

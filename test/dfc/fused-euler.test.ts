@@ -10,7 +10,8 @@ import { solve } from '../../src/core/solve';
 import { stateSum } from '../../src/core/solver';
 import { setBackend } from '../../src/linalg/backend';
 import { mat } from '../../src/linalg/mat';
-import { FIG3_FORWARD } from '../../models/dfc/config';
+import { FIG3_FEEDBACK, FIG3_FORWARD } from '../../models/dfc/config';
+import { Rng } from '../../src/core/random';
 import { DfcBatchedField } from '../../models/dfc/batched';
 import { randomBatch, smallNet } from './helpers';
 
@@ -79,4 +80,34 @@ test('the eq. (5) sum is the same from the fast loop, the general loop (output b
   expect(general.y).toEqual(via({}, false).y);
   const phase = field.wakeProblem(p, X, Rstar, cfg, { accumulate: true });
   expect(() => solve(phase.problem, 'euler', { t0: 0, t1: cfg.steps, dt0: 0.5, y0: phase.y0, reductions: [phase.sum!.reduction] })).toThrow(/built for Euler steps of the paper's dt .* took a step of 0\.5/);
+});
+
+test("the sleep phase's fused update (the drift of Euler–Maruyama) is vf + combine bit for bit, reusing the rates across the compartments' noise", () => {
+  for (const sizes of [[15, 10, 10, 5], [30, 70, 65, 5]]) {
+    const { field, p, X } = setup(sizes, 6);
+    const { problem, y0 } = field.sleepProblem(p, X, FIG3_FEEDBACK, new Rng(1));
+    const euler = problem.drift.euler!;
+    const n = problem.dim;
+    const reference = (y: Float64Array, h: number): Float64Array => {
+      const f = new Float64Array(n);
+      problem.drift.vf(0, y, f);
+      return y.map((v, i) => v + h * f[i]);
+    };
+    const a = problem.storage!(n);
+    const b = problem.storage!(n);
+    a.set(y0);
+    const want1 = reference(a.slice(), 1);
+    const sum = euler(0, a, 1, b);
+    expect(Array.from(b)).toEqual(Array.from(want1));
+    expect(Math.abs(sum - stateSum(b))).toBeLessThanOrEqual(1e-14 * b.reduce((s, v) => s + Math.abs(v), 0));
+    // noise on the compartments between updates (as Euler–Maruyama adds it): the rates of v still hold
+    const noisy = field.sleepProblem(p, X, FIG3_FEEDBACK, new Rng(1)).layout.block('vfb');
+    for (let k = noisy.offset; k < noisy.offset + noisy.size; k++) b[k] += 1e-3 * Math.sin(k);
+    const want2 = reference(b.slice(), 1);
+    euler(1, b, 1, a);
+    expect(Array.from(a)).toEqual(Array.from(want2));
+    const plain = new Float64Array(n);
+    euler(2, a.slice(), 0.5, plain);
+    expect(Array.from(plain)).toEqual(Array.from(reference(a.slice(), 0.5)));
+  }
 });
