@@ -341,6 +341,19 @@ export class DfcBatchedField {
   /** Wasm indices of the state buffers (two for a solve, two scratch) and their size. */
   private readonly stateSlots: number[];
   private readonly stateWords: number;
+  private readonly ones: Buf;
+  private readonly sumOut: Buf;
+
+  /** Σ of the n entries at wasm index at: one small product with a pair of columns of ones (f64x2), odd n's last entry added. */
+  private sumAt(at: number, n: number): number {
+    const ws = this.ws!;
+    const k = n >> 1;
+    const h = ws.f64;
+    let s = n & 1 ? h[at + n - 1] : 0;
+    if (k === 0) return s;
+    ws.mulRows(2, 2, k, at, k, this.ones.at, 2, this.sumOut.at, 2);
+    return s + (h[this.sumOut.at] + h[this.sumOut.at + 2]);
+  }
 
   constructor(private readonly net: DfcNet, readonly maxBatch: number, resident = true) {
     const wasmOk = resident && net.acts.every((a) => a.name === 'tanh' || a.name === 'linear');
@@ -384,6 +397,8 @@ export class DfcBatchedField {
     // solve and two scratch (a redone update's y0 and y1), each as large as the larger phase's state with Euler
     const stateWords = Math.max(B * (N + nL), 2 * B * N + B * nL + N * nL);
     const iState = ws === null ? [] : [a(stateWords), a(stateWords), a(stateWords), a(stateWords)];
+    const iOnes = a(stateWords + 2); // Σ of a state's entries as a product with ones (`sumAt`)
+    const iSum = a(4);
     if (ws !== null) {
       for (let i = 1; i <= L; i++) {
         if (!this.small(sz[i - 1], sz[i])) ws.reserveGemm(B, sz[i], sz[i - 1]);
@@ -415,6 +430,9 @@ export class DfcBatchedField {
     this.Vfb = buf(iFb);
     this.GQ = buf(iGQ);
     this.stateSlots = iState.map((k) => at[k]);
+    this.ones = buf(iOnes);
+    this.ones.a.fill(1);
+    this.sumOut = buf(iSum);
     this.stateWords = stateWords;
   }
 
@@ -768,7 +786,7 @@ export class DfcBatchedField {
       const uSum = update(t0, a0, a1, st.y1 !== y0 || st.t1 !== t0);
       st.y0 = y0;
       st.y1 = y1;
-      return stateSum(y1, nV) + uSum;
+      return this.sumAt(a1, nV) + uSum;
     };
     // the divergence check from the update's own pass when this step's update wrote y1 (and no
     // noise was added after it), else a scan
@@ -881,7 +899,7 @@ export class DfcBatchedField {
         m.copyWithin(a.v, a0 + vOff[i - 1], a0 + vOff[i - 1] + B * sz[i]);
         ws.rateStep(B, sz[i], a); // eq. (12), φ
       }
-      let s = stateSum(y1, nV) + integralSum(m, a0 + uOff, a1 + uOff, E, cU, alpha, nU); // eq. (4)
+      let s = this.sumAt(a1, nV) + integralSum(m, a0 + uOff, a1 + uOff, E, cU, alpha, nU); // eq. (4)
       for (let k = 0; k < nV; k++) {
         const f = m[a0 + fbOff + k];
         const f1 = f + cF * (C[k] - f); // eq. (12), the compartments' drift
