@@ -10,6 +10,7 @@ import { solve } from '../../src/core/solve';
 import { stateSum } from '../../src/core/solver';
 import { setBackend } from '../../src/linalg/backend';
 import { mat } from '../../src/linalg/mat';
+import type { Problem } from '../../src/core/terms';
 import { FIG3_FEEDBACK, FIG3_FORWARD } from '../../models/dfc/config';
 import { Rng } from '../../src/core/random';
 import { DfcBatchedField } from '../../models/dfc/batched';
@@ -28,37 +29,43 @@ function setup(sizes: number[], B: number) {
   return { field: new DfcBatchedField(net, B), p, X, Rstar, cfg: { ...FIG3_FORWARD, steps: 11 } };
 }
 
+/** y + h f(0, y) by the problem's vector field and the combine pass (what the fused update must equal). */
+function byVf(problem: Problem, y: Float64Array, h: number): Float64Array {
+  const f = new Float64Array(problem.dim);
+  problem.drift.vf(0, y, f);
+  return y.map((v, i) => v + h * f[i]);
+}
+
+/** One fused update from y0 into y1 equals byVf bit for bit; returns its Σ y1. */
+function expectUpdate(problem: Problem, t: number, y0: Float64Array, h: number, y1: Float64Array): number {
+  const want = byVf(problem, y0.slice(), h);
+  const sum = problem.drift.euler!(t, y0, h, y1);
+  expect(Array.from(y1)).toEqual(Array.from(want));
+  return sum;
+}
+
+/** Σ y1 returned by a fused update: the state's sum in another order of additions. */
+function expectSum(sum: number, y: Float64Array): void {
+  expect(Math.abs(sum - stateSum(y))).toBeLessThanOrEqual(1e-14 * y.reduce((s, v) => s + Math.abs(v), 0));
+}
+
 test('the fused update is vf + combine bit for bit (state in wasm memory or in plain arrays, rates reused or not, any step) and returns Σ y1', () => {
   for (const sizes of [[15, 10, 10, 5], [30, 70, 65, 5]]) {
     const { field, p, X, Rstar, cfg } = setup(sizes, 6);
     for (const accumulate of [true, false]) {
       const phase = field.wakeProblem(p, X, Rstar, cfg, { accumulate });
       const { problem } = phase;
-      const euler = problem.drift.euler!;
-      expect(euler).toBeDefined();
+      expect(problem.drift.euler).toBeDefined();
       expect(problem.storage).toBeDefined();
       const n = problem.dim;
-      const reference = (y0: Float64Array, h: number): Float64Array => {
-        const f = new Float64Array(n);
-        problem.drift.vf(0, y0, f);
-        return y0.map((v, i) => v + h * f[i]);
-      };
       // two steps on the solve's buffers (the second reuses the rates the first computed), then plain arrays, then h = 0.5
       const a = problem.storage!(n);
       const b = problem.storage!(n);
       a.set(phase.y0);
-      const want1 = reference(a.slice(), 1);
-      const sum = euler(0, a, 1, b); // Σ y1 in its own order of additions
-      expect(Math.abs(sum - stateSum(b))).toBeLessThanOrEqual(1e-14 * b.reduce((s, v) => s + Math.abs(v), 0));
-      expect(Array.from(b)).toEqual(Array.from(want1));
-      const want2 = reference(b.slice(), 1);
-      euler(1, b, 1, a);
-      expect(Array.from(a)).toEqual(Array.from(want2));
-      const plain = new Float64Array(n);
-      euler(2, a.slice(), 1, plain);
-      expect(Array.from(plain)).toEqual(Array.from(reference(a.slice(), 1)));
-      euler(3, a, 0.5, b);
-      expect(Array.from(b)).toEqual(Array.from(reference(a.slice(), 0.5)));
+      expectSum(expectUpdate(problem, 0, a, 1, b), b);
+      expectUpdate(problem, 1, b, 1, a);
+      expectUpdate(problem, 2, a.slice(), 1, new Float64Array(n));
+      expectUpdate(problem, 3, a, 0.5, b);
     }
   }
 });
@@ -86,28 +93,15 @@ test("the sleep phase's fused update (the drift of Euler–Maruyama) is vf + com
   for (const sizes of [[15, 10, 10, 5], [30, 70, 65, 5]]) {
     const { field, p, X } = setup(sizes, 6);
     const { problem, y0 } = field.sleepProblem(p, X, FIG3_FEEDBACK, new Rng(1));
-    const euler = problem.drift.euler!;
     const n = problem.dim;
-    const reference = (y: Float64Array, h: number): Float64Array => {
-      const f = new Float64Array(n);
-      problem.drift.vf(0, y, f);
-      return y.map((v, i) => v + h * f[i]);
-    };
     const a = problem.storage!(n);
     const b = problem.storage!(n);
     a.set(y0);
-    const want1 = reference(a.slice(), 1);
-    const sum = euler(0, a, 1, b);
-    expect(Array.from(b)).toEqual(Array.from(want1));
-    expect(Math.abs(sum - stateSum(b))).toBeLessThanOrEqual(1e-14 * b.reduce((s, v) => s + Math.abs(v), 0));
+    expectSum(expectUpdate(problem, 0, a, 1, b), b);
     // noise on the compartments between updates (as Euler–Maruyama adds it): the rates of v still hold
-    const noisy = field.sleepProblem(p, X, FIG3_FEEDBACK, new Rng(1)).layout.block('vfb');
-    for (let k = noisy.offset; k < noisy.offset + noisy.size; k++) b[k] += 1e-3 * Math.sin(k);
-    const want2 = reference(b.slice(), 1);
-    euler(1, b, 1, a);
-    expect(Array.from(a)).toEqual(Array.from(want2));
-    const plain = new Float64Array(n);
-    euler(2, a.slice(), 0.5, plain);
-    expect(Array.from(plain)).toEqual(Array.from(reference(a.slice(), 0.5)));
+    const vfb = problem.layout!.block('vfb');
+    for (let k = vfb.offset; k < vfb.offset + vfb.size; k++) b[k] += 1e-3 * Math.sin(k);
+    expectUpdate(problem, 1, b, 1, a);
+    expectUpdate(problem, 2, a.slice(), 0.5, new Float64Array(n));
   }
 });
