@@ -119,6 +119,9 @@ function firstBad(x: Float64Array, from: number, n: number): number {
   return -1;
 }
 
+/** Columns of the matrix view under which `sumAt` adds a state's entries (a multiple of 8: mulRows' widest path). */
+const SUM_COLUMNS = 16;
+
 /** Products with k·n up to this many f64s (Bᵀ within L1) run unpacked (`mulRows`). */
 const SMALL_PRODUCT = 4096;
 
@@ -258,12 +261,16 @@ function addInto(s: Float64Array, d: Float64Array, n: number): void {
 }
 
 /**
- * The controller's end of a fused step, in one pass as the former loop wrote it: y[to + k] =
- * y[from + k] + c (E − α y[from + k]) (the Euler step of eq. 4's integral part); returns the sum of
- * the new entries and writes into bad[0] the first k whose new u^int or v_L (at y[vL + k]) is NaN or
- * beyond the divergence threshold, or −1.
+ * The controller's end of a fused step and the start of the next, in one pass as the former loop
+ * wrote it: y[to + k] = u + c (E − α u) with u = y[from + k] (the Euler step of eq. 4's integral
+ * part), then E = R* − R_L and U = u^int + k_p E at the new state (R_L already the new rates).
+ * Returns the sum of the new u^int entries and writes into bad[0] the first k whose new u^int or
+ * (vL ≥ 0) v_L at y[vL + k] is NaN or beyond the divergence threshold, or −1.
  */
-function controllerEnd(y: Float64Array, from: number, to: number, vL: number, E: Float64Array, c: number, alpha: number, n: number, bad: Int32Array): number {
+function controllerEnd(
+  y: Float64Array, from: number, to: number, vL: number, E: Float64Array, U: Float64Array, rs: Float64Array, RL: Float64Array,
+  c: number, alpha: number, kp: number, n: number, bad: Int32Array,
+): number {
   let s = 0;
   let b = -1;
   for (let k = 0; k < n; k++) {
@@ -271,22 +278,13 @@ function controllerEnd(y: Float64Array, from: number, to: number, vL: number, E:
     const u = u0 + c * (E[k] - alpha * u0);
     y[to + k] = u;
     s += u;
-    const v = y[vL + k];
+    const e = rs[k] - RL[k];
+    E[k] = e;
+    U[k] = u + kp * e;
+    const v = vL >= 0 ? y[vL + k] : 0;
     if (!(u <= divergenceThreshold && u >= -divergenceThreshold && v <= divergenceThreshold && v >= -divergenceThreshold) && b < 0) b = k;
   }
   bad[0] = b;
-  return s;
-}
-
-/** y[to + k] = y[from + k] + c (E − α y[from + k]) (eq. 4's integral part, an Euler step); returns the sum of the new entries. */
-function integralSum(y: Float64Array, from: number, to: number, E: Float64Array, c: number, alpha: number, n: number): number {
-  let s = 0;
-  for (let k = 0; k < n; k++) {
-    const u0 = y[from + k];
-    const u = u0 + c * (E[k] - alpha * u0);
-    y[to + k] = u;
-    s += u;
-  }
   return s;
 }
 
@@ -344,15 +342,19 @@ export class DfcBatchedField {
   private readonly ones: Buf;
   private readonly sumOut: Buf;
 
-  /** Σ of the n entries at wasm index at: one small product with a pair of columns of ones (f64x2), odd n's last entry added. */
+  /**
+   * Σ of the n entries at wasm index at: the column sums of those entries read as a k x 16 matrix,
+   * one small product onesᵀ·Y (`mulRows`, eight f64x2 accumulators), added up with the last n − 16k.
+   */
   private sumAt(at: number, n: number): number {
     const ws = this.ws!;
-    const k = n >> 1;
+    const k = Math.floor(n / SUM_COLUMNS);
+    if (k > 0) ws.mulRows(2, SUM_COLUMNS, k, this.ones.at, k, at, SUM_COLUMNS, this.sumOut.at, SUM_COLUMNS);
     const h = ws.f64;
-    let s = n & 1 ? h[at + n - 1] : 0;
-    if (k === 0) return s;
-    ws.mulRows(2, 2, k, at, k, this.ones.at, 2, this.sumOut.at, 2);
-    return s + (h[this.sumOut.at] + h[this.sumOut.at + 2]);
+    let s = 0;
+    if (k > 0) for (let j = 0; j < SUM_COLUMNS; j++) s += h[this.sumOut.at + j];
+    for (let i = k * SUM_COLUMNS; i < n; i++) s += h[at + i];
+    return s;
   }
 
   constructor(private readonly net: DfcNet, readonly maxBatch: number, resident = true) {
@@ -397,8 +399,8 @@ export class DfcBatchedField {
     // solve and two scratch (a redone update's y0 and y1), each as large as the larger phase's state with Euler
     const stateWords = Math.max(B * (N + nL), 2 * B * N + B * nL + N * nL);
     const iState = ws === null ? [] : [a(stateWords), a(stateWords), a(stateWords), a(stateWords)];
-    const iOnes = a(stateWords + 2); // Σ of a state's entries as a product with ones (`sumAt`)
-    const iSum = a(4);
+    const iOnes = a(2 * Math.ceil(stateWords / SUM_COLUMNS)); // Σ of a state's entries as a product with ones (`sumAt`)
+    const iSum = a(2 * SUM_COLUMNS);
     if (ws !== null) {
       for (let i = 1; i <= L; i++) {
         if (!this.small(sz[i - 1], sz[i])) ws.reserveGemm(B, sz[i], sz[i - 1]);
@@ -689,13 +691,13 @@ export class DfcBatchedField {
    * Euler–Maruyama) at step 1, the paper's dt: the former hand-written loop's step operation for
    * operation, on the state where it lives (the problem's `storage` puts it in this field's wasm
    * memory). One step from y0 to y1:
-   *   R_i = φ(V_i) of y0 into slot `cur` of a ring of K + 1 slots per hidden layer (reused from the
-   *   previous step when y0 is that step's y1 and nothing changed it since: no noise, the step
-   *   accepted), E = R* − R_L, U = U^int + k_p E, C = U Qᵀ;
+   *   R_i = φ(V_i) of y0 into slot `cur` of a ring of K + 1 slots per hidden layer, E = R* − R_L,
+   *   U = U^int + k_p E (all three kept from the previous update when y0 is its y1 and nothing
+   *   changed them since: no noise, the step accepted, no evaluation of vf), C = U Qᵀ;
    *   for i = L … 1: V^ff_i = R_{i−1} W_iᵀ (layer 1's once per minibatch when hoisted), then one
    *   `rateStep` per layer: D_i = R_i − φ(V^ff_i) into slot `cur` of its stack (added into Σ_t D_1
    *   when hoisted), v_i(y1) = v_i + (dt/τ_v)(V^ff_i + C_i − v_i), and φ(v_i(y1)) into slot cur + 1;
-   *   u^int(y1) = u^int + (dt/τ_u)(E − α u^int); returns Σ y1.
+   *   u^int(y1) = u^int + (dt/τ_u)(E − α u^int), then E and U at y1 (`controllerEnd`); returns Σ y1.
    * The eq. (5) sum is the reduction `sum`: after an accepted step it keeps the step's slot (when
    * the last update was that step's, else it redoes the update from y0 into a scratch buffer) and
    * adds K steps' rank-B terms as one product; total() adds the rest and (Σ_t D_1)ᵀ X.
@@ -703,10 +705,10 @@ export class DfcBatchedField {
    */
   private fusedWake(o: {
     B: number; dim: number; vOff: number[]; uOff: number; accumulate: boolean; hoist: boolean; weights: readonly Float64Array[] | undefined;
-    cV: number; cU: number; kp: number; alpha: number; noisy: boolean; dt: number; vf: (t: number, y: Float64Array, out: Float64Array) => void;
+    cV: number; cU: number; kp: number; alpha: number; noisy: boolean; dt: number; vf: (t: number, y: Float64Array, out: Float64Array) => void; cache: { valid: boolean };
   }): { euler: EulerUpdate; check: Reduction; sum?: { reduction: Reduction; total: () => Mat[] } } {
     const ws = this.ws!;
-    const { B, dim, vOff, uOff, accumulate, hoist, weights, cV, cU, kp, alpha, noisy, dt, vf } = o;
+    const { B, dim, vOff, uOff, accumulate, hoist, weights, cV, cU, kp, alpha, noisy, dt, vf, cache } = o;
     const sz = this.sizes;
     const L = this.L;
     const K = accumulate ? this.chunk : 0;
@@ -746,29 +748,30 @@ export class DfcBatchedField {
       const h = ws.f64;
       const slot = st.cur;
       const next = accumulate ? slot + 1 : 0;
-      if (fresh || noisy || st.rNext !== slot) {
+      if (fresh || noisy || !cache.valid || st.rNext !== slot) {
         for (let i = 1; i <= L; i++) {
           const n = B * sz[i];
           if (args[i - 1].act === 'tanh') ws.tanh(a0 + vOff[i - 1], rAt(i, slot), n);
           else h.copyWithin(rAt(i, slot), a0 + vOff[i - 1], a0 + vOff[i - 1] + n);
         }
+        controlOutput(rs, RL.a, h, a0 + uOff, E, U, kp, nU); // eq. (4)
       }
-      controlOutput(rs, RL.a, h, a0 + uOff, E, U, kp, nU); // eq. (4)
       this.feedback(B); // C = U Qᵀ
+      h.copyWithin(a1, a0, a0 + nV); // the v blocks, stepped in place below
       for (let i = L; i >= 1; i--) {
         const ni = sz[i];
         const a = args[i - 1];
         if (i > 1 || !hoist) this.forwardFrom(i, B, rAt(i - 1, slot));
         a.v = a1 + vOff[i - 1];
-        h.copyWithin(a.v, a0 + vOff[i - 1], a0 + vOff[i - 1] + B * ni);
         a.rin = rAt(i, slot);
         a.r = rAt(i, next);
         if (accumulate && a.mode === 'store') a.d = this.Dst[i - 1].at + slot * B * ni;
         ws.rateStep(B, ni, a); // eqs. (5), (1), φ
         if (weights && a.mode === 'store') scaleRows(h, a.d, B, ni, weights[i - 1]);
       }
-      const uSum = controllerEnd(h, a0 + uOff, a1 + uOff, a1 + vOff[L - 1], E, cU, alpha, nU, bad); // eq. (4)
+      const uSum = controllerEnd(h, a0 + uOff, a1 + uOff, a1 + vOff[L - 1], E, U, rs, RL.a, cU, alpha, kp, nU, bad); // eq. (4)
       st.rNext = next;
+      cache.valid = true;
       st.t0 = t0;
       st.t1 = t0 + 1;
       return uSum;
@@ -837,19 +840,20 @@ export class DfcBatchedField {
    * The sleep phase's fused Euler update on the wasm kernels (the drift part of Euler–Maruyama; the
    * solver adds the noise of the compartments after it), on the state in place, for a step h = 1
    * (the paper's dt; any other h takes vf and the combine pass). From y0 to y1:
-   *   R_i = φ(v_i) of y0 (reused from the previous update when y0 is its y1: the noise enters v^fb
-   *   only), E = R* − R_L, U = U^int + k_p E;
+   *   R_i = φ(v_i) of y0, E = R* − R_L, U = U^int + k_p E (kept from the previous update when y0 is
+   *   its y1 and vf has not run since: the noise enters v^fb only);
    *   GQ(y1) = GQ(y0) + V^fbᵀ U (eq. 13, one product added onto the copied block), C = U Qᵀ;
    *   for i = L … 1: V^ff_i = R_{i−1} W_iᵀ (layer 1's constant), then `rateStep`:
    *   v_i(y1) = v_i + (dt/τ_v)(V^ff_i + V^fb_i − v_i) and φ(v_i(y1)) (eq. 12);
-   *   v^fb(y1) = v^fb + (dt/τ_fb)(C − v^fb), u^int(y1) = u^int + (dt/τ_u)(E − α u^int); returns Σ y1.
+   *   u^int(y1) = u^int + (dt/τ_u)(E − α u^int) with E and U at y1, v^fb(y1) = v^fb + (dt/τ_fb)(C − v^fb);
+   *   returns Σ y1.
    */
   private fusedSleep(o: {
     B: number; dim: number; vOff: number[]; uOff: number; fbOff: number; gqOff: number;
-    cV: number; cF: number; cU: number; kp: number; alpha: number; vf: (t: number, y: Float64Array, out: Float64Array) => void;
+    cV: number; cF: number; cU: number; kp: number; alpha: number; vf: (t: number, y: Float64Array, out: Float64Array) => void; cache: { valid: boolean };
   }): EulerUpdate {
     const ws = this.ws!;
-    const { B, dim, vOff, uOff, fbOff, gqOff, cV, cF, cU, kp, alpha, vf } = o;
+    const { B, dim, vOff, uOff, fbOff, gqOff, cV, cF, cU, kp, alpha, vf, cache } = o;
     const sz = this.sizes;
     const L = this.L;
     const N = this.N;
@@ -870,6 +874,7 @@ export class DfcBatchedField {
     /** The last update's end and time: its rates φ(v(y1)) are in R. */
     const st = { y1: null as Float64Array | null, t1: NaN };
     const tmp = new Float64Array(dim);
+    const bad = new Int32Array(1); // unused: the sleep phase's check scans u^int
     return (t0, y0, h, y1) => {
       const a0 = this.indexOf(y0);
       const a1 = this.indexOf(y1);
@@ -880,26 +885,26 @@ export class DfcBatchedField {
         return stateSum(y1, dim);
       }
       const m = ws.f64;
-      if (st.y1 !== y0 || st.t1 !== t0) {
+      if (st.y1 !== y0 || st.t1 !== t0 || !cache.valid) {
         for (let i = 1; i <= L; i++) {
           const n = B * sz[i];
           if (args[i - 1].act === 'tanh') ws.tanh(a0 + vOff[i - 1], this.R[i].at, n);
           else m.copyWithin(this.R[i].at, a0 + vOff[i - 1], a0 + vOff[i - 1] + n);
         }
+        controlOutput(rs, RL, m, a0 + uOff, E, U, kp, nU); // eq. (4)
       }
-      controlOutput(rs, RL, m, a0 + uOff, E, U, kp, nU); // eq. (4)
       m.copyWithin(a1 + gqOff, a0 + gqOff, a0 + gqOff + N * nL);
       ws.gemm(N, nL, B, a0 + fbOff, 1, N, this.U.at, nL, 1, a1 + gqOff, 1, 1); // eq. (13): + V^fbᵀ U
       this.feedback(B); // C = U Qᵀ
+      m.copyWithin(a1, a0, a0 + nV); // the v blocks, stepped in place below
       for (let i = L; i >= 1; i--) {
         const a = args[i - 1];
         if (i > 1) this.forwardFrom(i, B, this.R[i - 1].at);
         a.v = a1 + vOff[i - 1];
         a.inp = a0 + fbOff + offsets[i - 1];
-        m.copyWithin(a.v, a0 + vOff[i - 1], a0 + vOff[i - 1] + B * sz[i]);
         ws.rateStep(B, sz[i], a); // eq. (12), φ
       }
-      let s = this.sumAt(a1, nV) + integralSum(m, a0 + uOff, a1 + uOff, E, cU, alpha, nU); // eq. (4)
+      let s = this.sumAt(a1, nV) + controllerEnd(m, a0 + uOff, a1 + uOff, -1, E, U, rs, RL, cU, alpha, kp, nU, bad); // eq. (4)
       for (let k = 0; k < nV; k++) {
         const f = m[a0 + fbOff + k];
         const f1 = f + cF * (C[k] - f); // eq. (12), the compartments' drift
@@ -907,6 +912,7 @@ export class DfcBatchedField {
         s += f1;
       }
       for (let k = gqOff; k < dim; k++) s += y1[k];
+      cache.valid = true;
       st.y1 = y1;
       st.t1 = t0 + 1;
       return s;
@@ -961,7 +967,10 @@ export class DfcBatchedField {
     const U = this.U.a;
     const C = this.C.a;
     const last = this.scratch;
+    // the fused update's rates, E and U of its last y1 (any evaluation of vf overwrites them)
+    const cache = { valid: false };
     const vf = (t: number, y: Float64Array, out: Float64Array): void => {
+      cache.valid = false;
       last.y = y;
       last.t = t;
       this.rates(y, vOff, B);
@@ -990,7 +999,7 @@ export class DfcBatchedField {
     const stepOne = runOptions(o.solver, cfg.dt, cfg.steps, sigma > 0).opts.dt0 === 1;
     const fused =
       this.wasm && stepOne && (solverName === 'euler' || solverName === 'euler_maruyama') && dim <= this.stateWords
-        ? this.fusedWake({ B, dim, vOff, uOff, accumulate, hoist, weights, cV, cU, kp, alpha, noisy: sigma > 0, dt: cfg.dt, vf })
+        ? this.fusedWake({ B, dim, vOff, uOff, accumulate, hoist, weights, cV, cU, kp, alpha, noisy: sigma > 0, dt: cfg.dt, vf, cache })
         : undefined;
     const term = drift(dim, vf, fused ? { euler: fused.euler } : {});
     const storage = fused ? this.storage() : undefined;
@@ -1096,7 +1105,9 @@ export class DfcBatchedField {
     const U = this.U.a;
     const C = this.C.a;
     const Vfb = this.Vfb;
+    const cache = { valid: false }; // as in the wake phase
     const vf = (_t: number, y: Float64Array, out: Float64Array): void => {
+      cache.valid = false;
       this.rates(y, vOff, B);
       controlOutput(rs, this.R[L].a, y, uOff, E, U, kp, B * nL); // eq. (4)
       // eq. (13) integrand: V^fbᵀ U
@@ -1113,7 +1124,7 @@ export class DfcBatchedField {
     const dim = layout.size;
     const g = new Float64Array(dim).fill((cfg.sigma * Math.sqrt(cfg.dt)) / cfg.tauFb, fbOff, fbOff + B * N);
     // on the wasm kernels: the fused Euler update on the state in place (see `fusedSleep`)
-    const fused = this.wasm && dim <= this.stateWords ? this.fusedSleep({ B, dim, vOff, uOff, fbOff, gqOff, cV, cF, cU, kp, alpha, vf }) : undefined;
+    const fused = this.wasm && dim <= this.stateWords ? this.fusedSleep({ B, dim, vOff, uOff, fbOff, gqOff, cV, cF, cU, kp, alpha, vf, cache }) : undefined;
     const problem = sdeProblem(drift(dim, vf, fused ? { euler: fused } : {}), diffusion(dim, 'additive', (_t, _y, out) => out.set(g)), {
       layout,
       name: 'DFC sleep phase (eqs. 12, 4, 13), batched',
