@@ -8,13 +8,15 @@
  * feedforward state, accumulating the eq. (5) update, float64, 1000 steps: the batched wake-phase
  * term of models/dfc/batched.ts integrated by `solve` ('euler'), as training runs it.
  *
- *   npx tsx bench/dfc.ts --baseline-commit <sha>   (or --baseline <folder with a checkout>)
+ *   npx tsx bench/dfc.ts --baseline-commit <sha> [--rounds N]   (or --baseline <folder with a checkout>)
  *
  * adds the side-by-side check of issue 14: the same minibatch through this tree's solve path and
- * through the DfcEngine of an earlier commit (e.g. 9c4a0d1, the hand-written loops before the move;
+ * through the DfcEngine of an earlier commit (e.g. 92e2039, the hand-written loops before the move;
  * extracted with `git archive` into a temporary folder), toy 15-10-10-5 and MNIST-size at batch
- * 128, in interleaved rounds (alternating which goes first); rows 'ratio solve path / former
- * engine' give the median and range of the per-round ratios of wall time per minibatch.
+ * 128, the wake phase (eq. 5 accumulated) and the sleep phase (Fig. 3's feedback settings, 10
+ * phases of 50 steps per timing), in interleaved rounds (alternating which goes first); rows
+ * 'ratio solve path / former engine' give the median, range and list of the per-round ratios of
+ * wall and of CPU time (CPU time is the steadier on a shared machine), and fastest/fastest.
  * Configurations: toy 15-10-10-5, batch 128 (Fig. 3 settings) and MNIST-size 784-256-256-256-10,
  * batch 32 and 128 (MNIST settings). Each row is samples per second = batch / median wall time of a
  * minibatch over the repeats (min and max and the CPU-time figure in the note).
