@@ -5,7 +5,18 @@
  *   npx tsx bench/dfc.ts            (prints a table)
  *
  * The work per minibatch: network (eq. 1) + PI controller (eq. 4) by forward Euler from the
- * feedforward state, accumulating the eq. (5) update, float64, 1000 steps (models/dfc/engine.ts).
+ * feedforward state, accumulating the eq. (5) update, float64, 1000 steps: the batched wake-phase
+ * term of models/dfc/batched.ts integrated by `solve` ('euler'), as training runs it.
+ *
+ *   npx tsx bench/dfc.ts --baseline-commit <sha> [--rounds N]   (or --baseline <folder with a checkout>)
+ *
+ * adds the side-by-side check of issue 14: the same minibatch through this tree's solve path and
+ * through the DfcEngine of an earlier commit (e.g. 92e2039, the hand-written loops before the move;
+ * extracted with `git archive` into a temporary folder), toy 15-10-10-5 and MNIST-size at batch
+ * 128, the wake phase (eq. 5 accumulated) and the sleep phase (Fig. 3's feedback settings, 10
+ * phases of 50 steps per timing), in interleaved rounds (alternating which goes first); rows
+ * 'ratio solve path / former engine' give the median, range and list of the per-round ratios of
+ * wall and of CPU time (CPU time is the steadier on a shared machine), and fastest/fastest.
  * Configurations: toy 15-10-10-5, batch 128 (Fig. 3 settings) and MNIST-size 784-256-256-256-10,
  * batch 32 and 128 (MNIST settings). Each row is samples per second = batch / median wall time of a
  * minibatch over the repeats (min and max and the CPU-time figure in the note).
@@ -34,7 +45,7 @@ import { mat } from '../src/linalg/mat';
 import { formatTable } from '../src/io/output';
 import { DfcEngine } from '../models/dfc/engine';
 import { DfcNet, initForwardWeights, productFeedback } from '../models/dfc/network';
-import { FIG3_FORWARD, type ControllerConfig } from '../models/dfc/config';
+import { FIG3_FEEDBACK, FIG3_FORWARD, type ControllerConfig } from '../models/dfc/config';
 import { MNIST_FORWARD } from '../models/dfc/experiments/mnist';
 import { blasAvailable, blasLibrary, forceEngine, getBackend, setBackend } from '../src/linalg/backend';
 import { backends, load1, median, type BenchRow } from './types';
@@ -191,8 +202,98 @@ export async function benchDfc(opts: { quick: boolean }): Promise<BenchRow[]> {
   return rows;
 }
 
+/** A checkout of `commit` in a temporary folder (git archive), sharing this tree's node_modules. */
+function checkoutCommit(commit: string): string {
+  const root = path.resolve(__dirname, '..');
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'dfc-baseline-'));
+  execFileSync('sh', ['-c', `git -C "${root}" archive "${commit}" | tar -x -C "${dir}"`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  return dir;
+}
+
+/** What the side-by-side calls on either engine. */
+type FormerEngine = Pick<DfcEngine, 'wake' | 'sleep'>;
+
+/** Issue 14's side-by-side: this tree's solve path against the DfcEngine of the folder `dir` (wake and sleep phases). */
+export async function benchAgainstBaseline(dir: string, opts: { quick: boolean; rounds?: number }): Promise<BenchRow[]> {
+  const old = (await import(path.join(dir, 'models', 'dfc', 'engine.ts'))) as { DfcEngine: new (net: DfcNet, b: number) => FormerEngine };
+  const rows: BenchRow[] = [];
+  const cases = [
+    { sizes: [15, 10, 10, 5], batch: 128, cfg: { ...FIG3_FORWARD, steps: 1000 }, rounds: opts.quick ? 3 : 7 },
+    { sizes: [784, 256, 256, 256, 10], batch: 128, cfg: { ...MNIST_FORWARD, steps: opts.quick ? 20 : 100 }, rounds: opts.quick ? 3 : 5 },
+  ];
+  for (const c of cases) {
+    const net = new DfcNet({ sizes: c.sizes, hidden: 'tanh' });
+    const rng = new Rng(42);
+    const W = initForwardWeights(net, rng);
+    const p = { W, Q: productFeedback(net, W) };
+    const X = mat(c.batch, c.sizes[0]);
+    rng.fillUniform(X.data, -1, 1);
+    const { R } = net.feedforwardBatch(W, X);
+    const nL = net.nOut;
+    const Rstar = mat(c.batch, nL);
+    for (let k = 0; k < Rstar.data.length; k++) Rstar.data[k] = R[net.L].data[k] + c.cfg.lambda * (rng.uniform() - 0.5);
+    const engines = { solve: new DfcEngine(net, c.batch), former: new old.DfcEngine(net, c.batch) };
+    // a phase: the wake phase of the minibatch (eq. 5 accumulated, c.cfg), or the sleep phase (Fig. 3's
+    // feedback settings, 50 steps) repeated `sleepReps` times, each on a fresh generator
+    const sleepReps = 10;
+    const phases = {
+      wake: (e: FormerEngine): void => {
+        if (e.wake(p, X, Rstar, c.cfg, { accumulate: true }).status !== 'ok') throw new Error('benchmark dynamics diverged');
+      },
+      sleep: (e: FormerEngine): void => {
+        for (let k = 0; k < sleepReps; k++) if (e.sleep(p, X, FIG3_FEEDBACK, new Rng(k)).status !== 'ok') throw new Error('benchmark sleep phase diverged');
+      },
+    };
+    for (const phase of ['wake', 'sleep'] as const) {
+      const run = phases[phase];
+      const steps = phase === 'wake' ? c.cfg.steps : FIG3_FEEDBACK.steps * sleepReps;
+      // wall and CPU time (user + system)
+      const time = (e: FormerEngine): { wall: number; cpu: number } => {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        run(e);
+        const wall = (performance.now() - t0) / 1000;
+        const cu = process.cpuUsage(c0);
+        return { wall, cpu: (cu.user + cu.system) / 1e6 };
+      };
+      time(engines.solve);
+      time(engines.former);
+      const t: Record<'solve' | 'former', { wall: number; cpu: number }[]> = { solve: [], former: [] };
+      const load = load1();
+      const rounds = opts.rounds ?? c.rounds;
+      for (let r = 0; r < rounds; r++) {
+        const order: ('solve' | 'former')[] = r % 2 ? ['former', 'solve'] : ['solve', 'former'];
+        for (const k of order) t[k].push(time(engines[k]));
+      }
+      const size = `${c.sizes.join('-')}, batch ${c.batch}, ${phase} ${phase === 'wake' ? c.cfg.steps : `${sleepReps} x ${FIG3_FEEDBACK.steps}`} steps`;
+      const us = (xs: number[]) => `${((median(xs) / steps) * 1e6).toFixed(1)} µs/step (${((Math.min(...xs) / steps) * 1e6).toFixed(1)}-${((Math.max(...xs) / steps) * 1e6).toFixed(1)})`;
+      for (const what of ['wall', 'cpu'] as const) {
+        const ratios = t.solve.map((v, i) => v[what] / t.former[i][what]);
+        const of = (k: 'solve' | 'former') => us(t[k].map((v) => v[what]));
+        rows.push({
+          name: `ratio solve path / former engine (${what} time)`,
+          size,
+          value: median(ratios),
+          unit: 'x',
+          note: `median of ${rounds} interleaved rounds, range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)} (per round: ${ratios.map((x) => x.toFixed(2)).join(' ')}); fastest/fastest ${(Math.min(...t.solve.map((v) => v[what])) / Math.min(...t.former.map((v) => v[what]))).toFixed(3)}; solve ${of('solve')}, former ${of('former')}; load ${load} -> ${load1()}`,
+        });
+      }
+    }
+  }
+  return rows;
+}
+
 if (require.main === module) {
-  benchDfc({ quick: process.argv.includes('--quick') }).then((rows) => {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
+  const quick = process.argv.includes('--quick');
+  const baseline = arg('--baseline') ?? (arg('--baseline-commit') ? checkoutCommit(arg('--baseline-commit')!) : undefined);
+  const rounds = arg('--rounds') === undefined ? undefined : Number(arg('--rounds'));
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be an integer >= 1 (got ${arg('--rounds')})`);
+  (baseline ? benchAgainstBaseline(baseline, { quick, rounds }) : benchDfc({ quick })).then((rows) => {
     const table = formatTable(
       ['benchmark', 'size', 'value', 'unit', 'note'],
       rows.map((r) => [r.name, r.size, Number.isFinite(r.value) ? r.value : 'unavailable', r.unit, r.note ?? '']),

@@ -12,7 +12,7 @@ import { piecewiseInput, segmentAt, uniformJumps } from '../src/core/input';
 import { solve, type Reduction } from '../src/core/solve';
 import type { SpikeSpec } from '../src/core/spikes';
 import { steadyState } from '../src/core/steady';
-import { diffusion, drift, odeProblem, sdeProblem } from '../src/core/terms';
+import { diffusion, drift, odeProblem, sdeProblem, type Problem } from '../src/core/terms';
 
 // ---------------------------------------------------------------------------------------------
 // Piecewise-constant input: y' = −y + u_k on segment k, with jumps off any step grid.
@@ -559,6 +559,67 @@ describe("a drift term's fused Euler update", () => {
     expect(sol.status).toBe('diverged');
     expect(sol.message).toMatch(/^diverged at t = 1\.0625: block 'y' entry 2 became NaN \(last finite state at t = 1\)/);
     expect(() => drift(3, vf, { euler: 3 as never })).toThrow(/drift term: euler must be a function/);
+  });
+});
+
+describe("a problem's own state storage", () => {
+  // The same linear flow as above, its state kept in views into a WebAssembly memory (as a term
+  // whose kernels work on the state in place would have it): the loop's buffers are those views.
+  const A = [0.3, -1.2, 0.5, 0.8, -0.4, 0.1, -0.6, 0.9, -0.2];
+  const vf = (_t: number, y: Float64Array, out: Float64Array): void => {
+    for (let i = 0; i < 3; i++) out[i] = A[3 * i] * y[0] + A[3 * i + 1] * y[1] + A[3 * i + 2] * y[2];
+  };
+  const opts = { t0: 0, t1: 2, y0: [1, -0.5, 0.25], dt0: 1 / 16 };
+  /** A WebAssembly memory of one 64 KiB page (the globals' types here have no WebAssembly). */
+  const wasmMemory = (): { buffer: ArrayBuffer; grow(pages: number): number } => new (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer; grow(pages: number): number } } }).WebAssembly.Memory({ initial: 1 });
+  /** An allocator of consecutive 3-entry views into `memory` (16-byte aligned slots), and what it gave. */
+  const slots = (memory: { buffer: ArrayBuffer }) => {
+    const given: Float64Array[] = [];
+    const storage = (n: number): Float64Array => {
+      const v = new Float64Array(memory.buffer, 32 * given.length, n);
+      given.push(v);
+      return v;
+    };
+    return { storage, given };
+  };
+
+  it('solve steps in the views it returns, with the same bits as plain arrays (fast and general loop, SDE, rk4)', () => {
+    const memory = wasmMemory();
+    const { storage, given } = slots(memory);
+    const seen = new Set<number>();
+    const inPlace = drift(3, (t, y, out) => {
+      if (y.buffer === memory.buffer) seen.add(y.byteOffset);
+      vf(t, y, out);
+    });
+    const plain = odeProblem(drift(3, vf));
+    const stored = odeProblem(inPlace, { storage });
+    expect(stored.storage).toBe(storage);
+    expect('storage' in plain).toBe(false);
+    const a = solve(plain, 'euler', opts);
+    const b = solve(stored, 'euler', opts);
+    expect(Array.from(b.y)).toEqual(Array.from(a.y));
+    expect(given.length).toBe(2); // the current and the new state
+    expect([...seen].sort()).toEqual([0, 32]); // the vector field read the state where it lives
+    expect(b.y.buffer).not.toBe(memory.buffer); // the solution is a copy
+    const every = { saveAt: { steps: 1 } };
+    expect(solve(stored, 'euler', { ...opts, ...every }).ys.map((y) => Array.from(y))).toEqual(solve(plain, 'euler', { ...opts, ...every }).ys.map((y) => Array.from(y)));
+    const noise = diffusion(3, 'additive', (_t, _y, g) => g.fill(0.3));
+    const em = (p: Problem) => solve(p, 'euler_maruyama', { ...opts, seed: 3 }).y;
+    expect(Array.from(em(sdeProblem(inPlace, noise, { storage: slots(wasmMemory()).storage })))).toEqual(Array.from(em(sdeProblem(drift(3, vf), noise))));
+    expect(Array.from(solve(odeProblem(inPlace, { storage: slots(wasmMemory()).storage }), 'rk4', opts).y)).toEqual(Array.from(solve(plain, 'rk4', opts).y));
+  });
+
+  it('refuses a wrong size, overlapping buffers, a non-function, and views detached by a memory that grew', () => {
+    const memory = wasmMemory();
+    const p = (storage: (n: number) => Float64Array) => odeProblem(drift(3, vf), { storage });
+    expect(() => solve(p(() => new Float64Array(4)), 'euler', opts)).toThrow(/storage returned a Float64Array of 4 entries; it must return a Float64Array of exactly 3 entries/);
+    expect(() => solve(p(() => new Float64Array(memory.buffer, 8, 3)), 'euler', opts)).toThrow(/overlaps another state buffer/);
+    expect(() => odeProblem(drift(3, vf), { storage: 5 as never })).toThrow(/problem storage must be a function/);
+    const grows = odeProblem(drift(3, (t, y, out) => {
+      if (t >= 1 && memory.buffer.byteLength === 65536) memory.grow(1); // detaches every view taken before
+      vf(t, y, out);
+    }), { storage: slots(memory).storage });
+    expect(() => solve(grows, 'euler', opts)).toThrow(/storage was detached during the solve/);
   });
 });
 

@@ -28,6 +28,7 @@ import {
   stabilityMatrix,
   sumUpdates,
 } from './diagnostics';
+import type { PhaseSolver } from './batched';
 import type { DfcEngine } from './engine';
 import type { DfcNet, DfcParams } from './network';
 import { batchTargets, DfcDivergenceError, eigenvalueAt, forwardUpdate, type Batch, type DfcMethod } from './rules';
@@ -54,20 +55,20 @@ export function measureAlignment(
   batch: Batch,
   cfg: ControllerConfig,
   engine: DfcEngine,
-  opts: { gnDamping?: number } = {},
+  opts: { gnDamping?: number; solver?: PhaseSolver } = {},
 ): Alignment {
   const B = batch.X.rows;
   const infos = Array.from({ length: B }, (_, b) => sampleInfo(net, p.W, row(batch.X, b), row(batch.Y, b), cfg.lambda));
   const weights = net.sizes.slice(1).map((_n, i) => Float64Array.from(infos, (s) => 1 / sqnorm(s.r[i])));
-  const plain = forwardUpdate(method, net, p, batch, cfg, { engine }).dW;
-  const weighted = forwardUpdate(method, net, p, batch, cfg, { engine, rowWeights: weights }).dW;
+  const plain = forwardUpdate(method, net, p, batch, cfg, { engine, solver: opts.solver }).dW;
+  const weighted = forwardUpdate(method, net, p, batch, cfg, { engine, rowWeights: weights, solver: opts.solver }).dW;
   const mn = sumUpdates(infos.map((s) => mnUpdate(s)), 1 / B);
   const gn = sumUpdates(infos.map((s) => gnUpdate(s, opts.gnDamping ?? 0)), 1 / B);
   const ssa = sumUpdates(infos.map((s) => ssaUpdate(net, p, s, cfg.alpha, cfg.kp).dW), 1 / B);
   const bp = sumUpdates(infos.map((s, b) => bpUpdate(net, s, row(batch.Y, b))), 1 / B);
   // Equilibrium stability at the simulated final state.
   const { Rstar } = batchTargets(net, p, batch, cfg.lambda);
-  const res = engine.wake(p, batch.X, Rstar, cfg, { accumulate: false });
+  const res = engine.wake(p, batch.X, Rstar, cfg, { accumulate: false, solver: opts.solver });
   if (res.status === 'diverged') {
     const d = res.divergence!;
     throw new DfcDivergenceError(d, eigenvalueAt(net, p, row(batch.X, d.sample), cfg), 'forward-phase');

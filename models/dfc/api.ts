@@ -13,7 +13,9 @@
  * @module creditflow/dfc
  */
 export * from './alignment';
+export * from './batched';
 export * from './checks';
+export * from './claims';
 export * from './config';
 export * from './diagnostics';
 export * from './engine';

@@ -1,6 +1,7 @@
 /**
  * DFC (Meulemans et al., NeurIPS 2021): Deep Feedback Control. The equations as terms are in
- * ./terms.ts (eqs. 1, 4, 5, 12, 13), the batched simulation in ./engine.ts, the learning rules in
+ * ./terms.ts (eqs. 1, 4, 5, 12, 13), batched over a minibatch in ./batched.ts (integrated by solve,
+ * run by ./engine.ts), the learning rules in
  * ./rules.ts, the quantities of Sections 3-4 in ./diagnostics.ts, theorem checks in ./checks.ts and
  * the figure/table reproductions in ./experiments/.
  */

@@ -22,7 +22,8 @@ import { mat, type Mat } from '../../src/linalg/mat';
 import { matMul, matMulTA, matMulTB } from '../../src/linalg/kernels';
 import { alphaTilde, checkControllerConfig, checkFeedbackConfig, type ControllerConfig, type FeedbackConfig } from './config';
 import { maxRealEig, stabilityMatrix } from './diagnostics';
-import { DfcEngine, type Divergence } from './engine';
+import type { Divergence, PhaseSolver } from './batched';
+import { DfcEngine } from './engine';
 import type { DfcNet, DfcParams } from './network';
 
 export const DFC_METHODS = ['DFC', 'DFC-SS', 'DFC-SSA'] as const;
@@ -101,7 +102,7 @@ export function forwardUpdate(
   p: DfcParams,
   batch: Batch,
   cfg: ControllerConfig,
-  ctx: { engine?: DfcEngine; dfaB?: Mat[]; rng?: Rng; rowWeights?: Float64Array[] },
+  ctx: { engine?: DfcEngine; dfaB?: Mat[]; rng?: Rng; rowWeights?: Float64Array[]; solver?: PhaseSolver },
 ): ForwardUpdate {
   checkControllerConfig(cfg);
   const B = batch.X.rows;
@@ -113,7 +114,7 @@ export function forwardUpdate(
   if (method === 'DFC-SSA') return { dW: ssaBatch(net, p, batch, cfg, ctx.rowWeights), loss };
   const engine = ctx.engine;
   if (!engine) throw new Error(`method '${method}' simulates the dynamics: pass ctx.engine = new DfcEngine(net, batchSize)`);
-  const res = engine.wake(p, batch.X, Rstar, cfg, { accumulate: method === 'DFC', rng: ctx.rng, rowWeights: ctx.rowWeights });
+  const res = engine.wake(p, batch.X, Rstar, cfg, { accumulate: method === 'DFC', rng: ctx.rng, rowWeights: ctx.rowWeights, solver: ctx.solver });
   if (res.status === 'diverged') {
     const d = res.divergence!;
     throw new DfcDivergenceError(d, eigenvalueAt(net, p, row(batch.X, d.sample), cfg), 'forward-phase');

@@ -15,6 +15,7 @@ import { makeOptimizer, type Optimizer } from '../../src/nn/optim';
 import { checkControllerConfig, checkFeedbackConfig, type ControllerConfig, type FeedbackConfig } from './config';
 import { DfcEngine } from './engine';
 import { DfcNet, initForwardWeights, productFeedback, type DfcParams } from './network';
+import type { PhaseSolver } from './batched';
 import { dfaFeedback, feedbackUpdate, forwardUpdate, type Batch, type Method } from './rules';
 
 export interface Data {
@@ -37,6 +38,8 @@ export interface TrainerOptions {
   batchSize: number;
   fbEpochsPerEpoch: number;
   seed: number;
+  /** Integrator of the wake phase (default 'euler' with forward.dt); the sleep phase is Euler–Maruyama. */
+  wakeSolver?: PhaseSolver;
 }
 
 /** Random trained-feedback initialisation (see the header). */
@@ -124,6 +127,7 @@ export class DfcTrainer {
       engine: this.engine,
       dfaB: this.dfaB,
       rng: this.noiseRng,
+      solver: this.opts.wakeSolver,
     });
     this.opt.step(this.params.W.map((w) => w.data), dW.map((d) => d.data));
     return loss;

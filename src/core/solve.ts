@@ -244,6 +244,8 @@ class Run {
   private readonly jumps: readonly number[] | null;
   /** Input jumps whose spikes from outside have been delivered (event mode). */
   private jumpServed = 0;
+  /** The state buffers the problem's `storage` gave this run (checked at the end: not detached). */
+  private readonly stored: Float64Array[] = [];
 
   constructor(
     problem: Problem,
@@ -636,7 +638,8 @@ class Run {
   execute(): Solution {
     const { t0, t1 } = this.opts;
     let t = t0;
-    let y: Float64Array = Float64Array.from(this.opts.y0);
+    let y = this.stateBuffer();
+    y.set(this.opts.y0);
     if (this.saveTs) this.saveRequested(t0, y, () => () => {});
     if (this.saveEvery) this.save(t0, y);
     if (this.events.length) this.evalEvents(t0, y, 'gPrev');
@@ -649,6 +652,9 @@ class Run {
             : this.stepLoop(this.solver, t, y);
       t = r.t;
       y = r.y;
+    }
+    if (this.stored.some((b) => b.length !== this.n)) {
+      throw new Error(`the problem's storage was detached during the solve (a memory that grew while it ran); its allocator must not grow the memory it hands out views of`);
     }
     if (this.status === 'ok') {
       this.message = `reached t1 = ${t1}`;
@@ -668,6 +674,27 @@ class Run {
       diverged: this.diverged,
       event: this.stopEvent,
     };
+  }
+
+  /**
+   * A state-sized buffer of the integration loop: a plain array, or the problem's own storage
+   * (checked: n entries, overlapping no other buffer of this run).
+   */
+  private stateBuffer(): Float64Array {
+    const storage = this.problem.storage;
+    if (storage === undefined) return new Float64Array(this.n);
+    if (typeof storage !== 'function') throw new Error(`problem storage must be a function (n) => Float64Array of n entries (got ${typeof storage})`);
+    const b = storage(this.n);
+    if (!(b instanceof Float64Array) || b.length !== this.n) {
+      throw new Error(`the problem's storage returned ${b instanceof Float64Array ? `a Float64Array of ${b.length} entries` : String(b)}; it must return a Float64Array of exactly ${this.n} entries (the state's size)`);
+    }
+    for (const o of this.stored) {
+      if (o.buffer === b.buffer && o.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < o.byteOffset + o.byteLength) {
+        throw new Error(`the problem's storage returned a buffer that overlaps another state buffer of the same solve; it must return a distinct region for each call`);
+      }
+    }
+    this.stored.push(b);
+    return b;
   }
 
   private initialStep(y0: Float64Array): number {
@@ -723,9 +750,8 @@ class Run {
     const ws = solver.init(problem);
     const ctrl = this.controller;
     const reds = this.reductions;
-    const n = this.n;
     let y: Float64Array = yStart;
-    let yNew: Float64Array = new Float64Array(n);
+    let yNew = this.stateBuffer();
     let t = tStart;
     let tNext = this.startController(y, 1);
     let steps = 0;
@@ -782,7 +808,7 @@ class Run {
     const problem = this.problem;
     const ws = solver.init(problem);
     let y: Float64Array = yStart;
-    let yNew: Float64Array = new Float64Array(n);
+    let yNew = this.stateBuffer();
     const dW = this.sde ? new Float64Array(problem.diffusion!.brownianDim) : null;
     const errorOrder = solver.errorOrder ?? (typeof solver.order === 'number' ? solver.order - 1 : 1);
     let restepWs: unknown = null;

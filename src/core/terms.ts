@@ -231,17 +231,34 @@ export interface Problem {
   readonly name?: string;
   /** A piecewise-constant input with jump times that no step may cross (see input.ts). */
   readonly input?: InputSignal;
+  /** Where `solve` keeps the state it steps (see `StateStorage`); plain arrays when absent. */
+  readonly storage?: StateStorage;
 }
+
+/**
+ * The problem's own storage for the state `solve` steps: called once for each state-sized buffer of
+ * the integration loop (the current state and the new one; a solver's stage arrays are its own),
+ * it returns a Float64Array of exactly n entries that no other buffer of the same solve overlaps,
+ * e.g. a view into the WebAssembly memory of the term's kernels, so that the vector field (or its
+ * fused Euler update) reads and writes the state in place, found by the view's byteOffset, instead
+ * of copying it in and out at every evaluation. `solve` refuses a buffer of another length or one
+ * that overlaps another before it steps, and, at the end, a buffer that was detached meanwhile (a
+ * WebAssembly memory that grew: its old views have length 0); the allocator must therefore not
+ * grow the memory it hands out views of while a solve runs. The solution's `y` is a copy.
+ */
+export type StateStorage = (n: number) => Float64Array;
 
 export interface ProblemOptions {
   layout?: StateLayout;
   name?: string;
   input?: InputSignal;
+  storage?: StateStorage;
 }
 
 export function odeProblem(drift: DriftTerm, opts: ProblemOptions = {}): Problem {
   checkLayout(drift.dim, opts.layout);
-  return { dim: drift.dim, drift, layout: opts.layout, name: opts.name, input: opts.input };
+  checkStorage(opts.storage);
+  return withStorage({ dim: drift.dim, drift, layout: opts.layout, name: opts.name, input: opts.input }, opts.storage);
 }
 
 /** An Itô SDE dy = f dt + g dW (the diffusion term says how g meets dW). */
@@ -250,7 +267,17 @@ export function sdeProblem(drift: DriftTerm, diffusion: DiffusionTerm, opts: Pro
     throw new Error(`sdeProblem: drift has size ${drift.dim} but diffusion has size ${diffusion.dim}; they must act on the same state`);
   }
   checkLayout(drift.dim, opts.layout);
-  return { dim: drift.dim, drift, diffusion, layout: opts.layout, name: opts.name, input: opts.input };
+  checkStorage(opts.storage);
+  return withStorage({ dim: drift.dim, drift, diffusion, layout: opts.layout, name: opts.name, input: opts.input }, opts.storage);
+}
+
+/** The problem with `storage` when one is given (absent otherwise, so problems compare as before). */
+function withStorage(problem: Problem, storage: StateStorage | undefined): Problem {
+  return storage === undefined ? problem : { ...problem, storage };
+}
+
+function checkStorage(storage: unknown): void {
+  if (storage !== undefined && typeof storage !== 'function') throw new Error(`problem storage must be a function (n) => Float64Array of n entries (got ${typeof storage})`);
 }
 
 function checkLayout(dim: number, layout?: StateLayout): void {

@@ -24,7 +24,7 @@ test('the batched Euler engine equals solve(terms, euler) sample by sample (fina
     state.dW!.forEach((d, i) => d.data.forEach((v, k) => (sumDW[i].data[k] += v)));
     finals.push(state.v);
   }
-  const engine = new DfcEngine(net, B, { chunk: 4 }); // 150 steps: chunks of 4 plus a partial one
+  const engine = new DfcEngine(net, B);
   const plain = engine.wake(p, X, Rstar, cfg, { accumulate: true, hoistInput: false }).dW!.map((m) => m.data.slice());
   const res = engine.wake(p, X, Rstar, cfg, { accumulate: true });
   expect(res.status).toBe('ok');

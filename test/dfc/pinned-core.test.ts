@@ -174,8 +174,26 @@ function checkPaths(): Record<string, Digest> {
 
 /**
  * How each entry is compared after the move (see the module comment): 'bits' unless listed here.
+ *
+ * Bit-identical after the move onto `solve` (batched.ts, 'euler' / 'euler_maruyama' with step 1 in
+ * units of the paper's dt): the whole wake phase (states V, R, U, U^int and the accumulated eq. (5)
+ * update dW, with and without noise, row weights, un-hoisted input layer, packed products), its
+ * divergence report, DFC-SS training (fixed feedback, no sleep phase) and the Lemma 1 check.
+ * Within 1e-12 relative ('rel'), because the order of floating-point operations changed in the
+ * sleep phase: Euler–Maruyama adds the noise after the drift, (v^fb + h f) + g ΔW, where the
+ * former loop added both at once, v^fb + (h f + g ΔW) (the same draws in the same order), and
+ * ∫ v^fb uᵀ is a state block summed by the solver (dGQ ← GQ + (V^fbᵀ U)) where the former loop
+ * added each step's product in place (measured deviation ≤ 4.8e-15 relative); and whatever
+ * trains on the sleep phase (trained feedback: DFC's and DFC-SSA's weights, the experiments'
+ * rows, the sleep-phase check; measured ≤ 2.9e-16). `PIN_STRICT=1` compares every entry by bits.
  */
-const PINNED_MODE: Record<string, 'bits' | 'rel'> = {};
+const PINNED_MODE: Record<string, 'bits' | 'rel'> = Object.fromEntries(
+  [
+    'sleep.toy.vfbU', 'sleep.big.vfbU',
+    'train.DFC.loss', 'train.DFC.W', 'train.DFC.Q', 'train.DFC-SSA.loss', 'train.DFC-SSA.W', 'train.DFC-SSA.Q',
+    'dfc-fig3', 'dfc-fig4', 'dfc-mnist', 'check.sleepPhase',
+  ].map((k) => [k, 'rel' as const]),
+);
 
 const PINNED: Record<string, Digest> = {
   'wake.resident.dW': { v: [0.07945337558905896, -0.10639789086795703, 0.5333374360487421, 0.06519087472552712, -0.03752765911647223, 9.0085822135201], hash: 'cb8d239a:300' },
@@ -216,21 +234,24 @@ const PINNED: Record<string, Digest> = {
   'check.sleepPhase': { v: [7.3903964405243, 5.763839741908758, 17.070744530040887, 0.9684844371299927, 3.1342602220070512, 7.3903964405243], hash: '0131334e:5' },
 };
 
+/** Largest deviation of an entry's digest from its pinned one, relative to the array's scale. */
+function deviation(g: Digest, want: Digest): number {
+  const scale = Math.max(Math.abs(want.v[5]), 1e-300); // |Σ (k+1) x_k / n|, |x_0|, |x_last| <= Σ|x|
+  let d = 0;
+  for (let k = 0; k < 5; k++) d = Math.max(d, Math.abs(g.v[k] - want.v[k]) / (k === 2 ? Math.max(Math.abs(want.v[2]), 1e-300) : scale));
+  return d;
+}
+
 function compare(got: Record<string, Digest>): void {
+  const wrong: string[] = [];
   for (const [name, g] of Object.entries(got)) {
     const want = PINNED[name];
-    expect(want, `pinned entry ${name}`).toBeDefined();
-    if ((PINNED_MODE[name] ?? 'bits') === 'bits') {
-      expect(g.hash, `${name}: bits`).toBe(want.hash);
-      expect(g.v, name).toEqual(want.v);
-    } else {
-      const scale = Math.max(Math.abs(want.v[5]), 1e-300);
-      for (let k = 0; k < 5; k++) {
-        const s = k === 2 ? Math.max(Math.abs(want.v[2]), 1e-300) : scale; // |Σ (k+1) x_k / n| <= Σ|x|
-        expect(Math.abs(g.v[k] - want.v[k]) / s, `${name}[${k}] (${g.v[k]} vs ${want.v[k]})`).toBeLessThanOrEqual(1e-12);
-      }
-    }
+    if (want === undefined) wrong.push(`${name}: not pinned`);
+    else if ((process.env.PIN_STRICT ? 'bits' : PINNED_MODE[name] ?? 'bits') === 'bits') {
+      if (g.hash !== want.hash) wrong.push(`${name}: bits differ (relative deviation ${deviation(g, want).toExponential(2)})`);
+    } else if (!(deviation(g, want) <= 1e-12)) wrong.push(`${name}: relative deviation ${deviation(g, want).toExponential(2)} > 1e-12`);
   }
+  expect(wrong).toEqual([]);
 }
 
 const write = process.env.PIN_WRITE;

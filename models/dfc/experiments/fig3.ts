@@ -22,7 +22,7 @@ import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
 import { checkControllerConfig, FIG3_FEEDBACK, FIG3_FORWARD } from '../config';
 import type { Method } from '../rules';
-import { movingAverage, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult } from './run';
+import { movingAverage, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult, wakeSolverChoice } from './run';
 import { teacherData } from './teacher';
 import { fig3Claims } from '../claims';
 
@@ -111,6 +111,7 @@ export const fig3: CommandSpec = {
     pngOption,
   ],
   async run(opts, ctx) {
+    wakeSolverChoice(opts); // an unsuitable --solver is refused before any work
     const forward = checkControllerConfig({ ...FIG3_FORWARD, steps: opts.steps, lambda: opts.lambda, alpha: opts.alpha, kp: opts.kp });
     const teacher: number[] = opts.teacher;
     const student: number[] = opts.student;

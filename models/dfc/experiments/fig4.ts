@@ -18,7 +18,7 @@ import type { CommandSpec } from '../../../src/registry';
 import { checkControllerConfig, FIG3_FORWARD } from '../config';
 import type { Method } from '../rules';
 import { RUN_MODULE } from './fig3';
-import { pretrainFeedback, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult } from './run';
+import { pretrainFeedback, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult, wakeSolverChoice } from './run';
 import { teacherData } from './teacher';
 import { fig4Claims } from '../claims';
 
@@ -43,6 +43,7 @@ export const fig4: CommandSpec = {
     pngOption,
   ],
   async run(opts, ctx) {
+    wakeSolverChoice(opts); // an unsuitable --solver is refused before any work
     const out = new RunOutput('dfc-fig4', opts.out, opts, ctx);
     const { train, test } = teacherData(opts.teacher, opts.trainSize, opts.testSize, opts.seed);
     const settings = [

@@ -31,7 +31,7 @@ import { checkControllerConfig, FIG3_FEEDBACK, type ControllerConfig } from '../
 import type { Data } from '../trainer';
 import { parseVariant, RUN_MODULE } from './fig3';
 import { mnistClaims } from '../claims';
-import { sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult } from './run';
+import { sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult, wakeSolverChoice } from './run';
 
 export const MNIST_FORWARD: ControllerConfig = { tauU: 1, tauV: 0.2, kp: 2, alpha: 0.00139, lambda: 0.0779, dt: 0.02, steps: 100 };
 
@@ -60,6 +60,7 @@ export const mnistExperiment: CommandSpec = {
     pngOption,
   ],
   async run(opts, ctx) {
+    wakeSolverChoice(opts); // an unsuitable --solver is refused before any work
     const forward = checkControllerConfig({ ...MNIST_FORWARD, steps: opts.steps, dt: opts.dt, lambda: opts.lambda, alpha: opts.alpha, kp: opts.kp });
     const sizes = [784, ...(opts.hidden as number[]), MNIST_CLASSES];
     if ((opts.hidden as number[]).some((h) => !(Number.isInteger(h) && h >= 1))) throw new Error(`--hidden widths must be integers >= 1 (got ${opts.hidden.join(',')})`);

@@ -5,6 +5,8 @@
  * (wake-sleep), with the Fig. 3 measurements (alignment.ts) on every `logEvery`-th minibatch.
  */
 import type { OptionSpec, ParsedOptions } from '../../../src/cli/options';
+import { solverChoice, solverOptions } from '../../../src/cli/solver-options';
+import type { PhaseSolver } from '../batched';
 import { epochCheckpoints, type CheckpointSettings } from '../../../src/io/checkpoint';
 import { reportProgress } from '../../../src/parallel/pool';
 import { FIG3_FEEDBACK, type ControllerConfig, type FeedbackConfig } from '../config';
@@ -39,14 +41,26 @@ export interface RunArgs {
   init?: DfcParams;
   /** Checkpoint after forward epochs (weights, Adam moments, generators, records) and resume from one. */
   checkpoint?: CheckpointSettings;
+  /** Integrator of the wake phase (--solver, --dt0, --rtol, --atol); default 'euler' with the paper's dt. */
+  wakeSolver?: PhaseSolver;
 }
 
 /**
  * The RunArgs fields every DFC experiment fills from its options in the same way: Adam on the
  * forward and feedback weights, the Fig. 3 sleep phase, minibatch size, epochs and seed.
  */
-export function sharedRunArgs(opts: ParsedOptions): Pick<RunArgs, 'sleep' | 'optimizer' | 'lr' | 'lrQ' | 'batchSize' | 'epochs' | 'seed'> {
-  return { sleep: FIG3_FEEDBACK, optimizer: 'adam', lr: opts.lr, lrQ: opts.lrQ, batchSize: opts.batchSize, epochs: opts.epochs, seed: opts.seed };
+export function sharedRunArgs(opts: ParsedOptions): Pick<RunArgs, 'sleep' | 'optimizer' | 'lr' | 'lrQ' | 'batchSize' | 'epochs' | 'seed' | 'wakeSolver'> {
+  return { sleep: FIG3_FEEDBACK, optimizer: 'adam', lr: opts.lr, lrQ: opts.lrQ, batchSize: opts.batchSize, epochs: opts.epochs, seed: opts.seed, wakeSolver: wakeSolverChoice(opts) };
+}
+
+/**
+ * The wake phase's integrator from --solver/--dt0/--rtol/--atol, refused before any work when it
+ * cannot integrate an ODE. The choice: --solver applies to the wake phase (eqs. 1, 4, 5, an ODE:
+ * the learning dynamics of the forward weights); the sleep phase (eqs. 12, 13, an SDE) keeps
+ * Euler–Maruyama with the paper's dt, as does any noisy wake phase (σ > 0).
+ */
+export function wakeSolverChoice(opts: ParsedOptions): PhaseSolver {
+  return solverChoice(opts, { what: 'the DFC wake phase (eqs. 1, 4, 5)', sde: false });
 }
 
 /** The options sharedRunArgs reads, and feedback pre-training, with each experiment's defaults. */
@@ -58,6 +72,7 @@ export function sharedRunOptions(d: { epochs: number; lrQ: number; fbPretrainEpo
     { name: 'lr', type: 'number', description: 'Adam learning rate, forward weights', default: 1e-3, min: 0 },
     { name: 'lr-q', type: 'number', description: 'Adam learning rate, feedback weights', default: d.lrQ, min: 0 },
     { name: 'fb-pretrain-epochs', type: 'integer', description: d.fbPretrain, default: d.fbPretrainEpochs, min: 0 },
+    ...solverOptions({ solver: 'euler', dt0: "the paper's Euler step dt of the wake phase (Fig. 3: 0.005 τ_u; MNIST: --dt); the sleep phase keeps Euler–Maruyama" }),
   ];
 }
 
@@ -74,6 +89,7 @@ function makeTrainer(a: RunArgs, net: DfcNet, over: Partial<Pick<RunArgs, 'metho
     batchSize: a.batchSize,
     fbEpochsPerEpoch: a.fbEpochsPerEpoch,
     seed: a.seed,
+    wakeSolver: a.wakeSolver,
   }, init);
 }
 
@@ -129,7 +145,7 @@ export function trainRun(a: RunArgs): RunResult {
     for (let epoch = ck.start - 1; epoch < a.epochs; epoch++) {
       const trainLoss = trainer.forwardEpoch(a.train, epoch, (ev) => {
         if (!isDfc || a.logEvery <= 0 || ev.batch % a.logEvery !== 0) return;
-        const al = measureAlignment(a.method as 'DFC', net, trainer.params, ev.batchData, a.forward, trainer.engine);
+        const al = measureAlignment(a.method as 'DFC', net, trainer.params, ev.batchData, a.forward, trainer.engine, { solver: a.wakeSolver });
         const loss = trainer.evaluate({ x: ev.batchData.X.data, y: ev.batchData.Y.data, n: ev.batchData.X.rows }).loss;
         result.series.push({ epoch, batch: ev.batch, iteration: epoch * perEpoch + ev.batch, loss, ...al });
       });
