@@ -29,6 +29,7 @@ import { matVec } from '../src/linalg/kernels';
 import { mat } from '../src/linalg/mat';
 import { DfcNet, initForwardWeights, productFeedback } from '../models/dfc/network';
 import { dfcSystem } from '../models/dfc/terms';
+import { DfcBatchedField } from '../models/dfc/batched';
 import { FIG3_FORWARD } from '../models/dfc/config';
 import { lorenzProblem } from './solvers';
 import { median, type BenchRow } from './types';
@@ -63,6 +64,25 @@ function dfcCase(steps: number): Case {
   const c = FIG3_FORWARD;
   const sys = dfcSystem({ net, params: { W, Q }, x, rStar, tauV: c.tauV, tauU: c.tauU, kp: c.kp, alpha: c.alpha });
   return { name: 'DFC toy network (eqs. 1, 4)', size: '15-10-10-5', problem: sys.problem, y0: sys.y0, dt: c.dt, steps };
+}
+
+/**
+ * The DFC toy network's wake phase (eqs. 1, 4) for a minibatch of 128 as the training runs it: the
+ * batched term over wasm-resident state, whose 'euler' step is the term's fused update (so solve
+ * calls that, not the vector field; time is in units of the paper's dt, step 1).
+ */
+function dfcBatchCase(steps: number): Case {
+  const rng = new Rng(3);
+  const B = 128;
+  const net = new DfcNet({ sizes: [15, 10, 10, 5], hidden: 'tanh' });
+  const W = initForwardWeights(net, rng);
+  const X = mat(B, 15);
+  rng.fillUniform(X.data, -1, 1);
+  const { R } = net.feedforwardBatch(W, X);
+  const Rstar = mat(B, 5);
+  for (let k = 0; k < Rstar.data.length; k++) Rstar.data[k] = R[net.L].data[k] + FIG3_FORWARD.lambda * (rng.uniform() - 0.5);
+  const wake = new DfcBatchedField(net, B).wakeProblem({ W, Q: productFeedback(net, W) }, X, Rstar, { ...FIG3_FORWARD, steps }, { accumulate: false });
+  return { name: 'DFC toy network, batch 128 (wake phase, fused Euler step)', size: '15-10-10-5 x 128', problem: wake.problem, y0: wake.y0, dt: 1, steps };
 }
 
 /** Seconds for N evaluations of the vector field alone (the state is held fixed). */
@@ -106,6 +126,7 @@ function overheadRows(quick: boolean): BenchRow[] {
     { c: { name: 'Lorenz', size: 'n=3', problem: lorenzProblem(), y0: Float64Array.from([1, 1, 1]), dt: 1e-5, steps: Math.round(2e6 * scale) }, aim: 1.5 },
     { c: linearCase(1000, Math.round(2000 * scale)), aim: 1.05 },
     { c: dfcCase(Math.round(2e5 * scale)), aim: 1.05 },
+    { c: dfcBatchCase(Math.round(2e4 * scale)), aim: 1.05 },
   ];
   const rounds = quick ? 5 : 9;
   const rows: BenchRow[] = [];
