@@ -30,3 +30,4 @@ export * from './rules';
 export * from './terms';
 export * from './trainer';
 export * from './claims';
+export * from './study';
