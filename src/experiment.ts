@@ -13,7 +13,10 @@
  * once by the same declarations as the command line (type, range, choices; then the experiment's
  * own checks before any work). Nothing is written unless `out` is given: then the run writes its
  * folder and manifest exactly as the command does, and the result says where. Runs that would need
- * a folder (`resume`, checkpoints) need `out`.
+ * a folder (`resume`, checkpoints) need `out`. `formatClaims` prints a result's claims as the
+ * command does; `captureRuns` keeps what any code that opens runs writes.
+ *
+ * @module creditflow/experiments
  */
 import type { RunContext } from './cli/context';
 import { makeContext } from './cli/context';
@@ -21,6 +24,9 @@ import { applyBackendOption, optionsFrom, UsageError } from './cli/options';
 import type { Claim } from './io/claims';
 import type { PlotlyFigure } from './io/plot';
 import { captureRuns, type Manifest } from './io/run';
+
+export { formatClaims, type Claim } from './io/claims';
+export { captureRuns, type CapturedRun } from './io/run';
 import { experiments, loadModels, type CommandSpec } from './registry';
 
 export interface ExperimentResult {
