@@ -48,6 +48,7 @@ import { DfcNet, initForwardWeights, productFeedback } from '../models/dfc/netwo
 import { FIG3_FEEDBACK, FIG3_FORWARD, type ControllerConfig } from '../models/dfc/config';
 import { MNIST_FORWARD } from '../models/dfc/experiments/mnist';
 import { blasAvailable, blasLibrary, forceEngine, getBackend, setBackend } from '../src/linalg/backend';
+import { checkoutTree } from './checkout';
 import { backends, load1, median, type BenchRow } from './types';
 
 const REFERENCE = path.resolve(__dirname, '..', '..', 'shared', 'reference', 'dfc_torch_bench.py');
@@ -202,15 +203,6 @@ export async function benchDfc(opts: { quick: boolean }): Promise<BenchRow[]> {
   return rows;
 }
 
-/** A checkout of `commit` in a temporary folder (git archive), sharing this tree's node_modules. */
-function checkoutCommit(commit: string): string {
-  const root = path.resolve(__dirname, '..');
-  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'dfc-baseline-'));
-  execFileSync('sh', ['-c', `git -C "${root}" archive "${commit}" | tar -x -C "${dir}"`], { stdio: ['ignore', 'ignore', 'inherit'] });
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  return dir;
-}
-
 /** What the side-by-side calls on either engine. */
 type FormerEngine = Pick<DfcEngine, 'wake' | 'sleep'>;
 
@@ -290,7 +282,7 @@ if (require.main === module) {
     return i >= 0 ? process.argv[i + 1] : undefined;
   };
   const quick = process.argv.includes('--quick');
-  const baseline = arg('--baseline') ?? (arg('--baseline-commit') ? checkoutCommit(arg('--baseline-commit')!) : undefined);
+  const baseline = arg('--baseline') ?? (arg('--baseline-commit') ? checkoutTree(arg('--baseline-commit')!).dir : undefined);
   const rounds = arg('--rounds') === undefined ? undefined : Number(arg('--rounds'));
   if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be an integer >= 1 (got ${arg('--rounds')})`);
   (baseline ? benchAgainstBaseline(baseline, { quick, rounds }) : benchDfc({ quick })).then((rows) => {

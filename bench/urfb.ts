@@ -23,13 +23,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { fig12Defaults, runFig12, type Fig12Settings } from '../models/urfb/fig12';
 import { writeFig12 } from '../models/urfb/fig12-report';
 import { loadData, trainDefaults, trainNetwork, type TrainSettings } from '../models/urfb/train';
 import { RunOutput } from '../src/io/run';
 import { BACKENDS, getBackend, setBackend, type Backend } from '../src/linalg/backend';
+import { checkoutTree } from './checkout';
 import { load1, median, type BenchRow } from './types';
 
 interface Timing {
@@ -84,17 +84,6 @@ function interleaved(a: () => void, b: () => void, rounds: number): { a: number[
   return { ...r, load: `${loadBefore} before, ${load1()} after` };
 }
 
-/** A checkout of `ref` (a directory as it is; a commit unpacked into a temporary folder linked to this tree's node_modules and .cache). */
-function checkout(ref: string): { dir: string; remove: () => void } {
-  if (fs.existsSync(ref) && fs.statSync(ref).isDirectory()) return { dir: path.resolve(ref), remove: () => {} };
-  const root = path.join(__dirname, '..');
-  const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: root, encoding: 'utf8' }).trim();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `urfb-${sha}-`));
-  execFileSync('sh', ['-c', `git archive ${sha} | tar -x -C "${dir}"`], { cwd: root });
-  for (const link of ['node_modules', '.cache']) if (fs.existsSync(path.join(root, link))) fs.symlinkSync(path.join(root, link), path.join(dir, link));
-  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
-}
-
 /** The training case of the side-by-side rows: one epoch of `train urfb` (784-256-256-10, batch 50) on the 8,000 training images, tested on 100. */
 const trainCase: TrainSettings = { ...trainDefaults, rule: 'urfb', seed: 1, epochs: 1, trainSize: 0, testSize: 100 };
 
@@ -104,7 +93,7 @@ const trainCase: TrainSettings = { ...trainDefaults, rule: 'urfb', seed: 1, epoc
  * (`trainCase`), `rounds` interleaved rounds each; CPU seconds per run, this/ref per round.
  */
 export async function benchUrfbAgainst(ref: string, opts: { quick: boolean; rounds?: number; only?: 'fig12' | 'train'; backend?: Backend }): Promise<BenchRow[]> {
-  const old = checkout(ref);
+  const old = checkoutTree(ref);
   const rows: BenchRow[] = [];
   if (opts.backend) {
     // each tree has its own linear-algebra module: select the backend in both
