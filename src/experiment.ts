@@ -24,10 +24,10 @@ import { applyBackendOption, optionsFrom, UsageError } from './cli/options';
 import type { Claim } from './io/claims';
 import type { PlotlyFigure } from './io/plot';
 import { captureRuns, type Manifest } from './io/run';
+import { experiments, loadModels, type CommandSpec } from './registry';
 
 export { formatClaims, type Claim } from './io/claims';
 export { captureRuns, type CapturedRun } from './io/run';
-import { experiments, loadModels, type CommandSpec } from './registry';
 
 export interface ExperimentResult {
   experiment: string;
