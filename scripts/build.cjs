@@ -27,7 +27,7 @@ const dist = path.join(root, 'dist');
 const ENTRIES = {
   '.': 'src/index.ts',
   './linalg': 'src/linalg/api.ts',
-  './experiments': 'src/experiment.ts',
+  './experiments': 'src/experiment/index.ts',
   ...Object.fromEntries(
     fs
       .readdirSync(path.join(root, 'models'))

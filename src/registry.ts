@@ -7,8 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Registry } from './core/registry';
-import type { OptionSpec, ParsedOptions } from './cli/options';
-import type { RunContext } from './cli/context';
+import type { OptionSpec, ParsedOptions } from './experiment/options';
+import type { RunContext } from './experiment/context';
 
 export interface CheckResult {
   /** The measured quantity, as a short human-readable string (numbers with units). */

@@ -1,5 +1,5 @@
 /**
- * Experiments as functions (src/experiment.ts): a run in memory returns the data the command would
+ * Experiments as functions (src/experiment/index.ts): a run in memory returns the data the command would
  * write, writes nothing, and equals the run written to a folder; bad options are refused before
  * any work with the option named.
  */

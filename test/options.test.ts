@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parseOptions, type OptionSpec } from '../src/cli/options';
+import { parseOptions, type OptionSpec } from '../src/experiment/options';
 
 const specs: OptionSpec[] = [
   { name: 'steps', type: 'integer', description: 'steps', default: 1000, min: 1 },

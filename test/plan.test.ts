@@ -10,13 +10,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { captureSweep, gather, reproduceCommand, runOne } from '../src/cli/plan';
-import { parseOptions } from '../src/cli/options';
+import { parseOptions } from '../src/experiment/options';
 import { main } from '../src/cli/main';
 import { canonicalJson, readPlan, runId, type PlannedRun } from '../src/io/plan';
 import { Progress } from '../src/io/progress';
 import { experiments, loadModels } from '../src/registry';
 import { cli, expectExit, expectSameOutputs } from './sweep-helpers';
-import type { RunContext } from '../src/cli/context';
+import type { RunContext } from '../src/experiment/context';
 
 const made: string[] = [];
 function tmp(name: string): string {

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
-import { parseOptions } from '../src/cli/options';
-import { applyPreset, withPresets } from '../src/cli/presets';
+import { parseOptions } from '../src/experiment/options';
+import { applyPreset, withPresets } from '../src/experiment/presets';
 import { experiments, loadModels, type CommandSpec } from '../src/registry';
 
 test('every reproduce command takes --preset quick|default|paper', async () => {

@@ -12,7 +12,7 @@
  * - experiment.ts: `creditflow reproduce compare`.
  */
 import { registerModel } from '../../src/registry';
-import { withPresets } from '../../src/cli/presets';
+import { withPresets } from '../../src/experiment/presets';
 import { compareCommand } from './experiment';
 
 registerModel({

@@ -63,7 +63,7 @@ import { stateSum } from '../../src/core/solver';
 import { diffusion, drift, odeProblem, sdeProblem, type EulerUpdate, type Problem } from '../../src/core/terms';
 import { matMulTA, matMulTB, WasmWorkspace, type RateStepArgs } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
-import type { SolverChoice } from '../../src/cli/solver-options';
+import type { SolverChoice } from '../../src/experiment/solver-options';
 import type { ControllerConfig, FeedbackConfig } from './config';
 import { applyPhi } from './fastmath';
 import type { DfcNet, DfcParams } from './network';

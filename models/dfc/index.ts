@@ -6,7 +6,7 @@
  * the figure/table reproductions in ./experiments/.
  */
 import { registerModel } from '../../src/registry';
-import { withPresets } from '../../src/cli/presets';
+import { withPresets } from '../../src/experiment/presets';
 import { dfcChecks } from './checks';
 import { fig3 } from './experiments/fig3';
 import { fig4 } from './experiments/fig4';

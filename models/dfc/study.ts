@@ -10,7 +10,7 @@
  * controller drives it towards zero). Learned state: the accumulated update of every layer. The
  * paper's integrator is forward Euler at dt = 0.005 τ_u (the grid's largest step).
  */
-import type { SolverChoice } from '../../src/cli/solver-options';
+import type { SolverChoice } from '../../src/experiment/solver-options';
 import { Rng } from '../../src/core/random';
 import { mat } from '../../src/linalg/mat';
 import type { SolverStudyCase, StudyRun, StudySize } from '../solver-study/case';

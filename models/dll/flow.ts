@@ -33,8 +33,8 @@ import { defineState, vector, type BlockSpec, type StateLayout } from '../../src
 import { drift, odeProblem, type Problem } from '../../src/core/terms';
 import type { Optimizer } from '../../src/nn/optim';
 import { viewCache } from './mlp';
-import { solverChoice } from '../../src/cli/solver-options';
-import { UsageError, type ParsedOptions } from '../../src/cli/options';
+import { solverChoice } from '../../src/experiment/solver-options';
+import { UsageError, type ParsedOptions } from '../../src/experiment/options';
 
 /** The integrator of a slow flow: a registered solver and its step (presentations) or tolerances. */
 export interface FlowSolver {

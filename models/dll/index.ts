@@ -4,7 +4,7 @@
  * (eqs. 8-9), for MLPs (mlp.ts) and RNNs (rnn.ts, Appendix B), with DLL-FA and BP/BPTT baselines.
  */
 import { registerModel } from '../../src/registry';
-import { withPresets } from '../../src/cli/presets';
+import { withPresets } from '../../src/experiment/presets';
 import { dllChecks } from './checks';
 import { lrExperiment, mnistExperiment } from './experiments/mnist';
 import { rnnExperiment } from './experiments/rnn';

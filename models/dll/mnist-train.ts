@@ -39,7 +39,7 @@ export interface MnistRunOptions {
   /** Data read from files (src/data/files.ts: full IDX MNIST or Fashion-MNIST) instead of the shipped 8,000/2,000 subset. */
   data?: 'mnist' | 'fashion-mnist';
   dataDir?: string;
-  /** Epoch checkpoints (weights, Θ, optimiser state, data-order generator, curve so far): see runCheckpoint in src/cli/sweep.ts. */
+  /** Epoch checkpoints (weights, Θ, optimiser state, data-order generator, curve so far): see runCheckpoint in src/experiment/sweep.ts. */
   checkpoint?: CheckpointSettings;
   onBatch?: () => void;
   onEpoch?: (row: MnistEpoch) => void;

@@ -89,7 +89,7 @@ export interface RnnRunOptions {
   evalEvery?: number;
   /**
    * Checkpoints every `checkpoint.every` iterations (weights, Θ, optimiser state, window generator,
-   * evaluations so far): see runCheckpoint in src/cli/sweep.ts.
+   * evaluations so far): see runCheckpoint in src/experiment/sweep.ts.
    */
   checkpoint?: CheckpointSettings;
   /** What the data were made from (e.g. a SequenceData); a resumed run must match it. */

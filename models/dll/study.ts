@@ -19,7 +19,7 @@
  * W, b and Θ. Where the paper is silent (T, τ_W, the network), the choice is ours and stated here.
  */
 import { Rng } from '../../src/core/random';
-import type { SolverChoice } from '../../src/cli/solver-options';
+import type { SolverChoice } from '../../src/experiment/solver-options';
 import { mnistSplit, oneHot, take } from '../../src/data/mnist';
 import type { SolverStudyCase, StudyRun, StudySize } from '../solver-study/case';
 import { DllMlp, paramArrays, type DllParams } from './mlp';

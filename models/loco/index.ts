@@ -5,7 +5,7 @@
  * experiments loco-xor, loco-sin, loco-mnist and loco-continual (experiments/).
  */
 import { registerModel } from '../../src/registry';
-import { withPresets } from '../../src/cli/presets';
+import { withPresets } from '../../src/experiment/presets';
 import { locoChecks } from './checks';
 import { continualExperiment } from './experiments/continual';
 import { mnistExperiment } from './experiments/mnist';

@@ -9,7 +9,7 @@
  * integrator is Algorithm 1, forward Euler with one step per minibatch (dt0 = 1), the grid's
  * largest step: a step never crosses a minibatch change.
  */
-import type { SolverChoice } from '../../src/cli/solver-options';
+import type { SolverChoice } from '../../src/experiment/solver-options';
 import { mnistSplit, take } from '../../src/data/mnist';
 import type { SolverStudyCase, StudyRun, StudySize } from '../solver-study/case';
 import { SalCircuit } from './circuit';

@@ -11,7 +11,7 @@ import { Rng } from '../../src/core/random';
 import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
 import { solve } from '../../src/core/solve';
 import { solvers } from '../../src/core/solvers';
-import type { SolverChoice } from '../../src/cli/solver-options';
+import type { SolverChoice } from '../../src/experiment/solver-options';
 import { oneHot, type Dataset } from '../../src/data/mnist';
 import { epochOrder } from '../../src/nn/mlp';
 import { SalCircuit, type BatchSource } from './circuit';
@@ -52,7 +52,7 @@ export interface TrainOptions<M = never> {
   /** Seed of the minibatch order. */
   seed: number;
   /**
-   * The integrator of the flow (src/cli/solver-options.ts; default forward Euler, dt0 = 1: one step
+   * The integrator of the flow (src/experiment/solver-options.ts; default forward Euler, dt0 = 1: one step
    * per minibatch). A fixed-step solver without dt0 takes dt0 = 1; an adaptive one its own first step.
    */
   solver?: SolverChoice;

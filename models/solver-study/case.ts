@@ -8,7 +8,7 @@
  * (to measure how far each integrator lands from the reference), the vector-field evaluations
  * counted by `solve` and the wall time of the integration.
  */
-import type { SolverChoice } from '../../src/cli/solver-options';
+import type { SolverChoice } from '../../src/experiment/solver-options';
 
 /** The study's two sizes: 'quick' runs in the tests (seconds per case), 'default' a few minutes in all. */
 export type StudySize = 'quick' | 'default';

@@ -4,7 +4,7 @@
  * manifest), the measured orders (orders.csv), the work-precision figure (work_precision.html/png),
  * the findings and the claims (claims.csv) written to --out.
  *
- * --solver/--rtol/--atol (src/cli/solver-options.ts, shared with every command) choose the
+ * --solver/--rtol/--atol (src/experiment/solver-options.ts, shared with every command) choose the
  * reference here: an adaptive solver at tight tolerances (default dopri5, 1e-10, 1e-13). The studied
  * integrators are --solvers (fixed-step ones on --step-fractions of each case's largest step,
  * adaptive ones at --rtols).
@@ -13,9 +13,9 @@ import * as path from 'node:path';
 import '../../solvers/index'; // registers the built-in solvers by name
 import { solvers } from '../../src/core/solvers';
 import type { CommandSpec } from '../../src/registry';
-import { above, pngOption, UsageError, type ParsedOptions } from '../../src/cli/options';
-import { solverChoice, solverOptions } from '../../src/cli/solver-options';
-import { runSweep, sweepOptions } from '../../src/cli/sweep';
+import { above, pngOption, UsageError, type ParsedOptions } from '../../src/experiment/options';
+import { solverChoice, solverOptions } from '../../src/experiment/solver-options';
+import { runSweep, sweepOptions } from '../../src/experiment/sweep';
 import { printClaims, writeClaims } from '../../src/io/claims';
 import { formatTable } from '../../src/io/output';
 import { RunOutput } from '../../src/io/run';

@@ -10,7 +10,7 @@
  * - experiment.ts: `creditflow reproduce solver-study`.
  */
 import { registerModel } from '../../src/registry';
-import { withPresets } from '../../src/cli/presets';
+import { withPresets } from '../../src/experiment/presets';
 import { studyCommand } from './experiment';
 
 registerModel({

@@ -24,7 +24,7 @@
  * reach Euler's result with fewer evaluations?).
  */
 import { solvers } from '../../src/core/solvers';
-import type { SolverChoice } from '../../src/cli/solver-options';
+import type { SolverChoice } from '../../src/experiment/solver-options';
 import type { PlotlyFigure } from '../../src/io/plot';
 import type { SolverStudyCase, StudyRun, StudySize } from './case';
 import type { Registry } from '../../src/core/registry';

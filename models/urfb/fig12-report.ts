@@ -12,15 +12,15 @@
  */
 import * as path from 'node:path';
 import type { CommandSpec } from '../../src/registry';
-import { pngOption, type ParsedOptions } from '../../src/cli/options';
-import type { RunContext } from '../../src/cli/context';
-import { runSweep, sweepOptions } from '../../src/cli/sweep';
+import { pngOption, type ParsedOptions } from '../../src/experiment/options';
+import type { RunContext } from '../../src/experiment/context';
+import { runSweep, sweepOptions } from '../../src/experiment/sweep';
 import { checkFits, MAX_STRING_CHARS, usableMemory } from '../../src/io/memory';
 import { printClaims, writeClaims } from '../../src/io/claims';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import type { PlotlyFigure } from '../../src/io/plot';
-import { solverChoice, solverOptions } from '../../src/cli/solver-options';
+import { solverChoice, solverOptions } from '../../src/experiment/solver-options';
 import { fig12Claims } from './claims';
 import { fig12Defaults, fig12Footprint, fig12Plan, readFig12Input, validateFig12, type Fig12Result, type Fig12Run, type Fig12Settings } from './fig12';
 

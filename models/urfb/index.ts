@@ -15,7 +15,7 @@
  *   `creditflow reproduce urfb-mnist`.
  */
 import { registerModel } from '../../src/registry';
-import { withPresets } from '../../src/cli/presets';
+import { withPresets } from '../../src/experiment/presets';
 import { urfbChecks } from './checks';
 import { fig12Command } from './fig12-report';
 import { mnistCommand, trainCommand } from './mnist-report';

@@ -21,9 +21,9 @@
  */
 import * as path from 'node:path';
 import type { CommandSpec } from '../../src/registry';
-import { pngOption, UsageError, type OptionSpec, type ParsedOptions } from '../../src/cli/options';
-import { solverChoice, solverOptions } from '../../src/cli/solver-options';
-import { resumeOptions, runCheckpoint, runSweep, sweepOptions } from '../../src/cli/sweep';
+import { pngOption, UsageError, type OptionSpec, type ParsedOptions } from '../../src/experiment/options';
+import { solverChoice, solverOptions } from '../../src/experiment/solver-options';
+import { resumeOptions, runCheckpoint, runSweep, sweepOptions } from '../../src/experiment/sweep';
 import { loadCheckpoint } from '../../src/io/checkpoint';
 import { printClaims, writeClaims } from '../../src/io/claims';
 import { RunOutput } from '../../src/io/run';

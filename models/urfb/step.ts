@@ -13,13 +13,13 @@
  */
 import * as path from 'node:path';
 import type { CommandSpec } from '../../src/registry';
-import { runSweep, sweepOptions } from '../../src/cli/sweep';
+import { runSweep, sweepOptions } from '../../src/experiment/sweep';
 import { printClaims, writeClaims } from '../../src/io/claims';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import type { PlotlyFigure } from '../../src/io/plot';
-import { above, pngOption, UsageError } from '../../src/cli/options';
-import { solverChoice, solverOptions } from '../../src/cli/solver-options';
+import { above, pngOption, UsageError } from '../../src/experiment/options';
+import { solverChoice, solverOptions } from '../../src/experiment/solver-options';
 import { stepClaims } from './claims';
 import { solve, type Reduction } from '../../src/core/solve';
 import { constantStep } from '../../src/core/controller';

@@ -13,7 +13,7 @@
 import '../../solvers/index'; // registers the built-in solvers by name
 import { solve } from '../../src/core/solve';
 import { solvers } from '../../src/core/solvers';
-import type { SolverChoice } from '../../src/cli/solver-options';
+import type { SolverChoice } from '../../src/experiment/solver-options';
 import type { SolverStudyCase, StudyRun, StudySize } from '../solver-study/case';
 import { fig12Defaults, seedSetup, spectralNorm } from './fig12';
 import { initialState, LinearFlow, teacherData } from './linear';

@@ -11,9 +11,9 @@
  */
 import { solvers } from '../../solvers/index';
 import { checks, commands, experiments, loadModels, models, type CommandSpec } from '../registry';
-import { makeContext } from './context';
+import { makeContext } from '../experiment/context';
 import { closeOpenRuns } from '../io/run';
-import { applyBackendOption, formatHelp, parseOptions, UsageError, type OptionSpec } from './options';
+import { applyBackendOption, formatHelp, parseOptions, UsageError, type OptionSpec } from '../experiment/options';
 import { findPlanCommand, gatherCommand, runOneCommand } from './plan';
 import { queueStatusCommand, queueSubmitCommand, workerCommand } from './queue';
 import { reportCommand } from './report';

@@ -4,7 +4,7 @@
  * runs one of them into DIR (resuming from its checkpoint), and `creditflow gather DIR` assembles
  * the experiment's figures, tables and manifest from the finished runs.
  *
- * The plan is the task list the experiment hands to `runSweep` (src/cli/sweep.ts), captured by
+ * The plan is the task list the experiment hands to `runSweep` (src/experiment/sweep.ts), captured by
  * running the experiment up to that call with a sweep driver that stops it there; `run-one` and
  * `gather` capture it again from the plan's options and check that it is still the same list. So
  * every way of running a sweep (threads, SLURM, a queue) shares one decomposition, and `gather`
@@ -21,10 +21,10 @@ import { Progress } from '../io/progress';
 import { creditflowVersion, gitCommit, withoutManifests, withRecordedCommand } from '../io/run';
 import { loadStored, runTasks, storeFile } from '../parallel/pool';
 import { experiments, loadModels, type CommandSpec } from '../registry';
-import type { RunContext } from './context';
-import { camel, UsageError, type OptionSpec, type ParsedOptions } from './options';
+import type { RunContext } from '../experiment/context';
+import { camel, UsageError, type OptionSpec, type ParsedOptions } from '../experiment/options';
 import { checkSlurmOptions, sbatchScript, slurmOptions, submitSbatch } from './slurm';
-import { withSweepDriver, type SweepTask } from './sweep';
+import { withSweepDriver, type SweepTask } from '../experiment/sweep';
 
 /** What `plan` adds to an experiment's options; not part of the plan's options. */
 export const planOnlyOptions: OptionSpec[] = slurmOptions;

@@ -28,8 +28,8 @@ import { formatTable } from '../io/output';
 import { planPaths, readPlan, ROOT, type PlannedRun } from '../io/plan';
 import { storeFile } from '../parallel/pool';
 import type { CommandSpec } from '../registry';
-import type { RunContext } from './context';
-import { UsageError, type OptionSpec, type ParsedOptions } from './options';
+import type { RunContext } from '../experiment/context';
+import { UsageError, type OptionSpec, type ParsedOptions } from '../experiment/options';
 import { dirArgument, runStates, type RunState } from './plan';
 import { commandPid, SUPERVISED_ENV } from './supervise';
 

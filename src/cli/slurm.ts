@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { planPaths, ROOT, type PlanHeader } from '../io/plan';
-import { UsageError, type OptionSpec, type ParsedOptions } from './options';
+import { UsageError, type OptionSpec, type ParsedOptions } from '../experiment/options';
 
 export const slurmOptions: OptionSpec[] = [
   { name: 'slurm', type: 'boolean', description: 'also write DIR/plan/slurm.sbatch, a SLURM job array with one task per run', default: false },

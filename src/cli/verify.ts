@@ -1,7 +1,7 @@
 /** `creditflow verify`: run the theorem checks and print claim / measured / bound / pass. */
 import { checks, type CheckResult, type TheoremCheck } from '../registry';
-import type { RunContext } from './context';
-import type { ParsedOptions } from './options';
+import type { RunContext } from '../experiment/context';
+import type { ParsedOptions } from '../experiment/options';
 
 export interface VerifyRow {
   id: string;

@@ -18,7 +18,7 @@
  * `writeClaims` writes claims.json and claims.csv into a run folder (shown first by `creditflow
  * report`) and prints the table.
  */
-import type { RunContext } from '../cli/context';
+import type { RunContext } from '../experiment/context';
 import { formatTable } from './output';
 import type { RunOutput } from './run';
 

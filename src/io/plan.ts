@@ -18,7 +18,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UsageError } from '../cli/options';
+import { UsageError } from '../experiment/options';
 import { canonicalJson } from './canonical';
 import { ensureDir } from './output';
 

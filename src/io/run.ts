@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
-import type { RunContext } from '../cli/context';
+import type { RunContext } from '../experiment/context';
 import { acquireLock, LOCK_FILE, lockState, pidAlive, prepareOutDir, removeTempFiles } from './lock';
 import { linalgInfo, type LinalgInfo } from '../linalg/backend';
 import { writeCsv, writeJson } from './output';
@@ -58,7 +58,7 @@ export interface Manifest {
 }
 
 /**
- * What a run wrote, kept in memory for `runExperiment` (src/experiment.ts): the JSON documents and
+ * What a run wrote, kept in memory for `runExperiment` (src/experiment/index.ts): the JSON documents and
  * CSV tables by name, the figures (plotly specs) by name, and the manifest.
  */
 export interface CapturedRun {

@@ -11,7 +11,7 @@
  *   'ts'    TypeScript loops only: no wasm, no BLAS (WasmWorkspace.create() returns null, so the
  *           models' resident loops fall back to their TypeScript twins).
  *
- * Library users call `setBackend`; every command takes `--backend` (src/cli/options.ts); worker
+ * Library users call `setBackend`; every command takes `--backend` (src/experiment/options.ts); worker
  * threads of src/parallel/pool.ts are given the parent's `backendSettings()` so they use the same
  * backend and the same library. A run's manifest records `linalgInfo()`.
  *

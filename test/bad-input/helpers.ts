@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseOptions, type OptionSpec, type ParsedOptions } from '../../src/cli/options';
+import { parseOptions, type OptionSpec, type ParsedOptions } from '../../src/experiment/options';
 import { commands, experiments, loadModels } from '../../src/registry';
 
 export const root = path.resolve(__dirname, '..', '..');

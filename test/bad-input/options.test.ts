@@ -1,5 +1,5 @@
 /**
- * Bad command-line values, refused by the parsing and validation layer (src/cli/options.ts and
+ * Bad command-line values, refused by the parsing and validation layer (src/experiment/options.ts and
  * each command's declared ranges) before any work starts: one case per line, each with the exact
  * message. Parsed directly (no process spawned).
  */

@@ -2,8 +2,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { RunContext } from '../../src/cli/context';
-import { parseOptions } from '../../src/cli/options';
+import type { RunContext } from '../../src/experiment/context';
+import { parseOptions } from '../../src/experiment/options';
 import { Progress } from '../../src/io/progress';
 import type { CommandSpec } from '../../src/registry';
 

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeContext } from '../../src/cli/context';
-import { parseOptions } from '../../src/cli/options';
+import { makeContext } from '../../src/experiment/context';
+import { parseOptions } from '../../src/experiment/options';
 import { salExperiments } from '../../models/sal/experiments';
 
 describe('SAL experiments at a tiny size', () => {

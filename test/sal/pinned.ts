@@ -10,8 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { makeContext } from '../../src/cli/context';
-import { parseOptions } from '../../src/cli/options';
+import { makeContext } from '../../src/experiment/context';
+import { parseOptions } from '../../src/experiment/options';
 import { salExperiments } from '../../models/sal/experiments';
 import { kpReduction, leakyLimit, lemma1Decay, theorem1 } from '../../models/sal/theory';
 

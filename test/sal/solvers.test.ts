@@ -11,9 +11,9 @@
  * step (measured 2,800×; the ReLU kinks of the upstream pathway keep it from its full order).
  */
 import { describe, expect, it } from 'vitest';
-import { makeContext } from '../../src/cli/context';
-import { parseOptions } from '../../src/cli/options';
-import type { SolverChoice } from '../../src/cli/solver-options';
+import { makeContext } from '../../src/experiment/context';
+import { parseOptions } from '../../src/experiment/options';
+import type { SolverChoice } from '../../src/experiment/solver-options';
 import type { Dataset } from '../../src/data/mnist';
 import { fixedBatch, SalCircuit } from '../../models/sal/circuit';
 import { salExperiments } from '../../models/sal/experiments';

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect, test } from 'vitest';
-import { makeContext } from '../../src/cli/context';
-import { parseOptions } from '../../src/cli/options';
+import { makeContext } from '../../src/experiment/context';
+import { parseOptions } from '../../src/experiment/options';
 import { salExperiments } from '../../models/sal/experiments';
 import type { RunRecord } from '../../models/sal/experiments/common';
 

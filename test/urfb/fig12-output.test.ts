@@ -4,9 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { expect, test } from 'vitest';
-import { parseOptions } from '../../src/cli/options';
+import { parseOptions } from '../../src/experiment/options';
 import { Progress } from '../../src/io/progress';
-import type { RunContext } from '../../src/cli/context';
+import type { RunContext } from '../../src/experiment/context';
 import { fig12Command } from '../../models/urfb/fig12-report';
 import { parseFig12Input } from '../../models/urfb/fig12';
 

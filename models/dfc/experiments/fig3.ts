@@ -14,8 +14,8 @@
  * worker threads: about 4-6 minutes on 2 cores.
  */
 import * as path from 'node:path';
-import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
-import { pngOption } from '../../../src/cli/options';
+import { runCheckpoint, runSweep, sweepOptions } from '../../../src/experiment/sweep';
+import { pngOption } from '../../../src/experiment/options';
 import { formatTable } from '../../../src/io/output';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';

@@ -9,8 +9,8 @@
  * the angle over the run. Defaults (our choice): 2,000 training samples, 1 epoch, DFC and DFC-SS,
  * 1000 steps per sample, 2 worker threads: about 3-5 minutes on 2 cores.
  */
-import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
-import { pngOption } from '../../../src/cli/options';
+import { runCheckpoint, runSweep, sweepOptions } from '../../../src/experiment/sweep';
+import { pngOption } from '../../../src/experiment/options';
 import { formatTable } from '../../../src/io/output';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';

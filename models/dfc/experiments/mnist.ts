@@ -20,8 +20,8 @@
  * 15 minutes. The paper's 3x256 architecture is `--hidden 256,256,256` (about 25 minutes for
  * 3 epochs by the same estimate).
  */
-import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
-import { pngOption } from '../../../src/cli/options';
+import { runCheckpoint, runSweep, sweepOptions } from '../../../src/experiment/sweep';
+import { pngOption } from '../../../src/experiment/options';
 import { MNIST_CLASSES, mnistSplit, oneHot, take } from '../../../src/data/mnist';
 import { formatTable } from '../../../src/io/output';
 import { printClaims, writeClaims } from '../../../src/io/claims';

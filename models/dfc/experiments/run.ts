@@ -4,8 +4,8 @@
  * optional feedback pre-training, then epochs of forward learning alternated with feedback learning
  * (wake-sleep), with the Fig. 3 measurements (alignment.ts) on every `logEvery`-th minibatch.
  */
-import type { OptionSpec, ParsedOptions } from '../../../src/cli/options';
-import { solverChoice, solverOptions } from '../../../src/cli/solver-options';
+import type { OptionSpec, ParsedOptions } from '../../../src/experiment/options';
+import { solverChoice, solverOptions } from '../../../src/experiment/solver-options';
 import type { PhaseSolver } from '../batched';
 import { epochCheckpoints, type CheckpointSettings } from '../../../src/io/checkpoint';
 import { reportProgress } from '../../../src/parallel/pool';

@@ -30,9 +30,9 @@
  * and `--resume` continues a killed sweep bit-identically.
  */
 import * as path from 'node:path';
-import type { RunContext } from '../../../src/cli/context';
-import { pngOption, type OptionSpec, type ParsedOptions } from '../../../src/cli/options';
-import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/cli/sweep';
+import type { RunContext } from '../../../src/experiment/context';
+import { pngOption, type OptionSpec, type ParsedOptions } from '../../../src/experiment/options';
+import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/experiment/sweep';
 import { formatTable } from '../../../src/io/output';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
@@ -41,7 +41,7 @@ import { dllLrClaims, dllMnistClaims } from '../claims';
 import type { CommandSpec } from '../../../src/registry';
 import type { MnistRunOptions, MnistRunResult } from '../mnist-train';
 import { THETA_RULES, type Method, type ThetaRule } from '../trainer';
-import { solverOptions } from '../../../src/cli/solver-options';
+import { solverOptions } from '../../../src/experiment/solver-options';
 import { SLOW_FLOW_DT0, slowFlowChoice } from '../flow';
 import { meanStd } from './stats';
 

@@ -33,9 +33,9 @@
  * --out/checkpoints, and `--resume` continues a killed sweep bit-identically.
  */
 import * as path from 'node:path';
-import type { RunContext } from '../../../src/cli/context';
-import { pngOption, type ParsedOptions } from '../../../src/cli/options';
-import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
+import type { RunContext } from '../../../src/experiment/context';
+import { pngOption, type ParsedOptions } from '../../../src/experiment/options';
+import { runCheckpoint, runSweep, sweepOptions } from '../../../src/experiment/sweep';
 import { formatTable } from '../../../src/io/output';
 import { checkRelaxStep, methodVariants, runLabel, thetaRuleOptions, variantArgs } from './mnist';
 import type { ThetaRule } from '../trainer';
@@ -45,7 +45,7 @@ import { dllRnnClaims } from '../claims';
 import type { CommandSpec } from '../../../src/registry';
 import { sequenceSource, type RnnMethod, type RnnRunOptions, type RnnRunResult, type SequenceData } from '../rnn-train';
 import { meanStd } from './stats';
-import { solverOptions } from '../../../src/cli/solver-options';
+import { solverOptions } from '../../../src/experiment/solver-options';
 import { SLOW_FLOW_DT0, slowFlowChoice } from '../flow';
 
 export const rnnExperiment: CommandSpec = {

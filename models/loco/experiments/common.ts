@@ -2,14 +2,14 @@
  * Shared pieces of the LOCO experiments: option specs, batching, evaluation, plotting helpers, and
  * the checkpoints of a training run.
  *
- * Each experiment's independent runs are `SweepTask`s (src/cli/sweep.ts) calling an exported task
+ * Each experiment's independent runs are `SweepTask`s (src/experiment/sweep.ts) calling an exported task
  * function of the experiment's module in worker threads; a task loads the MNIST split itself (the
  * split is cached on disk), so only the settings travel to the worker.
  */
 import { Rng } from '../../../src/core/random';
 import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
-import { UsageError, type OptionSpec, type ParsedOptions } from '../../../src/cli/options';
-import { solverChoice, solverOptions } from '../../../src/cli/solver-options';
+import { UsageError, type OptionSpec, type ParsedOptions } from '../../../src/experiment/options';
+import { solverChoice, solverOptions } from '../../../src/experiment/solver-options';
 import { checkClockWindow, type LifIntegrator } from '../../lif/network';
 import type { LifParams } from '../../lif/params';
 import { epochCheckpoints, type CheckpointSettings } from '../../../src/io/checkpoint';

@@ -17,9 +17,9 @@
  */
 import * as path from 'node:path';
 import type { CommandSpec } from '../../../src/registry';
-import { pngOption, type ParsedOptions } from '../../../src/cli/options';
-import type { RunContext } from '../../../src/cli/context';
-import { runCheckpoint, runSweep, sweepOptions } from '../../../src/cli/sweep';
+import { pngOption, type ParsedOptions } from '../../../src/experiment/options';
+import type { RunContext } from '../../../src/experiment/context';
+import { runCheckpoint, runSweep, sweepOptions } from '../../../src/experiment/sweep';
 import type { CheckpointSettings } from '../../../src/io/checkpoint';
 import { reportProgress } from '../../../src/parallel/pool';
 import { Rng } from '../../../src/core/random';

@@ -18,9 +18,9 @@
 import * as path from 'node:path';
 import { Rng } from '../../../src/core/random';
 import type { CommandSpec } from '../../../src/registry';
-import { pngOption, type ParsedOptions } from '../../../src/cli/options';
-import type { RunContext } from '../../../src/cli/context';
-import { runSweep, sweepOptions } from '../../../src/cli/sweep';
+import { pngOption, type ParsedOptions } from '../../../src/experiment/options';
+import type { RunContext } from '../../../src/experiment/context';
+import { runSweep, sweepOptions } from '../../../src/experiment/sweep';
 import { reportProgress } from '../../../src/parallel/pool';
 import { formatTable } from '../../../src/io/output';
 import { printClaims, writeClaims } from '../../../src/io/claims';

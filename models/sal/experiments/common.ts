@@ -5,10 +5,10 @@
  */
 import '../../../solvers/index'; // registers the built-in solvers by name (--solver lists them)
 import * as path from 'node:path';
-import type { RunContext } from '../../../src/cli/context';
-import { pngOption, type OptionSpec, type ParsedOptions } from '../../../src/cli/options';
-import { solverChoice, solverOptions, type SolverChoice } from '../../../src/cli/solver-options';
-import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/cli/sweep';
+import type { RunContext } from '../../../src/experiment/context';
+import { pngOption, type OptionSpec, type ParsedOptions } from '../../../src/experiment/options';
+import { solverChoice, solverOptions, type SolverChoice } from '../../../src/experiment/solver-options';
+import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/experiment/sweep';
 import { formatTable } from '../../../src/io/output';
 import type { PlotlyFigure } from '../../../src/io/plot';
 import type { RunOutput } from '../../../src/io/run';

@@ -1,6 +1,6 @@
 /** The SAL experiments registered for `creditflow reproduce`. */
 import type { CommandSpec } from '../../../src/registry';
-import { withPresets } from '../../../src/cli/presets';
+import { withPresets } from '../../../src/experiment/presets';
 import { ablationExperiment } from './ablation';
 import { assemblyExperiment } from './assembly';
 import { tableExperiment } from './table';

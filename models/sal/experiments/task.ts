@@ -1,5 +1,5 @@
 /**
- * One training run of the SAL experiments as a worker-thread task (src/cli/sweep.ts `runSweep`): a
+ * One training run of the SAL experiments as a worker-thread task (src/experiment/sweep.ts `runSweep`): a
  * pure function of its arguments (the circuit's seeded initial state and minibatch order, the MNIST
  * split loaded here from its seed), so the runs give the same numbers on any number of workers.
  * Progress is reported once per epoch; with `checkpoint` the run saves its epochs and resumes
@@ -7,7 +7,7 @@
  */
 import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
 import { loadDataset, type DataName } from '../../../src/data/files';
-import type { SolverChoice } from '../../../src/cli/solver-options';
+import type { SolverChoice } from '../../../src/experiment/solver-options';
 import type { CheckpointSettings } from '../../../src/io/checkpoint';
 import { toRows, type Mat } from '../../../src/linalg/mat';
 import { reportProgress } from '../../../src/parallel/pool';

@@ -18,16 +18,16 @@
  *
  * @module creditflow/experiments
  */
-import type { RunContext } from './cli/context';
-import { makeContext } from './cli/context';
-import { applyBackendOption, optionsFrom, UsageError } from './cli/options';
-import type { Claim } from './io/claims';
-import type { PlotlyFigure } from './io/plot';
-import { captureRuns, type Manifest } from './io/run';
-import { experiments, loadModels, type CommandSpec } from './registry';
+import type { RunContext } from './context';
+import { makeContext } from './context';
+import { applyBackendOption, optionsFrom, UsageError } from './options';
+import type { Claim } from '../io/claims';
+import type { PlotlyFigure } from '../io/plot';
+import { captureRuns, type Manifest } from '../io/run';
+import { experiments, loadModels, type CommandSpec } from '../registry';
 
-export { formatClaims, type Claim } from './io/claims';
-export { captureRuns, type CapturedRun } from './io/run';
+export { formatClaims, type Claim } from '../io/claims';
+export { captureRuns, type CapturedRun } from '../io/run';
 
 export interface ExperimentResult {
   experiment: string;
