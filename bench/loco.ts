@@ -17,7 +17,7 @@ import { formatTable } from '../src/io/output';
 import { classPureBatches, gatherBatch } from '../models/loco/experiments/common';
 import { buildNetwork, MNIST_DEFAULTS, type MnistRule, type NetKind } from '../models/loco/experiments/mnist';
 import { AnnNet } from '../models/loco/nets';
-import { applyGradient, PerturbationLearner } from '../models/loco/rules';
+import { GradientLearner, PerturbationLearner } from '../models/loco/rules';
 import { Rng } from '../src/core/random';
 import { forceEngine, getBackend, setBackend } from '../src/linalg/backend';
 import { backends, interleaved, load1, median, type BenchRow } from './types';
@@ -37,16 +37,12 @@ export async function benchLoco(opts: { quick: boolean }): Promise<BenchRow[]> {
   for (const [kind, rule] of cases) {
     const net = buildNetwork({ net: kind, depth: 3, hidden: 500, steps: 20, noise: 0, seed: 1 });
     const d = MNIST_DEFAULTS[kind];
-    const learner = rule === 'bp' ? null : new PerturbationLearner(net, { rule, sigma: d.sigma, eta: d.eta[rule] }, 11);
+    const learner = rule === 'bp' ? new GradientLearner(net as AnnNet, d.eta.bp) : new PerturbationLearner(net, { rule, sigma: d.sigma, eta: d.eta[rule] }, 11);
     const block = kind === 'snn' ? (opts.quick ? 4 : 10) : opts.quick ? 10 : 40;
     let next = 0;
     const step = () => {
       const { x, t, y } = batches[next++ % batches.length];
-      if (learner) learner.step(x, t, B, y);
-      else {
-        const g = (net as AnnNet).gradient(x, t, B);
-        applyGradient(net, g.gW, g.gb, d.eta.bp);
-      }
+      learner.train(1, () => ({ x, target: t, B, groups: y }));
     };
     for (let k = 0; k < block; k++) step(); // warm-up (and fills LOCO's buffer)
     const before = load1();

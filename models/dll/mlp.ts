@@ -52,6 +52,7 @@ import { matMul, matMulTA, matMulTB } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import { activations, type Activation } from '../../src/nn/activations';
 import { checkSizes } from '../../src/nn/mlp';
+import { viewCache } from '../../src/experiment/minibatch-flow';
 
 export type OutputLoss = 'mse' | 'cross-entropy';
 export type Feedback = 'learned' | 'fixed';
@@ -519,19 +520,6 @@ export class ApicalRelaxer {
     net.loadApical(ws, sol.y);
     return { reason: 'timeLimit', residual: NaN, t: T, steps: sol.stats.accepted, nfe: sol.stats.nfe };
   }
-}
-
-/** Caches typed views per state buffer (solvers reuse a few stage buffers), so vector fields allocate nothing. */
-export function viewCache<V>(make: (y: Float64Array) => V): (y: Float64Array) => V {
-  const cache = new WeakMap<Float64Array, V>();
-  return (y) => {
-    let v = cache.get(y);
-    if (!v) {
-      v = make(y);
-      cache.set(y, v);
-    }
-    return v;
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import { DllMlp, paramArrays, type RelaxOptions } from './mlp';
 import { trainingArrays, type OptimizerName } from '../../src/nn/optim';
 import { cosine } from './stats';
 import { BpTrainer, DllTrainer, epochBatches, predict, toMlpParams, type Method, type ThetaRule } from './trainer';
-import type { FlowSolver } from './flow';
+import type { FlowSolver } from '../../src/experiment/minibatch-flow';
 
 export interface MnistRunOptions {
   method: Method;

@@ -38,7 +38,7 @@ import { matMul, matMulTA, matMulTB } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import { activations, type Activation } from '../../src/nn/activations';
 import type { Feedback, OutputLoss, RelaxOptions, RelaxResult } from './mlp';
-import { viewCache } from './mlp';
+import { viewCache } from '../../src/experiment/minibatch-flow';
 
 export interface DllRnnSpec {
   nIn: number;

@@ -27,7 +27,8 @@ import {
   type Timescales,
 } from './mlp';
 import { makeOptimizer, trainingArrays, type Optimizer, type OptimizerName } from '../../src/nn/optim';
-import { MinibatchFlow, PAPER_FLOW, checkOptimizerSolver, type FlowSolver, type OptimizerGroup } from './flow';
+import { MinibatchFlow, PAPER_FLOW, arrayViews, checkOptimizerSolver, type FlowSolver, type OptimizerGroup } from '../../src/experiment/minibatch-flow';
+import { SLOW_FLOW } from './flow';
 import type { Mat } from '../../src/linalg/mat';
 
 export type Method = 'dll' | 'dll-fa' | 'bp';
@@ -167,7 +168,7 @@ export class DllTrainer extends FlowTrainer {
     const all = paramArrays(params);
     super(all, opts.flow ?? PAPER_FLOW);
     net.checkParams(params);
-    checkOptimizerSolver(opts.optimizer, this.flowSolver, { solver: 'flow solver', dt0: 'dt0', optimizer: 'optimizer' });
+    checkOptimizerSolver(opts.optimizer, this.flowSolver, { solver: 'flow solver', dt0: 'dt0', optimizer: 'optimizer', flow: SLOW_FLOW });
     this.ws = net.workspace(batch);
     this.relaxer = new ApicalRelaxer(net, this.ws, opts.relax);
     this.updates = net.zeroUpdates();
@@ -224,19 +225,6 @@ export class DllTrainer extends FlowTrainer {
   step(input: ArrayLike<number>, target: ArrayLike<number>): number {
     return this.present(input, target);
   }
-}
-
-/** Caches a structured view of the flow's arrays per state buffer (the arrays of one buffer are always the same objects). */
-export function arrayViews<V>(make: (theta: readonly Float64Array[]) => V): (theta: readonly Float64Array[]) => V {
-  const cache = new WeakMap<Float64Array, V>();
-  return (theta) => {
-    let v = cache.get(theta[0]);
-    if (!v) {
-      v = make(theta);
-      cache.set(theta[0], v);
-    }
-    return v;
-  };
 }
 
 /** DllParams viewing the flow's arrays (W..., b..., Θ..., paramArrays' order). */
@@ -324,7 +312,7 @@ export class BpTrainer extends FlowTrainer {
   ) {
     const arrays = [...params.W.map((w) => w.data), ...params.b];
     super(arrays, opts.flow ?? PAPER_FLOW);
-    checkOptimizerSolver(opts.optimizer, this.flowSolver, { solver: 'flow solver', dt0: 'dt0', optimizer: 'optimizer' });
+    checkOptimizerSolver(opts.optimizer, this.flowSolver, { solver: 'flow solver', dt0: 'dt0', optimizer: 'optimizer', flow: SLOW_FLOW });
     this.mlp = new Mlp({ sizes, hidden, output: 'linear' });
     this.optimizer = makeOptimizer(opts.optimizer, opts.lr, arrays.map((a) => a.length));
     const L = params.W.length;

@@ -41,8 +41,13 @@ export interface PerturbableNetwork {
   /** W[l−1] (n_l x n_{l−1}) and b[l−1]; the learning rules change them in place. */
   readonly W: Mat[];
   readonly b: Float64Array[];
-  /** Clean pass on x (B x n_0). */
-  forward(x: Float64Array, B: number): Pass;
+  /**
+   * Clean pass on x (B x n_0). With `like` (a pass of the same batch), the pass reuses its random
+   * draws (the SNN's membrane-noise seed) instead of drawing new ones: the learning flow evaluates
+   * one minibatch's estimate at several weights (the stages of a multi-stage solver) with the same
+   * noise.
+   */
+  forward(x: Float64Array, B: number, like?: Pass): Pass;
   /** Output of the perturbed pass (eq. 8) on the batch of `pass`. */
   perturbed(pass: Pass, pert: Perturbation): Float64Array;
   /**
@@ -156,9 +161,9 @@ export class SnnNet implements PerturbableNetwork {
     this.b = params.b;
   }
 
-  forward(x: Float64Array, B: number): SnnPass {
+  forward(x: Float64Array, B: number, like?: Pass): SnnPass {
     const spec = this.spec;
-    const noiseSeed = spec.noise > 0 ? this.noiseRng.nextUint32() : 0;
+    const noiseSeed = like ? (like as SnnPass).noiseSeed : spec.noise > 0 ? this.noiseRng.nextUint32() : 0;
     const drive = codingDrive();
     const run = simulateClock(spec, this, x, B, null, { noiseSeed, codingDrive: drive });
     const L = spec.sizes.length - 1;

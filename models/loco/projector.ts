@@ -25,6 +25,10 @@
  * - The projection acts on the layer's input augmented with a constant 1 when the layer has a bias
  *   (the bias is the weight of that input), so P sees the space the whole row [W b] lives in.
  * - If every principal direction lies in span(A), Q is empty and the group's update is zero.
+ * - Within one minibatch the projection is fixed: `project` computes each group's Q at the
+ *   minibatch's first evaluation (and advances the buffer and the centres once), and `reproject`
+ *   applies those Q to the inputs at other weights (the further stages of a multi-stage solver of
+ *   the learning flow), so that the flow on a minibatch is a function of the weights alone.
  */
 import { Rng } from '../../src/core/random';
 import { gramSchmidt, nearestCentre, principalDirections, sphericalKMeans } from './linalg';
@@ -108,6 +112,8 @@ export class LocoProjector {
   private readonly Q: Float64Array;
   /** Statistics of the last call to `project` (one entry per group). */
   last: ProjectionInfo[] = [];
+  /** The bases Q (r x dim) the last call to `project` computed, by group. */
+  private bases = new Map<number, { Q: Float64Array; r: number }>();
 
   constructor(
     readonly dim: number,
@@ -169,14 +175,30 @@ export class LocoProjector {
       list.push(b);
     }
     this.last = [];
-    for (const g of [...byGroup.keys()].sort((a, b) => a - b)) this.last.push(this.projectGroup(X, byGroup.get(g)!, out));
+    this.bases = new Map();
+    for (const g of [...byGroup.keys()].sort((a, b) => a - b)) this.last.push(this.projectGroup(g, X, byGroup.get(g)!, out));
   }
 
-  private projectGroup(X: Float64Array, rows: number[], out: Float64Array): ProjectionInfo {
+  /**
+   * out ← P_g X with the projections P_g of the last call to `project` (same batch, same groups),
+   * without changing the buffer or the centres: the minibatch's projection at other weights.
+   */
+  reproject(X: Float64Array, B: number, groups: Int32Array | null, out: Float64Array): void {
+    const d = this.dim;
+    if (X.length !== B * d || out.length !== B * d) throw new Error(`LocoProjector.reproject: X and out must be ${B} x ${d}`);
+    for (let b = 0; b < B; b++) {
+      const basis = this.bases.get(groups ? groups[b] : 0);
+      if (!basis) throw new Error(`LocoProjector.reproject: group ${groups ? groups[b] : 0} was not in the batch of the last call to project`);
+      applyBasis(basis.Q, basis.r, d, X, [b], out);
+    }
+  }
+
+  private projectGroup(group: number, X: Float64Array, rows: number[], out: Float64Array): ProjectionInfo {
     const d = this.dim;
     const q = principalDirections(X, d, rows, this.opts.k, this.Z);
     if (q === 0) {
       for (const b of rows) out.fill(0, b * d, (b + 1) * d);
+      this.bases.set(group, { Q: new Float64Array(0), r: 0 });
       return { rank: 0, preserved: 0 };
     }
     const u = this.Z.slice(0, d);
@@ -199,6 +221,7 @@ export class LocoProjector {
     }
     const r = locoBasis(this.Z, q, A, s, d, this.Q);
     applyBasis(this.Q, r, d, X, rows, out);
+    this.bases.set(group, { Q: this.Q.slice(0, r * d), r });
     return { rank: r, preserved: s };
   }
 }

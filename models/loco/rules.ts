@@ -9,7 +9,9 @@
  *   3. per-sample losses (eq. 27) give TD_b = l̃_b − l_b (eq. 28);
  *   4. the estimate of ∂ℓ/∂W_l is  ĝ_l = (1/(σB)) Σ_b TD_b ξ_{l,b} x̃_bᵀ,
  *      with x̃ = x (NP, eq. 9) or x̃ = P_l x (LOCO, eq. 2);
- *   5. W_l ← W_l − η ĝ_l, i.e. ΔW = −(η/σ) TD ξ x̃ᵀ.
+ *   5. W_l ← W_l − η ĝ_l, i.e. ΔW = −(η/σ) TD ξ x̃ᵀ: the Euler step, one per minibatch, of the
+ *      weights' flow dθ/dt = −η ĝ_k(θ) that `NetworkLearner` integrates through `solve` (any ODE
+ *      solver; with the default, the paper's step bit for bit).
  *
  * Signs. With TD = l̃ − l, a perturbation that raised the loss (TD > 0) moves the weights against
  * ξ. To first order in σ, TD_b = σ Σ_l ∂l_b/∂h_l · ξ_l (eq. 10), so E_ξ[TD_b ξ_l]/σ = ∂l_b/∂h_l and
@@ -31,9 +33,10 @@ import { Rng } from '../../src/core/random';
 import { matMulTA } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import { rateLosses } from '../lif/coding';
-import type { Pass, PerturbableNetwork, Perturbation } from './nets';
+import type { AnnNet, Pass, PerturbableNetwork, Perturbation } from './nets';
 import { LOCO_DEFAULTS, LocoProjector, type LocoOptions, type ProjectionInfo } from './projector';
 import { makeOptimizer, type Optimizer, type OptimizerName } from '../../src/nn/optim';
+import { arrayViews, checkOptimizerSolver, MinibatchFlow, PAPER_FLOW, type FlowRun, type FlowSolver } from '../../src/experiment/minibatch-flow';
 
 export type RuleName = 'np' | 'loco';
 export const RULES: readonly RuleName[] = ['np', 'loco'];
@@ -48,6 +51,8 @@ export interface RuleOptions {
   loco?: Partial<Omit<LocoOptions, 'k'>> & { k?: number | readonly number[] };
   /** How the estimate moves the weights: 'sgd' W ← W − ηĝ (the paper, default) or 'adam' at rate η (the released code). */
   optimizer?: OptimizerName;
+  /** The integrator of the weights' flow (default: Euler, one step per minibatch, the paper's update). */
+  flow?: FlowSolver;
 }
 
 /** The estimate of one step: gradients per layer (bias as the last column of gW when the net has biases). */
@@ -162,20 +167,180 @@ function resolveK(k: number | readonly number[] | undefined, dims: readonly numb
   return ks;
 }
 
-/** A learner that trains a network by NP or LOCO. */
-export class PerturbationLearner {
-  readonly projectors: LocoProjector[] | null;
-  /** Draws the perturbations ξ; its state is part of a checkpoint. */
-  readonly rng: Rng;
+/** One minibatch: inputs (B x n_0), targets (B x n_L), and the category of each row (LOCO's groups; null: one group). */
+export interface Minibatch {
+  x: Float64Array;
+  target: Float64Array;
+  B: number;
+  groups: Int32Array | null;
+}
+
+/** How the learning flow of a network is integrated, and what a run of it reports. */
+export interface TrainOptions {
+  /** Called with each minibatch's loss (at the weights before its first update), in order. */
+  onLoss?: (k: number, loss: number) => void;
+  /** Asked after each accepted step: true ends the run there (the weights keep that step's update). */
+  stopWhen?: () => boolean;
+}
+
+/** The name of the weights' flow in messages. */
+export const WEIGHT_FLOW = 'the learning flow of the weights';
+
+/**
+ * Trains a network's weights and biases θ = (W_1..W_L, b_1..b_L) along the minibatch flow
+ * (src/experiment/minibatch-flow.ts)
+ *
+ *     dθ/dt = −η ĝ_k(θ),   minibatch k presented on [k, k + 1),
+ *
+ * where ĝ_k(θ) is the subclass's estimate of ∂ℓ/∂θ on minibatch k (node perturbation, LOCO, BP).
+ * Forward Euler with one step per minibatch (the default, `PAPER_FLOW`) is the papers' update
+ * W ← W − η ĝ, bit for bit; any other ODE solver integrates the same flow within each minibatch.
+ * With optimizer 'adam' (the released code) the displacement is Adam's, and only that Euler step is
+ * valid (refused otherwise, `checkOptimizerSolver`). The vector field evaluates the network at the
+ * solver's state: the network's W and b arrays point at the state's blocks during the call.
+ */
+export abstract class NetworkLearner {
+  /** The integrator of the weights' flow. */
+  readonly flowSolver: FlowSolver;
+  private readonly optimizer: Optimizer;
+  private readonly flow: MinibatchFlow;
+  private readonly dirs: Float64Array[];
+  private readonly views: (theta: readonly Float64Array[]) => { W: Mat[]; b: Float64Array[] };
+  private loader: ((k: number) => Minibatch) | null = null;
+  /** The minibatch of the current segment of the flow. */
+  protected batch: Minibatch | null = null;
+  /** True until the first evaluation on the current minibatch. */
+  protected fresh = false;
 
   constructor(
     readonly net: PerturbableNetwork,
+    /** Learning rate η (≥ 0); may change between runs (a decay schedule). */
+    public eta: number,
+    optimizerName: OptimizerName,
+    flow: FlowSolver,
+  ) {
+    if (optimizerName !== 'sgd' && optimizerName !== 'adam') throw new Error(`optimizer must be 'sgd' or 'adam' (got '${String(optimizerName)}')`);
+    this.flowSolver = flow;
+    checkOptimizerSolver(optimizerName, flow, { solver: 'flow solver', dt0: 'dt0', optimizer: 'optimizer', flow: WEIGHT_FLOW });
+    const L = net.W.length;
+    const arrays = this.paramArrays();
+    const sizes = arrays.map((a) => a.length);
+    // SGD's rate is set from `eta` before every run (it may be 0: the weights stay).
+    this.optimizer = optimizerName === 'adam' ? makeOptimizer('adam', eta, sizes) : makeOptimizer('sgd', 1, sizes);
+    this.dirs = sizes.map((n) => new Float64Array(n));
+    this.views = arrayViews((theta) => ({
+      W: net.W.map((w, l) => mat(w.rows, w.cols, theta[l])),
+      b: net.bias ? theta.slice(L) : net.b,
+    }));
+    this.flow = new MinibatchFlow({
+      name: `${this.constructor.name} [${net.sizes.join('-')}]`,
+      sizes,
+      names: [...net.W.map((_, l) => `W${l + 1}`), ...(net.bias ? net.b.map((_, l) => `b${l + 1}`) : [])],
+      dirs: this.dirs,
+      groups: [{ optimizer: this.optimizer, members: sizes.map((_, k) => k) }],
+      direction: (theta) => this.direction(theta),
+      load: (k) => {
+        this.batch = this.loader!(k);
+        this.fresh = true;
+        this.enter(this.batch);
+      },
+    });
+  }
+
+  /** The network's parameter arrays in the flow's order: W_1..W_L, then b_1..b_L when it has biases. */
+  private paramArrays(): Float64Array[] {
+    return [...this.net.W.map((w) => w.data), ...(this.net.bias ? this.net.b : [])];
+  }
+
+  /** A new minibatch enters (draw what stays fixed while it is presented). */
+  protected abstract enter(batch: Minibatch): void;
+
+  /** The estimate of ∂ℓ/∂W, ∂ℓ/∂b on the current minibatch at the network's present weights, and the minibatch loss there. */
+  protected abstract gradient(batch: Minibatch, fresh: boolean): { loss: number; gW: readonly Mat[]; gb: readonly Float64Array[] };
+
+  /** The vector field's direction −ĝ_k(θ), with the network evaluated at θ. */
+  private direction(theta: readonly Float64Array[]): number {
+    const net = this.net;
+    const L = net.W.length;
+    const v = this.views(theta);
+    const W = net.W.slice();
+    const b = net.b.slice();
+    for (let l = 0; l < L; l++) {
+      net.W[l] = v.W[l];
+      net.b[l] = v.b[l];
+    }
+    try {
+      const g = this.gradient(this.batch!, this.fresh);
+      this.fresh = false;
+      for (let l = 0; l < L; l++) {
+        const d = this.dirs[l];
+        const gl = g.gW[l].data;
+        for (let i = 0; i < d.length; i++) d[i] = -gl[i];
+        if (net.bias) {
+          const db = this.dirs[L + l];
+          const gbl = g.gb[l];
+          for (let j = 0; j < db.length; j++) db[j] = -gbl[j];
+        }
+      }
+      return g.loss;
+    } finally {
+      for (let l = 0; l < L; l++) {
+        net.W[l] = W[l];
+        net.b[l] = b[l];
+      }
+    }
+  }
+
+  /**
+   * Present minibatches 0..count−1 (`batchAt(k)` gives minibatch k) in one integration of the
+   * weights' flow; the network's weights end at the result. When they become non-finite the run
+   * ends with status 'diverged' and the weights keep their last finite values.
+   */
+  train(count: number, batchAt: (k: number) => Minibatch, opts: TrainOptions = {}): FlowRun {
+    this.optimizer.lr = this.eta;
+    this.loader = batchAt;
+    try {
+      const r = this.flow.run(this.paramArrays(), count, this.flowSolver, opts);
+      if (r.solution.status !== 'ok' && r.solution.status !== 'stopped' && r.solution.status !== 'diverged') throw new Error(`the learning flow of the weights stopped: ${r.solution.message}`);
+      return r;
+    } finally {
+      this.loader = null;
+      this.batch = null;
+    }
+  }
+
+  /** The optimiser state to checkpoint, live (empty for SGD). */
+  optimizerState(): Record<string, Float64Array> {
+    return { ...this.optimizer.state };
+  }
+}
+
+/**
+ * A learner that trains a network by NP or LOCO: ĝ_k(θ) is the estimate of steps 1-4 above on
+ * minibatch k. What is random in the estimate is drawn once per minibatch, when it enters: the
+ * perturbations ξ (and, in the SNN, the membrane-noise seed, at the first clean pass); the LOCO
+ * projections are computed at the minibatch's first evaluation and kept for the rest of it
+ * (projector.ts `reproject`). So on each minibatch the flow is a function of θ alone, and Euler
+ * with one step per minibatch evaluates it once: the paper's step.
+ */
+export class PerturbationLearner extends NetworkLearner {
+  readonly projectors: LocoProjector[] | null;
+  /** Draws the perturbations ξ; its state is part of a checkpoint. */
+  readonly rng: Rng;
+  /** The estimate at the first evaluation on the last minibatch (at the weights before its update). */
+  last: Estimate | null = null;
+  private pert: Perturbation | null = null;
+  private pass: Pass | null = null;
+
+  constructor(
+    net: PerturbableNetwork,
     readonly opts: RuleOptions,
     seed: number,
   ) {
     if (!RULES.includes(opts.rule)) throw new Error(`rule must be one of ${RULES.join(', ')} (got '${String(opts.rule)}')`);
     if (!(opts.sigma > 0 && Number.isFinite(opts.sigma))) throw new Error(`the perturbation scale sigma must be > 0 (got ${opts.sigma})`);
     if (!(opts.eta >= 0 && Number.isFinite(opts.eta))) throw new Error(`the learning rate eta must be >= 0 (got ${opts.eta})`);
+    super(net, opts.eta, opts.optimizer ?? 'sgd', opts.flow ?? PAPER_FLOW);
     this.rng = new Rng(seed);
     if (opts.rule === 'loco') {
       const dims = net.sizes.slice(0, -1).map((n) => n + (net.bias ? 1 : 0));
@@ -183,19 +348,20 @@ export class PerturbationLearner {
       const { k: _k, ...rest } = opts.loco ?? {};
       this.projectors = dims.map((d, i) => new LocoProjector(d, { ...LOCO_DEFAULTS, ...rest, k: ks[i] }, seed * 7919 + i + 1));
     } else this.projectors = null;
-    const optimizer = opts.optimizer ?? 'sgd';
-    if (optimizer !== 'sgd' && optimizer !== 'adam') throw new Error(`optimizer must be 'sgd' or 'adam' (got '${String(optimizer)}')`);
-    this.adam = optimizer === 'adam' ? makeOptimizer('adam', opts.eta, [...net.W.map((w) => w.data.length), ...(net.bias ? net.b.map((b) => b.length) : [])]) : null;
   }
-
-  /** With optimizer 'adam': Adam at rate η on −ĝ (its moments and step count are part of a checkpoint). */
-  private readonly adam: Optimizer | null;
 
   /** The input map of the rule: undefined for NP, the layers' LOCO projectors for LOCO. */
   get map(): InputMap | undefined {
     const P = this.projectors;
     if (!P) return undefined;
     return (layer, X, B, groups, out) => P[layer - 1].project(X, B, groups, out);
+  }
+
+  /** The LOCO projections of the last `map` call applied again (the same minibatch at other weights). */
+  private get remap(): InputMap | undefined {
+    const P = this.projectors;
+    if (!P) return undefined;
+    return (layer, X, B, groups, out) => P[layer - 1].reproject(X, B, groups, out);
   }
 
   /** Estimate ∂ℓ/∂W on a batch without changing the weights. */
@@ -206,35 +372,43 @@ export class PerturbationLearner {
     return { ...e, projections: this.projectors ? this.projectors.map((p) => p.last) : [] };
   }
 
-
-  /** One learning step: W ← W − η ĝ (or Adam on −ĝ). Returns the estimate. */
-  step(x: Float64Array, target: Float64Array, B: number, groups: Int32Array | null = null): Estimate {
-    const e = this.estimate(x, target, B, groups);
-    if ((this.opts.optimizer ?? 'sgd') === 'sgd') applyGradient(this.net, e.gW, e.gb, this.opts.eta);
-    else {
-      const params = [...this.net.W.map((w) => w.data), ...(this.net.bias ? this.net.b : [])];
-      const dirs = [...e.gW.map((g) => g.data), ...(this.net.bias ? e.gb : [])].map((g) => Float64Array.from(g, (v) => -v));
-      this.adam!.step(params, dirs);
-    }
-    return e;
+  protected enter(batch: Minibatch): void {
+    this.pass = null;
+    this.pert = drawPerturbation(this.net, batch.B, this.opts.sigma, this.rng);
   }
 
-  /** The optimiser state to checkpoint, live (empty for SGD). */
-  optimizerState(): Record<string, Float64Array> {
-    return this.adam ? { ...this.adam.state } : {};
+  protected gradient(batch: Minibatch, fresh: boolean): Estimate {
+    const pass = this.net.forward(batch.x, batch.B, fresh ? undefined : this.pass!);
+    const e = estimateFromPass(this.net, pass, batch.target, this.pert!, fresh ? this.map : this.remap, batch.groups);
+    if (!fresh) return { ...e, projections: [] };
+    this.pass = pass;
+    return (this.last = { ...e, projections: this.projectors ? this.projectors.map((p) => p.last) : [] });
+  }
+
+  /** One learning step on a batch (one minibatch of the flow: W ← W − η ĝ, or Adam on −ĝ, with the paper's Euler). Returns the estimate at the weights before it. */
+  step(x: Float64Array, target: Float64Array, B: number, groups: Int32Array | null = null): Estimate {
+    this.eta = this.opts.eta;
+    this.train(1, () => ({ x, target, B, groups }));
+    return this.last!;
+  }
+
+  /** Present minibatches 0..count−1 along the weights' flow, at the rate `opts.eta` (see NetworkLearner.train). */
+  override train(count: number, batchAt: (k: number) => Minibatch, opts: TrainOptions = {}): FlowRun {
+    this.eta = this.opts.eta;
+    return super.train(count, batchAt, opts);
   }
 }
 
-/** W_l ← W_l − η gW_l, b_l ← b_l − η gb_l. */
-export function applyGradient(net: PerturbableNetwork, gW: Mat[], gb: Float64Array[], eta: number): void {
-  for (let l = 0; l < net.W.length; l++) {
-    const w = net.W[l].data;
-    const g = gW[l].data;
-    for (let i = 0; i < w.length; i++) w[i] -= eta * g[i];
-    if (net.bias) {
-      const b = net.b[l];
-      const gbl = gb[l];
-      for (let j = 0; j < b.length; j++) b[j] -= eta * gbl[j];
-    }
+/** Backpropagation on the ReLU network (AnnNet.gradient), the baseline trained beside NP and LOCO, along the same flow. */
+export class GradientLearner extends NetworkLearner {
+  constructor(net: AnnNet, eta: number, flow: FlowSolver = PAPER_FLOW) {
+    if (!(eta >= 0 && Number.isFinite(eta))) throw new Error(`the learning rate eta must be >= 0 (got ${eta})`);
+    super(net, eta, 'sgd', flow);
+  }
+
+  protected enter(): void {}
+
+  protected gradient(batch: Minibatch): { loss: number; gW: Mat[]; gb: Float64Array[] } {
+    return (this.net as AnnNet).gradient(batch.x, batch.target, batch.B);
   }
 }

@@ -60,8 +60,22 @@ function fits(s: Solver, p: PhaseNeeds): boolean {
   return true;
 }
 
-/** The parsed options as a SolverChoice, refused with a one-line message when it cannot integrate the phase. */
-export function solverChoice(opts: ParsedOptions, phase: PhaseNeeds): SolverChoice {
+/**
+ * The parsed options as a SolverChoice, refused with a one-line message when it cannot integrate the
+ * phase. `prefix` reads a second group of the same options for another phase of the model (e.g.
+ * 'snn-' for --snn-solver/--snn-dt0), named so in the messages.
+ */
+export function solverChoice(opts: ParsedOptions, phase: PhaseNeeds, prefix = ''): SolverChoice {
+  if (prefix) {
+    const key = (n: string) => `${prefix}${n}`.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    const own: ParsedOptions = { _: [], solver: opts[key('solver')], dt0: opts[key('dt0')], rtol: opts[key('rtol')], atol: opts[key('atol')] };
+    try {
+      return solverChoice(own, phase);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      throw new UsageError(e.message.replace(/--(solver|dt0|rtol|atol)\b/g, `--${prefix}$1`));
+    }
+  }
   const name = String(opts.solver);
   const s = solvers.get(name);
   if (!fits(s, phase)) {

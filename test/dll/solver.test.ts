@@ -16,7 +16,7 @@ import { DllTrainer } from '../../models/dll/trainer';
 import { rnnTask } from '../../models/dll/rnn-train';
 import { mnistExperiment } from '../../models/dll/experiments/mnist';
 import { rnnExperiment } from '../../models/dll/experiments/rnn';
-import type { FlowSolver } from '../../models/dll/flow';
+import type { FlowSolver } from '../../src/experiment/minibatch-flow';
 import type { CommandSpec } from '../../src/registry';
 import { regressionData } from './helpers';
 

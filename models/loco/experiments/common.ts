@@ -10,35 +10,60 @@ import { Rng } from '../../../src/core/random';
 import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
 import { UsageError, type OptionSpec, type ParsedOptions } from '../../../src/experiment/options';
 import { solverChoice, solverOptions } from '../../../src/experiment/solver-options';
+import { minibatchFlowChoice, type FlowSolver } from '../../../src/experiment/minibatch-flow';
+import { solvers } from '../../../src/core/solvers';
 import { checkClockWindow, type LifIntegrator } from '../../lif/network';
 import type { LifParams } from '../../lif/params';
 import { epochCheckpoints, type CheckpointSettings } from '../../../src/io/checkpoint';
 import { gatherRows } from '../../../src/nn/mlp';
 import { accuracy } from '../../../src/nn/losses';
 import { SnnNet, type PerturbableNetwork } from '../nets';
-import type { PerturbationLearner } from '../rules';
+import { PerturbationLearner, WEIGHT_FLOW, type NetworkLearner } from '../rules';
 
 export const outOption = (name: string): OptionSpec => ({ name: 'out', type: 'string', description: 'output folder', default: `out/${name}` });
 
 /**
- * --solver/--dt0 of the spiking network's window: clock-driven spikes (spikingjelly's schedule),
- * so fixed steps; default Euler–Maruyama (forward Euler plus the membrane noise's increment, the
- * paper's clock step) with dt0 = dt = 1 ms.
+ * --solver/--dt0/--rtol/--atol of the weights' learning flow (rules.ts NetworkLearner: minibatch k
+ * on [k, k + 1), dθ/dt = −η ĝ_k(θ)); default Euler with one step per minibatch, the papers' update.
  */
-export const snnSolverOptions = (): OptionSpec[] => solverOptions({ solver: 'euler_maruyama', dt0: 'the clock step dt = 1 ms' });
+export const weightFlowOptions = (): OptionSpec[] =>
+  solverOptions({ solver: 'euler', dt0: "1: one step per minibatch, the paper's update W ← W − ηĝ; --dt0 is in minibatches, in (0, 1]" });
 
 /**
- * The SNN's integrator from --solver/--dt0, refused before any work when it cannot run the window
- * (`window` ms of a network of LIF neurons `lif`): an ODE-only solver with membrane noise, an
+ * The weights' flow from --solver/--dt0/--rtol/--atol, refused before any work when it cannot run it
+ * (an SDE solver, odex, a step above one minibatch) or when the runs include the code variant's
+ * Adam (only Euler at one step per minibatch is exact with it). Undefined: the paper's Euler.
+ */
+export function weightFlowChoice(opts: ParsedOptions, withAdam: boolean): FlowSolver | undefined {
+  const { flow } = minibatchFlowChoice(opts, WEIGHT_FLOW, 'sgd');
+  if (flow && withAdam) {
+    throw new UsageError(`--variant code trains with Adam, whose moments advance once per minibatch, so its weights' flow runs only as --solver euler --dt0 1; give --variant paper to integrate the flow with --solver ${flow.solver}${flow.dt0 !== undefined ? ` --dt0 ${flow.dt0}` : ''}`);
+  }
+  return flow;
+}
+
+/**
+ * --snn-solver/--snn-dt0 of the spiking network's window: clock-driven spikes (spikingjelly's
+ * schedule), so fixed steps; default Euler–Maruyama (forward Euler plus the membrane noise's
+ * increment, the paper's clock step) with dt0 = dt = 1 ms.
+ */
+export const snnSolverOptions = (): OptionSpec[] => [
+  { name: 'snn-solver', type: 'string', description: `integrator of the spiking network's window, clock-driven (fixed-step solvers; registered: ${solvers.names().join(', ')}); --solver integrates the weights`, default: 'euler_maruyama', choices: solvers.names() },
+  { name: 'snn-dt0', type: 'number', description: 'clock step of the spiking network in ms (default: dt = 1 ms)', min: 0, validate: (v: number) => (v > 0 ? undefined : 'must be > 0') },
+];
+
+/**
+ * The SNN's integrator from --snn-solver/--snn-dt0, refused before any work when it cannot run the
+ * window (`window` ms of a network of LIF neurons `lif`): an ODE-only solver with membrane noise, an
  * adaptive one, a step above τ_m or one that does not divide the window.
  */
 export function snnIntegrator(opts: ParsedOptions, noise: number, window: number, lif: LifParams): LifIntegrator {
-  const c = solverChoice(opts, { what: `the spiking network's window (clock-driven spikes${noise > 0 ? ', membrane noise' : ''})`, sde: noise > 0, fixedStep: true });
+  const c = solverChoice(opts, { what: `the spiking network's window (clock-driven spikes${noise > 0 ? ', membrane noise' : ''})`, sde: noise > 0, fixedStep: true }, 'snn-');
   if (c.dt0 !== undefined) {
     try {
       checkClockWindow(c.dt0, window, lif);
     } catch (e) {
-      throw new UsageError(`--dt0 ${c.dt0}: ${(e as Error).message}`);
+      throw new UsageError(`--snn-dt0 ${c.dt0}: ${(e as Error).message}`);
     }
   }
   return { ...c, mode: 'clock' };
@@ -116,9 +141,10 @@ export function mnistData(trainSize: number): { train: Dataset; test: Dataset } 
  */
 export function trainingCheckpoints<X>(
   ck: CheckpointSettings | undefined,
-  run: { epochs: number; net: PerturbableNetwork; learner: PerturbationLearner | null; rngs: Record<string, Rng>; settings: unknown; extra: () => X },
+  run: { epochs: number; net: PerturbableNetwork; learner: NetworkLearner; rngs: Record<string, Rng>; settings: unknown; extra: () => X },
 ): { start: number; extra: X | undefined; done(epoch: number): void } {
-  const { net, learner } = run;
+  const { net } = run;
+  const learner = run.learner instanceof PerturbationLearner ? run.learner : null; // BP keeps nothing but the weights
   const projectors = learner?.projectors ?? [];
   const packed = ck ? projectors.map((p) => p.saveState()) : []; // without checkpoints, arrays() is never called
   const rngs: Record<string, Rng> = { ...run.rngs };

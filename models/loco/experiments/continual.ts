@@ -29,10 +29,10 @@ import { printClaims, writeClaims } from '../../../src/io/claims';
 import { continualClaims } from '../claims';
 import { RunOutput } from '../../../src/io/run';
 import { SPIKINGJELLY_LIF } from '../../lif/params';
-import { AnnNet, type PerturbableNetwork } from '../nets';
-import { applyGradient, PerturbationLearner } from '../rules';
-import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, outOption, snnIntegrator, snnSolverOptions, trainingCheckpoints } from './common';
-import { batchesPerEpoch, buildNetwork, MNIST_DEFAULTS, type MnistConfig, type MnistRule, type NetKind, type TrainHooks } from './mnist';
+import type { PerturbableNetwork } from '../nets';
+
+import { classPureBatches, COLORS, evaluate, mnistData, outOption, snnIntegrator, snnSolverOptions, trainingCheckpoints, weightFlowChoice, weightFlowOptions } from './common';
+import { batchesPerEpoch, buildNetwork, makeLearner, minibatch, MNIST_DEFAULTS, type MnistConfig, type MnistRule, type NetKind, type TrainHooks } from './mnist';
 
 /** loco-mnist's configuration, trained digit by digit: `epochsPerClass` passes over each digit of `order`, one hidden layer. */
 export type ContinualConfig = Omit<MnistConfig, 'depth' | 'epochs' | 'trainSize' | 'classes' | 'evalClasses'> & {
@@ -46,6 +46,8 @@ export interface ContinualRun {
   seenAccuracy: number[];
   /** After learning order[i]: accuracy on each digit separately. */
   perClass: number[][];
+  /** Set when the weights became non-finite while learning this digit: the run stops there, at the last finite weights. */
+  diverged?: { digit: number; message: string };
 }
 
 /**
@@ -56,35 +58,29 @@ export interface ContinualRun {
  */
 export function trainContinual(cfg: ContinualConfig, data: { train: Dataset; test: Dataset }, hooks: Omit<TrainHooks, 'net'> = {}): ContinualRun & { net: PerturbableNetwork } {
   const net = buildNetwork({ net: cfg.net, depth: 3, hidden: cfg.hidden, steps: cfg.steps, noise: cfg.noise, seed: cfg.seed, integrator: cfg.integrator });
-  if (cfg.rule === 'bp' && !(net instanceof AnnNet)) throw new Error('BP is available for the ANN only; use --rules np,loco for the SNN');
-  const learner =
-    cfg.rule === 'bp'
-      ? null
-      : new PerturbationLearner(net, { rule: cfg.rule, sigma: cfg.sigma, eta: cfg.eta, loco: { k: cfg.k, clusters: cfg.clusters, buffer: cfg.buffer } }, cfg.seed + 11);
+  const learner = makeLearner(cfg, net, 'BP is available for the ANN only; use --rules np,loco for the SNN');
   const rng = new Rng(cfg.seed + 13);
   let seenAccuracy: number[] = [];
   let perClass: number[][] = [];
   const ck = trainingCheckpoints(hooks.checkpoint, { epochs: cfg.order.length, net, learner, rngs: { order: rng }, settings: cfg, extra: () => ({ seenAccuracy, perClass }) });
   if (ck.extra) ({ seenAccuracy, perClass } = ck.extra);
-  for (let i = ck.start - 1; i < cfg.order.length; i++) {
+  let diverged: ContinualRun['diverged'];
+  for (let i = ck.start - 1; i < cfg.order.length && !diverged; i++) {
     const digit = cfg.order[i];
     for (let ep = 0; ep < cfg.epochsPerClass; ep++) {
-      for (const idx of classPureBatches(data.train.y, [digit], cfg.batch, rng)) {
-        const { x, t, y } = gatherBatch(data.train, idx);
-        if (learner) learner.step(x, t, idx.length, y);
-        else {
-          const g = (net as AnnNet).gradient(x, t, idx.length);
-          applyGradient(net, g.gW, g.gb, cfg.eta);
-        }
-        hooks.onBatch?.();
+      const batches = classPureBatches(data.train.y, [digit], cfg.batch, rng);
+      const run = learner.train(batches.length, (k) => minibatch(data.train, batches[k]), { onLoss: () => hooks.onBatch?.() });
+      if (run.solution.status === 'diverged') {
+        diverged = { digit, message: run.solution.message };
+        break;
       }
     }
     seenAccuracy.push(evaluate(net, data.test, { classes: cfg.order.slice(0, i + 1) }));
     perClass.push(Array.from({ length: 10 }, (_, c) => evaluate(net, data.test, { classes: [c] })));
     hooks.onEpoch?.(i + 1);
-    ck.done(i + 1);
+    if (!diverged) ck.done(i + 1);
   }
-  return { config: cfg, seenAccuracy, perClass, net };
+  return { config: cfg, seenAccuracy, perClass, ...(diverged ? { diverged } : {}), net };
 }
 
 /** One run of loco-continual in a worker thread: the split loaded there, progress per batch, the weights left out of the result. */
@@ -113,6 +109,7 @@ export const continualExperiment: CommandSpec = {
     { name: 'noise', type: 'number', description: 'SNN membrane noise', min: 0, default: 0.3 },
     { name: 'train-size', type: 'integer', description: 'training images used (of 8,000)', min: 100, max: 8000, default: 8000 },
     { name: 'seeds', type: 'integers', description: 'seeds', default: [1] },
+    ...weightFlowOptions(),
     ...snnSolverOptions(),
     outOption('loco-continual'),
     ...sweepOptions('runs (rule x seed)', 1, 'digits'),
@@ -121,6 +118,7 @@ export const continualExperiment: CommandSpec = {
   async run(opts: ParsedOptions, ctx: RunContext) {
     const net = opts.net as NetKind;
     const integrator = snnIntegrator(opts, opts.noise, opts.steps, SPIKINGJELLY_LIF);
+    const flow = weightFlowChoice(opts, false);
     const out = new RunOutput('loco-continual', opts.out, opts, ctx);
     const data = mnistData(opts.trainSize);
     const rules = (opts.rules as MnistRule[]).filter((r) => {
@@ -152,12 +150,14 @@ export const continualExperiment: CommandSpec = {
           seed,
           order,
           ...(net === 'snn' ? { integrator } : {}),
+          ...(flow ? { flow } : {}),
         };
         const key = `${rule}-seed${seed}`;
         return { module: path.join(__dirname, 'continual.ts'), fn: 'continualRun', args: { config, trainSize: opts.trainSize, checkpoint: runCheckpoint(opts, key) }, key, units: perRun };
       }),
     );
     const runs = await runSweep<ContinualRun>(tasks, opts, ctx, 'loco-continual', (_i, r) => `${r.config.rule} seed ${r.config.seed}`);
+    for (const r of runs) if (r.diverged) out.note(`${r.config.rule} seed ${r.config.seed}: the weights became non-finite while learning digit ${r.diverged.digit}; the run stopped there (lower its learning rate)`);
     out.json('runs', runs);
     out.csv(
       'seen-accuracy',

@@ -46,8 +46,10 @@ import { initSnn, snnSpec, type LifIntegrator } from '../../lif/network';
 import { lifParams, SPIKINGJELLY_LIF } from '../../lif/params';
 import { AnnNet, RateNet, SnnNet, type PerturbableNetwork } from '../nets';
 import type { OptimizerName } from '../../../src/nn/optim';
-import { applyGradient, PerturbationLearner, type RuleName } from '../rules';
-import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, outOption, snnIntegrator, snnSolverOptions, trainingCheckpoints } from './common';
+import { GradientLearner, PerturbationLearner, type NetworkLearner, type RuleName } from '../rules';
+import type { FlowSolver } from '../../../src/experiment/minibatch-flow';
+import type { Minibatch } from '../rules';
+import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, outOption, snnIntegrator, snnSolverOptions, trainingCheckpoints, weightFlowChoice, weightFlowOptions } from './common';
 
 /** 'rate': the released code's rate network (nets.ts RateNet), the network of --variant code. */
 export type NetKind = 'ann' | 'snn' | 'rate';
@@ -78,6 +80,8 @@ export interface MnistConfig {
   optimizer?: OptimizerName;
   /** The SNN window's integrator (--solver/--dt0); absent: Euler (Euler–Maruyama with noise) at dt = 1 ms, clock-driven. */
   integrator?: LifIntegrator;
+  /** The integrator of the weights' flow (--solver/--dt0/--rtol/--atol); absent: Euler, one step per minibatch (the paper's update). */
+  flow?: FlowSolver;
 }
 
 /**
@@ -135,11 +139,7 @@ export interface TrainHooks {
 export function trainMnist(cfg: MnistConfig, data: { train: Dataset; test: Dataset }, hooks: TrainHooks = {}): MnistRun & { net: PerturbableNetwork } {
   const t0 = performance.now();
   const net = hooks.net ?? buildNetwork(cfg);
-  if (cfg.rule === 'bp' && !(net instanceof AnnNet)) throw new Error('BP is available for the ANN only (spikes have no gradient); use --rules np,loco for the SNN');
-  const learner =
-    cfg.rule === 'bp'
-      ? null
-      : new PerturbationLearner(net, { rule: cfg.rule, sigma: cfg.sigma, eta: cfg.eta, loco: { k: cfg.net === 'rate' ? net.sizes.slice(0, -1).map((n) => Math.min(cfg.k, n + 1)) : cfg.k, clusters: cfg.clusters, buffer: cfg.buffer }, ...(cfg.optimizer ? { optimizer: cfg.optimizer } : {}) }, cfg.seed + 11);
+  const learner = makeLearner(cfg, net);
   const rng = new Rng(cfg.seed + 13);
   const classes = cfg.classes ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   let accuracy = [evaluate(net, data.test, { classes: cfg.evalClasses })];
@@ -152,29 +152,42 @@ export function trainMnist(cfg: MnistConfig, data: { train: Dataset; test: Datas
   for (let ep = ck.start; ep <= cfg.epochs && !diverged; ep++) {
     let loss = 0;
     let nb = 0;
-    for (const idx of classPureBatches(data.train.y, classes, cfg.batch, rng)) {
-      const { x, t, y } = gatherBatch(data.train, idx);
-      let l: number;
-      if (learner) l = learner.step(x, t, idx.length, y).loss;
-      else {
-        const g = (net as AnnNet).gradient(x, t, idx.length);
-        applyGradient(net, g.gW, g.gb, cfg.eta);
-        l = g.loss;
-      }
-      hooks.onBatch?.();
-      if (!(Number.isFinite(l) && l < 1e6)) {
-        diverged = { epoch: ep, loss: l };
-        break;
-      }
-      loss += l;
-      nb++;
-    }
+    const batches = classPureBatches(data.train.y, classes, cfg.batch, rng);
+    const run = learner.train(batches.length, (k) => minibatch(data.train, batches[k]), {
+      onLoss: (_k, l) => {
+        hooks.onBatch?.();
+        if (!(Number.isFinite(l) && l < 1e6)) diverged = { epoch: ep, loss: l };
+        else {
+          loss += l;
+          nb++;
+        }
+      },
+      stopWhen: () => diverged !== undefined,
+    });
+    // weights that became non-finite: the run stops at the last finite ones
+    diverged ??= run.solution.status === 'diverged' ? { epoch: ep, loss: NaN } : undefined;
     trainLoss.push(loss / Math.max(1, nb));
     accuracy.push(evaluate(net, data.test, { classes: cfg.evalClasses }));
     hooks.onEpoch?.(ep);
     if (!diverged) ck.done(ep);
   }
   return { config: cfg, accuracy, trainLoss, best: Math.max(...accuracy), seconds: before + (performance.now() - t0) / 1000, diverged, net };
+}
+
+/** The learner of a configuration: BP (the ANN's gradient), or NP or LOCO, along the weights' flow `cfg.flow`. */
+export function makeLearner(cfg: Omit<MnistConfig, 'depth' | 'epochs' | 'trainSize'>, net: PerturbableNetwork, bpMessage = 'BP is available for the ANN only (spikes have no gradient); use --rules np,loco for the SNN'): NetworkLearner {
+  if (cfg.rule === 'bp') {
+    if (!(net instanceof AnnNet)) throw new Error(bpMessage);
+    return new GradientLearner(net, cfg.eta, cfg.flow);
+  }
+  const k = cfg.net === 'rate' ? net.sizes.slice(0, -1).map((n) => Math.min(cfg.k, n + 1)) : cfg.k;
+  return new PerturbationLearner(net, { rule: cfg.rule, sigma: cfg.sigma, eta: cfg.eta, loco: { k, clusters: cfg.clusters, buffer: cfg.buffer }, ...(cfg.optimizer ? { optimizer: cfg.optimizer } : {}), ...(cfg.flow ? { flow: cfg.flow } : {}) }, cfg.seed + 11);
+}
+
+/** The rows `idx` of a dataset as a minibatch (one-hot targets, labels as LOCO's groups). */
+export function minibatch(ds: Dataset, idx: Int32Array): Minibatch {
+  const { x, t, y } = gatherBatch(ds, idx);
+  return { x, target: t, B: idx.length, groups: y };
 }
 
 /** One run of loco-mnist in a worker thread: the split loaded there, progress per batch, the weights left out of the result. */
@@ -227,6 +240,7 @@ export const mnistExperiment: CommandSpec = {
     { name: 'sigma-rate', type: 'number', description: 'perturbation σ of the code variant (released code: 0.005)', min: 0, default: MNIST_DEFAULTS.rate.sigma },
     { name: 'k-rate', type: 'integer', description: 'LOCO directions in the code variant (released code: 110 at batch 1,000; a batch of 32 spans at most 32)', min: 1, max: 128, default: 32 },
     { name: 'buffer-rate', type: 'integer', description: 'k-means ring buffer of batch directions in the code variant (released code: 1,000)', min: 1, default: 1000 },
+    ...weightFlowOptions(),
     ...snnSolverOptions(),
     outOption('loco-mnist'),
     ...sweepOptions('runs (net x rule x depth)'),
@@ -237,6 +251,7 @@ export const mnistExperiment: CommandSpec = {
     const rules = opts.rules as MnistRule[];
     if (!nets.includes('ann') && rules.every((r) => r === 'bp')) throw new Error(`--nets ${nets.join(',')} with --rules bp selects no run: BP trains the ANN only; add --nets ann or a rule np/loco`);
     const integrator = snnIntegrator(opts, opts.noise, opts.steps, SPIKINGJELLY_LIF);
+    const flow = weightFlowChoice(opts, (opts.variant as string[]).includes('code'));
     const out = new RunOutput('loco-mnist', opts.out, opts, ctx);
     if (nets.includes('snn') && rules.includes('bp')) out.note('BP trains the ANN only: no SNN BP runs');
     const data = mnistData(opts.trainSize);
@@ -262,6 +277,7 @@ export const mnistExperiment: CommandSpec = {
             trainSize: opts.trainSize,
             seed: opts.seed,
             ...(net === 'snn' ? { integrator } : {}),
+            ...(flow ? { flow } : {}),
           });
         }
       }

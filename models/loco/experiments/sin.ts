@@ -29,8 +29,9 @@ import { RunOutput } from '../../../src/io/run';
 import { cosineSimilarity } from '../checks';
 import { AnnNet, RateNet } from '../nets';
 import { rateLosses } from '../../lif/coding';
-import { applyGradient, PerturbationLearner } from '../rules';
-import { COLORS, meanStd, outOption } from './common';
+import { GradientLearner, PerturbationLearner, type Minibatch } from '../rules';
+import type { FlowSolver } from '../../../src/experiment/minibatch-flow';
+import { COLORS, meanStd, outOption, weightFlowChoice, weightFlowOptions } from './common';
 
 export type SinRule = 'bp' | 'np' | 'loco';
 
@@ -43,6 +44,8 @@ export interface SinOptions {
   k: number;
   /** 'paper' (default): the ReLU network of A.9 with plain gradient steps; 'code': the released code's rate network (nets.ts RateNet) with Adam at rate eta. */
   variant?: 'paper' | 'code';
+  /** The integrator of the weights' flow (--solver/--dt0/--rtol/--atol); absent: Euler, one step per epoch (the full batch), the paper's update. */
+  flow?: FlowSolver;
 }
 
 /** The code variant's Adam rates and σ (the released code's σ = 0.005; rates: seed 1, 2,000 epochs, best of 1e-3, 3e-3, 1e-2). */
@@ -76,7 +79,8 @@ export function trainSin(o: SinOptions, onEpoch?: () => void): SinResult {
   const { x, t } = sinData();
   const n = x.length;
   const net = AnnNet.init([1, 64, 64, 2], new Rng(o.seed));
-  const learner = o.rule === 'bp' ? null : new PerturbationLearner(net, { rule: o.rule, sigma: o.sigma, eta: o.eta, loco: { k: [2, o.k, o.k], clusters: 1 } }, o.seed + 1);
+  const learner = o.rule === 'bp' ? new GradientLearner(net, o.eta, o.flow) : new PerturbationLearner(net, { rule: o.rule, sigma: o.sigma, eta: o.eta, loco: { k: [2, o.k, o.k], clusters: 1 }, flow: o.flow }, o.seed + 1);
+  const batch: Minibatch = { x, target: t, B: n, groups: null };
   const losses: number[] = [];
   let firstStepCosine: number[] = [];
   let diverged = false;
@@ -87,10 +91,11 @@ export function trainSin(o: SinOptions, onEpoch?: () => void): SinResult {
       break;
     }
     losses.push(bp.loss);
-    if (learner) {
-      const e = learner.step(x, t, n);
-      if (ep === 0) firstStepCosine = e.gW.map((g, l) => cosineSimilarity(g.data, bp.gW[l].data));
-    } else applyGradient(net, bp.gW, bp.gb, o.eta);
+    if (learner.train(1, () => batch).solution.status === 'diverged') {
+      diverged = true;
+      break;
+    }
+    if (ep === 0 && learner instanceof PerturbationLearner) firstStepCosine = learner.last!.gW.map((g, l) => cosineSimilarity(g.data, bp.gW[l].data));
     onEpoch?.();
   }
   return { rule: o.rule, seed: o.seed, losses, firstStepCosine, diverged };
@@ -102,7 +107,8 @@ function trainSinCode(o: SinOptions, onEpoch?: () => void): SinResult {
   const { x, t } = sinData();
   const n = x.length;
   const net = RateNet.initTorch([1, 64, 64, 2], new Rng(o.seed));
-  const learner = new PerturbationLearner(net, { rule: o.rule, sigma: o.sigma, eta: o.eta, optimizer: 'adam', loco: { k: [2, o.k, o.k], clusters: 1 } }, o.seed + 1);
+  const learner = new PerturbationLearner(net, { rule: o.rule, sigma: o.sigma, eta: o.eta, optimizer: 'adam', loco: { k: [2, o.k, o.k], clusters: 1 }, flow: o.flow }, o.seed + 1);
+  const batch: Minibatch = { x, target: t, B: n, groups: null };
   const losses: number[] = [];
   const perSample = new Float64Array(n);
   let diverged = false;
@@ -113,7 +119,10 @@ function trainSinCode(o: SinOptions, onEpoch?: () => void): SinResult {
       break;
     }
     losses.push(loss);
-    learner.step(x, t, n);
+    if (learner.train(1, () => batch).solution.status === 'diverged') {
+      diverged = true;
+      break;
+    }
     onEpoch?.();
   }
   return { rule: o.rule, variant: 'code', seed: o.seed, losses, firstStepCosine: [], diverged };
@@ -139,11 +148,13 @@ export const sinExperiment: CommandSpec = {
     { name: 'variant', type: 'strings', description: "'paper': the ReLU network with plain gradient steps; 'code': the released code's rate network (min(relu, 1), noise after the unit, nn.Linear initialisation) with Adam, NP and LOCO only", choices: ['paper', 'code'], default: ['paper', 'code'] },
     { name: 'eta-code', type: 'number', description: 'Adam rate of the code variant', min: 0, default: SIN_CODE.eta },
     { name: 'sigma-code', type: 'number', description: 'perturbation σ of the code variant (released code: 0.005)', min: 0, default: SIN_CODE.sigma },
+    ...weightFlowOptions(),
     outOption('loco-sin'),
     ...sweepOptions('runs (rule x seed)', 1, null),
     pngOption,
   ],
   async run(opts: ParsedOptions, ctx: RunContext) {
+    const flow = weightFlowChoice(opts, (opts.variant as string[]).includes('code'));
     const out = new RunOutput('loco-sin', opts.out, opts, ctx);
     const rules = opts.rules as SinRule[];
     const seeds = opts.seeds as number[];
@@ -152,7 +163,7 @@ export const sinExperiment: CommandSpec = {
     const task = (rule: SinRule, seed: number, code: boolean) => ({
       module: path.join(__dirname, 'sin.ts'),
       fn: 'sinRun',
-      args: code ? { rule, seed, epochs: opts.epochs, eta: opts.etaCode, sigma: opts.sigmaCode, k: opts.k, variant: 'code' } : { rule, seed, epochs: opts.epochs, eta: eta[rule], sigma: opts.sigma, k: opts.k },
+      args: code ? { rule, seed, epochs: opts.epochs, eta: opts.etaCode, sigma: opts.sigmaCode, k: opts.k, variant: 'code' } : { rule, seed, epochs: opts.epochs, eta: eta[rule], sigma: opts.sigma, k: opts.k, ...(flow ? { flow } : {}) },
       key: code ? `${rule}-code-seed${seed}` : `${rule}-seed${seed}`,
       units: opts.epochs,
     });

@@ -38,8 +38,9 @@ import { RunOutput } from '../../../src/io/run';
 import { initSnn, snnSpec, type LifIntegrator } from '../../lif/network';
 import { lifParams } from '../../lif/params';
 import { RateNet, SnnNet } from '../nets';
-import { PerturbationLearner, RULES, type RuleName } from '../rules';
-import { COLORS, outOption, snnIntegrator, snnSolverOptions } from './common';
+import { PerturbationLearner, RULES, type Minibatch, type RuleName } from '../rules';
+import type { FlowSolver } from '../../../src/experiment/minibatch-flow';
+import { COLORS, outOption, snnIntegrator, snnSolverOptions, weightFlowChoice, weightFlowOptions } from './common';
 
 export const XOR_INPUTS = [
   [0, 0],
@@ -73,6 +74,8 @@ export interface XorOptions {
   variant?: 'code';
   /** The SNN window's integrator (--solver/--dt0); absent: Euler (Euler–Maruyama with noise) at dt = 1 ms, clock-driven. */
   integrator?: LifIntegrator;
+  /** The integrator of the weights' flow (--solver/--dt0/--rtol/--atol); absent: Euler, one step per case (the paper's update). */
+  flow?: FlowSolver;
 }
 
 export const XOR_DEFAULTS: XorOptions = {
@@ -136,6 +139,13 @@ export function xorRates(net: SnnNet, repeats = 32): { output: number[]; hidden:
   return { output, hidden, input };
 }
 
+/** Case p as a class-pure minibatch: B copies of its inputs, targets `on` for the true cases and 0 for the false ones, the case as the group. */
+export function xorBatch(p: number, B: number, on: number): Minibatch {
+  const x = new Float64Array(2 * B);
+  for (let b = 0; b < B; b++) x.set(XOR_INPUTS[p], 2 * b);
+  return { x, target: new Float64Array(B).fill(XOR_TRUTH[p] * on), B, groups: new Int32Array(B).fill(p) };
+}
+
 /** XOR is solved when the output fires above the threshold exactly for the true cases. */
 export function xorSolved(outputHz: readonly number[], thresholdHz: number): boolean {
   return outputHz.every((r, i) => (XOR_TRUTH[i] === 1 ? r > thresholdHz : r < thresholdHz));
@@ -152,7 +162,7 @@ export interface XorResult {
 export function trainXor(opts: Partial<XorOptions> = {}, onEpoch?: (epoch: number) => void): XorResult {
   const o: XorOptions = { ...XOR_DEFAULTS, ...opts };
   const net = xorNetwork(o);
-  const learner = new PerturbationLearner(net, { rule: o.rule, sigma: o.sigma, eta: o.eta, loco: { k: o.k, clusters: o.clusters, buffer: o.buffer } }, o.seed);
+  const learner = new PerturbationLearner(net, { rule: o.rule, sigma: o.sigma, eta: o.eta, loco: { k: o.k, clusters: o.clusters, buffer: o.buffer }, flow: o.flow }, o.seed);
   const order = new Rng(o.seed + 100);
   const target = (o.targetHz * net.spec.dt) / 1000;
   const before = xorRates(net);
@@ -161,13 +171,8 @@ export function trainXor(opts: Partial<XorOptions> = {}, onEpoch?: (epoch: numbe
   for (let ep = 1; ep <= o.epochs && !(o.stopWhenSolved && solvedAt !== null); ep++) {
     let loss = 0;
     learner.opts.eta = o.decay > 0 ? o.eta / (1 + ep / o.decay) : o.eta;
-    for (const p of order.shuffle([0, 1, 2, 3]) as number[]) {
-      const B = o.batch;
-      const xb = new Float64Array(2 * B);
-      for (let b = 0; b < B; b++) xb.set(XOR_INPUTS[p], 2 * b);
-      const tb = new Float64Array(B).fill(XOR_TRUTH[p] * target);
-      loss += learner.step(xb, tb, B, new Int32Array(B).fill(p)).loss / 4;
-    }
+    const cases = order.shuffle([0, 1, 2, 3]) as number[];
+    learner.train(4, (k) => xorBatch(cases[k], o.batch, target), { onLoss: (_k, l) => (loss += l / 4) });
     const now = xorRates(net);
     history.push({ epoch: ep, loss, output: now.output });
     if (solvedAt === null && xorSolved(now.output, o.thresholdHz)) solvedAt = ep;
@@ -186,7 +191,7 @@ export function trainXor(opts: Partial<XorOptions> = {}, onEpoch?: (epoch: numbe
 export function trainXorCode(opts: Partial<XorOptions> = {}, onEpoch?: (epoch: number) => void): XorResult {
   const o: XorOptions = { ...XOR_DEFAULTS, ...XOR_CODE, ...opts, targetHz: 1, thresholdHz: 0.5 };
   const net = RateNet.initTorch([2, 4, 1], new Rng(o.seed));
-  const learner = new PerturbationLearner(net, { rule: o.rule, sigma: o.sigma, eta: o.eta, optimizer: 'adam', loco: { k: o.k, clusters: o.clusters, buffer: o.buffer } }, o.seed);
+  const learner = new PerturbationLearner(net, { rule: o.rule, sigma: o.sigma, eta: o.eta, optimizer: 'adam', loco: { k: o.k, clusters: o.clusters, buffer: o.buffer }, flow: o.flow }, o.seed);
   const order = new Rng(o.seed + 100);
   const rates = () => {
     const output: number[] = [];
@@ -203,12 +208,8 @@ export function trainXorCode(opts: Partial<XorOptions> = {}, onEpoch?: (epoch: n
   let solvedAt: number | null = xorSolved(before.output, o.thresholdHz) ? 0 : null;
   for (let ep = 1; ep <= o.epochs && !(o.stopWhenSolved && solvedAt !== null); ep++) {
     let loss = 0;
-    for (const p of order.shuffle([0, 1, 2, 3]) as number[]) {
-      const B = o.batch;
-      const xb = new Float64Array(2 * B);
-      for (let b = 0; b < B; b++) xb.set(XOR_INPUTS[p], 2 * b);
-      loss += learner.step(xb, new Float64Array(B).fill(XOR_TRUTH[p]), B, new Int32Array(B).fill(p)).loss / 4;
-    }
+    const cases = order.shuffle([0, 1, 2, 3]) as number[];
+    learner.train(4, (k) => xorBatch(cases[k], o.batch, 1), { onLoss: (_k, l) => (loss += l / 4) });
     const now = rates();
     history.push({ epoch: ep, loss, output: now.output });
     if (solvedAt === null && xorSolved(now.output, o.thresholdHz)) solvedAt = ep;
@@ -245,6 +246,7 @@ export const xorExperiment: CommandSpec = {
     { name: 'variant', type: 'strings', description: "'paper': the 2-4-1 LIF network with plain gradient steps; 'code': the released code's rate network (min(relu, 1), noise after the unit, nn.Linear initialisation) with Adam", choices: ['paper', 'code'], default: ['paper', 'code'] },
     { name: 'eta-code', type: 'number', description: 'Adam rate of the code variant', min: 0, default: XOR_CODE.eta },
     { name: 'sigma-code', type: 'number', description: 'perturbation σ of the code variant (released code: 0.005)', min: 0, default: XOR_CODE.sigma },
+    ...weightFlowOptions(),
     ...snnSolverOptions(),
     outOption('loco-xor'),
     ...sweepOptions('runs (rule x seed)', 1, null),
@@ -252,6 +254,7 @@ export const xorExperiment: CommandSpec = {
   ],
   async run(opts: ParsedOptions, ctx: RunContext) {
     const integrator = snnIntegrator(opts, opts.noise, opts.steps * DT, XOR_LIF);
+    const flow = weightFlowChoice(opts, (opts.variant as string[]).includes('code'));
     const out = new RunOutput('loco-xor', opts.out, opts, ctx);
     const rules = opts.rules as RuleName[];
     const seeds = opts.seeds as number[];
@@ -261,7 +264,7 @@ export const xorExperiment: CommandSpec = {
         seeds.map((seed) => ({
           module: path.join(__dirname, 'xor.ts'),
           fn: 'xorRun',
-          args: { rule, seed, epochs: opts.epochs, eta: opts.eta, sigma: opts.sigma, noise: opts.noise, steps: opts.steps, k: opts.k, clusters: opts.clusters, buffer: opts.buffer, integrator } as Partial<XorOptions>,
+          args: { rule, seed, epochs: opts.epochs, eta: opts.eta, sigma: opts.sigma, noise: opts.noise, steps: opts.steps, k: opts.k, clusters: opts.clusters, buffer: opts.buffer, integrator, ...(flow ? { flow } : {}) } as Partial<XorOptions>,
           key: `${rule}-seed${seed}`,
           units: opts.epochs,
         })),
