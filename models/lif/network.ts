@@ -262,6 +262,8 @@ export interface CodingLayer {
   /** W¹s⁰ of each step: layer 1's input (times c) in its threshold pass. */
   readonly drive: Float64Array;
   readonly raster?: number[][];
+  /** The solve of the coding layer: accepted steps and vector-field evaluations. */
+  readonly stats: { accepted: number; nfe: number };
 }
 
 /** Layers first..last of one network on one batch as one problem: what `solve` integrates. */
@@ -595,7 +597,7 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
         }
       }
     }
-    const layer: CodingLayer = { h, steps, counts: layerCounts, spikes: total, perStep, drive, raster: raster?.[0] };
+    const layer: CodingLayer = { h, steps, counts: layerCounts, spikes: total, perStep, drive, raster: raster?.[0], stats: { accepted: sol.stats.accepted, nfe: sol.stats.nfe } };
     if (opts.codingDrive) opts.codingDrive.layer = layer;
     return layer;
   };
@@ -612,6 +614,8 @@ export interface LifRun {
   spikes: number;
   /** The solver's statistics. */
   stats: { accepted: number; rejected: number; nfe: number; events: number; spikes: number };
+  /** Clock mode: the statistics of the coding layer's own solve (with a shared codingDrive, of the solve that made it, once for several runs). */
+  codingStats?: { accepted: number; nfe: number };
 }
 
 /**
@@ -632,8 +636,10 @@ export function runLif(net: LifNetwork, integrator: LifIntegrator = integratorOf
   if (spec.noise > 0 && mode === 'event') throw new Error('membrane noise is implemented in the clock-driven mode only; set noise: 0 for the event-located mode');
   let block: LifLayers;
   let fromCoding = 0;
+  let codingStats: LifRun['codingStats'];
   if (mode === 'clock') {
     const coding = net.coding(integrator.solver, h!);
+    codingStats = coding.stats;
     net.counts[0].set(coding.counts);
     if (net.raster && coding.raster && coding.raster !== net.raster[0]) net.raster[0] = coding.raster.map((r) => r.slice());
     fromCoding = coding.spikes;
@@ -663,7 +669,7 @@ export function runLif(net: LifNetwork, integrator: LifIntegrator = integratorOf
   });
   if (sol.status !== 'ok') throw new Error(`LIF network run ended with status '${sol.status}': ${sol.message}`);
   const spikes = sol.stats.spikes + fromCoding;
-  return { counts: net.counts, raster: net.raster, spikes, stats: { ...sol.stats, spikes } };
+  return { counts: net.counts, raster: net.raster, spikes, stats: { ...sol.stats, spikes }, ...(codingStats ? { codingStats } : {}) };
 }
 
 /** Clock-driven run of the whole network on x (B x n_0): the spec's integrator (Euler at dt by default). */

@@ -9,6 +9,7 @@
  * counted by `solve` and the wall time of the integration.
  */
 import type { SolverChoice } from '../../src/experiment/solver-options';
+import type { StudyRow } from './runs';
 
 /** The study's two sizes: 'quick' runs in the tests (seconds per case), 'default' a few minutes in all. */
 export type StudySize = 'quick' | 'default';
@@ -51,6 +52,14 @@ export interface SolverStudyCase {
   stepUnit: string;
   /** The integrator the model's commands use on this problem by default (the paper's, where it has one), marked in the findings. */
   defaultSolver: SolverChoice;
+  /**
+   * Set (to the reason) when the problem is not smooth in the sense of one-step theory, so that a
+   * fixed-step solver of order p need not reach order p (a clock-driven spike threshold); the study's
+   * tests then do not require the orders of the smooth cases.
+   */
+  notSmooth?: string;
+  /** Sentences the case adds to the study's written findings, built from its rows. */
+  findings?(rows: readonly StudyRow[]): string[];
   /**
    * Run the learning problem with `choice`, its dt0 in the case's step unit (always given for
    * fixed-step solvers). Deterministic: the same choice gives the same numbers.

@@ -330,6 +330,8 @@ export function findings(c: SolverStudyCase, rows: readonly StudyRow[], orders: 
       out.push(`The most accurate ${baseName} run (${runLabel(base)}) has a relative error of ${fmt(target)} in the ${c.metric} at ${base.nfe} evaluations; ${parts.join('; ') || 'no other solver was run'}.`);
     }
   }
+  if (c.notSmooth) out.push(`Not smooth: ${c.notSmooth}.`);
+  if (c.findings) out.push(...c.findings(rows));
   const failed = study.filter((r) => r.status !== 'ok');
   if (failed.length) out.push(`Did not finish: ${failed.map((r) => `${runLabel(r)} (${r.status}: ${r.message})`).join('; ')}.`);
   return out;

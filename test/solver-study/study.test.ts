@@ -21,7 +21,7 @@ import { experiments, loadModels } from '../../src/registry';
 import { Progress } from '../../src/io/progress';
 import { loadStudyCases, studyFiles } from '../../models/solver-study/cases';
 import { TABLE_COLUMNS } from '../../models/solver-study/experiment';
-import { evaluationsToReach, finestSlope, type StudyResult, type StudyRow } from '../../models/solver-study/runs';
+import { evaluationsToReach, finestSlope, RESOLVED, type StudyResult, type StudyRow } from '../../models/solver-study/runs';
 
 /** The cases this branch ships; cases other models add later are checked the same way (CASES is every registered one). */
 const SHIPPED = ['dll-relax', 'dll-coupled', 'sal', 'urfb-fig12'];
@@ -102,8 +102,9 @@ describe('solver-study --preset quick', () => {
     }
   });
 
-  it('the errors follow one-step theory on every case: Euler halves and Heun quarters as the step halves, RK4 is far below Euler', () => {
-    for (const c of CASES) {
+  it('the errors follow one-step theory on every smooth case: Euler halves and Heun quarters as the step halves, RK4 is far below Euler', async () => {
+    const cases = await loadStudyCases();
+    for (const c of CASES.filter((id) => !cases.get(id).notSmooth)) {
       const [e, h, k] = ['euler', 'heun', 'rk4'].map((s) => runsOf(c, s));
       const eulerRatio = e[1].stateError / e[0].stateError;
       const heunRatio = h[1].stateError / h[0].stateError;
@@ -136,8 +137,10 @@ describe('solver-study --preset quick', () => {
       const def = result.rows.find((r) => r.case === s.case && r.isDefault)!;
       expect(s.findings[0]).toContain(`at ${def.nfe} evaluations`);
       const euler = runsOf(s.case, 'euler').sort((a, b) => a.metricError - b.metricError)[0];
-      expect(s.findings[2]).toContain(`(${euler.solver} h=`);
-      expect(s.findings[2]).toContain(`at ${euler.nfe} evaluations`);
+      expect(s.findings[2]).toContain(`${euler.solver} h=`);
+      // a resolved error is compared with the other solvers at its evaluations; an unresolved one is said to be so
+      if (euler.metricError >= RESOLVED * s.metricFloor) expect(s.findings[2]).toContain(`at ${euler.nfe} evaluations`);
+      else expect(s.findings[2]).toContain("within the reference's resolution");
     }
   });
 });
