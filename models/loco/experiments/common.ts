@@ -8,6 +8,7 @@
  */
 import { Rng } from '../../../src/core/random';
 import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
+import { loadDataset, type DataName } from '../../../src/data/files';
 import { UsageError, type OptionSpec, type ParsedOptions } from '../../../src/experiment/options';
 import { solverChoice, solverOptions } from '../../../src/experiment/solver-options';
 import { minibatchFlowChoice, type FlowSolver } from '../../../src/experiment/minibatch-flow';
@@ -126,10 +127,19 @@ export function meanStd(v: readonly number[]): { mean: number; std: number } {
 
 export const COLORS: Record<string, string> = { bp: '#444444', np: '#1f77b4', loco: '#d62728' };
 
-/** The shared 8,000/2,000 MNIST split (seed 0), the first `trainSize` training images. */
-export function mnistData(trainSize: number): { train: Dataset; test: Dataset } {
-  const split = mnistSplit(0);
-  return { train: take(split.train, trainSize), test: split.test };
+/** Where a run's images come from: a data set read from files (src/data/files.ts); absent: the shipped MNIST subset. */
+export interface DataSource {
+  name: DataName;
+  dir?: string;
+}
+
+/**
+ * The first `trainSize` training images and the first `testSize` test images (all when absent) of
+ * `data`, or of the shared 8,000/2,000 MNIST split (seed 0) when `data` is absent.
+ */
+export function mnistData(trainSize: number, data?: DataSource, testSize?: number): { train: Dataset; test: Dataset } {
+  const split = data ? loadDataset(data.name, data.dir) : mnistSplit(0);
+  return { train: take(split.train, trainSize), test: testSize === undefined ? split.test : take(split.test, testSize) };
 }
 
 /**

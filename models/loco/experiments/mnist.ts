@@ -14,6 +14,11 @@
  *   rate function of a clock-driven LIF; frozen between the clean and the perturbed run), σ = 0.3;
  * - LOCO: k = 10 principal directions, c = 10 centres, p = 50 directions, 10 k-means iterations.
  *
+ * Data: the shipped 8,000/2,000 MNIST split by default; `--data mnist|fashion-mnist|cifar10
+ * --data-dir DIR --train-size N --test-size N` (src/experiment/data.ts, the readers of
+ * src/data/files.ts) train on the full IDX MNIST or Fashion-MNIST or on CIFAR-10 (3,072 inputs: the
+ * input layer takes the data's width), the first N images of each split (0 = all).
+ *
  * Default size (2 epochs of the 8,000 images, 16 runs: {SNN, ANN} x {NP, LOCO} x depth 3-6) is
  * chosen to finish in about 20-30 minutes on 2 shared cores; the paper trains to convergence.
  *
@@ -49,7 +54,9 @@ import type { OptimizerName } from '../../../src/nn/optim';
 import { GradientLearner, PerturbationLearner, type NetworkLearner, type RuleName } from '../rules';
 import type { FlowSolver } from '../../../src/experiment/minibatch-flow';
 import type { Minibatch } from '../rules';
-import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, outOption, snnIntegrator, snnSolverOptions, trainingCheckpoints, weightFlowChoice, weightFlowOptions } from './common';
+import { dataLabel, dataOptions, dataShape, dataSizes, externalData } from '../../../src/experiment/data';
+import type { DataName } from '../../../src/data/files';
+import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, type DataSource, outOption, snnIntegrator, snnSolverOptions, trainingCheckpoints, weightFlowChoice, weightFlowOptions } from './common';
 
 /** 'rate': the released code's rate network (nets.ts RateNet), the network of --variant code. */
 export type NetKind = 'ann' | 'snn' | 'rate';
@@ -72,6 +79,12 @@ export interface MnistConfig {
   steps: number;
   noise: number;
   trainSize: number;
+  /** Test images used (absent: the whole test split). */
+  testSize?: number;
+  /** The images (--data, --data-dir); absent: the shipped MNIST subset. Their width sets the input layer. */
+  data?: DataSource;
+  /** Input width n_0 (absent: 784). */
+  inputs?: number;
   seed: number;
   /** Classes trained (continual learning trains one at a time) and evaluated. */
   classes?: readonly number[];
@@ -99,13 +112,13 @@ export const MNIST_DEFAULTS = {
   rate: { eta: { np: 3e-4, loco: 1e-3, bp: NaN }, sigma: 0.005 },
 };
 
-export function sizesFor(depth: number, hidden: number): number[] {
+export function sizesFor(depth: number, hidden: number, inputs = 784): number[] {
   if (!Number.isInteger(depth) || depth < 3) throw new Error(`depth (layers, input and output included) must be an integer >= 3 (got ${depth})`);
-  return [784, ...new Array(depth - 2).fill(hidden), 10];
+  return [inputs, ...new Array(depth - 2).fill(hidden), 10];
 }
 
-export function buildNetwork(cfg: Pick<MnistConfig, 'net' | 'depth' | 'hidden' | 'steps' | 'noise' | 'seed' | 'integrator'>): PerturbableNetwork {
-  const sizes = sizesFor(cfg.depth, cfg.hidden);
+export function buildNetwork(cfg: Pick<MnistConfig, 'net' | 'depth' | 'hidden' | 'steps' | 'noise' | 'seed' | 'integrator' | 'inputs'>): PerturbableNetwork {
+  const sizes = sizesFor(cfg.depth, cfg.hidden, cfg.inputs);
   const rng = new Rng(cfg.seed);
   if (cfg.net === 'ann') return AnnNet.init(sizes, rng);
   if (cfg.net === 'rate') return RateNet.initTorch(sizes, rng);
@@ -194,7 +207,7 @@ export function minibatch(ds: Dataset, idx: Int32Array): Minibatch {
 export function mnistRun(a: { config: MnistConfig; checkpoint?: CheckpointSettings }): MnistRun {
   const c = a.config;
   const label = `${c.net} ${c.rule} depth ${c.depth}`;
-  const { net: _net, ...run } = trainMnist(c, mnistData(c.trainSize), { onBatch: () => reportProgress(1, label), checkpoint: a.checkpoint });
+  const { net: _net, ...run } = trainMnist(c, mnistData(c.trainSize, c.data, c.testSize), { onBatch: () => reportProgress(1, label), checkpoint: a.checkpoint });
   return run;
 }
 
@@ -218,7 +231,7 @@ export const mnistExperiment: CommandSpec = {
     { name: 'depths', type: 'integers', description: 'layers (input and output included): 3 = 784-500-10', default: [3, 4, 5, 6], min: 3 },
     { name: 'hidden', type: 'integer', description: 'width of the hidden layers', min: 1, default: 500 },
     { name: 'epochs', type: 'integer', description: 'epochs per run', min: 1, default: 2 },
-    { name: 'train-size', type: 'integer', description: 'training images used (of 8,000)', min: 100, max: 8000, default: 8000 },
+    ...dataOptions(),
     { name: 'batch', type: 'integer', description: 'batch size', min: 1, default: 32 },
     { name: 'steps', type: 'integer', description: 'SNN window T (steps of dt = 1)', min: 1, default: 10 },
     { name: 'noise', type: 'number', description: 'SNN membrane noise σ_n', min: 0, default: 0.3 },
@@ -252,9 +265,12 @@ export const mnistExperiment: CommandSpec = {
     if (!nets.includes('ann') && rules.every((r) => r === 'bp')) throw new Error(`--nets ${nets.join(',')} with --rules bp selects no run: BP trains the ANN only; add --nets ann or a rule np/loco`);
     const integrator = snnIntegrator(opts, opts.noise, opts.steps, SPIKINGJELLY_LIF);
     const flow = weightFlowChoice(opts, (opts.variant as string[]).includes('code'));
+    const n = dataSizes(opts); // bad --data, --data-dir or sizes fail here, before any output or work
+    const source: DataSource | undefined = externalData(opts) ? { name: opts.data as DataName, ...(opts.dataDir ? { dir: opts.dataDir as string } : {}) } : undefined;
+    const shared = { trainSize: n.train, testSize: n.test, ...(source ? { data: source, inputs: dataShape(opts).d } : {}) };
     const out = new RunOutput('loco-mnist', opts.out, opts, ctx);
     if (nets.includes('snn') && rules.includes('bp')) out.note('BP trains the ANN only: no SNN BP runs');
-    const data = mnistData(opts.trainSize);
+    const data = mnistData(n.train, source, n.test);
     const configs: MnistConfig[] = [];
     for (const net of opts.nets as NetKind[]) {
       for (const rule of opts.rules as MnistRule[]) {
@@ -274,7 +290,7 @@ export const mnistExperiment: CommandSpec = {
             buffer: opts.buffer,
             steps: opts.steps,
             noise: opts.noise,
-            trainSize: opts.trainSize,
+            ...shared,
             seed: opts.seed,
             ...(net === 'snn' ? { integrator } : {}),
             ...(flow ? { flow } : {}),
@@ -301,7 +317,7 @@ export const mnistExperiment: CommandSpec = {
             buffer: opts.bufferRate,
             steps: opts.steps,
             noise: 0,
-            trainSize: opts.trainSize,
+            ...shared,
             seed: opts.seed,
             optimizer: 'adam',
           });
@@ -354,7 +370,7 @@ export const mnistExperiment: CommandSpec = {
     }
     if (opts.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
     else ctx.log(formatTable(['net', 'rule', 'layers', 'η', 'best test acc.', 'final test acc.', 'diverged', 'seconds'], summary.map((s) => [s.net, s.rule, s.depth, s.eta, s.best, s.final, s.diverged, s.seconds])));
-    const claims = mnistClaims({ runs, epochs: opts.epochs, trainSize: opts.trainSize });
+    const claims = mnistClaims({ runs, epochs: opts.epochs, trainSize: n.train, data: dataLabel(opts), inputs: shared.inputs });
     writeClaims(out, 'loco-mnist', claims);
     if (runs.some((r) => r.diverged)) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
