@@ -70,6 +70,8 @@ export interface MnistClaimInput {
   data?: string;
   /** Input width (absent: 784). */
   inputs?: number;
+  /** Seeds each best accuracy is the mean of (absent: 1). */
+  seeds?: number;
 }
 
 /**
@@ -83,7 +85,7 @@ export function mnistClaims(o: MnistClaimInput): Claim[] {
     const depths = [...new Set(o.runs.filter((r) => r.config.net === net).map((r) => r.config.depth))].sort((a, b) => a - b);
     const hidden = o.runs.find((r) => r.config.net === net)!.config.hidden;
     const netName = net === 'rate' ? 'rate network (released code)' : net.toUpperCase();
-    const setting = `${netName} ${o.inputs ?? 784}-${hidden}…-10 (paper: 784-500…-10), ${o.data ?? `MNIST ${o.trainSize.toLocaleString('en')}/2,000`} (paper: MNIST 60,000/10,000), ${o.epochs} epochs (paper: to convergence), depths ${depths.join(', ')}, one seed (paper: 5)`;
+    const setting = `${netName} ${o.inputs ?? 784}-${hidden}…-10 (paper: 784-500…-10), ${o.data ?? `MNIST ${o.trainSize.toLocaleString('en')}/2,000`} (paper: MNIST 60,000/10,000), ${o.epochs} epochs (paper: to convergence), depths ${depths.join(', ')}, ${(o.seeds ?? 1) > 1 ? `mean of ${o.seeds} seeds` : 'one seed'} (paper: 5)`;
     const best = (rule: string) => samples(`${rule.toUpperCase()} best accuracy`, depths.map((d) => o.runs.find((r) => r.config.net === net && r.config.rule === rule && r.config.depth === d)?.best ?? NaN), { scale: 100, unit: '%' });
     const has = (rule: string) => o.runs.some((r) => r.config.net === net && r.config.rule === rule);
     if (!(has('loco') && has('np'))) continue;
@@ -126,10 +128,6 @@ export interface ContinualClaimInput {
   epochsPerClass: number;
   trainSize: number;
   variant?: string;
-  /** The data as the setting column says it (absent: the shipped MNIST split of trainSize/2,000). */
-  data?: string;
-  /** Input width (absent: 784). */
-  inputs?: number;
 }
 
 /** loco-continual, Fig. 2H (SNN) / 3L (ANN): LOCO forgets less than NP and BP (mean accuracy on the digits seen, over the 10 stages). */

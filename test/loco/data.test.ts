@@ -10,7 +10,7 @@ import { removeTmpDirs, runCommand, tmpDir } from './helpers';
 afterAll(removeTmpDirs);
 
 /** Both nets and rules at a tiny size (784-6-10 or 3072-6-10, T = 3), one epoch. */
-const TINY = ['--nets', 'ann,snn', '--rules', 'np,loco', '--depths', '3', '--hidden', '6', '--batch', '4', '--steps', '3', '--k', '3', '--epochs', '1', '--variant', 'paper', '--workers', '1'];
+const TINY = ['--nets', 'ann,snn', '--rules', 'np,loco', '--depths', '3', '--hidden', '6', '--batch-size', '4', '--steps', '3', '--k', '3', '--epochs', '1', '--variant', 'paper', '--workers', '1'];
 
 async function locoMnist(args: string[]) {
   const { out } = await runCommand(mnistExperiment, [...TINY, ...args]);

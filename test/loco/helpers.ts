@@ -10,7 +10,7 @@ import type { CommandSpec } from '../../src/registry';
 process.env.CREDITFLOW_NO_PNG = '1';
 
 /** loco-mnist at tiny size: 4 runs (ANN/SNN x NP/LOCO), 784-8-10, 100 images in 10 class-pure batches per epoch. */
-export const TINY_MNIST = ['--nets', 'ann,snn', '--rules', 'np,loco', '--depths', '3', '--hidden', '8', '--train-size', '100', '--batch', '25', '--steps', '4', '--k', '4'];
+export const TINY_MNIST = ['--nets', 'ann,snn', '--rules', 'np,loco', '--depths', '3', '--hidden', '8', '--train-size', '100', '--batch-size', '25', '--steps', '4', '--k', '4'];
 
 export interface Tick {
   n: number;

@@ -98,7 +98,7 @@ export const continualExperiment: CommandSpec = {
     { name: 'rules', type: 'strings', description: 'learning rules (bp: ANN only)', choices: ['np', 'loco', 'bp'], default: ['np', 'loco', 'bp'] },
     { name: 'hidden', type: 'integer', description: 'hidden width', min: 1, default: 500 },
     { name: 'epochs-per-class', type: 'integer', description: 'passes over each digit', min: 1, default: 2 },
-    { name: 'batch', type: 'integer', description: 'batch size', min: 1, default: 32 },
+    { name: 'batch-size', type: 'integer', description: 'minibatch size (class-pure batches)', min: 1, default: 32 },
     { name: 'eta-np', type: 'number', description: 'NP learning rate (default: loco-mnist’s for the net)', min: 0 },
     { name: 'eta-loco', type: 'number', description: 'LOCO learning rate (default: loco-mnist’s for the net)', min: 0 },
     { name: 'eta-bp', type: 'number', description: 'BP learning rate', min: 0, default: 0.1 },
@@ -131,7 +131,7 @@ export const continualExperiment: CommandSpec = {
     const d = MNIST_DEFAULTS[net];
     const eta = (rule: MnistRule) => (rule === 'bp' ? opts.etaBp : rule === 'np' ? (opts.etaNp ?? d.eta.np) : (opts.etaLoco ?? d.eta.loco));
     const order = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-    const perRun = opts.epochsPerClass * batchesPerEpoch(data.train, order, opts.batch);
+    const perRun = opts.epochsPerClass * batchesPerEpoch(data.train, order, opts.batchSize);
     const tasks = rules.flatMap((rule) =>
       (opts.seeds as number[]).map((seed) => {
         const config: ContinualConfig = {
@@ -139,7 +139,7 @@ export const continualExperiment: CommandSpec = {
           rule,
           hidden: opts.hidden,
           epochsPerClass: opts.epochsPerClass,
-          batch: opts.batch,
+          batch: opts.batchSize,
           eta: eta(rule),
           sigma: d.sigma,
           k: opts.k,

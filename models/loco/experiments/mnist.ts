@@ -211,6 +211,16 @@ export function mnistRun(a: { config: MnistConfig; checkpoint?: CheckpointSettin
   return run;
 }
 
+/** One entry per (net, rule, depth), in first-seen order: the best accuracy averaged over its seeds. */
+export function meanOverSeeds<R extends { config: Pick<MnistConfig, 'net' | 'rule' | 'depth' | 'hidden'>; best: number }>(runs: readonly R[]): { config: R['config']; best: number }[] {
+  const groups = new Map<string, R[]>();
+  for (const r of runs) {
+    const key = `${r.config.net} ${r.config.rule} ${r.config.depth}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].map((g) => ({ config: g[0].config, best: g.reduce((s, r) => s + r.best, 0) / g.length }));
+}
+
 /** Batches per epoch, for progress bars. */
 export function batchesPerEpoch(train: Dataset, classes: readonly number[], batch: number): number {
   let n = 0;
@@ -232,7 +242,7 @@ export const mnistExperiment: CommandSpec = {
     { name: 'hidden', type: 'integer', description: 'width of the hidden layers', min: 1, default: 500 },
     { name: 'epochs', type: 'integer', description: 'epochs per run', min: 1, default: 2 },
     ...dataOptions(),
-    { name: 'batch', type: 'integer', description: 'batch size', min: 1, default: 32 },
+    { name: 'batch-size', type: 'integer', description: 'minibatch size (class-pure batches, Section 2.3)', min: 1, default: 32 },
     { name: 'steps', type: 'integer', description: 'SNN window T (steps of dt = 1)', min: 1, default: 10 },
     { name: 'noise', type: 'number', description: 'SNN membrane noise σ_n', min: 0, default: 0.3 },
     { name: 'eta-ann-np', type: 'number', description: 'ANN NP learning rate', min: 0, default: MNIST_DEFAULTS.ann.eta.np },
@@ -246,7 +256,7 @@ export const mnistExperiment: CommandSpec = {
     { name: 'k', type: 'integer', description: 'LOCO principal directions', min: 1, max: 32, default: 10 },
     { name: 'clusters', type: 'integer', description: 'LOCO k-means centres c', min: 1, default: 10 },
     { name: 'buffer', type: 'integer', description: 'LOCO directions kept (p)', min: 1, default: 50 },
-    { name: 'seed', type: 'integer', description: 'seed', default: 1 },
+    { name: 'seeds', type: 'integers', description: 'seeds (initial weights, perturbations, batch order): one run per configuration and seed', default: [1] },
     { name: 'variant', type: 'strings', description: "'paper': the SNN/ANN of the paper with plain gradient steps; 'code': the released code's rate network (min(relu, 1) units, noise after the unit, nn.Linear initialisation, Adam; see nets.ts RateNet), one more set of runs", choices: ['paper', 'code'], default: ['paper', 'code'] },
     { name: 'eta-rate-np', type: 'number', description: 'Adam rate of NP in the code variant', min: 0, default: MNIST_DEFAULTS.rate.eta.np },
     { name: 'eta-rate-loco', type: 'number', description: 'Adam rate of LOCO in the code variant', min: 0, default: MNIST_DEFAULTS.rate.eta.loco },
@@ -271,6 +281,7 @@ export const mnistExperiment: CommandSpec = {
     const out = new RunOutput('loco-mnist', opts.out, opts, ctx);
     if (nets.includes('snn') && rules.includes('bp')) out.note('BP trains the ANN only: no SNN BP runs');
     const data = mnistData(n.train, source, n.test);
+    const seeds = opts.seeds as number[];
     const configs: MnistConfig[] = [];
     for (const net of opts.nets as NetKind[]) {
       for (const rule of opts.rules as MnistRule[]) {
@@ -282,7 +293,7 @@ export const mnistExperiment: CommandSpec = {
             depth,
             hidden: opts.hidden,
             epochs: opts.epochs,
-            batch: opts.batch,
+            batch: opts.batchSize,
             eta: (rule === 'bp' ? opts.etaBp : opts[`eta${net === 'ann' ? 'Ann' : 'Snn'}${rule === 'np' ? 'Np' : 'Loco'}`]) / (net === 'ann' && opts.depthScale ? depth - 2 : 1),
             sigma: net === 'ann' ? opts.sigmaAnn : opts.sigmaSnn,
             k: opts.k,
@@ -291,7 +302,7 @@ export const mnistExperiment: CommandSpec = {
             steps: opts.steps,
             noise: opts.noise,
             ...shared,
-            seed: opts.seed,
+            seed: seeds[0], // one config per seed below
             ...(net === 'snn' ? { integrator } : {}),
             ...(flow ? { flow } : {}),
           });
@@ -309,7 +320,7 @@ export const mnistExperiment: CommandSpec = {
             depth,
             hidden: opts.hidden,
             epochs: opts.epochs,
-            batch: opts.batch,
+            batch: opts.batchSize,
             eta: rule === 'np' ? opts.etaRateNp : opts.etaRateLoco,
             sigma: opts.sigmaRate,
             k: opts.kRate,
@@ -318,33 +329,35 @@ export const mnistExperiment: CommandSpec = {
             steps: opts.steps,
             noise: 0,
             ...shared,
-            seed: opts.seed,
+            seed: seeds[0], // one config per seed below
             optimizer: 'adam',
           });
         }
       }
     }
-    const perEpoch = batchesPerEpoch(data.train, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], opts.batch);
-    const tasks = configs.map((config) => {
-      const key = `${config.net}-${config.rule}-depth${config.depth}`;
+    const seeded = seeds.flatMap((seed) => configs.map((c) => ({ ...c, seed })));
+    const perEpoch = batchesPerEpoch(data.train, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], opts.batchSize);
+    const tasks = seeded.map((config) => {
+      const key = `${config.net}-${config.rule}-depth${config.depth}-seed${config.seed}`;
       return { module: path.join(__dirname, 'mnist.ts'), fn: 'mnistRun', args: { config, checkpoint: runCheckpoint(opts, key) }, key, units: config.epochs * perEpoch };
     });
-    const runs = await runSweep<MnistRun>(tasks, opts, ctx, 'loco-mnist', (_i, r) => `${r.config.net} ${r.config.rule} depth ${r.config.depth} (${r.seconds.toFixed(0)} s)`);
+    const runs = await runSweep<MnistRun>(tasks, opts, ctx, 'loco-mnist', (_i, r) => `${r.config.net} ${r.config.rule} depth ${r.config.depth} seed ${r.config.seed} (${r.seconds.toFixed(0)} s)`);
     out.json('runs', runs);
-    const rows = runs.flatMap((r) => r.accuracy.map((acc, epoch) => ({ net: r.config.net, rule: r.config.rule, depth: r.config.depth, epoch, testAccuracy: acc, trainLoss: epoch > 0 ? r.trainLoss[epoch - 1] : null })));
-    out.csv('accuracy', ['net', 'rule', 'depth', 'epoch', 'testAccuracy', 'trainLoss'], rows);
+    const rows = runs.flatMap((r) => r.accuracy.map((acc, epoch) => ({ net: r.config.net, rule: r.config.rule, depth: r.config.depth, seed: r.config.seed, epoch, testAccuracy: acc, trainLoss: epoch > 0 ? r.trainLoss[epoch - 1] : null })));
+    out.csv('accuracy', ['net', 'rule', 'depth', 'seed', 'epoch', 'testAccuracy', 'trainLoss'], rows);
     const summary = runs.map((r) => ({
       net: r.config.net,
       rule: r.config.rule,
       depth: r.config.depth,
+      seed: r.config.seed,
       eta: r.config.eta,
       best: r.best,
       final: r.accuracy[r.accuracy.length - 1],
       diverged: r.diverged ? `epoch ${r.diverged.epoch}` : '',
       seconds: r.seconds,
     }));
-    out.csv('summary', ['net', 'rule', 'depth', 'eta', 'best', 'final', 'diverged', 'seconds'], summary);
-    for (const r of runs) if (r.diverged) out.note(`${r.config.net} ${r.config.rule} depth ${r.config.depth} diverged in epoch ${r.diverged.epoch} (loss ${r.diverged.loss}); lower its learning rate`);
+    out.csv('summary', ['net', 'rule', 'depth', 'seed', 'eta', 'best', 'final', 'diverged', 'seconds'], summary);
+    for (const r of runs) if (r.diverged) out.note(`${r.config.net} ${r.config.rule} depth ${r.config.depth} seed ${r.config.seed} diverged in epoch ${r.diverged.epoch} (loss ${r.diverged.loss}); lower its learning rate`);
     for (const net of [...(opts.nets as NetKind[]), 'rate' as const]) {
       const rs = runs.filter((r) => r.config.net === net);
       if (!rs.length) continue;
@@ -353,7 +366,7 @@ export const mnistExperiment: CommandSpec = {
         data: rs.map((r) => ({
           type: 'scatter',
           mode: 'lines+markers',
-          name: `${r.config.rule.toUpperCase()} ${r.config.depth} layers`,
+          name: `${r.config.rule.toUpperCase()} ${r.config.depth} layers${seeds.length > 1 ? ` seed ${r.config.seed}` : ''}`,
           x: r.accuracy.map((_, i) => i),
           y: r.accuracy,
           line: { color: COLORS[r.config.rule], dash: ['solid', 'dot', 'dash', 'dashdot', 'longdash'][(r.config.depth - 3) % 5] },
@@ -362,15 +375,15 @@ export const mnistExperiment: CommandSpec = {
       });
       out.figure(`${net === 'snn' ? 'fig2e' : net === 'rate' ? 'code' : 'fig3i'}-${net}-best-vs-depth`, {
         data: [...new Set(rs.map((r) => r.config.rule))].map((rule) => {
-          const sel = rs.filter((r) => r.config.rule === rule);
-          return { type: 'scatter', mode: 'lines+markers', name: rule.toUpperCase(), x: sel.map((r) => r.config.depth), y: sel.map((r) => r.best), line: { color: COLORS[rule] } };
+          const sel = meanOverSeeds(rs.filter((r) => r.config.rule === rule));
+          return { type: 'scatter', mode: 'lines+markers', name: `${rule.toUpperCase()}${seeds.length > 1 ? ` (mean of ${seeds.length} seeds)` : ''}`, x: sel.map((r) => r.config.depth), y: sel.map((r) => r.best), line: { color: COLORS[rule] } };
         }),
         layout: { title: { text: `${net.toUpperCase()} on MNIST: best test accuracy vs depth` }, xaxis: { title: { text: 'layers (input and output included)' }, dtick: 1 }, yaxis: { title: { text: 'best test accuracy' } } },
       });
     }
     if (opts.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
-    else ctx.log(formatTable(['net', 'rule', 'layers', 'η', 'best test acc.', 'final test acc.', 'diverged', 'seconds'], summary.map((s) => [s.net, s.rule, s.depth, s.eta, s.best, s.final, s.diverged, s.seconds])));
-    const claims = mnistClaims({ runs, epochs: opts.epochs, trainSize: n.train, data: dataLabel(opts), inputs: shared.inputs });
+    else ctx.log(formatTable(['net', 'rule', 'layers', 'seed', 'η', 'best test acc.', 'final test acc.', 'diverged', 'seconds'], summary.map((s) => [s.net, s.rule, s.depth, s.seed, s.eta, s.best, s.final, s.diverged, s.seconds])));
+    const claims = mnistClaims({ runs: meanOverSeeds(runs), seeds: seeds.length, epochs: opts.epochs, trainSize: n.train, data: dataLabel(opts), inputs: shared.inputs });
     writeClaims(out, 'loco-mnist', claims);
     if (runs.some((r) => r.diverged)) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
