@@ -12,7 +12,9 @@
  * `--against` times this tree's clock-driven paths side by side with those of <commit> (e.g. the
  * private loop before the move onto solve, 92e2039), each in a process of its own, interleaved
  * rounds: a LOCO SNN
- * training step (NP and LOCO, 784-500-10, T = 20, batch 32, as loco-mnist trains) and
+ * training (NP and LOCO, 784-500-10, T = 20, batch 32, 8 minibatches per call, as loco-mnist
+ * trains; each tree's own learner, models/loco/rules.ts, so the time includes the weight update as
+ * that tree makes it) and
  * simulateClock (T = 100, batch 32, without and with membrane noise). <commit>'s models/lif and
  * models/loco are extracted into models/.lif-<commit>/models/ for the run and removed after.
  *
@@ -32,7 +34,6 @@ import { SPIKINGJELLY_LIF } from '../models/lif/params';
 import { agreementNetwork } from '../models/lif/checks';
 import { classPureBatches, gatherBatch } from '../models/loco/experiments/common';
 import { MNIST_DEFAULTS } from '../models/loco/experiments/mnist';
-import { PerturbationLearner } from '../models/loco/rules';
 import { load1, median, type BenchRow } from './types';
 
 export async function benchLif(opts: { quick: boolean }): Promise<BenchRow[]> {
@@ -93,6 +94,23 @@ export async function benchLif(opts: { quick: boolean }): Promise<BenchRow[]> {
 
 type NetworkModule = typeof import('../models/lif/network');
 type NetsModule = typeof import('../models/loco/nets');
+/**
+ * A tree's learning rules: PerturbationLearner's constructor and `step` (every version), and `train`
+ * (minibatches through one integration of the weights' flow) where the tree has it.
+ */
+type RulesModule = {
+  PerturbationLearner: new (
+    net: unknown,
+    opts: { rule: 'np' | 'loco'; sigma: number; eta: number },
+    seed: number,
+  ) => {
+    step(x: Float64Array, t: Float64Array, B: number, groups: Int32Array): unknown;
+    train?(count: number, batchAt: (k: number) => { x: Float64Array; target: Float64Array; B: number; groups: Int32Array }): unknown;
+  };
+};
+
+/** Minibatches per call of the training cases: loco-mnist trains an epoch in one integration of the flow, so the flow's per-run set-up is shared by many minibatches. */
+const TRAIN_BLOCK = 8;
 
 /**
  * models/lif and models/loco of `commit`, extracted into models/.lif-<sha>/models/ with links to
@@ -114,12 +132,12 @@ function checkoutLif(commit: string): { dir: string; remove: () => void } {
 }
 
 /** The paths --against times: each builds its call from one tree's models/lif and models/loco. */
-const AGAINST: { name: string; size: string; targetMs: number; make: (lif: NetworkModule, nets: NetsModule) => () => void }[] = [
+const AGAINST: { name: string; size: string; targetMs: number; make: (lif: NetworkModule, nets: NetsModule, rules: RulesModule) => () => void }[] = [
   ...(['np', 'loco'] as const).map((rule) => ({
-    name: `LOCO SNN ${rule.toUpperCase()} training step`,
+    name: `LOCO SNN ${rule.toUpperCase()} training, ${TRAIN_BLOCK} minibatches per call`,
     size: '784-500-10, T=20, batch 32',
-    targetMs: 300,
-    make: (lif: NetworkModule, nets: NetsModule) => {
+    targetMs: 1500,
+    make: (lif: NetworkModule, nets: NetsModule, rules: RulesModule) => {
       const B = 32;
       const { train } = mnistSplit(0);
       const batches = classPureBatches(train.y, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], B, new Rng(3))
@@ -128,11 +146,19 @@ const AGAINST: { name: string; size: string; targetMs: number; make: (lif: Netwo
         .map((idx) => gatherBatch(train, idx));
       const spec = lif.snnSpec({ sizes: [784, 500, 10], lif: SPIKINGJELLY_LIF, dt: 1, steps: 20, inputGain: 4, bias: true, noise: 0 });
       const net = new nets.SnnNet(spec, lif.initSnn(spec, new Rng(1), 4, 0.5), 8);
-      const learner = new PerturbationLearner(net, { rule, sigma: MNIST_DEFAULTS.snn.sigma, eta: MNIST_DEFAULTS.snn.eta[rule] }, 11);
+      const learner = new rules.PerturbationLearner(net, { rule, sigma: MNIST_DEFAULTS.snn.sigma, eta: MNIST_DEFAULTS.snn.eta[rule] }, 11);
       let next = 0;
-      return () => {
+      const batchAt = () => {
         const { x, t, y } = batches[next++ % batches.length];
-        learner.step(x, t, B, y);
+        return { x, target: t, B, groups: y };
+      };
+      // as each tree trains: the new one TRAIN_BLOCK minibatches in one integration of the flow, the old one step by step
+      if (learner.train) return () => void learner.train!(TRAIN_BLOCK, batchAt);
+      return () => {
+        for (let k = 0; k < TRAIN_BLOCK; k++) {
+          const b = batchAt();
+          learner.step(b.x, b.target, B, b.groups);
+        }
       };
     },
   })),
@@ -159,7 +185,8 @@ const AGAINST: { name: string; size: string; targetMs: number; make: (lif: Netwo
 async function againstChild(dir: string, name: string): Promise<void> {
   const lif = (await import(path.join(dir, 'lif', 'network.ts'))) as NetworkModule;
   const nets = (await import(path.join(dir, 'loco', 'nets.ts'))) as NetsModule;
-  const fn = AGAINST.find((c) => c.name === name)!.make(lif, nets);
+  const rules = (await import(path.join(dir, 'loco', 'rules.ts'))) as RulesModule;
+  const fn = AGAINST.find((c) => c.name === name)!.make(lif, nets, rules);
   // warm-up: at least 10 calls and 2 s, so that both trees' code is optimized before timing
   const t0 = performance.now();
   let calls = 0;

@@ -204,6 +204,7 @@ export abstract class NetworkLearner {
   readonly flowSolver: FlowSolver;
   private readonly optimizer: Optimizer;
   private readonly flow: MinibatchFlow;
+  /** The update directions the optimiser reads: ĝ's own arrays (SGD, at the rate −η) or −ĝ (Adam). */
   private readonly dirs: Float64Array[];
   private readonly views: (theta: readonly Float64Array[]) => { W: Mat[]; b: Float64Array[] };
   private loader: ((k: number) => Minibatch) | null = null;
@@ -272,6 +273,14 @@ export abstract class NetworkLearner {
     try {
       const g = this.gradient(this.batch!, this.fresh);
       this.fresh = false;
+      if (this.optimizer.name === 'sgd') {
+        // SGD reads ĝ itself at the rate −η (train): (−η)·ĝ = η·(−ĝ), bit for bit, without a pass to negate ĝ
+        for (let l = 0; l < L; l++) {
+          this.dirs[l] = g.gW[l].data;
+          if (net.bias) this.dirs[L + l] = g.gb[l];
+        }
+        return g.loss;
+      }
       for (let l = 0; l < L; l++) {
         const d = this.dirs[l];
         const gl = g.gW[l].data;
@@ -297,7 +306,7 @@ export abstract class NetworkLearner {
    * ends with status 'diverged' and the weights keep their last finite values.
    */
   train(count: number, batchAt: (k: number) => Minibatch, opts: TrainOptions = {}): FlowRun {
-    this.optimizer.lr = this.eta;
+    this.optimizer.lr = this.optimizer.name === 'sgd' ? -this.eta : this.eta; // SGD on ĝ (direction), Adam on −ĝ
     this.loader = batchAt;
     try {
       const r = this.flow.run(this.paramArrays(), count, this.flowSolver, opts);

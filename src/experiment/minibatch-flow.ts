@@ -147,6 +147,8 @@ export class MinibatchFlow {
   private segment = 0;
   private offset = 0;
   private onSegmentLoss: ((k: number, loss: number) => void) | null = null;
+  /** The fused Euler step's buffer for the displacement when h ≠ 1. */
+  private scratch: Float64Array | null = null;
   /** The initial state, reused from run to run (solve copies it). */
   private y0: Float64Array | null = null;
 
@@ -183,6 +185,56 @@ export class MinibatchFlow {
     }
   }
 
+  /**
+   * The fused Euler update y1 ← y0 + h·η Δ_k(y0) (`DriftTerm.euler`). At h = 1 (one step per
+   * minibatch, the optimiser's own step) the optimisers move a copy of θ in place: an SGD group in
+   * one pass y1 = y0 + η·Δ, the in-place SGD step's operations (θ += ηΔ), with no zeroed
+   * displacement to add and no separate pass to check the step; other optimisers step on y1 ← y0.
+   * At any other h, y0 + h·(displacement) through a scratch buffer, as the generic Euler step.
+   * Returns Σ y1 (NaN or ±∞ when an entry is: the divergence check).
+   */
+  private euler(t: number, y0: Float64Array, h: number, y1: Float64Array): number {
+    let s = 0;
+    if (h !== 1) {
+      const k = (this.scratch ??= new Float64Array(y0.length));
+      this.field(t, y0, k);
+      for (let i = 0; i < y0.length; i++) {
+        const v = y0[i] + h * k[i];
+        y1[i] = v;
+        s += v;
+      }
+      return s;
+    }
+    const theta = this.views(y0);
+    const loss = this.spec.direction(theta);
+    this.memo.set(y0, { t, segment: this.segment, loss });
+    const o = this.views(y1);
+    const moved = new Set<number>();
+    for (const g of this.spec.groups) {
+      if (g.optimizer.name === 'sgd') {
+        const lr = g.optimizer.lr;
+        for (const m of g.members) {
+          const a = theta[m];
+          const b = o[m];
+          const d = this.spec.dirs[m];
+          for (let i = 0; i < a.length; i++) b[i] = a[i] + lr * d[i];
+        }
+      } else {
+        for (const m of g.members) o[m].set(theta[m]);
+        g.optimizer.step(
+          g.members.map((m) => o[m]),
+          g.members.map((m) => this.spec.dirs[m]),
+        );
+      }
+      for (const m of g.members) moved.add(m);
+    }
+    theta.forEach((a, m) => {
+      if (!moved.has(m)) o[m].set(a); // in no group: stays
+    });
+    for (let i = 0; i < y1.length; i++) s += y1[i];
+    return s;
+  }
+
   /** The problem for presentations offset..offset+count−1 (segment k = presentation offset + k). */
   problem(count: number): Problem {
     const jumps = uniformJumps(0, count, 1);
@@ -190,7 +242,8 @@ export class MinibatchFlow {
       this.segment = k;
       this.spec.load(this.offset + k);
     });
-    return odeProblem(drift(this.layout.size, (t, y, out) => this.field(t, y, out)), { layout: this.layout, input, name: this.spec.name });
+    const term = drift(this.layout.size, (t, y, out) => this.field(t, y, out), { euler: (t, y0, h, y1) => this.euler(t, y0, h, y1) });
+    return odeProblem(term, { layout: this.layout, input, name: this.spec.name });
   }
 
   /**
