@@ -22,3 +22,4 @@ export * from './nets';
 export * from './projector';
 export * from './rules';
 export * from './claims';
+export * from './study';
