@@ -241,10 +241,31 @@ export interface LifNetworkOptions {
 /** The coding layer of one batch, solved once and shared by the clock-driven runs on it. */
 export interface CodingDrive {
   layer?: CodingLayer;
+  /**
+   * Buffers of the layer's spike matrix s⁰ and drive W¹s⁰ kept from batch to batch (zeroed before
+   * each use, so the numbers are those of fresh arrays): the drive of a layer made with them is
+   * valid until the next coding layer is made with the same buffers.
+   */
+  buffers?: CodingBuffers;
 }
 
-export function codingDrive(): CodingDrive {
-  return {};
+/** Reusable storage of the coding layer's products (see CodingDrive.buffers). */
+export interface CodingBuffers {
+  spikes?: Float64Array;
+  drive?: Float64Array;
+}
+
+/** A fresh coding drive for one batch; with `buffers`, its products reuse their storage. */
+export function codingDrive(buffers?: CodingBuffers): CodingDrive {
+  return buffers ? { buffers } : {};
+}
+
+/** A zeroed array of n entries: `buffers[key]` reused when it has that length, else a new one kept there. */
+function zeroed(buffers: CodingBuffers | undefined, key: keyof CodingBuffers, n: number): Float64Array {
+  if (!buffers) return new Float64Array(n);
+  const b = buffers[key];
+  if (b && b.length === n) return b.fill(0);
+  return (buffers[key] = new Float64Array(n));
 }
 
 /**
@@ -576,11 +597,11 @@ export function lifNetwork(spec: SnnSpec, params: SnnParams, x: ArrayLike<number
     const layerCounts = counts[0].slice();
     for (let i = 0; i < layerCounts.length; i++) layerCounts[i] -= c0[i];
     // W¹s⁰ of every step: one product over the window (T·B x n_0)(n_0 x n_1), or sparse sums
-    const drive = new Float64Array(steps * B * n1);
+    const drive = zeroed(opts.codingDrive?.buffers, 'drive', steps * B * n1);
     const total = sol.stats.spikes;
     const { perStep, from, buf } = exit;
     if (spec.synapse === 'dense' || (spec.synapse === 'auto' && total / (steps * B * n0) > 0.05 && n0 * n1 >= 4096)) {
-      const s0 = new Float64Array(steps * B * n0);
+      const s0 = zeroed(opts.codingDrive?.buffers, 'spikes', steps * B * n0);
       for (let k = 0; k < steps; k++) {
         const o = k * B * n0;
         for (let q = from[k]; q < from[k] + perStep[k]; q++) s0[o + buf[q]] = 1;

@@ -14,14 +14,15 @@
  *   ms with spikingjelly's decay_input (jump w/τ_m; with the paper's dt = 1 this is the rate per
  *   step, "the average firing rates of neurons in each layer", Section 2.1), or spikes per membrane
  *   time constant, r·τ_m, without it (jump w). The clean and the perturbed run of a batch share the
- *   seed of the membrane noise and the layer-1 drive W¹s⁰(t) (computed once).
+ *   seed of the membrane noise and the layer-1 drive W¹s⁰(t) (computed once, in storage the
+ *   network reuses from batch to batch: a perturbed run needs the last clean pass).
  */
 import { Rng } from '../../src/core/random';
 import { matMulTB } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import { Mlp, type ForwardCache } from '../../src/nn/mlp';
 import { decodeRates, rateMse } from '../lif/coding';
-import { codingDrive, simulateClock, type CodingDrive, type Perturbation, type SnnParams, type SnnSpec } from '../lif/network';
+import { codingDrive, simulateClock, type CodingBuffers, type CodingDrive, type Perturbation, type SnnParams, type SnnSpec } from '../lif/network';
 
 export type { Perturbation } from '../lif/network';
 
@@ -147,6 +148,8 @@ export class SnnNet implements PerturbableNetwork {
   readonly b: Float64Array[];
   /** Draws the per-batch seeds of the membrane noise; its state is part of a checkpoint. */
   readonly noiseRng: Rng;
+  /** The coding layer's products reused from pass to pass: a pass's drive serves its perturbed run until the next clean pass. */
+  private readonly codingBuffers: CodingBuffers = {};
 
   /** `seed` draws the per-batch seeds of the membrane noise (when the spec has noise). */
   constructor(
@@ -164,7 +167,7 @@ export class SnnNet implements PerturbableNetwork {
   forward(x: Float64Array, B: number, like?: Pass): SnnPass {
     const spec = this.spec;
     const noiseSeed = like ? (like as SnnPass).noiseSeed : spec.noise > 0 ? this.noiseRng.nextUint32() : 0;
-    const drive = codingDrive();
+    const drive = codingDrive(this.codingBuffers);
     const run = simulateClock(spec, this, x, B, null, { noiseSeed, codingDrive: drive });
     const L = spec.sizes.length - 1;
     // spikes per ms (decay_input) or per τ_m
@@ -174,12 +177,18 @@ export class SnnNet implements PerturbableNetwork {
       for (let i = 0; i < c.length; i++) m.data[i] = c[i] * unit;
       return m;
     });
-    return { batch: B, output: decodeRates(run.counts[L], spec.steps), inputs, x, noiseSeed, drive };
+    const pass = { batch: B, output: decodeRates(run.counts[L], spec.steps), inputs, x, noiseSeed, drive };
+    this.lastPass = pass;
+    return pass;
   }
+
+  /** The last clean pass: the only one whose coding drive still holds its batch (the buffers are reused). */
+  private lastPass: SnnPass | null = null;
 
   perturbed(pass: Pass, pert: Perturbation): Float64Array {
     const p = pass as SnnPass;
     if (!p.x) throw new Error('SnnNet.perturbed needs a pass from SnnNet.forward');
+    if (p !== this.lastPass) throw new Error("SnnNet.perturbed needs this network's last clean pass (its coding drive is reused by the next forward); run forward again on the batch");
     const run = simulateClock(this.spec, this, p.x, p.batch, pert, { noiseSeed: p.noiseSeed, codingDrive: p.drive });
     return decodeRates(run.counts[this.spec.sizes.length - 1], this.spec.steps);
   }
