@@ -269,6 +269,9 @@ class Run {
 
     // Step-size control: the user's, or PI for adaptive solvers, constant otherwise; clipped to
     // the input's jump times.
+    if (opts.controller !== undefined && (typeof opts.controller !== 'object' || opts.controller === null || typeof opts.controller.init !== 'function' || typeof opts.controller.adapt !== 'function')) {
+      throw new Error(`controller must be a step-size controller (piController({ rtol, atol, pcoeff, icoeff, … }) or constantStep()), not ${opts.controller === null ? 'null' : typeof opts.controller === 'object' ? 'an object without init/adapt' : typeof opts.controller}; settings such as pcoeff go to piController`);
+    }
     let controller = opts.controller ?? (solver.adaptive ? piController({ rtol: opts.rtol, atol: opts.atol, dtMin: opts.dtMin, dtMax: opts.dtMax }) : constantStep());
     if (controller.needsErrorEstimate && !solver.adaptive) {
       throw new Error(`solver '${solver.name}' has no error estimate, so it cannot take adaptive steps; use a constant step (dt0) or an adaptive solver such as 'dopri5'`);
