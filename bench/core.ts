@@ -308,7 +308,7 @@ function lorenzRows(quick: boolean): BenchRow[] {
     { name: 'Lorenz t=0..10, dopri5 through solve', size: 'rtol 1e-6', value: median(ourMs), unit: 'ms', note: `${spread(ourMs, 3)}; ${nfe} evaluations` },
   ];
   if (haveScipy) {
-    rows.push({ name: 'Lorenz t=0..10, scipy solve_ivp RK45', size: 'rtol 1e-6', value: median(theirMs), unit: 'ms', note: `${spread(theirMs, 2)}; ${theirNfe} evaluations` });
+    rows.push({ name: 'Lorenz t=0..10, scipy solve_ivp RK45', size: 'rtol 1e-6', value: median(theirMs), unit: 'ms', note: `${spread(theirMs, 2)}; ${theirNfe} evaluations`, external: true });
     rows.push({
       name: 'Lorenz: scipy time ÷ ours',
       size: 'rtol 1e-6',

@@ -183,7 +183,7 @@ export async function benchDfc(opts: { quick: boolean }): Promise<BenchRow[]> {
       }
       rows.push({ name: 'dfc forward learning [auto], no input hoisting', size, value: median(b), unit: 'samples/s', note: `${noteB}${spread(b)}` });
       if (ts) rows.push({ name: 'dfc forward learning [ts] (TypeScript loop, no wasm)', size, value: ts.value, unit: 'samples/s', note: ts.note });
-      rows.push({ name: 'dfc forward learning (PyTorch reference)', size, value: t.length ? median(t) : NaN, unit: 'samples/s', note: `${noteT}${spread(t)}` });
+      rows.push({ name: 'dfc forward learning (PyTorch reference)', size, value: t.length ? median(t) : NaN, unit: 'samples/s', note: `${noteT}${spread(t)}`, external: true });
       rows.push({ name: 'ratio auto / wasm', size, value: median(autoOverWasm), unit: 'x', note: `median of ${autoOverWasm.length} interleaved round(s)${spread(autoOverWasm, 2)}` });
       for (const bk of bks) {
         const rs = ratio.get(bk.name)!;
