@@ -40,7 +40,8 @@ import { taskConfig } from './config';
 import { RUN_MODULE, type RunArgs, type RunResult } from './run';
 import { checkRules, mark, RULE_NAMES, RULES, type RuleName } from './rules';
 import { TASK_LABELS, TASKS, checkTaskSetup, imageDataLabel, type TaskName, type TaskSetup } from './tasks';
-import { DATA_NAMES, loadDataset, type DataName } from '../../src/data/files';
+import { loadDataset } from '../../src/data/files';
+import { dataChoice, dataOptions } from './data-options';
 
 export interface CompareOptions {
   tasks: TaskName[];
@@ -93,8 +94,7 @@ export function taskSetup(o: CompareOptions, task: TaskName): TaskSetup {
  * read from files, and the sizes as overrides (0 = the data set's whole split).
  */
 function imageData(opts: Record<string, any>): Pick<CompareOptions, 'data' | 'override'> {
-  const external = opts.data !== 'mnist' || Boolean(opts.dataDir);
-  const data = external ? { name: opts.data as DataName, ...(opts.dataDir ? { dir: opts.dataDir as string } : {}) } : undefined;
+  const data = dataChoice(opts);
   const whole = () => (data ? loadDataset(data.name, data.dir) : loadDataset('mnist'));
   const size = (v: number | undefined, part: 'train' | 'test') => (v === undefined ? undefined : v === 0 ? whole()[part].n : v);
   const trainSize = size(opts.trainSize, 'train');
@@ -282,10 +282,7 @@ export const compareCommand: CommandSpec = {
     pngOption,
     ...solverOptions({ solver: 'euler', dt0: "1 minibatch: one Euler step of η per minibatch, every rule's plain SGD step (DFC's wake and sleep phases and DLL's relaxation inside each step keep their papers' integrators)" }),
     { name: 'max-halvings', type: 'integer', description: 'times η may be halved after a divergence', default: 4, min: 0 },
-    { name: 'data', type: 'string', description: "data of the image task: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir), 'fashion-mnist' (IDX; default folder: Debian's dataset-fashion-mnist), 'cifar10' (binary version, needs --data-dir)", default: 'mnist', choices: [...DATA_NAMES] },
-    { name: 'data-dir', type: 'string', description: "folder with the data set's files (IDX: train-images-idx3-ubyte[.gz] …; CIFAR-10: data_batch_1.bin … test_batch.bin)" },
-    { name: 'train-size', type: 'integer', description: 'training images of the image task (not given: 8,000, --quick 512; 0: the whole training split of --data)', min: 0 },
-    { name: 'test-size', type: 'integer', description: 'test images of the image task (not given: 2,000, --quick 256; 0: the whole test split of --data)', min: 0 },
+    ...dataOptions({ train: 'not given: 8,000, --quick 512', test: 'not given: 2,000, --quick 256' }, 'data of the image task'),
   ],
   async run(opts, ctx) {
     const o: CompareOptions = {
