@@ -43,7 +43,7 @@ import { dataChoice, dataOptions } from '../compare/data-options';
 const hyperOptions: OptionSpec[] = [
   { name: 'hidden', type: 'integers', description: 'hidden layer widths', default: trainDefaults.hidden, min: 1 },
   { name: 'epochs', type: 'integer', description: 'passes over the training set', default: trainDefaults.epochs, min: 1 },
-  { name: 'batch', type: 'integer', description: 'minibatch size (one Euler step per minibatch)', default: trainDefaults.batch, min: 1 },
+  { name: 'batch-size', type: 'integer', description: 'minibatch size (one Euler step per minibatch)', default: trainDefaults.batch, min: 1 },
   { name: 'lr', type: 'number', description: 'step η of each minibatch update', default: trainDefaults.lr, min: 0 },
   { name: 'mu', type: 'number', description: 'balancing factor μ of the hinge loss, eq. (4)', default: trainDefaults.mu, min: 0 },
   { name: 'epsilon', type: 'number', description: "feedback learning rate ε of 'urfb' (1 in the paper)", default: trainDefaults.epsilon, min: 0 },
@@ -68,7 +68,7 @@ function settingsFrom(opts: ParsedOptions, rule: Rule, sparsity: number, seed: n
     rule,
     hidden: opts.hidden,
     epochs: opts.epochs,
-    batch: opts.batch,
+    batch: opts.batchSize,
     lr: opts.lr,
     mu: opts.mu,
     sparsity,
@@ -91,13 +91,19 @@ export const trainCommand: CommandSpec = {
     { name: 'rule', type: 'string', description: 'learning rule', default: 'urfb', choices: RULES },
     { name: 'sparse', type: 'number', description: 'fraction of forward and of feedback connections fixed at 0 (the paper uses 0.5)', default: 0, min: 0, max: 0.95 },
     ...hyperOptions,
-    { name: 'seed', type: 'integer', description: 'seed of the initial weights, masks and minibatch order', default: 1 },
+    {
+      name: 'seeds',
+      type: 'integers',
+      description: 'seed of the initial weights, masks and minibatch order (one: this command trains one network)',
+      default: [1],
+      validate: (v: number[]) => (v.length === 1 ? undefined : `takes one seed: train urfb trains one network (got ${v.join(',')}); for several seeds run reproduce urfb-mnist --protocols <rule> --seeds ${v.join(',')}`),
+    },
     { name: 'out', type: 'string', description: 'output folder', default: 'out/train-urfb' },
     ...resumeOptions(),
   ],
   run(opts, ctx) {
-    const s = settingsFrom(opts, opts.rule, opts.sparse, opts.seed);
-    checkFits({ bytes: 2e8 + trainFootprint(s) }, `--hidden ${s.hidden.join(',')} with --batch ${s.batch}`, 'lower the widths in --hidden or --batch');
+    const s = settingsFrom(opts, opts.rule, opts.sparse, opts.seeds[0]);
+    checkFits({ bytes: 2e8 + trainFootprint(s) }, `--hidden ${s.hidden.join(',')} with --batch-size ${s.batch}`, 'lower the widths in --hidden or --batch-size');
     const checkpoint = runCheckpoint(opts, 'train');
     const data = loadData(s);
     const out = new RunOutput('train urfb', opts.out, opts, ctx);
@@ -191,7 +197,7 @@ export const mnistCommand: CommandSpec = {
     const { train, test } = loadData(base); // bad --data, --data-dir or sizes fail here, before any work
     const dataName = base.data ? dataDescription(base.data.name, base.data.dir, train.n, test.n) : `MNIST ${train.n.toLocaleString('en')}/${test.n.toLocaleString('en')}`;
     const live = Math.min(opts.workers, (opts.protocols as string[]).length * seeds.length);
-    checkFits({ bytes: 2e8 + live * trainFootprint(base) }, `--hidden ${base.hidden.join(',')} with --batch ${base.batch} on ${live} worker(s)`, 'lower the widths in --hidden, --batch or --workers');
+    checkFits({ bytes: 2e8 + live * trainFootprint(base) }, `--hidden ${base.hidden.join(',')} with --batch-size ${base.batch} on ${live} worker(s)`, 'lower the widths in --hidden, --batch-size or --workers');
     const out = new RunOutput('urfb-mnist', opts.out, opts, ctx);
     const plan = (opts.protocols as string[]).flatMap((name) => seeds.map((seed) => ({ p: PROTOCOLS[name], seed, key: `${name}-seed${seed}` })));
     const tasks = plan.map(({ p, seed, key }) => ({

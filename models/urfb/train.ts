@@ -80,7 +80,7 @@ export interface TrainResult {
 
 export function checkTrainSettings(s: TrainSettings): void {
   if (!(Number.isInteger(s.epochs) && s.epochs >= 1)) throw new Error(`--epochs must be an integer >= 1 (got ${s.epochs})`);
-  if (!(Number.isInteger(s.batch) && s.batch >= 1)) throw new Error(`--batch must be an integer >= 1 (got ${s.batch})`);
+  if (!(Number.isInteger(s.batch) && s.batch >= 1)) throw new Error(`--batch-size must be an integer >= 1 (got ${s.batch})`);
   if (!(s.lr > 0 && Number.isFinite(s.lr))) throw new Error(`--lr must be a finite number > 0 (got ${s.lr})`);
   if (s.hidden.length === 0 || s.hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new Error(`--hidden must list integer widths >= 1 (got ${s.hidden.join(',')})`);
   checkTrainSolver(s.solver ?? 'euler');

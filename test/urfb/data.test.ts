@@ -35,7 +35,7 @@ test('the data options are the same declaration as compare’s', () => {
 
 test('urfb-mnist --data fashion-mnist --data-dir: trains on the IDX files, the whole split with sizes not given', async () => {
   const out = path.join(tmp, 'fm');
-  expect(await run(mnistCommand, ['--data', 'fashion-mnist', '--data-dir', idxDir, '--protocols', 'urfb,frfb', '--seeds', '1', '--hidden', '8', '--epochs', '1', '--batch', '10', '--workers', '1', '--out', out])).toBe(0);
+  expect(await run(mnistCommand, ['--data', 'fashion-mnist', '--data-dir', idxDir, '--protocols', 'urfb,frfb', '--seeds', '1', '--hidden', '8', '--epochs', '1', '--batch-size', '10', '--workers', '1', '--out', out])).toBe(0);
   const json = JSON.parse(fs.readFileSync(path.join(out, 'urfb_mnist.json'), 'utf8'));
   expect(json.network).toEqual([784, 8, 10]);
   expect(json.settings.data).toEqual({ name: 'fashion-mnist', dir: idxDir });
@@ -50,7 +50,7 @@ test('urfb-mnist --data fashion-mnist --data-dir: trains on the IDX files, the w
 
 test('train urfb --data cifar10: 3,072 inputs, the first --train-size / --test-size images of the batches', async () => {
   const out = path.join(tmp, 'cifar');
-  expect(await run(trainCommand, ['--data', 'cifar10', '--data-dir', cifarDir, '--train-size', '40', '--test-size', '15', '--hidden', '6', '--epochs', '1', '--batch', '10', '--out', out])).toBe(0);
+  expect(await run(trainCommand, ['--data', 'cifar10', '--data-dir', cifarDir, '--train-size', '40', '--test-size', '15', '--hidden', '6', '--epochs', '1', '--batch-size', '10', '--out', out])).toBe(0);
   const json = JSON.parse(fs.readFileSync(path.join(out, 'train.json'), 'utf8'));
   expect(json.sizes).toEqual([3072, 6, 10]);
   const data = loadData({ trainSize: 40, testSize: 15, data: { name: 'cifar10', dir: cifarDir } });
