@@ -84,16 +84,16 @@ test('train urfb and urfb-mnist refuse widths that cannot fit, saying how much t
   // 784-100000-100000-10: 8 arrays of every layer's weights and 6 per unit of a 50-image minibatch, float64, plus 200 MB.
   const one = 8 * (8 * (784 * 1e5 + 1e5 * 1e5 + 1e5 * 10) + 6 * 50 * (1e5 + 1e5 + 10));
   expect(await refusal(() => main(['train', 'urfb', '--hidden', '100000,100000', '--out', out('wide')]))).toBe(
-    `--hidden 100000,100000 with --batch 50 needs about ${gb(2e8 + one)} of memory, more than the ${gb(have)} this machine can give a run; lower the widths in --hidden or --batch`,
+    `--hidden 100000,100000 with --batch-size 50 needs about ${gb(2e8 + one)} of memory, more than the ${gb(have)} this machine can give a run; lower the widths in --hidden or --batch-size`,
   );
   expect(await refusal(() => main(['reproduce', 'urfb-mnist', '--hidden', '100000,100000', '--workers', '2', '--out', out('wide2')]))).toBe(
-    `--hidden 100000,100000 with --batch 50 on 2 worker(s) needs about ${gb(2e8 + 2 * one)} of memory, more than the ${gb(have)} this machine can give a run; lower the widths in --hidden, --batch or --workers`,
+    `--hidden 100000,100000 with --batch-size 50 on 2 worker(s) needs about ${gb(2e8 + 2 * one)} of memory, more than the ${gb(have)} this machine can give a run; lower the widths in --hidden, --batch-size or --workers`,
   );
   expect(fs.existsSync(out('wide'))).toBe(false);
 });
 
 test('every --help states the accepted seed range', async () => {
-  expect(await stdout(['train', 'urfb', '--help'])).toMatch(/--seed <integer> +seed of the initial weights, masks and minibatch order \[0, 4294967295\] \(default 1\)/);
+  expect(await stdout(['train', 'urfb', '--help'])).toMatch(/--seeds <integers> +seed of the initial weights, masks and minibatch order \(one: this command trains one network\) \[0, 4294967295\] \(default 1\)/);
   expect(await stdout(['reproduce', 'fig12', '--help'])).toMatch(/--seeds <integers> +one run per seed \(draws T, R\(0\), BP W\(0\)\) \[0, 4294967295\] \(default 1,2,3\)/);
 });
 
