@@ -562,6 +562,74 @@ describe("a drift term's fused Euler update", () => {
   });
 });
 
+describe('a fused Euler update that runs in place (DriftTerm.eulerInPlace)', () => {
+  const A = [0.3, -1.2, 0.5, 0.8, -0.4, 0.1, -0.6, 0.9, -0.2];
+  const vf = (_t: number, y: Float64Array, out: Float64Array): void => {
+    for (let i = 0; i < 3; i++) out[i] = A[3 * i] * y[0] + A[3 * i + 1] * y[1] + A[3 * i + 2] * y[2];
+  };
+  let aliased = 0;
+  // safe in place: reads all of y0 before it writes y1
+  const update = (_t: number, y0: Float64Array, h: number, y1: Float64Array): number => {
+    if (y0 === y1) aliased++;
+    const f0 = A[0] * y0[0] + A[1] * y0[1] + A[2] * y0[2];
+    const f1 = A[3] * y0[0] + A[4] * y0[1] + A[5] * y0[2];
+    const f2 = A[6] * y0[0] + A[7] * y0[1] + A[8] * y0[2];
+    y1[0] = y0[0] + h * f0;
+    y1[1] = y0[1] + h * f1;
+    y1[2] = y0[2] + h * f2;
+    return y1[0] + y1[1] + y1[2];
+  };
+  const twoBuffers = odeProblem(drift(3, vf, { euler: update }));
+  const oneBuffer = odeProblem(drift(3, vf, { euler: update, eulerInPlace: true }));
+  const opts = { t0: 0, t1: 2, y0: [1, -0.5, 0.25], dt0: 1 / 16 };
+  const run = (p: typeof oneBuffer, extra: object = {}) => {
+    aliased = 0;
+    const sol = solve(p, 'euler', { ...opts, ...extra });
+    return { y: Array.from(sol.y), aliased, sol };
+  };
+
+  it('updates one buffer with the same bits as two; only on the fast path, only with reductions that accept it', () => {
+    const ref = run(twoBuffers);
+    expect(ref.aliased).toBe(0);
+    const fast = run(oneBuffer);
+    expect(fast.aliased).toBe(32);
+    expect(fast.y).toEqual(ref.y);
+    // a reduction that reads y0's entries keeps two buffers; one that declares inPlace does not
+    const reads = { size: 1, step: (_a: number, y0: Float64Array, _b: number, y1: Float64Array, acc: Float64Array) => void (acc[0] += y1[0] - y0[0]) };
+    const withReader = run(oneBuffer, { reductions: [reads] });
+    expect(withReader.aliased).toBe(0);
+    expect(withReader.sol.reductions[0][0]).toBe(run(twoBuffers, { reductions: [reads] }).sol.reductions[0][0]);
+    const last = { size: 1, inPlace: true, step: (_a: number, _y0: Float64Array, _b: number, y1: Float64Array, acc: Float64Array) => void (acc[0] += y1[0]) };
+    const withAccepting = run(oneBuffer, { reductions: [last] });
+    expect(withAccepting.aliased).toBe(32);
+    expect(withAccepting.sol.reductions[0][0]).toBe(run(twoBuffers, { reductions: [last] }).sol.reductions[0][0]);
+    // saving between steps (the general loop) and other solvers keep two buffers
+    expect(run(oneBuffer, { saveAt: { steps: 1 } }).aliased).toBe(0);
+    aliased = 0;
+    expect(Array.from(solve(oneBuffer, 'rk4', opts).y)).toEqual(Array.from(solve(twoBuffers, 'rk4', opts).y));
+    expect(aliased).toBe(0);
+  });
+
+  it('a divergence in place is reported with where and when; the state returned is the non-finite one', () => {
+    const blowUp = (t: number, y0: Float64Array, h: number, y1: Float64Array): number => {
+      const s = update(t, y0, h, y1);
+      if (t < 1) return s;
+      y1[2] = NaN;
+      return NaN;
+    };
+    const sol = solve(odeProblem(drift(3, vf, { euler: blowUp, eulerInPlace: true })), 'euler', opts);
+    expect(sol.status).toBe('diverged');
+    expect(sol.message).toBe("diverged at t = 1.0625: block 'y' entry 2 became NaN in place (the state returned is this diverged one) (last finite state at t = 1)");
+    expect(sol.t).toBe(1.0625);
+    expect(Number.isNaN(sol.y[2])).toBe(true);
+  });
+
+  it('refuses eulerInPlace without a fused update, or not a boolean', () => {
+    expect(() => drift(3, vf, { eulerInPlace: true })).toThrow(/eulerInPlace declares that the fused Euler update may run in place, so it needs that update \(opts\.euler\)/);
+    expect(() => drift(3, vf, { euler: update, eulerInPlace: 'yes' as never })).toThrow(/drift term: eulerInPlace must be true or false \(got string\)/);
+  });
+});
+
 describe("a problem's own state storage", () => {
   // The same linear flow as above, its state kept in views into a WebAssembly memory (as a term
   // whose kernels work on the state in place would have it): the loop's buffers are those views.
