@@ -19,7 +19,7 @@
  * @module creditflow/experiments
  */
 import type { RunContext } from './context';
-import { makeContext } from './context';
+import { callContext, memoryOnly } from './call';
 import { applyBackendOption, optionsFrom, UsageError } from './options';
 import type { Claim } from '../io/claims';
 import type { PlotlyFigure } from '../io/plot';
@@ -71,17 +71,11 @@ export async function runExperiment(experiment: string | CommandSpec, options: R
   const name = spec.name;
   const parsed = optionsFrom(options, spec.options, `runExperiment('${name}')`);
   const toFiles = options.out !== undefined;
-  const asked = (k: string) => options[k] !== undefined || options[k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)] !== undefined;
-  if (!toFiles && (asked('resume') || asked('checkpointEvery'))) {
-    throw new UsageError(`runExperiment('${name}'): resume and checkpointEvery keep state in the run folder; give out: '<folder>' as well`);
-  }
   // Nothing in memory-only runs goes to disk: no checkpoints, no PNG rendering.
-  if (!toFiles) {
-    if ('checkpointEvery' in parsed) parsed.checkpointEvery = 0;
-    parsed.png = false;
-  }
+  memoryOnly(parsed, options, `runExperiment('${name}')`);
+  if (!toFiles) parsed.png = false;
   applyBackendOption(parsed);
-  const ctx: RunContext = { ...makeContext(false), log: opts.log ?? (() => {}) };
+  const ctx: RunContext = callContext(opts);
   const { runs } = await captureRuns(!toFiles, async () => spec.run(parsed, ctx));
   if (runs.length === 0) throw new Error(`experiment '${name}' finished without opening a run`);
   const run = runs[runs.length - 1];

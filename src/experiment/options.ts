@@ -425,11 +425,14 @@ export type CommonOptions = {
 /** The options a command declared with `O` receives: its own, typed, and the common ones. */
 export type ParsedOf<O extends readonly OptionSpec[]> = OptionsOf<O> & CommonOptions;
 
+/** What a function call of a command takes: any of its options by camelCase name, and `backend`. */
+export type OptionsInput<O extends readonly OptionSpec[]> = Partial<OptionsOf<O>> & { backend?: Backend };
+
 /**
  * The options of a function call, typed: `given` by camelCase name (type-checked against the
  * declarations by the compiler, and checked once more at run time by `checkValues`, since a
  * notebook or JavaScript caller has no compiler), defaults filled in.
  */
-export function typedOptionsFrom<const O extends readonly OptionSpec[]>(given: Partial<OptionsOf<O>>, specs: O, where: string): ParsedOf<O> {
+export function typedOptionsFrom<const O extends readonly OptionSpec[]>(given: OptionsInput<O>, specs: O, where: string): ParsedOf<O> {
   return optionsFrom(given as Record<string, unknown>, specs, where) as unknown as ParsedOf<O>;
 }

@@ -34,60 +34,65 @@
  */
 import * as path from 'node:path';
 import type { RunContext } from '../../../src/experiment/context';
-import { pngOption, type ParsedOptions } from '../../../src/experiment/options';
+import { opt, type OptionsOf, type ParsedOf } from '../../../src/experiment/options';
+import { batchSizeOption, lrOption, outputOptions, seedsOption } from '../../../src/experiment/groups';
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/experiment/sweep';
 import { formatTable } from '../../../src/io/output';
-import { checkRelaxStep, methodVariants, runLabel, thetaRuleOptions, variantArgs } from './mnist';
-import type { ThetaRule } from '../trainer';
+import { checkRelaxStep, methodVariants, RELAX_SOLVERS, runLabel, thetaRuleOptions, variantArgs } from './mnist';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { dllRnnClaims } from '../claims';
-import type { CommandSpec } from '../../../src/registry';
-import { sequenceSource, type RnnMethod, type RnnRunOptions, type RnnRunResult, type SequenceData } from '../rnn-train';
+import { defineCommand } from '../../../src/registry';
+import { sequenceSource, type RnnRunOptions, type RnnRunResult, type SequenceData } from '../rnn-train';
 import { meanStd } from './stats';
 import { solverOptions } from '../../../src/experiment/solver-options';
 import { SLOW_FLOW_DT0, slowFlowChoice } from '../flow';
 
-export const rnnExperiment: CommandSpec = {
+/** The options of dll-rnn (`creditflow reproduce dll-rnn --help`). */
+export const dllRnnOptions = [
+  ...outputOptions('dll-rnn'),
+  seedsOption({ default: [1, 2, 3], description: 'seeds (weights and window order; the data are fixed by --data-seed)' }),
+  opt.integer('data-seed', 'seed of the generated text and series', { default: 0 }),
+  opt.choices('tasks', 'tasks', ['text', 'series'], { default: ['text', 'series'] }),
+  opt.choices('methods', 'methods', ['dll', 'dll-fa', 'bptt'], { default: ['dll', 'dll-fa', 'bptt'] }),
+  opt.integer('hidden', 'hidden units', { default: 64, min: 1 }),
+  opt.integer('steps', 'time steps per window (sequence length)', { default: 20, min: 1 }),
+  batchSizeOption(32, 'windows per batch'),
+  opt.integer('iterations', 'training batches', { default: 2000, min: 1 }),
+  lrOption(3e-3),
+  opt.choice('optimizer', 'optimiser', ['adam', 'sgd'], { default: 'adam' }),
+  ...thetaRuleOptions(['paper'], { default: 1, released: "1, W's rate divided by theta_update_discount = 1" }),
+  opt.integer('text-length', 'characters of generated text', { default: 40000, min: 1000 }),
+  opt.integer('series-length', 'time steps of the generated series', { default: 6000, min: 500 }),
+  opt.integer('channels', 'channels of the generated series', { default: 8, min: 1 }),
+  opt.choice('relax', "'closed' assigns eqs. (19)-(20); 'flow' integrates eqs. (17)-(18)", ['closed', 'flow'], { default: 'closed' }),
+  opt.choice('relax-solver', 'solver of the fast flow relaxation (--relax flow); --solver integrates the slow weight flow', RELAX_SOLVERS, { default: 'euler' }),
+  opt.number('relax-dt', 'relaxation step (units of τ_h)', { default: 1, min: 1e-6 }),
+  ...solverOptions({ solver: 'euler', dt0: SLOW_FLOW_DT0 }),
+  opt.integer('eval-every', 'evaluate on the test part every this many iterations', { default: 250, min: 0 }),
+  ...sweepOptions('runs', 250, 'iterations'),
+] as const;
+
+/** dll-rnn's options by camelCase name. */
+export type DllRnnOptions = OptionsOf<typeof dllRnnOptions>;
+
+export const rnnExperiment = defineCommand({
   name: 'dll-rnn',
   description: 'DLL-RNN vs DLL-FA-RNN vs BPTT on generated next-character and multivariate forecasting tasks (Tables 2-3)',
-  options: [
-    { name: 'out', type: 'string', description: 'output folder', default: 'out/dll-rnn' },
-    pngOption,
-    { name: 'seeds', type: 'integers', description: 'seeds (weights and window order; the data are fixed by --data-seed)', default: [1, 2, 3] },
-    { name: 'data-seed', type: 'integer', description: 'seed of the generated text and series', default: 0 },
-    { name: 'tasks', type: 'strings', description: 'tasks', default: ['text', 'series'], choices: ['text', 'series'] },
-    { name: 'methods', type: 'strings', description: 'methods', default: ['dll', 'dll-fa', 'bptt'], choices: ['dll', 'dll-fa', 'bptt'] },
-    { name: 'hidden', type: 'integer', description: 'hidden units', default: 64, min: 1 },
-    { name: 'steps', type: 'integer', description: 'time steps per window (sequence length)', default: 20, min: 1 },
-    { name: 'batch', type: 'integer', description: 'windows per batch', default: 32, min: 1 },
-    { name: 'iterations', type: 'integer', description: 'training batches', default: 2000, min: 1 },
-    { name: 'lr', type: 'number', description: 'learning rate', default: 3e-3, min: 0 },
-    { name: 'optimizer', type: 'string', description: 'optimiser', default: 'adam', choices: ['adam', 'sgd'] },
-    ...thetaRuleOptions(['paper'], { default: 1, released: "1, W's rate divided by theta_update_discount = 1" }),
-    { name: 'text-length', type: 'integer', description: 'characters of generated text', default: 40000, min: 1000 },
-    { name: 'series-length', type: 'integer', description: 'time steps of the generated series', default: 6000, min: 500 },
-    { name: 'channels', type: 'integer', description: 'channels of the generated series', default: 8, min: 1 },
-    { name: 'relax', type: 'string', description: "'closed' assigns eqs. (19)-(20); 'flow' integrates eqs. (17)-(18)", default: 'closed', choices: ['closed', 'flow'] },
-    { name: 'relax-solver', type: 'string', description: 'solver of the fast flow relaxation (--relax flow); --solver integrates the slow weight flow', default: 'euler', choices: ['euler', 'heun', 'rk4', 'dopri5', 'odex'] },
-    { name: 'relax-dt', type: 'number', description: 'relaxation step (units of τ_h)', default: 1, min: 1e-6 },
-    ...solverOptions({ solver: 'euler', dt0: SLOW_FLOW_DT0 }),
-    { name: 'eval-every', type: 'integer', description: 'evaluate on the test part every this many iterations', default: 250, min: 0 },
-    ...sweepOptions('runs', 250, 'iterations'),
-  ],
+  options: dllRnnOptions,
   run: (opts, ctx) => runRnnExperiment(opts, ctx),
-};
+});
 
-async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<number> {
-  const tasks = opts.tasks as ('text' | 'series')[];
-  const methods = opts.methods as RnnMethod[];
-  const seeds = opts.seeds as number[];
+async function runRnnExperiment(opts: ParsedOf<typeof dllRnnOptions>, ctx: RunContext): Promise<number> {
+  const tasks = opts.tasks;
+  const methods = opts.methods;
+  const seeds = opts.seeds;
   const data = (task: 'text' | 'series'): SequenceData => ({ task, length: task === 'text' ? opts.textLength : opts.seriesLength, channels: opts.channels, seed: opts.dataSeed });
   for (const task of tasks) sequenceSource(data(task)); // bad data options fail here, before any work
   if (opts.relax === 'flow') checkRelaxStep(opts.relaxSolver, opts.relaxDt);
   const flow = slowFlowChoice(opts);
   const out = new RunOutput('dll-rnn', opts.out, opts, ctx);
-  const rules = opts.thetaRule as ThetaRule[];
+  const rules = opts.thetaRule;
   const variants = methodVariants(methods, rules);
   const runs = tasks.flatMap((task) => seeds.flatMap((seed) => variants.map((v) => ({ task, seed, ...v, label: runLabel(v.method, v.thetaRule) }))));
   // The paper rule's runs keep their options and keys; other Θ rules are extra DLL runs ('text-dll-code-seed1').
@@ -100,7 +105,7 @@ async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<n
       ...args,
       hidden: opts.hidden,
       steps: opts.steps,
-      batch: opts.batch,
+      batch: opts.batchSize,
       iterations: opts.iterations,
       lr: opts.lr,
       optimizer: opts.optimizer,

@@ -11,30 +11,38 @@
  * without bound); with γ = 1e-3 it stayed finite but peaked at 68% in epoch 4 and collapsed to 32%
  * as the decay shrank V, V̄ (and so H) towards 0.
  */
-import type { CommandSpec } from '../../../src/registry';
+import { defineCommand } from '../../../src/registry';
+import { singleSeed } from '../../../src/experiment/groups';
+import { opt, type OptionsOf } from '../../../src/experiment/options';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { methodConfig } from '../presets';
 import { salAssemblyClaims } from '../claims';
-import { accuracyFigure, baseConfig, checkBatch, dataLabel, dataShape, pct, printTable, trainingOptions, trainRuns, writeCurves } from './common';
+import { accuracyFigure, baseConfig, checkBatch, dataLabel, dataShape, pct, printTable, salTrainingOptions, trainRuns, writeCurves } from './common';
 import type { AssemblyEpoch, RankRow } from './task';
 
-export const assemblyExperiment: CommandSpec = {
+/** The options of sal-assembly (`creditflow reproduce sal-assembly --help`): one network, so one seed. */
+export const salAssemblyOptions = [
+  ...salTrainingOptions('sal-assembly', { epochs: 20, width: 60, hidden: 4, lr: 0.005, lrInter: 0.0005, single: 'sal-assembly trains one network' }),
+  opt.integer('layer', 'hidden layer k shown in the heatmaps (2..L−1; default the middle one)', { min: 2 }),
+  opt.choice('down-gate', 'D_d', ['identity', 'relu-jacobian'], { default: 'identity' }),
+] as const;
+
+/** sal-assembly's options by camelCase name. */
+export type SalAssemblyOptions = OptionsOf<typeof salAssemblyOptions>;
+
+export const assemblyExperiment = defineCommand({
   name: 'sal-assembly',
   description: 'SAL Fig. 3: V̄V̄ᵀ and WWᵀ before/after training (heatmaps) and their effective rank over training, MNIST',
-  options: [
-    ...trainingOptions('sal-assembly', { epochs: 20, width: 60, hidden: 4, lr: 0.005, lrInter: 0.0005 }),
-    { name: 'layer', type: 'integer', description: 'hidden layer k shown in the heatmaps (2..L−1; default the middle one)', min: 2 },
-    { name: 'down-gate', type: 'string', description: 'D_d', default: 'identity', choices: ['identity', 'relu-jacobian'] },
-  ],
+  options: salAssemblyOptions,
   async run(opts, ctx) {
     const base = { ...baseConfig(opts, dataShape(opts).d, dataShape(opts).classes), downGate: opts.downGate };
     const L = base.sizes.length;
-    const layer: number = opts.layer ?? Math.floor((2 + (L - 1)) / 2);
+    const layer = opts.layer ?? Math.floor((2 + (L - 1)) / 2);
     if (layer < 2 || layer > L - 1) throw new Error(`--layer must be a hidden layer in [2, ${L - 1}] (got ${layer})`);
     checkBatch(opts);
     const out = new RunOutput('sal-assembly', opts.out, opts, ctx);
-    const run = { key: 'sal', label: 'SAL', config: methodConfig('sal', base), seed: opts.seed };
+    const run = { key: 'sal', label: 'SAL', config: methodConfig('sal', base), seed: singleSeed(opts) };
     const records = await trainRuns([run], opts, ctx, 'sal-assembly', { kind: 'assembly', layer, epochs: opts.epochs });
     const epochs = (records[0].measurements ?? []) as AssemblyEpoch[];
     const ranks: RankRow[] = epochs.flatMap((m) => m.ranks);
@@ -97,7 +105,7 @@ export const assemblyExperiment: CommandSpec = {
       { title: 'sal-assembly effective rank', png: opts.png },
     );
     out.figure('accuracy', accuracyFigure(records, 'SAL test accuracy'), { title: 'sal-assembly accuracy', png: opts.png });
-    const claims = salAssemblyClaims(ranks, { data: `${dataLabel(opts)}, width ${opts.width}, ${opts.hidden} hidden layers`, sizes: base.sizes, epochs: opts.epochs, seeds: [opts.seed] });
+    const claims = salAssemblyClaims(ranks, { data: `${dataLabel(opts)}, width ${opts.width}, ${opts.hidden} hidden layers`, sizes: base.sizes, epochs: opts.epochs, seeds: opts.seeds });
     writeClaims(out, 'sal-assembly', claims);
     if (records.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
@@ -116,4 +124,4 @@ export const assemblyExperiment: CommandSpec = {
     ctx.log(`wrote ${out.dir}`);
     printClaims(ctx, claims);
   },
-};
+});

@@ -12,29 +12,36 @@
  * Besides accuracy it records, after every epoch, λ_max(H) = σ_max(V̄)² per layer and σ_max of W̄,
  * V, W (spectra.csv), the quantities behind that divergence.
  */
-import type { CommandSpec } from '../../../src/registry';
+import { defineCommand } from '../../../src/registry';
+import { opt, type OptionsOf } from '../../../src/experiment/options';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { methodConfig } from '../presets';
 import { salWidthClaims } from '../claims';
-import { accuracyFigure, baseConfig, checkBatch, dataLabel, dataShape, pct, printTable, trainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
+import { accuracyFigure, baseConfig, checkBatch, dataLabel, dataShape, pct, printTable, salTrainingOptions, trainRuns, writeCurves, type RunSpec } from './common';
 import type { SpectraEpoch } from './task';
 
-export const widthExperiment: CommandSpec = {
+/** The options of sal-width (`creditflow reproduce sal-width --help`). */
+export const salWidthOptions = [
+  ...salTrainingOptions('sal-width', { epochs: 4, width: 200, hidden: 3, seeds: [1] }),
+  opt.numbers('ratios', 'overparametrisation ratios d̄/d', { default: [0.5, 1, 2, 5, 8], min: 0.001 }),
+  opt.choices('gates', 'D_d choices', ['identity', 'relu-jacobian'], { default: ['identity', 'relu-jacobian'] }),
+] as const;
+
+/** sal-width's options by camelCase name. */
+export type SalWidthOptions = OptionsOf<typeof salWidthOptions>;
+
+export const widthExperiment = defineCommand({
   name: 'sal-width',
   description: 'SAL Fig. 2: downstream width d̄ = ratio·d (upstream fixed) for D_d = identity and ReLU Jacobian, MNIST 8k/2k',
-  options: [
-    ...trainingOptions('sal-width', { epochs: 4, width: 200, hidden: 3, seeds: [1] }),
-    { name: 'ratios', type: 'numbers', description: 'overparametrisation ratios d̄/d', default: [0.5, 1, 2, 5, 8], min: 0.001 },
-    { name: 'gates', type: 'strings', description: 'D_d choices', default: ['identity', 'relu-jacobian'], choices: ['identity', 'relu-jacobian'] },
-  ],
+  options: salWidthOptions,
   async run(opts, ctx) {
     const base = baseConfig(opts, dataShape(opts).d, dataShape(opts).classes);
     const runs: RunSpec[] = [];
-    for (const gate of opts.gates as ('identity' | 'relu-jacobian')[]) {
-      for (const ratio of opts.ratios as number[]) {
+    for (const gate of opts.gates) {
+      for (const ratio of opts.ratios) {
         const dbar = Math.max(1, Math.round(ratio * opts.width));
-        for (const seed of opts.seeds as number[]) {
+        for (const seed of opts.seeds) {
           runs.push({
             key: `${gate}-r${ratio}`,
             label: `D_d=${gate === 'identity' ? 'I' : 'ReLU′'}, d̄/d=${ratio}`,
@@ -111,11 +118,11 @@ export const widthExperiment: CommandSpec = {
     out.figure(
       'width',
       {
-        data: (opts.gates as string[]).map((g) => {
+        data: opts.gates.map((g) => {
           const s = summary.filter((x) => x.gate === g);
           return { type: 'scatter', mode: 'lines+markers', name: g === 'identity' ? 'D_d = I' : 'D_d = ReLU Jacobian', x: s.map((x) => x.ratio), y: s.map((x) => 100 * x.finalAccuracy) };
         }),
-        layout: { title: { text: `final test accuracy vs downstream width (upstream ${opts.width}; mean over ${(opts.seeds as number[]).length} seed(s))` }, xaxis: { title: { text: 'd̄ / d' }, type: 'log' }, yaxis: { title: { text: 'test accuracy (%)' } } },
+        layout: { title: { text: `final test accuracy vs downstream width (upstream ${opts.width}; mean over ${opts.seeds.length} seed(s))` }, xaxis: { title: { text: 'd̄ / d' }, type: 'log' }, yaxis: { title: { text: 'test accuracy (%)' } } },
       },
       { title: 'sal-width', png: opts.png },
     );
@@ -137,4 +144,4 @@ export const widthExperiment: CommandSpec = {
     ctx.log(`wrote ${out.dir}`);
     printClaims(ctx, claims);
   },
-};
+});
