@@ -36,6 +36,7 @@ import { batchSizeOption, epochsOption, lrOption, outputOptions, seedsOption } f
 import { callContext, callOptions, type CallReporting } from '../../../src/experiment/call';
 import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/experiment/sweep';
 import { formatTable } from '../../../src/io/output';
+import type { PlotlyFigure } from '../../../src/io/plot';
 import { printClaims, writeClaims, type Claim } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { dataDescription, loadDataset } from '../../../src/data/files';
@@ -230,6 +231,19 @@ function mnistMeasure(plan: ReturnType<typeof mnistPlan>, results: MnistRunResul
   return { runs: results, summary, claims, unconverged, base };
 }
 
+/** dll-mnist's figure: test accuracy per epoch, one line per method (DLL once per Θ rule), mean ± sd over the seeds. */
+export function mnistAccuracyFigure(results: readonly MnistRunResult[]): PlotlyFigure {
+  const label = (r: MnistRunResult) => runLabel(r.method, r.thetaRule);
+  return {
+    data: [...new Set(results.map(label))].map((m) => {
+      const epochs = results.find((r) => label(r) === m)!.curve.map((c) => c.epoch);
+      const ms = epochs.map((_, k) => meanStd(results.filter((r) => label(r) === m).map((r) => r.curve[k].testAccuracy)));
+      return { type: 'scatter', mode: 'lines+markers', name: m.toUpperCase(), x: epochs, y: ms.map((s) => 100 * s.mean), error_y: { type: 'data', array: ms.map((s) => 100 * s.std), visible: true } };
+    }),
+    layout: { xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'test accuracy (%)' } } },
+  };
+}
+
 async function runMnistExperiment(opts: MnistParsed, ctx: RunContext): Promise<number> {
   const plan = mnistPlan(opts);
   const { base } = plan;
@@ -244,19 +258,11 @@ async function runMnistExperiment(opts: MnistParsed, ctx: RunContext): Promise<n
   }
   const { summary, claims, unconverged } = mnistMeasure(plan, results, opts);
   const label = (r: MnistRunResult) => runLabel(r.method, r.thetaRule);
-  const labels = [...new Set(results.map(label))];
   const curves = results.flatMap((r) => r.curve.map((c) => ({ method: label(r), seed: r.seed, ...c })));
   out.csv('curves', ['method', 'seed', 'epoch', 'trainLoss', 'testLoss', 'testAccuracy', 'relaxSteps', 'relaxResidual'], curves);
   out.csv('summary', ['method', 'accuracyMean', 'accuracyStd', 'testLossMean', 'seeds', 'thetaNorm', 'cosThetaW'], summary);
   out.json('results', { options: { ...base, epochs: opts.epochs, lr: opts.lr, seeds, methods: opts.methods, thetaRule: opts.thetaRule, thetaLrScale: opts.thetaLrScale }, summary, runs: results });
-  out.figure('test-accuracy', {
-    data: labels.map((m) => {
-      const epochs = results.find((r) => label(r) === m)!.curve.map((c) => c.epoch);
-      const ms = epochs.map((_, k) => meanStd(results.filter((r) => label(r) === m).map((r) => r.curve[k].testAccuracy)));
-      return { type: 'scatter', mode: 'lines+markers', name: m.toUpperCase(), x: epochs, y: ms.map((s) => 100 * s.mean), error_y: { type: 'data', array: ms.map((s) => 100 * s.std), visible: true } };
-    }),
-    layout: { xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'test accuracy (%)' } } },
-  }, { title: `MNIST ${base.sizes.join('-')} tanh: DLL vs DLL-FA vs BP (mean ± std over ${seeds.length} seeds)`, png: opts.png });
+  out.figure('test-accuracy', mnistAccuracyFigure(results), { title: `MNIST ${base.sizes.join('-')} tanh: DLL vs DLL-FA vs BP (mean ± std over ${seeds.length} seeds)`, png: opts.png });
   for (const line of unconverged) {
     out.note(line);
     if (ctx.json) process.stderr.write(`warning: ${line}\n`);
