@@ -16,6 +16,11 @@
  * a folder (`resume`, checkpoints) need `out`. `formatClaims` prints a result's claims as the
  * command does; `captureRuns` keeps what any code that opens runs writes.
  *
+ * A new experiment declares its options once with `opt` and the shared groups (`outputOptions`,
+ * `seedsOption`, `trainingOptions`, `solverOptions`, `sweepOptions`), gets their type from
+ * `OptionsOf<typeof options>`, and `defineCommand` hands its `run` the options typed; `callOptions`
+ * checks a typed function call's options against the same declarations.
+ *
  * @module creditflow/experiments
  */
 import type { RunContext } from './context';
@@ -28,6 +33,11 @@ import { experiments, loadModels, type CommandSpec } from '../registry';
 
 export { formatClaims, type Claim } from '../io/claims';
 export { captureRuns, type CapturedRun } from '../io/run';
+// Declaring an experiment's options once, typed (options.ts, groups.ts), and calling it as a typed function (call.ts).
+export { opt, UsageError, type Option, type OptionSpec, type OptionsOf, type OptionsInput, type ParsedOf, type CommonOptions } from './options';
+export { batchSizeOption, epochsOption, lrOption, outputOptions, pngOption, resumeOptions, seedsOption, singleSeed, solverOptions, sweepOptions, trainingOptions, workersOption } from './groups';
+export { callContext, callOptions, type CallReporting } from './call';
+export { defineCommand, type TypedCommandSpec } from '../registry';
 
 export interface ExperimentResult {
   experiment: string;
