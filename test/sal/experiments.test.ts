@@ -6,6 +6,8 @@ import { makeContext } from '../../src/experiment/context';
 import { parseOptions } from '../../src/experiment/options';
 import { salExperiments } from '../../models/sal/experiments';
 import { runSalAblation } from '../../models/sal/experiments/ablation';
+import { runSalAssembly } from '../../models/sal/experiments/assembly';
+import { runSalWidth } from '../../models/sal/experiments/width';
 import { runSalTable } from '../../models/sal/experiments/table';
 import { runExperiment as pinnedRun } from './pinned';
 
@@ -78,6 +80,19 @@ describe('SAL experiments as typed functions', () => {
     expect(r.records.map((x) => x.curve.map((c) => c.trainLoss))).toEqual(command.map((c) => c.trainLoss));
     expect(r.sizes).toEqual([784, 8, 8, 10]);
     expect(r.seeds).toEqual([3]);
+  }, 120_000);
+  it('runSalWidth and runSalAssembly: the numbers of the commands at the pinned sizes', async () => {
+    const width = await runSalWidth({ epochs: 2, trainSize: 96, testSize: 40, width: 6, hidden: 2, batchSize: 16, ratios: [0.5, 1, 2], loss: 'mse', workers: 1, backend: 'wasm' });
+    const widthCommand = await pinnedRun('sal-width', ['--backend', 'wasm']);
+    expect(width.records.map((r) => r.curve.map((c) => c.testAccuracy))).toEqual(widthCommand.map((c) => c.testAccuracy));
+    expect(width.summary.map((r) => [r.gate, r.ratio])).toEqual([['identity', 0.5], ['identity', 1], ['identity', 2], ['relu-jacobian', 0.5], ['relu-jacobian', 1], ['relu-jacobian', 2]]);
+    expect(width.spectra.length).toBe(6 * 3); // 6 runs x epochs 0..2
+    const assembly = await runSalAssembly({ epochs: 2, trainSize: 96, testSize: 40, width: 8, hidden: 3, batchSize: 12, lr: 0.02, lrInter: 0.004, workers: 1, backend: 'wasm' });
+    const [assemblyCommand] = await pinnedRun('sal-assembly', ['--backend', 'wasm']);
+    expect(assembly.record.curve.map((c) => c.testLoss)).toEqual(assemblyCommand.testLoss);
+    expect(assembly.layer).toBe(3);
+    expect(assembly.ranks.length).toBe(3 * 3); // epochs 0..2 x hidden layers 2..4
+    expect(assembly.snapshots.after.H.length).toBe(8);
   }, 120_000);
 });
 
