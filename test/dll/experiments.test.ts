@@ -5,8 +5,8 @@ import { expect, test } from 'vitest';
 import { parseOptions } from '../../src/experiment/options';
 import type { RunContext } from '../../src/experiment/context';
 import { Progress } from '../../src/io/progress';
-import { lrExperiment, mnistExperiment, runDllMnist } from '../../models/dll/experiments/mnist';
-import { rnnExperiment } from '../../models/dll/experiments/rnn';
+import { lrExperiment, mnistExperiment, runDllLr, runDllMnist } from '../../models/dll/experiments/mnist';
+import { rnnExperiment, runDllRnn } from '../../models/dll/experiments/rnn';
 import type { CommandSpec } from '../../src/registry';
 
 
@@ -50,6 +50,21 @@ test('runDllMnist: the typed function returns the numbers the command writes, an
   expect(r.claims.length).toBeGreaterThan(0);
   expect(Number.isFinite(accuracy)).toBe(true);
   await expect(runDllMnist({ batchSize: 9000, trainSize: 256 })).rejects.toThrow('--batch-size 9000 is larger than --train-size 256, so an epoch has no full minibatch; use --batch-size 256 or less');
+}, 120_000);
+
+test('runDllLr and runDllRnn: the typed functions return the numbers the commands write', async () => {
+  const lrCommand = await run(lrExperiment, ['--sizes', '784,8,10', '--epochs', '1', '--lrs', '1e-3,1e300', '--train-size', '128', '--batch-size', '64', '--optimizer', 'sgd', '--workers', '1']);
+  const lr = await runDllLr({ sizes: [784, 8, 10], epochs: 1, lrs: [1e-3, 1e300], trainSize: 128, batchSize: 64, optimizer: 'sgd', workers: 1 });
+  expect(lr.runs.map((r) => [r.lr, r.status])).toEqual(lrCommand.results.runs.map((r: { lr: number; status: string }) => [r.lr, r.status]));
+  expect(lr.runs.map((r) => r.testLoss)).toEqual(lrCommand.results.runs.map((r: { testLoss: number | null }) => r.testLoss ?? NaN));
+  expect(lr.summary.map((r) => r.diverged)).toEqual([0, 1]);
+  const rnnArgs = ['--iterations', '10', '--seeds', '1', '--hidden', '6', '--steps', '4', '--batch-size', '4', '--tasks', 'series', '--methods', 'dll,bptt', '--series-length', '600', '--eval-every', '5', '--workers', '1'];
+  const rnnCommand = await run(rnnExperiment, rnnArgs);
+  const rnn = await runDllRnn({ iterations: 10, seeds: [1], hidden: 6, steps: 4, batchSize: 4, tasks: ['series'], methods: ['dll', 'bptt'], seriesLength: 600, evalEvery: 5, workers: 1 });
+  const task: 'text' | 'series' = rnn.runs[0].task;
+  expect(task).toBe('series');
+  expect(rnn.runs.map((r) => r.mse)).toEqual(rnnCommand.results.runs.map((r: { mse: number }) => r.mse));
+  expect(rnn.summary.map((r) => r.method)).toEqual(['dll', 'bptt']);
 }, 120_000);
 
 test('dll-rnn at toy size runs both tasks and the three methods', async () => {

@@ -317,46 +317,82 @@ export const lrExperiment = defineCommand({
   run: (opts, ctx) => runLrExperiment(opts, ctx),
 });
 
-async function runLrExperiment(opts: ParsedOf<typeof dllLrOptions>, ctx: RunContext): Promise<number> {
+type LrParsed = ParsedOf<typeof dllLrOptions>;
+
+/** One run's row of dll-lr's runs.csv (a diverged run: NaN accuracy and loss, its status). */
+export type DllLrRunRow = { method: string; lr: number; seed: number; testAccuracy: number; testLoss: number; status: string };
+
+/** One (method, learning rate) row of dll-lr's summary.csv: mean ± sd over the seeds that did not diverge. */
+export type DllLrRow = { method: string; lr: number; accuracyMean: number; accuracyStd: number; diverged: number; base: Method; thetaRule: ThetaRule | undefined };
+
+/** What dll-lr measures: every run, the accuracy per method and learning rate, the claims. */
+export interface DllLrResult {
+  runs: DllLrRunRow[];
+  summary: DllLrRow[];
+  claims: Claim[];
+  base: ReturnType<typeof runOptions>;
+}
+
+/** The runs of dll-lr (method × Θ rule × learning rate × seed) as sweep tasks, checked before any work. */
+function lrPlan(opts: LrParsed) {
   const base = runOptions(opts);
-  const lrs = opts.lrs;
-  const seeds = opts.seeds;
-  const methods = opts.methods;
   checkRelaxStep(opts.relaxSolver, opts.relaxDt);
   checkBatch(base.batch, base.trainSize);
-  const out = new RunOutput('dll-lr', opts.out, opts, ctx);
-  const rules = opts.thetaRule;
-  const variants = methodVariants(methods, rules);
+  const variants = methodVariants(opts.methods, opts.thetaRule);
   // Rows are labelled by method and Θ rule ('dll (code Θ)'); the paper rule's runs keep their keys.
-  const points = variants.flatMap((v) => lrs.flatMap((lr) => seeds.map((seed) => ({ ...v, label: runLabel(v.method, v.thetaRule), lr, seed }))));
+  const points = variants.flatMap((v) => opts.lrs.flatMap((lr) => opts.seeds.map((seed) => ({ ...v, label: runLabel(v.method, v.thetaRule), lr, seed }))));
   const tasks = points.map((p) => {
     const { key, args } = variantArgs(p, opts);
     return mnistTask('runMnistPoint', { ...base, method: p.method, ...args, lr: p.lr, seed: p.seed, epochs: opts.epochs }, `${key}-lr${p.lr}-seed${p.seed}`, opts);
   });
-  const runs = await runSweep<{ result: MnistRunResult | null; status: string }>(tasks, opts, ctx, 'dll-lr', (i) => `${points[i].label} lr ${points[i].lr}`);
+  return { base, variants, points, tasks };
+}
+
+async function trainLr(plan: ReturnType<typeof lrPlan>, opts: LrParsed, ctx: RunContext): Promise<DllLrResult> {
+  const { base, variants, points } = plan;
+  const runs = await runSweep<{ result: MnistRunResult | null; status: string }>(plan.tasks, opts, ctx, 'dll-lr', (i) => `${points[i].label} lr ${points[i].lr}`);
   // A diverging learning rate is a result of this experiment, not a failure of it.
   const rows = runs.map(({ result, status }, i) => ({ method: points[i].label, lr: points[i].lr, seed: points[i].seed, testAccuracy: result?.testAccuracy ?? NaN, testLoss: result?.testLoss ?? NaN, status }));
   const labels = variants.map((v) => runLabel(v.method, v.thetaRule));
   const summary = variants.flatMap((v, i) =>
-    lrs.map((lr) => {
+    opts.lrs.map((lr) => {
       const mine = rows.filter((r) => r.method === labels[i] && r.lr === lr);
       const s = meanStd(mine.filter((r) => r.status === 'ok').map((r) => r.testAccuracy));
       return { method: labels[i], lr, accuracyMean: s.mean, accuracyStd: s.std, diverged: mine.filter((r) => r.status !== 'ok').length, base: v.method, thetaRule: v.method === 'dll' ? (v.thetaRule ?? 'paper') : undefined };
     }),
   );
-  out.csv('runs', ['method', 'lr', 'seed', 'testAccuracy', 'testLoss', 'status'], rows);
-  out.csv('summary', ['method', 'lr', 'accuracyMean', 'accuracyStd', 'diverged'], summary);
-  out.json('results', { options: { ...base, epochs: opts.epochs, lrs, seeds, methods, thetaRule: rules, thetaLrScale: opts.thetaLrScale }, summary, runs: rows });
-  out.figure('lr-sensitivity', {
-    data: labels.map((m) => {
+  const claims = dllLrClaims({ summary: summary.map((s) => ({ method: s.base, thetaRule: s.thetaRule, lr: s.lr, accuracyMean: s.accuracyMean })), epochs: opts.epochs, trainSize: base.trainSize, sizes: base.sizes });
+  return { runs: rows, summary, claims, base };
+}
+
+/** dll-lr as a function: trains every method × learning rate × seed and returns the runs, the summary and the claims; writes nothing. */
+export async function runDllLr(options: OptionsInput<typeof dllLrOptions> = {}, reporting: CallReporting = {}): Promise<DllLrResult> {
+  const opts = callOptions(options, dllLrOptions, 'runDllLr');
+  return trainLr(lrPlan(opts), opts, callContext(reporting));
+}
+
+/** dll-lr's figure: final test accuracy against the learning rate, one line per method (mean ± sd over the seeds). */
+export function lrFigure(summary: readonly DllLrRow[]): PlotlyFigure {
+  return {
+    data: [...new Set(summary.map((r) => r.method))].map((m) => {
       const s = summary.filter((r) => r.method === m);
       return { type: 'scatter', mode: 'lines+markers', name: m.toUpperCase(), x: s.map((r) => r.lr), y: s.map((r) => 100 * r.accuracyMean), error_y: { type: 'data', array: s.map((r) => 100 * r.accuracyStd), visible: true } };
     }),
     layout: { xaxis: { title: { text: 'learning rate (Adam)' }, type: 'log' }, yaxis: { title: { text: 'test accuracy (%)' } } },
-  }, { title: `MNIST ${base.sizes.join('-')}: accuracy after ${opts.epochs} epochs vs learning rate (Fig. 3a)`, png: opts.png });
-  const claims = dllLrClaims({ summary: summary.map((s) => ({ method: s.base, thetaRule: s.thetaRule, lr: s.lr, accuracyMean: s.accuracyMean })), epochs: opts.epochs, trainSize: base.trainSize, sizes: base.sizes });
+  };
+}
+
+async function runLrExperiment(opts: LrParsed, ctx: RunContext): Promise<number> {
+  const plan = lrPlan(opts);
+  const { base } = plan;
+  const out = new RunOutput('dll-lr', opts.out, opts, ctx);
+  const { runs: rows, summary, claims } = await trainLr(plan, opts, ctx);
+  out.csv('runs', ['method', 'lr', 'seed', 'testAccuracy', 'testLoss', 'status'], rows);
+  out.csv('summary', ['method', 'lr', 'accuracyMean', 'accuracyStd', 'diverged'], summary);
+  out.json('results', { options: { ...base, epochs: opts.epochs, lrs: opts.lrs, seeds: opts.seeds, methods: opts.methods, thetaRule: opts.thetaRule, thetaLrScale: opts.thetaLrScale }, summary, runs: rows });
+  out.figure('lr-sensitivity', lrFigure(summary), { title: `MNIST ${base.sizes.join('-')}: accuracy after ${opts.epochs} epochs vs learning rate (Fig. 3a)`, png: opts.png });
   writeClaims(out, 'dll-lr', claims);
-  if (runs.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
+  if (rows.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
   out.finish('ok');
   if (ctx.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
   else {

@@ -34,12 +34,13 @@
  */
 import * as path from 'node:path';
 import type { RunContext } from '../../../src/experiment/context';
-import { opt, type OptionsOf, type ParsedOf } from '../../../src/experiment/options';
+import { opt, type OptionsInput, type OptionsOf, type ParsedOf } from '../../../src/experiment/options';
+import { callContext, callOptions, type CallReporting } from '../../../src/experiment/call';
 import { batchSizeOption, lrOption, outputOptions, seedsOption } from '../../../src/experiment/groups';
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/experiment/sweep';
 import { formatTable } from '../../../src/io/output';
 import { checkRelaxStep, methodVariants, RELAX_SOLVERS, runLabel, thetaRuleOptions, variantArgs } from './mnist';
-import { printClaims, writeClaims } from '../../../src/io/claims';
+import { printClaims, writeClaims, type Claim } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { dllRnnClaims } from '../claims';
 import { defineCommand } from '../../../src/registry';
@@ -83,18 +84,39 @@ export const rnnExperiment = defineCommand({
   run: (opts, ctx) => runRnnExperiment(opts, ctx),
 });
 
-async function runRnnExperiment(opts: ParsedOf<typeof dllRnnOptions>, ctx: RunContext): Promise<number> {
-  const tasks = opts.tasks;
-  const methods = opts.methods;
-  const seeds = opts.seeds;
+type RnnParsed = ParsedOf<typeof dllRnnOptions>;
+
+/** One (task, method) row of dll-rnn's summary.csv: means (and sds) over the seeds; metrics that do not apply to the task are NaN. */
+export type DllRnnRow = {
+  task: 'text' | 'series';
+  method: string;
+  accuracyMean: number;
+  accuracyStd: number;
+  mseMean: number;
+  mseStd: number;
+  maeMean: number;
+  maeStd: number;
+  testLoss: number;
+  thetaNorm: number;
+  cosThetaWh: number;
+  cosThetaWy: number;
+};
+
+/** What dll-rnn measures: every run (with its task and curve), the summary per task and method, the claims. */
+export interface DllRnnResult {
+  runs: (RnnRunResult & { task: 'text' | 'series' })[];
+  summary: DllRnnRow[];
+  claims: Claim[];
+}
+
+/** The runs of dll-rnn (task × seed × method, DLL once per Θ rule) as sweep tasks, checked before any work. */
+function rnnPlan(opts: RnnParsed) {
   const data = (task: 'text' | 'series'): SequenceData => ({ task, length: task === 'text' ? opts.textLength : opts.seriesLength, channels: opts.channels, seed: opts.dataSeed });
-  for (const task of tasks) sequenceSource(data(task)); // bad data options fail here, before any work
+  for (const task of opts.tasks) sequenceSource(data(task)); // bad data options fail here, before any work
   if (opts.relax === 'flow') checkRelaxStep(opts.relaxSolver, opts.relaxDt);
   const flow = slowFlowChoice(opts);
-  const out = new RunOutput('dll-rnn', opts.out, opts, ctx);
-  const rules = opts.thetaRule;
-  const variants = methodVariants(methods, rules);
-  const runs = tasks.flatMap((task) => seeds.flatMap((seed) => variants.map((v) => ({ task, seed, ...v, label: runLabel(v.method, v.thetaRule) }))));
+  const variants = methodVariants(opts.methods, opts.thetaRule);
+  const runs = opts.tasks.flatMap((task) => opts.seeds.flatMap((seed) => variants.map((v) => ({ task, seed, ...v, label: runLabel(v.method, v.thetaRule) }))));
   // The paper rule's runs keep their options and keys; other Θ rules are extra DLL runs ('text-dll-code-seed1').
   const sweep = runs.map((r) => {
     const { key: variantKey, args } = variantArgs(r, opts);
@@ -117,19 +139,16 @@ async function runRnnExperiment(opts: ParsedOf<typeof dllRnnOptions>, ctx: RunCo
     };
     return { module: path.join(__dirname, '..', 'rnn-train.ts'), fn: 'rnnTask', args: { data: data(task), run, checkpoint: runCheckpoint(opts, key) }, key, units: opts.iterations };
   });
-  let results: (RnnRunResult & { task: string })[];
-  try {
-    const trained = await runSweep<RnnRunResult>(sweep, opts, ctx, 'dll-rnn', (i) => `${runs[i].task} ${runs[i].label} seed ${runs[i].seed}`);
-    results = trained.map((r, i) => ({ task: runs[i].task, ...r }));
-  } catch (e) {
-    out.finish('failed');
-    throw e;
-  }
+  return { variants, runs, sweep };
+}
+
+async function trainRnn(plan: ReturnType<typeof rnnPlan>, opts: RnnParsed, ctx: RunContext): Promise<DllRnnResult> {
+  const { variants, runs } = plan;
+  const trained = await runSweep<RnnRunResult>(plan.sweep, opts, ctx, 'dll-rnn', (i) => `${runs[i].task} ${runs[i].label} seed ${runs[i].seed}`);
+  const results = trained.map((r, i) => ({ task: runs[i].task, ...r }));
   const label = (r: RnnRunResult) => runLabel(r.method, r.thetaRule);
   const labels = variants.map((v) => runLabel(v.method, v.thetaRule));
-  const curves = results.flatMap((r) => r.curve.map((c) => ({ task: r.task, method: label(r), seed: r.seed, ...c })));
-  out.csv('curves', ['task', 'method', 'seed', 'iteration', 'loss', 'accuracy', 'mse', 'mae'], curves);
-  const summary = tasks.flatMap((task) =>
+  const summary = opts.tasks.flatMap((task) =>
     labels.map((method) => {
       const rs = results.filter((r) => r.task === task && label(r) === method);
       const acc = meanStd(rs.map((r) => r.accuracy ?? NaN));
@@ -139,6 +158,32 @@ async function runRnnExperiment(opts: ParsedOf<typeof dllRnnOptions>, ctx: RunCo
       return { task, method, accuracyMean: acc.mean, accuracyStd: acc.std, mseMean: mse.mean, mseStd: mse.std, maeMean: mae.mean, maeStd: mae.std, testLoss: loss.mean, thetaNorm: meanStd(rs.map((r) => r.thetaNorm)).mean, cosThetaWh: meanStd(rs.map((r) => r.thetaWCosine.h)).mean, cosThetaWy: meanStd(rs.map((r) => r.thetaWCosine.y)).mean };
     }),
   );
+  const claims = dllRnnClaims({ runs: results, seeds: opts.seeds, iterations: opts.iterations, hidden: opts.hidden, thetaRules: opts.methods.includes('dll') ? opts.thetaRule : [] });
+  return { runs: results, summary, claims };
+}
+
+/** dll-rnn as a function: trains every task × seed × method and returns the runs, the summary and the claims; writes nothing. */
+export async function runDllRnn(options: OptionsInput<typeof dllRnnOptions> = {}, reporting: CallReporting = {}): Promise<DllRnnResult> {
+  const opts = callOptions(options, dllRnnOptions, 'runDllRnn');
+  return trainRnn(rnnPlan(opts), opts, callContext(reporting));
+}
+
+async function runRnnExperiment(opts: RnnParsed, ctx: RunContext): Promise<number> {
+  const tasks = opts.tasks;
+  const plan = rnnPlan(opts);
+  const out = new RunOutput('dll-rnn', opts.out, opts, ctx);
+  let trained: DllRnnResult;
+  try {
+    trained = await trainRnn(plan, opts, ctx);
+  } catch (e) {
+    out.finish('failed');
+    throw e;
+  }
+  const { runs: results, summary, claims } = trained;
+  const label = (r: RnnRunResult) => runLabel(r.method, r.thetaRule);
+  const labels = plan.variants.map((v) => runLabel(v.method, v.thetaRule));
+  const curves = results.flatMap((r) => r.curve.map((c) => ({ task: r.task, method: label(r), seed: r.seed, ...c })));
+  out.csv('curves', ['task', 'method', 'seed', 'iteration', 'loss', 'accuracy', 'mse', 'mae'], curves);
   out.csv('summary', ['task', 'method', 'accuracyMean', 'accuracyStd', 'mseMean', 'mseStd', 'maeMean', 'maeStd', 'testLoss', 'thetaNorm', 'cosThetaWh', 'cosThetaWy'], summary);
   out.json('results', { options: { ...opts, _: undefined, workers: undefined, checkpointEvery: undefined, resume: undefined }, summary, runs: results });
   for (const task of tasks) {
@@ -153,7 +198,6 @@ async function runRnnExperiment(opts: ParsedOf<typeof dllRnnOptions>, ctx: RunCo
       layout: { xaxis: { title: { text: 'iteration' } }, yaxis: { title: { text: `test ${metric}` } } },
     }, { title: `${task === 'text' ? 'Generated-grammar next-character prediction' : 'Synthetic multivariate forecasting'}: DLL-RNN vs DLL-FA-RNN vs BPTT`, png: opts.png });
   }
-  const claims = dllRnnClaims({ runs: results, seeds, iterations: opts.iterations, hidden: opts.hidden, thetaRules: methods.includes('dll') ? rules : [] });
   writeClaims(out, 'dll-rnn', claims);
   out.allowNonFinite('metrics that do not apply to a task are NaN (accuracy for series, MSE/MAE for text)', ['accuracy', 'mse', 'mae', 'accuracyMean', 'accuracyStd', 'mseMean', 'mseStd', 'maeMean', 'maeStd', 'thetaNorm', 'cosThetaWh', 'cosThetaWy', 'h', 'y']);
   out.finish('ok');
