@@ -43,7 +43,7 @@ export interface SeedsDefaults {
 /** `--seeds`: one run per seed, each its own stream; with `single`, exactly one seed. */
 export function seedsOption(d: SeedsDefaults = {}): Option<'seeds', number[], true> {
   const single = d.single;
-  return opt.integers('seeds', d.description ?? 'seeds', {
+  return opt.integers('seeds', single !== undefined ? `${d.description ?? 'seed'} (one value: ${single})` : (d.description ?? 'seeds'), {
     default: d.default ?? [1],
     ...(single !== undefined ? { validate: (v: number[]) => (v.length === 1 ? undefined : `takes one seed here: ${single} (got ${v.join(',')}); run it once per seed for several`) } : {}),
   });
