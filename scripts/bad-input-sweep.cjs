@@ -55,7 +55,7 @@ const cases = [
   ['seed', ov(F12, '--seeds', '1,-2'), 'refuse', '--seeds'],
   ['seed', ov(F12, '--seeds', '1,1'), 'refuse', '--seeds'],
   ['seed', ov(F12, '--seeds', '1e20'), 'refuse', '--seeds'],
-  ['seed', ['verify', '--only', 'core.order.euler', '--seed', '9007199254740993'], 'refuse', '--seed'],
+  ['seed', ['verify', '--only', 'core.order.euler', '--seeds', '9007199254740993'], 'refuse', '--seeds'],
   // --out
   ['out', ov(U, '--out', ''), 'refuse', '--out'],
   ['out', ov(U, '--out', '/proc/x'), 'refuse', '--out'],
@@ -105,8 +105,8 @@ const cases = [
   ['num', ov(XOR, '--sigma', '0'), 'refuse', '--sigma'],
   ['num', ov(LOCO, '--nets', 'ann', '--rules', 'np', '--sigma-ann', '0'), 'refuse', '--sigma-ann'],
   ['num', [...DFCM, '--dt', '0'], 'refuse', '--dt'],
-  ['num', ov(DLL, '--methods', 'bp', '--batch', '9000'), 'refuse', '--batch'],
-  ['num', ov(SAL, '--batch', '100000'), 'refuse', '--batch'],
+  ['num', ov(DLL, '--methods', 'bp', '--batch-size', '9000'), 'refuse', '--batch-size'],
+  ['num', ov(SAL, '--batch-size', '100000'), 'refuse', '--batch-size'],
   // argument syntax
   ['syntax', [...U, '--seeds', '1', '--seeds', '2'], 'refuse', '--seeds'],
   ['syntax', ov(U, 'extra'), 'refuse', 'extra'],
