@@ -65,6 +65,7 @@ import { matMulTA, matMulTB, WasmWorkspace, type RateStepArgs } from '../../src/
 import { mat, type Mat } from '../../src/linalg/mat';
 import type { SolverChoice } from '../../src/experiment/solver-options';
 import type { ControllerConfig, FeedbackConfig } from './config';
+import { compartmentField, controlOutput, integralField, integrand, rateField } from './equations';
 import { applyPhi } from './fastmath';
 import type { DfcNet, DfcParams } from './network';
 
@@ -209,46 +210,9 @@ function runOptions(choice: PhaseSolver | undefined, dt: number, steps: number, 
   return { name, opts };
 }
 
-// Element-wise loops of the fields as their own functions: V8 optimises (and inlines) them far
-// better than the same loops written inside the long vector-field closure.
-
-/** E = R* − R_L, U = U^int + k_p E (U^int read from the state at uOff). */
-export function controlOutput(rs: Float64Array, RL: Float64Array, y: Float64Array, uOff: number, E: Float64Array, U: Float64Array, kp: number, n: number): void {
-  for (let k = 0; k < n; k++) {
-    const e = rs[k] - RL[k];
-    E[k] = e;
-    U[k] = y[uOff + k] + kp * e;
-  }
-}
-
-/** out[o + ·] = c (V^ff + C_i − V) for a B x n_i block, C_i at column `off` of the B x N input (eq. 1 / 12). */
-export function rateField(out: Float64Array, y: Float64Array, o: number, vff: Float64Array, C: Float64Array, B: number, ni: number, N: number, off: number, c: number): void {
-  for (let b = 0; b < B; b++) {
-    const ob = o + b * ni;
-    const fb = b * ni;
-    const oc = b * N + off;
-    for (let a = 0; a < ni; a++) out[ob + a] = c * (vff[fb + a] + C[oc + a] - y[ob + a]);
-  }
-}
-
-/** d[od + k] = R − φ(V^ff), or w_b (R − φ(V^ff)) with row weights (eq. 5 integrand). */
-export function integrand(d: Float64Array, od: number, r: Float64Array, pf: Float64Array, w: Float64Array | undefined, B: number, ni: number): void {
-  if (w === undefined) {
-    const n = B * ni;
-    for (let k = 0; k < n; k++) d[od + k] = r[k] - pf[k];
-    return;
-  }
-  for (let b = 0; b < B; b++) {
-    const wb = w[b];
-    const o = b * ni;
-    for (let a = 0; a < ni; a++) d[od + o + a] = wb * (r[o + a] - pf[o + a]);
-  }
-}
-
-/** out[o + k] = c (C − V^fb) (the feedback compartments' drift, eq. 12). */
-export function compartmentField(out: Float64Array, y: Float64Array, o: number, C: Float64Array, c: number, n: number): void {
-  for (let k = 0; k < n; k++) out[o + k] = c * (C[k] - y[o + k]);
-}
+// The equations' element-wise right-hand sides are equations.ts's (shared with the one-sample
+// terms of terms.ts); the loops below are this file's own fused steps. Each is its own function:
+// V8 optimises (and inlines) them far better than the same loops inside a long closure.
 
 /** x[k] *= c, k < n. */
 function scale(x: Float64Array, c: number, n: number): void {
@@ -297,10 +261,6 @@ function scaleRows(h: Float64Array, at: number, B: number, n: number, w: Float64
   }
 }
 
-/** out[uOff + k] = c (E − α U^int) (eq. 4, integral part). */
-export function integralField(out: Float64Array, y: Float64Array, uOff: number, E: Float64Array, c: number, alpha: number, n: number): void {
-  for (let k = 0; k < n; k++) out[uOff + k] = c * (E[k] - alpha * y[uOff + k]);
-}
 
 /**
  * The batched fields of both phases for one network and up to maxBatch rows; buffers are laid out
