@@ -60,7 +60,7 @@ import { Rng } from '../../src/core/random';
 import { solve, type Reduction } from '../../src/core/solve';
 import { defineState, matrix, type BlockSpec, type StateLayout } from '../../src/core/state';
 import { stateSum } from '../../src/core/solver';
-import { diffusion, drift, odeProblem, sdeProblem, type EulerUpdate, type Problem } from '../../src/core/terms';
+import { blockDiffusion, drift, odeProblem, sdeProblem, type EulerUpdate, type Problem } from '../../src/core/terms';
 import { matMulTA, matMulTB, WasmWorkspace, type RateStepArgs } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import type { SolverChoice } from '../../src/experiment/solver-options';
@@ -967,9 +967,8 @@ export class DfcBatchedField {
     let brownian: BrownianPath | undefined;
     if (sigma > 0) {
       const gv = (sigma * Math.sqrt(cfg.dt)) / cfg.tauV; // σ/τ_v per √(paper time) = σ√dt/τ_v per √step
-      const g = new Float64Array(dim);
-      for (let i = 0; i < L; i++) g.fill(gv, vOff[i], vOff[i] + B * sz[i + 1]);
-      problem = sdeProblem(term, diffusion(dim, 'additive', (_t, _y, out) => out.set(g)), { layout, name: 'DFC wake phase (eqs. 1, 4, 5, 12), batched', storage });
+      // the v blocks lie at [0, B·N): the noise acts on that block only
+      problem = sdeProblem(term, blockDiffusion(dim, vOff[0], B * N, 'additive', (_t, _y, out) => out.fill(gv)), { layout, name: 'DFC wake phase (eqs. 1, 4, 5, 12), batched', storage });
       // the former loop's draw order: layer L first, then down to layer 1
       brownian = new BlockNoise(dim, vOff.map((at, i): [number, number] => [at, at + B * sz[i + 1]]).reverse(), o.rng!);
     } else problem = odeProblem(term, { layout, name: 'DFC wake phase (eqs. 1, 4, 5), batched', storage });
@@ -1082,10 +1081,10 @@ export class DfcBatchedField {
       integralField(out, y, uOff, E, cU, alpha, B * nL); // eq. (4)
     };
     const dim = layout.size;
-    const g = new Float64Array(dim).fill((cfg.sigma * Math.sqrt(cfg.dt)) / cfg.tauFb, fbOff, fbOff + B * N);
+    const gFb = (cfg.sigma * Math.sqrt(cfg.dt)) / cfg.tauFb; // σ_fb/τ_fb per √(paper time), on the compartments only
     // on the wasm kernels: the fused Euler update on the state in place (see `fusedSleep`)
     const fused = this.wasm && dim <= this.stateWords ? this.fusedSleep({ B, dim, vOff, uOff, fbOff, gqOff, cV, cF, cU, kp, alpha, vf, cache }) : undefined;
-    const problem = sdeProblem(drift(dim, vf, fused ? { euler: fused } : {}), diffusion(dim, 'additive', (_t, _y, out) => out.set(g)), {
+    const problem = sdeProblem(drift(dim, vf, fused ? { euler: fused } : {}), blockDiffusion(dim, fbOff, B * N, 'additive', (_t, _y, out) => out.fill(gFb)), {
       layout,
       name: 'DFC sleep phase (eqs. 12, 4, 13), batched',
       storage: fused ? this.storage() : undefined,
