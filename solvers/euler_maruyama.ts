@@ -17,6 +17,22 @@ interface EMWorkspace {
   info: StepInfo;
 }
 
+/**
+ * y1[offset + i] += g[i] ΔW[offset + i] for i < size; returns Σ of the changes (new − old), which is
+ * ±∞ or NaN when a new entry is. Its own function: V8 optimises the loop far better than inside step.
+ */
+function addBlockNoise(y1: Float64Array, g: Float64Array, dW: Float64Array, offset: number, size: number): number {
+  let change = 0;
+  for (let i = 0; i < size; i++) {
+    const k = offset + i;
+    const before = y1[k];
+    const after = before + g[i] * dW[k];
+    y1[k] = after;
+    change += after - before;
+  }
+  return change;
+}
+
 export const eulerMaruyama: StepSolver<EMWorkspace> = {
   kind: 'step',
   name: 'euler_maruyama',
@@ -60,17 +76,8 @@ export const eulerMaruyama: StepSolver<EMWorkspace> = {
     const d = problem.diffusion;
     if (d && dW && d.block !== undefined && d.shape === 'diagonal') {
       // noise on one block: y1 += g ΔW there in one pass, Σ y1 updated by the changes
-      const { offset, size } = d.block;
-      const g = ws.gBlock;
-      d.block.g(t0, y0, g);
-      let change = 0;
-      for (let i = 0; i < size; i++) {
-        const k = offset + i;
-        const before = y1[k];
-        const after = before + g[i] * dW[k];
-        y1[k] = after;
-        change += after - before;
-      }
+      d.block.g(t0, y0, ws.gBlock);
+      const change = addBlockNoise(y1, ws.gBlock, dW, d.block.offset, d.block.size);
       ws.info.nfe = 2;
       if (ws.info.sum !== undefined) ws.info.sum += change;
     } else if (d && dW) {
