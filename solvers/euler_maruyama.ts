@@ -33,6 +33,18 @@ function addBlockNoise(y1: Float64Array, g: Float64Array, dW: Float64Array, offs
   return change;
 }
 
+/** As addBlockNoise with g = c on the whole block (a constant amplitude). */
+function addBlockNoiseConstant(y1: Float64Array, c: number, dW: Float64Array, offset: number, size: number): number {
+  let change = 0;
+  for (let k = offset; k < offset + size; k++) {
+    const before = y1[k];
+    const after = before + c * dW[k];
+    y1[k] = after;
+    change += after - before;
+  }
+  return change;
+}
+
 export const eulerMaruyama: StepSolver<EMWorkspace> = {
   kind: 'step',
   name: 'euler_maruyama',
@@ -57,7 +69,7 @@ export const eulerMaruyama: StepSolver<EMWorkspace> = {
       f: new Float64Array(problem.drift.euler ? 0 : n),
       g: new Float64Array(d && !block ? d.gSize : 0),
       gdW: new Float64Array(d && !block ? n : 0),
-      gBlock: new Float64Array(block ? d!.block!.size : 0),
+      gBlock: new Float64Array(block && d!.block!.amplitude === undefined ? d!.block!.size : 0),
       info: { nfe: 0 },
     };
   },
@@ -76,8 +88,13 @@ export const eulerMaruyama: StepSolver<EMWorkspace> = {
     const d = problem.diffusion;
     if (d && dW && d.block !== undefined && d.shape === 'diagonal') {
       // noise on one block: y1 += g ΔW there in one pass, Σ y1 updated by the changes
-      d.block.g(t0, y0, ws.gBlock);
-      const change = addBlockNoise(y1, ws.gBlock, dW, d.block.offset, d.block.size);
+      const b = d.block;
+      let change: number;
+      if (b.amplitude !== undefined) change = addBlockNoiseConstant(y1, b.amplitude, dW, b.offset, b.size);
+      else {
+        b.g(t0, y0, ws.gBlock);
+        change = addBlockNoise(y1, ws.gBlock, dW, b.offset, b.size);
+      }
       ws.info.nfe = 2;
       if (ws.info.sum !== undefined) ws.info.sum += change;
     } else if (d && dW) {

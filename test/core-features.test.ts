@@ -601,6 +601,14 @@ describe('a diffusion term on one block of the state', () => {
     expect(Array.from(g)).toEqual([0, 0, 0.25, 0.25, 0.25, 0]);
     const heun = (dd: typeof full) => solve(sdeProblem(drift(n, vf), dd), 'stochastic_heun', opts).y;
     expect(Array.from(heun(block))).toEqual(Array.from(heun(full)));
+    // a constant amplitude (one number for the block): the same bits as g filled with it
+    const constant = blockDiffusion(n, 2, 3, 'additive', 0.35);
+    const filled = blockDiffusion(n, 2, 3, 'additive', (_t, _y, out) => out.fill(0.35));
+    expect(constant.block!.amplitude).toBe(0.35);
+    const em = (dd: typeof full) => flat(solve(sdeProblem(drift(n, vf, { euler: fused }), dd), 'euler_maruyama', opts).ys);
+    expect(em(constant)).toEqual(em(filled));
+    expect(Array.from(heun(constant))).toEqual(Array.from(heun(filled)));
+    expect(() => blockDiffusion(n, 2, 3, 'diagonal', 0.35)).toThrow(/a constant amplitude \(got 0\.35\) must be a finite number, with noise 'additive'/);
   });
 
   it("keeps the drift's fused-update sum (Σ y1 with the noise added, no scan of the state) and still stops on a non-finite entry", () => {

@@ -97,7 +97,11 @@ export class BlockNoise implements BrownianPath {
 
   increment(t0: number, t1: number, out: Float64Array): void {
     const sd = Math.sqrt(t1 - t0);
-    for (const [a, b] of this.ranges) for (let k = a; k < b; k++) out[k] = sd * this.rng.normal();
+    const rng = this.rng;
+    for (const [a, b] of this.ranges) {
+      if (sd === 1) for (let k = a; k < b; k++) out[k] = rng.normal(); // a step of 1 (the paper's dt): √h·z = z
+      else for (let k = a; k < b; k++) out[k] = sd * rng.normal();
+    }
   }
 }
 
@@ -968,7 +972,7 @@ export class DfcBatchedField {
     if (sigma > 0) {
       const gv = (sigma * Math.sqrt(cfg.dt)) / cfg.tauV; // σ/τ_v per √(paper time) = σ√dt/τ_v per √step
       // the v blocks lie at [0, B·N): the noise acts on that block only
-      problem = sdeProblem(term, blockDiffusion(dim, vOff[0], B * N, 'additive', (_t, _y, out) => out.fill(gv)), { layout, name: 'DFC wake phase (eqs. 1, 4, 5, 12), batched', storage });
+      problem = sdeProblem(term, blockDiffusion(dim, vOff[0], B * N, 'additive', gv), { layout, name: 'DFC wake phase (eqs. 1, 4, 5, 12), batched', storage });
       // the former loop's draw order: layer L first, then down to layer 1
       brownian = new BlockNoise(dim, vOff.map((at, i): [number, number] => [at, at + B * sz[i + 1]]).reverse(), o.rng!);
     } else problem = odeProblem(term, { layout, name: 'DFC wake phase (eqs. 1, 4, 5), batched', storage });
@@ -1084,7 +1088,7 @@ export class DfcBatchedField {
     const gFb = (cfg.sigma * Math.sqrt(cfg.dt)) / cfg.tauFb; // σ_fb/τ_fb per √(paper time), on the compartments only
     // on the wasm kernels: the fused Euler update on the state in place (see `fusedSleep`)
     const fused = this.wasm && dim <= this.stateWords ? this.fusedSleep({ B, dim, vOff, uOff, fbOff, gqOff, cV, cF, cU, kp, alpha, vf, cache }) : undefined;
-    const problem = sdeProblem(drift(dim, vf, fused ? { euler: fused } : {}), blockDiffusion(dim, fbOff, B * N, 'additive', (_t, _y, out) => out.fill(gFb)), {
+    const problem = sdeProblem(drift(dim, vf, fused ? { euler: fused } : {}), blockDiffusion(dim, fbOff, B * N, 'additive', gFb), {
       layout,
       name: 'DFC sleep phase (eqs. 12, 4, 13), batched',
       storage: fused ? this.storage() : undefined,

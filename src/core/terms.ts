@@ -98,6 +98,8 @@ export interface DiffusionBlock {
   readonly size: number;
   /** out ← g(t, y) on the block (out has `size` entries). */
   g(t: number, y: Float64Array, out: Float64Array): void;
+  /** When set, g is this one number on the whole block at every t and y (then `g` need not be called). */
+  readonly amplitude?: number;
 }
 
 /**
@@ -178,14 +180,20 @@ export function diffusion(
 
 /**
  * Diagonal noise on one block of the state, entries [offset, offset + size) (e.g. the feedback
- * compartments of a network): g(t, y) is given on the block (`size` entries) and is zero elsewhere.
- * The term declares its block (`DiffusionTerm.block`), so 'euler_maruyama' adds g ΔW to those entries
- * only, in one pass; every other solver sees an ordinary diagonal term of the whole state.
+ * compartments of a network): g(t, y) is given on the block (`size` entries), or as one number (a
+ * constant amplitude, additive noise), and is zero elsewhere. The term declares its block
+ * (`DiffusionTerm.block`), so 'euler_maruyama' adds g ΔW to those entries only, in one pass; every
+ * other solver sees an ordinary diagonal term of the whole state.
  */
-export function blockDiffusion(dim: number, offset: number, size: number, noise: 'additive' | 'diagonal', g: (t: number, y: Float64Array, out: Float64Array) => void): DiffusionTerm {
+export function blockDiffusion(dim: number, offset: number, size: number, noise: 'additive' | 'diagonal', gOrAmplitude: ((t: number, y: Float64Array, out: Float64Array) => void) | number): DiffusionTerm {
   if (!(Number.isInteger(offset) && Number.isInteger(size) && offset >= 0 && size >= 1 && offset + size <= dim)) {
     throw new Error(`blockDiffusion: the block [${offset}, ${offset} + ${size}) must lie in the state's ${dim} entries (offset >= 0, size >= 1, integers)`);
   }
+  const amplitude = typeof gOrAmplitude === 'number' ? gOrAmplitude : undefined;
+  if (amplitude !== undefined && (noise !== 'additive' || !Number.isFinite(amplitude))) {
+    throw new Error(`blockDiffusion: a constant amplitude (got ${amplitude}) must be a finite number, with noise 'additive'`);
+  }
+  const g = typeof gOrAmplitude === 'number' ? (_t: number, _y: Float64Array, out: Float64Array) => out.fill(gOrAmplitude) : gOrAmplitude;
   let last: Float64Array | null = null;
   let view: Float64Array | null = null;
   const full = diffusion(dim, noise, (t, y, out) => {
@@ -197,7 +205,7 @@ export function blockDiffusion(dim: number, offset: number, size: number, noise:
     g(t, y, view!);
     out.fill(0, offset + size);
   });
-  return { ...full, block: { offset, size, g } };
+  return { ...full, block: amplitude === undefined ? { offset, size, g } : { offset, size, g, amplitude } };
 }
 
 /** Additive noise with constant per-component amplitude sigma (a number applies to all components). */
