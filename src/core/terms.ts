@@ -92,6 +92,23 @@ export interface DiffusionTerm {
   g(t: number, y: Float64Array, out: Float64Array): void;
   /** out ← g ΔW (state-sized), the noise product for this shape. */
   prod(g: Float64Array, dW: Float64Array, out: Float64Array): void;
+  /**
+   * Optional: the noise acts on one block of entries only (diagonal shape; g is zero outside it, and
+   * `g`/`prod` still give the whole state). A solver may then restrict its noise passes to the block:
+   * 'euler_maruyama' adds g ΔW there in one pass and keeps the drift's fused-update sum (see
+   * `blockDiffusion`).
+   */
+  readonly block?: DiffusionBlock;
+}
+
+/** The entries [offset, offset + size) a diffusion term acts on, and g on them (`size` entries). */
+export interface DiffusionBlock {
+  readonly offset: number;
+  readonly size: number;
+  /** out ← g(t, y) on the block (out has `size` entries). */
+  g(t: number, y: Float64Array, out: Float64Array): void;
+  /** When set, g is this one number on the whole block at every t and y (then `g` need not be called). */
+  readonly amplitude?: number;
 }
 
 /**
@@ -177,6 +194,36 @@ export function diffusion(
             }
           };
   return { kind: 'diffusion', dim, shape, additive, noise: noiseKind(shape, additive), brownianDim: m, gSize, g, prod };
+}
+
+/**
+ * Diagonal noise on one block of the state, entries [offset, offset + size) (e.g. the feedback
+ * compartments of a network): g(t, y) is given on the block (`size` entries), or as one number (a
+ * constant amplitude, additive noise), and is zero elsewhere. The term declares its block
+ * (`DiffusionTerm.block`), so 'euler_maruyama' adds g ΔW to those entries only, in one pass; every
+ * other solver sees an ordinary diagonal term of the whole state.
+ */
+export function blockDiffusion(dim: number, offset: number, size: number, noise: 'additive' | 'diagonal', gOrAmplitude: ((t: number, y: Float64Array, out: Float64Array) => void) | number): DiffusionTerm {
+  if (!(Number.isInteger(offset) && Number.isInteger(size) && offset >= 0 && size >= 1 && offset + size <= dim)) {
+    throw new Error(`blockDiffusion: the block [${offset}, ${offset} + ${size}) must lie in the state's ${dim} entries (offset >= 0, size >= 1, integers)`);
+  }
+  const amplitude = typeof gOrAmplitude === 'number' ? gOrAmplitude : undefined;
+  if (amplitude !== undefined && (noise !== 'additive' || !Number.isFinite(amplitude))) {
+    throw new Error(`blockDiffusion: a constant amplitude (got ${amplitude}) must be a finite number, with noise 'additive'`);
+  }
+  const g = typeof gOrAmplitude === 'number' ? (_t: number, _y: Float64Array, out: Float64Array) => out.fill(gOrAmplitude) : gOrAmplitude;
+  let last: Float64Array | null = null;
+  let view: Float64Array | null = null;
+  const full = diffusion(dim, noise, (t, y, out) => {
+    if (out !== last) {
+      last = out;
+      view = out.subarray(offset, offset + size);
+    }
+    out.fill(0, 0, offset);
+    g(t, y, view!);
+    out.fill(0, offset + size);
+  });
+  return { ...full, block: amplitude === undefined ? { offset, size, g } : { offset, size, g, amplitude } };
 }
 
 /** Additive noise with constant per-component amplitude sigma (a number applies to all components). */

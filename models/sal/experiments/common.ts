@@ -14,10 +14,11 @@ import { formatTable } from '../../../src/io/output';
 import type { PlotlyFigure } from '../../../src/io/plot';
 import type { RunOutput } from '../../../src/io/run';
 import type { BaseConfig } from '../presets';
-import { DATA_NAMES, DATA_SHAPES, dataDescription, loadDataset } from '../../../src/data/files';
+import { dataOptions, dataSizes, externalData } from '../../../src/experiment/data';
 import type { DataArgs, Measure, RunRecord, RunSpec, RunTaskArgs } from './task';
 
 export type { RunRecord, RunSpec } from './task';
+export { dataLabel, dataShape } from '../../../src/experiment/data';
 
 /** The module with `trainRunTask`, for worker threads. */
 export const TASK_MODULE = path.join(__dirname, 'task.ts');
@@ -37,10 +38,7 @@ export function salTrainingOptions(name: string, d: { epochs: number; width: num
     opt.number('decay', 'weight decay γ (all connections)', { default: d.decay ?? 1e-4, min: 0 }),
     opt.choice('loss', 'objective F', ['cross-entropy', 'mse'], { default: 'cross-entropy' }),
     opt.choice('rate-scaling', "rates of W̄, V̄ for a downstream pathway wider than the upstream: 'fan-in' (η·d/d̄, the rates mean the same at every width) or 'none' (eqs. 5-8 verbatim); no effect where d̄ = d", ['fan-in', 'none'], { default: 'fan-in' }),
-    opt.choice('data', "data set: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir), 'fashion-mnist' (IDX files; default folder: Debian's dataset-fashion-mnist), 'cifar10' (binary version, needs --data-dir)", DATA_NAMES, { default: 'mnist' }),
-    opt.string('data-dir', "folder with the data set's files (IDX: train-images-idx3-ubyte[.gz] …; CIFAR-10: data_batch_1.bin … test_batch.bin)"),
-    opt.integer('train-size', 'training images used (0 = all: 8,000 of the shipped MNIST, the full training set otherwise)', { default: 0, min: 0 }),
-    opt.integer('test-size', 'test images used (0 = all: 2,000 of the shipped MNIST, the full test set otherwise)', { default: 0, min: 0 }),
+    ...dataOptions(),
     opt.integer('data-seed', 'seed of the shared MNIST 8,000/2,000 split (shipped MNIST only)', { default: 0 }),
     ...solverOptions({ solver: 'euler', dt0: '1, one step per minibatch (Algorithm 1); a fixed-step solver never steps across a minibatch change' }),
     png,
@@ -65,36 +63,10 @@ export function salSolver(opts: SalTrainingOptions): SolverChoice {
   return solverChoice(opts, { what: 'the SAL circuit (slow flows, eqs. 5-8, one minibatch per unit time)', sde: false, inputJumps: true });
 }
 
-/** Whether the run reads a data set other than the shipped MNIST subset. */
-function external(opts: SalTrainingOptions): boolean {
-  return opts.data !== 'mnist' || Boolean(opts.dataDir);
-}
-
-/** Train and test sizes of the run (0 = all), checked against the data set (loaded here when it is read from files). */
-function dataSizes(opts: SalTrainingOptions): { train: number; test: number } {
-  const split = external(opts) ? loadDataset(opts.data, opts.dataDir) : { train: { n: 8000 }, test: { n: 2000 } };
-  const pick = (asked: number, n: number, what: string) => {
-    if (asked > n) throw new Error(`--${what}-size ${asked} is more than the ${n.toLocaleString('en')} ${what} images of --data ${opts.data}; use 0 for all`);
-    return asked === 0 ? n : asked;
-  };
-  return { train: pick(opts.trainSize, split.train.n, 'train'), test: pick(opts.testSize, split.test.n, 'test') };
-}
-
-/** The data of a run, for the claims tables' setting column. */
-export function dataLabel(opts: SalTrainingOptions): string {
-  const n = dataSizes(opts);
-  return external(opts) ? dataDescription(opts.data, opts.dataDir, n.train, n.test) : `MNIST ${n.train.toLocaleString('en')}/${n.test.toLocaleString('en')} split`;
-}
-
-/** Input width and classes of the run's data. */
-export function dataShape(opts: SalTrainingOptions): { d: number; classes: number } {
-  return DATA_SHAPES[opts.data];
-}
-
 /** The data of every task; the shipped MNIST's arguments are today's (seed, sizes), others add the name and folder. */
 export function dataArgs(opts: SalTrainingOptions): DataArgs {
   const n = dataSizes(opts);
-  return { seed: opts.dataSeed, trainSize: n.train, testSize: n.test, ...(external(opts) ? { name: opts.data, ...(opts.dataDir ? { dir: opts.dataDir } : {}) } : {}) };
+  return { seed: opts.dataSeed, trainSize: n.train, testSize: n.test, ...(externalData(opts) ? { name: opts.data, ...(opts.dataDir ? { dir: opts.dataDir } : {}) } : {}) };
 }
 
 export function baseConfig(opts: SalTrainingOptions, dIn: number, classes: number): BaseConfig {
