@@ -16,6 +16,13 @@
  *    /usr/bin/python3 can import scipy (Debian python3-scipy); ours alone otherwise. Rounds
  *    alternate: ours, scipy, ours, … (scipy times its own repeats inside one Python process, so
  *    its start-up is not counted).
+ * 4. Evaluations at equal accuracy (work-precision, when scipy is present): both integrate Lorenz
+ *    to t = 10 at rtol 1e-4 … 1e-8 (atol = rtol·1e-3); the error is the relative max-norm distance
+ *    of y(10) from scipy's DOP853 at rtol 1e-13. At the same rtol our default PI controller
+ *    (pcoeff 0.4, icoeff 0.3) takes more evaluations than scipy's integral controller but lands
+ *    about 3× closer to the true solution, so the fair count is ours at scipy's error (log-log
+ *    interpolation between our rtols). With the integral controller (pcoeff 0, icoeff 1, scipy's
+ *    own rule) our count at rtol 1e-6 is printed too: it should match scipy's to a few steps.
  *
  *   npx tsx bench/core.ts [--quick]
  */
@@ -23,6 +30,7 @@ import '../solvers/index'; // registers the built-in solvers by name
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { Rng } from '../src/core/random';
+import { piController, type StepController } from '../src/core/controller';
 import { solve } from '../src/core/solve';
 import { drift, odeProblem, type Problem } from '../src/core/terms';
 import { matVec } from '../src/linalg/kernels';
@@ -197,6 +205,59 @@ for _ in range(reps):
 print(json.dumps({"seconds": times, "nfev": int(sol.nfev), "y": [float(v) for v in sol.y[:, -1]]}))
 `;
 
+const WORK_PRECISION_SCRIPT = `
+import json
+import numpy as np
+from scipy.integrate import solve_ivp
+def f(t, y):
+    return [10.0 * (y[1] - y[0]), y[0] * (28.0 - y[2]) - y[1], y[0] * y[1] - 8.0 / 3.0 * y[2]]
+ref = solve_ivp(f, (0.0, ${LORENZ.t1}), [1.0, 1.0, 1.0], method='DOP853', rtol=1e-13, atol=1e-14).y[:, -1]
+rows = []
+for rtol in json.loads('RTOLS'):
+    s = solve_ivp(f, (0.0, ${LORENZ.t1}), [1.0, 1.0, 1.0], method='RK45', rtol=rtol, atol=rtol * 1e-3)
+    rows.append({"rtol": rtol, "nfev": int(s.nfev), "err": float(np.max(np.abs(s.y[:, -1] - ref)) / np.max(np.abs(ref)))})
+print(json.dumps({"ref": [float(v) for v in ref], "rows": rows}))
+`;
+
+const WP_RTOLS = [1e-4, 3e-5, 1e-5, 3e-6, 1e-6, 3e-7, 1e-7, 3e-8, 1e-8];
+
+/** Evaluations at equal accuracy on Lorenz, ours against scipy's RK45 (item 4 of the header). */
+function workPrecisionRow(): BenchRow {
+  const sp: { ref: number[]; rows: { rtol: number; nfev: number; err: number }[] } = JSON.parse(
+    execFileSync(PYTHON, ['-c', WORK_PRECISION_SCRIPT.replace('RTOLS', JSON.stringify(WP_RTOLS))], { encoding: 'utf8' }),
+  );
+  const scale = Math.max(...sp.ref.map(Math.abs));
+  const run = (rtol: number, controller?: StepController): { nfe: number; err: number } => {
+    const sol = solve(lorenzProblem(), 'dopri5', { t0: 0, t1: LORENZ.t1, y0: [1, 1, 1], rtol, atol: rtol * 1e-3, controller });
+    if (sol.status !== 'ok') throw new Error(`dopri5 on Lorenz at rtol ${rtol}: ${sol.message}`);
+    return { nfe: sol.stats.nfe, err: Math.max(...sp.ref.map((v, i) => Math.abs(sol.y[i] - v))) / scale };
+  };
+  const ours = WP_RTOLS.map((rtol) => run(rtol)).sort((a, b) => b.err - a.err);
+  // our evaluations at an error e: log-log interpolation between the two runs that bracket it
+  const nfeAt = (e: number): number => {
+    for (let i = 0; i + 1 < ours.length; i++) {
+      const [a, b] = [ours[i], ours[i + 1]];
+      if (a.err >= e && e >= b.err) return Math.exp(Math.log(a.nfe) + ((Math.log(e) - Math.log(a.err)) / (Math.log(b.err) - Math.log(a.err))) * (Math.log(b.nfe) - Math.log(a.nfe)));
+    }
+    return NaN;
+  };
+  const ratios = sp.rows.map((r) => nfeAt(r.err) / r.nfev).filter(Number.isFinite);
+  const at = sp.rows.find((r) => r.rtol === LORENZ.rtol)!;
+  const same = run(LORENZ.rtol);
+  const integral = run(LORENZ.rtol, piController({ rtol: LORENZ.rtol, atol: LORENZ.rtol * 1e-3, pcoeff: 0, icoeff: 1 }));
+  return {
+    name: 'Lorenz: our evaluations ÷ scipy\'s at equal error',
+    size: `err ${at.err.toExponential(1)}`,
+    value: nfeAt(at.err) / at.nfev,
+    unit: 'ratio',
+    note:
+      `aim ≤ 1.10; at scipy's error of rtol ${LORENZ.rtol} (atol rtol·1e-3), ours interpolated ${nfeAt(at.err).toFixed(0)} vs scipy ${at.nfev}; ` +
+      `over scipy's rtols ${WP_RTOLS[0]}…${WP_RTOLS[WP_RTOLS.length - 1]}: median ${median(ratios).toFixed(3)}, min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}; ` +
+      `at the same rtol: ours ${same.nfe} evaluations, error ${same.err.toExponential(2)} vs scipy ${at.nfev}, ${at.err.toExponential(2)}; ` +
+      `with scipy's integral controller (pcoeff 0, icoeff 1): ${integral.nfe} evaluations, error ${integral.err.toExponential(2)}`,
+  };
+}
+
 function scipyAvailable(): boolean {
   return fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import scipy.integrate'], { stdio: 'ignore' }).status === 0;
 }
@@ -247,14 +308,15 @@ function lorenzRows(quick: boolean): BenchRow[] {
     { name: 'Lorenz t=0..10, dopri5 through solve', size: 'rtol 1e-6', value: median(ourMs), unit: 'ms', note: `${spread(ourMs, 3)}; ${nfe} evaluations` },
   ];
   if (haveScipy) {
-    rows.push({ name: 'Lorenz t=0..10, scipy solve_ivp RK45', size: 'rtol 1e-6', value: median(theirMs), unit: 'ms', note: `${spread(theirMs, 2)}; ${theirNfe} evaluations` });
+    rows.push({ name: 'Lorenz t=0..10, scipy solve_ivp RK45', size: 'rtol 1e-6', value: median(theirMs), unit: 'ms', note: `${spread(theirMs, 2)}; ${theirNfe} evaluations`, external: true });
     rows.push({
       name: 'Lorenz: scipy time ÷ ours',
       size: 'rtol 1e-6',
       value: median(ratios),
       unit: 'x',
-      note: `aim ≥ 10; ${spread(ratios, 1)}; evaluations ours/scipy = ${(nfe / theirNfe).toFixed(3)} (aim ≤ 1.10); relative gap of y(10) ${gap.toExponential(1)} (chaotic: both within tolerance of their own paths)`,
+      note: `aim ≥ 10; ${spread(ratios, 1)}; evaluations ours/scipy at the same rtol = ${(nfe / theirNfe).toFixed(3)} (ours is the more accurate: equal error in the next row); relative gap of y(10) ${gap.toExponential(1)} (chaotic: both within tolerance of their own paths)`,
     });
+    rows.push(workPrecisionRow());
   } else {
     rows.push({ name: 'Lorenz: scipy solve_ivp RK45', size: 'rtol 1e-6', value: NaN, unit: 'ms', note: `unavailable: ${PYTHON} cannot import scipy (apt-get install python3-scipy)` });
   }

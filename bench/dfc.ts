@@ -8,7 +8,7 @@
  * feedforward state, accumulating the eq. (5) update, float64, 1000 steps: the batched wake-phase
  * term of models/dfc/batched.ts integrated by `solve` ('euler'), as training runs it.
  *
- *   npx tsx bench/dfc.ts --baseline-commit <sha> [--rounds N]   (or --baseline <folder with a checkout>)
+ *   npx tsx bench/dfc.ts --baseline-commit <sha> [--rounds N] [--phases wake,sleep]   (or --baseline <folder with a checkout>)
  *
  * adds the side-by-side check of issue 14: the same minibatch through this tree's solve path and
  * through the DfcEngine of an earlier commit (e.g. 92e2039, the hand-written loops before the move;
@@ -183,7 +183,7 @@ export async function benchDfc(opts: { quick: boolean }): Promise<BenchRow[]> {
       }
       rows.push({ name: 'dfc forward learning [auto], no input hoisting', size, value: median(b), unit: 'samples/s', note: `${noteB}${spread(b)}` });
       if (ts) rows.push({ name: 'dfc forward learning [ts] (TypeScript loop, no wasm)', size, value: ts.value, unit: 'samples/s', note: ts.note });
-      rows.push({ name: 'dfc forward learning (PyTorch reference)', size, value: t.length ? median(t) : NaN, unit: 'samples/s', note: `${noteT}${spread(t)}` });
+      rows.push({ name: 'dfc forward learning (PyTorch reference)', size, value: t.length ? median(t) : NaN, unit: 'samples/s', note: `${noteT}${spread(t)}`, external: true });
       rows.push({ name: 'ratio auto / wasm', size, value: median(autoOverWasm), unit: 'x', note: `median of ${autoOverWasm.length} interleaved round(s)${spread(autoOverWasm, 2)}` });
       for (const bk of bks) {
         const rs = ratio.get(bk.name)!;
@@ -207,7 +207,7 @@ export async function benchDfc(opts: { quick: boolean }): Promise<BenchRow[]> {
 type FormerEngine = Pick<DfcEngine, 'wake' | 'sleep'>;
 
 /** Issue 14's side-by-side: this tree's solve path against the DfcEngine of the folder `dir` (wake and sleep phases). */
-export async function benchAgainstBaseline(dir: string, opts: { quick: boolean; rounds?: number }): Promise<BenchRow[]> {
+export async function benchAgainstBaseline(dir: string, opts: { quick: boolean; rounds?: number; phases?: readonly ('wake' | 'sleep')[] }): Promise<BenchRow[]> {
   const old = (await import(path.join(dir, 'models', 'dfc', 'engine.ts'))) as { DfcEngine: new (net: DfcNet, b: number) => FormerEngine };
   const rows: BenchRow[] = [];
   const cases = [
@@ -237,7 +237,7 @@ export async function benchAgainstBaseline(dir: string, opts: { quick: boolean; 
         for (let k = 0; k < sleepReps; k++) if (e.sleep(p, X, FIG3_FEEDBACK, new Rng(k)).status !== 'ok') throw new Error('benchmark sleep phase diverged');
       },
     };
-    for (const phase of ['wake', 'sleep'] as const) {
+    for (const phase of opts.phases ?? (['wake', 'sleep'] as const)) {
       const run = phases[phase];
       const steps = phase === 'wake' ? c.cfg.steps : FIG3_FEEDBACK.steps * sleepReps;
       // wall and CPU time (user + system)
@@ -285,7 +285,9 @@ if (require.main === module) {
   const baseline = arg('--baseline') ?? (arg('--baseline-commit') ? checkoutTree(arg('--baseline-commit')!).dir : undefined);
   const rounds = arg('--rounds') === undefined ? undefined : Number(arg('--rounds'));
   if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be an integer >= 1 (got ${arg('--rounds')})`);
-  (baseline ? benchAgainstBaseline(baseline, { quick, rounds }) : benchDfc({ quick })).then((rows) => {
+  const phases = (arg('--phases') ?? 'wake,sleep').split(',');
+  if (!phases.every((x) => x === 'wake' || x === 'sleep')) throw new Error(`--phases must list wake and/or sleep, e.g. --phases sleep (got ${arg('--phases')})`);
+  (baseline ? benchAgainstBaseline(baseline, { quick, rounds, phases: phases as ('wake' | 'sleep')[] }) : benchDfc({ quick })).then((rows) => {
     const table = formatTable(
       ['benchmark', 'size', 'value', 'unit', 'note'],
       rows.map((r) => [r.name, r.size, Number.isFinite(r.value) ? r.value : 'unavailable', r.unit, r.note ?? '']),

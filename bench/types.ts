@@ -9,6 +9,8 @@ export interface BenchRow {
   value: number;
   unit: string;
   note?: string;
+  /** The row times another implementation (scipy, PyTorch), not creditflow: `--against` compares it only as a gauge of the machine's noise. */
+  external?: boolean;
 }
 
 export function median(xs: readonly number[]): number {

@@ -49,13 +49,13 @@ function ov(base, ...extra) {
 /** [kind the old code showed (for the record), args, expected, the words the message must contain] */
 const cases = [
   // seeds
-  ['seed', ov(U, '--seed', '-2'), 'refuse', '--seed'],
-  ['seed', ov(U, '--seed', '4294967296'), 'refuse', '--seed'],
-  ['seed', ov(U, '--seed', '-1'), 'refuse', '--seed'],
+  ['seed', ov(U, '--seeds', '-2'), 'refuse', '--seeds'],
+  ['seed', ov(U, '--seeds', '4294967296'), 'refuse', '--seeds'],
+  ['seed', ov(U, '--seeds', '-1'), 'refuse', '--seeds'],
   ['seed', ov(F12, '--seeds', '1,-2'), 'refuse', '--seeds'],
   ['seed', ov(F12, '--seeds', '1,1'), 'refuse', '--seeds'],
   ['seed', ov(F12, '--seeds', '1e20'), 'refuse', '--seeds'],
-  ['seed', ['verify', '--only', 'core.order.euler', '--seed', '9007199254740993'], 'refuse', '--seed'],
+  ['seed', ['verify', '--only', 'core.order.euler', '--seeds', '9007199254740993'], 'refuse', '--seeds'],
   // --out
   ['out', ov(U, '--out', ''), 'refuse', '--out'],
   ['out', ov(U, '--out', '/proc/x'), 'refuse', '--out'],
@@ -73,7 +73,7 @@ const cases = [
   ['num', ov(U, '--lr', 'NaN'), 'refuse', '--lr'],
   ['num', ov(U, '--epochs', '1.5'), 'refuse', '--epochs'],
   ['num', ov(U, '--epochs', '0'), 'refuse', '--epochs'],
-  ['num', ov(U, '--batch', '0'), 'refuse', '--batch'],
+  ['num', ov(U, '--batch-size', '0'), 'refuse', '--batch-size'],
   ['num', ov(U, '--sparse', '1'), 'refuse', '--sparse'],
   ['num', ov(U, '--hidden', '0'), 'refuse', '--hidden'],
   ['num', ov(U, '--hidden', ''), 'refuse', '--hidden'],
@@ -105,10 +105,10 @@ const cases = [
   ['num', ov(XOR, '--sigma', '0'), 'refuse', '--sigma'],
   ['num', ov(LOCO, '--nets', 'ann', '--rules', 'np', '--sigma-ann', '0'), 'refuse', '--sigma-ann'],
   ['num', [...DFCM, '--dt', '0'], 'refuse', '--dt'],
-  ['num', ov(DLL, '--methods', 'bp', '--batch', '9000'), 'refuse', '--batch'],
-  ['num', ov(SAL, '--batch', '100000'), 'refuse', '--batch'],
+  ['num', ov(DLL, '--methods', 'bp', '--batch-size', '9000'), 'refuse', '--batch-size'],
+  ['num', ov(SAL, '--batch-size', '100000'), 'refuse', '--batch-size'],
   // argument syntax
-  ['syntax', [...U, '--seed', '1', '--seed', '2'], 'refuse', '--seed'],
+  ['syntax', [...U, '--seeds', '1', '--seeds', '2'], 'refuse', '--seeds'],
   ['syntax', ov(U, 'extra'), 'refuse', 'extra'],
   ['syntax', ['reproduce', 'fig12', 'steps', '10'], 'refuse', 'steps'],
   ['syntax', ov(U, '--rule', 'URFB'), 'refuse', '--rule'],

@@ -153,6 +153,8 @@ export function explicitRK(opts: ExplicitRKOptions): StepSolver<RKWorkspace> {
     ode: true,
     sde: null,
     dense: build !== undefined,
+    // Euler with a fused update reads y0 only inside that update: in place when the term allows it
+    ...(isEuler ? { inPlace: (problem: Problem) => problem.drift.euler !== undefined && problem.drift.eulerInPlace === true } : {}),
     init(problem: Problem): RKWorkspace {
       const n = problem.dim;
       // Only what the steps use: Euler with the drift's fused update needs no stage arrays (a

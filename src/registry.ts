@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Registry } from './core/registry';
-import type { OptionSpec, ParsedOptions } from './experiment/options';
+import type { OptionSpec, ParsedOf, ParsedOptions } from './experiment/options';
 import type { RunContext } from './experiment/context';
 
 export interface CheckResult {
@@ -40,6 +40,27 @@ export interface CommandSpec {
   /** Takes positional arguments (opts._, e.g. a plan folder); every other command refuses them. */
   positional?: boolean;
   run(opts: ParsedOptions, ctx: RunContext): Promise<number | void> | number | void;
+}
+
+/**
+ * A command declared with `opt` options: `run` receives them typed (`ParsedOf<O>`: each option by
+ * camelCase name with its declared type, optional where it has no default, and the common
+ * options), so the command reads its options without casts. At run time it is the same
+ * `CommandSpec` (the options are parsed and checked against the same declarations).
+ */
+export interface TypedCommandSpec<O extends readonly OptionSpec[]> {
+  name: string;
+  description: string;
+  options: O;
+  usage?: string;
+  positional?: boolean;
+  run(opts: ParsedOf<O>, ctx: RunContext): Promise<number | void> | number | void;
+}
+
+/** A `CommandSpec` whose `run` reads its options typed (see `TypedCommandSpec`). */
+export function defineCommand<const O extends readonly OptionSpec[]>(spec: TypedCommandSpec<O>): CommandSpec & { options: O } {
+  // The one conversion: parseOptions/optionsFrom produce exactly these keys and types from these declarations.
+  return spec as unknown as CommandSpec & { options: O };
 }
 
 export interface ModelInfo {

@@ -30,7 +30,7 @@ test('verify runs the selected checks, prints a table and the pass count', () =>
 test('bad input ends with a one-line message and exit code 2, no stack trace', () => {
   for (const [args, msg] of [
     [['frobnicate'], "unknown command 'frobnicate'"],
-    [['verify', '--seed', 'x'], '--seed must be a number'],
+    [['verify', '--seeds', 'x'], 'each value of --seeds must be a number'],
     [['verify', '--bogus'], 'unknown option --bogus'],
     [['reproduce', 'nope'], "unknown experiment 'nope'"],
   ] as const) {

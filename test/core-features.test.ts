@@ -12,7 +12,9 @@ import { piecewiseInput, segmentAt, uniformJumps } from '../src/core/input';
 import { solve, type Reduction } from '../src/core/solve';
 import type { SpikeSpec } from '../src/core/spikes';
 import { steadyState } from '../src/core/steady';
-import { diffusion, drift, odeProblem, sdeProblem, type Problem } from '../src/core/terms';
+import { solvers } from '../src/core/solvers';
+import type { StepSolver } from '../src/core/solver';
+import { blockDiffusion, diffusion, drift, odeProblem, sdeProblem, type Problem } from '../src/core/terms';
 
 // ---------------------------------------------------------------------------------------------
 // Piecewise-constant input: y' = −y + u_k on segment k, with jumps off any step grid.
@@ -559,6 +561,142 @@ describe("a drift term's fused Euler update", () => {
     expect(sol.status).toBe('diverged');
     expect(sol.message).toMatch(/^diverged at t = 1\.0625: block 'y' entry 2 became NaN \(last finite state at t = 1\)/);
     expect(() => drift(3, vf, { euler: 3 as never })).toThrow(/drift term: euler must be a function/);
+  });
+});
+
+describe('a fused Euler update that runs in place (DriftTerm.eulerInPlace)', () => {
+  const A = [0.3, -1.2, 0.5, 0.8, -0.4, 0.1, -0.6, 0.9, -0.2];
+  const vf = (_t: number, y: Float64Array, out: Float64Array): void => {
+    for (let i = 0; i < 3; i++) out[i] = A[3 * i] * y[0] + A[3 * i + 1] * y[1] + A[3 * i + 2] * y[2];
+  };
+  let aliased = 0;
+  // safe in place: reads all of y0 before it writes y1
+  const update = (_t: number, y0: Float64Array, h: number, y1: Float64Array): number => {
+    if (y0 === y1) aliased++;
+    const f0 = A[0] * y0[0] + A[1] * y0[1] + A[2] * y0[2];
+    const f1 = A[3] * y0[0] + A[4] * y0[1] + A[5] * y0[2];
+    const f2 = A[6] * y0[0] + A[7] * y0[1] + A[8] * y0[2];
+    y1[0] = y0[0] + h * f0;
+    y1[1] = y0[1] + h * f1;
+    y1[2] = y0[2] + h * f2;
+    return y1[0] + y1[1] + y1[2];
+  };
+  const twoBuffers = odeProblem(drift(3, vf, { euler: update }));
+  const oneBuffer = odeProblem(drift(3, vf, { euler: update, eulerInPlace: true }));
+  const opts = { t0: 0, t1: 2, y0: [1, -0.5, 0.25], dt0: 1 / 16 };
+  const run = (p: typeof oneBuffer, extra: object = {}) => {
+    aliased = 0;
+    const sol = solve(p, 'euler', { ...opts, ...extra });
+    return { y: Array.from(sol.y), aliased, sol };
+  };
+
+  it('updates one buffer with the same bits as two; only on the fast path, only with reductions that accept it', () => {
+    const ref = run(twoBuffers);
+    expect(ref.aliased).toBe(0);
+    const fast = run(oneBuffer);
+    expect(fast.aliased).toBe(32);
+    expect(fast.y).toEqual(ref.y);
+    // a reduction that reads y0's entries keeps two buffers; one that declares inPlace does not
+    const reads = { size: 1, step: (_a: number, y0: Float64Array, _b: number, y1: Float64Array, acc: Float64Array) => void (acc[0] += y1[0] - y0[0]) };
+    const withReader = run(oneBuffer, { reductions: [reads] });
+    expect(withReader.aliased).toBe(0);
+    expect(withReader.sol.reductions[0][0]).toBe(run(twoBuffers, { reductions: [reads] }).sol.reductions[0][0]);
+    const last = { size: 1, inPlace: true, step: (_a: number, _y0: Float64Array, _b: number, y1: Float64Array, acc: Float64Array) => void (acc[0] += y1[0]) };
+    const withAccepting = run(oneBuffer, { reductions: [last] });
+    expect(withAccepting.aliased).toBe(32);
+    expect(withAccepting.sol.reductions[0][0]).toBe(run(twoBuffers, { reductions: [last] }).sol.reductions[0][0]);
+    // saving between steps (the general loop) and other solvers keep two buffers
+    expect(run(oneBuffer, { saveAt: { steps: 1 } }).aliased).toBe(0);
+    aliased = 0;
+    expect(Array.from(solve(oneBuffer, 'rk4', opts).y)).toEqual(Array.from(solve(twoBuffers, 'rk4', opts).y));
+    expect(aliased).toBe(0);
+  });
+
+  it('a divergence in place is reported with where and when; the state returned is the non-finite one', () => {
+    const blowUp = (t: number, y0: Float64Array, h: number, y1: Float64Array): number => {
+      const s = update(t, y0, h, y1);
+      if (t < 1) return s;
+      y1[2] = NaN;
+      return NaN;
+    };
+    const sol = solve(odeProblem(drift(3, vf, { euler: blowUp, eulerInPlace: true })), 'euler', opts);
+    expect(sol.status).toBe('diverged');
+    expect(sol.message).toBe("diverged at t = 1.0625: block 'y' entry 2 became NaN in place (the state returned is this diverged one) (last finite state at t = 1)");
+    expect(sol.t).toBe(1.0625);
+    expect(Number.isNaN(sol.y[2])).toBe(true);
+  });
+
+  it('refuses eulerInPlace without a fused update, or not a boolean', () => {
+    expect(() => drift(3, vf, { eulerInPlace: true })).toThrow(/eulerInPlace declares that the fused Euler update may run in place, so it needs that update \(opts\.euler\)/);
+    expect(() => drift(3, vf, { euler: update, eulerInPlace: 'yes' as never })).toThrow(/drift term: eulerInPlace must be true or false \(got string\)/);
+  });
+});
+
+describe('a diffusion term on one block of the state', () => {
+  // dy = A y dt on 6 entries, noise 0.2 + 0.1 t on entries 2..4 only (as on a network's feedback compartments)
+  const n = 6;
+  const vf = (_t: number, y: Float64Array, out: Float64Array): void => {
+    for (let i = 0; i < n; i++) out[i] = -0.5 * y[i] + 0.3 * y[(i + 1) % n];
+  };
+  const fused = (t: number, y0: Float64Array, h: number, y1: Float64Array): number => {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      y1[i] = y0[i] + h * (-0.5 * y0[i] + 0.3 * y0[(i + 1) % n]);
+      s += y1[i];
+    }
+    return s;
+  };
+  const gOn = (t: number) => 0.2 + 0.1 * t;
+  const block = blockDiffusion(n, 2, 3, 'additive', (t, _y, out) => out.fill(gOn(t)));
+  const full = diffusion(n, 'additive', (t, _y, out) => {
+    out.fill(0);
+    out.fill(gOn(t), 2, 5);
+  });
+  const opts = { t0: 0, t1: 1, y0: [1, -1, 0.5, 0.2, -0.3, 0.7], dt0: 1 / 32, seed: 4, saveAt: { steps: 1 } };
+  const flat = (ys: Float64Array[]) => ys.flatMap((y) => Array.from(y));
+
+  it("'euler_maruyama' adds g ΔW on the block only: the same bits as the whole-state term, with or without a fused drift; other solvers see the whole-state term", () => {
+    for (const d of [drift(n, vf), drift(n, vf, { euler: fused })]) {
+      const a = solve(sdeProblem(d, full), 'euler_maruyama', opts);
+      const b = solve(sdeProblem(d, block), 'euler_maruyama', opts);
+      expect(flat(b.ys)).toEqual(flat(a.ys));
+      expect(b.stats.nfe).toBe(a.stats.nfe);
+      expect(b.ys[b.ys.length - 1][0]).not.toBe(solve(odeProblem(d), 'euler', opts).y[0]); // the noise reaches the rest through the drift
+    }
+    expect(block.block).toMatchObject({ offset: 2, size: 3 });
+    const g = new Float64Array(n).fill(9);
+    block.g(0.5, new Float64Array(n), g);
+    expect(Array.from(g)).toEqual([0, 0, 0.25, 0.25, 0.25, 0]);
+    const heun = (dd: typeof full) => solve(sdeProblem(drift(n, vf), dd), 'stochastic_heun', opts).y;
+    expect(Array.from(heun(block))).toEqual(Array.from(heun(full)));
+    // a constant amplitude (one number for the block): the same bits as g filled with it
+    const constant = blockDiffusion(n, 2, 3, 'additive', 0.35);
+    const filled = blockDiffusion(n, 2, 3, 'additive', (_t, _y, out) => out.fill(0.35));
+    expect(constant.block!.amplitude).toBe(0.35);
+    const em = (dd: typeof full) => flat(solve(sdeProblem(drift(n, vf, { euler: fused }), dd), 'euler_maruyama', opts).ys);
+    expect(em(constant)).toEqual(em(filled));
+    expect(Array.from(heun(constant))).toEqual(Array.from(heun(filled)));
+    expect(() => blockDiffusion(n, 2, 3, 'diagonal', 0.35)).toThrow(/a constant amplitude \(got 0\.35\) must be a finite number, with noise 'additive'/);
+  });
+
+  it("keeps the drift's fused-update sum (Σ y1 with the noise added, no scan of the state) and still stops on a non-finite entry", () => {
+    const em = solvers.get('euler_maruyama') as StepSolver;
+    const problem = sdeProblem(drift(n, vf, { euler: fused }), block);
+    const ws = em.init(problem);
+    const y0 = Float64Array.from(opts.y0);
+    const y1 = new Float64Array(n);
+    const dW = Float64Array.from([0, 0, 0.3, -0.1, 0.2, 0]);
+    const info = em.step(problem, 0, 0.25, y0, dW, y1, ws);
+    expect(info.sum).toBeCloseTo(y1.reduce((a, b) => a + b, 0), 14);
+    // with the whole-state term the solver leaves the sum to solve's scan
+    const wsFull = em.init(sdeProblem(drift(n, vf, { euler: fused }), full));
+    expect(em.step(sdeProblem(drift(n, vf, { euler: fused }), full), 0, 0.25, y0, dW, new Float64Array(n), wsFull).sum).toBeUndefined();
+    // noise that makes an entry of the block infinite: the kept sum is ±∞/NaN and the run stops there
+    const huge = blockDiffusion(n, 2, 3, 'additive', (t, _y, out) => out.fill(t >= 0.5 ? Infinity : 0.1));
+    const sol = solve(sdeProblem(drift(n, vf, { euler: fused }), huge), 'euler_maruyama', { ...opts, saveAt: undefined });
+    expect(sol.status).toBe('diverged');
+    expect(sol.message).toMatch(/^diverged at t = 0\.53125: block 'y' entry [234] became (-?Infinity|NaN)/);
+    expect(() => blockDiffusion(n, 4, 3, 'additive', () => {})).toThrow(/blockDiffusion: the block \[4, 4 \+ 3\) must lie in the state's 6 entries/);
   });
 });
 

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { experimentNames, runExperiment } from '../src/experiment';
 import { tableExperiment } from '../models/sal/experiments/table';
 
-const tiny = { seeds: [1], epochs: 1, trainSize: 256, testSize: 128, width: 16, batch: 32 };
+const tiny = { seeds: [1], epochs: 1, trainSize: 256, testSize: 128, width: 16, batchSize: 32 };
 
 describe('runExperiment', () => {
   it('returns the tables, figures and claims of a run, writes nothing, and equals the same run written to a folder', async () => {

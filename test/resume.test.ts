@@ -9,7 +9,7 @@ const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'bin', 'creditflow.cjs');
 /** Where `train urfb` keeps its checkpoint (runCheckpoint(opts, 'train')). */
 const ckDir = (out: string) => path.join(out, 'checkpoints', 'train');
-const args = (out: string) => ['train', 'urfb', '--rule', 'urfb', '--train-size', '4000', '--test-size', '200', '--hidden', '128,128', '--epochs', '10', '--seed', '5', '--out', out];
+const args = (out: string) => ['train', 'urfb', '--rule', 'urfb', '--train-size', '4000', '--test-size', '200', '--hidden', '128,128', '--epochs', '10', '--seeds', '5', '--out', out];
 
 test('a training run killed part-way resumes from its checkpoint to the same final weights, bit for bit', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'creditflow-resume-'));
@@ -61,7 +61,7 @@ test('a training run killed part-way resumes from its checkpoint to the same fin
   expect(tb.finalTestError).toBe(ta.finalTestError);
   expect(tb.epochs.map((e: { loss: number }) => e.loss)).toEqual(ta.epochs.map((e: { loss: number }) => e.loss));
 
-  const r3 = spawnSync(process.execPath, [bin, 'train', 'urfb', '--rule', 'frfb', '--train-size', '4000', '--test-size', '200', '--hidden', '128,128', '--epochs', '10', '--seed', '5', '--out', killed, '--resume'], { encoding: 'utf8' });
+  const r3 = spawnSync(process.execPath, [bin, 'train', 'urfb', '--rule', 'frfb', '--train-size', '4000', '--test-size', '200', '--hidden', '128,128', '--epochs', '10', '--seeds', '5', '--out', killed, '--resume'], { encoding: 'utf8' });
   expect(r3.status).toBe(2);
   expect(r3.stderr).toContain('was made with other settings');
 });

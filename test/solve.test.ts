@@ -299,6 +299,14 @@ describe('bad input gets an error that says what to change', () => {
     expect(() => solve(good, 'euler', { t0: 0, t1: 1, y0: layout.create() })).toThrow(/dt0 must be > 0 for a fixed-step solver \(got undefined\)/);
   });
 
+  test('a controller given as its settings, not as a controller', () => {
+    // a plain object used to fail deep inside the loop with "this.controller.init is not a function"
+    expect(() => solve(good, 'dopri5', { t0: 0, t1: 1, y0: layout.create(), controller: { pcoeff: 0, icoeff: 1 } as never })).toThrow(
+      /controller must be a step-size controller \(piController\(\{ rtol, atol, pcoeff, icoeff, … \}\) or constantStep\(\)\), not an object without init\/adapt/,
+    );
+    expect(() => solve(good, 'dopri5', { t0: 0, t1: 1, y0: layout.create(), controller: 'pi' as never })).toThrow(/controller must be a step-size controller .* not string/);
+  });
+
   test('t1 < t0', () => {
     expect(() => solve(good, 'rk4', { t0: 1, t1: 0, y0: layout.create(), dt0: 0.1 })).toThrow(
       't1 (0) is before t0 (1); integration runs forward in time: pass t1 >= t0',

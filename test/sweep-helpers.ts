@@ -10,7 +10,7 @@ const loader = require.resolve('tsx', { paths: [root] });
 const main = path.join(root, 'src', 'cli', 'main.ts');
 
 /** dll-mnist at a small size: 4 runs of 10 epochs (about half a second each), checkpointed every epoch, so a run can be killed part-way. */
-export const KILLABLE_SWEEP = ['--sizes', '784,64,10', '--epochs', '10', '--seeds', '1,2', '--methods', 'dll,bp', '--theta-rule', 'paper', '--train-size', '3000', '--batch', '32', '--lr', '3e-3', '--no-png'];
+export const KILLABLE_SWEEP = ['--sizes', '784,64,10', '--epochs', '10', '--seeds', '1,2', '--methods', 'dll,bp', '--theta-rule', 'paper', '--train-size', '3000', '--batch-size', '32', '--lr', '3e-3', '--no-png'];
 
 /** `creditflow args...` in `cwd` (node with tsx's loader, as bin/creditflow.cjs runs it, but one process). */
 export function cli(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {

@@ -9,10 +9,12 @@
  *   initialisation (randomTrainedFeedback), is pre-trained for `pretrainEpochs` sleep epochs and
  *   then trained for `fbEpochsPerEpoch` sleep epochs after each forward epoch (wake-sleep, the
  *   paper's protocol), with Adam at `lrQ` as the DFC code does; the forward weights take the common
- *   SGD step;
+ *   step, the minibatch flow of learners.ts (Euler, one step per minibatch, unless the run's
+ *   `--solver` says otherwise; the wake phase inside Δ keeps the paper's Euler step dt, and a
+ *   multi-stage solver runs one wake phase per stage);
  * - DFC's loss is ‖r_L − y‖² per sample and its DFC updates are O(λ): ΔW = forwardUpdate/(2λ)
  *   estimates −∂L/∂W for L = ½‖r_L − y‖² (DFA: forwardUpdate/2);
- * - simulated time: T = steps·dt per minibatch in the forward phase plus the sleep phase's
+ * - simulated time: T = steps·dt per wake phase (one per minibatch with the default) plus the sleep phase's
  *   steps·dt per minibatch (units of τ_u), 0 for DFA.
  */
 import { Rng } from '../../src/core/random';
@@ -20,7 +22,7 @@ import { mat, type Mat } from '../../src/linalg/mat';
 import { DfcNet } from '../dfc/network';
 import { dfaFeedback, forwardUpdate, type Method } from '../dfc/rules';
 import { DfcTrainer, randomTrainedFeedback, type Data } from '../dfc/trainer';
-import { copyMats, sgd, type Learner, type LearnerSetup } from './learners';
+import { MinibatchStep, copyMats, type Learner, type LearnerSetup } from './learners';
 
 class DfcLearner implements Learner {
   readonly family = 'tanh' as const;
@@ -30,6 +32,8 @@ class DfcLearner implements Learner {
   private readonly dfaB: Mat[];
   private readonly scale: number;
   private readonly trainData: Data;
+  private readonly flow: MinibatchStep;
+  private batch: { X: Mat; Y: Mat } | null = null;
   private time = 0;
 
   constructor(private readonly s: LearnerSetup, private readonly method: Method) {
@@ -64,6 +68,8 @@ class DfcLearner implements Learner {
       this.dfaB = [];
       this.scale = 1 / (2 * cfg.forward.lambda);
     }
+    const dirs = this.W.map((w) => new Float64Array(w.data.length));
+    this.flow = new MinibatchStep(this.W.map((w) => w.data), dirs, s.lr, (theta) => this.direction(theta, dirs), `${method} (compare)`, s.solver);
   }
 
   weights(): Mat[] {
@@ -90,14 +96,27 @@ class DfcLearner implements Learner {
 
   step(x: Float64Array, t: Float64Array, _labels: Int32Array | null, B: number): Mat[] {
     const sizes = this.s.data.sizes;
-    const batch = { X: mat(B, sizes[0], x.slice(0, B * sizes[0])), Y: mat(B, sizes[sizes.length - 1], t.slice(0, B * sizes[sizes.length - 1])) };
+    this.batch = { X: mat(B, sizes[0], x.slice(0, B * sizes[0])), Y: mat(B, sizes[sizes.length - 1], t.slice(0, B * sizes[sizes.length - 1])) };
+    const applied = this.flow.step();
+    return this.W.map((w, l) => mat(w.rows, w.cols, applied[l].slice()));
+  }
+
+  /**
+   * Δ(θ) = scale · forwardUpdate at forward weights θ (copied into the weights the trainer's
+   * engine and sleep phase read; the flow writes its result back into them).
+   */
+  private direction(theta: readonly Float64Array[], dirs: Float64Array[]): void {
+    this.W.forEach((w, l) => {
+      if (w.data !== theta[l]) w.data.set(theta[l]);
+    });
     const cfg = this.s.settings.dfc.forward;
     const params = this.trainer ? this.trainer.params : { W: this.W, Q: [] };
-    const { dW } = forwardUpdate(this.method, this.net, params, batch, cfg, { engine: this.trainer?.engine, dfaB: this.dfaB });
-    for (const m of dW) for (let i = 0; i < m.data.length; i++) m.data[i] *= this.scale;
-    sgd(this.W, dW, this.s.lr);
+    const { dW } = forwardUpdate(this.method, this.net, params, this.batch!, cfg, { engine: this.trainer?.engine, dfaB: this.dfaB });
+    dW.forEach((m, l) => {
+      const d = dirs[l];
+      for (let i = 0; i < d.length; i++) d[i] = m.data[i] * this.scale;
+    });
     if (this.trainer) this.time += cfg.steps * cfg.dt;
-    return dW;
   }
 
   simTime(): number {

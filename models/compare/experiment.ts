@@ -14,24 +14,34 @@
  * 5 epochs), XOR 2-8-8-1 (1,000 full-batch steps); `--quick`: teacher 512/256 samples 3 epochs,
  * MNIST 784-32-32-10 on 512/256 images 2 epochs, XOR 150 steps, DFC settling 100 steps.
  *
+ * `--solver/--dt0/--rtol/--atol` (src/experiment/solver-options.ts): the integrator of every rule's
+ * minibatch learning flow dθ/dt = ηΔ_k(θ), minibatch k on [k, k + 1) (learners.ts); default Euler
+ * with dt0 = 1, the common SGD step (numbers unchanged). Recorded in the manifest (the options) and
+ * in results.json (`solver`).
+ *
  * `--data mnist|fashion-mnist|cifar10 --data-dir DIR` gives the image task ('mnist' in the tables)
  * other data (tasks.ts); `--train-size`/`--test-size` its sizes (not given: the configured ones
  * above; 0: the data set's whole split, e.g. 60,000/10,000 for the IDX files).
  */
+import '../../solvers/index'; // registers the built-in solvers by name (--solver lists them)
 import { formatTable } from '../../src/io/output';
 import { printClaims, writeClaims } from '../../src/io/claims';
 import { RunOutput } from '../../src/io/run';
 import { compareClaims } from './claims';
 import type { PlotlyFigure } from '../../src/io/plot';
 import { runSweep, sweepOptions, type SweepTask } from '../../src/experiment/sweep';
-import { pngOption, UsageError } from '../../src/experiment/options';
+import { pngOption, UsageError, type ParsedOptions } from '../../src/experiment/options';
+import { solverChoice, solverOptions } from '../../src/experiment/solver-options';
+import { PAPER_FLOW, checkOptimizerSolver, type FlowSolver } from '../../src/experiment/minibatch-flow';
+import { isPaperFlow } from './learners';
 import { runTasks } from '../../src/parallel/pool';
 import type { CommandSpec } from '../../src/registry';
 import { taskConfig } from './config';
 import { RUN_MODULE, type RunArgs, type RunResult } from './run';
 import { checkRules, mark, RULE_NAMES, RULES, type RuleName } from './rules';
 import { TASK_LABELS, TASKS, checkTaskSetup, imageDataLabel, type TaskName, type TaskSetup } from './tasks';
-import { DATA_NAMES, loadDataset, type DataName } from '../../src/data/files';
+import { loadDataset } from '../../src/data/files';
+import { dataChoice, dataOptions } from './data-options';
 
 export interface CompareOptions {
   tasks: TaskName[];
@@ -44,6 +54,27 @@ export interface CompareOptions {
   maxHalvings?: number;
   /** The image task's data read from files (tasks.ts); absent: the shipped MNIST subset. */
   data?: TaskSetup['data'];
+  /** The integrator of every rule's minibatch flow (learners.ts); absent: Euler, one step per minibatch (SGD). */
+  solver?: FlowSolver;
+}
+
+/** What --solver integrates in the comparison (for the refusal messages). */
+const FLOW_PHASE = { what: "every rule's minibatch learning flow dθ/dt = ηΔ_k(θ) (one minibatch per unit of time)", sde: false, inputJumps: true };
+
+/**
+ * The integrator of the rules' minibatch flow from --solver/--dt0/--rtol/--atol, refused before any
+ * work when it cannot integrate it (an SDE-only solver; one that chooses its own steps and cannot
+ * stop where the minibatch changes; a step outside (0, 1] minibatches). Undefined for the default,
+ * Euler with one step per minibatch (the common SGD step), so default runs keep their arguments.
+ */
+export function compareSolver(opts: ParsedOptions): FlowSolver | undefined {
+  const c = solverChoice(opts, FLOW_PHASE);
+  checkOptimizerSolver('sgd', c);
+  return isPaperFlow(c) ? undefined : c;
+}
+
+function describeFlow(f: FlowSolver): string {
+  return [f.solver, f.dt0 !== undefined ? `dt0 ${f.dt0}` : '', f.rtol !== undefined ? `rtol ${f.rtol}` : '', f.atol !== undefined ? `atol ${f.atol}` : ''].filter(Boolean).join(' ');
 }
 
 /** A task's setup: its configuration with the overrides and the image task's data. */
@@ -63,8 +94,7 @@ export function taskSetup(o: CompareOptions, task: TaskName): TaskSetup {
  * read from files, and the sizes as overrides (0 = the data set's whole split).
  */
 function imageData(opts: Record<string, any>): Pick<CompareOptions, 'data' | 'override'> {
-  const external = opts.data !== 'mnist' || Boolean(opts.dataDir);
-  const data = external ? { name: opts.data as DataName, ...(opts.dataDir ? { dir: opts.dataDir as string } : {}) } : undefined;
+  const data = dataChoice(opts);
   const whole = () => (data ? loadDataset(data.name, data.dir) : loadDataset('mnist'));
   const size = (v: number | undefined, part: 'train' | 'test') => (v === undefined ? undefined : v === 0 ? whole()[part].n : v);
   const trainSize = size(opts.trainSize, 'train');
@@ -93,6 +123,7 @@ export function compareTasks(o: CompareOptions): RunArgs[] {
           anglesPerEpoch: ov.anglesPerEpoch ?? c.anglesPerEpoch,
           settings: c.settings,
           maxHalvings: o.maxHalvings,
+          ...(o.solver ? { solver: o.solver } : {}),
         });
       }
     }
@@ -249,11 +280,9 @@ export const compareCommand: CommandSpec = {
     { name: 'quick', type: 'boolean', description: 'reduced sizes (about 30-60 s on 2 cores)', default: false },
     ...sweepOptions('runs', 1, null),
     pngOption,
+    ...solverOptions({ solver: 'euler', dt0: "1 minibatch: one Euler step of η per minibatch, every rule's plain SGD step (DFC's wake and sleep phases and DLL's relaxation inside each step keep their papers' integrators)" }),
     { name: 'max-halvings', type: 'integer', description: 'times η may be halved after a divergence', default: 4, min: 0 },
-    { name: 'data', type: 'string', description: "data of the image task: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir), 'fashion-mnist' (IDX; default folder: Debian's dataset-fashion-mnist), 'cifar10' (binary version, needs --data-dir)", default: 'mnist', choices: [...DATA_NAMES] },
-    { name: 'data-dir', type: 'string', description: "folder with the data set's files (IDX: train-images-idx3-ubyte[.gz] …; CIFAR-10: data_batch_1.bin … test_batch.bin)" },
-    { name: 'train-size', type: 'integer', description: 'training images of the image task (not given: 8,000, --quick 512; 0: the whole training split of --data)', min: 0 },
-    { name: 'test-size', type: 'integer', description: 'test images of the image task (not given: 2,000, --quick 256; 0: the whole test split of --data)', min: 0 },
+    ...dataOptions({ train: 'not given: 8,000, --quick 512', test: 'not given: 2,000, --quick 256' }, 'data of the image task'),
   ],
   async run(opts, ctx) {
     const o: CompareOptions = {
@@ -265,12 +294,14 @@ export const compareCommand: CommandSpec = {
       maxHalvings: opts.maxHalvings,
       ...imageData(opts),
     };
+    const solver = compareSolver(opts); // an unsuitable --solver, --dt0, --rtol or --atol fails here, before any work
+    if (solver) o.solver = solver;
     if (!o.seeds.length) throw new Error('--seeds needs at least one seed, e.g. --seeds 1,2,3');
     if (o.tasks.includes('mnist')) checkTaskSetup(taskSetup(o, 'mnist')); // bad --data, --data-dir or sizes fail here, before any work
     else if (o.data || o.override?.mnist) throw new UsageError("--data, --data-dir, --train-size and --test-size set the image task's data, which --tasks leaves out; add mnist to --tasks");
     const out = new RunOutput('compare', opts.out, opts, ctx);
     const n = o.tasks.length * o.rules.length * o.seeds.length;
-    ctx.log(`compare: ${o.rules.length} rules x ${o.tasks.length} tasks x ${o.seeds.length} seeds = ${n} runs on ${o.workers} worker(s)${o.quick ? ' (quick)' : ''}`);
+    ctx.log(`compare: ${o.rules.length} rules x ${o.tasks.length} tasks x ${o.seeds.length} seeds = ${n} runs on ${o.workers} worker(s)${o.quick ? ' (quick)' : ''}${o.solver ? `, flow integrated by ${describeFlow(o.solver)}` : ''}`);
     const t0 = performance.now();
     const results = await runSweep<RunResult>(comparisonTasks(o), opts, ctx, 'compare', (_i, r) => `${r.task}/${r.rule}/${r.seed}`);
     const rows = summarise(results, o.tasks, o.rules);
@@ -282,7 +313,7 @@ export const compareCommand: CommandSpec = {
       ['task', 'rule', 'seed', 'lr', 'status', 'epoch', 'trainLoss', 'testLoss', 'testAccuracy', 'angleHidden', 'angleAll', 'wallSeconds', 'simTime'],
       results.flatMap((r) => r.curve.map((p) => ({ task: r.task, rule: r.rule, seed: r.seed, lr: r.lr, status: r.status, ...p }))),
     );
-    out.json('results', { options: o, wallSeconds: (performance.now() - t0) / 1000, summary: rows, criteria: o.rules.map((r) => RULES[r]), runs: results });
+    out.json('results', { options: o, solver: o.solver ?? PAPER_FLOW, wallSeconds: (performance.now() - t0) / 1000, summary: rows, criteria: o.rules.map((r) => RULES[r]), runs: results });
     const labels = { mnist: imageDataLabel(taskSetup(o, 'mnist')) };
     for (const task of o.tasks) out.figure(`curves-${task}`, taskFigure(results, task, o.rules, task === 'mnist' ? labels.mnist : undefined), { width: 1300, height: 560 });
     for (const r of rows) for (const m of r.messages) out.note(`${r.task}/${r.rule} ${m}`);

@@ -1,12 +1,15 @@
 /**
  * One interface over every rule: a learner owns its network's forward weights (in the layout of
  * src/nn/mlp.ts, W_l of shape n_l x n_{l−1}, no biases) and whatever else its rule needs (feedback
- * weights, controller, projector), and takes one plain-SGD step per minibatch:
+ * weights, controller, projector), and learns along the minibatch flow
  *
- *   W_l ← W_l + η ΔW_l,
+ *   dθ/dt = η ΔW(θ) on minibatch k during [k, k + 1)   (θ: W_l and any learned feedback),
  *
- * with the same η for every rule. `step` returns ΔW (the descent direction the rule applied, per
- * unit η), so the harness can measure its angle to the BP gradient.
+ * integrated by `solve` (MinibatchStep below) with the same η for every rule: with the default
+ * Euler step of one minibatch it is plain SGD, W_l ← W_l + η ΔW_l; `--solver` (RunArgs.solver)
+ * integrates the same flow with another ODE solver. Fast phases inside ΔW (DFC's wake and sleep
+ * settling, DLL's apical relaxation) keep their papers' integrators. `step` returns ΔW (the
+ * direction the rule applied, per unit η), so the harness can measure its angle to the BP gradient.
  *
  * Scale conventions (so that η means the same thing for every rule; each rule's ΔW estimates
  * −∂L/∂W of the common loss L = ⟨½‖y − t‖²⟩ up to what the rule itself changes):
@@ -23,7 +26,7 @@ import { mse } from '../../src/nn/losses';
 import { Mlp } from '../../src/nn/mlp';
 import { DllMlp, type DllParams, type DllUpdates, type DllWorkspace } from '../dll/mlp';
 import { DllTrainer } from '../dll/trainer';
-import { MinibatchFlow, PAPER_FLOW, arrayViews } from '../../src/experiment/minibatch-flow';
+import { MinibatchFlow, PAPER_FLOW, arrayViews, type FlowSolver } from '../../src/experiment/minibatch-flow';
 import { makeOptimizer } from '../../src/nn/optim';
 import type { Family, RuleName } from './rules';
 import type { TaskData } from './tasks';
@@ -61,6 +64,8 @@ export interface LearnerSetup {
   /** Seed of the rule's own randomness (noise, DFA matrices, SAL's V, V̄). */
   seed: number;
   settings: RuleSettings;
+  /** The integrator of the rule's minibatch learning flow (default: Euler, one step per minibatch = SGD with η). */
+  solver?: FlowSolver;
 }
 
 export interface Learner {
@@ -81,15 +86,6 @@ export function copyMats(ms: readonly Mat[]): Mat[] {
   return ms.map((m) => mat(m.rows, m.cols, m.data.slice()));
 }
 
-/** W += η·ΔW. */
-export function sgd(W: readonly Mat[], dW: readonly Mat[], lr: number): void {
-  for (let l = 0; l < W.length; l++) {
-    const w = W[l].data;
-    const d = dW[l].data;
-    for (let i = 0; i < w.length; i++) w[i] += lr * d[i];
-  }
-}
-
 /** ΔW = (after − before)/η, for learners whose model code applies the step itself. */
 export function appliedDirection(before: readonly Mat[], after: readonly Mat[], lr: number): Mat[] {
   return after.map((m, l) => {
@@ -103,19 +99,35 @@ export function appliedDirection(before: readonly Mat[], after: readonly Mat[], 
 /**
  * A rule's learning flow over one minibatch through `solve` (models/dll/flow.ts): the parameters
  * θ (the forward weights, and the feedback weights a rule learns with them) follow dθ/dt = η Δ(θ)
- * with Δ computed at the state by `direction`; Euler with one step per minibatch is the comparison's
- * common SGD step θ ← θ + ηΔ, bit for bit.
+ * on minibatch k during [k, k + 1), with Δ computed at the state by `direction`. Euler with one
+ * step per minibatch (the default) is the comparison's common SGD step θ ← θ + ηΔ, bit for bit; the
+ * run's `--solver` integrates the same flow over the minibatch with any other ODE solver.
+ *
+ * `step` returns the direction applied per unit η: with the default, Δ(θ_k) from the single
+ * vector-field call (θ_{k+1} − θ_k = ηΔ exactly as the step computed it); with any other solver,
+ * (θ_{k+1} − θ_k)/η.
  */
-class MinibatchStep {
+export class MinibatchStep {
   private readonly flow: MinibatchFlow;
+  private readonly paper: boolean;
+  private readonly before: Float64Array[];
+  private readonly applied: Float64Array[];
+  /** Minibatches presented so far (the index `load` sees). */
+  private count = 0;
   constructor(
     private readonly arrays: Float64Array[],
     readonly dirs: Float64Array[],
-    lr: number,
+    private readonly lr: number,
     direction: (theta: readonly Float64Array[]) => void,
     name: string,
+    private readonly solver: FlowSolver = PAPER_FLOW,
+    /** Called with the minibatch's index before its first vector-field call (a rule's per-minibatch draws). */
+    load: (k: number) => void = () => {},
   ) {
     const sizes = arrays.map((a) => a.length);
+    this.paper = isPaperFlow(solver);
+    this.before = this.paper ? [] : arrays.map((a) => new Float64Array(a.length));
+    this.applied = this.paper ? dirs : arrays.map((a) => new Float64Array(a.length));
     this.flow = new MinibatchFlow({
       name,
       sizes,
@@ -125,18 +137,32 @@ class MinibatchStep {
         direction(theta);
         return NaN;
       },
-      load: () => {},
+      load,
     });
   }
-  /** One minibatch (already in place where `direction` reads it); throws when θ becomes non-finite. */
-  step(): void {
-    const r = this.flow.run(this.arrays, 1, PAPER_FLOW);
+  /** One minibatch (already in place where `direction` reads it); throws when θ becomes non-finite. Returns the applied direction per array. */
+  step(): Float64Array[] {
+    if (!this.paper) this.arrays.forEach((a, k) => this.before[k].set(a));
+    const r = this.flow.run(this.arrays, 1, this.solver, { offset: this.count++ });
     if (r.solution.status !== 'ok') throw new Error(`non-finite weights: ${r.solution.message}`);
+    if (!this.paper) {
+      this.arrays.forEach((a, k) => {
+        const b = this.before[k];
+        const d = this.applied[k];
+        for (let i = 0; i < d.length; i++) d[i] = (a[i] - b[i]) / this.lr;
+      });
+    }
+    return this.applied;
   }
 }
 
+/** The paper's integrator of a minibatch flow: Euler with one step per minibatch (SGD with η). */
+export function isPaperFlow(f: FlowSolver): boolean {
+  return f.solver === 'euler' && (f.dt0 === undefined || f.dt0 === 1) && f.rtol === undefined && f.atol === undefined;
+}
+
 /** Mats with the shapes of `like` viewing `arrays` (from index `from`). */
-function matViews(like: readonly Mat[], arrays: readonly Float64Array[], from = 0): Mat[] {
+export function matViews(like: readonly Mat[], arrays: readonly Float64Array[], from = 0): Mat[] {
   return like.map((m, l) => ({ rows: m.rows, cols: m.cols, data: arrays[from + l] }));
 }
 
@@ -161,7 +187,7 @@ class BpLearner implements Learner {
         const d = dirs[l];
         for (let i = 0; i < m.data.length; i++) d[i] = -m.data[i];
       });
-    }, 'BP (compare)');
+    }, 'BP (compare)', s.solver);
   }
   weights(): Mat[] {
     return this.W;
@@ -170,8 +196,8 @@ class BpLearner implements Learner {
     this.x = x;
     this.t = t;
     this.B = B;
-    this.flow.step();
-    return this.W.map((w, l) => mat(w.rows, w.cols, this.flow.dirs[l].slice()));
+    const applied = this.flow.step();
+    return this.W.map((w, l) => mat(w.rows, w.cols, applied[l].slice()));
   }
   simTime(): number {
     return 0;
@@ -216,7 +242,7 @@ class FeedbackSweepLearner implements Learner {
         const w = this.upd.W[k + 1].data;
         for (let i = 0; i < d.length; i++) d[i] = this.epsilon * w[i];
       });
-    }, epsilon === 0 ? 'FA (compare)' : 'URFB (compare)');
+    }, epsilon === 0 ? 'FA (compare)' : 'URFB (compare)', s.solver);
   }
   weights(): Mat[] {
     return this.p.W;
@@ -225,8 +251,8 @@ class FeedbackSweepLearner implements Learner {
     if (B !== this.s.batch) throw new Error(`batch of ${B} samples; this learner was built for ${this.s.batch}`);
     this.x = x;
     this.t = t;
-    this.flow.step();
-    return copyMats(this.upd.W);
+    const applied = this.flow.step();
+    return this.p.W.map((w, l) => mat(w.rows, w.cols, applied[l].slice()));
   }
   simTime(): number {
     return 0;
@@ -242,7 +268,9 @@ function dllParams(s: LearnerSetup): DllParams {
 /**
  * DLL as its own trainer runs it (models/dll/trainer.ts, Algorithm 1): present the batch, relax the
  * apical compartments by `solve` (Euler, dt = 0.5 τ_x) to the steady state of eq. (7), then one SGD
- * step of W and Θ (eqs. 8-9) with the common η. Simulated time: the relaxation time per batch.
+ * step of W and Θ (eqs. 8-9) with the common η: the trainer's slow flow (models/dll/flow.ts), which
+ * the run's `--solver` integrates (a multi-stage solver relaxes once per stage). Simulated time: the
+ * last relaxation's time per batch.
  */
 class DllLearner implements Learner {
   readonly family = 'tanh' as const;
@@ -252,7 +280,7 @@ class DllLearner implements Learner {
   constructor(private readonly s: LearnerSetup) {
     const net = new DllMlp({ sizes: s.data.sizes, hidden: 'tanh', loss: 'mse', bias: false, feedback: 'learned' });
     this.p = dllParams(s);
-    this.trainer = new DllTrainer(net, this.p, s.batch, { optimizer: 'sgd', lr: s.lr });
+    this.trainer = new DllTrainer(net, this.p, s.batch, { optimizer: 'sgd', lr: s.lr, ...(s.solver ? { flow: s.solver } : {}) });
   }
   weights(): Mat[] {
     return this.p.W;

@@ -11,18 +11,22 @@
  *
  * Matched to the comparison:
  * - the estimate is of eq. (27)'s loss (1/N)·½‖r − t‖² (N outputs); ΔW = −N·ĝ estimates −∂L/∂W
- *   of the common L = ½‖r − t‖², then the common SGD step;
+ *   of the common L = ½‖r − t‖²;
  * - LOCO's groups are the labels on MNIST (the projector splits a mixed batch by category: the
  *   comparison keeps one data order for every rule, so batches are not class-pure as in the LOCO
  *   paper) and one group on the regression and XOR (clusters = 1: no categories); k is capped at
  *   each layer's input width;
+ * - the common step is the minibatch flow of learners.ts (Euler, one step per minibatch, unless the
+ *   run's `--solver` says otherwise);
  * - simulated time 0 (two feedforward passes of an ANN).
  */
+import type { RngState } from '../../src/core/random';
 import { matMulTB } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import type { Pass, PerturbableNetwork, Perturbation } from '../loco/nets';
-import { PerturbationLearner } from '../loco/rules';
-import { copyMats, sgd, type Learner, type LearnerSetup } from './learners';
+import { PerturbationLearner, drawPerturbation, estimateFromPass } from '../loco/rules';
+import { PAPER_FLOW, arrayViews } from '../../src/experiment/minibatch-flow';
+import { MinibatchStep, copyMats, isPaperFlow, matViews, type Learner, type LearnerSetup } from './learners';
 
 /** The bias-free tanh MLP (linear output) as a PerturbableNetwork. */
 export class TanhNet implements PerturbableNetwork {
@@ -65,11 +69,29 @@ export class TanhNet implements PerturbableNetwork {
   }
 }
 
+/**
+ * NP or LOCO as a minibatch flow (learners.ts MinibatchStep): Δ_k(θ) = −N·ĝ(θ) on minibatch k, with
+ * the perturbation ξ_k drawn once per minibatch (from the rule's generator, in the order the rule
+ * draws it) and the LOCO projectors' memory (buffer of principal directions, k-means centres and
+ * seeding generator)
+ * advanced from its state at the minibatch's start by each evaluation: every stage of a step sees
+ * the same ξ_k and the same memory, so the vector field is a function of θ within the minibatch and
+ * any ODE solver integrates it. With the default Euler step this is the rule's own step.
+ */
 class PerturbationRuleLearner implements Learner {
   readonly family = 'tanh' as const;
   private readonly net: TanhNet;
   private readonly learner: PerturbationLearner;
   private readonly useGroups: boolean;
+  private readonly flow: MinibatchStep;
+  private pert: Perturbation | null = null;
+  /** LOCO projectors' memory (directions, centres, k-means generator) at the minibatch's start (solvers other than the default only). */
+  private memory: { state: Float64Array; rng: RngState }[] = [];
+  private evaluations = 0;
+  private x: Float64Array = new Float64Array(0);
+  private t: Float64Array = new Float64Array(0);
+  private groups: Int32Array | null = null;
+  private B = 0;
 
   constructor(private readonly s: LearnerSetup, rule: 'np' | 'loco') {
     const sizes = s.data.sizes;
@@ -78,8 +100,40 @@ class PerturbationRuleLearner implements Learner {
     this.useGroups = s.data.train.labels !== null && s.data.task === 'mnist';
     const clusters = this.useGroups ? lo.clusters : 1;
     const k = sizes.slice(0, -1).map((d) => Math.min(lo.k, d));
-    // eta is unused: the step is applied here (the common SGD step), from the estimate.
+    // eta is unused: the flow applies the common step to the estimate.
     this.learner = new PerturbationLearner(this.net, { rule, sigma: s.settings.sigma, eta: 0, loco: { k, clusters, buffer: lo.buffer } }, s.seed);
+    const N = sizes[sizes.length - 1];
+    const nets = arrayViews((theta) => new TanhNet(sizes, matViews(this.net.W, theta)));
+    const dirs = this.net.W.map((w) => new Float64Array(w.data.length));
+    const keepsMemory = this.learner.projectors !== null && !isPaperFlow(s.solver ?? PAPER_FLOW);
+    this.flow = new MinibatchStep(
+      this.net.W.map((w) => w.data),
+      dirs,
+      s.lr,
+      (theta) => {
+        const P = this.learner.projectors;
+        if (keepsMemory && this.evaluations > 0) {
+          P!.forEach((p, l) => {
+            p.loadState(this.memory[l].state);
+            p.rng.setState(this.memory[l].rng);
+          });
+        }
+        this.evaluations++;
+        const net = nets(theta);
+        const e = estimateFromPass(net, net.forward(this.x, this.B), this.t, this.pert!, this.learner.map, this.groups);
+        e.gW.forEach((g, l) => {
+          const d = dirs[l];
+          for (let i = 0; i < d.length; i++) d[i] = g.data[i] * -N;
+        });
+      },
+      rule === 'np' ? 'NP (compare)' : 'LOCO (compare)',
+      s.solver,
+      () => {
+        this.pert = drawPerturbation(this.net, this.B, s.settings.sigma, this.learner.rng);
+        this.evaluations = 0;
+        if (keepsMemory) this.memory = this.learner.projectors!.map((p, l) => ({ state: p.saveState(this.memory[l]?.state), rng: p.rng.getState() }));
+      },
+    );
   }
 
   weights(): Mat[] {
@@ -89,14 +143,12 @@ class PerturbationRuleLearner implements Learner {
   step(x: Float64Array, t: Float64Array, labels: Int32Array | null, B: number): Mat[] {
     const sizes = this.s.data.sizes;
     const N = sizes[sizes.length - 1];
-    const groups = this.useGroups && labels ? labels.subarray(0, B) : null;
-    const e = this.learner.estimate(x.subarray(0, B * sizes[0]), t.subarray(0, B * N), B, groups);
-    const dW = e.gW.map((g) => {
-      for (let i = 0; i < g.data.length; i++) g.data[i] *= -N;
-      return g;
-    });
-    sgd(this.net.W, dW, this.s.lr);
-    return dW;
+    this.x = x.subarray(0, B * sizes[0]);
+    this.t = t.subarray(0, B * N);
+    this.groups = this.useGroups && labels ? labels.subarray(0, B) : null;
+    this.B = B;
+    const applied = this.flow.step();
+    return this.net.W.map((w, l) => ({ rows: w.rows, cols: w.cols, data: applied[l].slice() }));
   }
 
   simTime(): number {

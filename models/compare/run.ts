@@ -10,7 +10,8 @@
  * - the data order (a seeded shuffle per epoch, fork(3)); minibatches of `batch` consecutive
  *   samples of the shuffle, the last incomplete one dropped (DLL's and the feedback-sweep learners'
  *   workspaces have a fixed batch size);
- * - the budget: `epochs` passes, plain SGD with the same η (learners.ts), one loss (tasks.ts). A
+ * - the budget: `epochs` passes, the same η and integrator of the minibatch flow (learners.ts;
+ *   default Euler, one step per minibatch: plain SGD), one loss (tasks.ts). A
  *   rule that diverges at η (non-finite update, DFC divergence, or test loss above 10x the initial
  *   one) is re-run from the same start at η/2, η/4, … (at most `maxHalvings` times): the largest
  *   rate of that sequence at which it trains is the one reported (`lr`, `halvings`).
@@ -30,6 +31,7 @@ import type { Mat } from '../../src/linalg/mat';
 import { mse } from '../../src/nn/losses';
 import { Mlp, epochOrder, initMlp } from '../../src/nn/mlp';
 import { DfcDivergenceError } from '../dfc/rules';
+import type { FlowSolver } from '../../src/experiment/minibatch-flow';
 import { dfcLearners } from './dfc-adapter';
 import { baseLearners, type Learner, type LearnerFactory, type LearnerSetup, type RuleSettings } from './learners';
 import { perturbationLearners } from './perturbation';
@@ -58,6 +60,8 @@ export interface RunArgs {
   maxHalvings?: number;
   /** A test loss above this multiple of the initial one counts as divergence (default 10). */
   blowUp?: number;
+  /** The integrator of every rule's minibatch flow (learners.ts); absent: Euler, one step per minibatch (SGD). */
+  solver?: FlowSolver;
 }
 
 export interface EpochPoint {
@@ -170,7 +174,7 @@ export function runCompare(a: RunArgs): RunResult {
 function trainOnce(a: RunArgs, data: TaskData, lr: number): RunResult {
   const sizes = data.sizes;
   const { W0, B0, order, ruleSeed } = sharedInit(sizes, a.seed);
-  const setup: LearnerSetup = { rule: a.rule, data, W0, B0, lr, batch: a.batch, seed: ruleSeed, settings: a.settings };
+  const setup: LearnerSetup = { rule: a.rule, data, W0, B0, lr, batch: a.batch, seed: ruleSeed, settings: a.settings, ...(a.solver ? { solver: a.solver } : {}) };
   const learner: Learner = LEARNERS[a.rule](setup);
   const ref = referenceMlp(sizes, learner.family);
   const L = sizes.length - 1;

@@ -1,8 +1,9 @@
 /**
  * BP-ReLU, KP, WM and SAL through models/sal: the configurations of presets.ts ('sgd', 'kp', 'wm',
- * 'sal') on one SalCircuit, stepped exactly as SAL's own trainer does (train.ts: `solve` with
- * forward Euler of the circuit's term, dt = 1 minibatch): load the batch, `pass` (upstream, error,
- * downstream pathways, eqs. 1-4), `weightFlow` (eqs. 5-8), y ← y + dy/dt.
+ * 'sal') on one SalCircuit, stepped as SAL's own trainer does (train.ts: `solve` of the circuit's
+ * term, one minibatch per unit of time; the default forward Euler with dt = 1 minibatch is: load the
+ * batch, `pass` (upstream, error, downstream pathways, eqs. 1-4), `weightFlow` (eqs. 5-8),
+ * y ← y + dy/dt; the run's `--solver` integrates the same term over the minibatch).
  *
  * Matched to the comparison:
  * - the circuit's upstream pathway is ReLU with a linear output, no biases: SAL's circuit has no
@@ -23,7 +24,9 @@ import { solve } from '../../src/core/solve';
 import { drift, odeProblem } from '../../src/core/terms';
 import { SalCircuit, fixedBatch } from '../sal/circuit';
 import { methodConfig, type Method } from '../sal/presets';
-import type { Learner, LearnerSetup } from './learners';
+import { solvers } from '../../src/core/solvers';
+import { PAPER_FLOW, type FlowSolver } from '../../src/experiment/minibatch-flow';
+import { isPaperFlow, type Learner, type LearnerSetup } from './learners';
 
 class SalLearner implements Learner {
   readonly family = 'relu' as const;
@@ -31,6 +34,9 @@ class SalLearner implements Learner {
   private y: Float64Array;
   private readonly rate: Float64Array;
   private steps = 0;
+  /** The integrator of the circuit's flow, and whether it is the default (Euler, one step per minibatch). */
+  private readonly solver: FlowSolver;
+  private readonly paper: boolean;
 
   constructor(private readonly s: LearnerSetup, method: Method) {
     const eta = s.lr;
@@ -52,6 +58,8 @@ class SalLearner implements Learner {
       }
     }
     this.rate = this.circuit.layout.create();
+    this.solver = s.solver ?? PAPER_FLOW;
+    this.paper = isPaperFlow(this.solver);
   }
 
   weights(): Mat[] {
@@ -64,9 +72,10 @@ class SalLearner implements Learner {
     const tb = t.subarray(0, B * circuit.d(circuit.L));
     circuit.checkBatch(xb, tb, B);
     // SAL's own slow flow (circuit.term: pass, eqs. 1-4, then weightFlow, eqs. 5-8) on this
-    // minibatch, integrated by solve with Euler over one minibatch [s, s + 1]: y ← y + dy/dt, the
-    // weight-mirror noise seeded by the minibatch count s, as SAL's trainer does.
-    // The applied ΔW is that rate, kept from the (single) vector-field call.
+    // minibatch, integrated by solve over one minibatch [s, s + 1] with the run's solver (default
+    // Euler with dt0 = 1: y ← y + dy/dt, as SAL's trainer does), the weight-mirror noise seeded by
+    // the minibatch count s. The applied ΔW: with the default, the rate of the (single) vector-field
+    // call; otherwise (W(s + 1) − W(s))/η.
     const s = this.steps++;
     const term = circuit.term(fixedBatch(xb, tb, B));
     term.load(s); // minibatch s of the run: it keys the weight-mirror noise
@@ -74,12 +83,15 @@ class SalLearner implements Learner {
     const problem = odeProblem(
       drift(term.dim, (tt, y, out) => {
         term.vf(tt, y, out);
-        rate.set(out);
+        if (this.paper) rate.set(out);
       }),
       { layout: circuit.layout, name: 'SAL circuit (compare)' },
     );
-    const sol = solve(problem, 'euler', { t0: s, t1: s + 1, dt0: 1, y0: this.y });
+    const f = this.solver;
+    const adaptive = solvers.get(f.solver).adaptive;
+    const sol = solve(problem, f.solver, { t0: s, t1: s + 1, dt0: f.dt0 ?? (adaptive ? undefined : 1), rtol: f.rtol, atol: f.atol, y0: this.y });
     if (sol.status !== 'ok') throw new Error(`SAL circuit diverged at minibatch ${this.steps} (non-finite connection); lower --lr`);
+    if (!this.paper) for (let i = 0; i < rate.length; i++) rate[i] = sol.y[i] - this.y[i];
     this.y.set(sol.y);
     const eta = this.s.lr;
     return circuit.views(rate).W.slice(1).map((m) => ({ rows: m.rows, cols: m.cols, data: Float64Array.from(m.data, (v) => v / eta) }));

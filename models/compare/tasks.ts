@@ -30,6 +30,7 @@
  */
 import { MNIST_CLASSES, mnistSplit, oneHot, take, type Dataset } from '../../src/data/mnist';
 import { dataDescription, loadDataset, type DataName } from '../../src/data/files';
+import { pixelStats, standardise } from '../../src/experiment/data';
 import { teacherData } from '../dfc/experiments/teacher';
 
 export const TASKS = ['teacher', 'mnist', 'xor'] as const;
@@ -87,21 +88,6 @@ export function imageDataLabel(s: TaskSetup): string {
   return s.data ? dataDescription(s.data.name, s.data.dir, s.trainSize, s.testSize) : `MNIST ${s.trainSize.toLocaleString('en')}/${s.testSize.toLocaleString('en')}`;
 }
 
-/** Standardisation: MNIST's mean/std for MNIST (shipped or read), else the mean/std of all pixels of the training images. */
-function pixelStats(s: TaskSetup, train: Dataset): { mean: number; sd: number } {
-  if (!s.data || s.data.name === 'mnist') return { mean: 0.1307, sd: 0.3081 };
-  let sum = 0;
-  for (const v of train.x) sum += v;
-  const mean = sum / train.x.length;
-  let ss = 0;
-  for (const v of train.x) ss += (v - mean) ** 2;
-  return { mean, sd: Math.sqrt(ss / train.x.length) };
-}
-
-function standardise(x: Float64Array, st: { mean: number; sd: number }): Float64Array {
-  return Float64Array.from(x, (v) => (v - st.mean) / st.sd);
-}
-
 const XOR_X = Float64Array.from([0, 0, 0, 1, 1, 0, 1, 1]);
 const XOR_T = Float64Array.from([0, 1, 1, 0]);
 
@@ -144,7 +130,7 @@ export function taskData(s: TaskSetup): TaskData {
     const tr = take(split.train, s.trainSize);
     const te = take(split.test, s.testSize);
     const sizes = [tr.d, ...s.hidden, MNIST_CLASSES];
-    const st = pixelStats(s, tr);
+    const st = pixelStats(s.data?.name ?? 'mnist', tr);
     return {
       task: s.task,
       sizes,

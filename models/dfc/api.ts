@@ -19,6 +19,7 @@ export * from './claims';
 export * from './config';
 export * from './diagnostics';
 export * from './engine';
+export * from './equations';
 export * from './experiments/fig3';
 export * from './experiments/fig4';
 export * from './experiments/mnist';

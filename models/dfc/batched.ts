@@ -60,11 +60,12 @@ import { Rng } from '../../src/core/random';
 import { solve, type Reduction } from '../../src/core/solve';
 import { defineState, matrix, type BlockSpec, type StateLayout } from '../../src/core/state';
 import { stateSum } from '../../src/core/solver';
-import { diffusion, drift, odeProblem, sdeProblem, type EulerUpdate, type Problem } from '../../src/core/terms';
+import { blockDiffusion, drift, odeProblem, sdeProblem, type EulerUpdate, type Problem } from '../../src/core/terms';
 import { matMulTA, matMulTB, WasmWorkspace, type RateStepArgs } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import type { SolverChoice } from '../../src/experiment/solver-options';
 import type { ControllerConfig, FeedbackConfig } from './config';
+import { compartmentField, controlOutput, integralField, integrand, rateField } from './equations';
 import { applyPhi } from './fastmath';
 import type { DfcNet, DfcParams } from './network';
 
@@ -96,7 +97,11 @@ export class BlockNoise implements BrownianPath {
 
   increment(t0: number, t1: number, out: Float64Array): void {
     const sd = Math.sqrt(t1 - t0);
-    for (const [a, b] of this.ranges) for (let k = a; k < b; k++) out[k] = sd * this.rng.normal();
+    const rng = this.rng;
+    for (const [a, b] of this.ranges) {
+      if (sd === 1) for (let k = a; k < b; k++) out[k] = rng.normal(); // a step of 1 (the paper's dt): √h·z = z
+      else for (let k = a; k < b; k++) out[k] = sd * rng.normal();
+    }
   }
 }
 
@@ -209,46 +214,9 @@ function runOptions(choice: PhaseSolver | undefined, dt: number, steps: number, 
   return { name, opts };
 }
 
-// Element-wise loops of the fields as their own functions: V8 optimises (and inlines) them far
-// better than the same loops written inside the long vector-field closure.
-
-/** E = R* − R_L, U = U^int + k_p E (U^int read from the state at uOff). */
-export function controlOutput(rs: Float64Array, RL: Float64Array, y: Float64Array, uOff: number, E: Float64Array, U: Float64Array, kp: number, n: number): void {
-  for (let k = 0; k < n; k++) {
-    const e = rs[k] - RL[k];
-    E[k] = e;
-    U[k] = y[uOff + k] + kp * e;
-  }
-}
-
-/** out[o + ·] = c (V^ff + C_i − V) for a B x n_i block, C_i at column `off` of the B x N input (eq. 1 / 12). */
-export function rateField(out: Float64Array, y: Float64Array, o: number, vff: Float64Array, C: Float64Array, B: number, ni: number, N: number, off: number, c: number): void {
-  for (let b = 0; b < B; b++) {
-    const ob = o + b * ni;
-    const fb = b * ni;
-    const oc = b * N + off;
-    for (let a = 0; a < ni; a++) out[ob + a] = c * (vff[fb + a] + C[oc + a] - y[ob + a]);
-  }
-}
-
-/** d[od + k] = R − φ(V^ff), or w_b (R − φ(V^ff)) with row weights (eq. 5 integrand). */
-export function integrand(d: Float64Array, od: number, r: Float64Array, pf: Float64Array, w: Float64Array | undefined, B: number, ni: number): void {
-  if (w === undefined) {
-    const n = B * ni;
-    for (let k = 0; k < n; k++) d[od + k] = r[k] - pf[k];
-    return;
-  }
-  for (let b = 0; b < B; b++) {
-    const wb = w[b];
-    const o = b * ni;
-    for (let a = 0; a < ni; a++) d[od + o + a] = wb * (r[o + a] - pf[o + a]);
-  }
-}
-
-/** out[o + k] = c (C − V^fb) (the feedback compartments' drift, eq. 12). */
-export function compartmentField(out: Float64Array, y: Float64Array, o: number, C: Float64Array, c: number, n: number): void {
-  for (let k = 0; k < n; k++) out[o + k] = c * (C[k] - y[o + k]);
-}
+// The equations' element-wise right-hand sides are equations.ts's (shared with the one-sample
+// terms of terms.ts); the loops below are this file's own fused steps. Each is its own function:
+// V8 optimises (and inlines) them far better than the same loops inside a long closure.
 
 /** x[k] *= c, k < n. */
 function scale(x: Float64Array, c: number, n: number): void {
@@ -297,10 +265,6 @@ function scaleRows(h: Float64Array, at: number, B: number, n: number, w: Float64
   }
 }
 
-/** out[uOff + k] = c (E − α U^int) (eq. 4, integral part). */
-export function integralField(out: Float64Array, y: Float64Array, uOff: number, E: Float64Array, c: number, alpha: number, n: number): void {
-  for (let k = 0; k < n; k++) out[uOff + k] = c * (E[k] - alpha * y[uOff + k]);
-}
 
 /**
  * The batched fields of both phases for one network and up to maxBatch rows; buffers are laid out
@@ -1007,9 +971,8 @@ export class DfcBatchedField {
     let brownian: BrownianPath | undefined;
     if (sigma > 0) {
       const gv = (sigma * Math.sqrt(cfg.dt)) / cfg.tauV; // σ/τ_v per √(paper time) = σ√dt/τ_v per √step
-      const g = new Float64Array(dim);
-      for (let i = 0; i < L; i++) g.fill(gv, vOff[i], vOff[i] + B * sz[i + 1]);
-      problem = sdeProblem(term, diffusion(dim, 'additive', (_t, _y, out) => out.set(g)), { layout, name: 'DFC wake phase (eqs. 1, 4, 5, 12), batched', storage });
+      // the v blocks lie at [0, B·N): the noise acts on that block only
+      problem = sdeProblem(term, blockDiffusion(dim, vOff[0], B * N, 'additive', gv), { layout, name: 'DFC wake phase (eqs. 1, 4, 5, 12), batched', storage });
       // the former loop's draw order: layer L first, then down to layer 1
       brownian = new BlockNoise(dim, vOff.map((at, i): [number, number] => [at, at + B * sz[i + 1]]).reverse(), o.rng!);
     } else problem = odeProblem(term, { layout, name: 'DFC wake phase (eqs. 1, 4, 5), batched', storage });
@@ -1122,10 +1085,10 @@ export class DfcBatchedField {
       integralField(out, y, uOff, E, cU, alpha, B * nL); // eq. (4)
     };
     const dim = layout.size;
-    const g = new Float64Array(dim).fill((cfg.sigma * Math.sqrt(cfg.dt)) / cfg.tauFb, fbOff, fbOff + B * N);
+    const gFb = (cfg.sigma * Math.sqrt(cfg.dt)) / cfg.tauFb; // σ_fb/τ_fb per √(paper time), on the compartments only
     // on the wasm kernels: the fused Euler update on the state in place (see `fusedSleep`)
     const fused = this.wasm && dim <= this.stateWords ? this.fusedSleep({ B, dim, vOff, uOff, fbOff, gqOff, cV, cF, cU, kp, alpha, vf, cache }) : undefined;
-    const problem = sdeProblem(drift(dim, vf, fused ? { euler: fused } : {}), diffusion(dim, 'additive', (_t, _y, out) => out.set(g)), {
+    const problem = sdeProblem(drift(dim, vf, fused ? { euler: fused } : {}), blockDiffusion(dim, fbOff, B * N, 'additive', gFb), {
       layout,
       name: 'DFC sleep phase (eqs. 12, 4, 13), batched',
       storage: fused ? this.storage() : undefined,

@@ -24,6 +24,7 @@ import { alphaTilde, checkControllerConfig, checkFeedbackConfig, type Controller
 import { maxRealEig, stabilityMatrix } from './diagnostics';
 import type { Divergence, PhaseSolver } from './batched';
 import { DfcEngine } from './engine';
+import { feedbackRule } from './equations';
 import type { DfcNet, DfcParams } from './network';
 
 export const DFC_METHODS = ['DFC', 'DFC-SS', 'DFC-SSA'] as const;
@@ -319,9 +320,8 @@ export function feedbackUpdate(net: DfcNet, p: DfcParams, X: Mat, cfg: FeedbackC
   }
   const s2 = cfg.sigma * cfg.sigma;
   return res.vfbU.map((G, i) => {
-    const Q = p.Q[i];
     const out = mat(G.rows, G.cols);
-    for (let k = 0; k < out.data.length; k++) out.data[k] = -(G.data[k] / s2 + cfg.beta * Q.data[k]);
+    feedbackRule(out.data, 0, G.data, p.Q[i].data, 0, s2, cfg.beta, out.data.length); // eq. (13)
     return out;
   });
 }

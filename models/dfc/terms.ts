@@ -1,7 +1,10 @@
 /**
  * DFC as terms on one state (one sample): each equation of the paper is its own drift term over a
  * shared `defineState` layout, combined with `sumDrift` and scaled by each block's τ with
- * `timeScaled`, and integrated with the core `solve`.
+ * `timeScaled`, and integrated with the core `solve`. The right-hand sides are equations.ts's, the
+ * same functions the batched terms of training (batched.ts) evaluate, here for one row (B = 1) with
+ * factor 1 (`timeScaled` divides by τ), on the same products (V^ff = W_i r_{i−1}, C = Q u, the
+ * outer products of eqs. 5 and 13) and the same φ (`applyPhi`).
  *
  * Blocks (τ in brackets):
  *   v1 … vL        [τ_v]   layer activations, eq. (1) / (12)
@@ -34,7 +37,10 @@ import '../../solvers/index'; // registers the built-in solvers by name
 import { solve, type Solution } from '../../src/core/solve';
 import { defineState, matrix, vector, type BlockSpec, type StateLayout } from '../../src/core/state';
 import { diffusion, drift, odeProblem, sdeProblem, sumDrift, timeScaled, type DiffusionTerm, type DriftTerm, type Problem } from '../../src/core/terms';
+import { matMulTA, matMulTB } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
+import { compartmentField, controlOutput, feedbackRule, integralField, integrand, rateField } from './equations';
+import { applyPhi } from './fastmath';
 import type { DfcNet, DfcParams } from './network';
 
 export interface DfcSystemSpec {
@@ -125,6 +131,11 @@ export function dfcSystem(spec: DfcSystemSpec): DfcSystem {
   }
   if (spec.feedbackPlasticity) for (let i = 1; i <= L; i++) blocks[`Q${i}`] = matrix(sizes[i], nL, { tau: spec.feedbackPlasticity.tauQ });
   const layout = defineState(blocks);
+  // the compartments and the Q blocks are read as one stacked vector / N x n_L matrix (layer offsets)
+  for (let i = 1; i < L; i++) {
+    if (spec.feedbackCompartment && layout.block(`vfb${i + 1}`).offset !== layout.block('vfb1').offset + net.offsets[i]) throw new Error('DFC terms: the v^fb blocks must be contiguous');
+    if (spec.feedbackPlasticity && layout.block(`Q${i + 1}`).offset !== layout.block('Q1').offset + net.offsets[i] * nL) throw new Error('DFC terms: the Q blocks must be contiguous');
+  }
   const dim = layout.size;
   const coupledW = spec.forward?.mode === 'coupled';
   const plasticQ = spec.feedbackPlasticity !== undefined;
@@ -138,49 +149,65 @@ export function dfcSystem(spec: DfcSystemSpec): DfcSystem {
   const wOff = spec.forward ? Array.from({ length: L }, (_, i) => off(`${coupledW ? 'W' : 'dW'}${i + 1}`)) : [];
   const qOff = plasticQ ? Array.from({ length: L }, (_, i) => off(`Q${i + 1}`)) : [];
 
-  // Scratch (allocated once): r_i = φ(v_i), e, u.
+  // Scratch (allocated once): r_i = φ(v_i), e, u, V^ff_i = W_i r_{i−1} and φ(V^ff_i), the
+  // eq. (5) integrand d_i, C = Q u stacked (N), G = v^fb uᵀ (N x n_L); one-row matrix views of them.
+  const N = net.N;
+  const offsets = net.offsets;
   const r: Float64Array[] = [x, ...sizes.slice(1).map((n) => new Float64Array(n))];
   const e = new Float64Array(nL);
   const u = new Float64Array(nL);
+  const vff = sizes.slice(1).map((n) => new Float64Array(n));
+  const pff = sizes.slice(1).map((n) => new Float64Array(n));
+  const d = sizes.slice(1).map((n) => new Float64Array(n));
+  const C = new Float64Array(N);
+  const G = new Float64Array(plasticQ ? N * nL : 0);
+  const rRow = r.map((ri) => mat(1, ri.length, ri));
+  const uRow = mat(1, nL, u);
+  const vffRow = vff.map((v) => mat(1, v.length, v));
+  const dRow = d.map((v) => mat(1, v.length, v));
+  const CRow = sizes.slice(1).map((n, i) => mat(1, n, C.subarray(offsets[i], offsets[i] + n)));
+  const Gm = plasticQ ? mat(N, nL, G) : null;
   const acts = net.acts;
 
-  /** Weight W_i (1-based) at state y: a view into y when coupled, else the fixed matrix. */
-  const Wdata = (y: Float64Array, i: number): Float64Array =>
-    coupledW ? y.subarray(wOff[i - 1], wOff[i - 1] + sizes[i] * sizes[i - 1]) : params.W[i - 1].data;
-  const Qdata = (y: Float64Array, i: number): Float64Array =>
-    plasticQ ? y.subarray(qOff[i - 1], qOff[i - 1] + sizes[i] * nL) : params.Q[i - 1].data;
+  /** Matrix views of a state's blocks (W_i, Q_i when they are state; the stacked v^fb row), made once per state buffer. */
+  const views = new WeakMap<Float64Array, { W: Mat[]; Q: Mat[]; vfb: Mat | null }>();
+  const fixedW = params.W.map((m) => mat(m.rows, m.cols, m.data));
+  const fixedQ = params.Q.map((m) => mat(m.rows, m.cols, m.data));
+  const viewsOf = (y: Float64Array): { W: Mat[]; Q: Mat[]; vfb: Mat | null } => {
+    let v = views.get(y);
+    if (v === undefined) {
+      v = {
+        W: coupledW ? sizes.slice(1).map((n, i) => mat(n, sizes[i], y.subarray(wOff[i], wOff[i] + n * sizes[i]))) : fixedW,
+        Q: plasticQ ? sizes.slice(1).map((n, i) => mat(n, nL, y.subarray(qOff[i], qOff[i] + n * nL))) : fixedQ,
+        vfb: hasFb ? mat(1, N, y.subarray(fbOff[0], fbOff[0] + N)) : null,
+      };
+      views.set(y, v);
+    }
+    return v;
+  };
 
-  /** r_i = φ(v_i) for all layers, then e = r* − r_L and u = u^int + k_p e. */
+  /** r_i = φ(v_i) for all layers, then e = r* − r_L and u = u^int + k_p e (eq. 4). */
   const observe = (y: Float64Array): void => {
-    for (let i = 1; i <= L; i++) {
-      const f = acts[i - 1].f;
-      const ri = r[i];
-      const o = vOff[i - 1];
-      for (let a = 0; a < ri.length; a++) ri[a] = f(y[o + a]);
-    }
-    for (let k = 0; k < nL; k++) {
-      e[k] = rStar[k] - r[L][k];
-      u[k] = y[uOff + k] + spec.kp * e[k];
-    }
+    for (let i = 1; i <= L; i++) applyPhi(acts[i - 1], y.subarray(vOff[i - 1], vOff[i - 1] + sizes[i]), r[i], sizes[i]);
+    controlOutput(rStar, r[L], y, uOff, e, u, spec.kp, nL);
+  };
+  /** V^ff_i = W_i r_{i−1} (the forward input of layer i) at state y. */
+  const forwardInput = (y: Float64Array, i: number): void => matMulTB(rRow[i - 1], viewsOf(y).W[i - 1], vffRow[i - 1]);
+  /** C = Q u stacked: the controller's feedback to every layer. */
+  const controlFeedback = (y: Float64Array): void => {
+    const Q = viewsOf(y).Q;
+    for (let i = 1; i <= L; i++) matMulTB(uRow, Q[i - 1], CRow[i - 1]);
   };
 
   /** Eq. (1) / (12): τ_v dv_i/dt = −v_i + W_i φ(v_{i−1}) + (Q_i u or v_i^fb). */
   const networkDynamics = drift(dim, (_t, y, out) => {
     out.fill(0);
     observe(y);
+    if (!hasFb) controlFeedback(y);
     for (let i = 1; i <= L; i++) {
-      const W = Wdata(y, i);
-      const Q = Qdata(y, i);
-      const prev = r[i - 1];
-      const np = prev.length;
-      const o = vOff[i - 1];
-      for (let a = 0; a < sizes[i]; a++) {
-        let s = -y[o + a];
-        for (let b = 0; b < np; b++) s += W[a * np + b] * prev[b];
-        if (hasFb) s += y[fbOff[i - 1] + a];
-        else for (let k = 0; k < nL; k++) s += Q[a * nL + k] * u[k];
-        out[o + a] = s;
-      }
+      forwardInput(y, i);
+      if (hasFb) rateField(out, y, vOff[i - 1], vff[i - 1], y, 1, sizes[i], N, fbOff[i - 1], 1);
+      else rateField(out, y, vOff[i - 1], vff[i - 1], C, 1, sizes[i], N, offsets[i - 1], 1);
     }
   });
 
@@ -188,7 +215,7 @@ export function dfcSystem(spec: DfcSystemSpec): DfcSystem {
   const controller = drift(dim, (_t, y, out) => {
     out.fill(0);
     observe(y);
-    for (let k = 0; k < nL; k++) out[uOff + k] = e[k] - spec.alpha * y[uOff + k];
+    integralField(out, y, uOff, e, 1, spec.alpha, nL);
   });
 
   const terms: Record<string, DriftTerm> = { networkDynamics, controller };
@@ -199,36 +226,23 @@ export function dfcSystem(spec: DfcSystemSpec): DfcSystem {
       out.fill(0);
       observe(y);
       for (let i = 1; i <= L; i++) {
-        const W = Wdata(y, i);
-        const prev = r[i - 1];
-        const np = prev.length;
-        const f = acts[i - 1].f;
-        const o = wOff[i - 1];
-        for (let a = 0; a < sizes[i]; a++) {
-          let ff = 0;
-          for (let b = 0; b < np; b++) ff += W[a * np + b] * prev[b];
-          const d = r[i][a] - f(ff);
-          if (d === 0) continue;
-          for (let b = 0; b < np; b++) out[o + a * np + b] = d * prev[b];
-        }
+        const ni = sizes[i];
+        const np = sizes[i - 1];
+        forwardInput(y, i);
+        applyPhi(acts[i - 1], vff[i - 1], pff[i - 1], ni);
+        integrand(d[i - 1], 0, r[i], pff[i - 1], undefined, 1, ni);
+        matMulTA(dRow[i - 1], rRow[i - 1], mat(ni, np, out.subarray(wOff[i - 1], wOff[i - 1] + ni * np)));
       }
     });
   }
 
   if (hasFb) {
-    /** τ_fb dv_i^fb/dt = −v_i^fb + Q_i u (drift part; the noise is the diffusion term). */
+    /** Eq. (12), the feedback compartments: τ_fb dv_i^fb/dt = −v_i^fb + Q_i u (drift part; the noise is the diffusion term). */
     terms.feedbackCompartment = drift(dim, (_t, y, out) => {
       out.fill(0);
       observe(y);
-      for (let i = 1; i <= L; i++) {
-        const Q = Qdata(y, i);
-        const o = fbOff[i - 1];
-        for (let a = 0; a < sizes[i]; a++) {
-          let s = -y[o + a];
-          for (let k = 0; k < nL; k++) s += Q[a * nL + k] * u[k];
-          out[o + a] = s;
-        }
-      }
+      controlFeedback(y);
+      compartmentField(out, y, fbOff[0], C, 1, N);
     });
   }
 
@@ -238,14 +252,8 @@ export function dfcSystem(spec: DfcSystemSpec): DfcSystem {
     terms.feedbackPlasticity = drift(dim, (_t, y, out) => {
       out.fill(0);
       observe(y);
-      for (let i = 1; i <= L; i++) {
-        const o = qOff[i - 1];
-        const fo = fbOff[i - 1];
-        for (let a = 0; a < sizes[i]; a++) {
-          const va = y[fo + a];
-          for (let k = 0; k < nL; k++) out[o + a * nL + k] = -va * u[k] - beta * y[o + a * nL + k];
-        }
-      }
+      matMulTA(viewsOf(y).vfb!, uRow, Gm!); // G = v^fb uᵀ
+      feedbackRule(out, qOff[0], G, y, qOff[0], 1, beta, N * nL);
     });
   }
 
@@ -282,8 +290,8 @@ export function dfcSystem(spec: DfcSystemSpec): DfcSystem {
       uInt: y.slice(uOff, uOff + nL),
       u: u.slice(),
       e: e.slice(),
-      W: sizes.slice(1).map((n, i) => mat(n, sizes[i], Wdata(y, i + 1).slice())),
-      Q: sizes.slice(1).map((n, i) => mat(n, nL, Qdata(y, i + 1).slice())),
+      W: viewsOf(y).W.map((m) => mat(m.rows, m.cols, m.data.slice())),
+      Q: viewsOf(y).Q.map((m) => mat(m.rows, m.cols, m.data.slice())),
     };
     if (spec.forward && !coupledW) out.dW = sizes.slice(1).map((n, i) => mat(n, sizes[i], y.slice(wOff[i], wOff[i] + n * sizes[i])));
     if (hasFb) out.vfb = fbOff.map((o, i) => y.slice(o, o + sizes[i + 1]));

@@ -12,8 +12,10 @@
 import * as path from 'node:path';
 import '../../solvers/index'; // registers the built-in solvers by name
 import { solvers } from '../../src/core/solvers';
-import type { CommandSpec } from '../../src/registry';
-import { above, pngOption, UsageError, type ParsedOptions } from '../../src/experiment/options';
+import { defineCommand } from '../../src/registry';
+import { above, opt, UsageError, type OptionsInput, type OptionsOf, type ParsedOf } from '../../src/experiment/options';
+import { outputOptions } from '../../src/experiment/groups';
+import { callContext, callOptions, type CallReporting } from '../../src/experiment/call';
 import { solverChoice, solverOptions } from '../../src/experiment/solver-options';
 import { runSweep, sweepOptions } from '../../src/experiment/sweep';
 import { printClaims, writeClaims } from '../../src/io/claims';
@@ -21,10 +23,12 @@ import { formatTable } from '../../src/io/output';
 import { RunOutput } from '../../src/io/run';
 import type { Registry } from '../../src/core/registry';
 import type { SolverStudyCase, StudyRun, StudySize } from './case';
-import { STUDY_SIZES } from './case';
 import { loadStudyCases } from './cases';
 import { studyClaims } from './claims';
-import { analyseStudy, ATOL_PER_RTOL, pointKey, runLabel, studyPlan, workPrecisionFigure, type StudySettings } from './runs';
+import { analyseStudy, ATOL_PER_RTOL, pointKey, runLabel, studyPlan, workPrecisionFigure, type StudyResult, type StudySettings } from './runs';
+
+/** The study's sizes, as option choices. */
+const STUDY_SIZE_NAMES = ['quick', 'default'] as const satisfies readonly StudySize[];
 
 /** Default tolerances of the reference. */
 export const REFERENCE_RTOL = 1e-10;
@@ -40,8 +44,8 @@ function usable(name: string): boolean {
 }
 
 /** The settings from the parsed options, refused (one line naming the option) before any work. */
-export function studySettings(opts: ParsedOptions, cases: Registry<SolverStudyCase>): StudySettings {
-  for (const id of opts.cases as string[]) {
+export function studySettings(opts: StudyParsed, cases: Registry<SolverStudyCase>): StudySettings {
+  for (const id of opts.cases) {
     if (!cases.has(id)) throw new UsageError(`--cases ${id} is not a registered case; valid: ${cases.names().join(', ')}`);
   }
   const ref = solverChoice(opts, PHASE);
@@ -50,55 +54,78 @@ export function studySettings(opts: ParsedOptions, cases: Registry<SolverStudyCa
   }
   if (ref.dt0 !== undefined) throw new UsageError("--dt0 sets no step here: each case's steps are --step-fractions of its own largest step, and the reference chooses its own; leave --dt0 out");
   for (const [option, list] of [['step-fractions', opts.stepFractions], ['rtols', opts.rtols]] as const) {
-    const twice = (list as number[]).find((v, i) => (list as number[]).indexOf(v) !== i);
+    const twice = list.find((v, i) => list.indexOf(v) !== i);
     if (twice !== undefined) throw new UsageError(`--${option} lists ${twice} twice; give each value once`);
   }
-  for (const name of opts.solvers as string[]) {
+  for (const name of opts.solvers) {
     if (!usable(name)) throw new UsageError(`--solvers ${name} cannot integrate ${PHASE.what}; use ${solvers.names().filter(usable).join(', ')}`);
   }
   return {
-    cases: (opts.cases as string[]).length ? (opts.cases as string[]) : cases.names(),
-    size: opts.size as StudySize,
-    solvers: opts.solvers as string[],
-    stepFractions: opts.stepFractions as number[],
-    rtols: opts.rtols as number[],
+    cases: opts.cases.length ? opts.cases : cases.names(),
+    size: opts.size,
+    solvers: opts.solvers,
+    stepFractions: opts.stepFractions,
+    rtols: opts.rtols,
     reference: { solver: ref.solver, rtol: ref.rtol ?? REFERENCE_RTOL, atol: ref.atol ?? REFERENCE_ATOL },
   };
 }
 
 export const TABLE_COLUMNS = ['case', 'role', 'solver', 'step', 'rtol', 'metric', 'metricError', 'stateError', 'nfe', 'steps', 'seconds', 'status'] as const;
 
-export const studyCommand: CommandSpec = {
+const [referenceSolver, dt0Option, rtolOption, atolOption] = solverOptions({ solver: 'dopri5' });
+const [studyOut, studyPng] = outputOptions('solver-study');
+
+/** The options of solver-study (`creditflow reproduce solver-study --help`). */
+export const solverStudyOptions = [
+  studyOut,
+  opt.strings('cases', 'learning problems, by id (default: every case of every models/<model>/study.ts; an unknown id is refused with the list)', { default: [] }),
+  opt.choice('size', "problem sizes: 'quick' (seconds per case) or 'default' (minutes)", STUDY_SIZE_NAMES, { default: 'default' }),
+  { ...opt.strings('solvers', 'integrators studied: fixed-step ones on the step grid, adaptive ones at each --rtols', { default: ['euler', 'heun', 'rk4', 'dopri5'] }), choices: solvers.names() },
+  opt.numbers('step-fractions', "fixed steps as fractions of each case's largest step (each in (0, 1])", { default: [1, 0.5, 0.25, 0.125], min: 0, max: 1, validate: above(0) }),
+  opt.numbers('rtols', `relative tolerances of the adaptive solvers studied (atol = ${ATOL_PER_RTOL} × rtol)`, { default: [1e-3, 1e-5, 1e-7], min: 0, validate: above(0) }),
+  { ...referenceSolver, description: `the reference integrator, an adaptive solver at tight tolerances (registered solvers: ${solvers.names().join(', ')})` },
+  { ...dt0Option, description: "not taken here (refused): each case's fixed steps are --step-fractions of its own largest step, and the reference chooses its own" },
+  { ...rtolOption, description: `relative tolerance of the reference (default ${REFERENCE_RTOL}); the check run uses 10×` },
+  { ...atolOption, description: `absolute tolerance of the reference (default ${REFERENCE_ATOL}); the check run uses 10×` },
+  studyPng,
+  ...sweepOptions('runs (case × integrator)', 0, null),
+] as const;
+
+/** solver-study's options by camelCase name. */
+export type SolverStudyOptions = OptionsOf<typeof solverStudyOptions>;
+
+type StudyParsed = ParsedOf<typeof solverStudyOptions>;
+
+/**
+ * solver-study as a function: every case with every studied integrator (on `workers` threads),
+ * analysed: the table rows, the measured orders, the findings per case; writes nothing. The claims
+ * are `studyClaims(result)`, the figure `workPrecisionFigure(result)`.
+ */
+export async function runSolverStudy(options: OptionsInput<typeof solverStudyOptions> = {}, reporting: CallReporting = {}): Promise<StudyResult> {
+  const opts = callOptions(options, solverStudyOptions, 'runSolverStudy');
+  const cases = await loadStudyCases();
+  const settings = studySettings(opts, cases);
+  const plan = studyPlan(settings, cases);
+  const runs = await runSweep<StudyRun>(studyTasks(plan, settings), opts, callContext(reporting), 'solver-study');
+  return analyseStudy(settings, cases, plan, runs);
+}
+
+/** The sweep tasks of a study plan: one per case × integrator. */
+function studyTasks(plan: ReturnType<typeof studyPlan>, settings: StudySettings) {
+  return plan.map((p) => ({ module: path.join(__dirname, 'runs.ts'), fn: 'studyTask', args: { caseId: p.caseId, choice: p.choice, size: settings.size }, key: pointKey(p) }));
+}
+
+export const studyCommand = defineCommand({
   name: 'solver-study',
   description: "each model's learning problem with euler, heun, rk4 and dopri5: metric, error against a tight reference, evaluations, wall time; work-precision figure and findings",
-  options: [
-    { name: 'out', type: 'string', description: 'output folder', default: 'out/solver-study' },
-    { name: 'cases', type: 'strings', description: 'learning problems, by id (default: every case of every models/<model>/study.ts; an unknown id is refused with the list)', default: [] },
-    { name: 'size', type: 'string', description: "problem sizes: 'quick' (seconds per case) or 'default' (minutes)", default: 'default', choices: [...STUDY_SIZES] },
-    { name: 'solvers', type: 'strings', description: 'integrators studied: fixed-step ones on the step grid, adaptive ones at each --rtols', default: ['euler', 'heun', 'rk4', 'dopri5'], choices: solvers.names() },
-    { name: 'step-fractions', type: 'numbers', description: "fixed steps as fractions of each case's largest step (each in (0, 1])", default: [1, 0.5, 0.25, 0.125], min: 0, max: 1, validate: above(0) },
-    { name: 'rtols', type: 'numbers', description: `relative tolerances of the adaptive solvers studied (atol = ${ATOL_PER_RTOL} × rtol)`, default: [1e-3, 1e-5, 1e-7], min: 0, validate: above(0) },
-    ...solverOptions({ solver: 'dopri5' }).map((o) =>
-      o.name === 'dt0'
-        ? { ...o, description: "not taken here (refused): each case's fixed steps are --step-fractions of its own largest step, and the reference chooses its own" }
-        : o.name === 'solver'
-        ? { ...o, description: `the reference integrator, an adaptive solver at tight tolerances (registered solvers: ${solvers.names().join(', ')})` }
-        : o.name === 'rtol'
-          ? { ...o, description: `relative tolerance of the reference (default ${REFERENCE_RTOL}); the check run uses 10×` }
-          : o.name === 'atol'
-            ? { ...o, description: `absolute tolerance of the reference (default ${REFERENCE_ATOL}); the check run uses 10×` }
-            : o,
-    ),
-    pngOption,
-    ...sweepOptions('runs (case × integrator)', 0, null),
-  ],
+  options: solverStudyOptions,
   async run(opts, ctx) {
     const cases = await loadStudyCases();
     const settings = studySettings(opts, cases);
     const plan = studyPlan(settings, cases);
     // the manifest records the cases run (the default, none given, means all)
     const out = new RunOutput('solver-study', opts.out, { ...opts, cases: settings.cases }, ctx);
-    const tasks = plan.map((p) => ({ module: path.join(__dirname, 'runs.ts'), fn: 'studyTask', args: { caseId: p.caseId, choice: p.choice, size: settings.size }, key: pointKey(p) }));
+    const tasks = studyTasks(plan, settings);
     let runs: StudyRun[];
     try {
       runs = await runSweep<StudyRun>(tasks, opts, ctx, 'solver-study', (i, r) => `${plan[i].caseId} ${plan[i].role} ${plan[i].choice.solver}: ${r.nfe} evaluations`);
@@ -134,4 +161,4 @@ export const studyCommand: CommandSpec = {
     ctx.log(`wrote ${out.dir}`);
     return 0;
   },
-};
+});

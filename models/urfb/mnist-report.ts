@@ -11,6 +11,11 @@
  * μ ∈ {0.11, 0.2, 0.5, 1}, on the test split; batch 50 because the paper's 500 would give only 16
  * updates per epoch on 8,000 images.
  *
+ * `--data mnist|fashion-mnist|cifar10 --data-dir DIR --train-size N --test-size N` (declared with
+ * `reproduce compare`'s, models/compare/data-options.ts): the shipped MNIST split by default, else
+ * the full IDX (MNIST, Fashion-MNIST) or CIFAR-10 binary files of a folder; the input width and
+ * classes follow the data (3,072 inputs for CIFAR-10).
+ *
  * `--solver` (default euler), `--dt0` (in minibatches, default 1: one SGD step of η per minibatch),
  * `--rtol`, `--atol` choose the integrator of the minibatch flow (train.ts).
  *
@@ -32,16 +37,17 @@ import { RULES, type Rule } from './nonlinear';
 import { checkFits } from '../../src/io/memory';
 import { batchesPerEpoch, checkTrainSettings, checkTrainSolver, loadData, trainDefaults, trainFootprint, trainNetwork, type TrainResult, type TrainSettings } from './train';
 import { mnistClaims } from './claims';
+import { dataDescription } from '../../src/data/files';
+import { dataChoice, dataOptions } from '../compare/data-options';
 
 const hyperOptions: OptionSpec[] = [
   { name: 'hidden', type: 'integers', description: 'hidden layer widths', default: trainDefaults.hidden, min: 1 },
   { name: 'epochs', type: 'integer', description: 'passes over the training set', default: trainDefaults.epochs, min: 1 },
-  { name: 'batch', type: 'integer', description: 'minibatch size (one Euler step per minibatch)', default: trainDefaults.batch, min: 1 },
+  { name: 'batch-size', type: 'integer', description: 'minibatch size (one Euler step per minibatch)', default: trainDefaults.batch, min: 1 },
   { name: 'lr', type: 'number', description: 'step η of each minibatch update', default: trainDefaults.lr, min: 0 },
   { name: 'mu', type: 'number', description: 'balancing factor μ of the hinge loss, eq. (4)', default: trainDefaults.mu, min: 0 },
   { name: 'epsilon', type: 'number', description: "feedback learning rate ε of 'urfb' (1 in the paper)", default: trainDefaults.epsilon, min: 0 },
-  { name: 'train-size', type: 'integer', description: 'use only the first n training images (0 = all 8,000)', default: 0, min: 0, max: 8000 },
-  { name: 'test-size', type: 'integer', description: 'use only the first n test images (0 = all 2,000)', default: 0, min: 0, max: 2000 },
+  ...dataOptions({ train: 'the first n; not given: all, 8,000 of the shipped MNIST', test: 'the first n; not given: all, 2,000 of the shipped MNIST' }),
   ...solverOptions({ solver: 'euler', dt0: '1: one Euler step of η = --lr per minibatch (SGD), the paper\'s; --dt0 is in minibatches' }),
 ];
 
@@ -57,18 +63,20 @@ function trainSolver(opts: ParsedOptions): Pick<TrainSettings, 'solver' | 'dt0' 
 }
 
 function settingsFrom(opts: ParsedOptions, rule: Rule, sparsity: number, seed: number): TrainSettings {
+  const data = dataChoice(opts);
   return {
     rule,
     hidden: opts.hidden,
     epochs: opts.epochs,
-    batch: opts.batch,
+    batch: opts.batchSize,
     lr: opts.lr,
     mu: opts.mu,
     sparsity,
     epsilon: opts.epsilon,
     seed,
-    trainSize: opts.trainSize,
-    testSize: opts.testSize,
+    trainSize: opts.trainSize ?? 0,
+    testSize: opts.testSize ?? 0,
+    ...(data ? { data } : {}),
     ...trainSolver(opts),
   };
 }
@@ -83,13 +91,19 @@ export const trainCommand: CommandSpec = {
     { name: 'rule', type: 'string', description: 'learning rule', default: 'urfb', choices: RULES },
     { name: 'sparse', type: 'number', description: 'fraction of forward and of feedback connections fixed at 0 (the paper uses 0.5)', default: 0, min: 0, max: 0.95 },
     ...hyperOptions,
-    { name: 'seed', type: 'integer', description: 'seed of the initial weights, masks and minibatch order', default: 1 },
+    {
+      name: 'seeds',
+      type: 'integers',
+      description: 'seed of the initial weights, masks and minibatch order (one: this command trains one network)',
+      default: [1],
+      validate: (v: number[]) => (v.length === 1 ? undefined : `takes one seed: train urfb trains one network (got ${v.join(',')}); for several seeds run reproduce urfb-mnist --protocols <rule> --seeds ${v.join(',')}`),
+    },
     { name: 'out', type: 'string', description: 'output folder', default: 'out/train-urfb' },
     ...resumeOptions(),
   ],
   run(opts, ctx) {
-    const s = settingsFrom(opts, opts.rule, opts.sparse, opts.seed);
-    checkFits({ bytes: 2e8 + trainFootprint(s) }, `--hidden ${s.hidden.join(',')} with --batch ${s.batch}`, 'lower the widths in --hidden or --batch');
+    const s = settingsFrom(opts, opts.rule, opts.sparse, opts.seeds[0]);
+    checkFits({ bytes: 2e8 + trainFootprint(s) }, `--hidden ${s.hidden.join(',')} with --batch-size ${s.batch}`, 'lower the widths in --hidden or --batch-size');
     const checkpoint = runCheckpoint(opts, 'train');
     const data = loadData(s);
     const out = new RunOutput('train urfb', opts.out, opts, ctx);
@@ -180,8 +194,10 @@ export const mnistCommand: CommandSpec = {
     const seeds: number[] = opts.seeds;
     const base = settingsFrom(opts, 'urfb', 0, 0);
     checkTrainSettings(base);
+    const { train, test } = loadData(base); // bad --data, --data-dir or sizes fail here, before any work
+    const dataName = base.data ? dataDescription(base.data.name, base.data.dir, train.n, test.n) : `MNIST ${train.n.toLocaleString('en')}/${test.n.toLocaleString('en')}`;
     const live = Math.min(opts.workers, (opts.protocols as string[]).length * seeds.length);
-    checkFits({ bytes: 2e8 + live * trainFootprint(base) }, `--hidden ${base.hidden.join(',')} with --batch ${base.batch} on ${live} worker(s)`, 'lower the widths in --hidden, --batch or --workers');
+    checkFits({ bytes: 2e8 + live * trainFootprint(base) }, `--hidden ${base.hidden.join(',')} with --batch-size ${base.batch} on ${live} worker(s)`, 'lower the widths in --hidden, --batch-size or --workers');
     const out = new RunOutput('urfb-mnist', opts.out, opts, ctx);
     const plan = (opts.protocols as string[]).flatMap((name) => seeds.map((seed) => ({ p: PROTOCOLS[name], seed, key: `${name}-seed${seed}` })));
     const tasks = plan.map(({ p, seed, key }) => ({
@@ -218,14 +234,14 @@ export const mnistCommand: CommandSpec = {
       data2.push({ type: 'scatter', mode: 'lines+markers', x, y: mean((e) => 100 * e.testError), name: `${s.protocol} test`, line: { color: colours[s.protocol] } });
       data2.push({ type: 'scatter', mode: 'lines', x, y: mean((e) => 100 * e.trainError), name: `${s.protocol} train`, line: { color: colours[s.protocol], dash: 'dot' } });
     }
-    const claims = mnistClaims(summary, `MNIST ${runs[0].result.sizes.join('-')} fully connected (paper: CIFAR-10/100, convolutional simple/deep nets), ${base.epochs} epochs, ${seeds.length} seeds`);
+    const claims = mnistClaims(summary, `${dataName}, ${runs[0].result.sizes.join('-')} fully connected (paper: CIFAR-10/100, convolutional simple/deep nets), ${base.epochs} epochs, ${seeds.length} seeds`);
     writeClaims(out, 'urfb-mnist', claims);
-    out.figure('urfb_mnist', { data: data2, layout: { xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'error (%)' }, rangemode: 'tozero' } } }, { title: `URFB on MNIST: error per epoch (mean of ${seeds.length} seeds; solid test, dotted train)`, png: opts.png });
+    out.figure('urfb_mnist', { data: data2, layout: { xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'error (%)' }, rangemode: 'tozero' } } }, { title: `URFB on ${dataName}: error per epoch (mean of ${seeds.length} seeds; solid test, dotted train)`, png: opts.png });
     const manifest = out.finish('ok');
     if (ctx.json) {
       process.stdout.write(JSON.stringify({ out: out.dir, network: runs[0].result.sizes, summary }, null, 2) + '\n');
     } else {
-      ctx.log(`network ${runs[0].result.sizes.join('-')}, ${base.epochs} epochs, batch ${base.batch}, η = ${base.lr}, μ = ${base.mu}; final test error:`);
+      ctx.log(`${dataName}, network ${runs[0].result.sizes.join('-')}, ${base.epochs} epochs, batch ${base.batch}, η = ${base.lr}, μ = ${base.mu}; final test error:`);
       ctx.log(formatTable(['protocol', 'mean', 'sd', ...seeds.map((s) => `seed ${s}`)], summary.map((s) => [s.protocol, pct(s.mean), pct(s.sd), ...s.testErrors.map(pct)])));
       ctx.log(`\nwrote ${manifest.files.length} files to ${out.dir} (${manifest.wallSeconds?.toFixed(0)} s)`);
       printClaims(ctx, claims);

@@ -286,7 +286,7 @@ export class FeedbackNet {
       if (this.feedback && l >= 2) {
         if (this.epsilon !== 0) sum += this.accumulate(o.R[l], R[l], ws.x[l - 1], ws.d[l], this.epsilon * scale, this.maskR[l], -l);
         else {
-          o.R[l].data.set(R[l].data);
+          if (o.R[l].data !== R[l].data) o.R[l].data.set(R[l].data);
           sum += this.entrySum(o.R[l]);
         }
       }
@@ -309,7 +309,7 @@ export class FeedbackNet {
    */
   private accumulate(target: Mat, start: Mat, X: Mat, Y: Mat, alpha: number, m: Float64Array | null, key: number): number {
     const t = target.data;
-    t.set(start.data);
+    if (t !== start.data) t.set(start.data); // the same block when the update runs in place
     if (!m) {
       batchOuterAcc(target, X, Y, alpha);
       return this.entrySum(target);
@@ -470,7 +470,8 @@ export class MinibatchFlow {
       this.lastInput = y;
       return st.sum;
     };
-    const term = drift(net.layout.size, (_s, y, out) => void evaluate(y, out, null), { euler: (_s, y0, h, y1) => evaluate(y0, y1, h) });
+    // the forward and backward passes read y0 before any block is written: the update may run in place
+    const term = drift(net.layout.size, (_s, y, out) => void evaluate(y, out, null), { euler: (_s, y0, h, y1) => evaluate(y0, y1, h), eulerInPlace: true });
     this.problem = odeProblem(term, { layout: net.layout, input, name: `${net.spec.rule} [${net.spec.sizes.join('-')}] in minibatches of η = ${eta}` });
   }
 
@@ -484,6 +485,8 @@ export class MinibatchFlow {
     return {
       name: 'minibatch loss and errors',
       size: 2,
+      // with Euler the step's own evaluation at y_0 is read (by identity), nothing of y_0 after it
+      inPlace: true,
       step: (s0, y0, s1, _y1, acc) => {
         if (this.lastInput !== y0) {
           this.scratch ??= new Float64Array(y0.length);

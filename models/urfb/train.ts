@@ -1,6 +1,7 @@
 /**
  * Training the Section 3 network (nonlinear.ts) on the shared MNIST split (src/data/mnist.ts,
- * 8,000 train / 2,000 test), for `creditflow train urfb` and `creditflow reproduce urfb-mnist`.
+ * 8,000 train / 2,000 test) or a data set read from files (--data, --data-dir: full MNIST or
+ * Fashion-MNIST IDX files, CIFAR-10's binary batches; src/data/files.ts), for `creditflow train urfb` and `creditflow reproduce urfb-mnist`.
  *
  * Per epoch: a seeded shuffle, then `solve` over the epoch's minibatches (nonlinear.ts
  * `MinibatchFlow`: time counted in minibatches, the minibatch a piecewise-constant input that
@@ -18,6 +19,7 @@ import { solve } from '../../src/core/solve';
 import { solvers } from '../../solvers/index';
 import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
 import { mnistSplit, take, type Dataset } from '../../src/data/mnist';
+import { DATA_SHAPES, dataDescription, loadDataset, type DataName } from '../../src/data/files';
 import { epochOrder, gatherRows } from '../../src/nn/mlp';
 import { reportProgress } from '../../src/parallel/pool';
 import { FeedbackNet, MinibatchFlow, type Minibatch, type Rule } from './nonlinear';
@@ -35,6 +37,8 @@ export interface TrainSettings {
   /** Use only the first n training / test samples (0 = all). */
   trainSize: number;
   testSize: number;
+  /** The data set read from files (--data, --data-dir; src/data/files.ts); absent: the shipped MNIST 8,000/2,000 split. */
+  data?: { name: DataName; dir?: string };
   /**
    * The integrator of the learning flow (default 'euler' with step 1: one SGD step per minibatch).
    * Time is counted in minibatches, so `dt0` is in minibatches.
@@ -76,7 +80,7 @@ export interface TrainResult {
 
 export function checkTrainSettings(s: TrainSettings): void {
   if (!(Number.isInteger(s.epochs) && s.epochs >= 1)) throw new Error(`--epochs must be an integer >= 1 (got ${s.epochs})`);
-  if (!(Number.isInteger(s.batch) && s.batch >= 1)) throw new Error(`--batch must be an integer >= 1 (got ${s.batch})`);
+  if (!(Number.isInteger(s.batch) && s.batch >= 1)) throw new Error(`--batch-size must be an integer >= 1 (got ${s.batch})`);
   if (!(s.lr > 0 && Number.isFinite(s.lr))) throw new Error(`--lr must be a finite number > 0 (got ${s.lr})`);
   if (s.hidden.length === 0 || s.hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new Error(`--hidden must list integer widths >= 1 (got ${s.hidden.join(',')})`);
   checkTrainSolver(s.solver ?? 'euler');
@@ -101,8 +105,9 @@ export function checkTrainSolver(name: string): void {
  * checkpoint's copy (~8 arrays of every layer's weights), the minibatch activations and errors
  * (~6 per unit), and the 10,000-image MNIST split (~63 MB as float64) shared by the runs.
  */
-export function trainFootprint(s: Pick<TrainSettings, 'hidden' | 'batch'>): number {
-  const sizes = [784, ...s.hidden, 10];
+export function trainFootprint(s: Pick<TrainSettings, 'hidden' | 'batch' | 'data'>): number {
+  const shape = DATA_SHAPES[s.data?.name ?? 'mnist'];
+  const sizes = [shape.d, ...s.hidden, shape.classes];
   let weights = 0;
   let units = 0;
   for (let l = 1; l < sizes.length; l++) {
@@ -112,8 +117,17 @@ export function trainFootprint(s: Pick<TrainSettings, 'hidden' | 'batch'>): numb
   return 8 * (8 * weights + 6 * s.batch * units);
 }
 
-export function loadData(s: Pick<TrainSettings, 'trainSize' | 'testSize'>): { train: Dataset; test: Dataset } {
-  const split = mnistSplit(0);
+/**
+ * The run's train and test images: the first `trainSize` / `testSize` (0 = all) of the shipped MNIST
+ * split, or of the data set `data` names (its own full splits). Asking for more than there are is
+ * refused, naming the options.
+ */
+export function loadData(s: Pick<TrainSettings, 'trainSize' | 'testSize' | 'data'>): { train: Dataset; test: Dataset } {
+  const split = s.data ? loadDataset(s.data.name, s.data.dir) : mnistSplit(0);
+  if (s.trainSize > split.train.n || s.testSize > split.test.n) {
+    const what = s.data ? dataDescription(s.data.name, s.data.dir, split.train.n, split.test.n) : 'the shipped MNIST split (8,000/2,000)';
+    throw new Error(`--train-size ${s.trainSize} / --test-size ${s.testSize}: ${what} has ${split.train.n.toLocaleString('en')} training and ${split.test.n.toLocaleString('en')} test images; ask for at most those, or 0 for all`);
+  }
   return {
     train: s.trainSize > 0 ? take(split.train, s.trainSize) : split.train,
     test: s.testSize > 0 ? take(split.test, s.testSize) : split.test,

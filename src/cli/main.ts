@@ -10,7 +10,7 @@
  * program, the command runs in a child process under supervise.ts (signals stop it at once).
  */
 import { solvers } from '../../solvers/index';
-import { checks, commands, experiments, loadModels, models, type CommandSpec } from '../registry';
+import { checks, commands, defineCommand, experiments, loadModels, models, type CommandSpec } from '../registry';
 import { makeContext } from '../experiment/context';
 import { closeOpenRuns } from '../io/run';
 import { applyBackendOption, formatHelp, parseOptions, UsageError, type OptionSpec } from '../experiment/options';
@@ -18,7 +18,7 @@ import { findPlanCommand, gatherCommand, runOneCommand } from './plan';
 import { queueStatusCommand, queueSubmitCommand, workerCommand } from './queue';
 import { reportCommand } from './report';
 import { becomeSupervisedChild, errorLine, supervise } from './supervise';
-import { runVerify } from './verify';
+import { runVerify, verifyOptions } from './verify';
 
 const builtins: CommandSpec[] = [
   {
@@ -59,16 +59,12 @@ const builtins: CommandSpec[] = [
       return 0;
     },
   },
-  {
+  defineCommand({
     name: 'verify',
     description: 'Run every registered theorem check and print a table (claim, measured quantity, bound, pass/fail). Exits 1 if any fails.',
-    options: [
-      { name: 'only', type: 'strings', description: 'run only checks whose id starts with one of these prefixes (comma-separated)' },
-      { name: 'seed', type: 'integer', description: 'seed for the checks that draw random numbers', default: 1 },
-      { name: 'quick', type: 'boolean', description: 'reduced sizes (as in the tests)', default: false },
-    ],
+    options: verifyOptions,
     run: (opts, ctx) => runVerify(opts, ctx),
-  },
+  }),
   reportCommand,
   runOneCommand,
   gatherCommand,

@@ -1,7 +1,15 @@
 /** `creditflow verify`: run the theorem checks and print claim / measured / bound / pass. */
 import { checks, type CheckResult, type TheoremCheck } from '../registry';
 import type { RunContext } from '../experiment/context';
-import type { ParsedOptions } from '../experiment/options';
+import { seedsOption } from '../experiment/groups';
+import { opt, type ParsedOf } from '../experiment/options';
+
+/** The options of `creditflow verify`. */
+export const verifyOptions = [
+  opt.strings('only', 'run only checks whose id starts with one of these prefixes (comma-separated)'),
+  seedsOption({ default: [1], description: 'seed for the checks that draw random numbers', single: 'verify runs each check once' }),
+  opt.boolean('quick', 'reduced sizes (as in the tests)', { default: false }),
+] as const;
 
 export interface VerifyRow {
   id: string;
@@ -28,8 +36,8 @@ export async function runCheck(c: TheoremCheck, ctx: { quick: boolean; seed: num
   return { id: c.id, paper: c.paper, claim: c.claim, ...r, seconds: (performance.now() - start) / 1000, error };
 }
 
-export async function runVerify(opts: ParsedOptions, ctx: RunContext): Promise<number> {
-  const prefixes: string[] | undefined = opts.only;
+export async function runVerify(opts: ParsedOf<typeof verifyOptions>, ctx: RunContext): Promise<number> {
+  const prefixes = opts.only;
   const selected = checks.entries().filter(([id]) => !prefixes || prefixes.some((p) => id.startsWith(p)));
   if (selected.length === 0) {
     throw new Error(`no theorem check matches --only ${prefixes?.join(',')}; ids: ${checks.names().join(', ')}`);
@@ -39,7 +47,7 @@ export async function runVerify(opts: ParsedOptions, ctx: RunContext): Promise<n
   const rows: VerifyRow[] = [];
   const progress = ctx.progress('verify', selected.length);
   for (const [, c] of selected) {
-    const row = await runCheck(c, { quick: Boolean(opts.quick), seed: opts.seed ?? 1 });
+    const row = await runCheck(c, { quick: opts.quick, seed: opts.seeds[0] });
     rows.push(row);
     progress.tick(1, c.id);
   }

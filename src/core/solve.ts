@@ -61,6 +61,12 @@ export interface Reduction {
   size: number;
   init?: ArrayLike<number>;
   step(t0: number, y0: Float64Array, t1: number, y1: Float64Array, acc: Float64Array): void;
+  /**
+   * True when `step` is right even if y0 and y1 are one buffer holding the new state: it reads
+   * nothing of y0's entries (e.g. it takes what the vector field computed at y0). Lets a drift whose
+   * Euler update runs in place (`DriftTerm.eulerInPlace`) keep doing so with this reduction.
+   */
+  inPlace?: boolean;
 }
 
 export interface EventSpec {
@@ -122,7 +128,10 @@ export interface Solution {
   status: Status;
   /** One line saying how the run ended. */
   message: string;
-  /** Time and state where the run ended (for 'diverged': the last finite state). */
+  /**
+   * Time and state where the run ended (for 'diverged': the last finite state, except when the
+   * state was updated in place (`DriftTerm.eulerInPlace`): then the diverged state and its time).
+   */
   t: number;
   y: Float64Array;
   ts: number[];
@@ -269,6 +278,9 @@ class Run {
 
     // Step-size control: the user's, or PI for adaptive solvers, constant otherwise; clipped to
     // the input's jump times.
+    if (opts.controller !== undefined && (typeof opts.controller !== 'object' || opts.controller === null || typeof opts.controller.init !== 'function' || typeof opts.controller.adapt !== 'function')) {
+      throw new Error(`controller must be a step-size controller (piController({ rtol, atol, pcoeff, icoeff, … }) or constantStep()), not ${opts.controller === null ? 'null' : typeof opts.controller === 'object' ? 'an object without init/adapt' : typeof opts.controller}; settings such as pcoeff go to piController`);
+    }
     let controller = opts.controller ?? (solver.adaptive ? piController({ rtol: opts.rtol, atol: opts.atol, dtMin: opts.dtMin, dtMax: opts.dtMax }) : constantStep());
     if (controller.needsErrorEstimate && !solver.adaptive) {
       throw new Error(`solver '${solver.name}' has no error estimate, so it cannot take adaptive steps; use a constant step (dt0) or an adaptive solver such as 'dopri5'`);
@@ -759,6 +771,10 @@ class Run {
     const max = this.maxSteps;
     const hasInput = this.jumps !== null;
     const hasReductions = reds.length > 0;
+    // one buffer updated in place when the solver and the drift allow it and every reduction
+    // reads nothing of y0 after the step (DriftTerm.eulerInPlace)
+    if (solver.inPlace?.(problem) && reds.every((r) => r.spec.inPlace === true)) yNew = y;
+    const inPlace = yNew === y;
     while (t < t1) {
       if (steps >= max) {
         this.stopMaxSteps(t);
@@ -776,14 +792,17 @@ class Run {
       // gives the sum when it computed it while writing the state
       const s = info.sum ?? stateSum(yNew);
       if (s - s !== 0 && firstNonFinite(yNew) >= 0) {
-        this.divergedAt(t, tNext, yNew, '');
+        this.divergedAt(t, tNext, yNew, inPlace ? ' in place (the state returned is this diverged one)' : '');
+        if (inPlace) t = tNext;
         break;
       }
       if (hasReductions) for (let r = 0; r < reds.length; r++) reds[r].spec.step(t, y, tNext, yNew, reds[r].acc);
       const next = ctrl.adapt(t, tNext, y, yNew, undefined, 1).tNext;
-      const tmp = y;
-      y = yNew;
-      yNew = tmp;
+      if (!inPlace) {
+        const tmp = y;
+        y = yNew;
+        yNew = tmp;
+      }
       t = tNext;
       tNext = next;
     }

@@ -87,9 +87,14 @@ export interface StepSolver<W = unknown> extends SolverTraits {
   init(problem: Problem): W;
   /**
    * One step from (t0, y0) to t1: writes y1. `dW` is the Brownian increment over [t0, t1] for an
-   * SDE (null for an ODE). `y1` never aliases `y0`.
+   * SDE (null for an ODE). `y1` never aliases `y0`, except where `inPlace(problem)` allows it.
    */
   step(problem: Problem, t0: number, t1: number, y0: Float64Array, dW: Float64Array | null, y1: Float64Array, ws: W): StepInfo;
+  /**
+   * Optional: whether `step` may be given y1 === y0 for this problem (Euler, when the drift's fused
+   * update runs in place: `DriftTerm.eulerInPlace`). `solve` uses it on its fixed-step fast path.
+   */
+  inPlace?(problem: Problem): boolean;
   /**
    * Forget evaluations cached between steps (first-same-as-last): `solve` calls it when the state
    * or the vector field changed between two steps (an event reset the state, an input jumped).

@@ -35,6 +35,15 @@ export interface DriftTerm {
    */
   readonly euler?: EulerUpdate;
   /**
+   * Optional: `euler(t, y, h, y)` is valid, i.e. the fused update may overwrite the state it reads
+   * (an in-place SGD step). `solve`'s fixed-step fast path then updates one state buffer in place
+   * (no second state-sized buffer for the new state, which for a learning flow over a large weight
+   * matrix halves the memory the step touches), provided every reduction of the run accepts it
+   * (`Reduction.inPlace`). The price: a solve that diverges returns the non-finite state, since the
+   * last finite one was overwritten (where and when are reported as always).
+   */
+  readonly eulerInPlace?: boolean;
+  /**
    * Optional declaration that the drift is a leak, f_i(t, y) = (rest − y_i + current_i)·rate for
    * every entry (the membrane of a leaky integrate-and-fire neuron: τ dV/dt = V_rest − V + I with
    * rate = 1/τ and a constant current I). `vf` must compute exactly this expression (the tests compare
@@ -53,7 +62,7 @@ export interface LeakForm {
   readonly rate: number;
 }
 
-/** y1 ← y0 + h f(t, y0), returning the sum of y1's entries; y1 never aliases y0. */
+/** y1 ← y0 + h f(t, y0), returning the sum of y1's entries; y1 aliases y0 only when the term says so (`DriftTerm.eulerInPlace`). */
 export type EulerUpdate = (t: number, y0: Float64Array, h: number, y1: Float64Array) => number;
 
 /** How a diffusion term's coefficient meets the Brownian increment (see the module comment). */
@@ -83,15 +92,35 @@ export interface DiffusionTerm {
   g(t: number, y: Float64Array, out: Float64Array): void;
   /** out ← g ΔW (state-sized), the noise product for this shape. */
   prod(g: Float64Array, dW: Float64Array, out: Float64Array): void;
+  /**
+   * Optional: the noise acts on one block of entries only (diagonal shape; g is zero outside it, and
+   * `g`/`prod` still give the whole state). A solver may then restrict its noise passes to the block:
+   * 'euler_maruyama' adds g ΔW there in one pass and keeps the drift's fused-update sum (see
+   * `blockDiffusion`).
+   */
+  readonly block?: DiffusionBlock;
+}
+
+/** The entries [offset, offset + size) a diffusion term acts on, and g on them (`size` entries). */
+export interface DiffusionBlock {
+  readonly offset: number;
+  readonly size: number;
+  /** out ← g(t, y) on the block (out has `size` entries). */
+  g(t: number, y: Float64Array, out: Float64Array): void;
+  /** When set, g is this one number on the whole block at every t and y (then `g` need not be called). */
+  readonly amplitude?: number;
 }
 
 /**
- * A drift term; `opts.euler` is its fused Euler update (see `DriftTerm.euler`), `opts.leak` declares
- * it a leak (see `DriftTerm.leak`).
+ * A drift term; `opts.euler` is its fused Euler update (see `DriftTerm.euler`), `opts.eulerInPlace`
+ * says that update may run in place (see `DriftTerm.eulerInPlace`), `opts.leak` declares it a leak
+ * (see `DriftTerm.leak`).
  */
-export function drift(dim: number, vf: (t: number, y: Float64Array, out: Float64Array) => void, opts: { euler?: EulerUpdate; leak?: LeakForm } = {}): DriftTerm {
+export function drift(dim: number, vf: (t: number, y: Float64Array, out: Float64Array) => void, opts: { euler?: EulerUpdate; eulerInPlace?: boolean; leak?: LeakForm } = {}): DriftTerm {
   checkDim(dim, 'drift term');
   if (opts.euler !== undefined && typeof opts.euler !== 'function') throw new Error(`drift term: euler must be a function (t, y0, h, y1) => sum of y1 (got ${typeof opts.euler})`);
+  if (opts.eulerInPlace !== undefined && typeof opts.eulerInPlace !== 'boolean') throw new Error(`drift term: eulerInPlace must be true or false (got ${typeof opts.eulerInPlace})`);
+  if (opts.eulerInPlace && !opts.euler) throw new Error('drift term: eulerInPlace declares that the fused Euler update may run in place, so it needs that update (opts.euler)');
   const leak = opts.leak;
   if (leak !== undefined) {
     if (!(leak.current instanceof Float64Array) || leak.current.length !== dim) {
@@ -99,8 +128,14 @@ export function drift(dim: number, vf: (t: number, y: Float64Array, out: Float64
     }
     if (!Number.isFinite(leak.rest) || !Number.isFinite(leak.rate)) throw new Error(`drift term: leak.rest and leak.rate must be finite numbers (got ${leak.rest} and ${leak.rate})`);
   }
-  if (leak) return opts.euler ? { kind: 'drift', dim, vf, euler: opts.euler, leak } : { kind: 'drift', dim, vf, leak };
-  return opts.euler ? { kind: 'drift', dim, vf, euler: opts.euler } : { kind: 'drift', dim, vf };
+  return {
+    kind: 'drift',
+    dim,
+    vf,
+    ...(opts.euler ? { euler: opts.euler } : {}),
+    ...(opts.eulerInPlace ? { eulerInPlace: true } : {}),
+    ...(leak ? { leak } : {}),
+  };
 }
 
 function noiseKind(shape: NoiseShape, additive: boolean): NoiseKind {
@@ -159,6 +194,36 @@ export function diffusion(
             }
           };
   return { kind: 'diffusion', dim, shape, additive, noise: noiseKind(shape, additive), brownianDim: m, gSize, g, prod };
+}
+
+/**
+ * Diagonal noise on one block of the state, entries [offset, offset + size) (e.g. the feedback
+ * compartments of a network): g(t, y) is given on the block (`size` entries), or as one number (a
+ * constant amplitude, additive noise), and is zero elsewhere. The term declares its block
+ * (`DiffusionTerm.block`), so 'euler_maruyama' adds g ΔW to those entries only, in one pass; every
+ * other solver sees an ordinary diagonal term of the whole state.
+ */
+export function blockDiffusion(dim: number, offset: number, size: number, noise: 'additive' | 'diagonal', gOrAmplitude: ((t: number, y: Float64Array, out: Float64Array) => void) | number): DiffusionTerm {
+  if (!(Number.isInteger(offset) && Number.isInteger(size) && offset >= 0 && size >= 1 && offset + size <= dim)) {
+    throw new Error(`blockDiffusion: the block [${offset}, ${offset} + ${size}) must lie in the state's ${dim} entries (offset >= 0, size >= 1, integers)`);
+  }
+  const amplitude = typeof gOrAmplitude === 'number' ? gOrAmplitude : undefined;
+  if (amplitude !== undefined && (noise !== 'additive' || !Number.isFinite(amplitude))) {
+    throw new Error(`blockDiffusion: a constant amplitude (got ${amplitude}) must be a finite number, with noise 'additive'`);
+  }
+  const g = typeof gOrAmplitude === 'number' ? (_t: number, _y: Float64Array, out: Float64Array) => out.fill(gOrAmplitude) : gOrAmplitude;
+  let last: Float64Array | null = null;
+  let view: Float64Array | null = null;
+  const full = diffusion(dim, noise, (t, y, out) => {
+    if (out !== last) {
+      last = out;
+      view = out.subarray(offset, offset + size);
+    }
+    out.fill(0, 0, offset);
+    g(t, y, view!);
+    out.fill(0, offset + size);
+  });
+  return { ...full, block: amplitude === undefined ? { offset, size, g } : { offset, size, g, amplitude } };
 }
 
 /** Additive noise with constant per-component amplitude sigma (a number applies to all components). */

@@ -7,26 +7,34 @@
  */
 import { DATA_NAMES, DATA_SHAPES, dataDescription, loadDataset, type DataName } from '../data/files';
 import type { Dataset } from '../data/mnist';
-import type { OptionSpec, ParsedOptions } from './options';
+import { opt, type OptionsOf, type ParsedOptions } from './options';
 
-/** The four options (each experiment may refine the defaults of the sizes' descriptions). */
-export function dataOptions(): OptionSpec[] {
+/** The four options (typed: `DataOptions`). */
+export function dataOptions() {
   return [
-    { name: 'data', type: 'string', description: "data set: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir), 'fashion-mnist' (IDX files; default folder: Debian's dataset-fashion-mnist), 'cifar10' (binary version, needs --data-dir)", default: 'mnist', choices: [...DATA_NAMES] },
-    { name: 'data-dir', type: 'string', description: "folder with the data set's files (IDX: train-images-idx3-ubyte[.gz] …; CIFAR-10: data_batch_1.bin … test_batch.bin)" },
-    { name: 'train-size', type: 'integer', description: 'training images used (0 = all: 8,000 of the shipped MNIST, the full training set otherwise)', default: 0, min: 0 },
-    { name: 'test-size', type: 'integer', description: 'test images used (0 = all: 2,000 of the shipped MNIST, the full test set otherwise)', default: 0, min: 0 },
-  ];
+    opt.choice('data', "data set: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir), 'fashion-mnist' (IDX files; default folder: Debian's dataset-fashion-mnist), 'cifar10' (binary version, needs --data-dir)", DATA_NAMES, { default: 'mnist' }),
+    opt.string('data-dir', "folder with the data set's files (IDX: train-images-idx3-ubyte[.gz] …; CIFAR-10: data_batch_1.bin … test_batch.bin)"),
+    opt.integer('train-size', 'training images used (0 = all: 8,000 of the shipped MNIST, the full training set otherwise)', { default: 0, min: 0 }),
+    opt.integer('test-size', 'test images used (0 = all: 2,000 of the shipped MNIST, the full test set otherwise)', { default: 0, min: 0 }),
+  ] as const;
 }
 
+/** The parsed data options (a run's options object has these among others). */
+export type DataOptions = OptionsOf<ReturnType<typeof dataOptions>>;
+
+/** What the functions below accept: typed options, or a command's untyped ones (checked by the declarations). */
+type DataOptionsIn = DataOptions | ParsedOptions;
+
 /** Whether the run reads a data set other than the shipped MNIST subset. */
-export function externalData(opts: ParsedOptions): boolean {
+export function externalData(given: DataOptionsIn): boolean {
+  const opts = given as DataOptions;
   return opts.data !== 'mnist' || Boolean(opts.dataDir);
 }
 
 /** Train and test sizes of the run (0 = all), checked against the data set (loaded here when it is read from files). */
-export function dataSizes(opts: ParsedOptions): { train: number; test: number } {
-  const split = externalData(opts) ? loadDataset(opts.data as DataName, opts.dataDir) : { train: { n: 8000 }, test: { n: 2000 } };
+export function dataSizes(given: DataOptionsIn): { train: number; test: number } {
+  const opts = given as DataOptions;
+  const split = externalData(opts) ? loadDataset(opts.data, opts.dataDir) : { train: { n: 8000 }, test: { n: 2000 } };
   const pick = (asked: number, n: number, what: string) => {
     if (asked > n) throw new Error(`--${what}-size ${asked} is more than the ${n.toLocaleString('en')} ${what} images of --data ${opts.data}; use 0 for all`);
     return asked === 0 ? n : asked;
@@ -35,14 +43,16 @@ export function dataSizes(opts: ParsedOptions): { train: number; test: number } 
 }
 
 /** The data of a run, for settings and claims tables, e.g. 'Fashion-MNIST 60,000/10,000' or 'MNIST 8,000/2,000 split'. */
-export function dataLabel(opts: ParsedOptions): string {
+export function dataLabel(given: DataOptionsIn): string {
+  const opts = given as DataOptions;
   const n = dataSizes(opts);
-  return externalData(opts) ? dataDescription(opts.data as DataName, opts.dataDir, n.train, n.test) : `MNIST ${n.train.toLocaleString('en')}/${n.test.toLocaleString('en')} split`;
+  return externalData(opts) ? dataDescription(opts.data, opts.dataDir, n.train, n.test) : `MNIST ${n.train.toLocaleString('en')}/${n.test.toLocaleString('en')} split`;
 }
 
 /** Input width and classes of the run's data. */
-export function dataShape(opts: ParsedOptions): { d: number; classes: number } {
-  return DATA_SHAPES[opts.data as DataName];
+export function dataShape(given: DataOptionsIn): { d: number; classes: number } {
+  const opts = given as DataOptions;
+  return DATA_SHAPES[opts.data];
 }
 
 /**

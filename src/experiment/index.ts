@@ -16,10 +16,15 @@
  * a folder (`resume`, checkpoints) need `out`. `formatClaims` prints a result's claims as the
  * command does; `captureRuns` keeps what any code that opens runs writes.
  *
+ * A new experiment declares its options once with `opt` and the shared groups (`outputOptions`,
+ * `seedsOption`, `trainingOptions`, `solverOptions`, `sweepOptions`), gets their type from
+ * `OptionsOf<typeof options>`, and `defineCommand` hands its `run` the options typed; `callOptions`
+ * checks a typed function call's options against the same declarations.
+ *
  * @module creditflow/experiments
  */
 import type { RunContext } from './context';
-import { makeContext } from './context';
+import { callContext, memoryOnly } from './call';
 import { applyBackendOption, optionsFrom, UsageError } from './options';
 import type { Claim } from '../io/claims';
 import type { PlotlyFigure } from '../io/plot';
@@ -28,6 +33,11 @@ import { experiments, loadModels, type CommandSpec } from '../registry';
 
 export { formatClaims, type Claim } from '../io/claims';
 export { captureRuns, type CapturedRun } from '../io/run';
+// Declaring an experiment's options once, typed (options.ts, groups.ts), and calling it as a typed function (call.ts).
+export { opt, UsageError, type Option, type OptionSpec, type OptionsOf, type OptionsInput, type ParsedOf, type CommonOptions } from './options';
+export { batchSizeOption, epochsOption, lrOption, outputOptions, pngOption, resumeOptions, seedsOption, singleSeed, solverOptions, sweepOptions, trainingOptions, workersOption } from './groups';
+export { callContext, callOptions, type CallReporting } from './call';
+export { defineCommand, type TypedCommandSpec } from '../registry';
 
 export interface ExperimentResult {
   experiment: string;
@@ -71,17 +81,11 @@ export async function runExperiment(experiment: string | CommandSpec, options: R
   const name = spec.name;
   const parsed = optionsFrom(options, spec.options, `runExperiment('${name}')`);
   const toFiles = options.out !== undefined;
-  const asked = (k: string) => options[k] !== undefined || options[k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)] !== undefined;
-  if (!toFiles && (asked('resume') || asked('checkpointEvery'))) {
-    throw new UsageError(`runExperiment('${name}'): resume and checkpointEvery keep state in the run folder; give out: '<folder>' as well`);
-  }
   // Nothing in memory-only runs goes to disk: no checkpoints, no PNG rendering.
-  if (!toFiles) {
-    if ('checkpointEvery' in parsed) parsed.checkpointEvery = 0;
-    parsed.png = false;
-  }
+  memoryOnly(parsed, options, `runExperiment('${name}')`);
+  if (!toFiles) parsed.png = false;
   applyBackendOption(parsed);
-  const ctx: RunContext = { ...makeContext(false), log: opts.log ?? (() => {}) };
+  const ctx: RunContext = callContext(opts);
   const { runs } = await captureRuns(!toFiles, async () => spec.run(parsed, ctx));
   if (runs.length === 0) throw new Error(`experiment '${name}' finished without opening a run`);
   const run = runs[runs.length - 1];

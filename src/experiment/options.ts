@@ -54,7 +54,7 @@ export function applyBackendOption(opts: ParsedOptions): void {
 }
 
 /** `--png` / `--no-png`, for every command that writes figures (RunOutput reads it). */
-export const pngOption: OptionSpec = { name: 'png', type: 'boolean', description: 'also render PNGs of the figures with headless chromium when installed (--no-png: HTML only)', default: true };
+export const pngOption: Option<'png', boolean, true> = { name: 'png', type: 'boolean', description: 'also render PNGs of the figures with headless chromium when installed (--no-png: HTML only)', default: true };
 
 /**
  * Rules that complete an option's declaration from its name, applied to every command's options
@@ -314,4 +314,125 @@ export function formatHelp(usage: string, description: string, specs: readonly O
   });
   const w = Math.max(...rows.map((r) => r[0].length)) + 2;
   return `usage: ${usage}\n\n${description}\n\noptions:\n${rows.map(([a, b]) => a.padEnd(w) + b).join('\n')}\n`;
+}
+
+/**
+ * The TypeScript type of a parsed value of each option type (what `parseOptions`, a `--config`
+ * file and `checkValues` produce).
+ */
+export interface OptionValueTypes {
+  number: number;
+  integer: number;
+  string: string;
+  boolean: boolean;
+  numbers: number[];
+  integers: number[];
+  strings: string[];
+}
+
+/**
+ * An option declaration that also carries, at the type level only, the name `N` of the option,
+ * the TypeScript type `V` of its parsed value and whether it has a default (`D`): built by `opt`,
+ * it is an ordinary `OptionSpec` at run time (help, config keys, presets, plans and checks read it
+ * as before), and `OptionsOf` turns a list of them into the type of the parsed options.
+ */
+export interface Option<N extends string = string, V = unknown, D extends boolean = boolean> extends OptionSpec {
+  name: N;
+  /** Type-level only (never set): the parsed value's type. */
+  readonly __value?: V;
+  /** Type-level only (never set): true when the option has a default, so it is always present. */
+  readonly __hasDefault?: D;
+}
+
+/** What an option may declare besides its name, type and description; `validate` sees the parsed value. */
+export interface OptionExtra<V> {
+  min?: number;
+  max?: number;
+  validate?: (value: V) => string | undefined;
+}
+
+/** A default as written in a declaration (a list may be a readonly constant). */
+type DefaultOf<V> = V extends (infer E)[] ? readonly E[] : V;
+
+/** A builder of one option type: with a default the option is always present, without one it is optional. */
+export interface OptionBuilder<V> {
+  <N extends string>(name: N, description: string, extra: OptionExtra<V> & { default: DefaultOf<V> }): Option<N, V, true>;
+  <N extends string>(name: N, description: string, extra?: OptionExtra<V>): Option<N, V, false>;
+}
+
+function builder<V>(type: OptionType): OptionBuilder<V> {
+  return ((name: string, description: string, extra: Record<string, unknown> = {}) => ({ name, type, description, ...extra })) as OptionBuilder<V>;
+}
+
+/**
+ * Typed option declarations, one builder per option type:
+ *
+ *     const options = [
+ *       opt.integer('epochs', 'training epochs', { default: 20, min: 1 }),
+ *       opt.choice('loss', 'objective F', ['cross-entropy', 'mse'], { default: 'cross-entropy' }),
+ *       opt.integer('layer', 'hidden layer shown (default: the middle one)', { min: 2 }),
+ *     ];
+ *     type Opts = OptionsOf<typeof options>;
+ *     // { epochs: number; loss: 'cross-entropy' | 'mse'; layer?: number }
+ *
+ * `choice`/`choices` take the allowed values as a list and type the value as their union.
+ */
+export const opt = {
+  number: builder<number>('number'),
+  integer: builder<number>('integer'),
+  string: builder<string>('string'),
+  boolean: builder<boolean>('boolean'),
+  numbers: builder<number[]>('numbers'),
+  integers: builder<number[]>('integers'),
+  strings: builder<string[]>('strings'),
+  /** A string that must be one of `choices`; the value's type is their union. */
+  choice<N extends string, const C extends readonly string[]>(name: N, description: string, choices: C, extra: OptionExtra<C[number]> & { default: C[number] }): Option<N, C[number], true> {
+    return { name, type: 'string', description, ...extra, choices };
+  },
+  /** A list whose every value must be one of `choices`. */
+  choices<N extends string, const C extends readonly string[]>(name: N, description: string, choices: C, extra: OptionExtra<C[number][]> & { default: readonly C[number][] }): Option<N, C[number][], true> {
+    return { name, type: 'strings', description, ...extra, choices };
+  },
+};
+
+/** 'train-size' → 'trainSize', as `camel` does at run time. */
+export type CamelCase<S extends string> = S extends `${infer H}-${infer C}${infer R}` ? `${H}${Uppercase<C>}${CamelCase<R>}` : S;
+
+type Named<O, D extends boolean> = O extends Option<infer N, unknown, D> ? (string extends N ? never : CamelCase<N>) : never;
+type ValueOf<O> = O extends Option<string, infer V> ? V : never;
+type Flat<T> = { [K in keyof T]: T[K] };
+
+/**
+ * The parsed options of a list of `opt` declarations, keyed by camelCase name: an option with a
+ * default is always present, one without is optional. Untyped `OptionSpec`s in the list add
+ * nothing to the type (declare them with `opt` to read them typed).
+ */
+export type OptionsOf<O extends readonly OptionSpec[]> = Flat<
+  { [K in O[number] as Named<K, true>]: ValueOf<K> } & { [K in O[number] as Named<K, false>]?: ValueOf<K> }
+>;
+
+/** The options every command has (`commonOptions`), and the positional arguments. */
+export type CommonOptions = {
+  _: string[];
+  help: boolean;
+  json: boolean;
+  config?: string;
+  backend: Backend;
+  /** Set on a reproduce command with presets (src/experiment/presets.ts), already applied. */
+  preset?: 'quick' | 'default' | 'paper';
+};
+
+/** The options a command declared with `O` receives: its own, typed, and the common ones. */
+export type ParsedOf<O extends readonly OptionSpec[]> = OptionsOf<O> & CommonOptions;
+
+/** What a function call of a command takes: any of its options by camelCase name, and `backend`. */
+export type OptionsInput<O extends readonly OptionSpec[]> = Partial<OptionsOf<O>> & { backend?: Backend };
+
+/**
+ * The options of a function call, typed: `given` by camelCase name (type-checked against the
+ * declarations by the compiler, and checked once more at run time by `checkValues`, since a
+ * notebook or JavaScript caller has no compiler), defaults filled in.
+ */
+export function typedOptionsFrom<const O extends readonly OptionSpec[]>(given: OptionsInput<O>, specs: O, where: string): ParsedOf<O> {
+  return optionsFrom(given as Record<string, unknown>, specs, where) as unknown as ParsedOf<O>;
 }

@@ -10,7 +10,7 @@
  */
 import { solvers } from '../core/solvers';
 import type { Solver } from '../core/solver';
-import { UsageError, type OptionSpec, type ParsedOptions } from './options';
+import { UsageError, type Option, type ParsedOptions } from './options';
 
 /** What `solve` needs to know about the integrator: its name and its step or tolerances. */
 export interface SolverChoice {
@@ -29,7 +29,7 @@ export interface SolverDefaults {
 }
 
 /** The four options, with the model's defaults. */
-export function solverOptions(d: SolverDefaults): OptionSpec[] {
+export function solverOptions(d: SolverDefaults): [Option<'solver', string, true>, Option<'dt0', number, false>, Option<'rtol', number, false>, Option<'atol', number, false>] {
   return [
     { name: 'solver', type: 'string', description: `integrator of the learning dynamics (registered solvers: ${solvers.names().join(', ')})`, default: d.solver, choices: solvers.names() },
     { name: 'dt0', type: 'number', description: `step of a fixed-step solver, first step of an adaptive one (default: ${d.dt0 ?? "the model's own"})`, min: 0, validate: (v: number) => (v > 0 ? undefined : 'must be > 0') },

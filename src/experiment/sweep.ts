@@ -8,10 +8,10 @@ import * as path from 'node:path';
 import type { CheckpointSettings } from '../io/checkpoint';
 import { defaultWorkers, runTasks, safeName, type Task } from '../parallel/pool';
 import type { RunContext } from './context';
-import type { OptionSpec, ParsedOptions } from './options';
+import type { Option, ParsedOptions } from './options';
 
 /** `--workers N`, default: the number of cores. */
-export function workersOption(what = 'independent runs'): OptionSpec {
+export function workersOption(what = 'independent runs'): Option<'workers', number, true> {
   return { name: 'workers', type: 'integer', description: `worker threads (${what} run in parallel; default: the number of cores)`, default: defaultWorkers(), min: 1 };
 }
 
@@ -19,7 +19,7 @@ export function workersOption(what = 'independent runs'): OptionSpec {
  * `--checkpoint-every` and `--resume`. With `unit` null the runs themselves are not checkpointed
  * part-way (too short, or no state worth it): only finished runs are kept.
  */
-export function resumeOptions(every = 1, unit: string | null = 'epochs'): OptionSpec[] {
+export function resumeOptions(every = 1, unit: string | null = 'epochs'): [Option<'checkpoint-every', number, true>, Option<'resume', boolean, true>] {
   const what = unit === null ? 'keep each finished run under --out/checkpoints (0 = off)' : `checkpoint each run every n ${unit} and keep finished runs under --out/checkpoints (0 = never)`;
   return [
     { name: 'checkpoint-every', type: 'integer', description: what, default: every, min: 0 },
@@ -28,7 +28,7 @@ export function resumeOptions(every = 1, unit: string | null = 'epochs'): Option
 }
 
 /** Both of the above, for a command whose runs are independent and checkpointed. */
-export function sweepOptions(what?: string, every?: number, unit?: string | null): OptionSpec[] {
+export function sweepOptions(what?: string, every?: number, unit?: string | null): [Option<'workers', number, true>, Option<'checkpoint-every', number, true>, Option<'resume', boolean, true>] {
   return [workersOption(what), ...resumeOptions(every, unit)];
 }
 

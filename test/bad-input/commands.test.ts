@@ -34,11 +34,13 @@ test.each([
   [['reproduce', 'dll-lr', '--relax-solver', 'heun', '--relax-dt', '2.5'], '--relax-dt 2.5 is beyond the stability limit of heun (2): the relaxation would not converge; use --relax-dt 1 (exact for euler) or smaller'],
   [['reproduce', 'dll-rnn', '--relax', 'flow', '--relax-dt', '5'], '--relax-dt 5 is beyond the stability limit of euler (2): the relaxation would not converge; use --relax-dt 1 (exact for euler) or smaller'],
   [['reproduce', 'dll-mnist', '--sizes', '784,16,9'], '--sizes must start with 784 and end with 10 (got 784,16,9)'],
-  [['reproduce', 'dll-mnist', '--train-size', '256', '--batch', '9000'], '--batch 9000 is larger than --train-size 256, so an epoch has no full minibatch; use --batch 256 or less'],
-  [['reproduce', 'dll-lr', '--train-size', '100', '--batch', '128'], '--batch 128 is larger than --train-size 100, so an epoch has no full minibatch; use --batch 100 or less'],
-  [['reproduce', 'sal-table', '--train-size', '64', '--batch', '100'], '--batch 100 is larger than --train-size 64, so an epoch has no full minibatch; use --batch 64 or less'],
+  [['reproduce', 'dll-mnist', '--train-size', '256', '--batch-size', '9000'], '--batch-size 9000 is larger than --train-size 256, so an epoch has no full minibatch; use --batch-size 256 or less'],
+  [['reproduce', 'dll-lr', '--train-size', '100', '--batch-size', '128'], '--batch-size 128 is larger than --train-size 100, so an epoch has no full minibatch; use --batch-size 100 or less'],
+  [['reproduce', 'sal-table', '--train-size', '64', '--batch-size', '100'], '--batch-size 100 is larger than --train-size 64, so an epoch has no full minibatch; use --batch-size 64 or less'],
+  [['reproduce', 'sal-assembly', '--seeds', '1,2'], '--seeds takes one seed here: sal-assembly trains one network (got 1,2); run it once per seed for several'],
   [['verify', '--only', 'core.order.euler,core.nope'], '--only core.nope matches no theorem check (a typo would silently run fewer checks); ids start with: core, dfc, dll, lif, loco, sal, urfb'],
-  [['verify', '--seed', '-1'], '--seed must be >= 0 (got -1)'],
+  [['verify', '--seeds', '-1'], 'each value of --seeds must be >= 0 (got -1)'],
+  [['verify', '--seeds', '1,2'], '--seeds takes one seed here: verify runs each check once (got 1,2); run it once per seed for several'],
   [['train', 'urfb', 'extra'], "unexpected argument 'extra': options start with -- (see creditflow train urfb --help)"],
   [['reproduce', 'fig12', 'steps', '10'], "unexpected argument 'steps': options start with -- (see creditflow reproduce fig12 --help)"],
   [['train', 'urfb', '-x'], "unexpected argument '-x': options start with -- (see creditflow train urfb --help)"],
@@ -47,6 +49,16 @@ test.each([
   const dir = out(`refused-${argv.join('-').replace(/[^\w]+/g, '_')}`);
   expect(await refusal(() => main([...argv, '--out', dir].filter((a, i, all) => !(argv[0] === 'verify' && (a === '--out' || all[i - 1] === '--out'))) as string[]))).toBe(message);
   expect(fs.existsSync(dir)).toBe(false);
+});
+
+test.each([
+  [['reproduce', 'dll-mnist', '--batch', '32'], '--batch', '--batch-size'],
+  [['reproduce', 'sal-width', '--seed', '1'], '--seed', '--seeds'],
+  [['verify', '--seed', '1'], '--seed', '--seeds'],
+])('one spelling per concept: %j is an unknown option, and the list names the one spelling', async (argv, old, spelling) => {
+  const message = await refusal(() => main(argv));
+  expect(message.startsWith(`unknown option ${old}; valid options: `)).toBe(true);
+  expect(message.split('valid options: ')[1].split(', ')).toContain(spelling);
 });
 
 test('reproduce fig12 refuses a size that cannot fit, saying how much it needs and the largest --steps that fits', async () => {
@@ -84,16 +96,16 @@ test('train urfb and urfb-mnist refuse widths that cannot fit, saying how much t
   // 784-100000-100000-10: 8 arrays of every layer's weights and 6 per unit of a 50-image minibatch, float64, plus 200 MB.
   const one = 8 * (8 * (784 * 1e5 + 1e5 * 1e5 + 1e5 * 10) + 6 * 50 * (1e5 + 1e5 + 10));
   expect(await refusal(() => main(['train', 'urfb', '--hidden', '100000,100000', '--out', out('wide')]))).toBe(
-    `--hidden 100000,100000 with --batch 50 needs about ${gb(2e8 + one)} of memory, more than the ${gb(have)} this machine can give a run; lower the widths in --hidden or --batch`,
+    `--hidden 100000,100000 with --batch-size 50 needs about ${gb(2e8 + one)} of memory, more than the ${gb(have)} this machine can give a run; lower the widths in --hidden or --batch-size`,
   );
   expect(await refusal(() => main(['reproduce', 'urfb-mnist', '--hidden', '100000,100000', '--workers', '2', '--out', out('wide2')]))).toBe(
-    `--hidden 100000,100000 with --batch 50 on 2 worker(s) needs about ${gb(2e8 + 2 * one)} of memory, more than the ${gb(have)} this machine can give a run; lower the widths in --hidden, --batch or --workers`,
+    `--hidden 100000,100000 with --batch-size 50 on 2 worker(s) needs about ${gb(2e8 + 2 * one)} of memory, more than the ${gb(have)} this machine can give a run; lower the widths in --hidden, --batch-size or --workers`,
   );
   expect(fs.existsSync(out('wide'))).toBe(false);
 });
 
 test('every --help states the accepted seed range', async () => {
-  expect(await stdout(['train', 'urfb', '--help'])).toMatch(/--seed <integer> +seed of the initial weights, masks and minibatch order \[0, 4294967295\] \(default 1\)/);
+  expect(await stdout(['train', 'urfb', '--help'])).toMatch(/--seeds <integers> +seed of the initial weights, masks and minibatch order \(one: this command trains one network\) \[0, 4294967295\] \(default 1\)/);
   expect(await stdout(['reproduce', 'fig12', '--help'])).toMatch(/--seeds <integers> +one run per seed \(draws T, R\(0\), BP W\(0\)\) \[0, 4294967295\] \(default 1,2,3\)/);
 });
 

@@ -12,7 +12,7 @@ import { LOCK_FILE, pidAlive } from '../../src/io/lock';
 import { cli, manifest, scratch, start, until } from './helpers';
 
 const tmp = scratch('cf-sig-');
-const train = (out: string, epochs: number) => ['train', 'urfb', '--train-size', '2000', '--test-size', '200', '--hidden', '64', '--epochs', String(epochs), '--seed', '3', '--out', out];
+const train = (out: string, epochs: number) => ['train', 'urfb', '--train-size', '2000', '--test-size', '200', '--hidden', '64', '--epochs', String(epochs), '--seeds', '3', '--out', out];
 const epochOf = (out: string) => {
   try {
     return loadCheckpoint(path.join(out, 'checkpoints', 'train'))?.epoch ?? 0;

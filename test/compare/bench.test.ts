@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect, test } from 'vitest';
-import { benchModules, runBench } from '../../bench/run';
+import { benchModules, runBench, speedDirection } from '../../bench/run';
 
 test('the bench runner in --quick mode writes valid JSON with the rows and their spreads', async () => {
   expect(benchModules()).toEqual(expect.arrayContaining(['kernels', 'core', 'solvers', 'scaling', 'urfb', 'dfc', 'sal', 'dll', 'lif', 'loco']));
@@ -29,3 +29,9 @@ test('the bench runner in --quick mode writes valid JSON with the rows and their
   await expect(runBench({ quick: true, only: ['nope'], out: file })).rejects.toThrow(/unknown benchmark module 'nope'/);
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
 }, 60_000);
+
+test('--against reads each unit the right way round: times lower, rates higher, other figures no verdict', () => {
+  for (const u of ['s', 'ms', 'ms/batch', 'ms/eval', 's CPU', 'µs/step', 'ratio']) expect(speedDirection(u)).toBe('lower');
+  for (const u of ['samples/s', 'steps/s', 'neuron-steps/s', 'GFLOP/s', 'Gelem/s', 'x', 'x CPU']) expect(speedDirection(u)).toBe('higher');
+  for (const u of ['', 'p (t ∝ n^p)', 'rel. error at t=10']) expect(speedDirection(u)).toBeNull();
+});

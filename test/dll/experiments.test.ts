@@ -5,8 +5,8 @@ import { expect, test } from 'vitest';
 import { parseOptions } from '../../src/experiment/options';
 import type { RunContext } from '../../src/experiment/context';
 import { Progress } from '../../src/io/progress';
-import { lrExperiment, mnistExperiment } from '../../models/dll/experiments/mnist';
-import { rnnExperiment } from '../../models/dll/experiments/rnn';
+import { lrExperiment, mnistExperiment, runDllLr, runDllMnist } from '../../models/dll/experiments/mnist';
+import { rnnExperiment, runDllRnn } from '../../models/dll/experiments/rnn';
 import type { CommandSpec } from '../../src/registry';
 
 
@@ -24,7 +24,7 @@ async function run(spec: CommandSpec, args: string[]) {
 }
 
 test('dll-mnist at toy size writes results, curves, a summary, a figure and a manifest', async () => {
-  const r = await run(mnistExperiment, ['--sizes', '784,16,10', '--epochs', '2', '--seeds', '1', '--train-size', '512', '--batch', '32', '--lr', '3e-3']);
+  const r = await run(mnistExperiment, ['--sizes', '784,16,10', '--epochs', '2', '--seeds', '1', '--train-size', '512', '--batch-size', '32', '--lr', '3e-3']);
   expect(r.code).toBe(0);
   expect(r.manifest.status).toBe('ok');
   for (const f of ['results.json', 'curves.csv', 'summary.csv', 'test-accuracy.html']) expect(r.manifest.files).toContain(f);
@@ -36,8 +36,39 @@ test('dll-mnist at toy size writes results, curves, a summary, a figure and a ma
   expect(r.lines.join('\n')).toMatch(/dll-fa/);
 });
 
+test('runDllMnist: the typed function returns the numbers the command writes, and writes nothing', async () => {
+  const args = ['--sizes', '784,12,10', '--epochs', '1', '--seeds', '1,2', '--methods', 'dll,bp', '--theta-rule', 'paper', '--train-size', '256', '--batch-size', '32', '--lr', '3e-3', '--workers', '1'];
+  const command = await run(mnistExperiment, args);
+  const before = fs.existsSync('out/dll-mnist') ? fs.readdirSync('out/dll-mnist').sort() : null;
+  const r = await runDllMnist({ sizes: [784, 12, 10], epochs: 1, seeds: [1, 2], methods: ['dll', 'bp'], thetaRule: ['paper'], trainSize: 256, batchSize: 32, lr: 3e-3, workers: 1 });
+  expect(fs.existsSync('out/dll-mnist') ? fs.readdirSync('out/dll-mnist').sort() : null).toEqual(before);
+  const accuracy: number = r.summary[0].accuracyMean;
+  expect(r.summary.map((s) => s.method)).toEqual(['dll', 'bp']);
+  expect(r.summary.map((s) => s.accuracyMean)).toEqual(command.results.summary.map((s: { accuracyMean: number }) => s.accuracyMean));
+  expect(r.runs.map((x) => x.curve.map((c) => c.testLoss))).toEqual(command.results.runs.map((x: { curve: { testLoss: number }[] }) => x.curve.map((c) => c.testLoss)));
+  expect(r.unconverged).toEqual([]);
+  expect(r.claims.length).toBeGreaterThan(0);
+  expect(Number.isFinite(accuracy)).toBe(true);
+  await expect(runDllMnist({ batchSize: 9000, trainSize: 256 })).rejects.toThrow('--batch-size 9000 is larger than --train-size 256, so an epoch has no full minibatch; use --batch-size 256 or less');
+}, 120_000);
+
+test('runDllLr and runDllRnn: the typed functions return the numbers the commands write', async () => {
+  const lrCommand = await run(lrExperiment, ['--sizes', '784,8,10', '--epochs', '1', '--lrs', '1e-3,1e300', '--train-size', '128', '--batch-size', '64', '--optimizer', 'sgd', '--workers', '1']);
+  const lr = await runDllLr({ sizes: [784, 8, 10], epochs: 1, lrs: [1e-3, 1e300], trainSize: 128, batchSize: 64, optimizer: 'sgd', workers: 1 });
+  expect(lr.runs.map((r) => [r.lr, r.status])).toEqual(lrCommand.results.runs.map((r: { lr: number; status: string }) => [r.lr, r.status]));
+  expect(lr.runs.map((r) => r.testLoss)).toEqual(lrCommand.results.runs.map((r: { testLoss: number | null }) => r.testLoss ?? NaN));
+  expect(lr.summary.map((r) => r.diverged)).toEqual([0, 1]);
+  const rnnArgs = ['--iterations', '10', '--seeds', '1', '--hidden', '6', '--steps', '4', '--batch-size', '4', '--tasks', 'series', '--methods', 'dll,bptt', '--series-length', '600', '--eval-every', '5', '--workers', '1'];
+  const rnnCommand = await run(rnnExperiment, rnnArgs);
+  const rnn = await runDllRnn({ iterations: 10, seeds: [1], hidden: 6, steps: 4, batchSize: 4, tasks: ['series'], methods: ['dll', 'bptt'], seriesLength: 600, evalEvery: 5, workers: 1 });
+  const task: 'text' | 'series' = rnn.runs[0].task;
+  expect(task).toBe('series');
+  expect(rnn.runs.map((r) => r.mse)).toEqual(rnnCommand.results.runs.map((r: { mse: number }) => r.mse));
+  expect(rnn.summary.map((r) => r.method)).toEqual(['dll', 'bptt']);
+}, 120_000);
+
 test('dll-rnn at toy size runs both tasks and the three methods', async () => {
-  const r = await run(rnnExperiment, ['--iterations', '30', '--seeds', '1', '--hidden', '8', '--steps', '6', '--batch', '8', '--text-length', '3000', '--series-length', '800', '--eval-every', '10']);
+  const r = await run(rnnExperiment, ['--iterations', '30', '--seeds', '1', '--hidden', '8', '--steps', '6', '--batch-size', '8', '--text-length', '3000', '--series-length', '800', '--eval-every', '10']);
   expect(r.code).toBe(0);
   const res = r.results;
   expect(res.summary).toHaveLength(6);
@@ -49,12 +80,12 @@ test('dll-rnn at toy size runs both tasks and the three methods', async () => {
 });
 
 test('dll-rnn with the flow relaxation (eqs. 17-18 by a solver) runs', async () => {
-  const r = await run(rnnExperiment, ['--iterations', '5', '--seeds', '1', '--hidden', '6', '--steps', '4', '--batch', '4', '--tasks', 'series', '--methods', 'dll', '--series-length', '600', '--relax', 'flow', '--relax-solver', 'rk4', '--relax-dt', '0.5', '--eval-every', '0']);
+  const r = await run(rnnExperiment, ['--iterations', '5', '--seeds', '1', '--hidden', '6', '--steps', '4', '--batch-size', '4', '--tasks', 'series', '--methods', 'dll', '--series-length', '600', '--relax', 'flow', '--relax-solver', 'rk4', '--relax-dt', '0.5', '--eval-every', '0']);
   expect(r.code).toBe(0);
 });
 
 test('dll-lr records a diverging learning rate as a result instead of failing', async () => {
-  const r = await run(lrExperiment, ['--sizes', '784,8,10', '--epochs', '1', '--lrs', '1e-3,1e300', '--train-size', '128', '--batch', '64', '--optimizer', 'sgd']);
+  const r = await run(lrExperiment, ['--sizes', '784,8,10', '--epochs', '1', '--lrs', '1e-3,1e300', '--train-size', '128', '--batch-size', '64', '--optimizer', 'sgd']);
   expect(r.code).toBe(0);
   const res = r.results;
   expect(res.summary[0].diverged).toBe(0);
@@ -62,7 +93,7 @@ test('dll-lr records a diverging learning rate as a result instead of failing', 
 });
 
 test('dll-rnn --theta-rule runs DLL once per Θ rule beside DLL-FA and BPTT, records the rules and judges each', async () => {
-  const r = await run(rnnExperiment, ['--iterations', '20', '--seeds', '1', '--hidden', '6', '--steps', '5', '--batch', '4', '--tasks', 'series', '--series-length', '600', '--eval-every', '0', '--theta-rule', 'paper,code,fixed', '--theta-lr-scale', '0.5']);
+  const r = await run(rnnExperiment, ['--iterations', '20', '--seeds', '1', '--hidden', '6', '--steps', '5', '--batch-size', '4', '--tasks', 'series', '--series-length', '600', '--eval-every', '0', '--theta-rule', 'paper,code,fixed', '--theta-lr-scale', '0.5']);
   expect(r.code).toBe(0);
   expect(r.manifest.options).toMatchObject({ thetaRule: ['paper', 'code', 'fixed'], thetaLrScale: 0.5 });
   expect(r.results.summary.map((s: { method: string }) => s.method)).toEqual(['dll', 'dll-fa', 'bptt', 'dll (code Θ)', 'dll (fixed Θ)']);
@@ -77,7 +108,7 @@ test('dll-rnn --theta-rule runs DLL once per Θ rule beside DLL-FA and BPTT, rec
 });
 
 test('dll-lr --theta-rule sweeps each Θ rule as its own row and claim', async () => {
-  const r = await run(lrExperiment, ['--sizes', '784,8,10', '--epochs', '1', '--lrs', '1e-4,1e-3', '--train-size', '128', '--batch', '64', '--theta-rule', 'paper,code']);
+  const r = await run(lrExperiment, ['--sizes', '784,8,10', '--epochs', '1', '--lrs', '1e-4,1e-3', '--train-size', '128', '--batch-size', '64', '--theta-rule', 'paper,code']);
   expect(r.code).toBe(0);
   expect(r.manifest.options.thetaRule).toEqual(['paper', 'code']);
   expect(r.results.summary.map((s: { method: string; lr: number }) => `${s.method}@${s.lr}`)).toEqual(['dll@0.0001', 'dll@0.001', 'dll (code Θ)@0.0001', 'dll (code Θ)@0.001']);

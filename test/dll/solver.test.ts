@@ -109,7 +109,7 @@ async function runCommand(spec: CommandSpec, args: string[]) {
 }
 
 test('dll-mnist --optimizer sgd --solver rk4 runs at a tiny size and records the solver; Adam with rk4, odex and tolerances for a fixed step are refused before work', async () => {
-  const tiny = ['--sizes', '784,12,10,10', '--epochs', '1', '--seeds', '1', '--train-size', '128', '--batch', '32', '--methods', 'dll,bp', '--theta-rule', 'paper'];
+  const tiny = ['--sizes', '784,12,10,10', '--epochs', '1', '--seeds', '1', '--train-size', '128', '--batch-size', '32', '--methods', 'dll,bp', '--theta-rule', 'paper'];
   const euler = await runCommand(mnistExperiment, [...tiny, '--optimizer', 'sgd', '--lr', '0.05']);
   const rk4 = await runCommand(mnistExperiment, [...tiny, '--optimizer', 'sgd', '--lr', '0.05', '--solver', 'rk4']);
   expect(rk4.code).toBe(0);

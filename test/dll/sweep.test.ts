@@ -22,14 +22,14 @@ async function results(spec: CommandSpec, args: string[], workers: number, keep?
 }
 
 test('dll-mnist: two worker threads give the same results as one, bit for bit', async () => {
-  const args = ['--sizes', '784,8,10', '--epochs', '2', '--seeds', '1,2', '--methods', 'dll,bp', '--train-size', '256', '--batch', '32', '--lr', '3e-3'];
+  const args = ['--sizes', '784,8,10', '--epochs', '2', '--seeds', '1,2', '--methods', 'dll,bp', '--train-size', '256', '--batch-size', '32', '--lr', '3e-3'];
   const serial = await results(mnistExperiment, args, 1);
   const parallel = await results(mnistExperiment, args, 2);
   expect(parallel).toEqual(serial);
   expect(serial.runs).toHaveLength(6); // dll (paper Θ), bp and dll (code Θ) for 2 seeds
 });
 
-const rnnArgs = ['--iterations', '20', '--seeds', '1', '--methods', 'dll,bptt', '--tasks', 'series', '--hidden', '6', '--steps', '4', '--batch', '4', '--series-length', '600', '--eval-every', '10', '--checkpoint-every', '5'];
+const rnnArgs = ['--iterations', '20', '--seeds', '1', '--methods', 'dll,bptt', '--tasks', 'series', '--hidden', '6', '--steps', '4', '--batch-size', '4', '--series-length', '600', '--eval-every', '10', '--checkpoint-every', '5'];
 
 test('dll-rnn: two worker threads give the same results as one, bit for bit', async () => {
   const serial = await results(rnnExperiment, rnnArgs, 1);

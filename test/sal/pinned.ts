@@ -17,10 +17,10 @@ import { kpReduction, leakyLimit, lemma1Decay, theorem1 } from '../../models/sal
 
 /** Reduced-size arguments of each experiment (one worker, so nothing depends on the thread count). */
 export const EXPERIMENT_ARGS: Record<string, string[]> = {
-  'sal-ablation': ['--epochs', '3', '--train-size', '160', '--test-size', '40', '--width', '8', '--hidden', '2', '--batch', '16', '--seed', '3', '--lr', '0.02', '--lr-inter', '0.005'],
-  'sal-width': ['--epochs', '2', '--train-size', '96', '--test-size', '40', '--width', '6', '--hidden', '2', '--batch', '16', '--ratios', '0.5,1,2', '--loss', 'mse'],
-  'sal-table': ['--epochs', '2', '--train-size', '96', '--test-size', '40', '--width', '8', '--hidden', '2', '--batch', '16', '--seeds', '1,2', '--lr', '0.05', '--lr-inter', '0.01'],
-  'sal-assembly': ['--epochs', '2', '--train-size', '96', '--test-size', '40', '--width', '8', '--hidden', '3', '--batch', '12', '--lr', '0.02', '--lr-inter', '0.004'],
+  'sal-ablation': ['--epochs', '3', '--train-size', '160', '--test-size', '40', '--width', '8', '--hidden', '2', '--batch-size', '16', '--seeds', '3', '--lr', '0.02', '--lr-inter', '0.005'],
+  'sal-width': ['--epochs', '2', '--train-size', '96', '--test-size', '40', '--width', '6', '--hidden', '2', '--batch-size', '16', '--ratios', '0.5,1,2', '--loss', 'mse'],
+  'sal-table': ['--epochs', '2', '--train-size', '96', '--test-size', '40', '--width', '8', '--hidden', '2', '--batch-size', '16', '--seeds', '1,2', '--lr', '0.05', '--lr-inter', '0.01'],
+  'sal-assembly': ['--epochs', '2', '--train-size', '96', '--test-size', '40', '--width', '8', '--hidden', '3', '--batch-size', '12', '--lr', '0.02', '--lr-inter', '0.004'],
 };
 
 export interface PinnedRun {

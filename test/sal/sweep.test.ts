@@ -8,7 +8,7 @@ import { parseOptions } from '../../src/experiment/options';
 import { salExperiments } from '../../models/sal/experiments';
 import type { RunRecord } from '../../models/sal/experiments/common';
 
-const tiny = ['--ratios', '0.5,2', '--hidden', '2', '--width', '8', '--epochs', '2', '--batch', '16', '--train-size', '160', '--test-size', '80', '--no-png', '--checkpoint-every', '0'];
+const tiny = ['--ratios', '0.5,2', '--hidden', '2', '--width', '8', '--epochs', '2', '--batch-size', '16', '--train-size', '160', '--test-size', '80', '--no-png', '--checkpoint-every', '0'];
 
 /** A record without its wall-clock fields (the only things that may differ between runs). */
 function untimed(r: RunRecord) {

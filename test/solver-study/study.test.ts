@@ -20,7 +20,7 @@ import { parseOptions, UsageError } from '../../src/experiment/options';
 import { experiments, loadModels } from '../../src/registry';
 import { Progress } from '../../src/io/progress';
 import { loadStudyCases, studyFiles } from '../../models/solver-study/cases';
-import { TABLE_COLUMNS } from '../../models/solver-study/experiment';
+import { runSolverStudy, TABLE_COLUMNS } from '../../models/solver-study/experiment';
 import { evaluationsToReach, finestSlope, RESOLVED, type StudyResult, type StudyRow } from '../../models/solver-study/runs';
 
 /** The cases this branch ships; cases other models add later are checked the same way (CASES is every registered one). */
@@ -130,6 +130,18 @@ describe('solver-study --preset quick', () => {
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }
+  }, 60_000);
+
+  it('runSolverStudy: the typed function returns the numbers the command writes, and writes nothing', async () => {
+    const listing = () => (fs.existsSync('out/solver-study') ? fs.readdirSync('out/solver-study').sort() : null);
+    const before = listing();
+    // the quick preset's values, given as typed options
+    const r = await runSolverStudy({ size: 'quick', stepFractions: [1, 0.5, 0.25], rtols: [1e-3, 1e-5], cases: ['urfb-fig12'], workers: 1 });
+    const serial = result.rows.filter((x) => x.case === 'urfb-fig12');
+    expect(r.rows.map((x) => [x.solver, x.metric, x.stateError, x.nfe])).toEqual(serial.map((x) => [x.solver, x.metric, x.stateError, x.nfe]));
+    expect(r.settings.cases).toEqual(['urfb-fig12']);
+    expect(listing()).toEqual(before);
+    await expect(runSolverStudy({ solver: 'euler' })).rejects.toThrow(/^--solver euler takes fixed steps, but here --solver is the study's reference/);
   }, 60_000);
 
   it('the findings are built from the measured values', () => {

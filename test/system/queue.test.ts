@@ -97,7 +97,7 @@ test('queue submit twice, two workers, one killed mid-run: its run resumes on th
 test('a run that keeps failing is tried --attempts times, reported failed by status and gather, and queued again by a later submit', async () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'creditflow-queue-retry-'));
   const queue = ['--redis', redis.url, '--queue', 'retry-test'];
-  const small = ['--sizes', '784,8,10', '--epochs', '2', '--seeds', '1', '--methods', 'dll,bp', '--theta-rule', 'paper', '--train-size', '256', '--batch', '32', '--no-png'];
+  const small = ['--sizes', '784,8,10', '--epochs', '2', '--seeds', '1', '--methods', 'dll,bp', '--theta-rule', 'paper', '--train-size', '256', '--batch-size', '32', '--no-png'];
   expectExit(cli(['plan', 'dll-mnist', ...small, '--out', 'sweep'], work));
   const dir = path.join(work, 'sweep');
   // Run 0's checkpoint is corrupt: every attempt fails when it loads it.

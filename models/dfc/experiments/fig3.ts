@@ -22,7 +22,7 @@ import { RunOutput } from '../../../src/io/run';
 import type { CommandSpec } from '../../../src/registry';
 import { checkControllerConfig, FIG3_FEEDBACK, FIG3_FORWARD } from '../config';
 import type { Method } from '../rules';
-import { movingAverage, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult, wakeSolverChoice } from './run';
+import { movingAverage, runSeed, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult, wakeSolverChoice } from './run';
 import { teacherData } from './teacher';
 import { fig3Claims } from '../claims';
 
@@ -119,7 +119,7 @@ export const fig3: CommandSpec = {
       throw new Error(`--teacher and --student must share input and output widths (got ${teacher.join('-')} and ${student.join('-')})`);
     }
     const out = new RunOutput('dfc-fig3', opts.out, opts, ctx);
-    const { train, test } = teacherData(teacher, opts.trainSize, opts.testSize, opts.seed);
+    const { train, test } = teacherData(teacher, opts.trainSize, opts.testSize, runSeed(opts));
     const labels: string[] = opts.variants;
     const tasks = labels.map((label) => {
       const { method, feedback } = parseVariant(label);

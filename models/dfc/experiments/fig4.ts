@@ -18,7 +18,7 @@ import type { CommandSpec } from '../../../src/registry';
 import { checkControllerConfig, FIG3_FORWARD } from '../config';
 import type { Method } from '../rules';
 import { RUN_MODULE } from './fig3';
-import { pretrainFeedback, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult, wakeSolverChoice } from './run';
+import { pretrainFeedback, runSeed, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult, wakeSolverChoice } from './run';
 import { teacherData } from './teacher';
 import { fig4Claims } from '../claims';
 
@@ -27,7 +27,7 @@ export const fig4: CommandSpec = {
   description: 'DFC Fig. 4: alignment with weighted-MN updates for λ ∈ [1e-3, 1e-1] and 0.5, α ∈ [1e-4, 1e-1] (student-teacher)',
   options: [
     { name: 'out', type: 'string', description: 'output folder', default: 'out/dfc-fig4' },
-    ...sharedRunOptions({ epochs: 1, lrQ: 3e-3, fbPretrainEpochs: 20, seed: 'seed', fbPretrain: 'feedback pre-training epochs (shared by all settings)' }),
+    ...sharedRunOptions({ epochs: 1, lrQ: 3e-3, fbPretrainEpochs: 20, seed: 'seed (data, initialisation, noise)', fbPretrain: 'feedback pre-training epochs (shared by all settings)' }),
     { name: 'methods', type: 'strings', description: 'DFC variants (trained feedback)', choices: ['DFC', 'DFC-SS', 'DFC-SSA'], default: ['DFC', 'DFC-SS'] },
     { name: 'lambdas', type: 'numbers', description: 'λ values (at α = --alpha-fixed)', default: [0.001, 0.01, 0.1, 0.5] },
     { name: 'alphas', type: 'numbers', description: 'α values (at λ = --lambda-fixed)', default: [1e-4, 1e-3, 1e-2, 1e-1] },
@@ -45,7 +45,7 @@ export const fig4: CommandSpec = {
   async run(opts, ctx) {
     wakeSolverChoice(opts); // an unsuitable --solver is refused before any work
     const out = new RunOutput('dfc-fig4', opts.out, opts, ctx);
-    const { train, test } = teacherData(opts.teacher, opts.trainSize, opts.testSize, opts.seed);
+    const { train, test } = teacherData(opts.teacher, opts.trainSize, opts.testSize, runSeed(opts));
     const settings = [
       ...(opts.lambdas as number[]).map((lambda) => ({ sweep: 'lambda', lambda, alpha: opts.alphaFixed as number })),
       ...(opts.alphas as number[]).map((alpha) => ({ sweep: 'alpha', lambda: opts.lambdaFixed as number, alpha })),

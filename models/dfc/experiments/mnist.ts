@@ -2,13 +2,16 @@
  * `creditflow reproduce dfc-mnist`: test error of DFC, DFC-SS, DFC-SSA (trained and fixed
  * feedback), DFA and BP (Table 1, MNIST column) on the shared 8,000/2,000 split of
  * src/data/mnist.ts, fully connected tanh networks with a linear output and softmax cross-entropy.
+ * `--data mnist|fashion-mnist|cifar10 --data-dir DIR --train-size N --test-size N` (shared with
+ * the other image experiments, src/experiment/data.ts) trains on data read from files instead: the
+ * full IDX MNIST or Fashion-MNIST, or CIFAR-10 (3,072 inputs); 0 = the whole split.
  *
  * Settings: the forward phase uses the MNIST settings of the paper's code as in
  * ../shared/reference/dfc_torch_bench.py (λ = 0.0779, k_p = 2, α = 0.00139, τ_v/τ_u = 0.2,
  * dt = 0.02) but with fewer Euler steps per sample by default (100 instead of 1000: the settling
  * time T = 2 τ_u, enough for the controller to settle; --steps 1000 is the paper's); the feedback
  * phase uses the Fig. 3 feedback settings. Inputs are standardised with the MNIST mean/std
- * (0.1307/0.3081). Adam everywhere (lr 1e-3; feedback 1e-2, which after one pre-training epoch
+ * (0.1307/0.3081), other data by the mean/std of their training pixels. Adam everywhere (lr 1e-3; feedback 1e-2, which after one pre-training epoch
  * brought the trained-feedback DFC-SSA within ~1% of the fixed one in a 2,000-image trial, where
  * 3e-3 left it 3.5% behind). Rows run in worker threads.
  *
@@ -22,7 +25,9 @@
  */
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/experiment/sweep';
 import { pngOption } from '../../../src/experiment/options';
-import { MNIST_CLASSES, mnistSplit, oneHot, take } from '../../../src/data/mnist';
+import { loadDataset, type DataName } from '../../../src/data/files';
+import { oneHot, take } from '../../../src/data/mnist';
+import { dataLabel, dataOptions, dataShape, dataSizes, pixelStats, standardise } from '../../../src/experiment/data';
 import { formatTable } from '../../../src/io/output';
 import { printClaims, writeClaims } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
@@ -37,10 +42,6 @@ export const MNIST_FORWARD: ControllerConfig = { tauU: 1, tauV: 0.2, kp: 2, alph
 
 export const MNIST_ROWS = ['DFC', 'DFC-SS', 'DFC-SSA', 'DFC (fixed)', 'DFC-SS (fixed)', 'DFC-SSA (fixed)', 'DFA', 'BP'] as const;
 
-function standardise(x: Float64Array): Float64Array {
-  return Float64Array.from(x, (v) => (v - 0.1307) / 0.3081);
-}
-
 export const mnistExperiment: CommandSpec = {
   name: 'dfc-mnist',
   description: 'DFC Table 1 (MNIST): test error of DFC, DFC-SS, DFC-SSA (trained/fixed feedback), DFA and BP, tanh MLP',
@@ -49,7 +50,7 @@ export const mnistExperiment: CommandSpec = {
     ...sharedRunOptions({ epochs: 3, lrQ: 1e-2, fbPretrainEpochs: 1, seed: 'seed (initialisation, order, noise); the split is the shared seed-0 split', fbPretrain: 'feedback pre-training epochs' }),
     { name: 'rows', type: 'strings', description: 'methods to run', choices: MNIST_ROWS, default: [...MNIST_ROWS] },
     { name: 'hidden', type: 'integers', description: 'hidden layer widths (paper: 256,256,256)', default: [256, 256] },
-    { name: 'train-size', type: 'integer', description: 'training images (of the 8,000)', default: 8000, min: 32, max: 8000 },
+    ...dataOptions(),
     { name: 'steps', type: 'integer', description: 'Euler steps per sample (paper: 1000)', default: MNIST_FORWARD.steps, min: 1 },
     { name: 'dt', type: 'number', description: 'Euler step (units of τ_u)', default: MNIST_FORWARD.dt, min: 0 },
     { name: 'lambda', type: 'number', description: 'target step size λ', default: MNIST_FORWARD.lambda, min: 0 },
@@ -62,14 +63,19 @@ export const mnistExperiment: CommandSpec = {
   async run(opts, ctx) {
     wakeSolverChoice(opts); // an unsuitable --solver is refused before any work
     const forward = checkControllerConfig({ ...MNIST_FORWARD, steps: opts.steps, dt: opts.dt, lambda: opts.lambda, alpha: opts.alpha, kp: opts.kp });
-    const sizes = [784, ...(opts.hidden as number[]), MNIST_CLASSES];
+    const n = dataSizes(opts); // bad --data, --data-dir or sizes fail here, before any output or work
+    const shape = dataShape(opts);
+    const sizes = [shape.d, ...(opts.hidden as number[]), shape.classes];
     if ((opts.hidden as number[]).some((h) => !(Number.isInteger(h) && h >= 1))) throw new Error(`--hidden widths must be integers >= 1 (got ${opts.hidden.join(',')})`);
     const out = new RunOutput('dfc-mnist', opts.out, opts, ctx);
-    const split = mnistSplit(0);
-    const tr = take(split.train, opts.trainSize);
-    const train: Data = { x: standardise(tr.x), y: oneHot(tr.y, MNIST_CLASSES), n: tr.n };
-    const test: Data = { x: standardise(split.test.x), y: oneHot(split.test.y, MNIST_CLASSES), n: split.test.n };
-    ctx.log(`DFC on MNIST: ${sizes.join('-')} tanh, ${train.n} training / ${test.n} test images, ${opts.epochs} epochs, ${forward.steps} Euler steps of dt = ${forward.dt} per sample`);
+    const split = loadDataset(opts.data as DataName, opts.dataDir); // without --data-dir: the shared seed-0 split of the shipped MNIST
+    const tr = take(split.train, n.train);
+    const te = take(split.test, n.test);
+    const st = pixelStats(opts.data as DataName, tr);
+    const train: Data = { x: standardise(tr.x, st), y: oneHot(tr.y, shape.classes), n: tr.n };
+    const test: Data = { x: standardise(te.x, st), y: oneHot(te.y, shape.classes), n: te.n };
+    const data = dataLabel(opts);
+    ctx.log(`DFC on ${data}: ${sizes.join('-')} tanh, ${train.n} training / ${test.n} test images, ${opts.epochs} epochs, ${forward.steps} Euler steps of dt = ${forward.dt} per sample`);
     const labels: string[] = opts.rows;
     const tasks = labels.map((label) => {
       const { method, feedback } = parseVariant(label);
@@ -98,7 +104,7 @@ export const mnistExperiment: CommandSpec = {
       return [r.label, r.status, last ? 100 * (1 - last.testAccuracy) : NaN, last?.testLoss ?? NaN, last?.trainLoss ?? NaN, r.seconds];
     });
     out.table('table1', columns, rows);
-    out.json('results', { options: opts, sizes, forward, sleep: FIG3_FEEDBACK, results });
+    out.json('results', { options: opts, data, sizes, forward, sleep: FIG3_FEEDBACK, results });
     out.csv(
       'epochs',
       ['method', 'epoch', 'trainLoss', 'testLoss', 'testError'],
@@ -108,12 +114,12 @@ export const mnistExperiment: CommandSpec = {
       'test-error',
       {
         data: results.map((r) => ({ x: r.epochs.map((e) => e.epoch + 1), y: r.epochs.map((e) => 100 * (1 - e.testAccuracy)), mode: 'lines+markers', name: r.label })),
-        layout: { title: { text: `DFC on MNIST (${sizes.join('-')} tanh)` }, xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'test error (%)' } } },
+        layout: { title: { text: `DFC on ${data} (${sizes.join('-')} tanh)` }, xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'test error (%)' } } },
       },
       { width: 900, height: 550 },
     );
     for (const r of results) if (r.status !== 'ok') out.note(`${r.label}: ${r.message}`);
-    const claims = mnistClaims(results, `MNIST ${train.n.toLocaleString('en')}/${test.n.toLocaleString('en')} (paper: 55,000 + 5,000 validation / 10,000), ${sizes.join('-')} (paper: 784-256-256-256-10), ${opts.epochs} epochs, last epoch (paper: 100 epochs, best validation epoch), ${forward.steps} steps per sample (paper: 1000), one seed (paper: 5)`);
+    const claims = mnistClaims(results, `${data} (paper: MNIST 55,000 + 5,000 validation / 10,000), ${sizes.join('-')} (paper: 784-256-256-256-10), ${opts.epochs} epochs, last epoch (paper: 100 epochs, best validation epoch), ${forward.steps} steps per sample (paper: 1000), one seed (paper: 5)`);
     writeClaims(out, 'dfc-mnist', claims);
     if (results.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();

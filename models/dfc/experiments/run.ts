@@ -50,7 +50,12 @@ export interface RunArgs {
  * forward and feedback weights, the Fig. 3 sleep phase, minibatch size, epochs and seed.
  */
 export function sharedRunArgs(opts: ParsedOptions): Pick<RunArgs, 'sleep' | 'optimizer' | 'lr' | 'lrQ' | 'batchSize' | 'epochs' | 'seed' | 'wakeSolver'> {
-  return { sleep: FIG3_FEEDBACK, optimizer: 'adam', lr: opts.lr, lrQ: opts.lrQ, batchSize: opts.batchSize, epochs: opts.epochs, seed: opts.seed, wakeSolver: wakeSolverChoice(opts) };
+  return { sleep: FIG3_FEEDBACK, optimizer: 'adam', lr: opts.lr, lrQ: opts.lrQ, batchSize: opts.batchSize, epochs: opts.epochs, seed: runSeed(opts), wakeSolver: wakeSolverChoice(opts) };
+}
+
+/** The run's one seed (`--seeds` with a single value; a list is refused when the options are parsed). */
+export function runSeed(opts: ParsedOptions): number {
+  return (opts.seeds as number[])[0];
 }
 
 /**
@@ -63,10 +68,16 @@ export function wakeSolverChoice(opts: ParsedOptions): PhaseSolver {
   return solverChoice(opts, { what: 'the DFC wake phase (eqs. 1, 4, 5)', sde: false });
 }
 
-/** The options sharedRunArgs reads, and feedback pre-training, with each experiment's defaults. */
+/** The options sharedRunArgs reads (--seeds: one seed), and feedback pre-training, with each experiment's defaults. */
 export function sharedRunOptions(d: { epochs: number; lrQ: number; fbPretrainEpochs: number; seed: string; fbPretrain: string }): OptionSpec[] {
   return [
-    { name: 'seed', type: 'integer', description: d.seed, default: 1 },
+    {
+      name: 'seeds',
+      type: 'integers',
+      description: `${d.seed}; one value (each run is one network per row, with its curves and claims)`,
+      default: [1],
+      validate: (v: number[]) => (v.length === 1 ? undefined : `takes one seed here (got ${v.join(',')}): each DFC reproduction trains one network per row; run the command once per seed, e.g. --seeds ${v[0]}`),
+    },
     { name: 'epochs', type: 'integer', description: 'forward-learning epochs', default: d.epochs, min: 1 },
     { name: 'batch-size', type: 'integer', description: 'minibatch size', default: 32, min: 1 },
     { name: 'lr', type: 'number', description: 'Adam learning rate, forward weights', default: 1e-3, min: 0 },

@@ -31,34 +31,47 @@
  */
 import * as path from 'node:path';
 import type { RunContext } from '../../../src/experiment/context';
-import { pngOption, type OptionSpec, type ParsedOptions } from '../../../src/experiment/options';
+import { opt, type OptionsInput, type OptionsOf, type ParsedOf, type ParsedOptions } from '../../../src/experiment/options';
+import { batchSizeOption, epochsOption, lrOption, outputOptions, seedsOption } from '../../../src/experiment/groups';
+import { callContext, callOptions, type CallReporting } from '../../../src/experiment/call';
 import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/experiment/sweep';
 import { formatTable } from '../../../src/io/output';
-import { printClaims, writeClaims } from '../../../src/io/claims';
+import type { PlotlyFigure } from '../../../src/io/plot';
+import { printClaims, writeClaims, type Claim } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { dataDescription, loadDataset } from '../../../src/data/files';
 import { dllLrClaims, dllMnistClaims } from '../claims';
-import type { CommandSpec } from '../../../src/registry';
+import { defineCommand } from '../../../src/registry';
 import type { MnistRunOptions, MnistRunResult } from '../mnist-train';
-import { THETA_RULES, type Method, type ThetaRule } from '../trainer';
+import type { Method, ThetaRule } from '../trainer';
 import { solverOptions } from '../../../src/experiment/solver-options';
 import { SLOW_FLOW_DT0, slowFlowChoice } from '../flow';
 import { meanStd } from './stats';
 
-const commonOptions: OptionSpec[] = [
-  { name: 'sizes', type: 'integers', description: "layer widths (input 784 first, 10 last); the paper's: 784,1024,512,256,10", default: [784, 256, 128, 10], min: 1 },
-  { name: 'batch', type: 'integer', description: 'minibatch size', default: 128, min: 1 },
-  { name: 'optimizer', type: 'string', description: "optimiser on the update directions ('adam' as in the paper, 'sgd' = Euler steps of the slow flows)", default: 'adam', choices: ['adam', 'sgd'] },
-  { name: 'loss', type: 'string', description: 'output loss (cross-entropy nudges the output, mse clamps it)', default: 'cross-entropy', choices: ['cross-entropy', 'mse'] },
-  { name: 'data', type: 'string', description: "data: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir) or 'fashion-mnist' (IDX; default folder: Debian's dataset-fashion-mnist)", default: 'mnist', choices: ['mnist', 'fashion-mnist'] },
-  { name: 'data-dir', type: 'string', description: 'folder with the IDX files (train-images-idx3-ubyte[.gz] …)' },
-  { name: 'train-size', type: 'integer', description: 'training images used (0 = all: 8,000 of the shipped subset, 60,000 of the IDX files)', default: 0, min: 0 },
-  { name: 'relax-solver', type: 'string', description: 'registered solver for the fast apical relaxation (eqs. 5-7); --solver integrates the slow W/Θ flow', default: 'euler', choices: ['euler', 'heun', 'rk4', 'dopri5', 'odex'] },
-  { name: 'relax-dt', type: 'number', description: 'relaxation step in units of τ_x (η_x for euler)', default: 1, min: 1e-6 },
-  { name: 'relax-tol', type: 'number', description: 'steady-state residual tolerance of the relaxation', default: 1e-8, min: 0 },
+/** The methods of the MLP experiments. */
+const METHODS = ['dll', 'dll-fa', 'bp'] as const satisfies readonly Method[];
+/** The Θ rules (trainer.ts ThetaRule), as option choices. */
+const THETA_RULE_NAMES = ['paper', 'code', 'fixed'] as const satisfies readonly ThetaRule[];
+/** The solvers of the fast relaxation. */
+export const RELAX_SOLVERS = ['euler', 'heun', 'rk4', 'dopri5', 'odex'] as const;
+
+/** The options dll-mnist and dll-lr share: the network, data, relaxation, integrator and sweep. */
+export const dllMlpOptions = [
+  opt.integers('sizes', "layer widths (input 784 first, 10 last); the paper's: 784,1024,512,256,10", { default: [784, 256, 128, 10], min: 1 }),
+  batchSizeOption(128),
+  opt.choice('optimizer', "optimiser on the update directions ('adam' as in the paper, 'sgd' = Euler steps of the slow flows)", ['adam', 'sgd'], { default: 'adam' }),
+  opt.choice('loss', 'output loss (cross-entropy nudges the output, mse clamps it)', ['cross-entropy', 'mse'], { default: 'cross-entropy' }),
+  opt.choice('data', "data: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir) or 'fashion-mnist' (IDX; default folder: Debian's dataset-fashion-mnist)", ['mnist', 'fashion-mnist'], { default: 'mnist' }),
+  opt.string('data-dir', 'folder with the IDX files (train-images-idx3-ubyte[.gz] …)'),
+  opt.integer('train-size', 'training images used (0 = all: 8,000 of the shipped subset, 60,000 of the IDX files)', { default: 0, min: 0 }),
+  opt.choice('relax-solver', 'registered solver for the fast apical relaxation (eqs. 5-7); --solver integrates the slow W/Θ flow', RELAX_SOLVERS, { default: 'euler' }),
+  opt.number('relax-dt', 'relaxation step in units of τ_x (η_x for euler)', { default: 1, min: 1e-6 }),
+  opt.number('relax-tol', 'steady-state residual tolerance of the relaxation', { default: 1e-8, min: 0 }),
   ...solverOptions({ solver: 'euler', dt0: SLOW_FLOW_DT0 }),
   ...sweepOptions('runs'),
-];
+] as const;
+
+type MlpParsed = ParsedOf<typeof dllMlpOptions>;
 
 /** One MNIST run as a sweep task (`runMnist` or `runMnistPoint` in a worker thread), checkpointed under --out/checkpoints/<key>. */
 function mnistTask(fn: 'runMnist' | 'runMnistPoint', args: MnistRunOptions, key: string, opts: ParsedOptions): SweepTask<MnistRunOptions> {
@@ -74,11 +87,11 @@ export function runLabel(method: string, thetaRule?: ThetaRule): string {
  * `--theta-rule` and `--theta-lr-scale` of dll-mnist, dll-lr and dll-rnn (trainer.ts ThetaRule;
  * for the RNN, rnn.ts RNN_CODE_THETA): each rule is its own DLL run, side by side.
  */
-export function thetaRuleOptions(defaults: ThetaRule[], scale: { default: number; released: string }): OptionSpec[] {
+export function thetaRuleOptions(defaults: readonly ThetaRule[], scale: { default: number; released: string }) {
   return [
-    { name: 'theta-rule', type: 'strings', description: "DLL's Θ rules, each run as its own row: 'paper' the paper's equations as printed, 'code' the authors' released rule (see the README: where the papers and their released code disagree; Θ at --theta-lr-scale × lr), 'fixed' Θ never updated", default: defaults, choices: [...THETA_RULES] },
-    { name: 'theta-lr-scale', type: 'number', description: `Θ's learning rate as a multiple of --lr with the 'code' rule (released code: ${scale.released})`, default: scale.default, validate: (v: number) => (v > 0 ? undefined : `must be > 0 (got ${v}): Θ's optimiser needs a positive rate; use --theta-rule fixed for a Θ that never learns`) },
-  ];
+    opt.choices('theta-rule', "DLL's Θ rules, each run as its own row: 'paper' the paper's equations as printed, 'code' the authors' released rule (see the README: where the papers and their released code disagree; Θ at --theta-lr-scale × lr), 'fixed' Θ never updated", THETA_RULE_NAMES, { default: defaults }),
+    opt.number('theta-lr-scale', `Θ's learning rate as a multiple of --lr with the 'code' rule (released code: ${scale.released})`, { default: scale.default, validate: (v: number) => (v > 0 ? undefined : `must be > 0 (got ${v}): Θ's optimiser needs a positive rate; use --theta-rule fixed for a Θ that never learns`) }),
+  ] as const;
 }
 
 /** A method and, for DLL, its Θ rule (absent for the paper's rule, so its runs keep their options and keys). */
@@ -97,56 +110,97 @@ export function methodVariants<M extends string>(methods: readonly M[], rules: r
 }
 
 /** A variant's key part ('dll', 'dll-code', …) and its extra run options (Θ rule and its rate scale; none for the paper's). */
-export function variantArgs(v: MethodVariant<string>, opts: ParsedOptions): { key: string; args: { thetaRule?: ThetaRule; thetaLrScale?: number } } {
+export function variantArgs(v: MethodVariant<string>, opts: { thetaLrScale: number }): { key: string; args: { thetaRule?: ThetaRule; thetaLrScale?: number } } {
   return v.thetaRule ? { key: `${v.method}-${v.thetaRule}`, args: { thetaRule: v.thetaRule, thetaLrScale: opts.thetaLrScale } } : { key: v.method, args: {} };
 }
 
 /** The MLP's 'code' Θ rate: the released FC/CNN layers' Adam on Θ at lr/10. */
 const MLP_THETA_SCALE = { default: 0.1, released: '0.1, their Adam on Θ at lr/10' };
 
-export const mnistExperiment: CommandSpec = {
-  name: 'dll-mnist',
-  description: 'DLL vs DLL-FA vs BP MLPs (tanh) on the MNIST 8,000/2,000 split, 3 seeds (Tables 1 and 3)',
-  options: [
-    { name: 'out', type: 'string', description: 'output folder', default: 'out/dll-mnist' },
-    pngOption,
-    { name: 'seeds', type: 'integers', description: 'seeds (initial weights and data order)', default: [1, 2, 3] },
-    { name: 'methods', type: 'strings', description: 'methods to run', default: ['dll', 'dll-fa', 'bp'], choices: ['dll', 'dll-fa', 'bp'] },
-    { name: 'epochs', type: 'integer', description: 'training epochs', default: 20, min: 1 },
-    { name: 'lr', type: 'number', description: 'learning rate', default: 1e-3, min: 0 },
-    ...thetaRuleOptions(['paper', 'code'], MLP_THETA_SCALE),
-    ...commonOptions,
-  ],
-  run: (opts, ctx) => runMnistExperiment(opts, ctx),
+/** The options of dll-mnist (`creditflow reproduce dll-mnist --help`). */
+export const dllMnistOptions = [
+  ...outputOptions('dll-mnist'),
+  seedsOption({ default: [1, 2, 3], description: 'seeds (initial weights and data order)' }),
+  opt.choices('methods', 'methods to run', METHODS, { default: ['dll', 'dll-fa', 'bp'] }),
+  epochsOption(20),
+  lrOption(1e-3),
+  ...thetaRuleOptions(['paper', 'code'], MLP_THETA_SCALE),
+  ...dllMlpOptions,
+] as const;
+
+/** dll-mnist's options by camelCase name. */
+export type DllMnistOptions = OptionsOf<typeof dllMnistOptions>;
+
+type MnistParsed = ParsedOf<typeof dllMnistOptions>;
+
+/** One method's row of summary.csv (DLL once per Θ rule): mean ± sd over the seeds. */
+export type DllMnistRow = {
+  method: string;
+  accuracyMean: number;
+  accuracyStd: number;
+  testLossMean: number;
+  seeds: number;
+  thetaNorm: number;
+  cosThetaW: string;
 };
 
+/** What dll-mnist measures: every run (curves, final accuracy, Θ statistics), the summary, the claims. */
+export interface DllMnistResult {
+  runs: MnistRunResult[];
+  summary: DllMnistRow[];
+  claims: Claim[];
+  /** One line per run whose apical relaxation ended above --relax-tol (the command then exits 1). */
+  unconverged: string[];
+  /** The run options every run shared (sizes, batch, optimiser, relaxation, data). */
+  base: ReturnType<typeof runOptions>;
+}
+
+/**
+ * dll-mnist as a function: trains every method × Θ rule × seed and returns the runs, the summary,
+ * the claims and any relaxation that did not converge; writes nothing (src/experiment/call.ts).
+ *
+ *     const r = await runDllMnist({ seeds: [1], epochs: 2, trainSize: 2000, sizes: [784, 64, 10] });
+ */
+export async function runDllMnist(options: OptionsInput<typeof dllMnistOptions> = {}, reporting: CallReporting = {}): Promise<DllMnistResult> {
+  const opts = callOptions(options, dllMnistOptions, 'runDllMnist');
+  const plan = mnistPlan(opts);
+  return mnistMeasure(plan, await runSweep<MnistRunResult>(plan.tasks, opts, callContext(reporting), 'dll-mnist', (_i, r) => `${r.method} seed ${r.seed}`), opts);
+}
+
+export const mnistExperiment = defineCommand({
+  name: 'dll-mnist',
+  description: 'DLL vs DLL-FA vs BP MLPs (tanh) on the MNIST 8,000/2,000 split, 3 seeds (Tables 1 and 3)',
+  options: dllMnistOptions,
+  run: (opts, ctx) => runMnistExperiment(opts, ctx),
+});
+
 /** The shared run options; with data read from files they name it (the shipped subset's options are unchanged). */
-function runOptions(opts: ParsedOptions) {
+function runOptions(opts: MlpParsed) {
   const external = opts.data !== 'mnist' || Boolean(opts.dataDir);
   const available = external ? loadDataset(opts.data, opts.dataDir).train.n : 8000;
   if (opts.trainSize > available) throw new Error(`--train-size ${opts.trainSize} is more than the ${available} training images of --data ${opts.data}; use 0 for all`);
   return {
-    sizes: opts.sizes as number[],
-    batch: opts.batch as number,
+    sizes: opts.sizes,
+    batch: opts.batchSize,
     optimizer: opts.optimizer,
     loss: opts.loss,
-    trainSize: (opts.trainSize as number) || available,
-    relax: { solver: opts.relaxSolver as string, dt: opts.relaxDt as number, tol: opts.relaxTol as number },
+    trainSize: opts.trainSize || available,
+    relax: { solver: opts.relaxSolver, dt: opts.relaxDt, tol: opts.relaxTol },
     // The paper's integrator (euler, one step per minibatch) is left implicit, so default runs keep their settings and checkpoints.
     ...slowFlowChoice(opts),
-    ...(external ? { data: opts.data as 'mnist' | 'fashion-mnist', ...(opts.dataDir ? { dataDir: opts.dataDir as string } : {}) } : {}),
+    ...(external ? { data: opts.data, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) } : {}),
   };
 }
 
-async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise<number> {
-  const methods = opts.methods as Method[];
-  const seeds = opts.seeds as number[];
+/** The runs of dll-mnist as sweep tasks, checked before any work. */
+function mnistPlan(opts: MnistParsed) {
+  const methods = opts.methods;
+  const seeds = opts.seeds;
   const base = runOptions(opts);
   if (base.sizes[0] !== 784 || base.sizes[base.sizes.length - 1] !== 10) throw new Error(`--sizes must start with 784 and end with 10 (got ${base.sizes.join(',')})`);
-  const rules = opts.thetaRule as ThetaRule[];
+  const rules = opts.thetaRule;
   checkRelaxStep(base.relax.solver, base.relax.dt);
   checkBatch(base.batch, base.trainSize);
-  const out = new RunOutput('dll-mnist', opts.out, opts, ctx);
   // The paper rule's runs keep their options and keys (so their numbers and checkpoints are today's); other Θ rules are extra DLL runs.
   const tasks = seeds.flatMap((seed) =>
     methodVariants(methods, rules).map((v) => {
@@ -154,43 +208,66 @@ async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise
       return mnistTask('runMnist', { ...base, method: v.method, ...args, seed, epochs: opts.epochs, lr: opts.lr }, `${key}-seed${seed}`, opts);
     }),
   );
-  let results: MnistRunResult[];
-  try {
-    results = await runSweep<MnistRunResult>(tasks, opts, ctx, 'dll-mnist', (_i, r) => `${r.method} seed ${r.seed}`);
-  } catch (e) {
-    out.finish('failed');
-    throw e;
-  }
+  return { base, tasks };
+}
+
+/** The summary, claims and unconverged relaxations of dll-mnist's trained runs. */
+function mnistMeasure(plan: ReturnType<typeof mnistPlan>, results: MnistRunResult[], opts: MnistParsed): DllMnistResult {
+  const { base } = plan;
   const label = (r: MnistRunResult) => runLabel(r.method, r.thetaRule);
   const labels = [...new Set(results.map(label))];
-  const curves = results.flatMap((r) => r.curve.map((c) => ({ method: label(r), seed: r.seed, ...c })));
-  out.csv('curves', ['method', 'seed', 'epoch', 'trainLoss', 'testLoss', 'testAccuracy', 'relaxSteps', 'relaxResidual'], curves);
   const summary = labels.map((m) => {
     const rs = results.filter((r) => label(r) === m);
     const acc = meanStd(rs.map((r) => r.testAccuracy));
     const loss = meanStd(rs.map((r) => r.testLoss));
     return { method: m, accuracyMean: acc.mean, accuracyStd: acc.std, testLossMean: loss.mean, seeds: rs.length, thetaNorm: meanStd(rs.map((r) => r.thetaNorm ?? NaN)).mean, cosThetaW: rs[0].thetaWCosine ? rs[0].thetaWCosine.map((_, k) => meanStd(rs.map((r) => r.thetaWCosine![k])).mean.toFixed(4)).join(' ') : '' };
   });
-  out.csv('summary', ['method', 'accuracyMean', 'accuracyStd', 'testLossMean', 'seeds', 'thetaNorm', 'cosThetaW'], summary);
-  out.json('results', { options: { ...base, epochs: opts.epochs, lr: opts.lr, seeds, methods, thetaRule: rules, thetaLrScale: opts.thetaLrScale }, summary, runs: results });
-  out.figure('test-accuracy', {
-    data: labels.map((m) => {
+  // A relaxation that ended above its tolerance trained on a wrong equilibrium: the command says so and exits 1.
+  const worst = (r: MnistRunResult) => Math.max(0, ...r.curve.map((c) => c.relaxResidual ?? 0));
+  const unconverged = results
+    .filter((r) => worst(r) > base.relax.tol)
+    .map((r) => `${r.method} seed ${r.seed}: the apical relaxation did not converge (largest residual ${worst(r).toExponential(2)} > --relax-tol ${base.relax.tol}); use a smaller --relax-dt (now ${base.relax.dt}) or another --relax-solver`);
+  const claims = dllMnistClaims({ runs: results, seeds: opts.seeds, sizes: base.sizes, epochs: opts.epochs, trainSize: base.trainSize, thetaRules: opts.methods.includes('dll') ? opts.thetaRule : [], ...(base.data ? { data: dataDescription(base.data, base.dataDir, base.trainSize, loadDataset(base.data, base.dataDir).test.n) } : {}) });
+  return { runs: results, summary, claims, unconverged, base };
+}
+
+/** dll-mnist's figure: test accuracy per epoch, one line per method (DLL once per Θ rule), mean ± sd over the seeds. */
+export function mnistAccuracyFigure(results: readonly MnistRunResult[]): PlotlyFigure {
+  const label = (r: MnistRunResult) => runLabel(r.method, r.thetaRule);
+  return {
+    data: [...new Set(results.map(label))].map((m) => {
       const epochs = results.find((r) => label(r) === m)!.curve.map((c) => c.epoch);
       const ms = epochs.map((_, k) => meanStd(results.filter((r) => label(r) === m).map((r) => r.curve[k].testAccuracy)));
       return { type: 'scatter', mode: 'lines+markers', name: m.toUpperCase(), x: epochs, y: ms.map((s) => 100 * s.mean), error_y: { type: 'data', array: ms.map((s) => 100 * s.std), visible: true } };
     }),
     layout: { xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'test accuracy (%)' } } },
-  }, { title: `MNIST ${base.sizes.join('-')} tanh: DLL vs DLL-FA vs BP (mean ± std over ${seeds.length} seeds)`, png: opts.png });
-  // A relaxation that ended above its tolerance trained on a wrong equilibrium: say so and exit 1.
-  const worst = (r: MnistRunResult) => Math.max(0, ...r.curve.map((c) => c.relaxResidual ?? 0));
-  const unconverged = results.filter((r) => worst(r) > base.relax.tol);
-  for (const r of unconverged) {
-    const line = `${r.method} seed ${r.seed}: the apical relaxation did not converge (largest residual ${worst(r).toExponential(2)} > --relax-tol ${base.relax.tol}); use a smaller --relax-dt (now ${base.relax.dt}) or another --relax-solver`;
+  };
+}
+
+async function runMnistExperiment(opts: MnistParsed, ctx: RunContext): Promise<number> {
+  const plan = mnistPlan(opts);
+  const { base } = plan;
+  const seeds = opts.seeds;
+  const out = new RunOutput('dll-mnist', opts.out, opts, ctx);
+  let results: MnistRunResult[];
+  try {
+    results = await runSweep<MnistRunResult>(plan.tasks, opts, ctx, 'dll-mnist', (_i, r) => `${r.method} seed ${r.seed}`);
+  } catch (e) {
+    out.finish('failed');
+    throw e;
+  }
+  const { summary, claims, unconverged } = mnistMeasure(plan, results, opts);
+  const label = (r: MnistRunResult) => runLabel(r.method, r.thetaRule);
+  const curves = results.flatMap((r) => r.curve.map((c) => ({ method: label(r), seed: r.seed, ...c })));
+  out.csv('curves', ['method', 'seed', 'epoch', 'trainLoss', 'testLoss', 'testAccuracy', 'relaxSteps', 'relaxResidual'], curves);
+  out.csv('summary', ['method', 'accuracyMean', 'accuracyStd', 'testLossMean', 'seeds', 'thetaNorm', 'cosThetaW'], summary);
+  out.json('results', { options: { ...base, epochs: opts.epochs, lr: opts.lr, seeds, methods: opts.methods, thetaRule: opts.thetaRule, thetaLrScale: opts.thetaLrScale }, summary, runs: results });
+  out.figure('test-accuracy', mnistAccuracyFigure(results), { title: `MNIST ${base.sizes.join('-')} tanh: DLL vs DLL-FA vs BP (mean ± std over ${seeds.length} seeds)`, png: opts.png });
+  for (const line of unconverged) {
     out.note(line);
     if (ctx.json) process.stderr.write(`warning: ${line}\n`);
   }
   out.allowNonFinite('‖Θ‖ and cos(Θ, W) do not exist for BP (NaN)', ['thetaNorm', 'thetaWCosine']);
-  const claims = dllMnistClaims({ runs: results, seeds, sizes: base.sizes, epochs: opts.epochs, trainSize: base.trainSize, thetaRules: methods.includes('dll') ? rules : [], ...(base.data ? { data: dataDescription(base.data, base.dataDir, base.trainSize, loadDataset(base.data, base.dataDir).test.n) } : {}) });
   writeClaims(out, 'dll-mnist', claims);
   out.finish(unconverged.length ? 'failed' : 'ok');
   if (ctx.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
@@ -209,7 +286,7 @@ async function runMnistExperiment(opts: ParsedOptions, ctx: RunContext): Promise
  */
 /** An epoch is floor(train size / batch) full minibatches (mnistBatches): at least one is needed. */
 function checkBatch(batch: number, trainSize: number): void {
-  if (batch > Math.min(trainSize, 8000)) throw new Error(`--batch ${batch} is larger than --train-size ${trainSize}, so an epoch has no full minibatch; use --batch ${Math.min(trainSize, 8000)} or less`);
+  if (batch > Math.min(trainSize, 8000)) throw new Error(`--batch-size ${batch} is larger than --train-size ${trainSize}, so an epoch has no full minibatch; use --batch-size ${Math.min(trainSize, 8000)} or less`);
 }
 
 export function checkRelaxStep(solver: string, dt: number): void {
@@ -219,62 +296,103 @@ export function checkRelaxStep(solver: string, dt: number): void {
   }
 }
 
-export const lrExperiment: CommandSpec = {
+/** The options of dll-lr (`creditflow reproduce dll-lr --help`). */
+export const dllLrOptions = [
+  ...outputOptions('dll-lr'),
+  seedsOption({ default: [1] }),
+  opt.numbers('lrs', 'learning rates', { default: [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2], min: 0 }),
+  opt.choices('methods', 'methods', METHODS, { default: ['dll'] }),
+  epochsOption(10),
+  ...thetaRuleOptions(['paper'], MLP_THETA_SCALE),
+  ...dllMlpOptions,
+] as const;
+
+/** dll-lr's options by camelCase name. */
+export type DllLrOptions = OptionsOf<typeof dllLrOptions>;
+
+export const lrExperiment = defineCommand({
   name: 'dll-lr',
   description: 'Learning-rate sensitivity of DLL MLPs on MNIST (Fig. 3a): final test accuracy against the learning rate',
-  options: [
-    { name: 'out', type: 'string', description: 'output folder', default: 'out/dll-lr' },
-    pngOption,
-    { name: 'seeds', type: 'integers', description: 'seeds', default: [1] },
-    { name: 'lrs', type: 'numbers', description: 'learning rates', default: [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2], min: 0 },
-    { name: 'methods', type: 'strings', description: 'methods', default: ['dll'], choices: ['dll', 'dll-fa', 'bp'] },
-    { name: 'epochs', type: 'integer', description: 'training epochs', default: 10, min: 1 },
-    ...thetaRuleOptions(['paper'], MLP_THETA_SCALE),
-    ...commonOptions,
-  ],
+  options: dllLrOptions,
   run: (opts, ctx) => runLrExperiment(opts, ctx),
-};
+});
 
-async function runLrExperiment(opts: ParsedOptions, ctx: RunContext): Promise<number> {
+type LrParsed = ParsedOf<typeof dllLrOptions>;
+
+/** One run's row of dll-lr's runs.csv (a diverged run: NaN accuracy and loss, its status). */
+export type DllLrRunRow = { method: string; lr: number; seed: number; testAccuracy: number; testLoss: number; status: string };
+
+/** One (method, learning rate) row of dll-lr's summary.csv: mean ± sd over the seeds that did not diverge. */
+export type DllLrRow = { method: string; lr: number; accuracyMean: number; accuracyStd: number; diverged: number; base: Method; thetaRule: ThetaRule | undefined };
+
+/** What dll-lr measures: every run, the accuracy per method and learning rate, the claims. */
+export interface DllLrResult {
+  runs: DllLrRunRow[];
+  summary: DllLrRow[];
+  claims: Claim[];
+  base: ReturnType<typeof runOptions>;
+}
+
+/** The runs of dll-lr (method × Θ rule × learning rate × seed) as sweep tasks, checked before any work. */
+function lrPlan(opts: LrParsed) {
   const base = runOptions(opts);
-  const lrs = opts.lrs as number[];
-  const seeds = opts.seeds as number[];
-  const methods = opts.methods as Method[];
   checkRelaxStep(opts.relaxSolver, opts.relaxDt);
   checkBatch(base.batch, base.trainSize);
-  const out = new RunOutput('dll-lr', opts.out, opts, ctx);
-  const rules = opts.thetaRule as ThetaRule[];
-  const variants = methodVariants(methods, rules);
+  const variants = methodVariants(opts.methods, opts.thetaRule);
   // Rows are labelled by method and Θ rule ('dll (code Θ)'); the paper rule's runs keep their keys.
-  const points = variants.flatMap((v) => lrs.flatMap((lr) => seeds.map((seed) => ({ ...v, label: runLabel(v.method, v.thetaRule), lr, seed }))));
+  const points = variants.flatMap((v) => opts.lrs.flatMap((lr) => opts.seeds.map((seed) => ({ ...v, label: runLabel(v.method, v.thetaRule), lr, seed }))));
   const tasks = points.map((p) => {
     const { key, args } = variantArgs(p, opts);
     return mnistTask('runMnistPoint', { ...base, method: p.method, ...args, lr: p.lr, seed: p.seed, epochs: opts.epochs }, `${key}-lr${p.lr}-seed${p.seed}`, opts);
   });
-  const runs = await runSweep<{ result: MnistRunResult | null; status: string }>(tasks, opts, ctx, 'dll-lr', (i) => `${points[i].label} lr ${points[i].lr}`);
+  return { base, variants, points, tasks };
+}
+
+async function trainLr(plan: ReturnType<typeof lrPlan>, opts: LrParsed, ctx: RunContext): Promise<DllLrResult> {
+  const { base, variants, points } = plan;
+  const runs = await runSweep<{ result: MnistRunResult | null; status: string }>(plan.tasks, opts, ctx, 'dll-lr', (i) => `${points[i].label} lr ${points[i].lr}`);
   // A diverging learning rate is a result of this experiment, not a failure of it.
   const rows = runs.map(({ result, status }, i) => ({ method: points[i].label, lr: points[i].lr, seed: points[i].seed, testAccuracy: result?.testAccuracy ?? NaN, testLoss: result?.testLoss ?? NaN, status }));
   const labels = variants.map((v) => runLabel(v.method, v.thetaRule));
   const summary = variants.flatMap((v, i) =>
-    lrs.map((lr) => {
+    opts.lrs.map((lr) => {
       const mine = rows.filter((r) => r.method === labels[i] && r.lr === lr);
       const s = meanStd(mine.filter((r) => r.status === 'ok').map((r) => r.testAccuracy));
       return { method: labels[i], lr, accuracyMean: s.mean, accuracyStd: s.std, diverged: mine.filter((r) => r.status !== 'ok').length, base: v.method, thetaRule: v.method === 'dll' ? (v.thetaRule ?? 'paper') : undefined };
     }),
   );
-  out.csv('runs', ['method', 'lr', 'seed', 'testAccuracy', 'testLoss', 'status'], rows);
-  out.csv('summary', ['method', 'lr', 'accuracyMean', 'accuracyStd', 'diverged'], summary);
-  out.json('results', { options: { ...base, epochs: opts.epochs, lrs, seeds, methods, thetaRule: rules, thetaLrScale: opts.thetaLrScale }, summary, runs: rows });
-  out.figure('lr-sensitivity', {
-    data: labels.map((m) => {
+  const claims = dllLrClaims({ summary: summary.map((s) => ({ method: s.base, thetaRule: s.thetaRule, lr: s.lr, accuracyMean: s.accuracyMean })), epochs: opts.epochs, trainSize: base.trainSize, sizes: base.sizes });
+  return { runs: rows, summary, claims, base };
+}
+
+/** dll-lr as a function: trains every method × learning rate × seed and returns the runs, the summary and the claims; writes nothing. */
+export async function runDllLr(options: OptionsInput<typeof dllLrOptions> = {}, reporting: CallReporting = {}): Promise<DllLrResult> {
+  const opts = callOptions(options, dllLrOptions, 'runDllLr');
+  return trainLr(lrPlan(opts), opts, callContext(reporting));
+}
+
+/** dll-lr's figure: final test accuracy against the learning rate, one line per method (mean ± sd over the seeds). */
+export function lrFigure(summary: readonly DllLrRow[]): PlotlyFigure {
+  return {
+    data: [...new Set(summary.map((r) => r.method))].map((m) => {
       const s = summary.filter((r) => r.method === m);
       return { type: 'scatter', mode: 'lines+markers', name: m.toUpperCase(), x: s.map((r) => r.lr), y: s.map((r) => 100 * r.accuracyMean), error_y: { type: 'data', array: s.map((r) => 100 * r.accuracyStd), visible: true } };
     }),
     layout: { xaxis: { title: { text: 'learning rate (Adam)' }, type: 'log' }, yaxis: { title: { text: 'test accuracy (%)' } } },
-  }, { title: `MNIST ${base.sizes.join('-')}: accuracy after ${opts.epochs} epochs vs learning rate (Fig. 3a)`, png: opts.png });
-  const claims = dllLrClaims({ summary: summary.map((s) => ({ method: s.base, thetaRule: s.thetaRule, lr: s.lr, accuracyMean: s.accuracyMean })), epochs: opts.epochs, trainSize: base.trainSize, sizes: base.sizes });
+  };
+}
+
+async function runLrExperiment(opts: LrParsed, ctx: RunContext): Promise<number> {
+  const plan = lrPlan(opts);
+  const { base } = plan;
+  const out = new RunOutput('dll-lr', opts.out, opts, ctx);
+  const { runs: rows, summary, claims } = await trainLr(plan, opts, ctx);
+  out.csv('runs', ['method', 'lr', 'seed', 'testAccuracy', 'testLoss', 'status'], rows);
+  out.csv('summary', ['method', 'lr', 'accuracyMean', 'accuracyStd', 'diverged'], summary);
+  out.json('results', { options: { ...base, epochs: opts.epochs, lrs: opts.lrs, seeds: opts.seeds, methods: opts.methods, thetaRule: opts.thetaRule, thetaLrScale: opts.thetaLrScale }, summary, runs: rows });
+  out.figure('lr-sensitivity', lrFigure(summary), { title: `MNIST ${base.sizes.join('-')}: accuracy after ${opts.epochs} epochs vs learning rate (Fig. 3a)`, png: opts.png });
   writeClaims(out, 'dll-lr', claims);
-  if (runs.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
+  if (rows.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
   out.finish('ok');
   if (ctx.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
   else {

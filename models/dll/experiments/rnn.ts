@@ -34,62 +34,89 @@
  */
 import * as path from 'node:path';
 import type { RunContext } from '../../../src/experiment/context';
-import { pngOption, type ParsedOptions } from '../../../src/experiment/options';
+import { opt, type OptionsInput, type OptionsOf, type ParsedOf } from '../../../src/experiment/options';
+import { callContext, callOptions, type CallReporting } from '../../../src/experiment/call';
+import { batchSizeOption, lrOption, outputOptions, seedsOption } from '../../../src/experiment/groups';
 import { runCheckpoint, runSweep, sweepOptions } from '../../../src/experiment/sweep';
 import { formatTable } from '../../../src/io/output';
-import { checkRelaxStep, methodVariants, runLabel, thetaRuleOptions, variantArgs } from './mnist';
-import type { ThetaRule } from '../trainer';
-import { printClaims, writeClaims } from '../../../src/io/claims';
+import { checkRelaxStep, methodVariants, RELAX_SOLVERS, runLabel, thetaRuleOptions, variantArgs } from './mnist';
+import { printClaims, writeClaims, type Claim } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { dllRnnClaims } from '../claims';
-import type { CommandSpec } from '../../../src/registry';
-import { sequenceSource, type RnnMethod, type RnnRunOptions, type RnnRunResult, type SequenceData } from '../rnn-train';
+import { defineCommand } from '../../../src/registry';
+import { sequenceSource, type RnnRunOptions, type RnnRunResult, type SequenceData } from '../rnn-train';
 import { meanStd } from './stats';
 import { solverOptions } from '../../../src/experiment/solver-options';
 import { SLOW_FLOW_DT0, slowFlowChoice } from '../flow';
 
-export const rnnExperiment: CommandSpec = {
+/** The options of dll-rnn (`creditflow reproduce dll-rnn --help`). */
+export const dllRnnOptions = [
+  ...outputOptions('dll-rnn'),
+  seedsOption({ default: [1, 2, 3], description: 'seeds (weights and window order; the data are fixed by --data-seed)' }),
+  opt.integer('data-seed', 'seed of the generated text and series', { default: 0 }),
+  opt.choices('tasks', 'tasks', ['text', 'series'], { default: ['text', 'series'] }),
+  opt.choices('methods', 'methods', ['dll', 'dll-fa', 'bptt'], { default: ['dll', 'dll-fa', 'bptt'] }),
+  opt.integer('hidden', 'hidden units', { default: 64, min: 1 }),
+  opt.integer('steps', 'time steps per window (sequence length)', { default: 20, min: 1 }),
+  batchSizeOption(32, 'windows per batch'),
+  opt.integer('iterations', 'training batches', { default: 2000, min: 1 }),
+  lrOption(3e-3),
+  opt.choice('optimizer', 'optimiser', ['adam', 'sgd'], { default: 'adam' }),
+  ...thetaRuleOptions(['paper'], { default: 1, released: "1, W's rate divided by theta_update_discount = 1" }),
+  opt.integer('text-length', 'characters of generated text', { default: 40000, min: 1000 }),
+  opt.integer('series-length', 'time steps of the generated series', { default: 6000, min: 500 }),
+  opt.integer('channels', 'channels of the generated series', { default: 8, min: 1 }),
+  opt.choice('relax', "'closed' assigns eqs. (19)-(20); 'flow' integrates eqs. (17)-(18)", ['closed', 'flow'], { default: 'closed' }),
+  opt.choice('relax-solver', 'solver of the fast flow relaxation (--relax flow); --solver integrates the slow weight flow', RELAX_SOLVERS, { default: 'euler' }),
+  opt.number('relax-dt', 'relaxation step (units of τ_h)', { default: 1, min: 1e-6 }),
+  ...solverOptions({ solver: 'euler', dt0: SLOW_FLOW_DT0 }),
+  opt.integer('eval-every', 'evaluate on the test part every this many iterations', { default: 250, min: 0 }),
+  ...sweepOptions('runs', 250, 'iterations'),
+] as const;
+
+/** dll-rnn's options by camelCase name. */
+export type DllRnnOptions = OptionsOf<typeof dllRnnOptions>;
+
+export const rnnExperiment = defineCommand({
   name: 'dll-rnn',
   description: 'DLL-RNN vs DLL-FA-RNN vs BPTT on generated next-character and multivariate forecasting tasks (Tables 2-3)',
-  options: [
-    { name: 'out', type: 'string', description: 'output folder', default: 'out/dll-rnn' },
-    pngOption,
-    { name: 'seeds', type: 'integers', description: 'seeds (weights and window order; the data are fixed by --data-seed)', default: [1, 2, 3] },
-    { name: 'data-seed', type: 'integer', description: 'seed of the generated text and series', default: 0 },
-    { name: 'tasks', type: 'strings', description: 'tasks', default: ['text', 'series'], choices: ['text', 'series'] },
-    { name: 'methods', type: 'strings', description: 'methods', default: ['dll', 'dll-fa', 'bptt'], choices: ['dll', 'dll-fa', 'bptt'] },
-    { name: 'hidden', type: 'integer', description: 'hidden units', default: 64, min: 1 },
-    { name: 'steps', type: 'integer', description: 'time steps per window (sequence length)', default: 20, min: 1 },
-    { name: 'batch', type: 'integer', description: 'windows per batch', default: 32, min: 1 },
-    { name: 'iterations', type: 'integer', description: 'training batches', default: 2000, min: 1 },
-    { name: 'lr', type: 'number', description: 'learning rate', default: 3e-3, min: 0 },
-    { name: 'optimizer', type: 'string', description: 'optimiser', default: 'adam', choices: ['adam', 'sgd'] },
-    ...thetaRuleOptions(['paper'], { default: 1, released: "1, W's rate divided by theta_update_discount = 1" }),
-    { name: 'text-length', type: 'integer', description: 'characters of generated text', default: 40000, min: 1000 },
-    { name: 'series-length', type: 'integer', description: 'time steps of the generated series', default: 6000, min: 500 },
-    { name: 'channels', type: 'integer', description: 'channels of the generated series', default: 8, min: 1 },
-    { name: 'relax', type: 'string', description: "'closed' assigns eqs. (19)-(20); 'flow' integrates eqs. (17)-(18)", default: 'closed', choices: ['closed', 'flow'] },
-    { name: 'relax-solver', type: 'string', description: 'solver of the fast flow relaxation (--relax flow); --solver integrates the slow weight flow', default: 'euler', choices: ['euler', 'heun', 'rk4', 'dopri5', 'odex'] },
-    { name: 'relax-dt', type: 'number', description: 'relaxation step (units of τ_h)', default: 1, min: 1e-6 },
-    ...solverOptions({ solver: 'euler', dt0: SLOW_FLOW_DT0 }),
-    { name: 'eval-every', type: 'integer', description: 'evaluate on the test part every this many iterations', default: 250, min: 0 },
-    ...sweepOptions('runs', 250, 'iterations'),
-  ],
+  options: dllRnnOptions,
   run: (opts, ctx) => runRnnExperiment(opts, ctx),
+});
+
+type RnnParsed = ParsedOf<typeof dllRnnOptions>;
+
+/** One (task, method) row of dll-rnn's summary.csv: means (and sds) over the seeds; metrics that do not apply to the task are NaN. */
+export type DllRnnRow = {
+  task: 'text' | 'series';
+  method: string;
+  accuracyMean: number;
+  accuracyStd: number;
+  mseMean: number;
+  mseStd: number;
+  maeMean: number;
+  maeStd: number;
+  testLoss: number;
+  thetaNorm: number;
+  cosThetaWh: number;
+  cosThetaWy: number;
 };
 
-async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<number> {
-  const tasks = opts.tasks as ('text' | 'series')[];
-  const methods = opts.methods as RnnMethod[];
-  const seeds = opts.seeds as number[];
+/** What dll-rnn measures: every run (with its task and curve), the summary per task and method, the claims. */
+export interface DllRnnResult {
+  runs: (RnnRunResult & { task: 'text' | 'series' })[];
+  summary: DllRnnRow[];
+  claims: Claim[];
+}
+
+/** The runs of dll-rnn (task × seed × method, DLL once per Θ rule) as sweep tasks, checked before any work. */
+function rnnPlan(opts: RnnParsed) {
   const data = (task: 'text' | 'series'): SequenceData => ({ task, length: task === 'text' ? opts.textLength : opts.seriesLength, channels: opts.channels, seed: opts.dataSeed });
-  for (const task of tasks) sequenceSource(data(task)); // bad data options fail here, before any work
+  for (const task of opts.tasks) sequenceSource(data(task)); // bad data options fail here, before any work
   if (opts.relax === 'flow') checkRelaxStep(opts.relaxSolver, opts.relaxDt);
   const flow = slowFlowChoice(opts);
-  const out = new RunOutput('dll-rnn', opts.out, opts, ctx);
-  const rules = opts.thetaRule as ThetaRule[];
-  const variants = methodVariants(methods, rules);
-  const runs = tasks.flatMap((task) => seeds.flatMap((seed) => variants.map((v) => ({ task, seed, ...v, label: runLabel(v.method, v.thetaRule) }))));
+  const variants = methodVariants(opts.methods, opts.thetaRule);
+  const runs = opts.tasks.flatMap((task) => opts.seeds.flatMap((seed) => variants.map((v) => ({ task, seed, ...v, label: runLabel(v.method, v.thetaRule) }))));
   // The paper rule's runs keep their options and keys; other Θ rules are extra DLL runs ('text-dll-code-seed1').
   const sweep = runs.map((r) => {
     const { key: variantKey, args } = variantArgs(r, opts);
@@ -100,7 +127,7 @@ async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<n
       ...args,
       hidden: opts.hidden,
       steps: opts.steps,
-      batch: opts.batch,
+      batch: opts.batchSize,
       iterations: opts.iterations,
       lr: opts.lr,
       optimizer: opts.optimizer,
@@ -112,19 +139,16 @@ async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<n
     };
     return { module: path.join(__dirname, '..', 'rnn-train.ts'), fn: 'rnnTask', args: { data: data(task), run, checkpoint: runCheckpoint(opts, key) }, key, units: opts.iterations };
   });
-  let results: (RnnRunResult & { task: string })[];
-  try {
-    const trained = await runSweep<RnnRunResult>(sweep, opts, ctx, 'dll-rnn', (i) => `${runs[i].task} ${runs[i].label} seed ${runs[i].seed}`);
-    results = trained.map((r, i) => ({ task: runs[i].task, ...r }));
-  } catch (e) {
-    out.finish('failed');
-    throw e;
-  }
+  return { variants, runs, sweep };
+}
+
+async function trainRnn(plan: ReturnType<typeof rnnPlan>, opts: RnnParsed, ctx: RunContext): Promise<DllRnnResult> {
+  const { variants, runs } = plan;
+  const trained = await runSweep<RnnRunResult>(plan.sweep, opts, ctx, 'dll-rnn', (i) => `${runs[i].task} ${runs[i].label} seed ${runs[i].seed}`);
+  const results = trained.map((r, i) => ({ task: runs[i].task, ...r }));
   const label = (r: RnnRunResult) => runLabel(r.method, r.thetaRule);
   const labels = variants.map((v) => runLabel(v.method, v.thetaRule));
-  const curves = results.flatMap((r) => r.curve.map((c) => ({ task: r.task, method: label(r), seed: r.seed, ...c })));
-  out.csv('curves', ['task', 'method', 'seed', 'iteration', 'loss', 'accuracy', 'mse', 'mae'], curves);
-  const summary = tasks.flatMap((task) =>
+  const summary = opts.tasks.flatMap((task) =>
     labels.map((method) => {
       const rs = results.filter((r) => r.task === task && label(r) === method);
       const acc = meanStd(rs.map((r) => r.accuracy ?? NaN));
@@ -134,6 +158,32 @@ async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<n
       return { task, method, accuracyMean: acc.mean, accuracyStd: acc.std, mseMean: mse.mean, mseStd: mse.std, maeMean: mae.mean, maeStd: mae.std, testLoss: loss.mean, thetaNorm: meanStd(rs.map((r) => r.thetaNorm)).mean, cosThetaWh: meanStd(rs.map((r) => r.thetaWCosine.h)).mean, cosThetaWy: meanStd(rs.map((r) => r.thetaWCosine.y)).mean };
     }),
   );
+  const claims = dllRnnClaims({ runs: results, seeds: opts.seeds, iterations: opts.iterations, hidden: opts.hidden, thetaRules: opts.methods.includes('dll') ? opts.thetaRule : [] });
+  return { runs: results, summary, claims };
+}
+
+/** dll-rnn as a function: trains every task × seed × method and returns the runs, the summary and the claims; writes nothing. */
+export async function runDllRnn(options: OptionsInput<typeof dllRnnOptions> = {}, reporting: CallReporting = {}): Promise<DllRnnResult> {
+  const opts = callOptions(options, dllRnnOptions, 'runDllRnn');
+  return trainRnn(rnnPlan(opts), opts, callContext(reporting));
+}
+
+async function runRnnExperiment(opts: RnnParsed, ctx: RunContext): Promise<number> {
+  const tasks = opts.tasks;
+  const plan = rnnPlan(opts);
+  const out = new RunOutput('dll-rnn', opts.out, opts, ctx);
+  let trained: DllRnnResult;
+  try {
+    trained = await trainRnn(plan, opts, ctx);
+  } catch (e) {
+    out.finish('failed');
+    throw e;
+  }
+  const { runs: results, summary, claims } = trained;
+  const label = (r: RnnRunResult) => runLabel(r.method, r.thetaRule);
+  const labels = plan.variants.map((v) => runLabel(v.method, v.thetaRule));
+  const curves = results.flatMap((r) => r.curve.map((c) => ({ task: r.task, method: label(r), seed: r.seed, ...c })));
+  out.csv('curves', ['task', 'method', 'seed', 'iteration', 'loss', 'accuracy', 'mse', 'mae'], curves);
   out.csv('summary', ['task', 'method', 'accuracyMean', 'accuracyStd', 'mseMean', 'mseStd', 'maeMean', 'maeStd', 'testLoss', 'thetaNorm', 'cosThetaWh', 'cosThetaWy'], summary);
   out.json('results', { options: { ...opts, _: undefined, workers: undefined, checkpointEvery: undefined, resume: undefined }, summary, runs: results });
   for (const task of tasks) {
@@ -148,7 +198,6 @@ async function runRnnExperiment(opts: ParsedOptions, ctx: RunContext): Promise<n
       layout: { xaxis: { title: { text: 'iteration' } }, yaxis: { title: { text: `test ${metric}` } } },
     }, { title: `${task === 'text' ? 'Generated-grammar next-character prediction' : 'Synthetic multivariate forecasting'}: DLL-RNN vs DLL-FA-RNN vs BPTT`, png: opts.png });
   }
-  const claims = dllRnnClaims({ runs: results, seeds, iterations: opts.iterations, hidden: opts.hidden, thetaRules: methods.includes('dll') ? rules : [] });
   writeClaims(out, 'dll-rnn', claims);
   out.allowNonFinite('metrics that do not apply to a task are NaN (accuracy for series, MSE/MAE for text)', ['accuracy', 'mse', 'mae', 'accuracyMean', 'accuracyStd', 'mseMean', 'mseStd', 'maeMean', 'maeStd', 'thetaNorm', 'cosThetaWh', 'cosThetaWy', 'h', 'y']);
   out.finish('ok');

@@ -11,38 +11,84 @@
  * without bound); with γ = 1e-3 it stayed finite but peaked at 68% in epoch 4 and collapsed to 32%
  * as the decay shrank V, V̄ (and so H) towards 0.
  */
-import type { CommandSpec } from '../../../src/registry';
-import { printClaims, writeClaims } from '../../../src/io/claims';
+import { defineCommand } from '../../../src/registry';
+import { singleSeed } from '../../../src/experiment/groups';
+import { opt, type OptionsInput, type OptionsOf, type ParsedOf } from '../../../src/experiment/options';
+import { callContext, callOptions, type CallReporting } from '../../../src/experiment/call';
+import type { RunContext } from '../../../src/experiment/context';
+import { printClaims, writeClaims, type Claim } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
 import { methodConfig } from '../presets';
 import { salAssemblyClaims } from '../claims';
-import { accuracyFigure, baseConfig, checkBatch, dataLabel, dataShape, pct, printTable, trainingOptions, trainRuns, writeCurves } from './common';
+import { accuracyFigure, baseConfig, checkBatch, dataLabel, dataShape, pct, printTable, salTrainingOptions, trainRuns, writeCurves, type RunRecord, type RunSpec } from './common';
 import type { AssemblyEpoch, RankRow } from './task';
 
-export const assemblyExperiment: CommandSpec = {
+/** The options of sal-assembly (`creditflow reproduce sal-assembly --help`): one network, so one seed. */
+export const salAssemblyOptions = [
+  ...salTrainingOptions('sal-assembly', { epochs: 20, width: 60, hidden: 4, lr: 0.005, lrInter: 0.0005, single: 'sal-assembly trains one network' }),
+  opt.integer('layer', 'hidden layer k shown in the heatmaps (2..L−1; default the middle one)', { min: 2 }),
+  opt.choice('down-gate', 'D_d', ['identity', 'relu-jacobian'], { default: 'identity' }),
+] as const;
+
+/** sal-assembly's options by camelCase name. */
+export type SalAssemblyOptions = OptionsOf<typeof salAssemblyOptions>;
+
+type AssemblyParsed = ParsedOf<typeof salAssemblyOptions>;
+
+/** A hidden layer's H = V̄V̄ᵀ and WWᵀ, as rows. */
+export interface AssemblySnapshot {
+  H: number[][];
+  WWt: number[][];
+}
+
+/** What sal-assembly measures: the run, effective ranks per epoch and hidden layer, the matrices of `layer` before and after training, the claims. */
+export interface SalAssemblyResult {
+  record: RunRecord;
+  layer: number;
+  ranks: RankRow[];
+  /** `after` is `before` when the run diverged before its first epoch ended. */
+  snapshots: { before: AssemblySnapshot; after: AssemblySnapshot };
+  claims: Claim[];
+  sizes: number[];
+}
+
+/** The one run of sal-assembly and its layer, checked before any work. */
+function assemblyRun(opts: AssemblyParsed): { run: RunSpec; layer: number; sizes: number[] } {
+  const base = { ...baseConfig(opts, dataShape(opts).d, dataShape(opts).classes), downGate: opts.downGate };
+  const L = base.sizes.length;
+  const layer = opts.layer ?? Math.floor((2 + (L - 1)) / 2);
+  if (layer < 2 || layer > L - 1) throw new Error(`--layer must be a hidden layer in [2, ${L - 1}] (got ${layer})`);
+  checkBatch(opts);
+  return { run: { key: 'sal', label: 'SAL', config: methodConfig('sal', base), seed: singleSeed(opts) }, layer, sizes: [...base.sizes] };
+}
+
+async function trainAssembly(plan: ReturnType<typeof assemblyRun>, opts: AssemblyParsed, ctx: RunContext): Promise<SalAssemblyResult> {
+  const { run, layer, sizes } = plan;
+  const records = await trainRuns([run], opts, ctx, 'sal-assembly', { kind: 'assembly', layer, epochs: opts.epochs });
+  const epochs = (records[0].measurements ?? []) as AssemblyEpoch[];
+  const ranks: RankRow[] = epochs.flatMap((m) => m.ranks);
+  const withMatrices = epochs.filter((m) => m.H && m.WWt);
+  const before = { H: withMatrices[0].H!, WWt: withMatrices[0].WWt! };
+  const after = withMatrices.length > 1 ? { H: withMatrices[1].H!, WWt: withMatrices[1].WWt! } : before; // diverged: nothing after
+  const claims = salAssemblyClaims(ranks, { data: `${dataLabel(opts)}, width ${opts.width}, ${opts.hidden} hidden layers`, sizes, epochs: opts.epochs, seeds: opts.seeds });
+  return { record: records[0], layer, ranks, snapshots: { before, after }, claims, sizes };
+}
+
+/** sal-assembly as a function: trains the one network and returns its effective ranks, snapshots and claims; writes nothing. */
+export async function runSalAssembly(options: OptionsInput<typeof salAssemblyOptions> = {}, reporting: CallReporting = {}): Promise<SalAssemblyResult> {
+  const opts = callOptions(options, salAssemblyOptions, 'runSalAssembly');
+  return trainAssembly(assemblyRun(opts), opts, callContext(reporting));
+}
+
+export const assemblyExperiment = defineCommand({
   name: 'sal-assembly',
   description: 'SAL Fig. 3: V̄V̄ᵀ and WWᵀ before/after training (heatmaps) and their effective rank over training, MNIST',
-  options: [
-    ...trainingOptions('sal-assembly', { epochs: 20, width: 60, hidden: 4, lr: 0.005, lrInter: 0.0005 }),
-    { name: 'layer', type: 'integer', description: 'hidden layer k shown in the heatmaps (2..L−1; default the middle one)', min: 2 },
-    { name: 'down-gate', type: 'string', description: 'D_d', default: 'identity', choices: ['identity', 'relu-jacobian'] },
-  ],
+  options: salAssemblyOptions,
   async run(opts, ctx) {
-    const base = { ...baseConfig(opts, dataShape(opts).d, dataShape(opts).classes), downGate: opts.downGate };
-    const L = base.sizes.length;
-    const layer: number = opts.layer ?? Math.floor((2 + (L - 1)) / 2);
-    if (layer < 2 || layer > L - 1) throw new Error(`--layer must be a hidden layer in [2, ${L - 1}] (got ${layer})`);
-    checkBatch(opts);
+    const plan = assemblyRun(opts);
     const out = new RunOutput('sal-assembly', opts.out, opts, ctx);
-    const run = { key: 'sal', label: 'SAL', config: methodConfig('sal', base), seed: opts.seed };
-    const records = await trainRuns([run], opts, ctx, 'sal-assembly', { kind: 'assembly', layer, epochs: opts.epochs });
-    const epochs = (records[0].measurements ?? []) as AssemblyEpoch[];
-    const ranks: RankRow[] = epochs.flatMap((m) => m.ranks);
-    const snapshots: Record<string, { H: number[][]; WWt: number[][] }> = {};
-    const withMatrices = epochs.filter((m) => m.H && m.WWt);
-    snapshots.before = { H: withMatrices[0].H!, WWt: withMatrices[0].WWt! };
-    if (withMatrices.length > 1) snapshots.after = { H: withMatrices[1].H!, WWt: withMatrices[1].WWt! };
-    if (!snapshots.after) snapshots.after = snapshots.before; // diverged: nothing after
+    const { record, layer, ranks, snapshots, claims } = await trainAssembly(plan, opts, ctx);
+    const records = [record];
     writeCurves(out, records);
     out.csv('effective-rank', ['epoch', 'layer', 'erankH', 'erankWWt', 'testAccuracy'], ranks.map((r) => ({ ...r })));
     out.json('results', { layer, width: opts.width, ranks, snapshots, record: { ...records[0], measurements: undefined } });
@@ -97,7 +143,6 @@ export const assemblyExperiment: CommandSpec = {
       { title: 'sal-assembly effective rank', png: opts.png },
     );
     out.figure('accuracy', accuracyFigure(records, 'SAL test accuracy'), { title: 'sal-assembly accuracy', png: opts.png });
-    const claims = salAssemblyClaims(ranks, { data: `${dataLabel(opts)}, width ${opts.width}, ${opts.hidden} hidden layers`, sizes: base.sizes, epochs: opts.epochs, seeds: [opts.seed] });
     writeClaims(out, 'sal-assembly', claims);
     if (records.some((r) => r.status !== 'ok')) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
@@ -116,4 +161,4 @@ export const assemblyExperiment: CommandSpec = {
     ctx.log(`wrote ${out.dir}`);
     printClaims(ctx, claims);
   },
-};
+});

@@ -6,53 +6,48 @@
 import '../../../solvers/index'; // registers the built-in solvers by name (--solver lists them)
 import * as path from 'node:path';
 import type { RunContext } from '../../../src/experiment/context';
-import { pngOption, type OptionSpec, type ParsedOptions } from '../../../src/experiment/options';
+import { opt, type ParsedOf } from '../../../src/experiment/options';
+import { batchSizeOption, epochsOption, lrOption, outputOptions, seedsOption } from '../../../src/experiment/groups';
 import { solverChoice, solverOptions, type SolverChoice } from '../../../src/experiment/solver-options';
 import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/experiment/sweep';
 import { formatTable } from '../../../src/io/output';
 import type { PlotlyFigure } from '../../../src/io/plot';
 import type { RunOutput } from '../../../src/io/run';
 import type { BaseConfig } from '../presets';
-import { DATA_NAMES, DATA_SHAPES, dataDescription, loadDataset, type DataName } from '../../../src/data/files';
+import { dataOptions, dataSizes, externalData } from '../../../src/experiment/data';
 import type { DataArgs, Measure, RunRecord, RunSpec, RunTaskArgs } from './task';
 
 export type { RunRecord, RunSpec } from './task';
+export { dataLabel, dataShape } from '../../../src/experiment/data';
 
 /** The module with `trainRunTask`, for worker threads. */
 export const TASK_MODULE = path.join(__dirname, 'task.ts');
 
 /** Options of every SAL training experiment (defaults per experiment). */
-export function trainingOptions(name: string, d: { epochs: number; width: number; hidden: number; seeds?: number[]; decay?: number; lr?: number; lrInter?: number }): OptionSpec[] {
+export function salTrainingOptions(name: string, d: { epochs: number; width: number; hidden: number; seeds?: readonly number[]; decay?: number; lr?: number; lrInter?: number; single?: string }) {
+  const [out, png] = outputOptions(name);
   return [
-    { name: 'out', type: 'string', description: 'output folder', default: `out/${name}` },
-    d.seeds
-      ? { name: 'seeds', type: 'integers', description: 'seeds (initial connections and minibatch order)', default: d.seeds }
-      : { name: 'seed', type: 'integer', description: 'seed (initial connections and minibatch order)', default: 1 },
-    { name: 'epochs', type: 'integer', description: 'training epochs', default: d.epochs, min: 1 },
-    { name: 'batch', type: 'integer', description: 'minibatch size (minibatch k is the input on [k, k+1): one Euler step of dt0 = 1 per minibatch)', default: 32, min: 1 },
-    { name: 'width', type: 'integer', description: 'upstream hidden width', default: d.width, min: 1 },
-    { name: 'hidden', type: 'integer', description: 'number of hidden layers', default: d.hidden, min: 1 },
-    { name: 'lr', type: 'number', description: 'η_W = η_W̄ (learning rate of the forward and feedback weights)', default: d.lr ?? 0.01, min: 0 },
-    { name: 'lr-inter', type: 'number', description: 'η_V = η_V̄ (learning rate of the inter-stream connections)', default: d.lrInter ?? 0.001, min: 0 },
-    { name: 'decay', type: 'number', description: 'weight decay γ (all connections)', default: d.decay ?? 1e-4, min: 0 },
-    { name: 'loss', type: 'string', description: 'objective F', default: 'cross-entropy', choices: ['cross-entropy', 'mse'] },
-    {
-      name: 'rate-scaling',
-      type: 'string',
-      description: "rates of W̄, V̄ for a downstream pathway wider than the upstream: 'fan-in' (η·d/d̄, the rates mean the same at every width) or 'none' (eqs. 5-8 verbatim); no effect where d̄ = d",
-      default: 'fan-in',
-      choices: ['fan-in', 'none'],
-    },
-    { name: 'data', type: 'string', description: "data set: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir), 'fashion-mnist' (IDX files; default folder: Debian's dataset-fashion-mnist), 'cifar10' (binary version, needs --data-dir)", default: 'mnist', choices: [...DATA_NAMES] },
-    { name: 'data-dir', type: 'string', description: "folder with the data set's files (IDX: train-images-idx3-ubyte[.gz] …; CIFAR-10: data_batch_1.bin … test_batch.bin)" },
-    { name: 'train-size', type: 'integer', description: 'training images used (0 = all: 8,000 of the shipped MNIST, the full training set otherwise)', default: 0, min: 0 },
-    { name: 'test-size', type: 'integer', description: 'test images used (0 = all: 2,000 of the shipped MNIST, the full test set otherwise)', default: 0, min: 0 },
-    { name: 'data-seed', type: 'integer', description: 'seed of the shared MNIST 8,000/2,000 split (shipped MNIST only)', default: 0 },
+    out,
+    seedsOption({ default: d.seeds ?? [1], description: d.single ? 'seed (initial connections and minibatch order)' : 'seeds (initial connections and minibatch order): every configuration runs once per seed', single: d.single }),
+    epochsOption(d.epochs),
+    batchSizeOption(32, 'minibatch size (minibatch k is the input on [k, k+1): one Euler step of dt0 = 1 per minibatch)'),
+    opt.integer('width', 'upstream hidden width', { default: d.width, min: 1 }),
+    opt.integer('hidden', 'number of hidden layers', { default: d.hidden, min: 1 }),
+    lrOption(d.lr ?? 0.01, 'η_W = η_W̄ (learning rate of the forward and feedback weights)'),
+    opt.number('lr-inter', 'η_V = η_V̄ (learning rate of the inter-stream connections)', { default: d.lrInter ?? 0.001, min: 0 }),
+    opt.number('decay', 'weight decay γ (all connections)', { default: d.decay ?? 1e-4, min: 0 }),
+    opt.choice('loss', 'objective F', ['cross-entropy', 'mse'], { default: 'cross-entropy' }),
+    opt.choice('rate-scaling', "rates of W̄, V̄ for a downstream pathway wider than the upstream: 'fan-in' (η·d/d̄, the rates mean the same at every width) or 'none' (eqs. 5-8 verbatim); no effect where d̄ = d", ['fan-in', 'none'], { default: 'fan-in' }),
+    ...dataOptions(),
+    opt.integer('data-seed', 'seed of the shared MNIST 8,000/2,000 split (shipped MNIST only)', { default: 0 }),
     ...solverOptions({ solver: 'euler', dt0: '1, one step per minibatch (Algorithm 1); a fixed-step solver never steps across a minibatch change' }),
-    pngOption,
+    png,
     ...sweepOptions('training runs'),
-  ];
+  ] as const;
 }
+
+/** The parsed options every SAL training experiment has (each experiment adds its own). */
+export type SalTrainingOptions = ParsedOf<ReturnType<typeof salTrainingOptions>>;
 
 /**
  * The integrator of the circuit's flow from --solver/--dt0/--rtol/--atol, refused (with the
@@ -64,43 +59,17 @@ export function trainingOptions(name: string, d: { epochs: number; width: number
  * (measured: 784-8-8-10 weight mirror, 10 minibatches, 1,474 steps at rtol 1e-6, over 20,000 at
  * 1e-8, against 32 and 82 for SAL).
  */
-export function salSolver(opts: ParsedOptions): SolverChoice {
+export function salSolver(opts: SalTrainingOptions): SolverChoice {
   return solverChoice(opts, { what: 'the SAL circuit (slow flows, eqs. 5-8, one minibatch per unit time)', sde: false, inputJumps: true });
 }
 
-/** Whether the run reads a data set other than the shipped MNIST subset. */
-function external(opts: ParsedOptions): boolean {
-  return opts.data !== 'mnist' || Boolean(opts.dataDir);
-}
-
-/** Train and test sizes of the run (0 = all), checked against the data set (loaded here when it is read from files). */
-function dataSizes(opts: ParsedOptions): { train: number; test: number } {
-  const split = external(opts) ? loadDataset(opts.data as DataName, opts.dataDir) : { train: { n: 8000 }, test: { n: 2000 } };
-  const pick = (asked: number, n: number, what: string) => {
-    if (asked > n) throw new Error(`--${what}-size ${asked} is more than the ${n.toLocaleString('en')} ${what} images of --data ${opts.data}; use 0 for all`);
-    return asked === 0 ? n : asked;
-  };
-  return { train: pick(opts.trainSize, split.train.n, 'train'), test: pick(opts.testSize, split.test.n, 'test') };
-}
-
-/** The data of a run, for the claims tables' setting column. */
-export function dataLabel(opts: ParsedOptions): string {
-  const n = dataSizes(opts);
-  return external(opts) ? dataDescription(opts.data as DataName, opts.dataDir, n.train, n.test) : `MNIST ${n.train.toLocaleString('en')}/${n.test.toLocaleString('en')} split`;
-}
-
-/** Input width and classes of the run's data. */
-export function dataShape(opts: ParsedOptions): { d: number; classes: number } {
-  return DATA_SHAPES[opts.data as DataName];
-}
-
 /** The data of every task; the shipped MNIST's arguments are today's (seed, sizes), others add the name and folder. */
-export function dataArgs(opts: ParsedOptions): DataArgs {
+export function dataArgs(opts: SalTrainingOptions): DataArgs {
   const n = dataSizes(opts);
-  return { seed: opts.dataSeed, trainSize: n.train, testSize: n.test, ...(external(opts) ? { name: opts.data as DataName, ...(opts.dataDir ? { dir: opts.dataDir } : {}) } : {}) };
+  return { seed: opts.dataSeed, trainSize: n.train, testSize: n.test, ...(externalData(opts) ? { name: opts.data, ...(opts.dataDir ? { dir: opts.dataDir } : {}) } : {}) };
 }
 
-export function baseConfig(opts: ParsedOptions, dIn: number, classes: number): BaseConfig {
+export function baseConfig(opts: SalTrainingOptions, dIn: number, classes: number): BaseConfig {
   dataSizes(opts); // bad --data, --data-dir or sizes fail here, before any output or work
   salSolver(opts); // and an unsuitable --solver
   const sizes = [dIn, ...Array.from({ length: opts.hidden }, () => opts.width), classes];
@@ -114,10 +83,10 @@ export function baseConfig(opts: ParsedOptions, dIn: number, classes: number): B
 }
 
 /** At least one full minibatch per epoch (called before the run folder is opened, and again by trainRuns). */
-export function checkBatch(opts: ParsedOptions): void {
+export function checkBatch(opts: SalTrainingOptions): void {
   const n = dataSizes(opts).train; // --train-size 0 means the whole training set
   const what = opts.trainSize > 0 ? `--train-size ${n}` : `the ${n} training images`;
-  if (opts.batch > n) throw new Error(`--batch ${opts.batch} is larger than ${what}, so an epoch has no full minibatch; use --batch ${n} or less`);
+  if (opts.batchSize > n) throw new Error(`--batch-size ${opts.batchSize} is larger than ${what}, so an epoch has no full minibatch; use --batch-size ${n} or less`);
 }
 
 /**
@@ -126,11 +95,11 @@ export function checkBatch(opts: ParsedOptions): void {
  * --resume continues it. A diverged run is kept and reported. `measure` names a per-epoch
  * measurement returned with each record (sal-assembly).
  */
-export async function trainRuns(runs: RunSpec[], opts: ParsedOptions, ctx: RunContext, label: string, measure?: Measure): Promise<RunRecord[]> {
+export async function trainRuns(runs: RunSpec[], opts: SalTrainingOptions, ctx: RunContext, label: string, measure?: Measure): Promise<RunRecord[]> {
   checkBatch(opts);
   const tasks: SweepTask<RunTaskArgs>[] = runs.map((run) => {
     const key = `${run.key}-seed${run.seed}`;
-    const args: RunTaskArgs = { run, epochs: opts.epochs, batch: opts.batch, data: dataArgs(opts), solver: salSolver(opts), ...(measure ? { measure } : {}), checkpoint: runCheckpoint(opts, key) };
+    const args: RunTaskArgs = { run, epochs: opts.epochs, batch: opts.batchSize, data: dataArgs(opts), solver: salSolver(opts), ...(measure ? { measure } : {}), checkpoint: runCheckpoint(opts, key) };
     return { module: TASK_MODULE, fn: 'trainRunTask', args, key, units: opts.epochs };
   });
   const records = await runSweep<RunRecord>(tasks, opts, ctx, label, (_i, r) => `${r.label}: ${r.status === 'ok' ? `${pct(r.finalAccuracy)}%` : 'diverged'}`);

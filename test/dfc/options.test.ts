@@ -1,0 +1,20 @@
+/** The DFC reproductions' option spelling (issue 16): --seeds with one value, --batch-size. */
+import { expect, test } from 'vitest';
+import { parseOptions } from '../../src/experiment/options';
+import { fig3 } from '../../models/dfc/experiments/fig3';
+import { fig4 } from '../../models/dfc/experiments/fig4';
+import { mnistExperiment } from '../../models/dfc/experiments/mnist';
+import { runSeed, sharedRunArgs } from '../../models/dfc/experiments/run';
+
+test.each([fig3, fig4, mnistExperiment])('$name takes --seeds with one value (default 1), refuses a list in one line, and has no --seed', (cmd) => {
+  expect(runSeed(parseOptions([], cmd.options))).toBe(1);
+  const o = parseOptions(['--seeds', '7', '--batch-size', '8'], cmd.options);
+  expect(o.seeds).toEqual([7]);
+  expect(sharedRunArgs(o)).toMatchObject({ seed: 7, batchSize: 8 });
+  expect(() => parseOptions(['--seeds', '1,2,3'], cmd.options)).toThrow(
+    /^--seeds takes one seed here \(got 1,2,3\): each DFC reproduction trains one network per row; run the command once per seed, e.g\. --seeds 1$/,
+  );
+  expect(() => parseOptions(['--seed', '2'], cmd.options)).toThrow(/--seed/);
+  expect(() => parseOptions(['--batch', '8'], cmd.options)).toThrow(/--batch/);
+  expect(cmd.options.some((s) => s.name === 'seed' || s.name === 'batch')).toBe(false);
+});
