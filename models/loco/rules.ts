@@ -303,7 +303,8 @@ export abstract class NetworkLearner {
   /**
    * Present minibatches 0..count−1 (`batchAt(k)` gives minibatch k) in one integration of the
    * weights' flow; the network's weights end at the result. When they become non-finite the run
-   * ends with status 'diverged' and the weights keep their last finite values.
+   * ends with status 'diverged' (with 'euler', updated in place, the weights then hold the
+   * diverged values; with other solvers their last finite ones).
    */
   train(count: number, batchAt: (k: number) => Minibatch, opts: TrainOptions = {}): FlowRun {
     this.optimizer.lr = this.optimizer.name === 'sgd' ? -this.eta : this.eta; // SGD on ĝ (direction), Adam on −ĝ

@@ -36,6 +36,45 @@ import type { Optimizer } from '../nn/optim';
 import { solverChoice } from './solver-options';
 import { UsageError, type ParsedOptions } from './options';
 
+/**
+ * b ← a + lr·d (b may be a itself: the in-place SGD step θ += ηΔ), returning Σ b in four partial
+ * sums (one running sum would make every entry wait for the previous addition).
+ */
+function sgdStep(a: Float64Array, b: Float64Array, d: Float64Array, lr: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = a.length;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const v0 = a[i] + lr * d[i];
+    const v1 = a[i + 1] + lr * d[i + 1];
+    const v2 = a[i + 2] + lr * d[i + 2];
+    const v3 = a[i + 3] + lr * d[i + 3];
+    b[i] = v0;
+    b[i + 1] = v1;
+    b[i + 2] = v2;
+    b[i + 3] = v3;
+    s0 += v0;
+    s1 += v1;
+    s2 += v2;
+    s3 += v3;
+  }
+  for (; i < n; i++) {
+    const v = a[i] + lr * d[i];
+    b[i] = v;
+    s0 += v;
+  }
+  return s0 + s1 + s2 + s3;
+}
+
+function arraySum(a: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  return s;
+}
+
 /** Caches typed views per state buffer (solvers reuse a few stage buffers), so vector fields allocate nothing. */
 export function viewCache<V>(make: (y: Float64Array) => V): (y: Float64Array) => V {
   const cache = new WeakMap<Float64Array, V>();
@@ -191,7 +230,8 @@ export class MinibatchFlow {
    * one pass y1 = y0 + η·Δ, the in-place SGD step's operations (θ += ηΔ), with no zeroed
    * displacement to add and no separate pass to check the step; other optimisers step on y1 ← y0.
    * At any other h, y0 + h·(displacement) through a scratch buffer, as the generic Euler step.
-   * Returns Σ y1 (NaN or ±∞ when an entry is: the divergence check).
+   * Returns Σ y1 (NaN or ±∞ when an entry is: the divergence check). y1 may be y0 itself
+   * (`eulerInPlace`): every direction is computed before anything is written.
    */
   private euler(t: number, y0: Float64Array, h: number, y1: Float64Array): number {
     let s = 0;
@@ -213,14 +253,11 @@ export class MinibatchFlow {
     for (const g of this.spec.groups) {
       if (g.optimizer.name === 'sgd') {
         const lr = g.optimizer.lr;
-        for (const m of g.members) {
-          const a = theta[m];
-          const b = o[m];
-          const d = this.spec.dirs[m];
-          for (let i = 0; i < a.length; i++) b[i] = a[i] + lr * d[i];
-        }
+        for (const m of g.members) s += sgdStep(theta[m], o[m], this.spec.dirs[m], lr);
+        for (const m of g.members) moved.add(m);
+        continue;
       } else {
-        for (const m of g.members) o[m].set(theta[m]);
+        for (const m of g.members) if (o[m] !== theta[m]) o[m].set(theta[m]);
         g.optimizer.step(
           g.members.map((m) => o[m]),
           g.members.map((m) => this.spec.dirs[m]),
@@ -228,10 +265,14 @@ export class MinibatchFlow {
       }
       for (const m of g.members) moved.add(m);
     }
+    // the arrays no SGD group summed: the other optimisers' and those in no group (which stay)
     theta.forEach((a, m) => {
-      if (!moved.has(m)) o[m].set(a); // in no group: stays
+      if (!moved.has(m) && o[m] !== a) o[m].set(a);
     });
-    for (let i = 0; i < y1.length; i++) s += y1[i];
+    for (const g of this.spec.groups) if (g.optimizer.name !== 'sgd') for (const m of g.members) s += arraySum(o[m]);
+    theta.forEach((_a, m) => {
+      if (!moved.has(m)) s += arraySum(o[m]);
+    });
     return s;
   }
 
@@ -242,14 +283,15 @@ export class MinibatchFlow {
       this.segment = k;
       this.spec.load(this.offset + k);
     });
-    const term = drift(this.layout.size, (t, y, out) => this.field(t, y, out), { euler: (t, y0, h, y1) => this.euler(t, y0, h, y1) });
+    const term = drift(this.layout.size, (t, y, out) => this.field(t, y, out), { euler: (t, y0, h, y1) => this.euler(t, y0, h, y1), eulerInPlace: true });
     return odeProblem(term, { layout: this.layout, input, name: this.spec.name });
   }
 
   /**
    * Integrate `count` presentations, starting with presentation `offset` (passed to `load`), from
-   * and back into `arrays`. Non-finite parameters end the run with status 'diverged' (arrays then
-   * keep their last finite values). `onLoss(k, loss)` sees each minibatch's loss as it is taken;
+   * and back into `arrays`. Non-finite parameters end the run with status 'diverged', and `arrays`
+   * then hold the diverged values with 'euler' (its fused update runs in place, as the optimiser's
+   * own step: `DriftTerm.eulerInPlace`), the last finite ones with any other solver. `onLoss(k, loss)` sees each minibatch's loss as it is taken;
    * `stopWhen()`, asked after each accepted step, ends the run there (status 'stopped', the arrays
    * holding the state after that step) when it returns true.
    */
@@ -275,6 +317,7 @@ export class MinibatchFlow {
         {
           name: 'minibatch loss',
           size: 1,
+          inPlace: true,
           // Once per segment, at its first step: the loss at θ before the minibatch's first update.
           step: (t0, yStart, _t1, _y1, acc) => {
             const k = Math.round(t0);
