@@ -12,7 +12,6 @@
  */
 export * from './claims';
 export * from './config';
-export * from './data-options';
 export * from './dfc-adapter';
 export * from './experiment';
 export * from './learners';

@@ -41,7 +41,7 @@ import { RUN_MODULE, type RunArgs, type RunResult } from './run';
 import { checkRules, mark, RULE_NAMES, RULES, type RuleName } from './rules';
 import { TASK_LABELS, TASKS, checkTaskSetup, imageDataLabel, type TaskName, type TaskSetup } from './tasks';
 import { loadDataset } from '../../src/data/files';
-import { dataChoice, dataOptions } from './data-options';
+import { dataChoice, dataOptionsSizedBy } from '../../src/experiment/data';
 
 export interface CompareOptions {
   tasks: TaskName[];
@@ -282,7 +282,7 @@ export const compareCommand: CommandSpec = {
     pngOption,
     ...solverOptions({ solver: 'euler', dt0: "1 minibatch: one Euler step of η per minibatch, every rule's plain SGD step (DFC's wake and sleep phases and DLL's relaxation inside each step keep their papers' integrators)" }),
     { name: 'max-halvings', type: 'integer', description: 'times η may be halved after a divergence', default: 4, min: 0 },
-    ...dataOptions({ train: 'not given: 8,000, --quick 512', test: 'not given: 2,000, --quick 256' }, 'data of the image task'),
+    ...dataOptionsSizedBy({ train: '8,000, --quick 512', test: '2,000, --quick 256' }, 'data of the image task'),
   ],
   async run(opts, ctx) {
     const o: CompareOptions = {

@@ -12,7 +12,8 @@
  * updates per epoch on 8,000 images.
  *
  * `--data mnist|fashion-mnist|cifar10 --data-dir DIR --train-size N --test-size N` (declared with
- * `reproduce compare`'s, models/compare/data-options.ts): the shipped MNIST split by default, else
+ * the other image experiments, src/experiment/data.ts; a size of 0, the default, is the whole split):
+ * the shipped MNIST split by default, else
  * the full IDX (MNIST, Fashion-MNIST) or CIFAR-10 binary files of a folder; the input width and
  * classes follow the data (3,072 inputs for CIFAR-10).
  *
@@ -38,7 +39,7 @@ import { checkFits } from '../../src/io/memory';
 import { batchesPerEpoch, checkTrainSettings, checkTrainSolver, loadData, trainDefaults, trainFootprint, trainNetwork, type TrainResult, type TrainSettings } from './train';
 import { mnistClaims } from './claims';
 import { dataDescription } from '../../src/data/files';
-import { dataChoice, dataOptions } from '../compare/data-options';
+import { dataChoice, dataOptions } from '../../src/experiment/data';
 
 const hyperOptions: OptionSpec[] = [
   { name: 'hidden', type: 'integers', description: 'hidden layer widths', default: trainDefaults.hidden, min: 1 },
@@ -47,7 +48,7 @@ const hyperOptions: OptionSpec[] = [
   { name: 'lr', type: 'number', description: 'step η of each minibatch update', default: trainDefaults.lr, min: 0 },
   { name: 'mu', type: 'number', description: 'balancing factor μ of the hinge loss, eq. (4)', default: trainDefaults.mu, min: 0 },
   { name: 'epsilon', type: 'number', description: "feedback learning rate ε of 'urfb' (1 in the paper)", default: trainDefaults.epsilon, min: 0 },
-  ...dataOptions({ train: 'the first n; not given: all, 8,000 of the shipped MNIST', test: 'the first n; not given: all, 2,000 of the shipped MNIST' }),
+  ...dataOptions(),
   ...solverOptions({ solver: 'euler', dt0: '1: one Euler step of η = --lr per minibatch (SGD), the paper\'s; --dt0 is in minibatches' }),
 ];
 

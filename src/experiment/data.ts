@@ -9,13 +9,32 @@ import { DATA_NAMES, DATA_SHAPES, dataDescription, loadDataset, type DataName } 
 import type { Dataset } from '../data/mnist';
 import { opt, type OptionsOf, type ParsedOptions } from './options';
 
-/** The four options (typed: `DataOptions`). */
+/** `--data` and `--data-dir` (`what`: how --help names the data). */
+function dataSetOptions(what: string) {
+  return [
+    opt.choice('data', `${what}: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir), 'fashion-mnist' (IDX files; default folder: Debian's dataset-fashion-mnist), 'cifar10' (binary version, needs --data-dir)`, DATA_NAMES, { default: 'mnist' }),
+    opt.string('data-dir', "folder with the data set's files (IDX: train-images-idx3-ubyte[.gz] …; CIFAR-10: data_batch_1.bin … test_batch.bin)"),
+  ] as const;
+}
+
+/** The four options, a size of 0 (the default) being the data set's whole split (typed: `DataOptions`). */
 export function dataOptions() {
   return [
-    opt.choice('data', "data set: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir), 'fashion-mnist' (IDX files; default folder: Debian's dataset-fashion-mnist), 'cifar10' (binary version, needs --data-dir)", DATA_NAMES, { default: 'mnist' }),
-    opt.string('data-dir', "folder with the data set's files (IDX: train-images-idx3-ubyte[.gz] …; CIFAR-10: data_batch_1.bin … test_batch.bin)"),
+    ...dataSetOptions('data set'),
     opt.integer('train-size', 'training images used (0 = all: 8,000 of the shipped MNIST, the full training set otherwise)', { default: 0, min: 0 }),
     opt.integer('test-size', 'test images used (0 = all: 2,000 of the shipped MNIST, the full test set otherwise)', { default: 0, min: 0 }),
+  ] as const;
+}
+
+/**
+ * The four options for a command whose sizes, when not given, are its own (e.g. its preset's:
+ * `notGiven` says what they are, for --help); 0 is still the data set's whole split.
+ */
+export function dataOptionsSizedBy(notGiven: { train: string; test: string }, what = 'data set') {
+  return [
+    ...dataSetOptions(what),
+    opt.integer('train-size', `training images (not given: ${notGiven.train}; 0: the whole training split of --data)`, { min: 0 }),
+    opt.integer('test-size', `test images (not given: ${notGiven.test}; 0: the whole test split of --data)`, { min: 0 }),
   ] as const;
 }
 
@@ -23,12 +42,18 @@ export function dataOptions() {
 export type DataOptions = OptionsOf<ReturnType<typeof dataOptions>>;
 
 /** What the functions below accept: typed options, or a command's untyped ones (checked by the declarations). */
-type DataOptionsIn = DataOptions | ParsedOptions;
+type DataOptionsIn = DataOptions | ParsedOptions | Record<string, any>;
 
 /** Whether the run reads a data set other than the shipped MNIST subset. */
 export function externalData(given: DataOptionsIn): boolean {
   const opts = given as DataOptions;
   return opts.data !== 'mnist' || Boolean(opts.dataDir);
+}
+
+/** The data set read from files that --data/--data-dir name; undefined for the shipped MNIST subset. */
+export function dataChoice(given: DataOptionsIn): { name: DataName; dir?: string } | undefined {
+  const opts = given as DataOptions;
+  return externalData(opts) ? { name: opts.data, ...(opts.dataDir ? { dir: opts.dataDir } : {}) } : undefined;
 }
 
 /** Train and test sizes of the run (0 = all), checked against the data set (loaded here when it is read from files). */

@@ -1,7 +1,7 @@
 /**
- * `reproduce urfb-mnist` and `train urfb` read other data with the options `compare` takes
+ * `reproduce urfb-mnist` and `train urfb` read other data with the options every image experiment takes
  * (issue 18 item 3: --data mnist|fashion-mnist|cifar10 --data-dir DIR --train-size --test-size,
- * models/compare/data-options.ts), from tiny files written in each format (test/data-fixtures.ts).
+ * src/experiment/data.ts), from tiny files written in each format (test/data-fixtures.ts).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,6 +12,8 @@ import type { RunContext } from '../../src/experiment/context';
 import { Progress } from '../../src/io/progress';
 import { mnistCommand, trainCommand } from '../../models/urfb/mnist-report';
 import { compareCommand } from '../../models/compare/experiment';
+import { dataOptions } from '../../src/experiment/data';
+import type { OptionSpec } from '../../src/experiment/options';
 import { loadData } from '../../models/urfb/train';
 import type { CommandSpec } from '../../src/registry';
 import { writeCifarFolder, writeIdxFolder } from '../data-fixtures';
@@ -26,11 +28,14 @@ writeIdxFolder(idxDir, 60, 30);
 writeCifarFolder(tmp, 12, 20);
 const cifarDir = path.join(tmp, 'cifar-10-batches-bin');
 
-test('the data options are the same declaration as compare’s', () => {
+test('the data options are the shared declaration (src/experiment/data.ts); compare has its own sizes when not given', () => {
   const names = ['data', 'data-dir', 'train-size', 'test-size'];
-  const pick = (spec: CommandSpec) => spec.options.filter((o) => names.includes(o.name)).map((o) => ({ ...o, description: undefined, validate: undefined }));
-  expect(pick(mnistCommand)).toEqual(pick(compareCommand));
-  expect(pick(trainCommand)).toEqual(pick(compareCommand));
+  const pick = (options: readonly OptionSpec[]) => options.filter((o) => names.includes(o.name)).map((o) => ({ ...o, validate: undefined }));
+  expect(pick(mnistCommand.options)).toEqual(pick(dataOptions()));
+  expect(pick(trainCommand.options)).toEqual(pick(dataOptions()));
+  const both = (options: readonly OptionSpec[]) => pick(options).filter((o) => o.name === 'data' || o.name === 'data-dir').map((o) => ({ ...o, description: undefined }));
+  expect(both(compareCommand.options)).toEqual(both(dataOptions()));
+  expect(compareCommand.options.find((o) => o.name === 'train-size')?.default).toBeUndefined();
 });
 
 test('urfb-mnist --data fashion-mnist --data-dir: trains on the IDX files, the whole split with sizes not given', async () => {
