@@ -5,7 +5,7 @@
  *   k_s = f(t0 + c_s h, y0 + h Σ_{j<s} a_sj k_j),   y1 = y0 + h Σ_s b_s k_s,
  *   error estimate e = h Σ_s (b_s − b̂_s) k_s.
  */
-import { stateSum, type Interpolant, type StepInfo, type StepSolver, type SolverTraits } from '../src/core/solver';
+import { addScaledSum, stateSum, type Interpolant, type StepInfo, type StepSolver, type SolverTraits } from '../src/core/solver';
 import type { Problem } from '../src/core/terms';
 
 export interface ButcherTableau {
@@ -105,31 +105,9 @@ function combine(out: Float64Array, y0: Float64Array, h: number, w: readonly num
  * `withSum` also the sum of the new entries, in four partial sums as `stateSum`.
  */
 function pass(out: Float64Array, base: Float64Array, c: number, k: Float64Array, n: number, withSum: boolean): number {
-  if (!withSum) {
-    for (let i = 0; i < n; i++) out[i] = base[i] + c * k[i];
-    return 0;
-  }
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const a = base[i] + c * k[i];
-    const b = base[i + 1] + c * k[i + 1];
-    const d = base[i + 2] + c * k[i + 2];
-    const e = base[i + 3] + c * k[i + 3];
-    out[i] = a;
-    out[i + 1] = b;
-    out[i + 2] = d;
-    out[i + 3] = e;
-    s0 += a;
-    s1 += b;
-    s2 += d;
-    s3 += e;
-  }
-  for (; i < n; i++) s0 += out[i] = base[i] + c * k[i];
-  return s0 + s1 + s2 + s3;
+  if (withSum) return addScaledSum(out, base, c, k, n);
+  for (let i = 0; i < n; i++) out[i] = base[i] + c * k[i];
+  return 0;
 }
 
 /**

@@ -49,6 +49,34 @@ export function stateSum(y: Float64Array, n = y.length): number {
   return s0 + s1 + s2 + s3;
 }
 
+/**
+ * out[i] = base[i] + c·k[i] for i < n (out may be base itself), returning Σ out in four partial
+ * sums as `stateSum`: an Euler-type update and its divergence check in one pass over the state.
+ */
+export function addScaledSum(out: Float64Array, base: Float64Array, c: number, k: Float64Array, n = out.length): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = base[i] + c * k[i];
+    const b = base[i + 1] + c * k[i + 1];
+    const d = base[i + 2] + c * k[i + 2];
+    const e = base[i + 3] + c * k[i + 3];
+    out[i] = a;
+    out[i + 1] = b;
+    out[i + 2] = d;
+    out[i + 3] = e;
+    s0 += a;
+    s1 += b;
+    s2 += d;
+    s3 += e;
+  }
+  for (; i < n; i++) s0 += out[i] = base[i] + c * k[i];
+  return s0 + s1 + s2 + s3;
+}
+
 export interface SdeSupport {
   /** The calculus the scheme converges to. */
   readonly calculus: 'ito' | 'stratonovich';

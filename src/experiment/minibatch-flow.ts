@@ -28,6 +28,7 @@
  */
 import '../../solvers/index'; // registers the built-in solvers by name
 import { solve, type Solution } from '../core/solve';
+import { addScaledSum, stateSum } from '../core/solver';
 import { solvers } from '../core/solvers';
 import { piecewiseInput, uniformJumps } from '../core/input';
 import { defineState, vector, type BlockSpec, type StateLayout } from '../core/state';
@@ -35,45 +36,6 @@ import { drift, odeProblem, type Problem } from '../core/terms';
 import type { Optimizer } from '../nn/optim';
 import { solverChoice } from './solver-options';
 import { UsageError, type ParsedOptions } from './options';
-
-/**
- * b ← a + lr·d (b may be a itself: the in-place SGD step θ += ηΔ), returning Σ b in four partial
- * sums (one running sum would make every entry wait for the previous addition).
- */
-function sgdStep(a: Float64Array, b: Float64Array, d: Float64Array, lr: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  const n = a.length;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const v0 = a[i] + lr * d[i];
-    const v1 = a[i + 1] + lr * d[i + 1];
-    const v2 = a[i + 2] + lr * d[i + 2];
-    const v3 = a[i + 3] + lr * d[i + 3];
-    b[i] = v0;
-    b[i + 1] = v1;
-    b[i + 2] = v2;
-    b[i + 3] = v3;
-    s0 += v0;
-    s1 += v1;
-    s2 += v2;
-    s3 += v3;
-  }
-  for (; i < n; i++) {
-    const v = a[i] + lr * d[i];
-    b[i] = v;
-    s0 += v;
-  }
-  return s0 + s1 + s2 + s3;
-}
-
-function arraySum(a: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i];
-  return s;
-}
 
 /** Caches typed views per state buffer (solvers reuse a few stage buffers), so vector fields allocate nothing. */
 export function viewCache<V>(make: (y: Float64Array) => V): (y: Float64Array) => V {
@@ -253,7 +215,7 @@ export class MinibatchFlow {
     for (const g of this.spec.groups) {
       if (g.optimizer.name === 'sgd') {
         const lr = g.optimizer.lr;
-        for (const m of g.members) s += sgdStep(theta[m], o[m], this.spec.dirs[m], lr);
+        for (const m of g.members) s += addScaledSum(o[m], theta[m], lr, this.spec.dirs[m]); // θ += ηΔ (in place with eulerInPlace) and its sum
         for (const m of g.members) moved.add(m);
         continue;
       } else {
@@ -269,9 +231,9 @@ export class MinibatchFlow {
     theta.forEach((a, m) => {
       if (!moved.has(m) && o[m] !== a) o[m].set(a);
     });
-    for (const g of this.spec.groups) if (g.optimizer.name !== 'sgd') for (const m of g.members) s += arraySum(o[m]);
+    for (const g of this.spec.groups) if (g.optimizer.name !== 'sgd') for (const m of g.members) s += stateSum(o[m]);
     theta.forEach((_a, m) => {
-      if (!moved.has(m)) s += arraySum(o[m]);
+      if (!moved.has(m)) s += stateSum(o[m]);
     });
     return s;
   }
