@@ -37,6 +37,8 @@ export { captureRuns, type CapturedRun } from '../io/run';
 export { opt, UsageError, type Option, type OptionSpec, type OptionsOf, type OptionsInput, type ParsedOf, type CommonOptions } from './options';
 export { batchSizeOption, epochsOption, lrOption, outputOptions, pngOption, resumeOptions, seedsOption, singleSeed, solverOptions, sweepOptions, trainingOptions, workersOption } from './groups';
 export { callContext, callOptions, type CallReporting } from './call';
+export { dataOptions, dataOptionsSizedBy, type DataOptions } from './data';
+export { MinibatchFlow, checkOptimizerSolver, PAPER_FLOW, type FlowRun, type FlowSolver, type MinibatchFlowSpec, type OptimizerGroup } from './minibatch-flow';
 export { defineCommand, type TypedCommandSpec } from '../registry';
 
 export interface ExperimentResult {
