@@ -150,6 +150,8 @@ export class MinibatchFlow {
   private onSegmentLoss: ((k: number, loss: number) => void) | null = null;
   /** The fused Euler step's buffer for the displacement when h ≠ 1. */
   private scratch: Float64Array | null = null;
+  /** The parameter arrays in no optimiser group (they stay where they are). */
+  private readonly ungrouped: number[];
   /** The initial state, reused from run to run (solve copies it). */
   private y0: Float64Array | null = null;
 
@@ -169,6 +171,7 @@ export class MinibatchFlow {
         seen.add(m);
       }
     }
+    this.ungrouped = spec.sizes.map((_n, k) => k).filter((k) => !seen.has(k));
   }
 
   /** The vector field: η Δ_k(θ) as the groups' optimisers displace θ from zero. */
@@ -211,30 +214,24 @@ export class MinibatchFlow {
     const loss = this.spec.direction(theta);
     this.memo.set(y0, { t, segment: this.segment, loss });
     const o = this.views(y1);
-    const moved = new Set<number>();
+    const dirs = this.spec.dirs;
     for (const g of this.spec.groups) {
       if (g.optimizer.name === 'sgd') {
-        const lr = g.optimizer.lr;
-        for (const m of g.members) s += addScaledSum(o[m], theta[m], lr, this.spec.dirs[m]); // θ += ηΔ (in place with eulerInPlace) and its sum
-        for (const m of g.members) moved.add(m);
+        // θ += ηΔ (in place with eulerInPlace) and its sum, in one pass
+        for (const m of g.members) s += addScaledSum(o[m], theta[m], g.optimizer.lr, dirs[m]);
         continue;
-      } else {
-        for (const m of g.members) if (o[m] !== theta[m]) o[m].set(theta[m]);
-        g.optimizer.step(
-          g.members.map((m) => o[m]),
-          g.members.map((m) => this.spec.dirs[m]),
-        );
       }
-      for (const m of g.members) moved.add(m);
+      for (const m of g.members) if (o[m] !== theta[m]) o[m].set(theta[m]);
+      g.optimizer.step(
+        g.members.map((m) => o[m]),
+        g.members.map((m) => dirs[m]),
+      );
+      for (const m of g.members) s += stateSum(o[m]);
     }
-    // the arrays no SGD group summed: the other optimisers' and those in no group (which stay)
-    theta.forEach((a, m) => {
-      if (!moved.has(m) && o[m] !== a) o[m].set(a);
-    });
-    for (const g of this.spec.groups) if (g.optimizer.name !== 'sgd') for (const m of g.members) s += stateSum(o[m]);
-    theta.forEach((_a, m) => {
-      if (!moved.has(m)) s += stateSum(o[m]);
-    });
+    for (const m of this.ungrouped) {
+      if (o[m] !== theta[m]) o[m].set(theta[m]); // in no group: stays
+      s += stateSum(o[m]);
+    }
     return s;
   }
 
@@ -253,8 +250,8 @@ export class MinibatchFlow {
    * Integrate `count` presentations, starting with presentation `offset` (passed to `load`), from
    * and back into `arrays`. Non-finite parameters end the run with status 'diverged', and `arrays`
    * then hold the diverged values with 'euler' (its fused update runs in place, as the optimiser's
-   * own step: `DriftTerm.eulerInPlace`), the last finite ones with any other solver. `onLoss(k, loss)` sees each minibatch's loss as it is taken;
-   * `stopWhen()`, asked after each accepted step, ends the run there (status 'stopped', the arrays
+   * own step: `DriftTerm.eulerInPlace`), the last finite ones with any other solver.
+   * `onLoss(k, loss)` sees each minibatch's loss as it is taken; `stopWhen()`, asked after each accepted step, ends the run there (status 'stopped', the arrays
    * holding the state after that step) when it returns true.
    */
   run(arrays: readonly Float64Array[], count: number, f: FlowSolver, opts: { offset?: number; onLoss?: (k: number, loss: number) => void; stopWhen?: () => boolean } = {}): FlowRun {
