@@ -16,7 +16,7 @@
  * Learning as a flow, one Euler step of size η per minibatch (plain SGD, no momentum, as in the paper):
  *   dW_l/dt = M_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩,    dR_l/dt = ε · M^R_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩ᵀ,
  * ⟨·⟩ the minibatch mean. The state is one vector (`FeedbackNet.layout`: blocks W1..WL, then
- * R2..RL for the feedback rules) and time is counted in minibatches (s = t/η): `MinibatchFlow` is
+ * R2..RL for the feedback rules) and time is counted in minibatches (s = t/η): `FeedbackFlow` is
  * the term η·(the flow above) with the minibatch as a piecewise-constant input, so 'euler' with
  * step 1 is one SGD step per minibatch, and any solver integrates the same flow. ε = 0 for FRFB, ε = 1 for URFB (the same Hebbian increment as the
  * forward weight); M_l, M^R_l are the fixed 0/1 connectivity masks (all ones, or 50% random zeros
@@ -230,7 +230,7 @@ export class FeedbackNet {
   /**
    * The minibatch flow times η at the state y: with `h` null, into out (same layout): out_W_l =
    * η M_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩, out_R_l = ηε M^R_l ⊙ ⟨δ_l x_{l−1}ᵀ⟩ᵀ (zero for FRFB and BP); with a
-   * number h, the fused Euler update out = y + h·(that) (the `euler` of `MinibatchFlow`'s term),
+   * number h, the fused Euler update out = y + h·(that) (the `euler` of `FeedbackFlow`'s term),
    * written as the in-place SGD step writes it: each block of y copied, then its product
    * accumulated onto it (masked: through a zeroed scratch block) by the same kernel with scale
    * h·η/B, so with h = 1 the bits are those of the SGD step y ← y + η·(flow) on every
@@ -367,12 +367,12 @@ export class FeedbackNet {
 
   /**
    * One SGD step of size η on a minibatch: `solve` with 'euler' (the term's fused update) and step 1
-   * over one minibatch of the flow (`MinibatchFlow`). Returns the batch's summed loss and number of misclassified samples
+   * over one minibatch of the flow (`FeedbackFlow`). Returns the batch's summed loss and number of misclassified samples
    * (before the update).
    */
   step(input: Float64Array, labels: Int32Array, batch: number, eta: number): BatchStats {
     const mb: Minibatch = { x: input, labels, size: batch };
-    const f = new MinibatchFlow(this, eta, mb);
+    const f = new FeedbackFlow(this, eta, mb);
     const stats = f.statistics();
     const sol = solve(f.problem, 'euler', { t0: 0, t1: 1, y0: this.y, dt0: 1, controller: constantStep(), reductions: [stats] });
     this.y.set(sol.y);
@@ -440,14 +440,17 @@ export interface Minibatch {
 }
 
 /**
- * The learning flow of a network on minibatches, in minibatch time (s = t/η): the term
+ * The learning flow of a FeedbackNet (W and R in one state vector) on minibatches, in minibatch
+ * time (s = t/η): the term
  * η·(dW/dt, dR/dt) at the current minibatch `mb` (FeedbackNet.flow), which a piecewise-constant
  * `input` (src/core/input.ts) swaps at the minibatch boundaries; its Euler update (one SGD step
  * for a step of one minibatch, the term's fused `euler`) is written by `FeedbackNet.flow`. After each
  * evaluation or update, `loss` and `errors` are those of the minibatch at the evaluated state, and
- * `lastInput` is that state.
+ * `lastInput` is that state. (The generic src/experiment/minibatch-flow.ts `MinibatchFlow` serves
+ * networks whose weights are separate arrays with optimiser groups; URFB keeps its own because the
+ * state is one vector that its fused BLAS update writes in place.)
  */
-export class MinibatchFlow {
+export class FeedbackFlow {
   readonly problem: Problem;
   loss = NaN;
   errors = NaN;

@@ -4,7 +4,7 @@
  * Fashion-MNIST IDX files, CIFAR-10's binary batches; src/data/files.ts), for `creditflow train urfb` and `creditflow reproduce urfb-mnist`.
  *
  * Per epoch: a seeded shuffle, then `solve` over the epoch's minibatches (nonlinear.ts
- * `MinibatchFlow`: time counted in minibatches, the minibatch a piecewise-constant input that
+ * `FeedbackFlow`: time counted in minibatches, the minibatch a piecewise-constant input that
  * changes at every integer time; by default 'euler' with step 1, i.e. one SGD step of η per
  * minibatch), then the test error. The reported training loss and error are the means over the
  * epoch's minibatches, from the forward pass that precedes each update (as in the paper's training
@@ -22,7 +22,7 @@ import { mnistSplit, take, type Dataset } from '../../src/data/mnist';
 import { DATA_SHAPES, dataDescription, loadDataset, type DataName } from '../../src/data/files';
 import { epochOrder, gatherRows } from '../../src/nn/mlp';
 import { reportProgress } from '../../src/parallel/pool';
-import { FeedbackNet, MinibatchFlow, type Minibatch, type Rule } from './nonlinear';
+import { FeedbackNet, FeedbackFlow, type Minibatch, type Rule } from './nonlinear';
 
 export interface TrainSettings {
   rule: Rule;
@@ -179,7 +179,7 @@ export function trainNetwork(
     mb.size = end - start;
     hooks.onBatch?.();
   });
-  const flow = new MinibatchFlow(net, s.lr, mb, input);
+  const flow = new FeedbackFlow(net, s.lr, mb, input);
   const solver = solvers.get(s.solver ?? 'euler');
   const epochs: EpochRecord[] = [];
   const { epochs: total, ...settings } = s;

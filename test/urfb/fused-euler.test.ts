@@ -1,7 +1,7 @@
 /**
  * The fused Euler updates of URFB's terms (`drift(dim, vf, { euler })`, src/core/terms.ts): the
  * linear flow in iterations (`LinearFlow.iterationProblem`) and the minibatch flow
- * (`MinibatchFlow`) write y0 + h·f(y0) for the same f as their `vf`, and return the sum of the new
+ * (`FeedbackFlow`) write y0 + h·f(y0) for the same f as their `vf`, and return the sum of the new
  * state, which is `solve`'s divergence check on 'euler'.
  */
 import '../../solvers/index';
@@ -12,7 +12,7 @@ import { stateSum } from '../../src/core/solver';
 import { constantStep } from '../../src/core/controller';
 import type { Problem } from '../../src/core/terms';
 import { LinearFlow, initialState, randomMatrix, teacherData, type LinearAlgorithm } from '../../models/urfb/linear';
-import { FeedbackNet, MinibatchFlow, RULES } from '../../models/urfb/nonlinear';
+import { FeedbackNet, FeedbackFlow, RULES } from '../../models/urfb/nonlinear';
 import { blasAvailable, getBackend, setBackend, type Backend } from '../../src/linalg/backend';
 import { maxAbsDiff } from '../helpers';
 
@@ -68,7 +68,7 @@ test("the minibatch flow's fused update is y0 + h·f(y0) for every rule, masked 
   for (const rule of RULES) {
     for (const sparsity of [0, 0.5]) {
       const net = new FeedbackNet({ sizes, rule, mu: 0.2, sparsity }, 2);
-      const flow = new MinibatchFlow(net, 0.3, mb);
+      const flow = new FeedbackFlow(net, 0.3, mb);
       for (const h of [1, 0.25]) {
         const r = bothWays(flow.problem, net.y, h);
         // the fused update accumulates the product onto y0 (as the SGD step does); vf + combine adds
@@ -107,7 +107,7 @@ test('a non-finite weight reached by the fused update stops the run at that step
       for (const sparsity of [0, 0.5]) {
         for (const rule of ['urfb', 'frfb'] as const) {
           const net = new FeedbackNet({ sizes, rule, mu: 0.2, sparsity }, 2);
-          const sol = solve(new MinibatchFlow(net, 0.1, mb, input).problem, 'euler', { t0: 0, t1: 5, y0: net.y, dt0: 1, controller: constantStep() });
+          const sol = solve(new FeedbackFlow(net, 0.1, mb, input).problem, 'euler', { t0: 0, t1: 5, y0: net.y, dt0: 1, controller: constantStep() });
           expect(sol.status, `${backend}, ${rule}, sparsity ${sparsity}`).toBe('diverged');
           // the minibatch flow updates its weights in place (eulerInPlace): the state returned is
           // the diverged one, at the end of the step that read the NaN (the last finite is at 2)

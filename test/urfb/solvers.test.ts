@@ -17,7 +17,7 @@ import { fig12Defaults, fig12Run } from '../../models/urfb/fig12';
 import { fig12Command } from '../../models/urfb/fig12-report';
 import { stepCommand } from '../../models/urfb/step';
 import { trainCommand } from '../../models/urfb/mnist-report';
-import { FeedbackNet, MinibatchFlow } from '../../models/urfb/nonlinear';
+import { FeedbackNet, FeedbackFlow } from '../../models/urfb/nonlinear';
 import { loadData, trainDefaults, trainNetwork } from '../../models/urfb/train';
 import { maxAbsDiff } from '../helpers';
 
@@ -71,7 +71,7 @@ test('the minibatch flow with heun: SGD (Euler) differs from it at first order i
     const mb = { x: new Float64Array(10 * 20), labels: new Int32Array(10), size: 10 };
     const jumps = Array.from({ length: 19 }, (_, k) => k + 1);
     const input = { jumps, enter: (k: number) => { mb.x.set(xs.subarray(k * 200, (k + 1) * 200)); mb.labels.set(labels.subarray(k * 10, (k + 1) * 10)); } };
-    const flow = new MinibatchFlow(net, 0.1, mb, input);
+    const flow = new FeedbackFlow(net, 0.1, mb, input);
     const sol = solve(flow.problem, solver, { t0: 0, t1: 20, y0: net.y, dt0, controller: constantStep(), reductions: [flow.statistics()] });
     expect(sol.status).toBe('ok');
     return { y: sol.y, loss: sol.reductions[0][0] };
