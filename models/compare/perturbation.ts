@@ -20,13 +20,12 @@
  *   run's `--solver` says otherwise);
  * - simulated time 0 (two feedforward passes of an ANN).
  */
-import type { RngState } from '../../src/core/random';
 import { matMulTB } from '../../src/linalg/kernels';
 import { mat, type Mat } from '../../src/linalg/mat';
 import type { Pass, PerturbableNetwork, Perturbation } from '../loco/nets';
 import { PerturbationLearner, drawPerturbation, estimateFromPass } from '../loco/rules';
-import { PAPER_FLOW, arrayViews } from '../../src/experiment/minibatch-flow';
-import { MinibatchStep, copyMats, isPaperFlow, matViews, type Learner, type LearnerSetup } from './learners';
+import { arrayViews } from '../../src/experiment/minibatch-flow';
+import { MinibatchStep, copyMats, matViews, type Learner, type LearnerSetup } from './learners';
 
 /** The bias-free tanh MLP (linear output) as a PerturbableNetwork. */
 export class TanhNet implements PerturbableNetwork {
@@ -72,11 +71,12 @@ export class TanhNet implements PerturbableNetwork {
 /**
  * NP or LOCO as a minibatch flow (learners.ts MinibatchStep): Δ_k(θ) = −N·ĝ(θ) on minibatch k, with
  * the perturbation ξ_k drawn once per minibatch (from the rule's generator, in the order the rule
- * draws it) and the LOCO projectors' memory (buffer of principal directions, k-means centres and
- * seeding generator)
- * advanced from its state at the minibatch's start by each evaluation: every stage of a step sees
- * the same ξ_k and the same memory, so the vector field is a function of θ within the minibatch and
- * any ODE solver integrates it. With the default Euler step this is the rule's own step.
+ * draws it) and, for LOCO, the projections computed at the minibatch's first evaluation and applied
+ * again at every later one (`PerturbationLearner.map`, then `.remap`: the rule of models/loco/rules.ts,
+ * so compare and the LOCO experiments integrate the same flow under any solver). Every stage of a
+ * step sees the same ξ_k and the same projections, so the vector field is a function of θ within
+ * the minibatch and any ODE solver integrates it. With the default Euler step this is the rule's
+ * own step.
  */
 class PerturbationRuleLearner implements Learner {
   readonly family = 'tanh' as const;
@@ -85,8 +85,6 @@ class PerturbationRuleLearner implements Learner {
   private readonly useGroups: boolean;
   private readonly flow: MinibatchStep;
   private pert: Perturbation | null = null;
-  /** LOCO projectors' memory (directions, centres, k-means generator) at the minibatch's start (solvers other than the default only). */
-  private memory: { state: Float64Array; rng: RngState }[] = [];
   private evaluations = 0;
   private x: Float64Array = new Float64Array(0);
   private t: Float64Array = new Float64Array(0);
@@ -105,22 +103,14 @@ class PerturbationRuleLearner implements Learner {
     const N = sizes[sizes.length - 1];
     const nets = arrayViews((theta) => new TanhNet(sizes, matViews(this.net.W, theta)));
     const dirs = this.net.W.map((w) => new Float64Array(w.data.length));
-    const keepsMemory = this.learner.projectors !== null && !isPaperFlow(s.solver ?? PAPER_FLOW);
     this.flow = new MinibatchStep(
       this.net.W.map((w) => w.data),
       dirs,
       s.lr,
       (theta) => {
-        const P = this.learner.projectors;
-        if (keepsMemory && this.evaluations > 0) {
-          P!.forEach((p, l) => {
-            p.loadState(this.memory[l].state);
-            p.rng.setState(this.memory[l].rng);
-          });
-        }
-        this.evaluations++;
+        const map = this.evaluations++ === 0 ? this.learner.map : this.learner.remap;
         const net = nets(theta);
-        const e = estimateFromPass(net, net.forward(this.x, this.B), this.t, this.pert!, this.learner.map, this.groups);
+        const e = estimateFromPass(net, net.forward(this.x, this.B), this.t, this.pert!, map, this.groups);
         e.gW.forEach((g, l) => {
           const d = dirs[l];
           for (let i = 0; i < d.length; i++) d[i] = g.data[i] * -N;
@@ -131,7 +121,6 @@ class PerturbationRuleLearner implements Learner {
       () => {
         this.pert = drawPerturbation(this.net, this.B, s.settings.sigma, this.learner.rng);
         this.evaluations = 0;
-        if (keepsMemory) this.memory = this.learner.projectors!.map((p, l) => ({ state: p.saveState(this.memory[l]?.state), rng: p.rng.getState() }));
       },
     );
   }

@@ -367,8 +367,11 @@ export class PerturbationLearner extends NetworkLearner {
     return (layer, X, B, groups, out) => P[layer - 1].project(X, B, groups, out);
   }
 
-  /** The LOCO projections of the last `map` call applied again (the same minibatch at other weights). */
-  private get remap(): InputMap | undefined {
+  /**
+   * The LOCO projections of the last `map` call applied again: the same minibatch at other weights
+   * (the later stages of a multi-stage solver; see the class comment). Undefined for NP.
+   */
+  get remap(): InputMap | undefined {
     const P = this.projectors;
     if (!P) return undefined;
     return (layer, X, B, groups, out) => P[layer - 1].reproject(X, B, groups, out);

@@ -21,6 +21,8 @@ import { LEARNERS, sharedInit } from '../../models/compare/run';
 import { RULE_NAMES, RULES, type RuleName } from '../../models/compare/rules';
 import { taskData } from '../../models/compare/tasks';
 import type { FlowSolver } from '../../src/experiment/minibatch-flow';
+import { TanhNet } from '../../models/compare/perturbation';
+import { PerturbationLearner } from '../../models/loco/rules';
 import { onWasmBackend } from '../helpers';
 
 onWasmBackend();
@@ -111,3 +113,23 @@ test('reproduce compare --solver rk4 at a tiny size: recorded in the manifest an
     expect(e1 / eHalf, r.rule).toBeLessThan(2.7);
   }
 }, 120_000);
+
+test('compare’s LOCO integrates the flow of models/loco under a multi-stage solver: projections fixed at the minibatch’s first evaluation', () => {
+  const lr = 0.05;
+  const N = data.sizes[data.sizes.length - 1];
+  const d = data.sizes[0];
+  // k = 4 < the hidden width 10, so the hidden layers' projections depend on the weights
+  const lo = { ...settings.loco, k: 4 };
+  const ours = LEARNERS.LOCO({ rule: 'LOCO', data, W0, B0, lr, batch: B, seed: ruleSeed, settings: { ...settings, loco: lo }, solver: { solver: 'rk4' } });
+  const batch = (b: number) => ({ x: data.train.x.subarray(b * B * d, (b + 1) * B * d), target: data.train.t.subarray(b * B * N, (b + 1) * B * N), B, groups: null });
+  for (let b = 0; b < 4; b++) ours.step(batch(b).x, batch(b).target, null, B);
+  const net = new TanhNet(data.sizes, W0.map((w) => ({ rows: w.rows, cols: w.cols, data: w.data.slice() })));
+  // compare's flow is Δ = −N·ĝ at rate lr; the LOCO learner's is −η ĝ: the same at η = N·lr
+  const k = data.sizes.slice(0, -1).map((n) => Math.min(lo.k, n));
+  const learner = new PerturbationLearner(net, { rule: 'loco', sigma: settings.sigma, eta: N * lr, loco: { k, clusters: 1, buffer: lo.buffer }, flow: { solver: 'rk4' } }, ruleSeed);
+  learner.train(4, batch);
+  const flat = (ms: readonly { data: Float64Array }[]) => Float64Array.from(ms.flatMap((m) => Array.from(m.data)));
+  const moved = distance(flat(ours.weights()), flat(W0));
+  expect(moved).toBeGreaterThan(0);
+  expect(distance(flat(ours.weights()), flat(net.W))).toBeLessThan(1e-12 * moved);
+});
