@@ -53,6 +53,8 @@ export interface DllLrClaimInput {
   epochs: number;
   trainSize: number;
   sizes: readonly number[];
+  /** The data when not the shipped subset's 2,000 test images (e.g. 'Fashion-MNIST 60,000/10,000'). */
+  data?: string;
 }
 
 /**
@@ -61,7 +63,7 @@ export interface DllLrClaimInput {
  * factor 10: partly; else not reproduced.
  */
 export function dllLrClaims(o: DllLrClaimInput): Claim[] {
-  const setting = `MNIST ${o.trainSize.toLocaleString('en')}/2,000 (paper: 60,000/10,000), ${o.sizes.join('-')} tanh, ${o.epochs} epochs, Adam`;
+  const setting = `${o.data ?? `MNIST ${o.trainSize.toLocaleString('en')}/2,000`} (paper: MNIST 60,000/10,000), ${o.sizes.join('-')} tanh, ${o.epochs} epochs, Adam`;
   const theta = (s: { method: string; thetaRule?: string }) => (s.method === 'dll' ? (s.thetaRule ?? 'paper') : undefined);
   const groups = [...new Map(o.summary.map((s) => [`${s.method}|${theta(s) ?? ''}`, { method: s.method, thetaRule: theta(s) }])).values()];
   return groups.map(({ method: m, thetaRule }) => {

@@ -4,7 +4,7 @@
  */
 import { Rng } from '../../src/core/random';
 import { mnistSplit, oneHot, take } from '../../src/data/mnist';
-import { loadDataset } from '../../src/data/files';
+import { DATA_SHAPES, loadDataset, type DataName } from '../../src/data/files';
 import { epochCheckpoints, type CheckpointSettings } from '../../src/io/checkpoint';
 import { accuracy, losses as lossTable } from '../../src/nn/losses';
 import { reportProgress } from '../../src/parallel/pool';
@@ -36,9 +36,11 @@ export interface MnistRunOptions {
   thetaLrScale?: number;
   /** Split seed (the shared split is seed 0). */
   splitSeed?: number;
-  /** Data read from files (src/data/files.ts: full IDX MNIST or Fashion-MNIST) instead of the shipped 8,000/2,000 subset. */
-  data?: 'mnist' | 'fashion-mnist';
+  /** Data read from files (src/data/files.ts: IDX MNIST or Fashion-MNIST, CIFAR-10) instead of the shipped 8,000/2,000 subset. */
+  data?: DataName;
   dataDir?: string;
+  /** Test images used (the first ones of the test split); default the whole split. */
+  testSize?: number;
   /** Epoch checkpoints (weights, Θ, optimiser state, data-order generator, curve so far): see runCheckpoint in src/experiment/sweep.ts. */
   checkpoint?: CheckpointSettings;
   onBatch?: () => void;
@@ -69,24 +71,23 @@ export interface MnistRunResult {
   thetaWCosine?: number[];
 }
 
-export function mnistBatches(trainSize: number, batch: number): number {
-  return Math.floor(Math.min(trainSize, 8000) / batch);
-}
-
 /**
  * One training run; a pure function of its options, so it also serves as a sweep task (it reports
  * one unit of progress per epoch). With `checkpoint`, a resumed run continues bit-identically.
  */
 export function runMnist(o: MnistRunOptions): MnistRunResult {
-  if (o.sizes[0] !== 784 || o.sizes[o.sizes.length - 1] !== 10) {
-    throw new Error(`MNIST needs 784 inputs and 10 outputs; got sizes [${o.sizes.join(', ')}] (e.g. 784,256,128,10 or the paper's 784,1024,512,256,10)`);
+  const shape = DATA_SHAPES[o.data ?? 'mnist'];
+  if (o.sizes[0] !== shape.d || o.sizes[o.sizes.length - 1] !== shape.classes) {
+    throw new Error(`${o.data ?? 'mnist'} needs ${shape.d} inputs and ${shape.classes} outputs; got sizes [${o.sizes.join(', ')}] (e.g. ${shape.d},256,128,${shape.classes}; the paper's MNIST MLP: 784,1024,512,256,10)`);
   }
   const split = o.data ? loadDataset(o.data, o.dataDir) : mnistSplit(o.splitSeed ?? 0);
   if (o.trainSize > split.train.n) throw new Error(`trainSize ${o.trainSize} is more than the ${split.train.n} training images of the data set`);
   const train = take(split.train, o.trainSize);
-  const test = split.test;
-  const tTrain = oneHot(train.y, 10);
-  const tTest = oneHot(test.y, 10);
+  if ((o.testSize ?? 0) > split.test.n) throw new Error(`testSize ${o.testSize} is more than the ${split.test.n} test images of the data set`);
+  const test = o.testSize ? take(split.test, o.testSize) : split.test;
+  const C = shape.classes;
+  const tTrain = oneHot(train.y, C);
+  const tTest = oneHot(test.y, C);
   const thetaRule = o.method === 'dll' ? (o.thetaRule ?? 'paper') : 'paper';
   const net = new DllMlp({ sizes: o.sizes, hidden: 'tanh', loss: o.loss, feedback: o.method === 'dll-fa' || thetaRule === 'fixed' ? 'fixed' : 'learned' });
   const p0 = net.init(new Rng(o.seed));
@@ -113,7 +114,7 @@ export function runMnist(o: MnistRunOptions): MnistRunResult {
 
   for (let epoch = ck.start; epoch <= o.epochs; epoch++) {
     // One integration of the slow flow per epoch: minibatch k of the epoch's shuffle on [k, k + 1).
-    const batches = epochBatches(train.x, tTrain, train.n, 784, 10, o.batch, dataRng);
+    const batches = epochBatches(train.x, tTrain, train.n, train.d, C, o.batch, dataRng);
     if (dll) Object.assign(dll.relaxStats, { count: 0, steps: 0, nfe: 0, worstResidual: 0 });
     const sum = trainer.run(batches.count, batches.load, () => o.onBatch?.());
     const count = batches.count;
@@ -122,7 +123,7 @@ export function runMnist(o: MnistRunOptions): MnistRunResult {
       epoch,
       trainLoss: sum / count,
       testLoss: lossFn.evaluate(out, tTest, test.n),
-      testAccuracy: accuracy(out, test.y, 10),
+      testAccuracy: accuracy(out, test.y, C),
       ...(dll ? { relaxSteps: dll.relaxStats.steps / dll.relaxStats.count, relaxResidual: dll.relaxStats.worstResidual } : {}),
     };
     curve.push(row);

@@ -33,7 +33,7 @@ test.each([
   [['reproduce', 'dll-mnist', '--relax-solver', 'rk4', '--relax-dt', '3'], '--relax-dt 3 is beyond the stability limit of rk4 (2.78): the relaxation would not converge; use --relax-dt 1 (exact for euler) or smaller'],
   [['reproduce', 'dll-lr', '--relax-solver', 'heun', '--relax-dt', '2.5'], '--relax-dt 2.5 is beyond the stability limit of heun (2): the relaxation would not converge; use --relax-dt 1 (exact for euler) or smaller'],
   [['reproduce', 'dll-rnn', '--relax', 'flow', '--relax-dt', '5'], '--relax-dt 5 is beyond the stability limit of euler (2): the relaxation would not converge; use --relax-dt 1 (exact for euler) or smaller'],
-  [['reproduce', 'dll-mnist', '--sizes', '784,16,9'], '--sizes must start with 784 and end with 10 (got 784,16,9)'],
+  [['reproduce', 'dll-mnist', '--sizes', '784,16,9'], '--sizes must start with 784 (the inputs of --data mnist) and end with 10 (its classes); got 784,16,9'],
   [['reproduce', 'dll-mnist', '--train-size', '256', '--batch-size', '9000'], '--batch-size 9000 is larger than --train-size 256, so an epoch has no full minibatch; use --batch-size 256 or less'],
   [['reproduce', 'dll-lr', '--train-size', '100', '--batch-size', '128'], '--batch-size 128 is larger than --train-size 100, so an epoch has no full minibatch; use --batch-size 100 or less'],
   [['reproduce', 'sal-table', '--train-size', '64', '--batch-size', '100'], '--batch-size 100 is larger than --train-size 64, so an epoch has no full minibatch; use --batch-size 64 or less'],

@@ -8,6 +8,9 @@ import { Progress } from '../../src/io/progress';
 import { lrExperiment, mnistExperiment, runDllLr, runDllMnist } from '../../models/dll/experiments/mnist';
 import { rnnExperiment, runDllRnn } from '../../models/dll/experiments/rnn';
 import type { CommandSpec } from '../../src/registry';
+import type { OptionSpec } from '../../src/experiment/options';
+import { dataOptions } from '../../src/experiment/data';
+import { writeCifarFolder } from '../data-fixtures';
 
 
 async function run(spec: CommandSpec, args: string[]) {
@@ -114,4 +117,22 @@ test('dll-lr --theta-rule sweeps each Θ rule as its own row and claim', async (
   expect(r.results.summary.map((s: { method: string; lr: number }) => `${s.method}@${s.lr}`)).toEqual(['dll@0.0001', 'dll@0.001', 'dll (code Θ)@0.0001', 'dll (code Θ)@0.001']);
   const claims = r.claims.claims as { variant?: string; figure: string }[];
   expect(claims.map((c) => `${c.figure} (${c.variant})`)).toEqual(['Fig. 3a (Θ rule: paper)', 'Fig. 3a (Θ rule: code)']);
+});
+
+test('dll-mnist takes the shared data options (src/experiment/data.ts): CIFAR-10 with 3,072 inputs, --test-size, refusals before work', async () => {
+  const pick = (options: readonly OptionSpec[]) => options.filter((o) => ['data', 'data-dir', 'train-size', 'test-size'].includes(o.name)).map((o) => ({ ...o, validate: undefined }));
+  expect(pick(mnistExperiment.options)).toEqual(pick(dataOptions()));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dll-data-'));
+  writeCifarFolder(root, 12, 20);
+  const dir = path.join(root, 'cifar-10-batches-bin');
+  const r = await runDllMnist({ data: 'cifar10', dataDir: dir, sizes: [3072, 6, 10], trainSize: 40, testSize: 15, epochs: 1, seeds: [1], methods: ['dll', 'bp'], thetaRule: ['paper'], batchSize: 10, workers: 1 });
+  for (const run of r.runs) {
+    expect(run.curve).toHaveLength(1);
+    // accuracy on the first 15 test images: a multiple of 1/15
+    expect(Math.abs(run.testAccuracy * 15 - Math.round(run.testAccuracy * 15))).toBeLessThan(1e-9);
+  }
+  expect(r.claims[0].setting).toContain('CIFAR-10 40/15');
+  await expect(runDllMnist({ data: 'cifar10', dataDir: dir, trainSize: 40 })).rejects.toThrow('--sizes must start with 3072 (the inputs of --data cifar10) and end with 10 (its classes); got 784,256,128,10');
+  await expect(runDllMnist({ testSize: 2001 })).rejects.toThrow(/--test-size 2001/);
+  fs.rmSync(root, { recursive: true, force: true });
 });

@@ -39,7 +39,7 @@ import { formatTable } from '../../../src/io/output';
 import type { PlotlyFigure } from '../../../src/io/plot';
 import { printClaims, writeClaims, type Claim } from '../../../src/io/claims';
 import { RunOutput } from '../../../src/io/run';
-import { dataDescription, loadDataset } from '../../../src/data/files';
+import { dataChoice, dataLabel, dataOptions, dataShape, dataSizes, externalData } from '../../../src/experiment/data';
 import { dllLrClaims, dllMnistClaims } from '../claims';
 import { defineCommand } from '../../../src/registry';
 import type { MnistRunOptions, MnistRunResult } from '../mnist-train';
@@ -61,9 +61,7 @@ export const dllMlpOptions = [
   batchSizeOption(128),
   opt.choice('optimizer', "optimiser on the update directions ('adam' as in the paper, 'sgd' = Euler steps of the slow flows)", ['adam', 'sgd'], { default: 'adam' }),
   opt.choice('loss', 'output loss (cross-entropy nudges the output, mse clamps it)', ['cross-entropy', 'mse'], { default: 'cross-entropy' }),
-  opt.choice('data', "data: 'mnist' (the shipped 8,000/2,000 subset, or the full IDX files with --data-dir) or 'fashion-mnist' (IDX; default folder: Debian's dataset-fashion-mnist)", ['mnist', 'fashion-mnist'], { default: 'mnist' }),
-  opt.string('data-dir', 'folder with the IDX files (train-images-idx3-ubyte[.gz] …)'),
-  opt.integer('train-size', 'training images used (0 = all: 8,000 of the shipped subset, 60,000 of the IDX files)', { default: 0, min: 0 }),
+  ...dataOptions(),
   opt.choice('relax-solver', 'registered solver for the fast apical relaxation (eqs. 5-7); --solver integrates the slow W/Θ flow', RELAX_SOLVERS, { default: 'euler' }),
   opt.number('relax-dt', 'relaxation step in units of τ_x (η_x for euler)', { default: 1, min: 1e-6 }),
   opt.number('relax-tol', 'steady-state residual tolerance of the relaxation', { default: 1e-8, min: 0 }),
@@ -174,21 +172,27 @@ export const mnistExperiment = defineCommand({
   run: (opts, ctx) => runMnistExperiment(opts, ctx),
 });
 
-/** The shared run options; with data read from files they name it (the shipped subset's options are unchanged). */
+/**
+ * The shared run options; with data read from files they name it, and a --test-size other than the
+ * whole test split is recorded (the shipped subset's options, and so its run keys, are unchanged).
+ */
 function runOptions(opts: MlpParsed) {
-  const external = opts.data !== 'mnist' || Boolean(opts.dataDir);
-  const available = external ? loadDataset(opts.data, opts.dataDir).train.n : 8000;
-  if (opts.trainSize > available) throw new Error(`--train-size ${opts.trainSize} is more than the ${available} training images of --data ${opts.data}; use 0 for all`);
+  const n = dataSizes(opts);
+  const shape = dataShape(opts);
+  if (opts.sizes[0] !== shape.d || opts.sizes[opts.sizes.length - 1] !== shape.classes) {
+    throw new Error(`--sizes must start with ${shape.d} (the inputs of --data ${opts.data}) and end with ${shape.classes} (its classes); got ${opts.sizes.join(',')}`);
+  }
   return {
     sizes: opts.sizes,
     batch: opts.batchSize,
     optimizer: opts.optimizer,
     loss: opts.loss,
-    trainSize: opts.trainSize || available,
+    trainSize: n.train,
+    ...(opts.testSize ? { testSize: n.test } : {}),
     relax: { solver: opts.relaxSolver, dt: opts.relaxDt, tol: opts.relaxTol },
     // The paper's integrator (euler, one step per minibatch) is left implicit, so default runs keep their settings and checkpoints.
     ...slowFlowChoice(opts),
-    ...(external ? { data: opts.data, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) } : {}),
+    ...(externalData(opts) ? { data: dataChoice(opts)!.name, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) } : {}),
   };
 }
 
@@ -197,7 +201,6 @@ function mnistPlan(opts: MnistParsed) {
   const methods = opts.methods;
   const seeds = opts.seeds;
   const base = runOptions(opts);
-  if (base.sizes[0] !== 784 || base.sizes[base.sizes.length - 1] !== 10) throw new Error(`--sizes must start with 784 and end with 10 (got ${base.sizes.join(',')})`);
   const rules = opts.thetaRule;
   checkRelaxStep(base.relax.solver, base.relax.dt);
   checkBatch(base.batch, base.trainSize);
@@ -227,7 +230,7 @@ function mnistMeasure(plan: ReturnType<typeof mnistPlan>, results: MnistRunResul
   const unconverged = results
     .filter((r) => worst(r) > base.relax.tol)
     .map((r) => `${r.method} seed ${r.seed}: the apical relaxation did not converge (largest residual ${worst(r).toExponential(2)} > --relax-tol ${base.relax.tol}); use a smaller --relax-dt (now ${base.relax.dt}) or another --relax-solver`);
-  const claims = dllMnistClaims({ runs: results, seeds: opts.seeds, sizes: base.sizes, epochs: opts.epochs, trainSize: base.trainSize, thetaRules: opts.methods.includes('dll') ? opts.thetaRule : [], ...(base.data ? { data: dataDescription(base.data, base.dataDir, base.trainSize, loadDataset(base.data, base.dataDir).test.n) } : {}) });
+  const claims = dllMnistClaims({ runs: results, seeds: opts.seeds, sizes: base.sizes, epochs: opts.epochs, trainSize: base.trainSize, thetaRules: opts.methods.includes('dll') ? opts.thetaRule : [], ...(externalData(opts) || opts.testSize ? { data: dataLabel(opts) } : {}) });
   return { runs: results, summary, claims, unconverged, base };
 }
 
@@ -284,9 +287,9 @@ async function runMnistExperiment(opts: MnistParsed, ctx: RunContext): Promise<n
  * only below the solver's stability limit on the negative real axis: 2 for euler and heun, 2.78
  * for rk4 (dopri5 and odex choose their own steps; dt is only their first).
  */
-/** An epoch is floor(train size / batch) full minibatches (mnistBatches): at least one is needed. */
+/** An epoch is floor(train size / batch) full minibatches: at least one is needed. */
 function checkBatch(batch: number, trainSize: number): void {
-  if (batch > Math.min(trainSize, 8000)) throw new Error(`--batch-size ${batch} is larger than --train-size ${trainSize}, so an epoch has no full minibatch; use --batch-size ${Math.min(trainSize, 8000)} or less`);
+  if (batch > trainSize) throw new Error(`--batch-size ${batch} is larger than --train-size ${trainSize}, so an epoch has no full minibatch; use --batch-size ${trainSize} or less`);
 }
 
 export function checkRelaxStep(solver: string, dt: number): void {
@@ -361,7 +364,7 @@ async function trainLr(plan: ReturnType<typeof lrPlan>, opts: LrParsed, ctx: Run
       return { method: labels[i], lr, accuracyMean: s.mean, accuracyStd: s.std, diverged: mine.filter((r) => r.status !== 'ok').length, base: v.method, thetaRule: v.method === 'dll' ? (v.thetaRule ?? 'paper') : undefined };
     }),
   );
-  const claims = dllLrClaims({ summary: summary.map((s) => ({ method: s.base, thetaRule: s.thetaRule, lr: s.lr, accuracyMean: s.accuracyMean })), epochs: opts.epochs, trainSize: base.trainSize, sizes: base.sizes });
+  const claims = dllLrClaims({ summary: summary.map((s) => ({ method: s.base, thetaRule: s.thetaRule, lr: s.lr, accuracyMean: s.accuracyMean })), epochs: opts.epochs, trainSize: base.trainSize, sizes: base.sizes, ...(externalData(opts) || opts.testSize ? { data: dataLabel(opts) } : {}) });
   return { runs: rows, summary, claims, base };
 }
 
