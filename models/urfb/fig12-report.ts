@@ -1,6 +1,7 @@
 /**
  * `creditflow reproduce fig12`: options, output files (JSON, CSV, HTML/PNG figure laid out like
- * the paper's Fig. 12, manifest) and the summary table.
+ * the paper's Fig. 12, manifest) and the summary table; `runUrfbFig12` is the same experiment as a
+ * function that returns its data and writes nothing.
  *
  * Figure layout: one column per seed; the top row is the relative error tr(EᵀE)/tr(TᵀT) on a log
  * axis against iteration, one colour per algorithm; the rows below are the correlation of W_l with
@@ -224,6 +225,7 @@ export function fig12Table(result: Fig12Result): string {
 /** --solver and its settings; time is counted in iterations of η, so --dt0 is in iterations. */
 export const fig12SolverOptions = solverOptions({ solver: 'euler', dt0: '1: one Euler step of η per iteration, the paper\'s iteration; --dt0 is in iterations, since η = c/‖T‖₂ differs per seed' });
 
+/** The output group (--out, --png), each where --help has always listed it. */
 const [fig12Out, fig12Png] = outputOptions('fig12');
 
 /** The options of fig12 (`creditflow reproduce fig12 --help`). */

@@ -1,7 +1,8 @@
 /**
  * `creditflow train urfb` (one network, per-epoch loss and train/test error) and
  * `creditflow reproduce urfb-mnist` (the protocols of the paper's Figs. 5-6, BP / BP-H / URFB /
- * FRFB with and without 50% connectivity, on MNIST, over several seeds).
+ * FRFB with and without 50% connectivity, on MNIST, over several seeds). `runTrainUrfb` and
+ * `runUrfbMnist` are the same as functions that return their data and write nothing.
  *
  * Default size of the reproduction: a fully connected 784-256-256-10 network, 6 protocols x 3 seeds
  * x 10 epochs of minibatch-50 SGD with η = 0.1 (the paper's time step) and μ = 0.2 on the 8,000-image
@@ -90,6 +91,7 @@ function settingsFrom(opts: HyperParsed, rule: Rule, sparsity: number, seed: num
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
+/** --out of the output group (train urfb draws no figure, so it has no --png). */
 const [trainOut] = outputOptions('train-urfb');
 
 /** The options of `train urfb` (`creditflow train urfb --help`). */
@@ -225,6 +227,7 @@ export function summarise(runs: { protocol: string; result: TrainResult }[]): Pr
   });
 }
 
+/** The output group (--out, --png), each where --help has always listed it. */
 const [mnistOut, mnistPng] = outputOptions('urfb-mnist');
 
 /** The options of urfb-mnist (`creditflow reproduce urfb-mnist --help`). */

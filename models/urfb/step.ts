@@ -114,6 +114,7 @@ export function stepFigure(rows: readonly StepRow[], defaultScale: number): Plot
   };
 }
 
+/** The output group (--out, --png), each where --help has always listed it. */
 const [stepOut, stepPng] = outputOptions('fig12-step');
 
 /** The options of fig12-step (`creditflow reproduce fig12-step --help`). */

@@ -92,6 +92,7 @@ export function tailMean(r: RunResult, key: string): number {
   return s.reduce((a, p) => a + (p as unknown as Record<string, number>)[key], 0) / s.length;
 }
 
+/** The output group (--out, --png), each where --help has always listed it. */
 const [fig3Out, fig3Png] = outputOptions('dfc-fig3');
 
 /** The options of dfc-fig3 (`creditflow reproduce dfc-fig3 --help`). */

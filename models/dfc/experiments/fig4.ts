@@ -29,6 +29,7 @@ import { fig4Claims } from '../claims';
 /** The DFC variants of Fig. 4 (trained feedback). */
 export const FIG4_METHODS = ['DFC', 'DFC-SS', 'DFC-SSA'] as const satisfies readonly Method[];
 
+/** The output group (--out, --png), each where --help has always listed it. */
 const [fig4Out, fig4Png] = outputOptions('dfc-fig4');
 
 /** The options of dfc-fig4 (`creditflow reproduce dfc-fig4 --help`). */

@@ -46,6 +46,7 @@ export const MNIST_FORWARD: ControllerConfig = { tauU: 1, tauV: 0.2, kp: 2, alph
 
 export const MNIST_ROWS = ['DFC', 'DFC-SS', 'DFC-SSA', 'DFC (fixed)', 'DFC-SS (fixed)', 'DFC-SSA (fixed)', 'DFA', 'BP'] as const;
 
+/** The output group (--out, --png), each where --help has always listed it. */
 const [mnistOut, mnistPng] = outputOptions('dfc-mnist');
 
 /** The options of dfc-mnist (`creditflow reproduce dfc-mnist --help`). */
