@@ -1,5 +1,6 @@
 /** Small helpers shared by the tests. */
-import { afterAll, beforeAll } from 'vitest';
+import * as fs from 'node:fs';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { setBackend } from '../src/linalg/backend';
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -17,4 +18,17 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function onWasmBackend(): void {
   beforeAll(() => setBackend('wasm'));
   afterAll(() => setBackend('auto'));
+}
+
+/**
+ * An experiment function's call (runDfcFig3, runUrfbMnist, …), checked to write nothing: its
+ * command's default output folder (`folder`, e.g. 'out/dfc-fig3') lists the same entries after the
+ * call as before it (or is still absent).
+ */
+export async function writesNothing<T>(folder: string, call: () => Promise<T>): Promise<T> {
+  const list = () => (fs.existsSync(folder) ? fs.readdirSync(folder).sort() : null);
+  const before = list();
+  const r = await call();
+  expect(list()).toEqual(before);
+  return r;
 }

@@ -1,6 +1,7 @@
 /**
  * `creditflow reproduce fig12`: options, output files (JSON, CSV, HTML/PNG figure laid out like
- * the paper's Fig. 12, manifest) and the summary table.
+ * the paper's Fig. 12, manifest) and the summary table; `runUrfbFig12` is the same experiment as a
+ * function that returns its data and writes nothing.
  *
  * Figure layout: one column per seed; the top row is the relative error tr(EᵀE)/tr(TᵀT) on a log
  * axis against iteration, one colour per algorithm; the rows below are the correlation of W_l with
@@ -11,12 +12,14 @@
  * --checkpoint-every > 0, default 0 here so the output folder holds only the results) for --resume.
  */
 import * as path from 'node:path';
-import type { CommandSpec } from '../../src/registry';
-import { pngOption, type ParsedOptions } from '../../src/experiment/options';
+import { defineCommand } from '../../src/registry';
+import { opt, type OptionsInput, type OptionsOf, type ParsedOf } from '../../src/experiment/options';
+import { callContext, callOptions, type CallReporting } from '../../src/experiment/call';
 import type { RunContext } from '../../src/experiment/context';
+import { outputOptions, seedsOption } from '../../src/experiment/groups';
 import { runSweep, sweepOptions } from '../../src/experiment/sweep';
 import { checkFits, MAX_STRING_CHARS, usableMemory } from '../../src/io/memory';
-import { printClaims, writeClaims } from '../../src/io/claims';
+import { printClaims, writeClaims, type Claim } from '../../src/io/claims';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import type { PlotlyFigure } from '../../src/io/plot';
@@ -219,15 +222,43 @@ export function fig12Table(result: Fig12Result): string {
   return formatTable(cols, rows);
 }
 
-/** The integrator from --solver/--dt0/--rtol/--atol (refused before any work when it cannot integrate the flow). */
-export function fig12Solver(opts: ParsedOptions): Pick<Fig12Settings, 'solver' | 'dt0' | 'rtol' | 'atol'> {
-  return solverChoice(opts, { what: 'the Fig. 12 learning flow (eqs. 7-9)', sde: false });
-}
-
 /** --solver and its settings; time is counted in iterations of η, so --dt0 is in iterations. */
 export const fig12SolverOptions = solverOptions({ solver: 'euler', dt0: '1: one Euler step of η per iteration, the paper\'s iteration; --dt0 is in iterations, since η = c/‖T‖₂ differs per seed' });
 
-export function settingsFromOptions(opts: ParsedOptions): Fig12Settings {
+/** The output group (--out, --png), each where --help has always listed it. */
+const [fig12Out, fig12Png] = outputOptions('fig12');
+
+/** The options of fig12 (`creditflow reproduce fig12 --help`). */
+export const urfbFig12Options = [
+  seedsOption({ default: fig12Defaults.seeds, description: 'one run per seed (draws T, R(0), BP W(0))' }),
+  opt.numbers('epsilons', 'feedback learning rates ε (0 = FRFB, 1 = URFB)', { default: fig12Defaults.epsilons, min: 0 }),
+  opt.boolean('bp', 'include back-propagation (--no-bp to leave it out)', { default: true }),
+  opt.integer('steps', 'iterations (Euler steps of size η)', { default: fig12Defaults.steps, min: 1 }),
+  opt.number('eta', 'step η (overrides --step-scale)', { min: 0 }),
+  opt.number('step-scale', 'c in the default step η = c/‖T‖₂ (URFB diverges above c ≈ 0.021)', { default: fig12Defaults.stepScale, min: 0 }),
+  ...fig12SolverOptions,
+  opt.integers('dims', 'layer widths n_0,...,n_k', { default: fig12Defaults.dims, min: 1 }),
+  opt.number('teacher-sd', 'sd of the entries of the teacher factors A_i', { default: fig12Defaults.teacherSd, min: 0 }),
+  opt.number('r0-sd', 'sd of the entries of R(0)', { default: fig12Defaults.r0Sd, min: 0 }),
+  opt.number('w0-sd', "sd of the entries of BP's W(0)", { default: fig12Defaults.w0Sd, min: 0 }),
+  opt.string('input', 'JSON file with explicit "T" (n_k x n_0) and optionally "R0" (list of n_{i-1} x n_i) and "W0" (list of n_i x n_{i-1}), "dims"'),
+  fig12Png,
+  fig12Out,
+  ...sweepOptions('seeds x algorithms', 0, null),
+] as const;
+
+/** fig12's options by camelCase name, as `runUrfbFig12` takes them (all optional there: defaults fill the rest). */
+export type UrfbFig12Options = OptionsOf<typeof urfbFig12Options>;
+
+/** fig12's parsed options (with the options every command has). */
+export type UrfbFig12Parsed = ParsedOf<typeof urfbFig12Options>;
+
+/** The integrator from --solver/--dt0/--rtol/--atol (refused before any work when it cannot integrate the flow). */
+export function fig12Solver(opts: UrfbFig12Parsed): Pick<Fig12Settings, 'solver' | 'dt0' | 'rtol' | 'atol'> {
+  return solverChoice(opts, { what: 'the Fig. 12 learning flow (eqs. 7-9)', sde: false });
+}
+
+export function settingsFromOptions(opts: UrfbFig12Parsed): Fig12Settings {
   return {
     dims: opts.dims,
     seeds: opts.seeds,
@@ -244,42 +275,60 @@ export function settingsFromOptions(opts: ParsedOptions): Fig12Settings {
   };
 }
 
-export const fig12Command: CommandSpec = {
+/** What fig12 measures: the settings and every (seed, algorithm) run (error and correlation per iteration), the summary and the claims. */
+export interface UrfbFig12Result extends Fig12Result {
+  /** fig12_summary.csv: iterations to 1e-3 and 1e-6, final relative error and correlations per run. */
+  summary: SummaryRow[];
+  claims: Claim[];
+}
+
+/** The settings and the runs as sweep tasks, checked (values, solver, memory) before any work. */
+function fig12RunPlan(opts: UrfbFig12Parsed) {
+  const settings = settingsFromOptions(opts);
+  validateFig12(settings);
+  // Refuse a size that cannot fit before allocating (the largest --steps that fits, from the same estimate).
+  const perStep = fig12Footprint({ ...settings, steps: 0 });
+  if (perStep.stateBytes > usableMemory()) checkFits({ bytes: perStep.stateBytes }, `--dims ${settings.dims.join(',')} with ${fig12Plan(settings).length} runs`, 'lower the widths in --dims (or run fewer seeds or ε)');
+  const maxSteps = Math.floor(Math.min((usableMemory() - perStep.bytes) / (perStep.bytes - 2e8 - perStep.stateBytes), MAX_STRING_CHARS / perStep.chars)) - 1;
+  checkFits(fig12Footprint(settings), `--steps ${settings.steps} with ${fig12Plan(settings).length} runs`, `lower --steps to at most ${maxSteps} (or run fewer seeds or ε)`);
+  const plan = fig12Plan(settings);
+  const tasks = plan.map((run) => ({ module: path.join(__dirname, 'fig12.ts'), fn: 'fig12Run', args: { settings, ...run }, key: `seed${run.seed}-${run.epsilon === null ? 'bp' : `eps${run.epsilon}`}` }));
+  return { settings, tasks };
+}
+
+/** Runs every (seed, algorithm) on `--workers` threads and summarises them. */
+async function fig12Measure(plan: ReturnType<typeof fig12RunPlan>, opts: UrfbFig12Parsed, ctx: RunContext): Promise<UrfbFig12Result> {
+  const result: Fig12Result = { settings: plan.settings, runs: await runSweep<Fig12Run>(plan.tasks, opts, ctx, 'fig12', (_i, r) => `${r.algorithm} seed ${r.seed}`) };
+  return { ...result, summary: fig12Summary(result), claims: fig12Claims(result) };
+}
+
+/**
+ * fig12 as a function: runs BP and the feedback algorithms for every seed (on `workers` threads)
+ * and returns the error and correlation curves (`runs[i].relError`, `runs[i].correlation[l]`, one
+ * value per iteration), the summary and the claims; writes nothing (see src/experiment/call.ts).
+ * The figure is `fig12Figure(result).figure`.
+ *
+ *     const r = await runUrfbFig12({ steps: 300, seeds: [1], epsilons: [0, 1] });
+ *     r.summary.map((s) => [s.algorithm, s.itersTo1e6, s.finalRelError]);
+ */
+export async function runUrfbFig12(options: OptionsInput<typeof urfbFig12Options> = {}, reporting: CallReporting = {}): Promise<UrfbFig12Result> {
+  const opts = callOptions(options, urfbFig12Options, 'runUrfbFig12');
+  return fig12Measure(fig12RunPlan(opts), opts, callContext(reporting));
+}
+
+export const fig12Command = defineCommand({
   name: 'fig12',
   description:
     'URFB Fig. 12: BP, FRFB (ε=0) and updated feedback (ε>0) on a linear 40-100-100-10 network (X = I, teacher T = A3A2A1, N(0, 2²) entries); log relative error and corr(W_l, R_lᵀ) per layer for 3 runs.',
-  options: [
-    { name: 'seeds', type: 'integers', description: 'one run per seed (draws T, R(0), BP W(0))', default: fig12Defaults.seeds },
-    { name: 'epsilons', type: 'numbers', description: 'feedback learning rates ε (0 = FRFB, 1 = URFB)', default: fig12Defaults.epsilons, min: 0 },
-    { name: 'bp', type: 'boolean', description: 'include back-propagation (--no-bp to leave it out)', default: true },
-    { name: 'steps', type: 'integer', description: 'iterations (Euler steps of size η)', default: fig12Defaults.steps, min: 1 },
-    { name: 'eta', type: 'number', description: 'step η (overrides --step-scale)', min: 0 },
-    { name: 'step-scale', type: 'number', description: 'c in the default step η = c/‖T‖₂ (URFB diverges above c ≈ 0.021)', default: fig12Defaults.stepScale, min: 0 },
-    ...fig12SolverOptions,
-    { name: 'dims', type: 'integers', description: 'layer widths n_0,...,n_k', default: fig12Defaults.dims, min: 1 },
-    { name: 'teacher-sd', type: 'number', description: 'sd of the entries of the teacher factors A_i', default: fig12Defaults.teacherSd, min: 0 },
-    { name: 'r0-sd', type: 'number', description: 'sd of the entries of R(0)', default: fig12Defaults.r0Sd, min: 0 },
-    { name: 'w0-sd', type: 'number', description: "sd of the entries of BP's W(0)", default: fig12Defaults.w0Sd, min: 0 },
-    { name: 'input', type: 'string', description: 'JSON file with explicit "T" (n_k x n_0) and optionally "R0" (list of n_{i-1} x n_i) and "W0" (list of n_i x n_{i-1}), "dims"' },
-    pngOption,
-    { name: 'out', type: 'string', description: 'output folder', default: 'out/fig12' },
-    ...sweepOptions('seeds x algorithms', 0, null),
-  ],
-  async run(opts: ParsedOptions, ctx: RunContext) {
-    const settings = settingsFromOptions(opts);
-    validateFig12(settings);
-    // Refuse a size that cannot fit before allocating (the largest --steps that fits, from the same estimate).
-    const perStep = fig12Footprint({ ...settings, steps: 0 });
-    if (perStep.stateBytes > usableMemory()) checkFits({ bytes: perStep.stateBytes }, `--dims ${settings.dims.join(',')} with ${fig12Plan(settings).length} runs`, 'lower the widths in --dims (or run fewer seeds or ε)');
-    const maxSteps = Math.floor(Math.min((usableMemory() - perStep.bytes) / (perStep.bytes - 2e8 - perStep.stateBytes), MAX_STRING_CHARS / perStep.chars)) - 1;
-    checkFits(fig12Footprint(settings), `--steps ${settings.steps} with ${fig12Plan(settings).length} runs`, `lower --steps to at most ${maxSteps} (or run fewer seeds or ε)`);
+  options: urfbFig12Options,
+  async run(opts, ctx) {
+    const plan = fig12RunPlan(opts);
+    const { settings } = plan;
     const out = new RunOutput('fig12', opts.out, opts, ctx);
-    const plan = fig12Plan(settings);
     const runsPlanned = settings.input?.R0 && settings.input?.W0 ? 1 : settings.seeds.length;
-    const tasks = plan.map((run) => ({ module: path.join(__dirname, 'fig12.ts'), fn: 'fig12Run', args: { settings, ...run }, key: `seed${run.seed}-${run.epsilon === null ? 'bp' : `eps${run.epsilon}`}` }));
-    let result: Fig12Result;
+    let result: UrfbFig12Result;
     try {
-      result = { settings, runs: await runSweep<Fig12Run>(tasks, opts, ctx, 'fig12', (_i, r) => `${r.algorithm} seed ${r.seed}`) };
+      result = await fig12Measure(plan, opts, ctx);
     } catch (e) {
       out.finish('failed');
       throw e;
@@ -287,16 +336,15 @@ export const fig12Command: CommandSpec = {
     if (runsPlanned === 1 && settings.input && settings.seeds.length > 1) out.note(`T, R0 and W0 all come from ${settings.input.source}: one run, labelled seed ${settings.seeds[0]} (the other seeds would repeat it)`);
     writeFig12(result, out, { png: opts.png });
     for (const r of result.runs) if (r.status !== 'ok') out.note(`${r.algorithm} seed ${r.seed}: ${r.message}`);
-    const claims = fig12Claims(result);
-    writeClaims(out, 'fig12', claims);
+    writeClaims(out, 'fig12', result.claims);
     const manifest = out.finish('ok');
     if (ctx.json) {
-      process.stdout.write(JSON.stringify({ out: out.dir, files: manifest.files, summary: fig12Summary(result) }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify({ out: out.dir, files: manifest.files, summary: result.summary }, null, 2) + '\n');
     } else {
       ctx.log(fig12Table(result));
       ctx.log(`\nwrote ${manifest.files.length} files to ${out.dir} (${manifest.wallSeconds?.toFixed(1)} s)`);
-      printClaims(ctx, claims);
+      printClaims(ctx, result.claims);
     }
     return result.runs.every((r) => r.status === 'ok') ? 0 : 1;
   },
-};
+});

@@ -12,13 +12,16 @@
  * on `--workers` threads; finished runs are kept under --out/checkpoints for `--resume`.
  */
 import * as path from 'node:path';
-import type { CommandSpec } from '../../src/registry';
+import { defineCommand } from '../../src/registry';
 import { runSweep, sweepOptions } from '../../src/experiment/sweep';
-import { printClaims, writeClaims } from '../../src/io/claims';
+import { printClaims, writeClaims, type Claim } from '../../src/io/claims';
 import { RunOutput } from '../../src/io/run';
 import { formatTable } from '../../src/io/output';
 import type { PlotlyFigure } from '../../src/io/plot';
-import { above, pngOption, UsageError } from '../../src/experiment/options';
+import { above, opt, UsageError, type OptionsInput, type OptionsOf, type ParsedOf } from '../../src/experiment/options';
+import { callContext, callOptions, type CallReporting } from '../../src/experiment/call';
+import type { RunContext } from '../../src/experiment/context';
+import { outputOptions, seedsOption } from '../../src/experiment/groups';
 import { solverChoice, solverOptions } from '../../src/experiment/solver-options';
 import { stepClaims } from './claims';
 import { solve, type Reduction } from '../../src/core/solve';
@@ -111,39 +114,83 @@ export function stepFigure(rows: readonly StepRow[], defaultScale: number): Plot
   };
 }
 
-export const stepCommand: CommandSpec = {
+/** The output group (--out, --png), each where --help has always listed it. */
+const [stepOut, stepPng] = outputOptions('fig12-step');
+
+/** The options of fig12-step (`creditflow reproduce fig12-step --help`). */
+export const urfbFig12StepOptions = [
+  seedsOption({ default: fig12Defaults.seeds, description: 'seeds (as in fig12)' }),
+  opt.numbers('epsilons', 'ε values (BP is always included)', { default: fig12Defaults.epsilons, min: 0 }),
+  opt.numbers('teacher-sds', 'teacher entry sds to compare (‖T‖₂ scales as sd³; each > 0)', { default: [1, 2], min: 0, validate: above(0) }),
+  opt.integer('steps', 'iterations a stable step must survive', { default: 1000, min: 1 }),
+  opt.integers('dims', 'layer widths', { default: fig12Defaults.dims, min: 1 }),
+  stepOut,
+  ...solverOptions({ solver: 'euler', dt0: 'not used: the step is what fig12-step measures' }),
+  ...sweepOptions('teacher scales x seeds x algorithms', 1, null),
+  stepPng,
+] as const;
+
+/** fig12-step's options by camelCase name, as `runUrfbFig12Step` takes them (all optional there: defaults fill the rest). */
+export type UrfbFig12StepOptions = OptionsOf<typeof urfbFig12StepOptions>;
+
+type StepParsed = ParsedOf<typeof urfbFig12StepOptions>;
+
+/** What fig12-step measures: the largest stable step per teacher scale, seed and algorithm, and the claims. */
+export interface UrfbFig12StepResult {
+  /** The iterations a stable step had to survive. */
+  steps: number;
+  /** Teacher scale-major, then seed, then algorithm (BP first, then each ε). */
+  rows: StepRow[];
+  claims: Claim[];
+}
+
+/** The measurements as sweep tasks, checked (solver, --dt0) before any work. */
+function stepPlan(opts: StepParsed) {
+  const { solver } = solverChoice(opts, { what: 'fig12-step (the largest stable fixed step)', sde: false, fixedStep: true });
+  if (opts.dt0 !== undefined) throw new UsageError('--dt0: fig12-step measures the largest stable step itself (bisection on c = η·‖T‖₂); leave --dt0 out');
+  const algorithms: (number | null)[] = [null, ...opts.epsilons];
+  const points = opts.teacherSds.flatMap((teacherSd) => opts.seeds.flatMap((seed) => algorithms.map((epsilon) => ({ dims: opts.dims, teacherSd, seed, epsilon, steps: opts.steps, solver }))));
+  return points.map((p) => ({ module: path.join(__dirname, 'step.ts'), fn: 'stepRow', args: p, key: `sd${p.teacherSd}-seed${p.seed}-${p.epsilon === null ? 'bp' : `eps${p.epsilon}`}` }));
+}
+
+/** Measures every point on `--workers` threads and judges the claims. */
+async function stepMeasure(tasks: ReturnType<typeof stepPlan>, opts: StepParsed, ctx: RunContext): Promise<UrfbFig12StepResult> {
+  const rows = await runSweep<StepRow>(tasks, opts, ctx, 'fig12-step', (_i, r) => `${r.algorithm} sd ${r.teacherSd} seed ${r.seed}`);
+  return { steps: opts.steps, rows, claims: stepClaims(rows, fig12Defaults.stepScale) };
+}
+
+/**
+ * fig12-step as a function: bisects the largest stable step of every algorithm, seed and teacher
+ * scale (on `workers` threads) and returns the table and the claims; writes nothing (see
+ * src/experiment/call.ts). The figure is `stepFigure(result.rows, fig12Defaults.stepScale)`.
+ *
+ *     const r = await runUrfbFig12Step({ seeds: [1], teacherSds: [2], steps: 300 });
+ *     r.rows.map((row) => [row.algorithm, row.maxStepScale]);
+ */
+export async function runUrfbFig12Step(options: OptionsInput<typeof urfbFig12StepOptions> = {}, reporting: CallReporting = {}): Promise<UrfbFig12StepResult> {
+  const opts = callOptions(options, urfbFig12StepOptions, 'runUrfbFig12Step');
+  return stepMeasure(stepPlan(opts), opts, callContext(reporting));
+}
+
+export const stepCommand = defineCommand({
   name: 'fig12-step',
   description: 'How the default Fig. 12 step was chosen: the largest stable c = η·‖T‖₂ per algorithm and seed, for several teacher scales (η_max ∝ 1/‖T‖₂).',
-  options: [
-    { name: 'seeds', type: 'integers', description: 'seeds (as in fig12)', default: fig12Defaults.seeds },
-    { name: 'epsilons', type: 'numbers', description: 'ε values (BP is always included)', default: fig12Defaults.epsilons, min: 0 },
-    { name: 'teacher-sds', type: 'numbers', description: 'teacher entry sds to compare (‖T‖₂ scales as sd³; each > 0)', default: [1, 2], min: 0, validate: above(0) },
-    { name: 'steps', type: 'integer', description: 'iterations a stable step must survive', default: 1000, min: 1 },
-    { name: 'dims', type: 'integers', description: 'layer widths', default: fig12Defaults.dims, min: 1 },
-    { name: 'out', type: 'string', description: 'output folder', default: 'out/fig12-step' },
-    ...solverOptions({ solver: 'euler', dt0: 'not used: the step is what fig12-step measures' }),
-    ...sweepOptions('teacher scales x seeds x algorithms', 1, null),
-    pngOption,
-  ],
+  options: urfbFig12StepOptions,
   async run(opts, ctx) {
-    const { solver } = solverChoice(opts, { what: 'fig12-step (the largest stable fixed step)', sde: false, fixedStep: true });
-    if (opts.dt0 !== undefined) throw new UsageError('--dt0: fig12-step measures the largest stable step itself (bisection on c = η·‖T‖₂); leave --dt0 out');
+    const tasks = stepPlan(opts);
     const out = new RunOutput('fig12-step', opts.out, opts, ctx);
-    const algorithms: (number | null)[] = [null, ...(opts.epsilons as number[])];
-    const points = (opts.teacherSds as number[]).flatMap((teacherSd) => (opts.seeds as number[]).flatMap((seed) => algorithms.map((epsilon) => ({ dims: opts.dims, teacherSd, seed, epsilon, steps: opts.steps, solver }))));
-    const tasks = points.map((p) => ({ module: path.join(__dirname, 'step.ts'), fn: 'stepRow', args: p, key: `sd${p.teacherSd}-seed${p.seed}-${p.epsilon === null ? 'bp' : `eps${p.epsilon}`}` }));
-    let rows: StepRow[];
+    let result: UrfbFig12StepResult;
     try {
-      rows = await runSweep<StepRow>(tasks, opts, ctx, 'fig12-step', (_i, r) => `${r.algorithm} sd ${r.teacherSd} seed ${r.seed}`);
+      result = await stepMeasure(tasks, opts, ctx);
     } catch (e) {
       out.finish('failed');
       throw e;
     }
-    out.json('fig12_step', { steps: opts.steps, rows });
+    const { rows, claims } = result;
+    out.json('fig12_step', { steps: result.steps, rows });
     out.csv('fig12_step', ['teacherSd', 'seed', 'normT', 'algorithm', 'maxStepScale', 'maxEta'], rows);
     out.figure('fig12_step', stepFigure(rows, fig12Defaults.stepScale), { title: 'fig12-step' });
     for (const r of rows.filter((q) => q.maxStepScale === 0)) out.note(`${r.algorithm}, teacher sd ${r.teacherSd}, seed ${r.seed}: unstable even at c = 1e-4 (shown as 0 in the table, absent from the log-scale figure)`);
-    const claims = stepClaims(rows, fig12Defaults.stepScale);
     writeClaims(out, 'fig12-step', claims);
     out.finish('ok');
     if (ctx.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
@@ -151,4 +198,4 @@ export const stepCommand: CommandSpec = {
     printClaims(ctx, claims);
     return 0;
   },
-};
+});

@@ -4,11 +4,13 @@ import { parseOptions } from '../../src/experiment/options';
 import { fig3 } from '../../models/dfc/experiments/fig3';
 import { fig4 } from '../../models/dfc/experiments/fig4';
 import { mnistExperiment } from '../../models/dfc/experiments/mnist';
-import { runSeed, sharedRunArgs } from '../../models/dfc/experiments/run';
+import { runSeed, sharedRunArgs, type DfcRunOptions } from '../../models/dfc/experiments/run';
 
 test.each([fig3, fig4, mnistExperiment])('$name takes --seeds with one value (default 1), refuses a list in one line, and has no --seed', (cmd) => {
-  expect(runSeed(parseOptions([], cmd.options))).toBe(1);
-  const o = parseOptions(['--seeds', '7', '--batch-size', '8'], cmd.options);
+  // The options every DFC command receives include the shared group (parseOptions gives exactly the declared keys).
+  const parse = (args: string[]) => parseOptions(args, cmd.options) as DfcRunOptions;
+  expect(runSeed(parse([]))).toBe(1);
+  const o = parse(['--seeds', '7', '--batch-size', '8']);
   expect(o.seeds).toEqual([7]);
   expect(sharedRunArgs(o)).toMatchObject({ seed: 7, batchSize: 8 });
   expect(() => parseOptions(['--seeds', '1,2,3'], cmd.options)).toThrow(

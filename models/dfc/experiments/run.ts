@@ -4,7 +4,8 @@
  * optional feedback pre-training, then epochs of forward learning alternated with feedback learning
  * (wake-sleep), with the Fig. 3 measurements (alignment.ts) on every `logEvery`-th minibatch.
  */
-import type { OptionSpec, ParsedOptions } from '../../../src/experiment/options';
+import { opt, type ParsedOf } from '../../../src/experiment/options';
+import { batchSizeOption, epochsOption, lrOption, singleSeed } from '../../../src/experiment/groups';
 import { solverChoice, solverOptions } from '../../../src/experiment/solver-options';
 import type { PhaseSolver } from '../batched';
 import { epochCheckpoints, type CheckpointSettings } from '../../../src/io/checkpoint';
@@ -46,16 +47,41 @@ export interface RunArgs {
 }
 
 /**
+ * The options every DFC reproduction shares, with each experiment's defaults: `--seeds` (one seed:
+ * each row is one network), the training group (`--epochs` of forward learning, `--batch-size`,
+ * `--lr` of the forward weights), `--lr-q` of the feedback weights, feedback pre-training, and the
+ * wake phase's integrator (`--solver`, `--dt0`, `--rtol`, `--atol`).
+ */
+export function sharedRunOptions(d: { epochs: number; lrQ: number; fbPretrainEpochs: number; seed: string; fbPretrain: string }) {
+  return [
+    // Not seedsOption({ single }): the DFC refusal names the reason and the command to run instead (pinned by test/dfc/options.test.ts).
+    opt.integers('seeds', `${d.seed}; one value (each run is one network per row, with its curves and claims)`, {
+      default: [1],
+      validate: (v: number[]) => (v.length === 1 ? undefined : `takes one seed here (got ${v.join(',')}): each DFC reproduction trains one network per row; run the command once per seed, e.g. --seeds ${v[0]}`),
+    }),
+    epochsOption(d.epochs, 'forward-learning epochs'),
+    batchSizeOption(32),
+    lrOption(1e-3, 'Adam learning rate, forward weights'),
+    opt.number('lr-q', 'Adam learning rate, feedback weights', { default: d.lrQ, min: 0 }),
+    opt.integer('fb-pretrain-epochs', d.fbPretrain, { default: d.fbPretrainEpochs, min: 0 }),
+    ...solverOptions({ solver: 'euler', dt0: "the paper's Euler step dt of the wake phase (Fig. 3: 0.005 τ_u; MNIST: --dt); the sleep phase keeps Euler–Maruyama" }),
+  ] as const;
+}
+
+/** The parsed shared options (every DFC reproduction's options include them). */
+export type DfcRunOptions = ParsedOf<ReturnType<typeof sharedRunOptions>>;
+
+/**
  * The RunArgs fields every DFC experiment fills from its options in the same way: Adam on the
  * forward and feedback weights, the Fig. 3 sleep phase, minibatch size, epochs and seed.
  */
-export function sharedRunArgs(opts: ParsedOptions): Pick<RunArgs, 'sleep' | 'optimizer' | 'lr' | 'lrQ' | 'batchSize' | 'epochs' | 'seed' | 'wakeSolver'> {
+export function sharedRunArgs(opts: DfcRunOptions): Pick<RunArgs, 'sleep' | 'optimizer' | 'lr' | 'lrQ' | 'batchSize' | 'epochs' | 'seed' | 'wakeSolver'> {
   return { sleep: FIG3_FEEDBACK, optimizer: 'adam', lr: opts.lr, lrQ: opts.lrQ, batchSize: opts.batchSize, epochs: opts.epochs, seed: runSeed(opts), wakeSolver: wakeSolverChoice(opts) };
 }
 
 /** The run's one seed (`--seeds` with a single value; a list is refused when the options are parsed). */
-export function runSeed(opts: ParsedOptions): number {
-  return (opts.seeds as number[])[0];
+export function runSeed(opts: { seeds: readonly number[] }): number {
+  return singleSeed(opts);
 }
 
 /**
@@ -64,27 +90,8 @@ export function runSeed(opts: ParsedOptions): number {
  * the learning dynamics of the forward weights); the sleep phase (eqs. 12, 13, an SDE) keeps
  * Euler–Maruyama with the paper's dt, as does any noisy wake phase (σ > 0).
  */
-export function wakeSolverChoice(opts: ParsedOptions): PhaseSolver {
+export function wakeSolverChoice(opts: DfcRunOptions): PhaseSolver {
   return solverChoice(opts, { what: 'the DFC wake phase (eqs. 1, 4, 5)', sde: false });
-}
-
-/** The options sharedRunArgs reads (--seeds: one seed), and feedback pre-training, with each experiment's defaults. */
-export function sharedRunOptions(d: { epochs: number; lrQ: number; fbPretrainEpochs: number; seed: string; fbPretrain: string }): OptionSpec[] {
-  return [
-    {
-      name: 'seeds',
-      type: 'integers',
-      description: `${d.seed}; one value (each run is one network per row, with its curves and claims)`,
-      default: [1],
-      validate: (v: number[]) => (v.length === 1 ? undefined : `takes one seed here (got ${v.join(',')}): each DFC reproduction trains one network per row; run the command once per seed, e.g. --seeds ${v[0]}`),
-    },
-    { name: 'epochs', type: 'integer', description: 'forward-learning epochs', default: d.epochs, min: 1 },
-    { name: 'batch-size', type: 'integer', description: 'minibatch size', default: 32, min: 1 },
-    { name: 'lr', type: 'number', description: 'Adam learning rate, forward weights', default: 1e-3, min: 0 },
-    { name: 'lr-q', type: 'number', description: 'Adam learning rate, feedback weights', default: d.lrQ, min: 0 },
-    { name: 'fb-pretrain-epochs', type: 'integer', description: d.fbPretrain, default: d.fbPretrainEpochs, min: 0 },
-    ...solverOptions({ solver: 'euler', dt0: "the paper's Euler step dt of the wake phase (Fig. 3: 0.005 τ_u; MNIST: --dt); the sleep phase keeps Euler–Maruyama" }),
-  ];
 }
 
 /** The trainer of a run (method and feedback overridable, e.g. for feedback pre-training). */
