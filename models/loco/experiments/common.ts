@@ -85,7 +85,8 @@ export function classPureBatches(labels: Int32Array, classes: readonly number[],
   labels.forEach((c, i) => byClass.get(c)?.push(i));
   const batches: Int32Array[] = [];
   for (const c of classes) {
-    const idx = rng.shuffle(byClass.get(c)!.slice()) as number[];
+    const idx = byClass.get(c)!.slice();
+    rng.shuffle(idx);
     for (let s = 0; s < idx.length; s += size) batches.push(Int32Array.from(idx.slice(s, s + size)));
   }
   rng.shuffle(batches);

@@ -174,7 +174,8 @@ export function trainXor(opts: Partial<XorOptions> = {}, onEpoch?: (epoch: numbe
   for (let ep = 1; ep <= o.epochs && !(o.stopWhenSolved && solvedAt !== null); ep++) {
     let loss = 0;
     learner.opts.eta = o.decay > 0 ? o.eta / (1 + ep / o.decay) : o.eta;
-    const cases = order.shuffle([0, 1, 2, 3]) as number[];
+    const cases = [0, 1, 2, 3];
+    order.shuffle(cases);
     learner.train(4, (k) => xorBatch(cases[k], o.batch, target), { onLoss: (_k, l) => (loss += l / 4) });
     const now = xorRates(net);
     history.push({ epoch: ep, loss, output: now.output });
@@ -211,7 +212,8 @@ export function trainXorCode(opts: Partial<XorOptions> = {}, onEpoch?: (epoch: n
   let solvedAt: number | null = xorSolved(before.output, o.thresholdHz) ? 0 : null;
   for (let ep = 1; ep <= o.epochs && !(o.stopWhenSolved && solvedAt !== null); ep++) {
     let loss = 0;
-    const cases = order.shuffle([0, 1, 2, 3]) as number[];
+    const cases = [0, 1, 2, 3];
+    order.shuffle(cases);
     learner.train(4, (k) => xorBatch(cases[k], o.batch, 1), { onLoss: (_k, l) => (loss += l / 4) });
     const now = rates();
     history.push({ epoch: ep, loss, output: now.output });
