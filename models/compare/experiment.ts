@@ -22,6 +22,9 @@
  * `--data mnist|fashion-mnist|cifar10 --data-dir DIR` gives the image task ('mnist' in the tables)
  * other data (tasks.ts); `--train-size`/`--test-size` its sizes (not given: the configured ones
  * above; 0: the data set's whole split, e.g. 60,000/10,000 for the IDX files).
+ *
+ * `runCompare(options)` is the same experiment as a function: it returns these data (results.json's,
+ * the claims and the notes) and writes nothing; the command is a thin layer that writes them.
  */
 import '../../solvers/index'; // registers the built-in solvers by name (--solver lists them)
 import { formatTable } from '../../src/io/output';

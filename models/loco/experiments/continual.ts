@@ -14,6 +14,8 @@
  * (--checkpoint-every, in digits: weights, the LOCO buffer of up to 1000 directions and the
  * centres, the generators, the accuracies so far); --resume loads the finished runs and continues a
  * killed one with the digit after its last checkpoint.
+ *
+ * `runLocoContinual(options)` is the same experiment as a function that returns its data and writes nothing.
  */
 import * as path from 'node:path';
 import { defineCommand, type CommandSpec } from '../../../src/registry';

@@ -33,6 +33,8 @@
  * (--checkpoint-every; common.ts trainingCheckpoints: weights, the LOCO projectors' directions and
  * centres, the generators, the records so far); --resume loads the finished runs and continues a
  * killed one from its last checkpoint.
+ *
+ * `runLocoMnist(options)` is the same experiment as a function that returns its data and writes nothing.
  */
 import * as path from 'node:path';
 import { Rng } from '../../../src/core/random';

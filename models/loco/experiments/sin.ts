@@ -14,6 +14,8 @@
  * The runs (rule x seed) run in worker threads (--workers). A run takes seconds (≈ 12 s for LOCO at
  * the default size), too short to checkpoint within it: finished runs are kept under
  * --out/checkpoints and --resume loads them (run-level resume).
+ *
+ * `runLocoSin(options)` is the same experiment as a function that returns its data and writes nothing.
  */
 import * as path from 'node:path';
 import { Rng } from '../../../src/core/random';

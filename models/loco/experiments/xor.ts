@@ -23,6 +23,8 @@
  * The runs (rule x seed) run in worker threads (--workers). A run takes a few seconds (≈ 4 s at
  * the default size), too short to checkpoint within it: finished runs are kept under
  * --out/checkpoints and --resume loads them (run-level resume).
+ *
+ * `runLocoXor(options)` is the same experiment as a function that returns its data and writes nothing.
  */
 import * as path from 'node:path';
 import { Rng } from '../../../src/core/random';
