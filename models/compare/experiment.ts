@@ -22,23 +22,29 @@
  * `--data mnist|fashion-mnist|cifar10 --data-dir DIR` gives the image task ('mnist' in the tables)
  * other data (tasks.ts); `--train-size`/`--test-size` its sizes (not given: the configured ones
  * above; 0: the data set's whole split, e.g. 60,000/10,000 for the IDX files).
+ *
+ * `runCompare(options)` is the same experiment as a function: it returns these data (results.json's,
+ * the claims and the notes) and writes nothing; the command is a thin layer that writes them.
  */
 import '../../solvers/index'; // registers the built-in solvers by name (--solver lists them)
 import { formatTable } from '../../src/io/output';
-import { printClaims, writeClaims } from '../../src/io/claims';
+import { printClaims, writeClaims, type Claim } from '../../src/io/claims';
 import { RunOutput } from '../../src/io/run';
 import { compareClaims } from './claims';
 import type { PlotlyFigure } from '../../src/io/plot';
 import { runSweep, sweepOptions, type SweepTask } from '../../src/experiment/sweep';
-import { pngOption, UsageError, type ParsedOptions } from '../../src/experiment/options';
+import { opt, UsageError, type OptionsInput, type OptionsOf, type ParsedOf } from '../../src/experiment/options';
+import { outputOptions, seedsOption } from '../../src/experiment/groups';
+import { callContext, callOptions, type CallReporting } from '../../src/experiment/call';
+import type { RunContext } from '../../src/experiment/context';
 import { solverChoice, solverOptions } from '../../src/experiment/solver-options';
 import { PAPER_FLOW, checkOptimizerSolver, type FlowSolver } from '../../src/experiment/minibatch-flow';
 import { isPaperFlow } from './learners';
 import { runTasks } from '../../src/parallel/pool';
-import type { CommandSpec } from '../../src/registry';
+import { defineCommand, type CommandSpec } from '../../src/registry';
 import { taskConfig } from './config';
 import { RUN_MODULE, type RunArgs, type RunResult } from './run';
-import { checkRules, mark, RULE_NAMES, RULES, type RuleName } from './rules';
+import { mark, RULE_NAMES, RULES, type RuleInfo, type RuleName } from './rules';
 import { TASK_LABELS, TASKS, checkTaskSetup, imageDataLabel, type TaskName, type TaskSetup } from './tasks';
 import { loadDataset } from '../../src/data/files';
 import { dataChoice, dataOptionsSizedBy } from '../../src/experiment/data';
@@ -67,7 +73,7 @@ const FLOW_PHASE = { what: "every rule's minibatch learning flow dθ/dt = ηΔ_k
  * stop where the minibatch changes; a step outside (0, 1] minibatches). Undefined for the default,
  * Euler with one step per minibatch (the common SGD step), so default runs keep their arguments.
  */
-export function compareSolver(opts: ParsedOptions): FlowSolver | undefined {
+export function compareSolver(opts: CompareSolverOptions): FlowSolver | undefined {
   const c = solverChoice(opts, FLOW_PHASE);
   checkOptimizerSolver('sgd', c);
   return isPaperFlow(c) ? undefined : c;
@@ -93,7 +99,7 @@ export function taskSetup(o: CompareOptions, task: TaskName): TaskSetup {
  * The image task's data and sizes from --data, --data-dir, --train-size, --test-size: `data` when
  * read from files, and the sizes as overrides (0 = the data set's whole split).
  */
-function imageData(opts: Record<string, any>): Pick<CompareOptions, 'data' | 'override'> {
+function imageData(opts: Pick<CompareParsed, 'data' | 'dataDir' | 'trainSize' | 'testSize'>): Pick<CompareOptions, 'data' | 'override'> {
   const data = dataChoice(opts);
   const whole = () => (data ? loadDataset(data.name, data.dir) : loadDataset('mnist'));
   const size = (v: number | undefined, part: 'train' | 'test') => (v === undefined ? undefined : v === 0 ? whole()[part].n : v);
@@ -261,7 +267,7 @@ export function taskFigure(results: readonly RunResult[], task: TaskName, rules:
 
 /** The runs of the comparison as worker tasks, keyed task-rule-seed, in the order of `compareTasks`. */
 export function comparisonTasks(o: CompareOptions): SweepTask<RunArgs>[] {
-  return compareTasks(o).map((a) => ({ module: RUN_MODULE, fn: 'runCompare', args: a, key: `${a.setup.task}-${a.rule}-seed${a.seed}` }));
+  return compareTasks(o).map((a) => ({ module: RUN_MODULE, fn: 'compareRun', args: a, key: `${a.setup.task}-${a.rule}-seed${a.seed}` }));
 }
 
 /** Run the comparison; returns every run's result (in the order of `compareTasks`). */
@@ -269,66 +275,131 @@ export async function runComparison(o: CompareOptions): Promise<RunResult[]> {
   return runTasks<RunResult>(comparisonTasks(o), { workers: o.workers });
 }
 
-export const compareCommand: CommandSpec = {
+/** The options of compare (`creditflow reproduce compare --help`). */
+export const compareCommandOptions = [
+  ...outputOptions('compare'),
+  seedsOption({ default: [1, 2, 3], description: 'seeds (initialisation, data order, rule noise)' }),
+  opt.choices('tasks', 'tasks', TASKS, { default: [...TASKS] }),
+  opt.choices('rules', 'rules', RULE_NAMES, { default: [...RULE_NAMES] }),
+  opt.boolean('quick', 'reduced sizes (about 30-60 s on 2 cores)', { default: false }),
+  ...sweepOptions('runs', 1, null),
+  ...solverOptions({ solver: 'euler', dt0: "1 minibatch: one Euler step of η per minibatch, every rule's plain SGD step (DFC's wake and sleep phases and DLL's relaxation inside each step keep their papers' integrators)" }),
+  opt.integer('max-halvings', 'times η may be halved after a divergence', { default: 4, min: 0 }),
+  ...dataOptionsSizedBy({ train: '8,000, --quick 512', test: '2,000, --quick 256' }, 'data of the image task'),
+] as const;
+
+/** compare's options by camelCase name, as `runCompare` takes them (all optional there: defaults fill the rest). */
+export type CompareCommandOptions = OptionsOf<typeof compareCommandOptions>;
+
+type CompareParsed = ParsedOf<typeof compareCommandOptions>;
+
+/** The options `compareSolver` reads: --solver, --dt0, --rtol, --atol. */
+export type CompareSolverOptions = ParsedOf<ReturnType<typeof solverOptions>>;
+
+/** What compare measures (its results.json), the claims judged on it and the notes the run records. */
+export interface CompareResult {
+  /** The comparison's settings: tasks, rules, seeds, sizes, data, integrator. */
+  options: CompareOptions;
+  /** The integrator of the rules' minibatch flow (PAPER_FLOW: Euler, one step per minibatch). */
+  solver: FlowSolver;
+  /** Wall time of the runs (s). */
+  wallSeconds: number;
+  /** Per task and rule, over the seeds: final test loss and accuracy, angle to BP, times (summaryTable formats it as summary.csv). */
+  summary: SummaryRow[];
+  /** Each rule's C1-C3 and where its update comes from (criteriaTable formats it as criteria.csv). */
+  criteria: RuleInfo[];
+  /** Every (task, rule, seed) run with its curve (curves.csv). */
+  runs: RunResult[];
+  claims: Claim[];
+  /** A line per run that diverged at some η (the manifest's notes). */
+  notes: string[];
+}
+
+/** The settings of the comparison from its options, checked before any work (solver, the image task's data and sizes). */
+function comparePlan(opts: CompareParsed): CompareOptions {
+  const o: CompareOptions = {
+    tasks: opts.tasks,
+    rules: opts.rules,
+    seeds: opts.seeds,
+    quick: opts.quick,
+    workers: opts.workers,
+    maxHalvings: opts.maxHalvings,
+    ...imageData(opts),
+  };
+  const solver = compareSolver(opts); // an unsuitable --solver, --dt0, --rtol or --atol fails here, before any work
+  if (solver) o.solver = solver;
+  if (o.tasks.includes('mnist')) checkTaskSetup(taskSetup(o, 'mnist')); // bad --data, --data-dir or sizes fail here, before any work
+  else if (o.data || o.override?.mnist) throw new UsageError("--data, --data-dir, --train-size and --test-size set the image task's data, which --tasks leaves out; add mnist to --tasks");
+  return o;
+}
+
+/** The image task's label (its data and sizes) for the figure and the claims. */
+function imageLabels(o: CompareOptions): { mnist: string } {
+  return { mnist: imageDataLabel(taskSetup(o, 'mnist')) };
+}
+
+async function compareRuns(o: CompareOptions, opts: CompareParsed, ctx: RunContext): Promise<CompareResult> {
+  const n = o.tasks.length * o.rules.length * o.seeds.length;
+  ctx.log(`compare: ${o.rules.length} rules x ${o.tasks.length} tasks x ${o.seeds.length} seeds = ${n} runs on ${o.workers} worker(s)${o.quick ? ' (quick)' : ''}${o.solver ? `, flow integrated by ${describeFlow(o.solver)}` : ''}`);
+  const t0 = performance.now();
+  const runs = await runSweep<RunResult>(comparisonTasks(o), opts, ctx, 'compare', (_i, r) => `${r.task}/${r.rule}/${r.seed}`);
+  const summary = summarise(runs, o.tasks, o.rules);
+  const claims = compareClaims(runs, o.tasks, o.seeds, o.quick, imageLabels(o));
+  const notes = summary.flatMap((r) => r.messages.map((m) => `${r.task}/${r.rule} ${m}`));
+  return { options: o, solver: o.solver ?? PAPER_FLOW, wallSeconds: (performance.now() - t0) / 1000, summary, criteria: o.rules.map((r) => RULES[r]), runs, claims, notes };
+}
+
+/** curves.csv: one row per run and epoch. */
+export function compareCurveRows(runs: readonly RunResult[]): Record<string, unknown>[] {
+  return runs.flatMap((r) => r.curve.map((p) => ({ task: r.task, rule: r.rule, seed: r.seed, lr: r.lr, status: r.status, ...p })));
+}
+
+/** compare's figures by file name: per task, the test loss and the angle to BP against epochs (`taskFigure`). */
+export function compareFigures(r: Pick<CompareResult, 'options' | 'runs'>): Record<string, PlotlyFigure> {
+  const labels = imageLabels(r.options);
+  return Object.fromEntries(r.options.tasks.map((task) => [`curves-${task}`, taskFigure(r.runs, task, r.options.rules, task === 'mnist' ? labels.mnist : undefined)]));
+}
+
+/**
+ * compare as a function: trains every rule on every task and seed (on `workers` threads) and
+ * returns the summary, the criteria, every run's curve, the claims and the notes; writes nothing
+ * (see src/experiment/call.ts). The figures are `compareFigures(result)`, the tables
+ * `summaryTable(result.summary)` and `criteriaTable(result.options.rules)`.
+ *
+ *     const r = await runCompare({ quick: true, seeds: [1], tasks: ['xor'], rules: ['BP', 'FA', 'NP', 'LOCO'] });
+ *     r.summary.map((s) => [s.rule, s.testLoss.mean]);
+ */
+export async function runCompare(options: OptionsInput<typeof compareCommandOptions> = {}, reporting: CallReporting = {}): Promise<CompareResult> {
+  const opts = callOptions(options, compareCommandOptions, 'runCompare');
+  return compareRuns(comparePlan(opts), opts, callContext(reporting));
+}
+
+export const compareCommand: CommandSpec = defineCommand({
   name: 'compare',
   description: 'every learning rule (BP, FA, DFA, URFB, DFC-SSA, DFC, DLL, NP, LOCO; KP, WM, SAL on ReLU) on the same tasks, inits, data order and budget',
-  options: [
-    { name: 'out', type: 'string', description: 'output folder', default: 'out/compare' },
-    { name: 'seeds', type: 'integers', description: 'seeds (initialisation, data order, rule noise)', default: [1, 2, 3] },
-    { name: 'tasks', type: 'strings', description: 'tasks', choices: TASKS, default: [...TASKS] },
-    { name: 'rules', type: 'strings', description: 'rules', choices: RULE_NAMES, default: [...RULE_NAMES] },
-    { name: 'quick', type: 'boolean', description: 'reduced sizes (about 30-60 s on 2 cores)', default: false },
-    ...sweepOptions('runs', 1, null),
-    pngOption,
-    ...solverOptions({ solver: 'euler', dt0: "1 minibatch: one Euler step of η per minibatch, every rule's plain SGD step (DFC's wake and sleep phases and DLL's relaxation inside each step keep their papers' integrators)" }),
-    { name: 'max-halvings', type: 'integer', description: 'times η may be halved after a divergence', default: 4, min: 0 },
-    ...dataOptionsSizedBy({ train: '8,000, --quick 512', test: '2,000, --quick 256' }, 'data of the image task'),
-  ],
+  options: compareCommandOptions,
   async run(opts, ctx) {
-    const o: CompareOptions = {
-      tasks: opts.tasks as TaskName[],
-      rules: checkRules(opts.rules),
-      seeds: opts.seeds as number[],
-      quick: opts.quick,
-      workers: opts.workers,
-      maxHalvings: opts.maxHalvings,
-      ...imageData(opts),
-    };
-    const solver = compareSolver(opts); // an unsuitable --solver, --dt0, --rtol or --atol fails here, before any work
-    if (solver) o.solver = solver;
-    if (!o.seeds.length) throw new Error('--seeds needs at least one seed, e.g. --seeds 1,2,3');
-    if (o.tasks.includes('mnist')) checkTaskSetup(taskSetup(o, 'mnist')); // bad --data, --data-dir or sizes fail here, before any work
-    else if (o.data || o.override?.mnist) throw new UsageError("--data, --data-dir, --train-size and --test-size set the image task's data, which --tasks leaves out; add mnist to --tasks");
+    const o = comparePlan(opts);
     const out = new RunOutput('compare', opts.out, opts, ctx);
-    const n = o.tasks.length * o.rules.length * o.seeds.length;
-    ctx.log(`compare: ${o.rules.length} rules x ${o.tasks.length} tasks x ${o.seeds.length} seeds = ${n} runs on ${o.workers} worker(s)${o.quick ? ' (quick)' : ''}${o.solver ? `, flow integrated by ${describeFlow(o.solver)}` : ''}`);
-    const t0 = performance.now();
-    const results = await runSweep<RunResult>(comparisonTasks(o), opts, ctx, 'compare', (_i, r) => `${r.task}/${r.rule}/${r.seed}`);
-    const rows = summarise(results, o.tasks, o.rules);
-    const table = summaryTable(rows);
+    const r = await compareRuns(o, opts, ctx);
+    const table = summaryTable(r.summary);
     out.table('summary', SUMMARY_COLUMNS, table);
     out.table('criteria', CRITERIA_COLUMNS, criteriaTable(o.rules));
-    out.csv(
-      'curves',
-      ['task', 'rule', 'seed', 'lr', 'status', 'epoch', 'trainLoss', 'testLoss', 'testAccuracy', 'angleHidden', 'angleAll', 'wallSeconds', 'simTime'],
-      results.flatMap((r) => r.curve.map((p) => ({ task: r.task, rule: r.rule, seed: r.seed, lr: r.lr, status: r.status, ...p }))),
-    );
-    out.json('results', { options: o, solver: o.solver ?? PAPER_FLOW, wallSeconds: (performance.now() - t0) / 1000, summary: rows, criteria: o.rules.map((r) => RULES[r]), runs: results });
-    const labels = { mnist: imageDataLabel(taskSetup(o, 'mnist')) };
-    for (const task of o.tasks) out.figure(`curves-${task}`, taskFigure(results, task, o.rules, task === 'mnist' ? labels.mnist : undefined), { width: 1300, height: 560 });
-    for (const r of rows) for (const m of r.messages) out.note(`${r.task}/${r.rule} ${m}`);
-    const claims = compareClaims(results, o.tasks, o.seeds, o.quick, labels);
-    writeClaims(out, 'compare', claims);
+    out.csv('curves', ['task', 'rule', 'seed', 'lr', 'status', 'epoch', 'trainLoss', 'testLoss', 'testAccuracy', 'angleHidden', 'angleAll', 'wallSeconds', 'simTime'], compareCurveRows(r.runs));
+    out.json('results', { options: r.options, solver: r.solver, wallSeconds: r.wallSeconds, summary: r.summary, criteria: r.criteria, runs: r.runs });
+    for (const [name, figure] of Object.entries(compareFigures(r))) out.figure(name, figure, { width: 1300, height: 560 });
+    for (const note of r.notes) out.note(note);
+    writeClaims(out, 'compare', r.claims);
     out.allowNonFinite('angles to the BP update are NaN where undefined (before the first update, or a zero update), and accuracy on the regression task', ['angleHidden', 'angleAll', 'angleLayers', 'testAccuracy']);
-    if (results.some((r) => r.status === 'diverged')) out.allowNonFinite('diverged runs are kept with NaN final losses and angles (status diverged)');
+    if (r.runs.some((x) => x.status === 'diverged')) out.allowNonFinite('diverged runs are kept with NaN final losses and angles (status diverged)');
     out.finish();
     if (ctx.json) {
       process.stdout.write(JSON.stringify({ columns: SUMMARY_COLUMNS, rows: table, criteria: criteriaTable(o.rules) }, null, 2) + '\n');
     } else {
       ctx.log('\n' + formatTable(SUMMARY_COLUMNS, table));
-      ctx.log('\n' + formatTable(['rule', 'C1', 'C2', 'C3', 'why'], criteriaTable(o.rules).map((r) => [r[0], r[3], r[4], r[5], r[6]])));
-      ctx.log(`\n(${((performance.now() - t0) / 1000).toFixed(0)} s; files in ${out.dir})`);
-      printClaims(ctx, claims);
+      ctx.log('\n' + formatTable(['rule', 'C1', 'C2', 'C3', 'why'], criteriaTable(o.rules).map((x) => [x[0], x[3], x[4], x[5], x[6]])));
+      ctx.log(`\n(${r.wallSeconds.toFixed(0)} s; files in ${out.dir})`);
+      printClaims(ctx, r.claims);
     }
   },
-};
+});

@@ -157,7 +157,7 @@ export function checkRunArgs(a: RunArgs): void {
  * from the same start with η halved, up to `maxHalvings` times: every rule gets the largest rate of
  * the sequence η, η/2, η/4, … at which it trains, and the result says which (`lr`, `halvings`).
  */
-export function runCompare(a: RunArgs): RunResult {
+export function compareRun(a: RunArgs): RunResult {
   checkRunArgs(a);
   const data = taskData(a.setup);
   if (a.batch > data.train.n) throw new Error(`${a.setup.task}: batch ${a.batch} is larger than the training set (${data.train.n})`);
@@ -286,5 +286,5 @@ function trainOnce(a: RunArgs, data: TaskData, lr: number): RunResult {
 
 class Diverged extends Error {}
 
-/** The module path of `runCompare`, for worker threads. */
+/** The module path of `compareRun`, for worker threads. */
 export const RUN_MODULE = path.join(__dirname, 'run.ts');

@@ -6,7 +6,7 @@
  */
 import { getBackend, setBackend } from '../../src/linalg/backend';
 import { compareTasks, type CompareOptions } from '../../models/compare/experiment';
-import { runCompare, type RunArgs, type RunResult } from '../../models/compare/run';
+import { compareRun, type RunArgs, type RunResult } from '../../models/compare/run';
 import { RULE_NAMES } from '../../models/compare/rules';
 import type { SolverChoice } from '../../src/experiment/solver-options';
 
@@ -48,7 +48,7 @@ export function runPinned(extra: Partial<RunArgs> & { solver?: SolverChoice } = 
   const before = getBackend();
   setBackend('wasm');
   try {
-    return args.map((a) => summariseRun(runCompare({ ...a, ...extra })));
+    return args.map((a) => summariseRun(compareRun({ ...a, ...extra })));
   } finally {
     setBackend(before);
   }

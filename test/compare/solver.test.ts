@@ -15,7 +15,7 @@ import { expect, test } from 'vitest';
 import { parseOptions, UsageError } from '../../src/experiment/options';
 import type { RunContext } from '../../src/experiment/context';
 import { Progress } from '../../src/io/progress';
-import { compareCommand, compareSolver } from '../../models/compare/experiment';
+import { compareCommand, compareSolver, type CompareSolverOptions } from '../../models/compare/experiment';
 import { taskConfig } from '../../models/compare/config';
 import { LEARNERS, sharedInit } from '../../models/compare/run';
 import { RULE_NAMES, RULES, type RuleName } from '../../models/compare/rules';
@@ -73,13 +73,15 @@ test.each([...RULE_NAMES])('%s: another solver moves the weights by the default 
 }, 60_000);
 
 test('a solver that cannot integrate the flow is refused before any work, with the options to use', () => {
-  const refuse = (args: string[]) => () => compareSolver(parseOptions(args, compareCommand.options));
+  // parseOptions returns the options untyped; the command's declarations give them the type compareSolver reads
+  const parsed = (args: string[]) => parseOptions(args, compareCommand.options) as CompareSolverOptions;
+  const refuse = (args: string[]) => () => compareSolver(parsed(args));
   expect(refuse(['--solver', 'odex'])).toThrow(UsageError);
   expect(refuse(['--solver', 'odex'])).toThrow(/--solver odex chooses its own steps.*use --solver euler or .*rk4 or dopri5/);
   expect(refuse(['--dt0', '2'])).toThrow(/--dt0 2: .*must be in \(0, 1\]/);
   expect(refuse(['--rtol', '1e-3'])).toThrow(/--rtol and --atol .* --solver euler takes fixed steps/);
-  expect(compareSolver(parseOptions([], compareCommand.options))).toBeUndefined();
-  expect(compareSolver(parseOptions(['--solver', 'dopri5', '--rtol', '1e-4'], compareCommand.options))).toEqual({ solver: 'dopri5', rtol: 1e-4 });
+  expect(compareSolver(parsed([]))).toBeUndefined();
+  expect(compareSolver(parsed(['--solver', 'dopri5', '--rtol', '1e-4']))).toEqual({ solver: 'dopri5', rtol: 1e-4 });
 });
 
 test('reproduce compare --solver rk4 at a tiny size: recorded in the manifest and results.json, away from Euler by Euler’s error', async () => {

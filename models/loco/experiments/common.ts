@@ -9,7 +9,7 @@
 import { Rng } from '../../../src/core/random';
 import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
 import { loadDataset, type DataName } from '../../../src/data/files';
-import { UsageError, type OptionSpec, type ParsedOptions } from '../../../src/experiment/options';
+import { opt, UsageError, type ParsedOf } from '../../../src/experiment/options';
 import { solverChoice, solverOptions } from '../../../src/experiment/solver-options';
 import { minibatchFlowChoice, type FlowSolver } from '../../../src/experiment/minibatch-flow';
 import { solvers } from '../../../src/core/solvers';
@@ -21,21 +21,21 @@ import { accuracy } from '../../../src/nn/losses';
 import { SnnNet, type PerturbableNetwork } from '../nets';
 import { PerturbationLearner, WEIGHT_FLOW, type NetworkLearner } from '../rules';
 
-export const outOption = (name: string): OptionSpec => ({ name: 'out', type: 'string', description: 'output folder', default: `out/${name}` });
-
 /**
  * --solver/--dt0/--rtol/--atol of the weights' learning flow (rules.ts NetworkLearner: minibatch k
  * on [k, k + 1), dθ/dt = −η ĝ_k(θ)); default Euler with one step per minibatch, the papers' update.
  */
-export const weightFlowOptions = (): OptionSpec[] =>
-  solverOptions({ solver: 'euler', dt0: "1: one step per minibatch, the paper's update W ← W − ηĝ; --dt0 is in minibatches, in (0, 1]" });
+export const weightFlowOptions = () => solverOptions({ solver: 'euler', dt0: "1: one step per minibatch, the paper's update W ← W − ηĝ; --dt0 is in minibatches, in (0, 1]" });
+
+/** The parsed options `weightFlowChoice` reads (every LOCO command has them). */
+export type WeightFlowOptions = ParsedOf<ReturnType<typeof weightFlowOptions>>;
 
 /**
  * The weights' flow from --solver/--dt0/--rtol/--atol, refused before any work when it cannot run it
  * (an SDE solver, odex, a step above one minibatch) or when the runs include the code variant's
  * Adam (only Euler at one step per minibatch is exact with it). Undefined: the paper's Euler.
  */
-export function weightFlowChoice(opts: ParsedOptions, withAdam: boolean): FlowSolver | undefined {
+export function weightFlowChoice(opts: WeightFlowOptions, withAdam: boolean): FlowSolver | undefined {
   const { flow } = minibatchFlowChoice(opts, WEIGHT_FLOW, 'sgd');
   if (flow && withAdam) {
     throw new UsageError(`--variant code trains with Adam, whose moments advance once per minibatch, so its weights' flow runs only as --solver euler --dt0 1; give --variant paper to integrate the flow with --solver ${flow.solver}${flow.dt0 !== undefined ? ` --dt0 ${flow.dt0}` : ''}`);
@@ -48,17 +48,21 @@ export function weightFlowChoice(opts: ParsedOptions, withAdam: boolean): FlowSo
  * schedule), so fixed steps; default Euler–Maruyama (forward Euler plus the membrane noise's
  * increment, the paper's clock step) with dt0 = dt = 1 ms.
  */
-export const snnSolverOptions = (): OptionSpec[] => [
-  { name: 'snn-solver', type: 'string', description: `integrator of the spiking network's window, clock-driven (fixed-step solvers; registered: ${solvers.names().join(', ')}); --solver integrates the weights`, default: 'euler_maruyama', choices: solvers.names() },
-  { name: 'snn-dt0', type: 'number', description: 'clock step of the spiking network in ms (default: dt = 1 ms)', min: 0, validate: (v: number) => (v > 0 ? undefined : 'must be > 0') },
-];
+export const snnSolverOptions = () =>
+  [
+    opt.choice('snn-solver', `integrator of the spiking network's window, clock-driven (fixed-step solvers; registered: ${solvers.names().join(', ')}); --solver integrates the weights`, solvers.names(), { default: 'euler_maruyama' }),
+    opt.number('snn-dt0', 'clock step of the spiking network in ms (default: dt = 1 ms)', { min: 0, validate: (v) => (v > 0 ? undefined : 'must be > 0') }),
+  ] as const;
+
+/** The parsed options `snnIntegrator` reads (the commands that train a spiking network have them). */
+export type SnnSolverOptions = ParsedOf<ReturnType<typeof snnSolverOptions>>;
 
 /**
  * The SNN's integrator from --snn-solver/--snn-dt0, refused before any work when it cannot run the
  * window (`window` ms of a network of LIF neurons `lif`): an ODE-only solver with membrane noise, an
  * adaptive one, a step above τ_m or one that does not divide the window.
  */
-export function snnIntegrator(opts: ParsedOptions, noise: number, window: number, lif: LifParams): LifIntegrator {
+export function snnIntegrator(opts: SnnSolverOptions, noise: number, window: number, lif: LifParams): LifIntegrator {
   const c = solverChoice(opts, { what: `the spiking network's window (clock-driven spikes${noise > 0 ? ', membrane noise' : ''})`, sde: noise > 0, fixedStep: true }, 'snn-');
   if (c.dt0 !== undefined) {
     try {
@@ -81,7 +85,8 @@ export function classPureBatches(labels: Int32Array, classes: readonly number[],
   labels.forEach((c, i) => byClass.get(c)?.push(i));
   const batches: Int32Array[] = [];
   for (const c of classes) {
-    const idx = rng.shuffle(byClass.get(c)!.slice()) as number[];
+    const idx = byClass.get(c)!.slice();
+    rng.shuffle(idx);
     for (let s = 0; s < idx.length; s += size) batches.push(Int32Array.from(idx.slice(s, s + size)));
   }
   rng.shuffle(batches);

@@ -33,18 +33,23 @@
  * (--checkpoint-every; common.ts trainingCheckpoints: weights, the LOCO projectors' directions and
  * centres, the generators, the records so far); --resume loads the finished runs and continues a
  * killed one from its last checkpoint.
+ *
+ * `runLocoMnist(options)` is the same experiment as a function that returns its data and writes nothing.
  */
 import * as path from 'node:path';
 import { Rng } from '../../../src/core/random';
 import type { Dataset } from '../../../src/data/mnist';
-import type { CommandSpec } from '../../../src/registry';
-import { pngOption, type ParsedOptions } from '../../../src/experiment/options';
+import { defineCommand, type CommandSpec } from '../../../src/registry';
+import { opt, type OptionsInput, type OptionsOf, type ParsedOf } from '../../../src/experiment/options';
+import { batchSizeOption, epochsOption, outputOptions, seedsOption } from '../../../src/experiment/groups';
+import { callContext, callOptions, type CallReporting } from '../../../src/experiment/call';
 import type { RunContext } from '../../../src/experiment/context';
-import { runCheckpoint, runSweep, sweepOptions } from '../../../src/experiment/sweep';
+import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/experiment/sweep';
 import type { CheckpointSettings } from '../../../src/io/checkpoint';
 import { reportProgress } from '../../../src/parallel/pool';
 import { formatTable } from '../../../src/io/output';
-import { printClaims, writeClaims } from '../../../src/io/claims';
+import { printClaims, writeClaims, type Claim } from '../../../src/io/claims';
+import type { PlotlyFigure } from '../../../src/io/plot';
 import { mnistClaims } from '../claims';
 import { RunOutput } from '../../../src/io/run';
 import { initSnn, snnSpec, type LifIntegrator } from '../../lif/network';
@@ -54,9 +59,8 @@ import type { OptimizerName } from '../../../src/nn/optim';
 import { GradientLearner, PerturbationLearner, type NetworkLearner, type RuleName } from '../rules';
 import type { FlowSolver } from '../../../src/experiment/minibatch-flow';
 import type { Minibatch } from '../rules';
-import { dataLabel, dataOptions, dataShape, dataSizes, externalData } from '../../../src/experiment/data';
-import type { DataName } from '../../../src/data/files';
-import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, type DataSource, outOption, snnIntegrator, snnSolverOptions, trainingCheckpoints, weightFlowChoice, weightFlowOptions } from './common';
+import { dataChoice, dataLabel, dataOptions, dataShape, dataSizes } from '../../../src/experiment/data';
+import { classPureBatches, COLORS, evaluate, gatherBatch, mnistData, snnIntegrator, snnSolverOptions, trainingCheckpoints, weightFlowChoice, weightFlowOptions, type DataSource } from './common';
 
 /** 'rate': the released code's rate network (nets.ts RateNet), the network of --variant code. */
 export type NetKind = 'ann' | 'snn' | 'rate';
@@ -232,162 +236,235 @@ export function batchesPerEpoch(train: Dataset, classes: readonly number[], batc
   return n;
 }
 
-export const mnistExperiment: CommandSpec = {
+/** The options of loco-mnist (`creditflow reproduce loco-mnist --help`). */
+export const locoMnistOptions = [
+  ...outputOptions('loco-mnist'),
+  opt.choices('nets', 'network kinds', ['snn', 'ann'], { default: ['snn', 'ann'] }),
+  opt.choices('rules', 'learning rules (bp: ANN only)', ['np', 'loco', 'bp'], { default: ['np', 'loco'] }),
+  opt.integers('depths', 'layers (input and output included): 3 = 784-500-10', { default: [3, 4, 5, 6], min: 3 }),
+  opt.integer('hidden', 'width of the hidden layers', { min: 1, default: 500 }),
+  epochsOption(2, 'epochs per run'),
+  ...dataOptions(),
+  batchSizeOption(32, 'minibatch size (class-pure batches, Section 2.3)'),
+  opt.integer('steps', 'SNN window T (steps of dt = 1)', { min: 1, default: 10 }),
+  opt.number('noise', 'SNN membrane noise σ_n', { min: 0, default: 0.3 }),
+  opt.number('eta-ann-np', 'ANN NP learning rate', { min: 0, default: MNIST_DEFAULTS.ann.eta.np }),
+  opt.number('eta-ann-loco', 'ANN LOCO learning rate', { min: 0, default: MNIST_DEFAULTS.ann.eta.loco }),
+  opt.number('eta-snn-np', 'SNN NP learning rate', { min: 0, default: MNIST_DEFAULTS.snn.eta.np }),
+  opt.number('eta-snn-loco', 'SNN LOCO learning rate', { min: 0, default: MNIST_DEFAULTS.snn.eta.loco }),
+  opt.number('eta-bp', 'ANN BP learning rate', { min: 0, default: MNIST_DEFAULTS.ann.eta.bp }),
+  opt.boolean('depth-scale', 'divide the ANN learning rates by the number of hidden layers', { default: true }),
+  opt.number('sigma-ann', 'ANN perturbation σ', { min: 0, default: MNIST_DEFAULTS.ann.sigma }),
+  opt.number('sigma-snn', 'SNN perturbation σ', { min: 0, default: MNIST_DEFAULTS.snn.sigma }),
+  opt.integer('k', 'LOCO principal directions', { min: 1, max: 32, default: 10 }),
+  opt.integer('clusters', 'LOCO k-means centres c', { min: 1, default: 10 }),
+  opt.integer('buffer', 'LOCO directions kept (p)', { min: 1, default: 50 }),
+  seedsOption({ default: [1], description: 'seeds (initial weights, perturbations, batch order): one run per configuration and seed' }),
+  opt.choices('variant', "'paper': the SNN/ANN of the paper with plain gradient steps; 'code': the released code's rate network (min(relu, 1) units, noise after the unit, nn.Linear initialisation, Adam; see nets.ts RateNet), one more set of runs", ['paper', 'code'], { default: ['paper', 'code'] }),
+  opt.number('eta-rate-np', 'Adam rate of NP in the code variant', { min: 0, default: MNIST_DEFAULTS.rate.eta.np }),
+  opt.number('eta-rate-loco', 'Adam rate of LOCO in the code variant', { min: 0, default: MNIST_DEFAULTS.rate.eta.loco }),
+  opt.number('sigma-rate', 'perturbation σ of the code variant (released code: 0.005)', { min: 0, default: MNIST_DEFAULTS.rate.sigma }),
+  opt.integer('k-rate', 'LOCO directions in the code variant (released code: 110 at batch 1,000; a batch of 32 spans at most 32)', { min: 1, max: 128, default: 32 }),
+  opt.integer('buffer-rate', 'k-means ring buffer of batch directions in the code variant (released code: 1,000)', { min: 1, default: 1000 }),
+  ...weightFlowOptions(),
+  ...snnSolverOptions(),
+  ...sweepOptions('runs (net x rule x depth)'),
+] as const;
+
+/** loco-mnist's options by camelCase name, as `runLocoMnist` takes them (all optional there: defaults fill the rest). */
+export type LocoMnistOptions = OptionsOf<typeof locoMnistOptions>;
+
+type MnistParsed = ParsedOf<typeof locoMnistOptions>;
+
+/** One run's row of loco-mnist's summary.csv. */
+export type MnistSummaryRow = {
+  net: NetKind;
+  rule: MnistRule;
+  depth: number;
+  seed: number;
+  eta: number;
+  /** Best and final test accuracy (the accuracy before training included in the best). */
+  best: number;
+  final: number;
+  /** 'epoch n' for a run that diverged in epoch n, else ''. */
+  diverged: string;
+  /** Wall time of the run. */
+  seconds: number;
+};
+
+/** What loco-mnist measures: every run (runs.json: accuracy and training loss per epoch), the summary rows, the claims and the notes the run records. */
+export interface LocoMnistResult {
+  runs: MnistRun[];
+  summary: MnistSummaryRow[];
+  claims: Claim[];
+  /** Left-out runs (BP on the SNN) and runs that diverged (the manifest's notes). */
+  notes: string[];
+}
+
+/** The runs of loco-mnist (net x rule x depth, then the code variant's, once per seed) and their data, checked before any work. */
+function mnistPlan(opts: MnistParsed) {
+  const { nets, rules } = opts;
+  if (!nets.includes('ann') && rules.every((r) => r === 'bp')) throw new Error(`--nets ${nets.join(',')} with --rules bp selects no run: BP trains the ANN only; add --nets ann or a rule np/loco`);
+  const integrator = snnIntegrator(opts, opts.noise, opts.steps, SPIKINGJELLY_LIF);
+  const flow = weightFlowChoice(opts, opts.variant.includes('code'));
+  const n = dataSizes(opts); // bad --data, --data-dir or sizes fail here, before any output or work
+  const source: DataSource | undefined = dataChoice(opts);
+  const shared = { trainSize: n.train, testSize: n.test, ...(source ? { data: source, inputs: dataShape(opts).d } : {}) };
+  const seeds = opts.seeds;
+  const etas = { ann: { np: opts.etaAnnNp, loco: opts.etaAnnLoco }, snn: { np: opts.etaSnnNp, loco: opts.etaSnnLoco } };
+  const configs: MnistConfig[] = [];
+  for (const net of nets) {
+    for (const rule of rules) {
+      if (rule === 'bp' && net === 'snn') continue;
+      for (const depth of opts.depths) {
+        configs.push({
+          net,
+          rule,
+          depth,
+          hidden: opts.hidden,
+          epochs: opts.epochs,
+          batch: opts.batchSize,
+          eta: (rule === 'bp' ? opts.etaBp : etas[net][rule]) / (net === 'ann' && opts.depthScale ? depth - 2 : 1),
+          sigma: net === 'ann' ? opts.sigmaAnn : opts.sigmaSnn,
+          k: opts.k,
+          clusters: opts.clusters,
+          buffer: opts.buffer,
+          steps: opts.steps,
+          noise: opts.noise,
+          ...shared,
+          seed: seeds[0], // one config per seed below
+          ...(net === 'snn' ? { integrator } : {}),
+          ...(flow ? { flow } : {}),
+        });
+      }
+    }
+  }
+  if (!opts.variant.includes('paper')) configs.length = 0;
+  if (opts.variant.includes('code')) {
+    for (const rule of rules.filter((r) => r !== 'bp')) {
+      for (const depth of opts.depths) {
+        configs.push({
+          net: 'rate',
+          rule,
+          depth,
+          hidden: opts.hidden,
+          epochs: opts.epochs,
+          batch: opts.batchSize,
+          eta: rule === 'np' ? opts.etaRateNp : opts.etaRateLoco,
+          sigma: opts.sigmaRate,
+          k: opts.kRate,
+          clusters: opts.clusters,
+          buffer: opts.bufferRate,
+          steps: opts.steps,
+          noise: 0,
+          ...shared,
+          seed: seeds[0], // one config per seed below
+          optimizer: 'adam',
+        });
+      }
+    }
+  }
+  const notes = nets.includes('snn') && rules.includes('bp') ? ['BP trains the ANN only: no SNN BP runs'] : [];
+  return { n, source, shared, configs: seeds.flatMap((seed) => configs.map((c) => ({ ...c, seed }))), notes };
+}
+
+async function trainMnistRuns(plan: ReturnType<typeof mnistPlan>, opts: MnistParsed, ctx: RunContext): Promise<LocoMnistResult> {
+  const { n, source, shared } = plan;
+  const data = mnistData(n.train, source, n.test);
+  const perEpoch = batchesPerEpoch(data.train, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], opts.batchSize);
+  const tasks = plan.configs.map((config): SweepTask<Parameters<typeof mnistRun>[0]> => {
+    const key = `${config.net}-${config.rule}-depth${config.depth}-seed${config.seed}`;
+    return { module: path.join(__dirname, 'mnist.ts'), fn: 'mnistRun', args: { config, checkpoint: runCheckpoint(opts, key) }, key, units: config.epochs * perEpoch };
+  });
+  const runs = await runSweep<MnistRun>(tasks, opts, ctx, 'loco-mnist', (_i, r) => `${r.config.net} ${r.config.rule} depth ${r.config.depth} seed ${r.config.seed} (${r.seconds.toFixed(0)} s)`);
+  const summary = runs.map((r) => ({
+    net: r.config.net,
+    rule: r.config.rule,
+    depth: r.config.depth,
+    seed: r.config.seed,
+    eta: r.config.eta,
+    best: r.best,
+    final: r.accuracy[r.accuracy.length - 1],
+    diverged: r.diverged ? `epoch ${r.diverged.epoch}` : '',
+    seconds: r.seconds,
+  }));
+  const notes = [...plan.notes];
+  for (const r of runs) if (r.diverged) notes.push(`${r.config.net} ${r.config.rule} depth ${r.config.depth} seed ${r.config.seed} diverged in epoch ${r.diverged.epoch} (loss ${r.diverged.loss}); lower its learning rate`);
+  const claims = mnistClaims({ runs: meanOverSeeds(runs), seeds: opts.seeds.length, epochs: opts.epochs, trainSize: n.train, data: dataLabel(opts), inputs: shared.inputs });
+  return { runs, summary, claims, notes };
+}
+
+/** accuracy.csv: one row per run and epoch (epoch 0: before training, no training loss). */
+export function mnistAccuracyRows(runs: readonly MnistRun[]) {
+  return runs.flatMap((r) => r.accuracy.map((acc, epoch) => ({ net: r.config.net, rule: r.config.rule, depth: r.config.depth, seed: r.config.seed, epoch, testAccuracy: acc, trainLoss: epoch > 0 ? r.trainLoss[epoch - 1] : null })));
+}
+
+/**
+ * loco-mnist's figures by file name, two per network kind (in the order the runs have them): the
+ * test accuracy per epoch of every run (Fig. 2G for the SNN, 3I for the ANN) and the best test
+ * accuracy against depth, averaged over the `seedCount` seeds (Fig. 2E, 3I).
+ */
+export function mnistFigures(runs: readonly MnistRun[], seedCount: number): Record<string, PlotlyFigure> {
+  const figures: Record<string, PlotlyFigure> = {};
+  for (const net of [...new Set(runs.map((r) => r.config.net))]) {
+    const rs = runs.filter((r) => r.config.net === net);
+    const fig = net === 'snn' ? 'fig2g' : net === 'rate' ? 'code' : 'fig3i';
+    figures[`${fig}-${net}-accuracy-curves`] = {
+      data: rs.map((r) => ({
+        type: 'scatter',
+        mode: 'lines+markers',
+        name: `${r.config.rule.toUpperCase()} ${r.config.depth} layers${seedCount > 1 ? ` seed ${r.config.seed}` : ''}`,
+        x: r.accuracy.map((_, i) => i),
+        y: r.accuracy,
+        line: { color: COLORS[r.config.rule], dash: ['solid', 'dot', 'dash', 'dashdot', 'longdash'][(r.config.depth - 3) % 5] },
+      })),
+      layout: { title: { text: `${net.toUpperCase()} on MNIST: test accuracy per epoch` }, xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'test accuracy' } } },
+    };
+    figures[`${net === 'snn' ? 'fig2e' : net === 'rate' ? 'code' : 'fig3i'}-${net}-best-vs-depth`] = {
+      data: [...new Set(rs.map((r) => r.config.rule))].map((rule) => {
+        const sel = meanOverSeeds(rs.filter((r) => r.config.rule === rule));
+        return { type: 'scatter', mode: 'lines+markers', name: `${rule.toUpperCase()}${seedCount > 1 ? ` (mean of ${seedCount} seeds)` : ''}`, x: sel.map((r) => r.config.depth), y: sel.map((r) => r.best), line: { color: COLORS[rule] } };
+      }),
+      layout: { title: { text: `${net.toUpperCase()} on MNIST: best test accuracy vs depth` }, xaxis: { title: { text: 'layers (input and output included)' }, dtick: 1 }, yaxis: { title: { text: 'best test accuracy' } } },
+    };
+  }
+  return figures;
+}
+
+/**
+ * loco-mnist as a function: trains every net × rule × depth × seed (on `workers` threads) and
+ * returns the runs (test accuracy and training loss per epoch), the summary rows, the claims and
+ * the notes; writes nothing (see src/experiment/call.ts). The figures are
+ * `mnistFigures(result.runs, seeds)`.
+ *
+ *     const r = await runLocoMnist({ nets: ['ann'], depths: [3], hidden: 100, trainSize: 2000, variant: ['paper'] });
+ *     r.summary.map((s) => [s.rule, s.best]);
+ */
+export async function runLocoMnist(options: OptionsInput<typeof locoMnistOptions> = {}, reporting: CallReporting = {}): Promise<LocoMnistResult> {
+  const opts = callOptions(options, locoMnistOptions, 'runLocoMnist');
+  return trainMnistRuns(mnistPlan(opts), opts, callContext(reporting));
+}
+
+export const mnistExperiment: CommandSpec = defineCommand({
   name: 'loco-mnist',
   description: 'Fig. 2E-G / 3I: SNN and ANN 784-500-10 on MNIST (8,000/2,000), NP vs LOCO accuracy, depth 3-6 layers',
-  options: [
-    { name: 'nets', type: 'strings', description: 'network kinds', choices: ['snn', 'ann'], default: ['snn', 'ann'] },
-    { name: 'rules', type: 'strings', description: 'learning rules (bp: ANN only)', choices: ['np', 'loco', 'bp'], default: ['np', 'loco'] },
-    { name: 'depths', type: 'integers', description: 'layers (input and output included): 3 = 784-500-10', default: [3, 4, 5, 6], min: 3 },
-    { name: 'hidden', type: 'integer', description: 'width of the hidden layers', min: 1, default: 500 },
-    { name: 'epochs', type: 'integer', description: 'epochs per run', min: 1, default: 2 },
-    ...dataOptions(),
-    { name: 'batch-size', type: 'integer', description: 'minibatch size (class-pure batches, Section 2.3)', min: 1, default: 32 },
-    { name: 'steps', type: 'integer', description: 'SNN window T (steps of dt = 1)', min: 1, default: 10 },
-    { name: 'noise', type: 'number', description: 'SNN membrane noise σ_n', min: 0, default: 0.3 },
-    { name: 'eta-ann-np', type: 'number', description: 'ANN NP learning rate', min: 0, default: MNIST_DEFAULTS.ann.eta.np },
-    { name: 'eta-ann-loco', type: 'number', description: 'ANN LOCO learning rate', min: 0, default: MNIST_DEFAULTS.ann.eta.loco },
-    { name: 'eta-snn-np', type: 'number', description: 'SNN NP learning rate', min: 0, default: MNIST_DEFAULTS.snn.eta.np },
-    { name: 'eta-snn-loco', type: 'number', description: 'SNN LOCO learning rate', min: 0, default: MNIST_DEFAULTS.snn.eta.loco },
-    { name: 'eta-bp', type: 'number', description: 'ANN BP learning rate', min: 0, default: MNIST_DEFAULTS.ann.eta.bp },
-    { name: 'depth-scale', type: 'boolean', description: 'divide the ANN learning rates by the number of hidden layers', default: true },
-    { name: 'sigma-ann', type: 'number', description: 'ANN perturbation σ', min: 0, default: MNIST_DEFAULTS.ann.sigma },
-    { name: 'sigma-snn', type: 'number', description: 'SNN perturbation σ', min: 0, default: MNIST_DEFAULTS.snn.sigma },
-    { name: 'k', type: 'integer', description: 'LOCO principal directions', min: 1, max: 32, default: 10 },
-    { name: 'clusters', type: 'integer', description: 'LOCO k-means centres c', min: 1, default: 10 },
-    { name: 'buffer', type: 'integer', description: 'LOCO directions kept (p)', min: 1, default: 50 },
-    { name: 'seeds', type: 'integers', description: 'seeds (initial weights, perturbations, batch order): one run per configuration and seed', default: [1] },
-    { name: 'variant', type: 'strings', description: "'paper': the SNN/ANN of the paper with plain gradient steps; 'code': the released code's rate network (min(relu, 1) units, noise after the unit, nn.Linear initialisation, Adam; see nets.ts RateNet), one more set of runs", choices: ['paper', 'code'], default: ['paper', 'code'] },
-    { name: 'eta-rate-np', type: 'number', description: 'Adam rate of NP in the code variant', min: 0, default: MNIST_DEFAULTS.rate.eta.np },
-    { name: 'eta-rate-loco', type: 'number', description: 'Adam rate of LOCO in the code variant', min: 0, default: MNIST_DEFAULTS.rate.eta.loco },
-    { name: 'sigma-rate', type: 'number', description: 'perturbation σ of the code variant (released code: 0.005)', min: 0, default: MNIST_DEFAULTS.rate.sigma },
-    { name: 'k-rate', type: 'integer', description: 'LOCO directions in the code variant (released code: 110 at batch 1,000; a batch of 32 spans at most 32)', min: 1, max: 128, default: 32 },
-    { name: 'buffer-rate', type: 'integer', description: 'k-means ring buffer of batch directions in the code variant (released code: 1,000)', min: 1, default: 1000 },
-    ...weightFlowOptions(),
-    ...snnSolverOptions(),
-    outOption('loco-mnist'),
-    ...sweepOptions('runs (net x rule x depth)'),
-    pngOption,
-  ],
-  async run(opts: ParsedOptions, ctx: RunContext) {
-    const nets = opts.nets as NetKind[];
-    const rules = opts.rules as MnistRule[];
-    if (!nets.includes('ann') && rules.every((r) => r === 'bp')) throw new Error(`--nets ${nets.join(',')} with --rules bp selects no run: BP trains the ANN only; add --nets ann or a rule np/loco`);
-    const integrator = snnIntegrator(opts, opts.noise, opts.steps, SPIKINGJELLY_LIF);
-    const flow = weightFlowChoice(opts, (opts.variant as string[]).includes('code'));
-    const n = dataSizes(opts); // bad --data, --data-dir or sizes fail here, before any output or work
-    const source: DataSource | undefined = externalData(opts) ? { name: opts.data as DataName, ...(opts.dataDir ? { dir: opts.dataDir as string } : {}) } : undefined;
-    const shared = { trainSize: n.train, testSize: n.test, ...(source ? { data: source, inputs: dataShape(opts).d } : {}) };
+  options: locoMnistOptions,
+  async run(opts, ctx) {
+    const plan = mnistPlan(opts);
     const out = new RunOutput('loco-mnist', opts.out, opts, ctx);
-    if (nets.includes('snn') && rules.includes('bp')) out.note('BP trains the ANN only: no SNN BP runs');
-    const data = mnistData(n.train, source, n.test);
-    const seeds = opts.seeds as number[];
-    const configs: MnistConfig[] = [];
-    for (const net of opts.nets as NetKind[]) {
-      for (const rule of opts.rules as MnistRule[]) {
-        if (rule === 'bp' && net === 'snn') continue;
-        for (const depth of opts.depths as number[]) {
-          configs.push({
-            net,
-            rule,
-            depth,
-            hidden: opts.hidden,
-            epochs: opts.epochs,
-            batch: opts.batchSize,
-            eta: (rule === 'bp' ? opts.etaBp : opts[`eta${net === 'ann' ? 'Ann' : 'Snn'}${rule === 'np' ? 'Np' : 'Loco'}`]) / (net === 'ann' && opts.depthScale ? depth - 2 : 1),
-            sigma: net === 'ann' ? opts.sigmaAnn : opts.sigmaSnn,
-            k: opts.k,
-            clusters: opts.clusters,
-            buffer: opts.buffer,
-            steps: opts.steps,
-            noise: opts.noise,
-            ...shared,
-            seed: seeds[0], // one config per seed below
-            ...(net === 'snn' ? { integrator } : {}),
-            ...(flow ? { flow } : {}),
-          });
-        }
-      }
-    }
-    const variants = opts.variant as string[];
-    if (!variants.includes('paper')) configs.length = 0;
-    if (variants.includes('code')) {
-      for (const rule of (opts.rules as MnistRule[]).filter((r) => r !== 'bp')) {
-        for (const depth of opts.depths as number[]) {
-          configs.push({
-            net: 'rate',
-            rule,
-            depth,
-            hidden: opts.hidden,
-            epochs: opts.epochs,
-            batch: opts.batchSize,
-            eta: rule === 'np' ? opts.etaRateNp : opts.etaRateLoco,
-            sigma: opts.sigmaRate,
-            k: opts.kRate,
-            clusters: opts.clusters,
-            buffer: opts.bufferRate,
-            steps: opts.steps,
-            noise: 0,
-            ...shared,
-            seed: seeds[0], // one config per seed below
-            optimizer: 'adam',
-          });
-        }
-      }
-    }
-    const seeded = seeds.flatMap((seed) => configs.map((c) => ({ ...c, seed })));
-    const perEpoch = batchesPerEpoch(data.train, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], opts.batchSize);
-    const tasks = seeded.map((config) => {
-      const key = `${config.net}-${config.rule}-depth${config.depth}-seed${config.seed}`;
-      return { module: path.join(__dirname, 'mnist.ts'), fn: 'mnistRun', args: { config, checkpoint: runCheckpoint(opts, key) }, key, units: config.epochs * perEpoch };
-    });
-    const runs = await runSweep<MnistRun>(tasks, opts, ctx, 'loco-mnist', (_i, r) => `${r.config.net} ${r.config.rule} depth ${r.config.depth} seed ${r.config.seed} (${r.seconds.toFixed(0)} s)`);
+    for (const note of plan.notes) out.note(note);
+    const { runs, summary, claims, notes } = await trainMnistRuns(plan, opts, ctx);
     out.json('runs', runs);
-    const rows = runs.flatMap((r) => r.accuracy.map((acc, epoch) => ({ net: r.config.net, rule: r.config.rule, depth: r.config.depth, seed: r.config.seed, epoch, testAccuracy: acc, trainLoss: epoch > 0 ? r.trainLoss[epoch - 1] : null })));
-    out.csv('accuracy', ['net', 'rule', 'depth', 'seed', 'epoch', 'testAccuracy', 'trainLoss'], rows);
-    const summary = runs.map((r) => ({
-      net: r.config.net,
-      rule: r.config.rule,
-      depth: r.config.depth,
-      seed: r.config.seed,
-      eta: r.config.eta,
-      best: r.best,
-      final: r.accuracy[r.accuracy.length - 1],
-      diverged: r.diverged ? `epoch ${r.diverged.epoch}` : '',
-      seconds: r.seconds,
-    }));
+    out.csv('accuracy', ['net', 'rule', 'depth', 'seed', 'epoch', 'testAccuracy', 'trainLoss'], mnistAccuracyRows(runs));
     out.csv('summary', ['net', 'rule', 'depth', 'seed', 'eta', 'best', 'final', 'diverged', 'seconds'], summary);
-    for (const r of runs) if (r.diverged) out.note(`${r.config.net} ${r.config.rule} depth ${r.config.depth} seed ${r.config.seed} diverged in epoch ${r.diverged.epoch} (loss ${r.diverged.loss}); lower its learning rate`);
-    for (const net of [...(opts.nets as NetKind[]), 'rate' as const]) {
-      const rs = runs.filter((r) => r.config.net === net);
-      if (!rs.length) continue;
-      const fig = net === 'snn' ? 'fig2g' : net === 'rate' ? 'code' : 'fig3i';
-      out.figure(`${fig}-${net}-accuracy-curves`, {
-        data: rs.map((r) => ({
-          type: 'scatter',
-          mode: 'lines+markers',
-          name: `${r.config.rule.toUpperCase()} ${r.config.depth} layers${seeds.length > 1 ? ` seed ${r.config.seed}` : ''}`,
-          x: r.accuracy.map((_, i) => i),
-          y: r.accuracy,
-          line: { color: COLORS[r.config.rule], dash: ['solid', 'dot', 'dash', 'dashdot', 'longdash'][(r.config.depth - 3) % 5] },
-        })),
-        layout: { title: { text: `${net.toUpperCase()} on MNIST: test accuracy per epoch` }, xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'test accuracy' } } },
-      });
-      out.figure(`${net === 'snn' ? 'fig2e' : net === 'rate' ? 'code' : 'fig3i'}-${net}-best-vs-depth`, {
-        data: [...new Set(rs.map((r) => r.config.rule))].map((rule) => {
-          const sel = meanOverSeeds(rs.filter((r) => r.config.rule === rule));
-          return { type: 'scatter', mode: 'lines+markers', name: `${rule.toUpperCase()}${seeds.length > 1 ? ` (mean of ${seeds.length} seeds)` : ''}`, x: sel.map((r) => r.config.depth), y: sel.map((r) => r.best), line: { color: COLORS[rule] } };
-        }),
-        layout: { title: { text: `${net.toUpperCase()} on MNIST: best test accuracy vs depth` }, xaxis: { title: { text: 'layers (input and output included)' }, dtick: 1 }, yaxis: { title: { text: 'best test accuracy' } } },
-      });
-    }
+    for (const note of notes.slice(plan.notes.length)) out.note(note);
+    for (const [name, figure] of Object.entries(mnistFigures(runs, opts.seeds.length))) out.figure(name, figure);
     if (opts.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
     else ctx.log(formatTable(['net', 'rule', 'layers', 'seed', 'η', 'best test acc.', 'final test acc.', 'diverged', 'seconds'], summary.map((s) => [s.net, s.rule, s.depth, s.seed, s.eta, s.best, s.final, s.diverged, s.seconds])));
-    const claims = mnistClaims({ runs: meanOverSeeds(runs), seeds: seeds.length, epochs: opts.epochs, trainSize: n.train, data: dataLabel(opts), inputs: shared.inputs });
     writeClaims(out, 'loco-mnist', claims);
     if (runs.some((r) => r.diverged)) out.allowNonFinite('runs that diverged are kept with NaN results (status column; see the notes)');
     out.finish();
     printClaims(ctx, claims);
     return 0;
   },
-};
+});

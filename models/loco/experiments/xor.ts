@@ -23,16 +23,21 @@
  * The runs (rule x seed) run in worker threads (--workers). A run takes a few seconds (≈ 4 s at
  * the default size), too short to checkpoint within it: finished runs are kept under
  * --out/checkpoints and --resume loads them (run-level resume).
+ *
+ * `runLocoXor(options)` is the same experiment as a function that returns its data and writes nothing.
  */
 import * as path from 'node:path';
 import { Rng } from '../../../src/core/random';
-import type { CommandSpec } from '../../../src/registry';
-import { pngOption, type ParsedOptions } from '../../../src/experiment/options';
+import { defineCommand, type CommandSpec } from '../../../src/registry';
+import { opt, type OptionsInput, type OptionsOf, type ParsedOf } from '../../../src/experiment/options';
+import { epochsOption, outputOptions, seedsOption } from '../../../src/experiment/groups';
+import { callContext, callOptions, type CallReporting } from '../../../src/experiment/call';
 import type { RunContext } from '../../../src/experiment/context';
-import { runSweep, sweepOptions } from '../../../src/experiment/sweep';
+import { runSweep, sweepOptions, type SweepTask } from '../../../src/experiment/sweep';
 import { reportProgress } from '../../../src/parallel/pool';
 import { formatTable } from '../../../src/io/output';
-import { printClaims, writeClaims } from '../../../src/io/claims';
+import type { PlotlyFigure } from '../../../src/io/plot';
+import { printClaims, writeClaims, type Claim } from '../../../src/io/claims';
 import { xorClaims } from '../claims';
 import { RunOutput } from '../../../src/io/run';
 import { initSnn, snnSpec, type LifIntegrator } from '../../lif/network';
@@ -40,7 +45,7 @@ import { lifParams } from '../../lif/params';
 import { RateNet, SnnNet } from '../nets';
 import { PerturbationLearner, RULES, type Minibatch, type RuleName } from '../rules';
 import type { FlowSolver } from '../../../src/experiment/minibatch-flow';
-import { COLORS, outOption, snnIntegrator, snnSolverOptions, weightFlowChoice, weightFlowOptions } from './common';
+import { COLORS, snnIntegrator, snnSolverOptions, weightFlowChoice, weightFlowOptions } from './common';
 
 export const XOR_INPUTS = [
   [0, 0],
@@ -171,7 +176,8 @@ export function trainXor(opts: Partial<XorOptions> = {}, onEpoch?: (epoch: numbe
   for (let ep = 1; ep <= o.epochs && !(o.stopWhenSolved && solvedAt !== null); ep++) {
     let loss = 0;
     learner.opts.eta = o.decay > 0 ? o.eta / (1 + ep / o.decay) : o.eta;
-    const cases = order.shuffle([0, 1, 2, 3]) as number[];
+    const cases = [0, 1, 2, 3];
+    order.shuffle(cases);
     learner.train(4, (k) => xorBatch(cases[k], o.batch, target), { onLoss: (_k, l) => (loss += l / 4) });
     const now = xorRates(net);
     history.push({ epoch: ep, loss, output: now.output });
@@ -208,7 +214,8 @@ export function trainXorCode(opts: Partial<XorOptions> = {}, onEpoch?: (epoch: n
   let solvedAt: number | null = xorSolved(before.output, o.thresholdHz) ? 0 : null;
   for (let ep = 1; ep <= o.epochs && !(o.stopWhenSolved && solvedAt !== null); ep++) {
     let loss = 0;
-    const cases = order.shuffle([0, 1, 2, 3]) as number[];
+    const cases = [0, 1, 2, 3];
+    order.shuffle(cases);
     learner.train(4, (k) => xorBatch(cases[k], o.batch, 1), { onLoss: (_k, l) => (loss += l / 4) });
     const now = rates();
     history.push({ epoch: ep, loss, output: now.output });
@@ -229,123 +236,177 @@ export function xorRun(opts: Partial<XorOptions>): XorResult {
 
 const CASES = XOR_INPUTS.map((x) => `(${x[0]},${x[1]})`);
 
-export const xorExperiment: CommandSpec = {
-  name: 'loco-xor',
-  description: 'Fig. 2A-D: a 2-4-1 LIF network learns XOR by LOCO and NP (rates before and after, epochs to solve)',
-  options: [
-    { name: 'rules', type: 'strings', description: 'learning rules', choices: RULES, default: ['loco', 'np'] },
-    { name: 'seeds', type: 'integers', description: 'seeds (one run per rule and seed)', default: [1, 2, 3] },
-    { name: 'epochs', type: 'integer', description: 'epochs (4 cases each)', min: 1, default: XOR_DEFAULTS.epochs },
-    { name: 'eta', type: 'number', description: 'learning rate η', min: 0, default: XOR_DEFAULTS.eta },
-    { name: 'sigma', type: 'number', description: 'perturbation σ', min: 0, default: XOR_DEFAULTS.sigma },
-    { name: 'noise', type: 'number', description: 'membrane noise σ_n of layers 1-2', min: 0, default: XOR_DEFAULTS.noise },
-    { name: 'steps', type: 'integer', description: 'window T in steps of 1 ms', min: 10, default: XOR_DEFAULTS.steps },
-    { name: 'k', type: 'integer', description: 'LOCO principal directions per case', min: 1, max: 3, default: XOR_DEFAULTS.k },
-    { name: 'clusters', type: 'integer', description: 'LOCO k-means centres', min: 1, default: XOR_DEFAULTS.clusters },
-    { name: 'buffer', type: 'integer', description: 'LOCO directions kept for k-means', min: 1, default: XOR_DEFAULTS.buffer },
-    { name: 'variant', type: 'strings', description: "'paper': the 2-4-1 LIF network with plain gradient steps; 'code': the released code's rate network (min(relu, 1), noise after the unit, nn.Linear initialisation) with Adam", choices: ['paper', 'code'], default: ['paper', 'code'] },
-    { name: 'eta-code', type: 'number', description: 'Adam rate of the code variant', min: 0, default: XOR_CODE.eta },
-    { name: 'sigma-code', type: 'number', description: 'perturbation σ of the code variant (released code: 0.005)', min: 0, default: XOR_CODE.sigma },
-    ...weightFlowOptions(),
-    ...snnSolverOptions(),
-    outOption('loco-xor'),
-    ...sweepOptions('runs (rule x seed)', 1, null),
-    pngOption,
-  ],
-  async run(opts: ParsedOptions, ctx: RunContext) {
-    const integrator = snnIntegrator(opts, opts.noise, opts.steps * DT, XOR_LIF);
-    const flow = weightFlowChoice(opts, (opts.variant as string[]).includes('code'));
-    const out = new RunOutput('loco-xor', opts.out, opts, ctx);
-    const rules = opts.rules as RuleName[];
-    const seeds = opts.seeds as number[];
-    const variants = opts.variant as string[];
-    const tasks = [
-      ...(variants.includes('paper') ? rules : []).flatMap((rule) =>
-        seeds.map((seed) => ({
-          module: path.join(__dirname, 'xor.ts'),
-          fn: 'xorRun',
-          args: { rule, seed, epochs: opts.epochs, eta: opts.eta, sigma: opts.sigma, noise: opts.noise, steps: opts.steps, k: opts.k, clusters: opts.clusters, buffer: opts.buffer, integrator, ...(flow ? { flow } : {}) } as Partial<XorOptions>,
-          key: `${rule}-seed${seed}`,
-          units: opts.epochs,
-        })),
-      ),
-      ...(variants.includes('code') ? rules : []).flatMap((rule) =>
-        seeds.map((seed) => ({
-          module: path.join(__dirname, 'xor.ts'),
-          fn: 'xorRun',
-          args: { rule, seed, epochs: opts.epochs, eta: opts.etaCode, sigma: opts.sigmaCode, k: opts.k, clusters: opts.clusters, buffer: opts.buffer, variant: 'code' } as Partial<XorOptions>,
-          key: `${rule}-code-seed${seed}`,
-          units: opts.epochs,
-        })),
-      ),
-    ];
-    const results = await runSweep<XorResult>(tasks, opts, ctx, 'loco-xor');
-    const ruleLabel = (r: XorResult) => (r.options.variant === 'code' ? `${r.options.rule} (code)` : r.options.rule);
-    const rows = results.map((r) => ({
-      rule: ruleLabel(r),
-      seed: r.options.seed,
-      solvedAt: r.solvedAt ?? 'no',
-      solvedAtEnd: xorSolved(r.after.output, r.options.thresholdHz),
-      solvedLast20: r.history.slice(-20).filter((h) => xorSolved(h.output, r.options.thresholdHz)).length / Math.min(20, r.history.length),
-      ...Object.fromEntries(CASES.map((c, i) => [`before ${c} Hz`, r.before.output[i]])),
-      ...Object.fromEntries(CASES.map((c, i) => [`after ${c} Hz`, r.after.output[i]])),
-    }));
-    const cols = Object.keys(rows[0]);
-    out.csv('summary', cols, rows);
-    out.csv(
-      'history',
-      ['rule', 'seed', 'epoch', 'loss', ...CASES.map((c) => `output ${c} Hz`)],
-      results.flatMap((r) => r.history.map((h) => ({ rule: r.options.rule, seed: r.options.seed, epoch: h.epoch, loss: h.loss, ...Object.fromEntries(CASES.map((c, i) => [`output ${c} Hz`, h.output[i]])) }))),
-    );
-    out.json('results', results);
-    // Fig. 2A-D for the first seed of the first rule.
-    const first = results[0];
-    out.figure('fig2a-input-rates', {
+/** The options of loco-xor (`creditflow reproduce loco-xor --help`). */
+export const locoXorOptions = [
+  ...outputOptions('loco-xor'),
+  opt.choices('rules', 'learning rules', RULES, { default: ['loco', 'np'] }),
+  seedsOption({ default: [1, 2, 3], description: 'seeds (one run per rule and seed)' }),
+  epochsOption(XOR_DEFAULTS.epochs, 'epochs (4 cases each)'),
+  opt.number('eta', 'learning rate η', { min: 0, default: XOR_DEFAULTS.eta }),
+  opt.number('sigma', 'perturbation σ', { min: 0, default: XOR_DEFAULTS.sigma }),
+  opt.number('noise', 'membrane noise σ_n of layers 1-2', { min: 0, default: XOR_DEFAULTS.noise }),
+  opt.integer('steps', 'window T in steps of 1 ms', { min: 10, default: XOR_DEFAULTS.steps }),
+  opt.integer('k', 'LOCO principal directions per case', { min: 1, max: 3, default: XOR_DEFAULTS.k }),
+  opt.integer('clusters', 'LOCO k-means centres', { min: 1, default: XOR_DEFAULTS.clusters }),
+  opt.integer('buffer', 'LOCO directions kept for k-means', { min: 1, default: XOR_DEFAULTS.buffer }),
+  opt.choices('variant', "'paper': the 2-4-1 LIF network with plain gradient steps; 'code': the released code's rate network (min(relu, 1), noise after the unit, nn.Linear initialisation) with Adam", ['paper', 'code'], { default: ['paper', 'code'] }),
+  opt.number('eta-code', 'Adam rate of the code variant', { min: 0, default: XOR_CODE.eta }),
+  opt.number('sigma-code', 'perturbation σ of the code variant (released code: 0.005)', { min: 0, default: XOR_CODE.sigma }),
+  ...weightFlowOptions(),
+  ...snnSolverOptions(),
+  ...sweepOptions('runs (rule x seed)', 1, null),
+] as const;
+
+/** loco-xor's options by camelCase name, as `runLocoXor` takes them (all optional there: defaults fill the rest). */
+export type LocoXorOptions = OptionsOf<typeof locoXorOptions>;
+
+type XorParsed = ParsedOf<typeof locoXorOptions>;
+
+/** One run's row of loco-xor's summary.csv; the output rate (Hz; rate per step for the code variant) per case before and after. */
+export type XorSummaryRow = {
+  rule: string;
+  seed: number;
+  /** First epoch at which XOR was solved, 'no' if never. */
+  solvedAt: number | 'no';
+  solvedAtEnd: boolean;
+  /** Fraction of the last 20 epochs (fewer if the run is shorter) in which XOR was solved. */
+  solvedLast20: number;
+  /** 'before (0,0) Hz' … 'after (1,1) Hz': the output rate per case before and after training. */
+  [rate: `${'before' | 'after'} ${string} Hz`]: number;
+};
+
+/** What loco-xor measures: every run (results.json: rates before and after, the history), the summary table and the claims. */
+export interface LocoXorResult {
+  results: XorResult[];
+  summary: XorSummaryRow[];
+  claims: Claim[];
+}
+
+/** A run's name in the tables and the legend: the rule, with ' (code)' for the code variant. */
+function xorLabel(r: XorResult): string {
+  return r.options.variant === 'code' ? `${r.options.rule} (code)` : r.options.rule;
+}
+
+/** The runs of loco-xor (paper variant: rule x seed, then the code variant: rule x seed), their integrators checked before any work. */
+function xorPlan(opts: XorParsed): SweepTask<Partial<XorOptions>>[] {
+  const integrator = snnIntegrator(opts, opts.noise, opts.steps * DT, XOR_LIF);
+  const flow = weightFlowChoice(opts, opts.variant.includes('code'));
+  const task = (rule: RuleName, seed: number, code: boolean): SweepTask<Partial<XorOptions>> => ({
+    module: path.join(__dirname, 'xor.ts'),
+    fn: 'xorRun',
+    args: code
+      ? { rule, seed, epochs: opts.epochs, eta: opts.etaCode, sigma: opts.sigmaCode, k: opts.k, clusters: opts.clusters, buffer: opts.buffer, variant: 'code' }
+      : { rule, seed, epochs: opts.epochs, eta: opts.eta, sigma: opts.sigma, noise: opts.noise, steps: opts.steps, k: opts.k, clusters: opts.clusters, buffer: opts.buffer, integrator, ...(flow ? { flow } : {}) },
+    key: code ? `${rule}-code-seed${seed}` : `${rule}-seed${seed}`,
+    units: opts.epochs,
+  });
+  return [
+    ...(opts.variant.includes('paper') ? opts.rules : []).flatMap((rule) => opts.seeds.map((seed) => task(rule, seed, false))),
+    ...(opts.variant.includes('code') ? opts.rules : []).flatMap((rule) => opts.seeds.map((seed) => task(rule, seed, true))),
+  ];
+}
+
+async function trainXorRuns(tasks: SweepTask<Partial<XorOptions>>[], opts: XorParsed, ctx: RunContext): Promise<LocoXorResult> {
+  const results = await runSweep<XorResult>(tasks, opts, ctx, 'loco-xor');
+  const summary = results.map((r): XorSummaryRow => ({
+    rule: xorLabel(r),
+    seed: r.options.seed,
+    solvedAt: r.solvedAt ?? 'no',
+    solvedAtEnd: xorSolved(r.after.output, r.options.thresholdHz),
+    solvedLast20: r.history.slice(-20).filter((h) => xorSolved(h.output, r.options.thresholdHz)).length / Math.min(20, r.history.length),
+    ...Object.fromEntries(CASES.map((c, i) => [`before ${c} Hz`, r.before.output[i]])),
+    ...Object.fromEntries(CASES.map((c, i) => [`after ${c} Hz`, r.after.output[i]])),
+  }));
+  const claims = xorClaims({ runs: results.map((r) => ({ rule: r.options.rule, variant: r.options.variant, seed: r.options.seed, solvedAt: r.solvedAt, solvedAtEnd: xorSolved(r.after.output, r.options.thresholdHz) })), seeds: opts.seeds, epochs: opts.epochs });
+  return { results, summary, claims };
+}
+
+/** history.csv: one row per run and epoch (epoch 0: before training, loss not measured), the output rate per case. */
+export function xorHistoryRows(results: readonly XorResult[]): Record<string, number | string>[] {
+  return results.flatMap((r) => r.history.map((h) => ({ rule: r.options.rule, seed: r.options.seed, epoch: h.epoch, loss: h.loss, ...Object.fromEntries(CASES.map((c, i) => [`output ${c} Hz`, h.output[i]])) })));
+}
+
+/**
+ * loco-xor's figures by file name: Fig. 2A-D for the first run (coding-layer rates, output before
+ * and after against the threshold, hidden rates before and after) and the loss curves of every run.
+ */
+export function xorFigures(results: readonly XorResult[]): Record<string, PlotlyFigure> {
+  const first = results[0];
+  const figures: Record<string, PlotlyFigure> = {
+    'fig2a-input-rates': {
       data: [0, 1].map((j) => ({ type: 'bar', name: `input ${j + 1}`, x: CASES, y: first.before.input.map((r) => r[j]) })),
       layout: { title: { text: `Fig. 2A: coding-layer rates per case (Hz)` }, barmode: 'group', yaxis: { title: { text: 'rate (Hz)' } } },
-    });
-    out.figure('fig2b-output-before-after', {
+    },
+    'fig2b-output-before-after': {
       data: [
         { type: 'bar', name: 'before', x: CASES, y: first.before.output },
         { type: 'bar', name: `after (${first.options.rule})`, x: CASES, y: first.after.output },
         { type: 'scatter', mode: 'lines', name: `${first.options.thresholdHz} Hz threshold`, x: CASES, y: CASES.map(() => first.options.thresholdHz), line: { dash: 'dash', color: 'black' } },
       ],
       layout: { title: { text: 'Fig. 2B: output rate before and after learning XOR' }, barmode: 'group', yaxis: { title: { text: 'rate (Hz)' } } },
-    });
-    for (const [name, which] of [
-      ['fig2c-hidden-before', 'before'],
-      ['fig2d-hidden-after', 'after'],
-    ] as const) {
-      out.figure(name, {
-        data: [{ type: 'heatmap', z: first[which].hidden, x: ['h1', 'h2', 'h3', 'h4'], y: CASES, colorscale: 'Viridis', colorbar: { title: { text: 'Hz' } } }],
-        layout: { title: { text: `Fig. 2${which === 'before' ? 'C' : 'D'}: hidden rates ${which} learning (Hz)` } },
-      });
-    }
-    out.figure('training-curves', {
-      data: results.map((r) => ({
-        type: 'scatter',
-        mode: 'lines',
-        name: `${ruleLabel(r)} seed ${r.options.seed}`,
-        x: r.history.slice(1).map((h) => h.epoch),
-        y: r.history.slice(1).map((h) => h.loss),
-        line: { color: COLORS[r.options.rule] },
-      })),
-      layout: { title: { text: 'XOR: loss (eq. 27) per epoch' }, xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'loss' }, type: 'log' } },
-    });
-    if (opts.json) process.stdout.write(JSON.stringify({ summary: rows }, null, 2) + '\n');
+    },
+  };
+  for (const [name, which] of [
+    ['fig2c-hidden-before', 'before'],
+    ['fig2d-hidden-after', 'after'],
+  ] as const) {
+    figures[name] = {
+      data: [{ type: 'heatmap', z: first[which].hidden, x: ['h1', 'h2', 'h3', 'h4'], y: CASES, colorscale: 'Viridis', colorbar: { title: { text: 'Hz' } } }],
+      layout: { title: { text: `Fig. 2${which === 'before' ? 'C' : 'D'}: hidden rates ${which} learning (Hz)` } },
+    };
+  }
+  figures['training-curves'] = {
+    data: results.map((r) => ({
+      type: 'scatter',
+      mode: 'lines',
+      name: `${xorLabel(r)} seed ${r.options.seed}`,
+      x: r.history.slice(1).map((h) => h.epoch),
+      y: r.history.slice(1).map((h) => h.loss),
+      line: { color: COLORS[r.options.rule] },
+    })),
+    layout: { title: { text: 'XOR: loss (eq. 27) per epoch' }, xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: 'loss' }, type: 'log' } },
+  };
+  return figures;
+}
+
+/**
+ * loco-xor as a function: trains every rule × seed (on `workers` threads) and returns the runs
+ * (rates before and after, per-epoch history), the summary rows and the claims; writes nothing
+ * (see src/experiment/call.ts). The figures are `xorFigures(result.results)`.
+ *
+ *     const r = await runLocoXor({ rules: ['loco'], seeds: [1, 2], variant: ['paper'] });
+ *     r.summary.map((s) => [s.rule, s.seed, s.solvedAt]);
+ */
+export async function runLocoXor(options: OptionsInput<typeof locoXorOptions> = {}, reporting: CallReporting = {}): Promise<LocoXorResult> {
+  const opts = callOptions(options, locoXorOptions, 'runLocoXor');
+  return trainXorRuns(xorPlan(opts), opts, callContext(reporting));
+}
+
+export const xorExperiment: CommandSpec = defineCommand({
+  name: 'loco-xor',
+  description: 'Fig. 2A-D: a 2-4-1 LIF network learns XOR by LOCO and NP (rates before and after, epochs to solve)',
+  options: locoXorOptions,
+  async run(opts, ctx) {
+    const tasks = xorPlan(opts);
+    const out = new RunOutput('loco-xor', opts.out, opts, ctx);
+    const { results, summary, claims } = await trainXorRuns(tasks, opts, ctx);
+    out.csv('summary', Object.keys(summary[0]), summary);
+    out.csv('history', ['rule', 'seed', 'epoch', 'loss', ...CASES.map((c) => `output ${c} Hz`)], xorHistoryRows(results));
+    out.json('results', results);
+    for (const [name, figure] of Object.entries(xorFigures(results))) out.figure(name, figure);
+    if (opts.json) process.stdout.write(JSON.stringify({ summary }, null, 2) + '\n');
     else {
       ctx.log(
         formatTable(
           ['rule', 'seed', 'first solved at epoch', 'solved in last 20 epochs', 'output after (Hz) for (0,0) (0,1) (1,0) (1,1)'],
-          results.map((r, i) => [ruleLabel(r), r.options.seed, r.solvedAt ?? 'not solved', rows[i].solvedLast20, r.after.output.map((v) => v.toFixed(1)).join('  ')]),
+          results.map((r, i) => [xorLabel(r), r.options.seed, r.solvedAt ?? 'not solved', summary[i].solvedLast20, r.after.output.map((v) => v.toFixed(1)).join('  ')]),
         ),
       );
     }
-    const claims = xorClaims({ runs: results.map((r) => ({ rule: r.options.rule, variant: r.options.variant, seed: r.options.seed, solvedAt: r.solvedAt, solvedAtEnd: xorSolved(r.after.output, r.options.thresholdHz) })), seeds, epochs: opts.epochs });
     writeClaims(out, 'loco-xor', claims);
     out.allowNonFinite('the loss before training (epoch 0) is not measured (NaN)', ['loss']);
     out.finish();
     printClaims(ctx, claims);
     return 0;
   },
-};
+});
