@@ -31,7 +31,7 @@
  */
 import * as path from 'node:path';
 import type { RunContext } from '../../../src/experiment/context';
-import { opt, type OptionsInput, type OptionsOf, type ParsedOf, type ParsedOptions } from '../../../src/experiment/options';
+import { opt, type OptionsInput, type OptionsOf, type ParsedOf } from '../../../src/experiment/options';
 import { batchSizeOption, epochsOption, lrOption, outputOptions, seedsOption } from '../../../src/experiment/groups';
 import { callContext, callOptions, type CallReporting } from '../../../src/experiment/call';
 import { runCheckpoint, runSweep, sweepOptions, type SweepTask } from '../../../src/experiment/sweep';
@@ -72,7 +72,7 @@ export const dllMlpOptions = [
 type MlpParsed = ParsedOf<typeof dllMlpOptions>;
 
 /** One MNIST run as a sweep task (`runMnist` or `runMnistPoint` in a worker thread), checkpointed under --out/checkpoints/<key>. */
-function mnistTask(fn: 'runMnist' | 'runMnistPoint', args: MnistRunOptions, key: string, opts: ParsedOptions): SweepTask<MnistRunOptions> {
+function mnistTask(fn: 'runMnist' | 'runMnistPoint', args: MnistRunOptions, key: string, opts: MlpParsed): SweepTask<MnistRunOptions> {
   return { module: path.join(__dirname, '..', 'mnist-train.ts'), fn, key, units: args.epochs, args: { ...args, checkpoint: runCheckpoint(opts, key) } };
 }
 
