@@ -41,7 +41,7 @@ import { solverChoice, solverOptions } from '../../src/experiment/solver-options
 import { PAPER_FLOW, checkOptimizerSolver, type FlowSolver } from '../../src/experiment/minibatch-flow';
 import { isPaperFlow } from './learners';
 import { runTasks } from '../../src/parallel/pool';
-import { defineCommand, type CommandSpec } from '../../src/registry';
+import { defineCommand } from '../../src/registry';
 import { taskConfig } from './config';
 import { RUN_MODULE, type RunArgs, type RunResult } from './run';
 import { mark, RULE_NAMES, RULES, type RuleInfo, type RuleName } from './rules';
@@ -374,7 +374,7 @@ export async function runCompare(options: OptionsInput<typeof compareCommandOpti
   return compareRuns(comparePlan(opts), opts, callContext(reporting));
 }
 
-export const compareCommand: CommandSpec = defineCommand({
+export const compareCommand = defineCommand({
   name: 'compare',
   description: 'every learning rule (BP, FA, DFA, URFB, DFC-SSA, DFC, DLL, NP, LOCO; KP, WM, SAL on ReLU) on the same tasks, inits, data order and budget',
   options: compareCommandOptions,

@@ -99,11 +99,7 @@ export const trainUrfbOptions = [
   opt.choice('rule', 'learning rule', RULES, { default: 'urfb' }),
   opt.number('sparse', 'fraction of forward and of feedback connections fixed at 0 (the paper uses 0.5)', { default: 0, min: 0, max: 0.95 }),
   ...hyperOptions,
-  // Not seedsOption({ single }): the refusal points to urfb-mnist for several seeds (pinned by test/bad-input/options.test.ts).
-  opt.integers('seeds', 'seed of the initial weights, masks and minibatch order (one: this command trains one network)', {
-    default: [1],
-    validate: (v: number[]) => (v.length === 1 ? undefined : `takes one seed: train urfb trains one network (got ${v.join(',')}); for several seeds run reproduce urfb-mnist --protocols <rule> --seeds ${v.join(',')}`),
-  }),
+  seedsOption({ description: 'seed of the initial weights, masks and minibatch order', single: 'train urfb trains one network', several: (v) => `for several seeds run reproduce urfb-mnist --protocols <rule> --seeds ${v.join(',')}` }),
   trainOut,
   ...resumeOptions(),
 ] as const;

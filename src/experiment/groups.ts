@@ -38,6 +38,8 @@ export interface SeedsDefaults {
    * with this reason (e.g. 'sal-assembly trains one network').
    */
   single?: string;
+  /** With `single`: what to do for several seeds (default 'run it once per seed for several'). */
+  several?: (seeds: readonly number[]) => string;
 }
 
 /** `--seeds`: one run per seed, each its own stream; with `single`, exactly one seed. */
@@ -45,7 +47,7 @@ export function seedsOption(d: SeedsDefaults = {}): Option<'seeds', number[], tr
   const single = d.single;
   return opt.integers('seeds', single !== undefined ? `${d.description ?? 'seed'} (one value: ${single})` : (d.description ?? 'seeds'), {
     default: d.default ?? [1],
-    ...(single !== undefined ? { validate: (v: number[]) => (v.length === 1 ? undefined : `takes one seed here: ${single} (got ${v.join(',')}); run it once per seed for several`) } : {}),
+    ...(single !== undefined ? { validate: (v: number[]) => (v.length === 1 ? undefined : `takes one seed here: ${single} (got ${v.join(',')}); ${d.several?.(v) ?? 'run it once per seed for several'}`) } : {}),
   });
 }
 

@@ -105,7 +105,7 @@ test('train urfb and urfb-mnist refuse widths that cannot fit, saying how much t
 });
 
 test('every --help states the accepted seed range', async () => {
-  expect(await stdout(['train', 'urfb', '--help'])).toMatch(/--seeds <integers> +seed of the initial weights, masks and minibatch order \(one: this command trains one network\) \[0, 4294967295\] \(default 1\)/);
+  expect(await stdout(['train', 'urfb', '--help'])).toMatch(/--seeds <integers> +seed of the initial weights, masks and minibatch order \(one value: train urfb trains one network\) \[0, 4294967295\] \(default 1\)/);
   expect(await stdout(['reproduce', 'fig12', '--help'])).toMatch(/--seeds <integers> +one run per seed \(draws T, R\(0\), BP W\(0\)\) \[0, 4294967295\] \(default 1,2,3\)/);
 });
 

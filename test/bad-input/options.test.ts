@@ -12,7 +12,7 @@ const cases: [string, string[], string][] = [
   ["train urfb", ["--seeds", "4294967296"], "each value of --seeds must be <= 4294967295 (got 4294967296)"],
   ["train urfb", ["--seeds", "1.5"], "each value of --seeds must be an integer (got 1.5)"],
   ["train urfb", ["--seeds", "1e20"], "each value of --seeds must be <= 4294967295 (got 100000000000000000000)"],
-  ["train urfb", ["--seeds", "1,2"], "--seeds takes one seed: train urfb trains one network (got 1,2); for several seeds run reproduce urfb-mnist --protocols <rule> --seeds 1,2"],
+  ["train urfb", ["--seeds", "1,2"], "--seeds takes one seed here: train urfb trains one network (got 1,2); for several seeds run reproduce urfb-mnist --protocols <rule> --seeds 1,2"],
   ["train urfb", ["--seed", "1"], "unknown option --seed; valid options: --help, --json, --config, --backend, --rule, --sparse, --hidden, --epochs, --batch-size, --lr, --mu, --epsilon, --data, --data-dir, --train-size, --test-size, --solver, --dt0, --rtol, --atol, --seeds, --out, --checkpoint-every, --resume"],
   ["fig12", ["--seeds", "1,-2"], "each value of --seeds must be >= 0 (got -2)"],
   ["fig12", ["--seeds", "1,1"], "--seeds lists 1 twice; give each value once"],

@@ -83,7 +83,7 @@ test('runDfcFig3 returns the numbers dfc-fig3 writes (runs, series, summary, cla
   expect(asWritten({ forward: r.forward, sleep: r.sleep })).toEqual({ forward: w.results.forward, sleep: w.results.sleep });
   expect(noSeconds(r.summary.map((s) => [s.variant, s.status, s.testLoss, s.condition2, s.mn, s.condition1, s.gn, s.maxEig, s.ssa, s.seconds]))).toEqual(noSeconds(w.table));
   expect(asWritten(r.claims)).toEqual(w.claims);
-  await expect(runDfcFig3({ seeds: [1, 2] })).rejects.toThrow('takes one seed here (got 1,2): each DFC reproduction trains one network per row; run the command once per seed, e.g. --seeds 1');
+  await expect(runDfcFig3({ seeds: [1, 2] })).rejects.toThrow('takes one seed here: each DFC reproduction trains one network per row, with its curves and claims (got 1,2); run the command once per seed, e.g. --seeds 1');
 }, 60_000);
 
 test('runDfcFig4 returns the numbers dfc-fig4 writes (settings, runs, MN-angle summary, claims), and writes nothing', async () => {

@@ -14,7 +14,7 @@ test.each([fig3, fig4, mnistExperiment])('$name takes --seeds with one value (de
   expect(o.seeds).toEqual([7]);
   expect(sharedRunArgs(o)).toMatchObject({ seed: 7, batchSize: 8 });
   expect(() => parseOptions(['--seeds', '1,2,3'], cmd.options)).toThrow(
-    /^--seeds takes one seed here \(got 1,2,3\): each DFC reproduction trains one network per row; run the command once per seed, e.g\. --seeds 1$/,
+    /^--seeds takes one seed here: each DFC reproduction trains one network per row, with its curves and claims \(got 1,2,3\); run the command once per seed, e\.g\. --seeds 1$/,
   );
   expect(() => parseOptions(['--seed', '2'], cmd.options)).toThrow(/--seed/);
   expect(() => parseOptions(['--batch', '8'], cmd.options)).toThrow(/--batch/);

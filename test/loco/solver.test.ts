@@ -23,11 +23,12 @@ import type { FlowSolver } from '../../src/experiment/minibatch-flow';
 import { mat } from '../../src/linalg/mat';
 import { onWasmBackend } from '../helpers';
 import { removeTmpDirs, runCommand, tmpDir } from './helpers';
+import type { CommandSpec } from '../../src/registry';
 
 onWasmBackend();
 afterAll(removeTmpDirs);
 
-const refused = async (cmd: typeof xorExperiment, args: string[], message: RegExp) => {
+const refused = async (cmd: CommandSpec, args: string[], message: RegExp) => {
   const out = tmpDir(cmd.name);
   await expect(runCommand(cmd, args, out)).rejects.toThrow(message);
   expect(fs.readdirSync(out)).toEqual([]);

@@ -75,6 +75,6 @@ test('runTrainUrfb returns the per-epoch record train urfb writes, and writes no
   expect(asWritten(r)).toEqual(asWritten(w.train));
   expect(log[0]).toMatch(/^rule frfb, 50\.00% of connections zero, network 784-8-10, 200 train \/ 100 test images/);
   expect(log).toHaveLength(4); // the settings, the table header and one line per epoch
-  await expect(runTrainUrfb({ seeds: [1, 2] })).rejects.toThrow('takes one seed: train urfb trains one network (got 1,2)');
+  await expect(runTrainUrfb({ seeds: [1, 2] })).rejects.toThrow('takes one seed here: train urfb trains one network (got 1,2)');
   await expect(runTrainUrfb({ resume: true })).rejects.toThrow("runTrainUrfb: resume and checkpointEvery keep state in the run folder; give out: '<folder>' as well");
 });

@@ -5,7 +5,7 @@
  * (wake-sleep), with the Fig. 3 measurements (alignment.ts) on every `logEvery`-th minibatch.
  */
 import { opt, type ParsedOf } from '../../../src/experiment/options';
-import { batchSizeOption, epochsOption, lrOption, singleSeed } from '../../../src/experiment/groups';
+import { batchSizeOption, epochsOption, lrOption, seedsOption, singleSeed } from '../../../src/experiment/groups';
 import { solverChoice, solverOptions } from '../../../src/experiment/solver-options';
 import type { PhaseSolver } from '../batched';
 import { epochCheckpoints, type CheckpointSettings } from '../../../src/io/checkpoint';
@@ -54,11 +54,7 @@ export interface RunArgs {
  */
 export function sharedRunOptions(d: { epochs: number; lrQ: number; fbPretrainEpochs: number; seed: string; fbPretrain: string }) {
   return [
-    // Not seedsOption({ single }): the DFC refusal names the reason and the command to run instead (pinned by test/dfc/options.test.ts).
-    opt.integers('seeds', `${d.seed}; one value (each run is one network per row, with its curves and claims)`, {
-      default: [1],
-      validate: (v: number[]) => (v.length === 1 ? undefined : `takes one seed here (got ${v.join(',')}): each DFC reproduction trains one network per row; run the command once per seed, e.g. --seeds ${v[0]}`),
-    }),
+    seedsOption({ description: d.seed, single: 'each DFC reproduction trains one network per row, with its curves and claims', several: (v) => `run the command once per seed, e.g. --seeds ${v[0]}` }),
     epochsOption(d.epochs, 'forward-learning epochs'),
     batchSizeOption(32),
     lrOption(1e-3, 'Adam learning rate, forward weights'),

@@ -18,7 +18,7 @@
  * `runLocoContinual(options)` is the same experiment as a function that returns its data and writes nothing.
  */
 import * as path from 'node:path';
-import { defineCommand, type CommandSpec } from '../../../src/registry';
+import { defineCommand } from '../../../src/registry';
 import { opt, type OptionsInput, type OptionsOf, type ParsedOf } from '../../../src/experiment/options';
 import { batchSizeOption, outputOptions, seedsOption } from '../../../src/experiment/groups';
 import { callContext, callOptions, type CallReporting } from '../../../src/experiment/call';
@@ -217,7 +217,7 @@ export async function runLocoContinual(options: OptionsInput<typeof locoContinua
   return trainContinualRuns(continualPlan(opts), opts, callContext(reporting));
 }
 
-export const continualExperiment: CommandSpec = defineCommand({
+export const continualExperiment = defineCommand({
   name: 'loco-continual',
   description: 'Fig. 2H / 3L: digits learned one after another; accuracy on the digits seen so far, NP vs LOCO vs BP',
   options: locoContinualOptions,

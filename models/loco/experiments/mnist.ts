@@ -39,7 +39,7 @@
 import * as path from 'node:path';
 import { Rng } from '../../../src/core/random';
 import type { Dataset } from '../../../src/data/mnist';
-import { defineCommand, type CommandSpec } from '../../../src/registry';
+import { defineCommand } from '../../../src/registry';
 import { opt, type OptionsInput, type OptionsOf, type ParsedOf } from '../../../src/experiment/options';
 import { batchSizeOption, epochsOption, outputOptions, seedsOption } from '../../../src/experiment/groups';
 import { callContext, callOptions, type CallReporting } from '../../../src/experiment/call';
@@ -445,7 +445,7 @@ export async function runLocoMnist(options: OptionsInput<typeof locoMnistOptions
   return trainMnistRuns(mnistPlan(opts), opts, callContext(reporting));
 }
 
-export const mnistExperiment: CommandSpec = defineCommand({
+export const mnistExperiment = defineCommand({
   name: 'loco-mnist',
   description: 'Fig. 2E-G / 3I: SNN and ANN 784-500-10 on MNIST (8,000/2,000), NP vs LOCO accuracy, depth 3-6 layers',
   options: locoMnistOptions,

@@ -19,7 +19,7 @@
  */
 import * as path from 'node:path';
 import { Rng } from '../../../src/core/random';
-import { defineCommand, type CommandSpec } from '../../../src/registry';
+import { defineCommand } from '../../../src/registry';
 import { opt, type OptionsInput, type OptionsOf, type ParsedOf } from '../../../src/experiment/options';
 import { epochsOption, outputOptions, seedsOption } from '../../../src/experiment/groups';
 import { callContext, callOptions, type CallReporting } from '../../../src/experiment/call';
@@ -250,7 +250,7 @@ export async function runLocoSin(options: OptionsInput<typeof locoSinOptions> = 
   return trainSinRuns(sinPlan(opts), opts, callContext(reporting));
 }
 
-export const sinExperiment: CommandSpec = defineCommand({
+export const sinExperiment = defineCommand({
   name: 'loco-sin',
   description: 'Fig. 3E: ReLU 1-64-64-2 fitting [sin x, sin x] on 50 points, loss curves of BP, NP and LOCO',
   options: locoSinOptions,

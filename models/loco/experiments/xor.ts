@@ -28,7 +28,7 @@
  */
 import * as path from 'node:path';
 import { Rng } from '../../../src/core/random';
-import { defineCommand, type CommandSpec } from '../../../src/registry';
+import { defineCommand } from '../../../src/registry';
 import { opt, type OptionsInput, type OptionsOf, type ParsedOf } from '../../../src/experiment/options';
 import { epochsOption, outputOptions, seedsOption } from '../../../src/experiment/groups';
 import { callContext, callOptions, type CallReporting } from '../../../src/experiment/call';
@@ -382,7 +382,7 @@ export async function runLocoXor(options: OptionsInput<typeof locoXorOptions> = 
   return trainXorRuns(xorPlan(opts), opts, callContext(reporting));
 }
 
-export const xorExperiment: CommandSpec = defineCommand({
+export const xorExperiment = defineCommand({
   name: 'loco-xor',
   description: 'Fig. 2A-D: a 2-4-1 LIF network learns XOR by LOCO and NP (rates before and after, epochs to solve)',
   options: locoXorOptions,
