@@ -25,7 +25,7 @@ import { RunOutput } from '../../../src/io/run';
 import { defineCommand } from '../../../src/registry';
 import { checkControllerConfig, FIG3_FEEDBACK, FIG3_FORWARD, type ControllerConfig, type FeedbackConfig } from '../config';
 import type { Method } from '../rules';
-import { movingAverage, runSeed, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult, wakeSolverChoice } from './run';
+import { movingAverage, runSeed, controllerOptions, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult, wakeSolverChoice } from './run';
 import { teacherData } from './teacher';
 import { fig3Claims } from '../claims';
 
@@ -105,10 +105,7 @@ export const dfcFig3Options = [
   opt.integers('teacher', 'teacher layer sizes (ReLU)', { default: [15, 1000, 1000, 1000, 1000, 5] }),
   opt.integers('student', 'student layer sizes (tanh, linear output)', { default: [15, 10, 10, 5] }),
   opt.integer('steps', 'Euler steps per sample in the forward phase (paper: 1000)', { default: FIG3_FORWARD.steps, min: 1 }),
-  opt.number('lambda', 'target step size λ', { default: FIG3_FORWARD.lambda, min: 0 }),
-  opt.number('alpha', 'controller leak α', { default: FIG3_FORWARD.alpha, min: 0 }),
-  opt.number('kp', 'proportional gain k_p', { default: FIG3_FORWARD.kp, min: 0 }),
-  opt.integer('fb-epochs', 'feedback epochs after each forward epoch', { default: 1, min: 0 }),
+  ...controllerOptions(FIG3_FORWARD),
   opt.integer('log-every', 'measure the panels every this many minibatches', { default: 5, min: 1 }),
   opt.integer('window', 'moving-average window (points) of the plotted curves', { default: 10, min: 1 }),
   ...sweepOptions('variants'),

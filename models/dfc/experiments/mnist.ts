@@ -40,7 +40,7 @@ import { checkControllerConfig, FIG3_FEEDBACK, type ControllerConfig, type Feedb
 import type { Data } from '../trainer';
 import { parseVariant, RUN_MODULE } from './fig3';
 import { mnistClaims } from '../claims';
-import { sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult, wakeSolverChoice } from './run';
+import { controllerOptions, sharedRunArgs, sharedRunOptions, type RunArgs, type RunResult, wakeSolverChoice } from './run';
 
 export const MNIST_FORWARD: ControllerConfig = { tauU: 1, tauV: 0.2, kp: 2, alpha: 0.00139, lambda: 0.0779, dt: 0.02, steps: 100 };
 
@@ -58,10 +58,7 @@ export const dfcMnistOptions = [
   ...dataOptions(),
   opt.integer('steps', 'Euler steps per sample (paper: 1000)', { default: MNIST_FORWARD.steps, min: 1 }),
   opt.number('dt', 'Euler step (units of τ_u)', { default: MNIST_FORWARD.dt, min: 0 }),
-  opt.number('lambda', 'target step size λ', { default: MNIST_FORWARD.lambda, min: 0 }),
-  opt.number('alpha', 'controller leak α', { default: MNIST_FORWARD.alpha, min: 0 }),
-  opt.number('kp', 'proportional gain k_p', { default: MNIST_FORWARD.kp, min: 0 }),
-  opt.integer('fb-epochs', 'feedback epochs after each forward epoch', { default: 1, min: 0 }),
+  ...controllerOptions(MNIST_FORWARD),
   ...sweepOptions('rows'),
   mnistPng,
 ] as const;

@@ -64,6 +64,16 @@ export function sharedRunOptions(d: { epochs: number; lrQ: number; fbPretrainEpo
   ] as const;
 }
 
+/** The controller's settings (eqs. 1-4: target step λ, leak α, proportional gain k_p) with their defaults from `forward`, and the feedback epochs per forward epoch. */
+export function controllerOptions(forward: { lambda: number; alpha: number; kp: number }) {
+  return [
+    opt.number('lambda', 'target step size λ', { default: forward.lambda, min: 0 }),
+    opt.number('alpha', 'controller leak α', { default: forward.alpha, min: 0 }),
+    opt.number('kp', 'proportional gain k_p', { default: forward.kp, min: 0 }),
+    opt.integer('fb-epochs', 'feedback epochs after each forward epoch', { default: 1, min: 0 }),
+  ] as const;
+}
+
 /** The parsed shared options (every DFC reproduction's options include them). */
 export type DfcRunOptions = ParsedOf<ReturnType<typeof sharedRunOptions>>;
 
