@@ -124,9 +124,6 @@ function firstBad(x: Float64Array, from: number, n: number): number {
   return -1;
 }
 
-/** Columns of the matrix view under which `sumAt` adds a state's entries (a multiple of 8: mulRows' widest path). */
-const SUM_COLUMNS = 16;
-
 /** Products with k·n up to this many f64s (Bᵀ within L1) run unpacked (`mulRows`). */
 const SMALL_PRODUCT = 4096;
 
@@ -303,23 +300,6 @@ export class DfcBatchedField {
   /** Wasm indices of the state buffers (two for a solve, two scratch) and their size. */
   private readonly stateSlots: number[];
   private readonly stateWords: number;
-  private readonly ones: Buf;
-  private readonly sumOut: Buf;
-
-  /**
-   * Σ of the n entries at wasm index at: the column sums of those entries read as a k x 16 matrix,
-   * one small product onesᵀ·Y (`mulRows`, eight f64x2 accumulators), added up with the last n − 16k.
-   */
-  private sumAt(at: number, n: number): number {
-    const ws = this.ws!;
-    const k = Math.floor(n / SUM_COLUMNS);
-    if (k > 0) ws.mulRows(2, SUM_COLUMNS, k, this.ones.at, k, at, SUM_COLUMNS, this.sumOut.at, SUM_COLUMNS);
-    const h = ws.f64;
-    let s = 0;
-    if (k > 0) for (let j = 0; j < SUM_COLUMNS; j++) s += h[this.sumOut.at + j];
-    for (let i = k * SUM_COLUMNS; i < n; i++) s += h[at + i];
-    return s;
-  }
 
   constructor(private readonly net: DfcNet, readonly maxBatch: number, resident = true) {
     const wasmOk = resident && net.acts.every((a) => a.name === 'tanh' || a.name === 'linear');
@@ -363,8 +343,6 @@ export class DfcBatchedField {
     // solve and two scratch (a redone update's y0 and y1), each as large as the larger phase's state with Euler
     const stateWords = Math.max(B * (N + nL), 2 * B * N + B * nL + N * nL);
     const iState = ws === null ? [] : [a(stateWords), a(stateWords), a(stateWords), a(stateWords)];
-    const iOnes = a(2 * Math.ceil(stateWords / SUM_COLUMNS)); // Σ of a state's entries as a product with ones (`sumAt`)
-    const iSum = a(2 * SUM_COLUMNS);
     if (ws !== null) {
       for (let i = 1; i <= L; i++) {
         if (!this.small(sz[i - 1], sz[i])) ws.reserveGemm(B, sz[i], sz[i - 1]);
@@ -396,9 +374,6 @@ export class DfcBatchedField {
     this.Vfb = buf(iFb);
     this.GQ = buf(iGQ);
     this.stateSlots = iState.map((k) => at[k]);
-    this.ones = buf(iOnes);
-    this.ones.a.fill(1);
-    this.sumOut = buf(iSum);
     this.stateWords = stateWords;
   }
 
@@ -707,7 +682,7 @@ export class DfcBatchedField {
     const bad = new Int32Array(1);
     const nV = B * N; // the v blocks lie at [0, B·N), u^int after them (no other blocks with Euler)
     if (vOff[0] !== 0 || uOff !== nV || dim !== nV + nU) throw new Error('DFC wake phase: the fused update needs the layout v1 … vL, uInt');
-    /** The update from the state at wasm index a0 into a1 (step 1), time t0; fresh: recompute the rates. Returns Σ u^int(y1). */
+    /** The update from the state at wasm index a0 into a1 (step 1), time t0; fresh: recompute the rates. Returns Σ y1 (the v blocks' sums from `rateStep`'s own pass, Σ u^int from `controllerEnd`'s). */
     const update = (t0: number, a0: number, a1: number, fresh: boolean): number => {
       const h = ws.f64;
       const slot = st.cur;
@@ -722,6 +697,7 @@ export class DfcBatchedField {
       }
       this.feedback(B); // C = U Qᵀ
       h.copyWithin(a1, a0, a0 + nV); // the v blocks, stepped in place below
+      let vSum = 0;
       for (let i = L; i >= 1; i--) {
         const ni = sz[i];
         const a = args[i - 1];
@@ -730,7 +706,7 @@ export class DfcBatchedField {
         a.rin = rAt(i, slot);
         a.r = rAt(i, next);
         if (accumulate && a.mode === 'store') a.d = this.Dst[i - 1].at + slot * B * ni;
-        ws.rateStep(B, ni, a); // eqs. (5), (1), φ
+        vSum += ws.rateStep(B, ni, a); // eqs. (5), (1), φ
         if (weights && a.mode === 'store') scaleRows(h, a.d, B, ni, weights[i - 1]);
       }
       const uSum = controllerEnd(h, a0 + uOff, a1 + uOff, a1 + vOff[L - 1], E, U, rs, RL.a, cU, alpha, kp, nU, bad); // eq. (4)
@@ -738,7 +714,7 @@ export class DfcBatchedField {
       cache.valid = true;
       st.t0 = t0;
       st.t1 = t0 + 1;
-      return uSum;
+      return vSum + uSum;
     };
     const euler: EulerUpdate = (t0, y0, h, y1) => {
       const a0 = this.indexOf(y0);
@@ -750,10 +726,10 @@ export class DfcBatchedField {
         st.rNext = -1;
         return stateSum(y1, dim);
       }
-      const uSum = update(t0, a0, a1, st.y1 !== y0 || st.t1 !== t0);
+      const sum = update(t0, a0, a1, st.y1 !== y0 || st.t1 !== t0);
       st.y0 = y0;
       st.y1 = y1;
-      return this.sumAt(a1, nV) + uSum;
+      return sum;
     };
     // the divergence check from the update's own pass when this step's update wrote y1 (and no
     // noise was added after it), else a scan
@@ -861,14 +837,15 @@ export class DfcBatchedField {
       ws.gemm(N, nL, B, a0 + fbOff, 1, N, this.U.at, nL, 1, a1 + gqOff, 1, 1); // eq. (13): + V^fbᵀ U
       this.feedback(B); // C = U Qᵀ
       m.copyWithin(a1, a0, a0 + nV); // the v blocks, stepped in place below
+      let s = 0;
       for (let i = L; i >= 1; i--) {
         const a = args[i - 1];
         if (i > 1) this.forwardFrom(i, B, this.R[i - 1].at);
         a.v = a1 + vOff[i - 1];
         a.inp = a0 + fbOff + offsets[i - 1];
-        ws.rateStep(B, sz[i], a); // eq. (12), φ
+        s += ws.rateStep(B, sz[i], a); // eq. (12), φ
       }
-      let s = this.sumAt(a1, nV) + controllerEnd(m, a0 + uOff, a1 + uOff, -1, E, U, rs, RL, cU, alpha, kp, nU, bad); // eq. (4)
+      s += controllerEnd(m, a0 + uOff, a1 + uOff, -1, E, U, rs, RL, cU, alpha, kp, nU, bad); // eq. (4)
       for (let k = 0; k < nV; k++) {
         const f = m[a0 + fbOff + k];
         const f1 = f + cF * (C[k] - f); // eq. (12), the compartments' drift

@@ -905,15 +905,17 @@ export class WasmWorkspace {
    * with row stride n except the input `inp` (row stride ldi), fused into one call:
    *   first (mode 'store' / 'add'): d = φ(v) − φ(vff) = rin − φ(vff), stored or added into d (φ(vff) read from phiff when phiff != 0);
    *   v += c·((vff + inp) − v), then v += noise when noise != 0;  r = φ(v).
+   * Returns Σ of the new v (in the pass that writes it; NaN or ±∞ when an entry is), for the
+   * caller's divergence check.
    * rin holds the rates before the step (φ of the old v); it may be r itself, or another buffer
    * (a caller that keeps a history of rates). φ is tanh or the identity. Indices are f64
    * indices; 0 for unused optional arrays.
    */
-  rateStep(m: number, n: number, a: RateStepArgs): void {
+  rateStep(m: number, n: number, a: RateStepArgs): number {
     this.out('rateStep', a.v, m * n);
     this.out('rateStep', a.r, m * n);
     if (a.mode !== 'none') this.out('rateStep', a.d, m * n);
     const mode = a.mode === 'none' ? 0 : a.mode === 'store' ? 1 : 2;
-    this.ex.rateStep(m, n, a.v * 8, a.vff * 8, a.phiff * 8, a.inp * 8, a.ldi, a.rin * 8, a.r * 8, a.c, a.act === 'tanh' ? 1 : 0, mode, a.d * 8, a.noise * 8, this.tab * 8);
+    return this.ex.rateStep(m, n, a.v * 8, a.vff * 8, a.phiff * 8, a.inp * 8, a.ldi, a.rin * 8, a.r * 8, a.c, a.act === 'tanh' ? 1 : 0, mode, a.d * 8, a.noise * 8, this.tab * 8);
   }
 }

@@ -495,7 +495,7 @@ export function rateStep(
   m: i32, n: i32,
   v: usize, vff: usize, phiff: usize, inp: usize, ldi: i32,
   rin: usize, r: usize, c: f64, act: i32, mode: i32, d: usize, noise: usize, tab: usize,
-): void {
+): f64 {
   const mn = m * n;
   const mn2 = mn & ~1;
   if (mode != 0) {
@@ -533,26 +533,38 @@ export function rateStep(
   const cv = f64x2.splat(c);
   const n2 = n & ~1;
   const ldiB = <usize>ldi << 3;
+  // Σ of the new v (the caller's divergence check: NaN or ±∞ when an entry is), in the pass that writes it
+  let acc = f64x2.splat(0);
+  let tail: f64 = 0;
   for (let b = 0; b < m; b++) {
     const ro = <usize>(b * n) << 3;
     const io = inp + <usize>b * ldiB;
     for (let a = 0; a < n2; a += 2) {
       const o = ro + (<usize>a << 3);
       const vv = v128.load(v + o);
-      v128.store(v + o, f64x2.add(vv, f64x2.mul(cv, f64x2.sub(f64x2.add(v128.load(vff + o), v128.load(io + (<usize>a << 3))), vv))));
+      const nv = f64x2.add(vv, f64x2.mul(cv, f64x2.sub(f64x2.add(v128.load(vff + o), v128.load(io + (<usize>a << 3))), vv)));
+      v128.store(v + o, nv);
+      acc = f64x2.add(acc, nv);
     }
     if (n2 < n) {
       const o = ro + (<usize>n2 << 3);
       const vv = load<f64>(v + o);
-      store<f64>(v + o, vv + c * ((load<f64>(vff + o) + load<f64>(io + (<usize>n2 << 3))) - vv));
+      const nv = vv + c * ((load<f64>(vff + o) + load<f64>(io + (<usize>n2 << 3))) - vv);
+      store<f64>(v + o, nv);
+      tail += nv;
     }
   }
   if (noise != 0) {
+    tail = 0;
     for (let i = 0; i < mn; i++) {
       const o = <usize>i << 3;
-      store<f64>(v + o, load<f64>(v + o) + load<f64>(noise + o));
+      const nv = load<f64>(v + o) + load<f64>(noise + o);
+      store<f64>(v + o, nv);
+      tail += nv;
     }
+    acc = f64x2.splat(0);
   }
   if (act == 1) tanhArray(v, r, mn, tab);
   else memory.copy(r, v, <usize>mn << 3);
+  return f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1) + tail;
 }

@@ -36,7 +36,7 @@ export interface WasmResident extends WasmGemm {
     m: number, n: number,
     v: number, vff: number, phiff: number, inp: number, ldi: number,
     rin: number, r: number, c: number, act: number, mode: number, d: number, noise: number, tab: number,
-  ) => void;
+  ) => number;
 }
 
 let wasm: WasmGemm | null | undefined;
