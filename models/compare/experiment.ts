@@ -37,7 +37,7 @@ import { opt, UsageError, type OptionsInput, type OptionsOf, type ParsedOf } fro
 import { outputOptions, seedsOption } from '../../src/experiment/groups';
 import { callContext, callOptions, type CallReporting } from '../../src/experiment/call';
 import type { RunContext } from '../../src/experiment/context';
-import { solverChoice, solverOptions } from '../../src/experiment/solver-options';
+import { solverChoice, solverOptions, type SolverOptions } from '../../src/experiment/solver-options';
 import { PAPER_FLOW, checkOptimizerSolver, type FlowSolver } from '../../src/experiment/minibatch-flow';
 import { isPaperFlow } from './learners';
 import { runTasks } from '../../src/parallel/pool';
@@ -294,7 +294,7 @@ export type CompareCommandOptions = OptionsOf<typeof compareCommandOptions>;
 type CompareParsed = ParsedOf<typeof compareCommandOptions>;
 
 /** The options `compareSolver` reads: --solver, --dt0, --rtol, --atol. */
-export type CompareSolverOptions = ParsedOf<ReturnType<typeof solverOptions>>;
+export type CompareSolverOptions = SolverOptions;
 
 /** What compare measures (its results.json), the claims judged on it and the notes the run records. */
 export interface CompareResult {

@@ -9,8 +9,7 @@
  * check with DLL's name for the flow.
  */
 import { minibatchFlowChoice, type FlowSolver } from '../../src/experiment/minibatch-flow';
-import type { ParsedOf } from '../../src/experiment/options';
-import type { solverOptions } from '../../src/experiment/solver-options';
+import type { SolverOptions } from '../../src/experiment/solver-options';
 
 /** What --dt0 means for the slow flow (--help). */
 export const SLOW_FLOW_DT0 = "1 presentation: one step per minibatch, the optimiser's own step (SGD with η = --lr, or Adam)";
@@ -24,6 +23,6 @@ export const SLOW_FLOW = 'the slow W/Θ flow (eqs. 8-9)';
  * but euler at dt0 = 1). `{}` for the paper's integrator (so default runs keep their settings),
  * else `{ flow }`.
  */
-export function slowFlowChoice(opts: ParsedOf<ReturnType<typeof solverOptions>> & { optimizer: string }): { flow?: FlowSolver } {
+export function slowFlowChoice(opts: SolverOptions & { optimizer: string }): { flow?: FlowSolver } {
   return minibatchFlowChoice(opts, SLOW_FLOW, opts.optimizer);
 }

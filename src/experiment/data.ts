@@ -7,7 +7,7 @@
  */
 import { DATA_NAMES, DATA_SHAPES, dataDescription, loadDataset, type DataName } from '../data/files';
 import type { Dataset } from '../data/mnist';
-import { opt, type OptionsOf, type ParsedOptions } from './options';
+import { opt, type OptionsOf } from './options';
 
 /** `--data` and `--data-dir` (`what`: how --help names the data). */
 function dataSetOptions(what: string) {
@@ -41,24 +41,21 @@ export function dataOptionsSizedBy(notGiven: { train: string; test: string }, wh
 /** The parsed data options (a run's options object has these among others). */
 export type DataOptions = OptionsOf<ReturnType<typeof dataOptions>>;
 
-/** What the functions below accept: typed options, or a command's untyped ones (checked by the declarations). */
-type DataOptionsIn = DataOptions | ParsedOptions | Record<string, any>;
+/** The data set options alone (--data, --data-dir). */
+type DataSetOptions = Pick<DataOptions, 'data' | 'dataDir'>;
 
 /** Whether the run reads a data set other than the shipped MNIST subset. */
-export function externalData(given: DataOptionsIn): boolean {
-  const opts = given as DataOptions;
+export function externalData(opts: DataSetOptions): boolean {
   return opts.data !== 'mnist' || Boolean(opts.dataDir);
 }
 
 /** The data set read from files that --data/--data-dir name; undefined for the shipped MNIST subset. */
-export function dataChoice(given: DataOptionsIn): { name: DataName; dir?: string } | undefined {
-  const opts = given as DataOptions;
+export function dataChoice(opts: DataSetOptions): { name: DataName; dir?: string } | undefined {
   return externalData(opts) ? { name: opts.data, ...(opts.dataDir ? { dir: opts.dataDir } : {}) } : undefined;
 }
 
 /** Train and test sizes of the run (0 = all), checked against the data set (loaded here when it is read from files). */
-export function dataSizes(given: DataOptionsIn): { train: number; test: number } {
-  const opts = given as DataOptions;
+export function dataSizes(opts: DataOptions): { train: number; test: number } {
   const split = externalData(opts) ? loadDataset(opts.data, opts.dataDir) : { train: { n: 8000 }, test: { n: 2000 } };
   const pick = (asked: number, n: number, what: string) => {
     if (asked > n) throw new Error(`--${what}-size ${asked} is more than the ${n.toLocaleString('en')} ${what} images of --data ${opts.data}; use 0 for all`);
@@ -68,15 +65,13 @@ export function dataSizes(given: DataOptionsIn): { train: number; test: number }
 }
 
 /** The data of a run, for settings and claims tables, e.g. 'Fashion-MNIST 60,000/10,000' or 'MNIST 8,000/2,000 split'. */
-export function dataLabel(given: DataOptionsIn): string {
-  const opts = given as DataOptions;
+export function dataLabel(opts: DataOptions): string {
   const n = dataSizes(opts);
   return externalData(opts) ? dataDescription(opts.data, opts.dataDir, n.train, n.test) : `MNIST ${n.train.toLocaleString('en')}/${n.test.toLocaleString('en')} split`;
 }
 
 /** Input width and classes of the run's data. */
-export function dataShape(given: DataOptionsIn): { d: number; classes: number } {
-  const opts = given as DataOptions;
+export function dataShape(opts: DataSetOptions): { d: number; classes: number } {
   return DATA_SHAPES[opts.data];
 }
 

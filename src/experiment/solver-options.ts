@@ -10,7 +10,7 @@
  */
 import { solvers } from '../core/solvers';
 import type { Solver } from '../core/solver';
-import { UsageError, type Option, type ParsedOptions } from './options';
+import { UsageError, type Option, type ParsedOf, type ParsedOptions } from './options';
 
 /** What `solve` needs to know about the integrator: its name and its step or tolerances. */
 export interface SolverChoice {
@@ -37,6 +37,9 @@ export function solverOptions(d: SolverDefaults): [Option<'solver', string, true
     { name: 'atol', type: 'number', description: 'absolute tolerance of an adaptive solver (default 1e-9)', min: 0 },
   ];
 }
+
+/** The parsed --solver/--dt0/--rtol/--atol (every command that declares `solverOptions` has them). */
+export type SolverOptions = ParsedOf<ReturnType<typeof solverOptions>>;
 
 /** What a phase of a model needs from its integrator. */
 export interface PhaseNeeds {

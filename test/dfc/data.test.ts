@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect, test } from 'vitest';
 import { dataSizes } from '../../src/experiment/data';
+import { callOptions } from '../../src/experiment/call';
 import { parseOptions } from '../../src/experiment/options';
 import type { RunContext } from '../../src/experiment/context';
 import { Progress } from '../../src/io/progress';
@@ -57,7 +58,7 @@ test('dfc-mnist --data cifar10: 3,072 inputs; sizes beyond the folder and a miss
 }, 120_000);
 
 test('dfc-mnist without --data keeps the shipped MNIST subset: 8,000/2,000 by default, --test-size takes the first images', async () => {
-  expect(dataSizes(parseOptions([], mnistExperiment.options))).toEqual({ train: 8000, test: 2000 });
+  expect(dataSizes(callOptions({}, mnistExperiment.options, 'test'))).toEqual({ train: 8000, test: 2000 });
   const r = await dfcMnist(['--train-size', '32', '--test-size', '20']);
   expect(r.results.sizes).toEqual([784, 6, 10]);
   expect(r.results.data).toBe('MNIST 32/20 split');

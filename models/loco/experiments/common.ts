@@ -10,7 +10,7 @@ import { Rng } from '../../../src/core/random';
 import { mnistSplit, take, type Dataset } from '../../../src/data/mnist';
 import { loadDataset, type DataName } from '../../../src/data/files';
 import { opt, UsageError, type ParsedOf } from '../../../src/experiment/options';
-import { solverChoice, solverOptions } from '../../../src/experiment/solver-options';
+import { solverChoice, solverOptions, type SolverOptions } from '../../../src/experiment/solver-options';
 import { minibatchFlowChoice, type FlowSolver } from '../../../src/experiment/minibatch-flow';
 import { solvers } from '../../../src/core/solvers';
 import { checkClockWindow, type LifIntegrator } from '../../lif/network';
@@ -28,7 +28,7 @@ import { PerturbationLearner, WEIGHT_FLOW, type NetworkLearner } from '../rules'
 export const weightFlowOptions = () => solverOptions({ solver: 'euler', dt0: "1: one step per minibatch, the paper's update W ← W − ηĝ; --dt0 is in minibatches, in (0, 1]" });
 
 /** The parsed options `weightFlowChoice` reads (every LOCO command has them). */
-export type WeightFlowOptions = ParsedOf<ReturnType<typeof weightFlowOptions>>;
+export type WeightFlowOptions = SolverOptions;
 
 /**
  * The weights' flow from --solver/--dt0/--rtol/--atol, refused before any work when it cannot run it
