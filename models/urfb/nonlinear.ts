@@ -88,6 +88,9 @@ export function softmaxDelta(x: Float64Array, off: number, C: number, c: number,
   return logZ - x[off + c];
 }
 
+/** Columns of the matrix view in which `FeedbackNet.entrySum` reads a state. */
+const SUM_COLS = 512;
+
 function glorot(A: Mat, rng: Rng): Mat {
   const b = Math.sqrt(6 / (A.rows + A.cols));
   rng.fillUniform(A.data, -b, b);
@@ -234,8 +237,9 @@ export class FeedbackNet {
    * written as the in-place SGD step writes it: each block of y copied, then its product
    * accumulated onto it (masked: through a zeroed scratch block) by the same kernel with scale
    * h·η/B, so with h = 1 the bits are those of the SGD step y ← y + η·(flow) on every
-   * linear-algebra backend; the sum of each new block is taken right after (`entrySum`, or in
-   * the masked addition's own pass) and the total returned as `sum`, `solve`'s divergence check.
+   * linear-algebra backend; the sum of the new state is returned as `sum`, `solve`'s divergence
+   * check: taken in the masked additions' own pass, or without masks by one pass over it all
+   * (`entrySum`).
    * Returns the batch's summed loss and number of misclassified samples at y.
    */
   flow(y: Float64Array, out: Float64Array, input: Float64Array, labels: Int32Array, batch: number, eta: number, h: number | null = null): FlowStats {
@@ -280,18 +284,19 @@ export class FeedbackNet {
       return { loss, errors, sum: NaN };
     }
     const scale = h * (eta / batch);
-    let sum = 0;
+    this.maskedSum = 0;
     for (let l = 1; l <= L; l++) {
-      sum += this.accumulate(o.W[l], W[l], ws.d[l], ws.x[l - 1], scale, this.maskW[l], l);
+      this.accumulate(o.W[l], W[l], ws.d[l], ws.x[l - 1], scale, this.maskW[l], l);
       if (this.feedback && l >= 2) {
-        if (this.epsilon !== 0) sum += this.accumulate(o.R[l], R[l], ws.x[l - 1], ws.d[l], this.epsilon * scale, this.maskR[l], -l);
+        if (this.epsilon !== 0) this.accumulate(o.R[l], R[l], ws.x[l - 1], ws.d[l], this.epsilon * scale, this.maskR[l], -l);
         else {
           if (o.R[l].data !== R[l].data) o.R[l].data.set(R[l].data);
-          sum += this.entrySum(o.R[l]);
+          if (this.masked) this.maskedSum += stateSum(o.R[l].data);
         }
       }
     }
-    return { loss, errors, sum };
+    // masked blocks were summed in their additions' pass (all blocks are masked or none are)
+    return { loss, errors, sum: this.masked ? this.maskedSum : this.entrySum(out) };
   }
 
   /** target ← mask ⊙ (alpha Σ_b X_bᵀ Y_b) (`batchOuterAcc` onto a zeroed target, then the mask). */
@@ -302,17 +307,24 @@ export class FeedbackNet {
     if (m) for (let i = 0; i < t.length; i++) t[i] = m[i] * t[i];
   }
 
+  /** Whether the connections are sparse (then every W and R block has a mask). */
+  private get masked(): boolean {
+    return this.maskW[1] !== null;
+  }
+  /** Σ of the new entries of the masked blocks of the last fused update (`accumulate`). */
+  private maskedSum = 0;
+
   /**
    * target ← start + mask ⊙ (alpha Σ_b X_bᵀ Y_b), by the kernel and order of operations of an
    * in-place SGD update (start copied, then `batchOuterAcc` onto it, or, masked, onto a zeroed
-   * scratch block added under the mask); returns the sum of the new target's entries.
+   * scratch block added under the mask, summing the new entries into `maskedSum` in that pass).
    */
-  private accumulate(target: Mat, start: Mat, X: Mat, Y: Mat, alpha: number, m: Float64Array | null, key: number): number {
+  private accumulate(target: Mat, start: Mat, X: Mat, Y: Mat, alpha: number, m: Float64Array | null, key: number): void {
     const t = target.data;
     if (t !== start.data) t.set(start.data); // the same block when the update runs in place
     if (!m) {
       batchOuterAcc(target, X, Y, alpha);
-      return this.entrySum(target);
+      return;
     }
     const upd = this.scratch(key, target.rows, target.cols);
     const u = upd.data;
@@ -336,24 +348,27 @@ export class FeedbackNet {
       t[i] = a;
       s0 += a;
     }
-    return s0 + s1;
+    this.maskedSum += s0 + s1;
   }
 
   /**
-   * Σ of M's entries (NaN or ±∞ when an entry is): its row sums by the backend's matrix-vector
-   * product with a vector of ones, then their sum. On BLAS that reads the block at memory speed
-   * (measured on 784-256-256-10: ≈ 0.05 ms for all 336,896 weights, against 0.25-0.3 ms for four
-   * partial sums in TypeScript, and 1.1 ms for `stateSum`, a tenth to a third of a minibatch step).
+   * Σ of y's entries (NaN or ±∞ when an entry is), `solve`'s divergence check of the fused update:
+   * y read as a matrix of SUM_COLS columns (a tail of fewer entries summed apart), its row sums by
+   * the backend's matrix-vector product with ones, then their sum. One call reads the whole state
+   * at memory speed; on BLAS, 784-256-256-10 (336,896 entries) takes ≈ 0.05 ms, against
+   * 0.25-0.3 ms for `stateSum` in TypeScript, in a minibatch step of ≈ 2 ms.
    */
-  private entrySum(M: Mat): number {
-    const widest = this.spec.sizes.reduce((a, b) => Math.max(a, b));
-    const sc = (this.sumScratch ??= { ones: new Float64Array(widest).fill(1), rows: new Float64Array(widest) });
-    const r = sc.rows.subarray(0, M.rows);
-    r.fill(0);
-    matVec(M, sc.ones.subarray(0, M.cols), r);
-    return stateSum(r);
+  private entrySum(y: Float64Array): number {
+    const c = SUM_COLS;
+    const rows = Math.floor(y.length / c);
+    let sc = this.sumScratch;
+    if (sc === null || sc.y !== y) {
+      sc = this.sumScratch = { y, M: { rows, cols: c, data: y.subarray(0, rows * c) }, ones: new Float64Array(c).fill(1), rowSums: new Float64Array(rows), tail: y.subarray(rows * c) };
+    }
+    if (rows > 0) matVec(sc.M, sc.ones, sc.rowSums);
+    return stateSum(sc.rowSums) + stateSum(sc.tail);
   }
-  private sumScratch: { ones: Float64Array; rows: Float64Array } | null = null;
+  private sumScratch: { y: Float64Array; M: Mat; ones: Float64Array; rowSums: Float64Array; tail: Float64Array } | null = null;
 
   private scratchMats = new Map<number, Mat>();
   private scratch(key: number, rows: number, cols: number): Mat {

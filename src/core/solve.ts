@@ -268,7 +268,9 @@ class Run {
       const where = problem.layout ? ` (layout ${problem.layout.describe()})` : '';
       throw new Error(`y0 has ${opts.y0?.length ?? 0} entries but the problem's state has ${n}${where}; pass a y0 of length ${n}`);
     }
-    const bad = firstNonFinite(opts.y0);
+    // a sum is NaN/±∞ when an entry is: the scan for which runs only then
+    const s0 = opts.y0 instanceof Float64Array ? stateSum(opts.y0) : NaN;
+    const bad = s0 - s0 === 0 ? -1 : firstNonFinite(opts.y0);
     if (bad >= 0) {
       const { block, index } = locate(problem, bad);
       throw new Error(`y0 has a non-finite value (${opts.y0[bad]}) at index ${bad} (block '${block}', entry ${index}); the initial state must be finite`);
@@ -678,7 +680,8 @@ class Run {
       status: this.status,
       message: this.message,
       t,
-      y: y.slice(),
+      // the loop's own buffer (no one else holds it) unless it is the problem's storage
+      y: this.problem.storage === undefined ? y : y.slice(),
       ts: this.ts,
       ys: this.ys,
       reductions: this.reductions.map((r) => r.acc),

@@ -61,10 +61,13 @@ test("the linear flow's fused update is y0 + h·f(y0) (the same bits at h = 1, t
   }
 });
 
+// 2,860 weights (with R): read as 5 rows of 512 and a tail of 300 by the unmasked sum
+const SIZES = [50, 30, 20, 4];
+
 test("the minibatch flow's fused update is y0 + h·f(y0) for every rule, masked or not, and returns Σ y1", () => {
-  const sizes = [12, 10, 8, 4];
+  const sizes = SIZES;
   const rng = new Rng(5);
-  const mb = { x: rng.fillNormal(new Float64Array(7 * 12), 0.5), labels: Int32Array.from({ length: 7 }, (_, i) => i % 4), size: 7 };
+  const mb = { x: rng.fillNormal(new Float64Array(7 * 50), 0.5), labels: Int32Array.from({ length: 7 }, (_, i) => i % 4), size: 7 };
   for (const rule of RULES) {
     for (const sparsity of [0, 0.5]) {
       const net = new FeedbackNet({ sizes, rule, mu: 0.2, sparsity }, 2);
@@ -93,12 +96,12 @@ test('a non-finite weight reached by the fused update stops the run at that step
   expect(solve(flow.iterationProblem(0.01), 'euler', { t0: 0, t1: 10, y0, dt0: 1, controller: constantStep() }).status).toBe('ok');
   // minibatch flow: the third minibatch holds a NaN pixel; W1 becomes NaN at the step that reads it
   // (the sum goes through the backend's matrix-vector product: on every backend)
-  const sizes = [12, 10, 8, 4];
+  const sizes = SIZES;
   const rng = new Rng(6);
-  const xs = rng.fillNormal(new Float64Array(5 * 7 * 12), 0.5);
-  xs[2 * 7 * 12 + 5] = NaN;
-  const mb = { x: new Float64Array(7 * 12), labels: Int32Array.from({ length: 7 }, (_, i) => i % 4), size: 7 };
-  const input = { jumps: [1, 2, 3, 4], enter: (k: number) => void mb.x.set(xs.subarray(k * 7 * 12, (k + 1) * 7 * 12)) };
+  const xs = rng.fillNormal(new Float64Array(5 * 7 * 50), 0.5);
+  xs[2 * 7 * 50 + 5] = NaN;
+  const mb = { x: new Float64Array(7 * 50), labels: Int32Array.from({ length: 7 }, (_, i) => i % 4), size: 7 };
+  const input = { jumps: [1, 2, 3, 4], enter: (k: number) => void mb.x.set(xs.subarray(k * 7 * 50, (k + 1) * 7 * 50)) };
   const before = getBackend();
   const backends: Backend[] = ['ts', 'wasm', ...(blasAvailable() ? (['blas'] as const) : [])];
   try {
