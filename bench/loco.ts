@@ -8,10 +8,22 @@
  *
  * Each row is, for one linear-algebra backend (auto, blas where found, wasm; ts in the full run),
  * the median over interleaved rounds (every backend in turn) of the time per step in a block of
- * steps (batches cycling over the ten classes), after a warm-up block; each timed call trains 8
- * minibatches in one integration of the weights' flow (as loco-mnist trains an epoch in one). The machine may be shared
- * while this runs: pessimistic.
+ * steps (batches cycling over the ten classes), after a warm-up block (for LOCO, at least enough
+ * minibatches to fill its buffer of past directions, so that every timed step clusters a full
+ * buffer, as in training); each timed call trains 8 minibatches in one integration of the
+ * weights' flow (as loco-mnist trains an epoch in one). The machine may be shared while this
+ * runs: pessimistic.
+ *
+ *   npx tsx bench/loco.ts --against REF [--rounds N] [--quick]
+ *
+ * times the NP and LOCO steps of the ANN and SNN above side by side with the learners of REF (a
+ * commit, unpacked with `git archive` into a temporary folder, or a checkout folder) in this
+ * process, on the same minibatches after the same warm-up, in interleaved rounds (default 5, 3
+ * with --quick) of 16 minibatches (8 for the SNN); REF's learner trains a minibatch per call to
+ * `step` when it has no `train`. (`npm run bench -- --against` runs each tree's own bench, whose
+ * warm-up differed before the buffer was filled first: its LOCO rows compare different work.)
  */
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { mnistSplit } from '../src/data/mnist';
 import { formatTable } from '../src/io/output';
@@ -19,20 +31,33 @@ import { classPureBatches, gatherBatch } from '../models/loco/experiments/common
 import { buildNetwork, MNIST_DEFAULTS, type MnistRule, type NetKind } from '../models/loco/experiments/mnist';
 import { AnnNet } from '../models/loco/nets';
 import { GradientLearner, PerturbationLearner } from '../models/loco/rules';
+import { LOCO_DEFAULTS } from '../models/loco/projector';
 import { Rng } from '../src/core/random';
 import { forceEngine, getBackend, setBackend } from '../src/linalg/backend';
-import { backends, interleaved, load1, median, type BenchRow } from './types';
+import { checkoutTree } from './checkout';
+import { backends, interleaved, load1, median, pairRounds, pairRows, type BenchRow } from './types';
 
 /** Minibatches per timed call: the learners train them in one integration of the weights' flow (rules.ts NetworkLearner.train). */
 const TRAIN_BLOCK = 8;
 
-export async function benchLoco(opts: { quick: boolean }): Promise<BenchRow[]> {
+const B = 32;
+
+/** Class-pure MNIST minibatches of B (as loco-mnist trains), 40 of them, cycled. */
+function benchBatches() {
   const { train } = mnistSplit(0);
-  const B = 32;
-  const batches = classPureBatches(train.y, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], B, new Rng(3))
+  return classPureBatches(train.y, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], B, new Rng(3))
     .filter((idx) => idx.length === B)
     .slice(0, 40)
     .map((idx) => gatherBatch(train, idx));
+}
+
+/** Warm-up minibatches: `block`, and for LOCO enough to fill its buffer of past directions. */
+function warmUp(rule: MnistRule, block: number): number {
+  return rule === 'loco' ? Math.max(block, LOCO_DEFAULTS.buffer + 1) : block;
+}
+
+export async function benchLoco(opts: { quick: boolean }): Promise<BenchRow[]> {
+  const batches = benchBatches();
   const repeats = opts.quick ? 3 : 7;
   const rows: BenchRow[] = [];
   const saved = getBackend();
@@ -50,7 +75,7 @@ export async function benchLoco(opts: { quick: boolean }): Promise<BenchRow[]> {
         const { x, t, y } = batches[next++ % batches.length];
         return { x, target: t, B, groups: y };
       });
-    for (let k = 0; k < Math.ceil(block / TRAIN_BLOCK); k++) step(); // warm-up (and fills LOCO's buffer)
+    for (let k = 0; k < Math.ceil(warmUp(rule, block) / TRAIN_BLOCK); k++) step(); // warm-up (and fills LOCO's buffer)
     const before = load1();
     const secs = interleaved(bks.map((b) => ({ name: b.name, setup: b.setup, fn: step })), repeats, kind === 'snn' ? 300 : 150);
     const load = `load ${before} -> ${load1()}`;
@@ -70,9 +95,63 @@ export async function benchLoco(opts: { quick: boolean }): Promise<BenchRow[]> {
   return rows;
 }
 
+/** A learner of either tree: this tree's trains a run of minibatches in one integration, REF's may only `step`. */
+interface AnyLearner {
+  train?: (count: number, batchAt: (k: number) => { x: Float64Array; target: Float64Array; B: number; groups: Int32Array | null }) => unknown;
+  step: (x: Float64Array, target: Float64Array, B: number, groups: Int32Array | null) => unknown;
+}
+
+/** NP and LOCO steps of the ANN and SNN, this tree against the learners of `ref` in this process (see the header). */
+export async function benchLocoAgainst(ref: string, opts: { quick: boolean; rounds?: number }): Promise<BenchRow[]> {
+  const old = checkoutTree(ref);
+  const rounds = opts.rounds ?? (opts.quick ? 3 : 5);
+  const batches = benchBatches();
+  const rows: BenchRow[] = [];
+  try {
+    const oldMnist = (await import(path.join(old.dir, 'models/loco/experiments/mnist.ts'))) as typeof import('../models/loco/experiments/mnist');
+    const oldRules = (await import(path.join(old.dir, 'models/loco/rules.ts'))) as { PerturbationLearner: new (...a: ConstructorParameters<typeof PerturbationLearner>) => AnyLearner };
+    const cases: [NetKind, 'np' | 'loco'][] = [['ann', 'np'], ['ann', 'loco'], ['snn', 'np'], ['snn', 'loco']];
+    for (const [kind, rule] of cases) {
+      const cfg = { net: kind, depth: 3, hidden: 500, steps: 20, noise: 0, seed: 1 };
+      const d = MNIST_DEFAULTS[kind];
+      const settings = { rule, sigma: d.sigma, eta: d.eta[rule] };
+      const learners: AnyLearner[] = [new oldRules.PerturbationLearner(oldMnist.buildNetwork(cfg), settings, 11), new PerturbationLearner(buildNetwork(cfg), settings, 11)];
+      const count = kind === 'snn' ? TRAIN_BLOCK : 2 * TRAIN_BLOCK;
+      const runs = learners.map((l) => {
+        let next = 0;
+        const batchAt = () => {
+          const { x, t, y } = batches[next++ % batches.length];
+          return { x, target: t, B, groups: y };
+        };
+        return (n: number) => {
+          if (l.train) l.train(n, batchAt);
+          else for (let k = 0; k < n; k++) {
+            const b = batchAt();
+            l.step(b.x, b.target, B, b.groups);
+          }
+        };
+      });
+      for (const run of runs) run(warmUp(rule, TRAIN_BLOCK)); // the same warm-up: LOCO's buffer full
+      const r = pairRounds(() => runs[0](count), () => runs[1](count), rounds);
+      rows.push(...pairRows(`loco ${kind.toUpperCase()} ${rule.toUpperCase()} training`, `784-500-10${kind === 'snn' ? ', T = 20' : ''}, ${count} minibatches of ${B}`, ref, `${getBackend()} backend`, r));
+    }
+  } finally {
+    old.remove();
+  }
+  return rows;
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  benchLoco({ quick: process.argv.includes('--quick') }).then(
-    (rows) => console.log(formatTable(['benchmark', 'size', 'value', 'unit', 'note'], rows.map((r) => [r.name, r.size, r.value.toFixed(1), r.unit, r.note ?? '']))),
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const against = arg('--against');
+  const rounds = arg('--rounds');
+  if (rounds !== undefined && !(Number.isInteger(Number(rounds)) && Number(rounds) >= 1)) throw new Error(`--rounds must be an integer >= 1 (got ${rounds})`);
+  const quick = process.argv.includes('--quick');
+  (against ? benchLocoAgainst(against, { quick, rounds: rounds === undefined ? undefined : Number(rounds) }) : benchLoco({ quick })).then(
+    (rows) => console.log(formatTable(['benchmark', 'size', 'value', 'unit', 'note'], rows.map((r) => [r.name, r.size, r.value.toPrecision(4), r.unit, r.note ?? '']))),
     (err: unknown) => {
       console.error(err);
       process.exit(1);

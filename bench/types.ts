@@ -79,3 +79,50 @@ export function interleaved(contenders: readonly Contender[], rounds: number, ta
   }
   return out;
 }
+
+/** Side-by-side CPU times of a reference `a` and `b` (`pairRounds`). */
+export interface PairTiming {
+  a: number[];
+  b: number[];
+  /** b/a per round. */
+  ratio: number[];
+  load: string;
+}
+
+/**
+ * CPU seconds of `a` (the reference, e.g. another commit's code loaded into this process) and `b`
+ * run alternately for `rounds` rounds (after one warm-up each; which goes first alternates, so
+ * that neither always runs on a warmer or busier machine), with their ratio b/a per round and the
+ * 1-minute load average before and after.
+ */
+export function pairRounds(a: () => void, b: () => void, rounds: number): PairTiming {
+  const loadBefore = load1();
+  a();
+  b();
+  const r = { a: [] as number[], b: [] as number[], ratio: [] as number[] };
+  const cpu = (fn: () => void) => {
+    const c0 = process.cpuUsage();
+    fn();
+    const d = process.cpuUsage(c0);
+    return (d.user + d.system) / 1e6;
+  };
+  for (let i = 0; i < rounds; i++) {
+    let xa = NaN;
+    if (i % 2 === 0) xa = cpu(a);
+    const yb = cpu(b);
+    if (i % 2 === 1) xa = cpu(a);
+    r.a.push(xa);
+    r.b.push(yb);
+    r.ratio.push(yb / xa);
+  }
+  return { ...r, load: `${loadBefore} before, ${load1()} after` };
+}
+
+/** The two rows of a side-by-side timing against `ref`: its CPU time, and this tree's ratio to it per round. */
+export function pairRows(name: string, size: string, ref: string, on: string, r: PairTiming): BenchRow[] {
+  const spread = (xs: number[], digits = 3) => `median ${median(xs).toFixed(digits)} (min ${Math.min(...xs).toFixed(digits)}, max ${Math.max(...xs).toFixed(digits)})`;
+  return [
+    { name: `${name} (${ref})`, size, value: median(r.a), unit: 's CPU', note: `${on}; ${r.a.length} rounds interleaved with this tree: ${spread(r.a)} s; this tree ${spread(r.b)} s; load ${r.load}` },
+    { name: `${name} this/${ref}`, size, value: median(r.ratio), unit: 'x CPU', note: `per round ${r.ratio.map((x) => x.toFixed(3)).join(', ')}; ${spread(r.ratio)}` },
+  ];
+}

@@ -30,7 +30,7 @@ import { loadData, trainDefaults, trainNetwork, type TrainSettings } from '../mo
 import { RunOutput } from '../src/io/run';
 import { BACKENDS, getBackend, setBackend, type Backend } from '../src/linalg/backend';
 import { checkoutTree } from './checkout';
-import { load1, median, type BenchRow } from './types';
+import { median, pairRounds, pairRows, type BenchRow, type PairTiming } from './types';
 
 interface Timing {
   median: number;
@@ -56,34 +56,6 @@ function time(fn: () => void, repeats: number): Timing {
   return { median: median(t), min: Math.min(...t), max: Math.max(...t), cpu: median(c), repeats };
 }
 
-/**
- * CPU seconds of `a` (the reference) and `b` run alternately for `rounds` rounds (after one
- * warm-up each), with their ratio b/a per round, and the 1-minute load average before and after.
- */
-function interleaved(a: () => void, b: () => void, rounds: number): { a: number[]; b: number[]; ratio: number[]; load: string } {
-  const loadBefore = load1();
-  a();
-  b();
-  const r = { a: [] as number[], b: [] as number[], ratio: [] as number[] };
-  const cpu = (fn: () => void) => {
-    const c0 = process.cpuUsage();
-    fn();
-    const d = process.cpuUsage(c0);
-    return (d.user + d.system) / 1e6;
-  };
-  for (let i = 0; i < rounds; i++) {
-    // alternate which goes first, so that neither always runs on a warmer (or busier) machine
-    let xa = NaN;
-    if (i % 2 === 0) xa = cpu(a);
-    const yb = cpu(b);
-    if (i % 2 === 1) xa = cpu(a);
-    r.a.push(xa);
-    r.b.push(yb);
-    r.ratio.push(yb / xa);
-  }
-  return { ...r, load: `${loadBefore} before, ${load1()} after` };
-}
-
 /** The training case of the side-by-side rows: one epoch of `train urfb` (784-256-256-10, batch 50) on the 8,000 training images, tested on 100. */
 const trainCase: TrainSettings = { ...trainDefaults, rule: 'urfb', seed: 1, epochs: 1, trainSize: 0, testSize: 100 };
 
@@ -100,27 +72,23 @@ export async function benchUrfbAgainst(ref: string, opts: { quick: boolean; roun
     setBackend(opts.backend);
     ((await import(path.join(old.dir, 'src/linalg/backend.ts'))) as typeof import('../src/linalg/backend')).setBackend(opts.backend);
   }
-  const on = `${opts.backend ?? getBackend()} backend`;
   const rounds = opts.rounds ?? (opts.quick ? 3 : 5);
-  const spread = (xs: number[], digits = 3) => `median ${median(xs).toFixed(digits)} (min ${Math.min(...xs).toFixed(digits)}, max ${Math.max(...xs).toFixed(digits)})`;
-  const compare = (name: string, size: string, r: ReturnType<typeof interleaved>) => {
-    rows.push({ name: `${name} (${ref})`, size, value: median(r.a), unit: 's CPU', note: `${on}; ${rounds} rounds interleaved with this tree: ${spread(r.a)} s; this tree ${spread(r.b)} s; load ${r.load}` });
-    rows.push({ name: `${name} this/${ref}`, size, value: median(r.ratio), unit: 'x CPU', note: `per round ${r.ratio.map((x) => x.toFixed(3)).join(', ')}; ${spread(r.ratio)}` });
-  };
+  const on = `${opts.backend ?? getBackend()} backend`;
+  const compare = (name: string, size: string, r: PairTiming) => rows.push(...pairRows(name, size, ref, on, r));
   try {
     if (opts.only !== 'train') {
       const other = (await import(path.join(old.dir, 'models/urfb/fig12.ts'))) as typeof import('../models/urfb/fig12');
       const settings: Fig12Settings = opts.quick ? { ...fig12Defaults, seeds: [1], steps: 200 } : { ...fig12Defaults };
       const before = { ...other.fig12Defaults, seeds: settings.seeds, steps: settings.steps };
       const runs = (settings.bp ? 1 : 0) + settings.epsilons.length;
-      compare('urfb fig12', `${settings.dims.join('-')}, ${runs} algorithms x ${settings.seeds.length} seeds x ${settings.steps} steps`, interleaved(() => other.runFig12(before), () => runFig12(settings), rounds));
+      compare('urfb fig12', `${settings.dims.join('-')}, ${runs} algorithms x ${settings.seeds.length} seeds x ${settings.steps} steps`, pairRounds(() => other.runFig12(before), () => runFig12(settings), rounds));
     }
     if (opts.only !== 'fig12') {
       const other = (await import(path.join(old.dir, 'models/urfb/train.ts'))) as typeof import('../models/urfb/train');
       const s = opts.quick ? { ...trainCase, trainSize: 2000 } : trainCase;
       const oldData = other.loadData(s);
       const data = loadData(s);
-      const r = interleaved(() => void other.trainNetwork(s, oldData), () => void trainNetwork(s, data), rounds);
+      const r = pairRounds(() => void other.trainNetwork(s, oldData), () => void trainNetwork(s, data), rounds);
       compare('urfb train epoch', `${[784, ...s.hidden, 10].join('-')} ${s.rule}, ${s.trainSize || data.train.n} images, batch ${s.batch}, test on ${s.testSize}`, r);
     }
   } finally {
