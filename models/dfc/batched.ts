@@ -527,6 +527,7 @@ export class DfcBatchedField {
     return {
       name: 'divergence',
       size: 1,
+      inPlace: true, // reads y1 alone (y0 only by identity, in `known`)
       step(t0, y0, t1, y1) {
         const k0 = known?.(t0, y0, y1);
         if (k0 === -1) return;
@@ -640,7 +641,10 @@ export class DfcBatchedField {
    * The eq. (5) sum is the reduction `sum`: after an accepted step it keeps the step's slot (when
    * the last update was that step's, else it redoes the update from y0 into a scratch buffer) and
    * adds K steps' rank-B terms as one product; total() adds the rest and (Σ_t D_1)ᵀ X.
-   * Any other step size, or a state outside the wasm memory, takes vf and the combine pass.
+   * A state outside the wasm memory is copied into its scratch slots for the update; any other
+   * step size takes vf and the combine pass.
+   * Every read of y0 precedes the write of the same entries of y1, so `solve` runs the update in
+   * place (`eulerInPlace`), without copying the v blocks from one state buffer to the other.
    */
   private fusedWake(o: {
     B: number; dim: number; vOff: number[]; uOff: number; accumulate: boolean; hoist: boolean; weights: readonly Float64Array[] | undefined;
@@ -696,7 +700,7 @@ export class DfcBatchedField {
         controlOutput(rs, RL.a, h, a0 + uOff, E, U, kp, nU); // eq. (4)
       }
       this.feedback(B); // C = U Qᵀ
-      h.copyWithin(a1, a0, a0 + nV); // the v blocks, stepped in place below
+      if (a1 !== a0) h.copyWithin(a1, a0, a0 + nV); // the v blocks, stepped in place below (y1 is y0 itself when `solve` updates in place)
       let vSum = 0;
       for (let i = L; i >= 1; i--) {
         const ni = sz[i];
@@ -716,17 +720,27 @@ export class DfcBatchedField {
       st.t1 = t0 + 1;
       return vSum + uSum;
     };
+    const [, , scratch0, scratch1] = this.stateSlots;
     const euler: EulerUpdate = (t0, y0, h, y1) => {
-      const a0 = this.indexOf(y0);
-      const a1 = this.indexOf(y1);
-      if (h !== 1 || a0 < 0 || a1 < 0) {
+      if (h !== 1) {
         vf(t0, y0, tmp);
         for (let k = 0; k < dim; k++) y1[k] = y0[k] + h * tmp[k];
         st.y1 = st.y0 = null;
         st.rNext = -1;
         return stateSum(y1, dim);
       }
-      const sum = update(t0, a0, a1, st.y1 !== y0 || st.t1 !== t0);
+      let a0 = this.indexOf(y0);
+      let a1 = this.indexOf(y1);
+      // a state outside the wasm memory is updated in its scratch slots and copied back (so the
+      // eq. (5) sum still reads this step's update, also when y1 is y0 itself)
+      const outside = a0 < 0 || a1 < 0;
+      if (outside) {
+        ws.f64.set(y0.subarray(0, dim), scratch0);
+        a0 = scratch0;
+        a1 = scratch1;
+      }
+      const sum = update(t0, a0, a1, outside || st.y1 !== y0 || st.t1 !== t0);
+      if (outside) y1.set(ws.f64.subarray(scratch1, scratch1 + dim));
       st.y0 = y0;
       st.y1 = y1;
       return sum;
@@ -738,10 +752,11 @@ export class DfcBatchedField {
     const flush = (rows: number): void => {
       for (let i = first; i <= L; i++) ws.gemm(sz[i], sz[i - 1], rows, this.Dst[i - 1].at, 1, sz[i], this.Rst[i - 1].at, sz[i - 1], 1, this.G[i - 1].at, 1, 1);
     };
-    const [, , scratch0, scratch1] = this.stateSlots;
     const reduction: Reduction = {
       name: 'eq. (5) Euler sum (fused)',
       size: 1,
+      // reads nothing of y0 after a step whose update was the fused one (with Euler, every step's)
+      inPlace: true,
       step: (t0, y0, t1, y1) => {
         if (t1 - t0 !== 1) throw new Error(`DFC wake phase: this phase was built for Euler steps of the paper's dt (1 in its clock) but took a step of ${t1 - t0}; build it with that step (solver dt0)`);
         if (!(st.y0 === y0 && st.y1 === y1 && st.t0 === t0)) {
@@ -942,7 +957,7 @@ export class DfcBatchedField {
       this.wasm && stepOne && (solverName === 'euler' || solverName === 'euler_maruyama') && dim <= this.stateWords
         ? this.fusedWake({ B, dim, vOff, uOff, accumulate, hoist, weights, cV, cU, kp, alpha, noisy: sigma > 0, dt: cfg.dt, vf, cache })
         : undefined;
-    const term = drift(dim, vf, fused ? { euler: fused.euler } : {});
+    const term = drift(dim, vf, fused ? { euler: fused.euler, eulerInPlace: true } : {});
     const storage = fused ? this.storage() : undefined;
     let problem: Problem;
     let brownian: BrownianPath | undefined;

@@ -70,7 +70,7 @@ test('the fused update is vf + combine bit for bit (state in wasm memory or in p
   }
 });
 
-test('the eq. (5) sum is the same from the fast loop, the general loop (output between steps) and plain arrays (update redone from y0); another step is refused', () => {
+test('the eq. (5) sum is the same from the fast loop (in place), the general loop (output between steps) and plain arrays (updated in the scratch slots); another step is refused', () => {
   const { field, p, X, Rstar, cfg } = setup([15, 10, 10, 5], 6);
   const fast = field.wake(p, X, Rstar, cfg, { accumulate: true });
   const via = (opts: { saveAt?: { ts: number[] } }, plainArrays: boolean) => {
@@ -85,8 +85,28 @@ test('the eq. (5) sum is the same from the fast loop, the general loop (output b
   expect(general.dW).toEqual(want);
   expect(via({}, true).dW).toEqual(want);
   expect(general.y).toEqual(via({}, false).y);
+  expect(via({}, true).y).toEqual(general.y);
   const phase = field.wakeProblem(p, X, Rstar, cfg, { accumulate: true });
   expect(() => solve(phase.problem, 'euler', { t0: 0, t1: cfg.steps, dt0: 0.5, y0: phase.y0, reductions: [phase.sum!.reduction] })).toThrow(/built for Euler steps of the paper's dt .* took a step of 0\.5/);
+});
+
+test("the fused phase's eq. (5) sum redoes the update from y0 when a step did not use it (rk4 at the paper's step): the sum of one-step Euler phases from the rk4 states", () => {
+  const { field, p, X, Rstar, cfg } = setup([15, 10, 10, 5], 6);
+  const phase = field.wakeProblem(p, X, Rstar, cfg, { accumulate: true });
+  const ts = Array.from({ length: cfg.steps + 1 }, (_, k) => k);
+  const sol = solve(phase.problem, 'rk4', { t0: 0, t1: cfg.steps, dt0: 1, y0: phase.y0, reductions: [phase.sum!.reduction], saveAt: { ts } });
+  expect(sol.status).toBe('ok');
+  const redone = phase.sum!.total().flatMap((m) => Array.from(m.data));
+  // the eq. (5) integrand at each rk4 state y_k, from a phase's Euler step k → k + 1 (its own update)
+  const want = new Float64Array(redone.length);
+  for (let k = 0; k < cfg.steps; k++) {
+    const one = field.wakeProblem(p, X, Rstar, cfg, { accumulate: true });
+    expect(solve(one.problem, 'euler', { t0: k, t1: k + 1, dt0: 1, y0: sol.ys[k], reductions: [one.sum!.reduction] }).status).toBe('ok');
+    one.sum!.total().flatMap((m) => Array.from(m.data)).forEach((v, i) => (want[i] += v));
+  }
+  const scale = Math.max(...want.map(Math.abs));
+  expect(scale).toBeGreaterThan(0);
+  expect(Math.max(...redone.map((v, i) => Math.abs(v - want[i])))).toBeLessThan(1e-12 * scale);
 });
 
 test("the sleep phase's fused update (the drift of Euler–Maruyama) is vf + combine bit for bit, reusing the rates across the compartments' noise", () => {
