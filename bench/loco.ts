@@ -35,7 +35,7 @@ import { LOCO_DEFAULTS } from '../models/loco/projector';
 import { Rng } from '../src/core/random';
 import { forceEngine, getBackend, setBackend } from '../src/linalg/backend';
 import { checkoutTree } from './checkout';
-import { backends, interleaved, load1, median, pairRounds, pairRows, type BenchRow } from './types';
+import { backends, cliArg, interleaved, load1, median, pairRounds, pairRows, roundsArg, type BenchRow } from './types';
 
 /** Minibatches per timed call: the learners train them in one integration of the weights' flow (rules.ts NetworkLearner.train). */
 const TRAIN_BLOCK = 8;
@@ -142,15 +142,9 @@ export async function benchLocoAgainst(ref: string, opts: { quick: boolean; roun
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? process.argv[i + 1] : undefined;
-  };
-  const against = arg('--against');
-  const rounds = arg('--rounds');
-  if (rounds !== undefined && !(Number.isInteger(Number(rounds)) && Number(rounds) >= 1)) throw new Error(`--rounds must be an integer >= 1 (got ${rounds})`);
+  const against = cliArg('--against');
   const quick = process.argv.includes('--quick');
-  (against ? benchLocoAgainst(against, { quick, rounds: rounds === undefined ? undefined : Number(rounds) }) : benchLoco({ quick })).then(
+  (against ? benchLocoAgainst(against, { quick, rounds: roundsArg() }) : benchLoco({ quick })).then(
     (rows) => console.log(formatTable(['benchmark', 'size', 'value', 'unit', 'note'], rows.map((r) => [r.name, r.size, r.value.toPrecision(4), r.unit, r.note ?? '']))),
     (err: unknown) => {
       console.error(err);

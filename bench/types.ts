@@ -126,3 +126,19 @@ export function pairRows(name: string, size: string, ref: string, on: string, r:
     { name: `${name} this/${ref}`, size, value: median(r.ratio), unit: 'x CPU', note: `per round ${r.ratio.map((x) => x.toFixed(3)).join(', ')}; ${spread(r.ratio)}` },
   ];
 }
+
+/** The value after `--name` on the command line, or undefined. */
+export function cliArg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+/** `--rounds N` of a side-by-side benchmark (an integer >= 1; anything else ends the process with a one-line message), or undefined when not given. */
+export function roundsArg(): number | undefined {
+  const rounds = cliArg('--rounds');
+  if (rounds !== undefined && !(Number.isInteger(Number(rounds)) && Number(rounds) >= 1)) {
+    console.error(`--rounds must be an integer >= 1 (got ${rounds})`);
+    process.exit(2);
+  }
+  return rounds === undefined ? undefined : Number(rounds);
+}

@@ -30,7 +30,7 @@ import { loadData, trainDefaults, trainNetwork, type TrainSettings } from '../mo
 import { RunOutput } from '../src/io/run';
 import { BACKENDS, getBackend, setBackend, type Backend } from '../src/linalg/backend';
 import { checkoutTree } from './checkout';
-import { median, pairRounds, pairRows, type BenchRow, type PairTiming } from './types';
+import { cliArg, median, pairRounds, pairRows, roundsArg, type BenchRow, type PairTiming } from './types';
 
 interface Timing {
   median: number;
@@ -126,19 +126,14 @@ export async function benchUrfb(opts: { quick: boolean }): Promise<BenchRow[]> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? process.argv[i + 1] : undefined;
-  };
   const quick = process.argv.includes('--quick');
-  const against = arg('--against');
-  const rounds = arg('--rounds');
-  const only = arg('--only');
-  if (rounds !== undefined && !(Number.isInteger(Number(rounds)) && Number(rounds) >= 1)) throw new Error(`--rounds must be an integer >= 1 (got ${rounds})`);
+  const against = cliArg('--against');
+  const rounds = roundsArg();
+  const only = cliArg('--only');
   if (only !== undefined && only !== 'fig12' && only !== 'train') throw new Error(`--only must be fig12 or train (got ${only})`);
-  const backend = arg('--backend') as Backend | undefined;
+  const backend = cliArg('--backend') as Backend | undefined;
   if (backend !== undefined && !BACKENDS.includes(backend)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')} (got ${backend})`);
-  (against ? benchUrfbAgainst(against, { quick, rounds: rounds === undefined ? undefined : Number(rounds), only, backend }) : benchUrfb({ quick })).then((rows) => {
+  (against ? benchUrfbAgainst(against, { quick, rounds, only, backend }) : benchUrfb({ quick })).then((rows) => {
     for (const r of rows) console.log(`${r.name.padEnd(30)} ${r.size.padEnd(52)} ${r.value.toFixed(3).padStart(9)} ${r.unit.padEnd(8)} ${r.note ?? ''}`);
   });
 }
