@@ -1018,7 +1018,8 @@ export class DfcBatchedField {
       });
     }
     const V = sz.slice(1).map((ni, j) => mat(B, ni, this.V[j].a.subarray(0, B * ni)));
-    const R = [Xm, ...sz.slice(1).map((ni, j) => mat(B, ni, this.R[j + 1].a.subarray(0, B * ni)))];
+    const R = [Xm];
+    for (let i = 1; i <= L; i++) R.push(mat(B, sz[i], this.R[i].a.subarray(0, B * sz[i])));
     return {
       status: run.divergence ? 'diverged' : 'ok',
       divergence: run.divergence,
