@@ -284,19 +284,21 @@ export class FeedbackNet {
       return { loss, errors, sum: NaN };
     }
     const scale = h * (eta / batch);
-    this.maskedSum = 0;
+    // all blocks are masked or none are: masked, each block's sum comes from its addition's pass;
+    // else the whole new state is summed in one pass at the end
+    const masked = this.maskW[1] !== null;
+    let sum = 0;
     for (let l = 1; l <= L; l++) {
-      this.accumulate(o.W[l], W[l], ws.d[l], ws.x[l - 1], scale, this.maskW[l], l);
+      sum += this.accumulate(o.W[l], W[l], ws.d[l], ws.x[l - 1], scale, this.maskW[l], l);
       if (this.feedback && l >= 2) {
-        if (this.epsilon !== 0) this.accumulate(o.R[l], R[l], ws.x[l - 1], ws.d[l], this.epsilon * scale, this.maskR[l], -l);
+        if (this.epsilon !== 0) sum += this.accumulate(o.R[l], R[l], ws.x[l - 1], ws.d[l], this.epsilon * scale, this.maskR[l], -l);
         else {
           if (o.R[l].data !== R[l].data) o.R[l].data.set(R[l].data);
-          if (this.masked) this.maskedSum += stateSum(o.R[l].data);
+          if (masked) sum += stateSum(o.R[l].data);
         }
       }
     }
-    // masked blocks were summed in their additions' pass (all blocks are masked or none are)
-    return { loss, errors, sum: this.masked ? this.maskedSum : this.entrySum(out) };
+    return { loss, errors, sum: masked ? sum : this.entrySum(out) };
   }
 
   /** target ← mask ⊙ (alpha Σ_b X_bᵀ Y_b) (`batchOuterAcc` onto a zeroed target, then the mask). */
@@ -307,24 +309,18 @@ export class FeedbackNet {
     if (m) for (let i = 0; i < t.length; i++) t[i] = m[i] * t[i];
   }
 
-  /** Whether the connections are sparse (then every W and R block has a mask). */
-  private get masked(): boolean {
-    return this.maskW[1] !== null;
-  }
-  /** Σ of the new entries of the masked blocks of the last fused update (`accumulate`). */
-  private maskedSum = 0;
-
   /**
    * target ← start + mask ⊙ (alpha Σ_b X_bᵀ Y_b), by the kernel and order of operations of an
    * in-place SGD update (start copied, then `batchOuterAcc` onto it, or, masked, onto a zeroed
-   * scratch block added under the mask, summing the new entries into `maskedSum` in that pass).
+   * scratch block added under the mask). Returns, masked, the sum of the new entries (taken in
+   * that addition's pass); unmasked 0 (the caller sums the whole new state in one pass).
    */
-  private accumulate(target: Mat, start: Mat, X: Mat, Y: Mat, alpha: number, m: Float64Array | null, key: number): void {
+  private accumulate(target: Mat, start: Mat, X: Mat, Y: Mat, alpha: number, m: Float64Array | null, key: number): number {
     const t = target.data;
     if (t !== start.data) t.set(start.data); // the same block when the update runs in place
     if (!m) {
       batchOuterAcc(target, X, Y, alpha);
-      return;
+      return 0;
     }
     const upd = this.scratch(key, target.rows, target.cols);
     const u = upd.data;
@@ -348,7 +344,7 @@ export class FeedbackNet {
       t[i] = a;
       s0 += a;
     }
-    this.maskedSum += s0 + s1;
+    return s0 + s1;
   }
 
   /**
