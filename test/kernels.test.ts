@@ -553,7 +553,7 @@ describe('WasmWorkspace (resident operands)', () => {
   it('mulRows: C = A·Bt (strided rows, accumulate) equals plain loops bit for bit on odd shapes', () => {
     const ws = WasmWorkspace.create()!;
     const rng = lcg(77);
-    const shapes: [number, number, number][] = [[1, 1, 1], [2, 8, 3], [3, 9, 5], [5, 20, 5], [128, 10, 10], [7, 17, 1], [6, 3, 33]];
+    const shapes: [number, number, number][] = [[1, 1, 1], [2, 8, 3], [3, 9, 5], [5, 20, 5], [128, 10, 10], [7, 17, 1], [6, 3, 33], [1, 19, 7]];
     const regions = shapes.map(([m, n, k]) => ({ a: ws.alloc(m * (k + 3)), b: ws.alloc(k * (n + 1)), c: ws.alloc(m * (n + 2)) }));
     shapes.forEach(([m, n, k], s) => {
       const { a, b, c } = regions[s];

@@ -680,8 +680,8 @@ export class DfcBatchedField {
       // the un-hoisted input layer's stack holds X in every slot
       if (!hoist) for (let s = 0; s < K; s++) this.Rst[0].a.set(this.X.a.subarray(0, B * sz[0]), s * B * sz[0]);
     }
-    /** Ring slot of this step, where R(y1) of the last update lies, and that update's ends. */
-    const st = { cur: 0, rNext: -1, y0: null as Float64Array | null, y1: null as Float64Array | null, t0: NaN, t1: NaN };
+    /** Ring slot of this step, where R(y1) of the last update lies, and that update's ends (a1: y1's wasm index, -1 outside the memory). */
+    const st = { cur: 0, rNext: -1, y0: null as Float64Array | null, y1: null as Float64Array | null, a1: -1, t0: NaN, t1: NaN };
     const tmp = new Float64Array(dim);
     const bad = new Int32Array(1);
     const nV = B * N; // the v blocks lie at [0, B·N), u^int after them (no other blocks with Euler)
@@ -729,8 +729,8 @@ export class DfcBatchedField {
         st.rNext = -1;
         return stateSum(y1, dim);
       }
-      let a0 = this.indexOf(y0);
-      let a1 = this.indexOf(y1);
+      let a0 = y0 === st.y1 ? st.a1 : this.indexOf(y0);
+      let a1 = y1 === y0 ? a0 : this.indexOf(y1);
       // a state outside the wasm memory is updated in its scratch slots and copied back (so the
       // eq. (5) sum still reads this step's update, also when y1 is y0 itself)
       const outside = a0 < 0 || a1 < 0;
@@ -743,6 +743,7 @@ export class DfcBatchedField {
       if (outside) y1.set(ws.f64.subarray(scratch1, scratch1 + dim));
       st.y0 = y0;
       st.y1 = y1;
+      st.a1 = outside ? -1 : a1;
       return sum;
     };
     // the divergence check from the update's own pass when this step's update wrote y1 (and no

@@ -247,7 +247,8 @@ class Run {
   private diverged?: Divergence;
   private stopEvent?: { t: number; name: string; fired: number[] };
   private stats = { accepted: 0, rejected: 0, nfe: 0, events: 0, spikes: 0 };
-  private readonly ybuf: Float64Array;
+  /** A state-sized scratch for interpolated states (saving between steps, event location), made when first needed. */
+  private ybufMade: Float64Array | null = null;
   private readonly span: number;
   private segment = -1;
   private readonly jumps: readonly number[] | null;
@@ -409,7 +410,10 @@ class Run {
       }
     }
     this.problem = problem;
-    this.ybuf = new Float64Array(n);
+  }
+
+  private get ybuf(): Float64Array {
+    return (this.ybufMade ??= new Float64Array(this.n));
   }
 
   private eventState(spec: EventSpec): EventState {

@@ -301,7 +301,8 @@ export function gemvT(m: i32, n: i32, a: usize, x: usize, y: usize, alpha: f64, 
  * C (m x n) = A (m x k) · Bt (k x n), or C += A · Bt when acc != 0. Row strides lda, ldb, ldc in
  * f64s. No packing: Bt should fit in L1 (k*n up to a few thousand). Every entry is summed in the
  * order p = 0 … k−1, then added to the old C when acc != 0. Columns in blocks of 8 (four f64x2
- * accumulators), then 2, then 1; rows in pairs where possible (one load of Bt serves two rows).
+ * accumulators), then 2, then 1; rows in pairs where possible (one load of Bt serves two rows), a
+ * last odd row alone.
  */
 export function mulRows(m: i32, n: i32, k: i32, a: usize, lda: i32, bt: usize, ldb: i32, c: usize, ldc: i32, acc: i32): void {
   const ldaB = <usize>lda << 3;
@@ -379,6 +380,25 @@ export function mulRows(m: i32, n: i32, k: i32, a: usize, lda: i32, bt: usize, l
     const a0 = a + <usize>i * ldaB;
     const c0 = c + <usize>i * ldcB;
     let j = 0;
+    // a last (or only) row: columns in blocks of 8 too (four independent sums in flight, each
+    // entry still summed in the order p = 0 … k−1)
+    for (; j + 8 <= n; j += 8) {
+      const jo = <usize>j << 3;
+      let s0 = f64x2.splat(0.0), s1 = f64x2.splat(0.0), s2 = f64x2.splat(0.0), s3 = f64x2.splat(0.0);
+      let bp = bt + jo;
+      for (let p = 0; p < k; p++) {
+        const x0 = v128.load64_splat(a0 + (<usize>p << 3));
+        s0 = f64x2.add(s0, f64x2.mul(x0, v128.load(bp))); s1 = f64x2.add(s1, f64x2.mul(x0, v128.load(bp, 16)));
+        s2 = f64x2.add(s2, f64x2.mul(x0, v128.load(bp, 32))); s3 = f64x2.add(s3, f64x2.mul(x0, v128.load(bp, 48)));
+        bp += ldbB;
+      }
+      const d0 = c0 + jo;
+      if (acc != 0) {
+        s0 = f64x2.add(v128.load(d0), s0); s1 = f64x2.add(v128.load(d0, 16), s1);
+        s2 = f64x2.add(v128.load(d0, 32), s2); s3 = f64x2.add(v128.load(d0, 48), s3);
+      }
+      v128.store(d0, s0); v128.store(d0, s1, 16); v128.store(d0, s2, 32); v128.store(d0, s3, 48);
+    }
     for (; j + 2 <= n; j += 2) {
       const jo = <usize>j << 3;
       let s0 = f64x2.splat(0.0);
