@@ -10,7 +10,9 @@
  *                                      runs in both trees in fresh processes, alternating which
  *                                      goes first, and every row both print gets its slowdown
  *                                      new ÷ old (time-like units) or old ÷ new (rates), median
- *                                      and spread over the rounds, flagged above 1.05
+ *                                      and spread over the rounds, flagged above 1.05 (a module
+ *                                      with `sideBySide`, such as scaling, times both trees in one
+ *                                      process with its own code instead)
  *
  * Rows may carry their timing spread (`min`, `max`, `repeats`, and `seconds` for the median): the
  * table shows it as a spread column and the JSON keeps every field. A module that throws gives one
@@ -23,7 +25,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatTable, writeJson } from '../src/io/output';
 import { checkoutTree } from './checkout';
-import { median, type BenchRow } from './types';
+import { median, type BenchRow, type PairRow } from './types';
 
 export interface SuiteRow extends BenchRow {
   module: string;
@@ -121,7 +123,8 @@ export interface AgainstRow {
 /**
  * Every module in both trees, `rounds` times, each run a fresh process of that tree's own
  * bench/run.ts (`--only <module>`), the order alternating between rounds; rows are matched by
- * module, name and size.
+ * module, name and size. A module that exports `sideBySide` (bench/types.ts `PairRow`) times both
+ * trees itself, with its own code, in this process.
  */
 export async function benchAgainst(opts: { ref: string; rounds: number; quick: boolean; only?: readonly string[] | null; log?: (line: string) => void }): Promise<AgainstRow[]> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -140,6 +143,13 @@ export async function benchAgainst(opts: { ref: string; rounds: number; quick: b
     };
     const rows = new Map<string, AgainstRow>();
     for (const m of modules) {
+      const mod = (await import(path.join(__dirname, `${m}.ts`))) as { sideBySide?: (dir: string, o: { quick: boolean; rounds: number }) => Promise<PairRow[]> };
+      if (mod.sideBySide) {
+        // the same code times both trees, in this process (see PairRow)
+        log(`bench --against: ${m}, ${opts.rounds} rounds side by side in one process`);
+        for (const r of await mod.sideBySide(other.dir, { quick: opts.quick, rounds: opts.rounds })) rows.set(`${m}\u0000${r.name}\u0000${r.size}`, { module: m, external: false, ...r });
+        continue;
+      }
       for (let round = 0; round < opts.rounds; round++) {
         log(`bench --against: ${m}, round ${round + 1} of ${opts.rounds}`);
         const order = round % 2 === 0 ? (['new', 'old'] as const) : (['old', 'new'] as const);

@@ -80,6 +80,21 @@ export function interleaved(contenders: readonly Contender[], rounds: number, ta
   return out;
 }
 
+/**
+ * A row of a side-by-side timing in one process, as `npm run bench -- --against` reports it: per
+ * round, this tree's value, the other tree's and the slowdown new ÷ old. A bench module that
+ * exports `sideBySide(dir, { quick, rounds })` returning these is timed that way by the suite (the
+ * same code runs both trees) instead of by each tree's own bench file.
+ */
+export interface PairRow {
+  name: string;
+  size: string;
+  unit: string;
+  newValues: number[];
+  oldValues: number[];
+  slowdowns: number[];
+}
+
 /** Side-by-side CPU times of a reference `a` and `b` (`pairRounds`). */
 export interface PairTiming {
   a: number[];

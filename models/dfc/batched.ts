@@ -1018,9 +1018,13 @@ export class DfcBatchedField {
         return g;
       });
     }
-    const V = sz.slice(1).map((ni, j) => mat(B, ni, this.V[j].a.subarray(0, B * ni)));
+    // loops, not a mapped callback: V8 deoptimised `wake` at that callback in every early wake
+    const V: Mat[] = [];
     const R = [Xm];
-    for (let i = 1; i <= L; i++) R.push(mat(B, sz[i], this.R[i].a.subarray(0, B * sz[i])));
+    for (let i = 1; i <= L; i++) {
+      V.push(mat(B, sz[i], this.V[i - 1].a.subarray(0, B * sz[i])));
+      R.push(mat(B, sz[i], this.R[i].a.subarray(0, B * sz[i])));
+    }
     return {
       status: run.divergence ? 'diverged' : 'ok',
       divergence: run.divergence,

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect, test } from 'vitest';
-import { benchModules, runBench, speedDirection } from '../../bench/run';
+import { benchAgainst, benchModules, runBench, speedDirection } from '../../bench/run';
 
 test('the bench runner in --quick mode writes valid JSON with the rows and their spreads', async () => {
   expect(benchModules()).toEqual(expect.arrayContaining(['kernels', 'core', 'solvers', 'scaling', 'urfb', 'dfc', 'sal', 'dll', 'lif', 'loco']));
@@ -35,3 +35,17 @@ test('--against reads each unit the right way round: times lower, rates higher, 
   for (const u of ['samples/s', 'steps/s', 'neuron-steps/s', 'GFLOP/s', 'Gelem/s', 'x', 'x CPU']) expect(speedDirection(u)).toBe('higher');
   for (const u of ['', 'p (t ∝ n^p)', 'rel. error at t=10']) expect(speedDirection(u)).toBeNull();
 });
+
+test('--against times a module with sideBySide in one process with its own code: scaling gives every width of both models with a slowdown per round', async () => {
+  const root = path.join(__dirname, '..', '..');
+  const rows = await benchAgainst({ ref: root, rounds: 1, quick: true, only: ['scaling'], log: () => {} });
+  expect(rows.map((r) => `${r.name} ${r.size}`)).toEqual(['dfc', 'sal'].flatMap((m) => [64, 128, 256, 512, 1024].map((n) => `${m}: time per step n=${n}`)));
+  for (const r of rows) {
+    expect(r.module).toBe('scaling');
+    expect(r.unit).toBe('µs/step');
+    expect(r.slowdowns).toHaveLength(1);
+    expect(r.newValues[0]).toBeGreaterThan(0);
+    expect(r.oldValues[0]).toBeGreaterThan(0);
+    expect(r.slowdowns[0]).toBeCloseTo(r.newValues[0] / r.oldValues[0], 12);
+  }
+}, 120_000);
