@@ -550,6 +550,20 @@ describe('WasmWorkspace (resident operands)', () => {
     return v;
   }
 
+  it('scale: x·alpha in place equals the scalar product bit for bit on odd lengths, the entries after n untouched', () => {
+    const ws = WasmWorkspace.create()!;
+    const rng = lcg(5);
+    for (const n of [1, 2, 7, 64, 1001]) {
+      const at = ws.alloc(n + 3);
+      const x = put(ws, rng, at, n + 3);
+      const alpha = 0.1 + rng();
+      ws.scale(at, n, alpha);
+      const h = ws.f64;
+      for (let i = 0; i < n + 3; i++) expect(h[at + i]).toBe(i < n ? x[i] * alpha : x[i]);
+    }
+    expect(() => ws.scale(ws.size + 2, 4, 2)).toThrow(/outside the allocated regions/);
+  });
+
   it('mulRows: C = A·Bt (strided rows, accumulate) equals plain loops bit for bit on odd shapes', () => {
     const ws = WasmWorkspace.create()!;
     const rng = lcg(77);

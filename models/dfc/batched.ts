@@ -186,7 +186,7 @@ export interface WakePhase {
   B: number;
   hoist: boolean;
   /** With Euler: the reduction that sums eq. (5) and its result (the state has no update blocks then). */
-  sum?: { reduction: Reduction; total: () => Mat[] };
+  sum?: { reduction: Reduction; total: (dt: number) => Mat[] };
   /** The divergence check (a reduction that stops the run: |u^int| or |v_L| beyond the threshold). */
   check: Reduction;
 }
@@ -569,15 +569,29 @@ export class DfcBatchedField {
     }
   }
 
+  /** The eq. (5) sums G_i times dt, as new matrices (each entry G·dt, one rounding, on the wasm kernel when there is one). */
+  private scaledSums(dt: number): Mat[] {
+    const sz = this.sizes;
+    const out: Mat[] = [];
+    for (let j = 0; j < this.L; j++) {
+      const g = this.G[j];
+      const n = sz[j + 1] * sz[j];
+      if (this.wasm) this.ws!.scale(g.at, n, dt);
+      else scale(g.a, dt, n);
+      out.push(mat(sz[j + 1], sz[j], g.a.slice(0, n)));
+    }
+    return out;
+  }
+
   /**
    * The Euler sum of eq. (5): a reduction that, after each step, takes the integrand D_i and
    * R_{i−1} of the field's evaluation at the step's start (re-evaluating there if the last
    * evaluation was elsewhere) and adds Σ_b D_i,b r_{i−1,b}ᵀ; the rank-B terms of K steps are
    * stacked and added as one product, the input layer's Σ_t D_1 once as (Σ_t D_1)ᵀ X at the end
    * (each step's D weighted by its length h when h ≠ 1).
-   * `total()` returns the sums (unscaled: ∫ … ds in steps).
+   * `total(dt)` returns the sums times dt (∫ … dt, from sums over steps).
    */
-  private eulerSum(B: number, hoist: boolean, at: (t: number, y: Float64Array) => void): { reduction: Reduction; total: () => Mat[] } {
+  private eulerSum(B: number, hoist: boolean, at: (t: number, y: Float64Array) => void): { reduction: Reduction; total: (dt: number) => Mat[] } {
     const sz = this.sizes;
     const L = this.L;
     const K = this.chunk;
@@ -614,14 +628,14 @@ export class DfcBatchedField {
         }
       },
     };
-    const total = (): Mat[] => {
+    const total = (dt: number): Mat[] => {
       if (cur > 0) flush(cur * B);
       cur = 0;
       if (hoist) {
         if (this.wasm) this.ws!.gemm(sz[1], sz[0], B, this.Dsum1.at, 1, sz[1], this.X.at, sz[0], 1, this.G[0].at, 1, 1);
         else matMulTA(mat(B, sz[1], Dsum1.subarray(0, B * sz[1])), mat(B, sz[0], this.X.a.subarray(0, B * sz[0])), mat(sz[1], sz[0], this.G[0].a), 1, 1);
       }
-      return sz.slice(1).map((ni, j) => mat(ni, sz[j], this.G[j].a.slice()));
+      return this.scaledSums(dt);
     };
     return { reduction, total };
   }
@@ -640,7 +654,7 @@ export class DfcBatchedField {
    *   u^int(y1) = u^int + (dt/τ_u)(E − α u^int), then E and U at y1 (`controllerEnd`); returns Σ y1.
    * The eq. (5) sum is the reduction `sum`: after an accepted step it keeps the step's slot (when
    * the last update was that step's, else it redoes the update from y0 into a scratch buffer) and
-   * adds K steps' rank-B terms as one product; total() adds the rest and (Σ_t D_1)ᵀ X.
+   * adds K steps' rank-B terms as one product; total(dt) adds the rest and (Σ_t D_1)ᵀ X, times dt.
    * A state outside the wasm memory is copied into its scratch slots for the update; any other
    * step size takes vf and the combine pass.
    * Every read of y0 precedes the write of the same entries of y1, so `solve` runs the update in
@@ -649,7 +663,7 @@ export class DfcBatchedField {
   private fusedWake(o: {
     B: number; dim: number; vOff: number[]; uOff: number; accumulate: boolean; hoist: boolean; weights: readonly Float64Array[] | undefined;
     cV: number; cU: number; kp: number; alpha: number; noisy: boolean; dt: number; vf: (t: number, y: Float64Array, out: Float64Array) => void; cache: { valid: boolean };
-  }): { euler: EulerUpdate; check: Reduction; sum?: { reduction: Reduction; total: () => Mat[] } } {
+  }): { euler: EulerUpdate; check: Reduction; sum?: { reduction: Reduction; total: (dt: number) => Mat[] } } {
     const ws = this.ws!;
     const { B, dim, vOff, uOff, accumulate, hoist, weights, cV, cU, kp, alpha, noisy, dt, vf, cache } = o;
     const sz = this.sizes;
@@ -779,7 +793,7 @@ export class DfcBatchedField {
         }
       },
     };
-    const total = (): Mat[] => {
+    const total = (dt: number): Mat[] => {
       if (st.cur > 0) flush(st.cur * B);
       st.cur = 0;
       st.rNext = -1;
@@ -787,7 +801,7 @@ export class DfcBatchedField {
         if (weights) scaleRows(ws.f64, this.Dsum1.at, B, sz[1], weights[0]);
         ws.gemm(sz[1], sz[0], B, this.Dsum1.at, 1, sz[1], this.X.at, sz[0], 1, this.G[0].at, 1, 1);
       }
-      return sz.slice(1).map((ni, j) => mat(ni, sz[j], this.G[j].a.slice()));
+      return this.scaledSums(dt);
     };
     return { euler, check, sum: { reduction, total } };
   }
@@ -1002,10 +1016,8 @@ export class DfcBatchedField {
     const RL = this.R[L].a;
     for (let k = 0; k < B * nL; k++) U[k] = y[uOff + k] + kp * (rs[k] - RL[k]);
     let dW: Mat[] | undefined;
-    if (accumulate && run.divergence === undefined && sum) {
-      dW = sum.total();
-      for (const g of dW) for (let k = 0; k < g.data.length; k++) g.data[k] *= cfg.dt;
-    } else if (accumulate && run.divergence === undefined) {
+    if (accumulate && run.divergence === undefined && sum) dW = sum.total(cfg.dt);
+    else if (accumulate && run.divergence === undefined) {
       dW = sz.slice(1).map((ni, j) => {
         const np = sz[j];
         const g = mat(ni, np);

@@ -894,6 +894,12 @@ export class WasmWorkspace {
     this.ex.gemm(m, n, k, a * 8, sai, sap, b * 8, sbp, sbj, c * 8, alpha, beta, this.workAt * 8);
   }
 
+  /** x[i] = x[i]·alpha, i < n (bit for bit the scalar product of each entry). */
+  scale(x: number, n: number, alpha: number): void {
+    this.out('scale', x, n);
+    this.ex.scaleArray(x * 8, n, alpha);
+  }
+
   /** dst[i] = tanh(src[i]), i < n (dst may be src). */
   tanh(src: number, dst: number, n: number): void {
     this.out('tanh', dst, n);

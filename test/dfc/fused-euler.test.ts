@@ -78,7 +78,7 @@ test('the eq. (5) sum is the same from the fast loop (in place), the general loo
     const problem = plainArrays ? { ...phase.problem, storage: undefined } : phase.problem;
     const sol = solve(problem, 'euler', { t0: 0, t1: cfg.steps, dt0: 1, y0: phase.y0, reductions: [phase.check, phase.sum!.reduction], ...opts });
     expect(sol.status).toBe('ok');
-    return { y: Array.from(sol.y), dW: phase.sum!.total().map((m) => Array.from(m.data).map((v) => v * cfg.dt)) };
+    return { y: Array.from(sol.y), dW: phase.sum!.total(cfg.dt).map((m) => Array.from(m.data)) };
   };
   const want = fast.dW!.map((m) => Array.from(m.data));
   const general = via({ saveAt: { ts: [2.5, 7.25, 10] } }, false);
@@ -96,13 +96,13 @@ test("the fused phase's eq. (5) sum redoes the update from y0 when a step did no
   const ts = Array.from({ length: cfg.steps + 1 }, (_, k) => k);
   const sol = solve(phase.problem, 'rk4', { t0: 0, t1: cfg.steps, dt0: 1, y0: phase.y0, reductions: [phase.sum!.reduction], saveAt: { ts } });
   expect(sol.status).toBe('ok');
-  const redone = phase.sum!.total().flatMap((m) => Array.from(m.data));
+  const redone = phase.sum!.total(1).flatMap((m) => Array.from(m.data));
   // the eq. (5) integrand at each rk4 state y_k, from a phase's Euler step k → k + 1 (its own update)
   const want = new Float64Array(redone.length);
   for (let k = 0; k < cfg.steps; k++) {
     const one = field.wakeProblem(p, X, Rstar, cfg, { accumulate: true });
     expect(solve(one.problem, 'euler', { t0: k, t1: k + 1, dt0: 1, y0: sol.ys[k], reductions: [one.sum!.reduction] }).status).toBe('ok');
-    one.sum!.total().flatMap((m) => Array.from(m.data)).forEach((v, i) => (want[i] += v));
+    one.sum!.total(1).flatMap((m) => Array.from(m.data)).forEach((v, i) => (want[i] += v));
   }
   const scale = Math.max(...want.map(Math.abs));
   expect(scale).toBeGreaterThan(0);

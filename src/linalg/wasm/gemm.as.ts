@@ -482,6 +482,20 @@ function tanhV(x: v128, tab: usize): v128 {
   return f64x2.sub(one, f64x2.div(f64x2.splat(2.0), f64x2.add(f64x2.mul(e, p), one)));
 }
 
+/** x[i] = x[i]·alpha for i < n (one rounding per entry, as the scalar product). */
+export function scaleArray(x: usize, n: i32, alpha: f64): void {
+  const a = f64x2.splat(alpha);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = x + (<usize>i << 3);
+    v128.store(o, f64x2.mul(v128.load(o), a));
+  }
+  if (i < n) {
+    const o = x + (<usize>i << 3);
+    store<f64>(o, load<f64>(o) * alpha);
+  }
+}
+
 /** dst[i] = tanh(src[i]) for i < n (dst may be src); table T at `tab` (see tanhS). */
 export function tanhArray(src: usize, dst: usize, n: i32, tab: usize): void {
   let i = 0;

@@ -32,6 +32,7 @@ export interface WasmGemm {
 export interface WasmResident extends WasmGemm {
   mulRows: (m: number, n: number, k: number, a: number, lda: number, bt: number, ldb: number, c: number, ldc: number, acc: number) => void;
   tanhArray: (src: number, dst: number, n: number, tab: number) => void;
+  scaleArray: (x: number, n: number, alpha: number) => void;
   rateStep: (
     m: number, n: number,
     v: number, vff: number, phiff: number, inp: number, ldi: number,
