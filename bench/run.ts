@@ -44,13 +44,25 @@ export interface SuiteResult {
   rows: SuiteRow[];
 }
 
-/** Module names in bench/ (every .ts except this runner and types.ts), kernels and core first. */
+/** Module names in bench/ (every .ts except this runner and its helpers types.ts and checkout.ts), kernels and core first. */
 export function benchModules(): string[] {
   return fs
     .readdirSync(__dirname)
-    .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && f !== 'types.ts')
+    .filter((f) => f.endsWith('.ts') && !['run.ts', 'types.ts', 'checkout.ts'].includes(f))
     .map((f) => f.replace(/\.ts$/, ''))
     .sort((a, b) => (a === 'kernels' ? -1 : b === 'kernels' ? 1 : a === 'core' ? -1 : b === 'core' ? 1 : a.localeCompare(b)));
+}
+
+/**
+ * A module's benchmark: its export `bench<Name>` (bench/dfc.ts: benchDfc). By that name, not the
+ * first export that starts with 'bench': those sort alphabetically, so dfc, dll and lif ran their
+ * side-by-side functions (benchAgainst…) with the options as a commit, and gave one error row each.
+ */
+export async function mainOf(m: string): Promise<(o: { quick: boolean }) => Promise<BenchRow[]>> {
+  const name = `bench${m[0].toUpperCase()}${m.slice(1)}`;
+  const fn = ((await import(path.join(__dirname, `${m}.ts`))) as Record<string, unknown>)[name];
+  if (typeof fn !== 'function') throw new Error(`bench/${m}.ts exports no ${name}(opts), the function the suite runs`);
+  return fn as (o: { quick: boolean }) => Promise<BenchRow[]>;
 }
 
 /** Run the suite (or the modules in `only`), write the JSON to `out`, and return what was written. */
@@ -63,11 +75,7 @@ export async function runBench(opts: { quick: boolean; only?: readonly string[] 
   const modules = known.filter((m) => !opts.only || opts.only.includes(m));
   const result: SuiteResult = { date: new Date().toISOString(), node: process.version, platform: `${process.platform}-${process.arch}`, quick: opts.quick, modules: [], rows: [] };
   for (const m of modules) {
-    const mod = (await import(path.join(__dirname, `${m}.ts`))) as Record<string, unknown>;
-    const fn = Object.entries(mod).find(([k, v]) => k.startsWith('bench') && typeof v === 'function')?.[1] as
-      | ((o: { quick: boolean }) => Promise<BenchRow[]>)
-      | undefined;
-    if (!fn) continue;
+    const fn = await mainOf(m);
     log(`bench: ${m}...`);
     const t0 = performance.now();
     let error: string | undefined;

@@ -185,7 +185,7 @@ export interface WakePhase {
   accOff: number[];
   B: number;
   hoist: boolean;
-  /** With Euler: the reduction that sums eq. (5) and its result (the state has no update blocks then). */
+  /** With Euler: the reduction that sums eq. (5) and its result times dt (`total`, once, after the solve; the state has no update blocks then). */
   sum?: { reduction: Reduction; total: (dt: number) => Mat[] };
   /** The divergence check (a reduction that stops the run: |u^int| or |v_L| beyond the threshold). */
   check: Reduction;

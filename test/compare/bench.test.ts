@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect, test } from 'vitest';
-import { benchAgainst, benchModules, runBench, speedDirection } from '../../bench/run';
+import { benchAgainst, benchModules, mainOf, runBench, speedDirection } from '../../bench/run';
 
 test('the bench runner in --quick mode writes valid JSON with the rows and their spreads', async () => {
   expect(benchModules()).toEqual(expect.arrayContaining(['kernels', 'core', 'solvers', 'scaling', 'urfb', 'dfc', 'sal', 'dll', 'lif', 'loco']));
@@ -29,6 +29,15 @@ test('the bench runner in --quick mode writes valid JSON with the rows and their
   await expect(runBench({ quick: true, only: ['nope'], out: file })).rejects.toThrow(/unknown benchmark module 'nope'/);
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
 }, 60_000);
+
+test('the suite runs each module by its bench<Name> export, not its side-by-side functions (which sort first in dfc, dll and lif)', async () => {
+  const modules = benchModules();
+  expect(modules).not.toContain('checkout');
+  for (const m of modules) {
+    const fn = await mainOf(m);
+    expect(fn.name).toBe(`bench${m[0].toUpperCase()}${m.slice(1)}`);
+  }
+});
 
 test('--against reads each unit the right way round: times lower, rates higher, other figures no verdict', () => {
   for (const u of ['s', 'ms', 'ms/batch', 'ms/eval', 's CPU', 'µs/step', 'ratio']) expect(speedDirection(u)).toBe('lower');
