@@ -20,8 +20,9 @@
  * commit, unpacked with `git archive` into a temporary folder, or a checkout folder) in this
  * process, on the same minibatches after the same warm-up, in interleaved rounds (default 5, 3
  * with --quick) of 16 minibatches (8 for the SNN); REF's learner trains a minibatch per call to
- * `step` when it has no `train`. (`npm run bench -- --against` runs each tree's own bench, whose
- * warm-up differed before the buffer was filled first: its LOCO rows compare different work.)
+ * `step` when it has no `train`. `npm run bench -- --against` times these cases (`sideBySide`):
+ * when it ran each tree's own bench, whose warm-up differed before the buffer was filled first,
+ * its LOCO rows compared different work.
  */
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -35,7 +36,7 @@ import { LOCO_DEFAULTS } from '../models/loco/projector';
 import { Rng } from '../src/core/random';
 import { forceEngine, getBackend, setBackend } from '../src/linalg/backend';
 import { checkoutTree } from './checkout';
-import { backends, cliArg, interleaved, load1, median, pairRounds, pairRows, roundsArg, type BenchRow } from './types';
+import { backends, cliArg, interleaved, load1, median, pairRounds, pairRows, roundsArg, type BenchRow, type PairRow, type PairTiming } from './types';
 
 /** Minibatches per timed call: the learners train them in one integration of the weights' flow (rules.ts NetworkLearner.train). */
 const TRAIN_BLOCK = 8;
@@ -101,44 +102,63 @@ interface AnyLearner {
   step: (x: Float64Array, target: Float64Array, B: number, groups: Int32Array | null) => unknown;
 }
 
+/** One side-by-side case: its row name and size, the minibatches of B samples in each timed call, and the CPU times of the checkout (a) and of this tree (b). */
+interface LocoPair {
+  name: string;
+  size: string;
+  samples: number;
+  r: PairTiming;
+}
+
+/** NP and LOCO steps of the ANN and SNN, the learners of the checkout at `dir` (a) and this tree's (b) in this process (see the header). */
+async function locoPairs(dir: string, rounds: number): Promise<LocoPair[]> {
+  const batches = benchBatches();
+  const out: LocoPair[] = [];
+  const oldMnist = (await import(path.join(dir, 'models/loco/experiments/mnist.ts'))) as typeof import('../models/loco/experiments/mnist');
+  const oldRules = (await import(path.join(dir, 'models/loco/rules.ts'))) as { PerturbationLearner: new (...a: ConstructorParameters<typeof PerturbationLearner>) => AnyLearner };
+  const cases: [NetKind, 'np' | 'loco'][] = [['ann', 'np'], ['ann', 'loco'], ['snn', 'np'], ['snn', 'loco']];
+  for (const [kind, rule] of cases) {
+    const cfg = { net: kind, depth: 3, hidden: 500, steps: 20, noise: 0, seed: 1 };
+    const d = MNIST_DEFAULTS[kind];
+    const settings = { rule, sigma: d.sigma, eta: d.eta[rule] };
+    const learners: AnyLearner[] = [new oldRules.PerturbationLearner(oldMnist.buildNetwork(cfg), settings, 11), new PerturbationLearner(buildNetwork(cfg), settings, 11)];
+    const count = kind === 'snn' ? TRAIN_BLOCK : 2 * TRAIN_BLOCK;
+    const runs = learners.map((l) => {
+      let next = 0;
+      const batchAt = () => {
+        const { x, t, y } = batches[next++ % batches.length];
+        return { x, target: t, B, groups: y };
+      };
+      return (n: number) => {
+        if (l.train) l.train(n, batchAt);
+        else for (let k = 0; k < n; k++) {
+          const b = batchAt();
+          l.step(b.x, b.target, B, b.groups);
+        }
+      };
+    });
+    for (const run of runs) run(warmUp(rule, TRAIN_BLOCK)); // the same warm-up: LOCO's buffer full
+    const r = pairRounds(() => runs[0](count), () => runs[1](count), rounds);
+    out.push({ name: `loco ${kind.toUpperCase()} ${rule.toUpperCase()} training`, size: `784-500-10${kind === 'snn' ? ', T = 20' : ''}, ${count} minibatches of ${B}`, samples: count * B, r });
+  }
+  return out;
+}
+
 /** NP and LOCO steps of the ANN and SNN, this tree against the learners of `ref` in this process (see the header). */
 export async function benchLocoAgainst(ref: string, opts: { quick: boolean; rounds?: number }): Promise<BenchRow[]> {
   const old = checkoutTree(ref);
-  const rounds = opts.rounds ?? (opts.quick ? 3 : 5);
-  const batches = benchBatches();
-  const rows: BenchRow[] = [];
   try {
-    const oldMnist = (await import(path.join(old.dir, 'models/loco/experiments/mnist.ts'))) as typeof import('../models/loco/experiments/mnist');
-    const oldRules = (await import(path.join(old.dir, 'models/loco/rules.ts'))) as { PerturbationLearner: new (...a: ConstructorParameters<typeof PerturbationLearner>) => AnyLearner };
-    const cases: [NetKind, 'np' | 'loco'][] = [['ann', 'np'], ['ann', 'loco'], ['snn', 'np'], ['snn', 'loco']];
-    for (const [kind, rule] of cases) {
-      const cfg = { net: kind, depth: 3, hidden: 500, steps: 20, noise: 0, seed: 1 };
-      const d = MNIST_DEFAULTS[kind];
-      const settings = { rule, sigma: d.sigma, eta: d.eta[rule] };
-      const learners: AnyLearner[] = [new oldRules.PerturbationLearner(oldMnist.buildNetwork(cfg), settings, 11), new PerturbationLearner(buildNetwork(cfg), settings, 11)];
-      const count = kind === 'snn' ? TRAIN_BLOCK : 2 * TRAIN_BLOCK;
-      const runs = learners.map((l) => {
-        let next = 0;
-        const batchAt = () => {
-          const { x, t, y } = batches[next++ % batches.length];
-          return { x, target: t, B, groups: y };
-        };
-        return (n: number) => {
-          if (l.train) l.train(n, batchAt);
-          else for (let k = 0; k < n; k++) {
-            const b = batchAt();
-            l.step(b.x, b.target, B, b.groups);
-          }
-        };
-      });
-      for (const run of runs) run(warmUp(rule, TRAIN_BLOCK)); // the same warm-up: LOCO's buffer full
-      const r = pairRounds(() => runs[0](count), () => runs[1](count), rounds);
-      rows.push(...pairRows(`loco ${kind.toUpperCase()} ${rule.toUpperCase()} training`, `784-500-10${kind === 'snn' ? ', T = 20' : ''}, ${count} minibatches of ${B}`, ref, `${getBackend()} backend`, r));
-    }
+    const pairs = await locoPairs(old.dir, opts.rounds ?? (opts.quick ? 3 : 5));
+    return pairs.flatMap((c) => pairRows(c.name, c.size, ref, `${getBackend()} backend`, c.r));
   } finally {
     old.remove();
   }
-  return rows;
+}
+
+/** The same cases for `npm run bench -- --against` (bench/types.ts PairRow): training samples per second of each tree per round. */
+export async function sideBySide(dir: string, opts: { quick: boolean; rounds: number }): Promise<PairRow[]> {
+  const rate = (c: LocoPair, xs: number[]) => xs.map((s) => c.samples / s);
+  return (await locoPairs(dir, opts.rounds)).map((c) => ({ name: c.name, size: c.size, unit: 'samples/s', oldValues: rate(c, c.r.a), newValues: rate(c, c.r.b), slowdowns: c.r.ratio }));
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -11,7 +11,8 @@
  *                                          a temporary folder that uses this tree's node_modules and
  *                                          .cache), alternating in interleaved rounds;
  *                                          --rounds N (default 5, 3 with --quick), --only fig12|train,
- *                                          --backend auto|blas|wasm|ts for both trees)
+ *                                          --backend auto|blas|wasm|ts for both trees;
+ *                                          `npm run bench -- --against` times these rows too)
  *
  * Rows: the default path of `creditflow reproduce fig12` (`solve` with 'euler', one step of η per
  * iteration, error and correlations recorded by a reduction), the same flow with 'rk4' (saving
@@ -30,7 +31,7 @@ import { loadData, trainDefaults, trainNetwork, type TrainSettings } from '../mo
 import { RunOutput } from '../src/io/run';
 import { BACKENDS, getBackend, setBackend, type Backend } from '../src/linalg/backend';
 import { checkoutTree } from './checkout';
-import { cliArg, median, pairRounds, pairRows, roundsArg, type BenchRow, type PairTiming } from './types';
+import { cliArg, median, pairRounds, pairRows, roundsArg, type BenchRow, type PairRow, type PairTiming } from './types';
 
 interface Timing {
   median: number;
@@ -59,42 +60,61 @@ function time(fn: () => void, repeats: number): Timing {
 /** The training case of the side-by-side rows: one epoch of `train urfb` (784-256-256-10, batch 50) on the 8,000 training images, tested on 100. */
 const trainCase: TrainSettings = { ...trainDefaults, rule: 'urfb', seed: 1, epochs: 1, trainSize: 0, testSize: 100 };
 
+/** One side-by-side case: its row name and size, and the CPU seconds per run of the checkout (a) and of this tree (b). */
+interface UrfbPair {
+  name: string;
+  size: string;
+  r: PairTiming;
+}
+
 /**
- * This tree against the checkout `ref` (e.g. the commit before a change), side by side in one
- * process: Fig. 12 at full size (quick: 1 seed, 200 iterations) and one training epoch
- * (`trainCase`), `rounds` interleaved rounds each; CPU seconds per run, this/ref per round.
+ * Fig. 12 at full size (quick: 1 seed, 200 iterations) and one training epoch (`trainCase`), by the
+ * checkout at `dir` (a) and by this tree (b) in this process, `rounds` interleaved rounds each;
+ * `backend` selected in both trees first.
  */
-export async function benchUrfbAgainst(ref: string, opts: { quick: boolean; rounds?: number; only?: 'fig12' | 'train'; backend?: Backend }): Promise<BenchRow[]> {
-  const old = checkoutTree(ref);
-  const rows: BenchRow[] = [];
+async function urfbPairs(dir: string, opts: { quick: boolean; rounds: number; only?: 'fig12' | 'train'; backend?: Backend }): Promise<UrfbPair[]> {
+  const out: UrfbPair[] = [];
   if (opts.backend) {
     // each tree has its own linear-algebra module: select the backend in both
     setBackend(opts.backend);
-    ((await import(path.join(old.dir, 'src/linalg/backend.ts'))) as typeof import('../src/linalg/backend')).setBackend(opts.backend);
+    ((await import(path.join(dir, 'src/linalg/backend.ts'))) as typeof import('../src/linalg/backend')).setBackend(opts.backend);
   }
-  const rounds = opts.rounds ?? (opts.quick ? 3 : 5);
-  const on = `${opts.backend ?? getBackend()} backend`;
-  const compare = (name: string, size: string, r: PairTiming) => rows.push(...pairRows(name, size, ref, on, r));
+  if (opts.only !== 'train') {
+    const other = (await import(path.join(dir, 'models/urfb/fig12.ts'))) as typeof import('../models/urfb/fig12');
+    const settings: Fig12Settings = opts.quick ? { ...fig12Defaults, seeds: [1], steps: 200 } : { ...fig12Defaults };
+    const before = { ...other.fig12Defaults, seeds: settings.seeds, steps: settings.steps };
+    const runs = (settings.bp ? 1 : 0) + settings.epsilons.length;
+    out.push({ name: 'urfb fig12', size: `${settings.dims.join('-')}, ${runs} algorithms x ${settings.seeds.length} seeds x ${settings.steps} steps`, r: pairRounds(() => other.runFig12(before), () => runFig12(settings), opts.rounds) });
+  }
+  if (opts.only !== 'fig12') {
+    const other = (await import(path.join(dir, 'models/urfb/train.ts'))) as typeof import('../models/urfb/train');
+    const s = opts.quick ? { ...trainCase, trainSize: 2000 } : trainCase;
+    const oldData = other.loadData(s);
+    const data = loadData(s);
+    const r = pairRounds(() => void other.trainNetwork(s, oldData), () => void trainNetwork(s, data), opts.rounds);
+    out.push({ name: 'urfb train epoch', size: `${[784, ...s.hidden, 10].join('-')} ${s.rule}, ${s.trainSize || data.train.n} images, batch ${s.batch}, test on ${s.testSize}`, r });
+  }
+  return out;
+}
+
+/**
+ * This tree against the checkout `ref` (e.g. the commit before a change), side by side in one
+ * process (`urfbPairs`): CPU seconds per run, this/ref per round.
+ */
+export async function benchUrfbAgainst(ref: string, opts: { quick: boolean; rounds?: number; only?: 'fig12' | 'train'; backend?: Backend }): Promise<BenchRow[]> {
+  const old = checkoutTree(ref);
   try {
-    if (opts.only !== 'train') {
-      const other = (await import(path.join(old.dir, 'models/urfb/fig12.ts'))) as typeof import('../models/urfb/fig12');
-      const settings: Fig12Settings = opts.quick ? { ...fig12Defaults, seeds: [1], steps: 200 } : { ...fig12Defaults };
-      const before = { ...other.fig12Defaults, seeds: settings.seeds, steps: settings.steps };
-      const runs = (settings.bp ? 1 : 0) + settings.epsilons.length;
-      compare('urfb fig12', `${settings.dims.join('-')}, ${runs} algorithms x ${settings.seeds.length} seeds x ${settings.steps} steps`, pairRounds(() => other.runFig12(before), () => runFig12(settings), rounds));
-    }
-    if (opts.only !== 'fig12') {
-      const other = (await import(path.join(old.dir, 'models/urfb/train.ts'))) as typeof import('../models/urfb/train');
-      const s = opts.quick ? { ...trainCase, trainSize: 2000 } : trainCase;
-      const oldData = other.loadData(s);
-      const data = loadData(s);
-      const r = pairRounds(() => void other.trainNetwork(s, oldData), () => void trainNetwork(s, data), rounds);
-      compare('urfb train epoch', `${[784, ...s.hidden, 10].join('-')} ${s.rule}, ${s.trainSize || data.train.n} images, batch ${s.batch}, test on ${s.testSize}`, r);
-    }
+    const pairs = await urfbPairs(old.dir, { ...opts, rounds: opts.rounds ?? (opts.quick ? 3 : 5) });
+    const on = `${opts.backend ?? getBackend()} backend`;
+    return pairs.flatMap((c) => pairRows(c.name, c.size, ref, on, c.r));
   } finally {
     old.remove();
   }
-  return rows;
+}
+
+/** The same cases for `npm run bench -- --against` (bench/types.ts PairRow): CPU seconds per run of each tree per round. */
+export async function sideBySide(dir: string, opts: { quick: boolean; rounds: number }): Promise<PairRow[]> {
+  return (await urfbPairs(dir, opts)).map((c) => ({ name: c.name, size: c.size, unit: 's CPU', oldValues: c.r.a, newValues: c.r.b, slowdowns: c.r.ratio }));
 }
 
 export async function benchUrfb(opts: { quick: boolean }): Promise<BenchRow[]> {
