@@ -17,6 +17,8 @@
  * phases of 50 steps per timing), in interleaved rounds (alternating which goes first); rows
  * 'ratio solve path / former engine' give the median, range and list of the per-round ratios of
  * wall and of CPU time (CPU time is the steadier on a shared machine), and fastest/fastest.
+ * `npm run bench -- --against` times these cases (`sideBySide`) on the 'auto' backend, and the toy
+ * network's on 'ts' too.
  * Configurations: toy 15-10-10-5, batch 128 (Fig. 3 settings) and MNIST-size 784-256-256-256-10,
  * batch 32 and 128 (MNIST settings). Each row is samples per second = batch / median wall time of a
  * minibatch over the repeats (min and max and the CPU-time figure in the note).
@@ -47,9 +49,9 @@ import { DfcEngine } from '../models/dfc/engine';
 import { DfcNet, initForwardWeights, productFeedback } from '../models/dfc/network';
 import { FIG3_FEEDBACK, FIG3_FORWARD, type ControllerConfig } from '../models/dfc/config';
 import { MNIST_FORWARD } from '../models/dfc/experiments/mnist';
-import { blasAvailable, blasLibrary, forceEngine, getBackend, setBackend } from '../src/linalg/backend';
+import { blasAvailable, blasLibrary, forceEngine, getBackend, setBackend, type Backend } from '../src/linalg/backend';
 import { checkoutTree } from './checkout';
-import { backends, load1, median, type BenchRow } from './types';
+import { backends, load1, median, type BenchRow, type PairRow } from './types';
 
 const REFERENCE = path.resolve(__dirname, '..', '..', 'shared', 'reference', 'dfc_torch_bench.py');
 const PYTHON = '/usr/bin/python3';
@@ -206,15 +208,35 @@ export async function benchDfc(opts: { quick: boolean }): Promise<BenchRow[]> {
 /** What the side-by-side calls on either engine. */
 type FormerEngine = Pick<DfcEngine, 'wake' | 'sleep'>;
 
-/** Issue 14's side-by-side: this tree's solve path against the DfcEngine of the folder `dir` (wake and sleep phases). */
-export async function benchAgainstBaseline(dir: string, opts: { quick: boolean; rounds?: number; phases?: readonly ('wake' | 'sleep')[] }): Promise<BenchRow[]> {
+/** One side-by-side case: its size, steps per timing, and per round the wall and CPU seconds of the folder's engine and of this tree's. */
+interface DfcPair {
+  size: string;
+  phase: 'wake' | 'sleep';
+  steps: number;
+  former: { wall: number; cpu: number }[];
+  solve: { wall: number; cpu: number }[];
+  load: string;
+}
+
+/**
+ * Issue 14's side-by-side: this tree's solve path against the DfcEngine of the folder `dir` (wake
+ * and sleep phases), toy 15-10-10-5 and MNIST-size at batch 128, on one minibatch, in interleaved
+ * rounds (alternating which goes first), after one warm-up run each; `backend` selected in both
+ * trees first.
+ */
+async function dfcPairs(dir: string, opts: { quick: boolean; rounds?: number; phases?: readonly ('wake' | 'sleep')[]; backend?: Backend; toyOnly?: boolean }): Promise<DfcPair[]> {
   const old = (await import(path.join(dir, 'models', 'dfc', 'engine.ts'))) as { DfcEngine: new (net: DfcNet, b: number) => FormerEngine };
-  const rows: BenchRow[] = [];
+  if (opts.backend) {
+    // each tree has its own linear-algebra module: select the backend in both
+    setBackend(opts.backend);
+    ((await import(path.join(dir, 'src', 'linalg', 'backend.ts'))) as typeof import('../src/linalg/backend')).setBackend(opts.backend);
+  }
+  const out: DfcPair[] = [];
   const cases = [
     { sizes: [15, 10, 10, 5], batch: 128, cfg: { ...FIG3_FORWARD, steps: 1000 }, rounds: opts.quick ? 3 : 7 },
     { sizes: [784, 256, 256, 256, 10], batch: 128, cfg: { ...MNIST_FORWARD, steps: opts.quick ? 20 : 100 }, rounds: opts.quick ? 3 : 5 },
   ];
-  for (const c of cases) {
+  for (const c of opts.toyOnly ? cases.slice(0, 1) : cases) {
     const net = new DfcNet({ sizes: c.sizes, hidden: 'tanh' });
     const rng = new Rng(42);
     const W = initForwardWeights(net, rng);
@@ -239,7 +261,6 @@ export async function benchAgainstBaseline(dir: string, opts: { quick: boolean; 
     };
     for (const phase of opts.phases ?? (['wake', 'sleep'] as const)) {
       const run = phases[phase];
-      const steps = phase === 'wake' ? c.cfg.steps : FIG3_FEEDBACK.steps * sleepReps;
       // wall and CPU time (user + system)
       const time = (e: FormerEngine): { wall: number; cpu: number } => {
         const c0 = process.cpuUsage();
@@ -258,20 +279,56 @@ export async function benchAgainstBaseline(dir: string, opts: { quick: boolean; 
         const order: ('solve' | 'former')[] = r % 2 ? ['former', 'solve'] : ['solve', 'former'];
         for (const k of order) t[k].push(time(engines[k]));
       }
-      const size = `${c.sizes.join('-')}, batch ${c.batch}, ${phase} ${phase === 'wake' ? c.cfg.steps : `${sleepReps} x ${FIG3_FEEDBACK.steps}`} steps`;
-      const us = (xs: number[]) => `${((median(xs) / steps) * 1e6).toFixed(1)} µs/step (${((Math.min(...xs) / steps) * 1e6).toFixed(1)}-${((Math.max(...xs) / steps) * 1e6).toFixed(1)})`;
-      for (const what of ['wall', 'cpu'] as const) {
-        const ratios = t.solve.map((v, i) => v[what] / t.former[i][what]);
-        const of = (k: 'solve' | 'former') => us(t[k].map((v) => v[what]));
-        rows.push({
-          name: `ratio solve path / former engine (${what} time)`,
-          size,
-          value: median(ratios),
-          unit: 'x',
-          note: `median of ${rounds} interleaved rounds, range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)} (per round: ${ratios.map((x) => x.toFixed(2)).join(' ')}); fastest/fastest ${(Math.min(...t.solve.map((v) => v[what])) / Math.min(...t.former.map((v) => v[what]))).toFixed(3)}; solve ${of('solve')}, former ${of('former')}; load ${load} -> ${load1()}`,
-        });
+      out.push({
+        size: `${c.sizes.join('-')}, batch ${c.batch}, ${phase} ${phase === 'wake' ? c.cfg.steps : `${sleepReps} x ${FIG3_FEEDBACK.steps}`} steps`,
+        phase,
+        steps: phase === 'wake' ? c.cfg.steps : FIG3_FEEDBACK.steps * sleepReps,
+        former: t.former,
+        solve: t.solve,
+        load: `${load} -> ${load1()}`,
+      });
+    }
+  }
+  return out;
+}
+
+/** Issue 14's side-by-side (`dfcPairs`) as rows: per case, the ratio solve path / former engine of wall and of CPU time. */
+export async function benchAgainstBaseline(dir: string, opts: { quick: boolean; rounds?: number; phases?: readonly ('wake' | 'sleep')[] }): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const c of await dfcPairs(dir, opts)) {
+    const us = (xs: number[]) => `${((median(xs) / c.steps) * 1e6).toFixed(1)} µs/step (${((Math.min(...xs) / c.steps) * 1e6).toFixed(1)}-${((Math.max(...xs) / c.steps) * 1e6).toFixed(1)})`;
+    for (const what of ['wall', 'cpu'] as const) {
+      const ratios = c.solve.map((v, i) => v[what] / c.former[i][what]);
+      const of = (k: 'solve' | 'former') => us(c[k].map((v) => v[what]));
+      rows.push({
+        name: `ratio solve path / former engine (${what} time)`,
+        size: c.size,
+        value: median(ratios),
+        unit: 'x',
+        note: `median of ${ratios.length} interleaved rounds, range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)} (per round: ${ratios.map((x) => x.toFixed(2)).join(' ')}); fastest/fastest ${(Math.min(...c.solve.map((v) => v[what])) / Math.min(...c.former.map((v) => v[what]))).toFixed(3)}; solve ${of('solve')}, former ${of('former')}; load ${c.load}`,
+      });
+    }
+  }
+  return rows;
+}
+
+/**
+ * The same cases for `npm run bench -- --against` (bench/types.ts PairRow), on the 'auto' backend
+ * and, for the toy network, on 'ts' (no wasm, no BLAS): CPU µs per step of each tree per round. (Each tree's own
+ * benchDfc would time fresh engines after one warm-up wake: the first wakes of a process.)
+ */
+export async function sideBySide(dir: string, opts: { quick: boolean; rounds: number }): Promise<PairRow[]> {
+  const rows: PairRow[] = [];
+  try {
+    for (const backend of ['auto', 'ts'] as const) {
+      // the TypeScript loop on the toy network only (at MNIST size it takes minutes)
+      for (const c of await dfcPairs(dir, { quick: opts.quick, rounds: opts.rounds, backend, toyOnly: backend === 'ts' })) {
+        const perStep = (xs: { cpu: number }[]) => xs.map((x) => (x.cpu / c.steps) * 1e6);
+        rows.push({ name: `dfc ${c.phase} phase [${backend}]`, size: c.size, unit: 'µs/step', oldValues: perStep(c.former), newValues: perStep(c.solve), slowdowns: c.solve.map((v, i) => v.cpu / c.former[i].cpu) });
       }
     }
+  } finally {
+    setBackend('auto');
   }
   return rows;
 }
