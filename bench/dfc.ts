@@ -51,7 +51,7 @@ import { FIG3_FEEDBACK, FIG3_FORWARD, type ControllerConfig } from '../models/df
 import { MNIST_FORWARD } from '../models/dfc/experiments/mnist';
 import { blasAvailable, blasLibrary, forceEngine, getBackend, setBackend, type Backend } from '../src/linalg/backend';
 import { checkoutTree } from './checkout';
-import { backends, load1, median, type BenchRow, type PairRow } from './types';
+import { backends, load1, median, selectBackendInBoth, type BenchRow, type PairRow } from './types';
 
 const REFERENCE = path.resolve(__dirname, '..', '..', 'shared', 'reference', 'dfc_torch_bench.py');
 const PYTHON = '/usr/bin/python3';
@@ -226,11 +226,16 @@ interface DfcPair {
  */
 async function dfcPairs(dir: string, opts: { quick: boolean; rounds?: number; phases?: readonly ('wake' | 'sleep')[]; backend?: Backend; toyOnly?: boolean }): Promise<DfcPair[]> {
   const old = (await import(path.join(dir, 'models', 'dfc', 'engine.ts'))) as { DfcEngine: new (net: DfcNet, b: number) => FormerEngine };
-  if (opts.backend) {
-    // each tree has its own linear-algebra module: select the backend in both
-    setBackend(opts.backend);
-    ((await import(path.join(dir, 'src', 'linalg', 'backend.ts'))) as typeof import('../src/linalg/backend')).setBackend(opts.backend);
+  const restore = opts.backend ? await selectBackendInBoth(dir, opts.backend) : () => {};
+  try {
+    return pairsOn(old.DfcEngine, opts);
+  } finally {
+    restore();
   }
+}
+
+/** The cases of `dfcPairs` with the folder's engine class, on the backend already selected. */
+function pairsOn(Former: new (net: DfcNet, b: number) => FormerEngine, opts: { quick: boolean; rounds?: number; phases?: readonly ('wake' | 'sleep')[]; toyOnly?: boolean }): DfcPair[] {
   const out: DfcPair[] = [];
   const cases = [
     { sizes: [15, 10, 10, 5], batch: 128, cfg: { ...FIG3_FORWARD, steps: 1000 }, rounds: opts.quick ? 3 : 7 },
@@ -247,7 +252,7 @@ async function dfcPairs(dir: string, opts: { quick: boolean; rounds?: number; ph
     const nL = net.nOut;
     const Rstar = mat(c.batch, nL);
     for (let k = 0; k < Rstar.data.length; k++) Rstar.data[k] = R[net.L].data[k] + c.cfg.lambda * (rng.uniform() - 0.5);
-    const engines = { solve: new DfcEngine(net, c.batch), former: new old.DfcEngine(net, c.batch) };
+    const engines = { solve: new DfcEngine(net, c.batch), former: new Former(net, c.batch) };
     // a phase: the wake phase of the minibatch (eq. 5 accumulated, c.cfg), or the sleep phase (Fig. 3's
     // feedback settings, 50 steps) repeated `sleepReps` times, each on a fresh generator
     const sleepReps = 10;
@@ -319,16 +324,12 @@ export async function benchAgainstBaseline(dir: string, opts: { quick: boolean; 
  */
 export async function sideBySide(dir: string, opts: { quick: boolean; rounds: number }): Promise<PairRow[]> {
   const rows: PairRow[] = [];
-  try {
-    for (const backend of ['auto', 'ts'] as const) {
-      // the TypeScript loop on the toy network only (at MNIST size it takes minutes)
-      for (const c of await dfcPairs(dir, { quick: opts.quick, rounds: opts.rounds, backend, toyOnly: backend === 'ts' })) {
-        const perStep = (xs: { cpu: number }[]) => xs.map((x) => (x.cpu / c.steps) * 1e6);
-        rows.push({ name: `dfc ${c.phase} phase [${backend}]`, size: c.size, unit: 'µs/step', oldValues: perStep(c.former), newValues: perStep(c.solve), slowdowns: c.solve.map((v, i) => v.cpu / c.former[i].cpu) });
-      }
+  for (const backend of ['auto', 'ts'] as const) {
+    // the TypeScript loop on the toy network only (at MNIST size it takes minutes)
+    for (const c of await dfcPairs(dir, { quick: opts.quick, rounds: opts.rounds, backend, toyOnly: backend === 'ts' })) {
+      const perStep = (xs: { cpu: number }[]) => xs.map((x) => (x.cpu / c.steps) * 1e6);
+      rows.push({ name: `dfc ${c.phase} phase [${backend}]`, size: c.size, unit: 'µs/step', oldValues: perStep(c.former), newValues: perStep(c.solve), slowdowns: c.solve.map((v, i) => v.cpu / c.former[i].cpu) });
     }
-  } finally {
-    setBackend('auto');
   }
   return rows;
 }

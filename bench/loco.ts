@@ -36,7 +36,7 @@ import { LOCO_DEFAULTS } from '../models/loco/projector';
 import { Rng } from '../src/core/random';
 import { forceEngine, getBackend, setBackend } from '../src/linalg/backend';
 import { checkoutTree } from './checkout';
-import { backends, cliArg, interleaved, load1, median, pairRounds, pairRows, roundsArg, type BenchRow, type PairRow, type PairTiming } from './types';
+import { backends, cliArg, interleaved, load1, median, pairRounds, pairRow, pairRows, roundsArg, type BenchRow, type PairRow, type PairTiming } from './types';
 
 /** Minibatches per timed call: the learners train them in one integration of the weights' flow (rules.ts NetworkLearner.train). */
 const TRAIN_BLOCK = 8;
@@ -157,8 +157,7 @@ export async function benchLocoAgainst(ref: string, opts: { quick: boolean; roun
 
 /** The same cases for `npm run bench -- --against` (bench/types.ts PairRow): training samples per second of each tree per round. */
 export async function sideBySide(dir: string, opts: { quick: boolean; rounds: number }): Promise<PairRow[]> {
-  const rate = (c: LocoPair, xs: number[]) => xs.map((s) => c.samples / s);
-  return (await locoPairs(dir, opts.rounds)).map((c) => ({ name: c.name, size: c.size, unit: 'samples/s', oldValues: rate(c, c.r.a), newValues: rate(c, c.r.b), slowdowns: c.r.ratio }));
+  return (await locoPairs(dir, opts.rounds)).map((c) => pairRow(c.name, c.size, 'samples/s', c.r, (s) => c.samples / s));
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -40,7 +40,7 @@ import { MNIST_FORWARD } from '../models/dfc/experiments/mnist';
 import { fixedBatch, SalCircuit } from '../models/sal/circuit';
 import { methodConfig } from '../models/sal/presets';
 import { checkoutTree } from './checkout';
-import { cliArg, median, pairRounds, roundsArg, type BenchRow, type PairRow } from './types';
+import { cliArg, median, pairRounds, pairRow, roundsArg, type BenchRow, type PairRow } from './types';
 
 export interface ScalingRow extends BenchRow {
   seconds?: number;
@@ -206,8 +206,7 @@ export async function sideBySide(dir: string, opts: { quick: boolean; rounds: nu
         for (let k = 0; k < reps; k++) run();
       };
       const r = pairRounds(block(runs[0]), block(runs[1]), opts.rounds);
-      const perStep = (xs: number[]) => xs.map((x) => (x / (reps * steps)) * 1e6);
-      rows.push({ name: `${m.name}: time per step`, size: `n=${n}`, unit: 'µs/step', oldValues: perStep(r.a), newValues: perStep(r.b), slowdowns: r.ratio });
+      rows.push(pairRow(`${m.name}: time per step`, `n=${n}`, 'µs/step', r, (s) => (s / (reps * steps)) * 1e6));
     }
   }
   return rows;

@@ -1,6 +1,7 @@
 /** What the benchmarks share: one row of `npm run bench`, medians, and side-by-side timing per backend. */
 import * as os from 'node:os';
-import { blasAvailable, forceEngine, setBackend, type Backend } from '../src/linalg/backend';
+import * as path from 'node:path';
+import { blasAvailable, forceEngine, getBackend, setBackend, type Backend } from '../src/linalg/backend';
 
 /** One row of `npm run bench`: a measured figure with its unit and a note (spread, comparison). */
 export interface BenchRow {
@@ -93,6 +94,27 @@ export interface PairRow {
   newValues: number[];
   oldValues: number[];
   slowdowns: number[];
+}
+
+/** A `PairRow` from a side-by-side timing: each round's CPU seconds of `a` (old) and `b` (new) as `value` gives them (default: as they are), and b/a per round. */
+export function pairRow(name: string, size: string, unit: string, r: PairTiming, value: (seconds: number) => number = (s) => s): PairRow {
+  return { name, size, unit, oldValues: r.a.map(value), newValues: r.b.map(value), slowdowns: r.ratio };
+}
+
+/**
+ * Selects `backend` in this tree and in the checkout at `dir` (each tree has its own linear-algebra
+ * module) and returns what restores both: a side-by-side run in the suite's process must not leave
+ * the other tree on another backend for the modules timed after it.
+ */
+export async function selectBackendInBoth(dir: string, backend: Backend): Promise<() => void> {
+  const other = (await import(path.join(dir, 'src', 'linalg', 'backend.ts'))) as typeof import('../src/linalg/backend');
+  const saved = [getBackend(), other.getBackend()] as const;
+  setBackend(backend);
+  other.setBackend(backend);
+  return () => {
+    setBackend(saved[0]);
+    other.setBackend(saved[1]);
+  };
 }
 
 /** Side-by-side CPU times of a reference `a` and `b` (`pairRounds`). */

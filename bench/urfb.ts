@@ -29,9 +29,9 @@ import { fig12Defaults, runFig12, type Fig12Settings } from '../models/urfb/fig1
 import { writeFig12 } from '../models/urfb/fig12-report';
 import { loadData, trainDefaults, trainNetwork, type TrainSettings } from '../models/urfb/train';
 import { RunOutput } from '../src/io/run';
-import { BACKENDS, getBackend, setBackend, type Backend } from '../src/linalg/backend';
+import { BACKENDS, getBackend, type Backend } from '../src/linalg/backend';
 import { checkoutTree } from './checkout';
-import { cliArg, median, pairRounds, pairRows, roundsArg, type BenchRow, type PairRow, type PairTiming } from './types';
+import { cliArg, median, pairRounds, pairRow, pairRows, roundsArg, selectBackendInBoth, type BenchRow, type PairRow, type PairTiming } from './types';
 
 interface Timing {
   median: number;
@@ -74,25 +74,25 @@ interface UrfbPair {
  */
 async function urfbPairs(dir: string, opts: { quick: boolean; rounds: number; only?: 'fig12' | 'train'; backend?: Backend }): Promise<UrfbPair[]> {
   const out: UrfbPair[] = [];
-  if (opts.backend) {
-    // each tree has its own linear-algebra module: select the backend in both
-    setBackend(opts.backend);
-    ((await import(path.join(dir, 'src/linalg/backend.ts'))) as typeof import('../src/linalg/backend')).setBackend(opts.backend);
-  }
-  if (opts.only !== 'train') {
-    const other = (await import(path.join(dir, 'models/urfb/fig12.ts'))) as typeof import('../models/urfb/fig12');
-    const settings: Fig12Settings = opts.quick ? { ...fig12Defaults, seeds: [1], steps: 200 } : { ...fig12Defaults };
-    const before = { ...other.fig12Defaults, seeds: settings.seeds, steps: settings.steps };
-    const runs = (settings.bp ? 1 : 0) + settings.epsilons.length;
-    out.push({ name: 'urfb fig12', size: `${settings.dims.join('-')}, ${runs} algorithms x ${settings.seeds.length} seeds x ${settings.steps} steps`, r: pairRounds(() => other.runFig12(before), () => runFig12(settings), opts.rounds) });
-  }
-  if (opts.only !== 'fig12') {
-    const other = (await import(path.join(dir, 'models/urfb/train.ts'))) as typeof import('../models/urfb/train');
-    const s = opts.quick ? { ...trainCase, trainSize: 2000 } : trainCase;
-    const oldData = other.loadData(s);
-    const data = loadData(s);
-    const r = pairRounds(() => void other.trainNetwork(s, oldData), () => void trainNetwork(s, data), opts.rounds);
-    out.push({ name: 'urfb train epoch', size: `${[784, ...s.hidden, 10].join('-')} ${s.rule}, ${s.trainSize || data.train.n} images, batch ${s.batch}, test on ${s.testSize}`, r });
+  const restore = opts.backend ? await selectBackendInBoth(dir, opts.backend) : () => {};
+  try {
+    if (opts.only !== 'train') {
+      const other = (await import(path.join(dir, 'models/urfb/fig12.ts'))) as typeof import('../models/urfb/fig12');
+      const settings: Fig12Settings = opts.quick ? { ...fig12Defaults, seeds: [1], steps: 200 } : { ...fig12Defaults };
+      const before = { ...other.fig12Defaults, seeds: settings.seeds, steps: settings.steps };
+      const runs = (settings.bp ? 1 : 0) + settings.epsilons.length;
+      out.push({ name: 'urfb fig12', size: `${settings.dims.join('-')}, ${runs} algorithms x ${settings.seeds.length} seeds x ${settings.steps} steps`, r: pairRounds(() => other.runFig12(before), () => runFig12(settings), opts.rounds) });
+    }
+    if (opts.only !== 'fig12') {
+      const other = (await import(path.join(dir, 'models/urfb/train.ts'))) as typeof import('../models/urfb/train');
+      const s = opts.quick ? { ...trainCase, trainSize: 2000 } : trainCase;
+      const oldData = other.loadData(s);
+      const data = loadData(s);
+      const r = pairRounds(() => void other.trainNetwork(s, oldData), () => void trainNetwork(s, data), opts.rounds);
+      out.push({ name: 'urfb train epoch', size: `${[784, ...s.hidden, 10].join('-')} ${s.rule}, ${s.trainSize || data.train.n} images, batch ${s.batch}, test on ${s.testSize}`, r });
+    }
+  } finally {
+    restore();
   }
   return out;
 }
@@ -114,7 +114,7 @@ export async function benchUrfbAgainst(ref: string, opts: { quick: boolean; roun
 
 /** The same cases for `npm run bench -- --against` (bench/types.ts PairRow): CPU seconds per run of each tree per round. */
 export async function sideBySide(dir: string, opts: { quick: boolean; rounds: number }): Promise<PairRow[]> {
-  return (await urfbPairs(dir, opts)).map((c) => ({ name: c.name, size: c.size, unit: 's CPU', oldValues: c.r.a, newValues: c.r.b, slowdowns: c.r.ratio }));
+  return (await urfbPairs(dir, opts)).map((c) => pairRow(c.name, c.size, 's CPU', c.r));
 }
 
 export async function benchUrfb(opts: { quick: boolean }): Promise<BenchRow[]> {
