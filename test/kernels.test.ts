@@ -22,6 +22,7 @@ import {
   wasmAvailable,
   WasmWorkspace,
 } from '../src/linalg/kernels';
+import { createWorkspace, TsWorkspace, type RateStepArgs, type Workspace } from '../src/linalg/workspace';
 import { blasAvailable, forceEngine, getBackend, setBackend, type Backend, type Engine } from '../src/linalg/backend';
 
 // ---- helpers ---------------------------------------------------------------------------------
@@ -542,16 +543,22 @@ describe('transpose / frobenius', () => {
   });
 });
 
-describe('WasmWorkspace (resident operands)', () => {
-  /** Fills n f64s at `at` with random values and returns a copy. */
-  function put(ws: WasmWorkspace, rng: () => number, at: number, n: number): Float64Array {
-    const v = randVec(rng, n);
-    ws.f64.set(v, at);
-    return v;
-  }
+/** Fills n f64s at `at` of a workspace with random values and returns a copy. */
+function put(ws: Workspace, rng: () => number, at: number, n: number): Float64Array {
+  const v = randVec(rng, n);
+  ws.f64.set(v, at);
+  return v;
+}
 
+/** Both resident workspaces (the wasm one on the 'wasm' backend). */
+const WORKSPACES: [string, () => Workspace][] = [
+  ['WasmWorkspace', () => WasmWorkspace.create()!],
+  ['TsWorkspace', () => new TsWorkspace()],
+];
+
+describe.each(WORKSPACES)('%s: the kernels of a resident workspace', (name, create) => {
   it('scale: x·alpha in place equals the scalar product bit for bit on odd lengths, the entries after n untouched', () => {
-    const ws = WasmWorkspace.create()!;
+    const ws = create();
     const rng = lcg(5);
     for (const n of [1, 2, 7, 64, 1001]) {
       const at = ws.alloc(n + 3);
@@ -564,6 +571,141 @@ describe('WasmWorkspace (resident operands)', () => {
     expect(() => ws.scale(ws.size + 2, 4, 2)).toThrow(/outside the allocated regions/);
   });
 
+  it('rateStep: one fused Euler step of a leaky tanh / linear layer, with the rate difference stored or added', () => {
+    const ws = create();
+    const rng = lcg(79);
+    const [m, n, ldi] = [5, 7, 11];
+    const R = { v: ws.alloc(m * n), vff: ws.alloc(m * n), phiff: ws.alloc(m * n), inp: ws.alloc(m * ldi), rin: ws.alloc(m * n), r: ws.alloc(m * n), d: ws.alloc(m * n), noise: ws.alloc(m * n) };
+    const t = ws.alloc(1); // scratch for the reference tanh
+    const tanh = (x: number) => {
+      ws.f64[t] = x;
+      ws.tanh(t, t, 1);
+      return ws.f64[t];
+    };
+    for (const act of ['tanh', 'linear'] as const) {
+      for (const mode of ['none', 'store', 'add'] as const) {
+        for (const withPhiff of [false, true]) {
+          for (const withNoise of [false, true]) {
+            const v = put(ws, rng, R.v, m * n);
+            const vff = put(ws, rng, R.vff, m * n);
+            const phiff = put(ws, rng, R.phiff, m * n);
+            const inp = put(ws, rng, R.inp, m * ldi);
+            const rin = put(ws, rng, R.rin, m * n);
+            const d0 = put(ws, rng, R.d, m * n);
+            const noise = put(ws, rng, R.noise, m * n);
+            ws.rateStep(m, n, { v: R.v, vff: R.vff, phiff: withPhiff ? R.phiff : 0, inp: R.inp, ldi, rin: R.rin, r: R.r, c: 0.025, act, mode, d: R.d, noise: withNoise ? R.noise : 0 });
+            const got = { v: ws.f64.slice(R.v, R.v + m * n), r: ws.f64.slice(R.r, R.r + m * n), d: ws.f64.slice(R.d, R.d + m * n) };
+            const phi = act === 'tanh' ? tanh : (x: number) => x;
+            for (let b = 0; b < m; b++) {
+              for (let j = 0; j < n; j++) {
+                const k = b * n + j;
+                let vn = v[k] + 0.025 * (vff[k] + inp[b * ldi + j] - v[k]);
+                if (withNoise) vn += noise[k];
+                expect(got.v[k]).toBe(vn);
+                expect(got.r[k]).toBe(phi(vn));
+                const diff = rin[k] - (withPhiff ? phiff[k] : phi(vff[k]));
+                expect(got.d[k]).toBe(mode === 'none' ? d0[k] : mode === 'store' ? diff : d0[k] + diff);
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('checks that outputs lie in allocated regions; alloc returns aligned, distinct, zeroed regions', () => {
+    const ws = create();
+    const a = ws.alloc(3);
+    const b = ws.alloc(5);
+    expect(a % 2).toBe(0);
+    expect(b % 2).toBe(0);
+    expect(b).toBeGreaterThanOrEqual(a + 3);
+    expect(Array.from(ws.f64.subarray(b, b + 5))).toEqual([0, 0, 0, 0, 0]);
+    expect(() => ws.rateStep(2, 4, { v: b, vff: a, phiff: 0, inp: a, ldi: 4, rin: a, r: a + 6, c: 1, act: 'tanh', mode: 'none', d: 0, noise: 0 })).toThrow(new RegExp(`${name}.rateStep: output \\[\\d+, \\d+\\) is outside the allocated regions`));
+    expect(() => ws.gemm(2, 4, 1, a, 1, 1, a, 4, 1, b + 2, 1, 0)).toThrow(/gemm: output .* is outside the allocated regions/);
+    expect(() => ws.tanh(a, 0, 1)).toThrow(/outside the allocated regions/);
+    expect(() => ws.alloc(-1)).toThrow(/words must be an integer >= 0/);
+    ws.f64[b] = 7;
+    const big = ws.alloc(200_000); // grows the memory: take the view again
+    expect(ws.f64.length).toBeGreaterThanOrEqual(big + 200_000);
+    expect(ws.f64[b]).toBe(7); // what was written before stays
+    expect(ws.f64[big + 199_999]).toBe(0);
+  });
+
+  it('gemm: C = alpha·opA·opB + beta·C on strided operands matches ml-matrix (A Bᵀ and Aᵀ B)', () => {
+    const ws = create();
+    const rng = lcg(81);
+    for (const [m, n, k] of [[13, 70, 65], [3, 2, 1], [128, 10, 10]]) {
+      const a = ws.alloc(m * k);
+      const b = ws.alloc(n * k);
+      const c = ws.alloc(m * n);
+      ws.reserveGemm(m, n, k);
+      const A = mat(m, k, put(ws, rng, a, m * k));
+      const B = mat(n, k, put(ws, rng, b, n * k));
+      const C0 = put(ws, rng, c, m * n);
+      ws.gemm(m, n, k, a, k, 1, b, 1, k, c, 0.5, 2); // C = 0.5 A Bᵀ + 2 C
+      const want = toMl(A).mmul(toMl(B).transpose()).mul(0.5).add(new Matrix([...Array(m)].map((_, i) => Array.from(C0.subarray(i * n, (i + 1) * n)))).mul(2));
+      expect(relErr(ws.f64.subarray(c, c + m * n), mlData(want))).toBeLessThanOrEqual(TOL);
+      ws.gemm(m, n, k, a, 1, m, b, n, 1, c, -1, 0); // A read as k x m (transposed), B as k x n
+      const At = mat(k, m, ws.f64.slice(a, a + m * k));
+      const Bn = mat(k, n, ws.f64.slice(b, b + n * k));
+      expect(relErr(ws.f64.subarray(c, c + m * n), mlData(toMl(At).transpose().mmul(toMl(Bn)).mul(-1)))).toBeLessThanOrEqual(TOL);
+    }
+  });
+});
+
+describe('TsWorkspace: the TypeScript twin of WasmWorkspace', () => {
+  it('gives the same bits for tanh (±∞, NaN, ±0, saturation), scale and rateStep (every mode, act, phiff, noise); the returned sums agree to rounding', () => {
+    const wasm = WasmWorkspace.create()!;
+    const ts = new TsWorkspace();
+    const rng = lcg(82);
+    const n = 4001; // odd: the wasm kernels' scalar tails too
+    const at = [wasm, ts].map((ws) => ({ src: ws.alloc(n), dst: ws.alloc(n) }));
+    const x = randVec(rng, n).map((v, i) => v * (i % 3 === 0 ? 40 : i % 3 === 1 ? 3 : 1e-3));
+    x.set([Infinity, -Infinity, NaN, 0, -0, 19.2, -19.2, 1e-300]);
+    [wasm, ts].forEach((ws, w) => {
+      ws.f64.set(x, at[w].src);
+      ws.tanh(at[w].src, at[w].dst, n);
+      ws.scale(at[w].src, n - 8, 0.3); // the finite entries after the specials
+    });
+    const same = (a: Float64Array, b: Float64Array) => a.every((v, i) => Object.is(v, b[i]));
+    expect(same(wasm.f64.slice(at[0].dst, at[0].dst + n), ts.f64.slice(at[1].dst, at[1].dst + n))).toBe(true);
+    expect(same(wasm.f64.slice(at[0].src, at[0].src + n), ts.f64.slice(at[1].src, at[1].src + n))).toBe(true);
+    const [m, cols, ldi] = [7, 9, 13];
+    const regions = [wasm, ts].map((ws) => ({ v: ws.alloc(m * cols), vff: ws.alloc(m * cols), phiff: ws.alloc(m * cols), inp: ws.alloc(m * ldi), rin: ws.alloc(m * cols), r: ws.alloc(m * cols), d: ws.alloc(m * cols), noise: ws.alloc(m * cols) }));
+    for (const act of ['tanh', 'linear'] as const) {
+      for (const mode of ['none', 'store', 'add'] as const) {
+        for (const withPhiff of [false, true]) {
+          for (const withNoise of [false, true]) {
+            // full-mantissa values (the generator's are multiples of 2^-52, whose sums are exact)
+            const rough = (k: number) => randVec(rng, k).map((u) => Math.sin(1000 * u));
+            const init = { v: rough(m * cols), vff: rough(m * cols), phiff: rough(m * cols), inp: rough(m * ldi), rin: rough(m * cols), d: rough(m * cols), noise: rough(m * cols) };
+            const run = (ws: Workspace, R: (typeof regions)[0]) => {
+              for (const key of Object.keys(init) as (keyof typeof init)[]) ws.f64.set(init[key], R[key]);
+              // c = 0.7: a step large enough that another order of the operations shows in the bits
+              const args: RateStepArgs = { v: R.v, vff: R.vff, phiff: withPhiff ? R.phiff : 0, inp: R.inp, ldi, rin: R.rin, r: R.r, c: 0.7, act, mode, d: R.d, noise: withNoise ? R.noise : 0 };
+              const sum = ws.rateStep(m, cols, args);
+              return { sum, v: ws.f64.slice(R.v, R.v + m * cols), r: ws.f64.slice(R.r, R.r + m * cols), d: ws.f64.slice(R.d, R.d + m * cols) };
+            };
+            const a = run(wasm, regions[0]);
+            const b = run(ts, regions[1]);
+            expect(same(a.v, b.v) && same(a.r, b.r) && same(a.d, b.d)).toBe(true);
+            expect(Math.abs(a.sum - b.sum)).toBeLessThanOrEqual(1e-14 * a.v.reduce((s, v) => s + Math.abs(v), 0));
+          }
+        }
+      }
+    }
+  });
+
+  it("createWorkspace: the wasm workspace where wasm may run, the TypeScript one with the 'ts' backend", () => {
+    useBackend('ts');
+    expect(createWorkspace()).toBeInstanceOf(TsWorkspace);
+    useBackend('wasm');
+    expect(createWorkspace()).toBeInstanceOf(WasmWorkspace);
+  });
+});
+
+describe('WasmWorkspace (resident operands)', () => {
   it('mulRows: C = A·Bt (strided rows, accumulate) equals plain loops bit for bit on odd shapes', () => {
     const ws = WasmWorkspace.create()!;
     const rng = lcg(77);
@@ -622,67 +764,10 @@ describe('WasmWorkspace (resident operands)', () => {
     expect(relErr(ws.f64.subarray(c, c + m * n), mlData(toMl(At).transpose().mmul(toMl(Bn)).mul(-1)))).toBeLessThanOrEqual(TOL);
   });
 
-  it("is not available with the 'ts' backend (models use their TypeScript loops)", () => {
+  it("is not available with the 'ts' backend (createWorkspace gives the TypeScript twin then)", () => {
     useBackend('ts');
     expect(WasmWorkspace.create()).toBeNull();
     useBackend('wasm');
     expect(WasmWorkspace.create()).not.toBeNull();
-  });
-
-  it('rateStep: one fused Euler step of a leaky tanh / linear layer, with the rate difference stored or added', () => {
-    const ws = WasmWorkspace.create()!;
-    const rng = lcg(79);
-    const [m, n, ldi] = [5, 7, 11];
-    const R = { v: ws.alloc(m * n), vff: ws.alloc(m * n), phiff: ws.alloc(m * n), inp: ws.alloc(m * ldi), rin: ws.alloc(m * n), r: ws.alloc(m * n), d: ws.alloc(m * n), noise: ws.alloc(m * n) };
-    const t = ws.alloc(1); // scratch for the reference tanh
-    const tanh = (x: number) => {
-      ws.f64[t] = x;
-      ws.tanh(t, t, 1);
-      return ws.f64[t];
-    };
-    for (const act of ['tanh', 'linear'] as const) {
-      for (const mode of ['none', 'store', 'add'] as const) {
-        for (const withPhiff of [false, true]) {
-          for (const withNoise of [false, true]) {
-            const v = put(ws, rng, R.v, m * n);
-            const vff = put(ws, rng, R.vff, m * n);
-            const phiff = put(ws, rng, R.phiff, m * n);
-            const inp = put(ws, rng, R.inp, m * ldi);
-            const rin = put(ws, rng, R.rin, m * n);
-            const d0 = put(ws, rng, R.d, m * n);
-            const noise = put(ws, rng, R.noise, m * n);
-            ws.rateStep(m, n, { v: R.v, vff: R.vff, phiff: withPhiff ? R.phiff : 0, inp: R.inp, ldi, rin: R.rin, r: R.r, c: 0.025, act, mode, d: R.d, noise: withNoise ? R.noise : 0 });
-            const got = { v: ws.f64.slice(R.v, R.v + m * n), r: ws.f64.slice(R.r, R.r + m * n), d: ws.f64.slice(R.d, R.d + m * n) };
-            const phi = act === 'tanh' ? tanh : (x: number) => x;
-            for (let b = 0; b < m; b++) {
-              for (let j = 0; j < n; j++) {
-                const k = b * n + j;
-                let vn = v[k] + 0.025 * (vff[k] + inp[b * ldi + j] - v[k]);
-                if (withNoise) vn += noise[k];
-                expect(got.v[k]).toBe(vn);
-                expect(got.r[k]).toBe(phi(vn));
-                const diff = rin[k] - (withPhiff ? phiff[k] : phi(vff[k]));
-                expect(got.d[k]).toBe(mode === 'none' ? d0[k] : mode === 'store' ? diff : d0[k] + diff);
-              }
-            }
-          }
-        }
-      }
-    }
-  });
-
-  it('checks that outputs lie in allocated regions; alloc returns aligned, distinct, zeroed regions', () => {
-    const ws = WasmWorkspace.create()!;
-    const a = ws.alloc(3);
-    const b = ws.alloc(5);
-    expect(a % 2).toBe(0);
-    expect(b % 2).toBe(0);
-    expect(b).toBeGreaterThanOrEqual(a + 3);
-    expect(Array.from(ws.f64.subarray(b, b + 5))).toEqual([0, 0, 0, 0, 0]);
-    expect(() => ws.mulRows(2, 4, 1, a, 1, a, 4, b, 4)).toThrow(/WasmWorkspace.mulRows: output \[\d+, \d+\) is outside the allocated regions/);
-    expect(() => ws.tanh(a, 0, 1)).toThrow(/outside the allocated regions/);
-    expect(() => ws.alloc(-1)).toThrow(/words must be an integer >= 0/);
-    const big = ws.alloc(200_000); // grows the memory: take the view again
-    expect(ws.f64.length).toBeGreaterThanOrEqual(big + 200_000);
   });
 });

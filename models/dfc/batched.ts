@@ -32,19 +32,22 @@
  *           dU^int/ds = (dt/τ_u)(E − α U^int),  dGQ/ds = V^fbᵀ U
  *   noise   dV^fb += (σ_fb √dt/τ_fb) dB (additive): an SDE, Euler–Maruyama by default.
  *
- * Both vector fields are batched: one evaluation does the products of the whole minibatch. Where
- * WebAssembly is available and every φ is tanh or linear (the paper's networks) they run on a
- * WasmWorkspace (src/linalg/kernels.ts): W_iᵀ, Qᵀ and every intermediate stay in one wasm memory,
- * the small products (k·n ≤ 4096, e.g. the toy network's) run unpacked (`mulRows`), larger ones as
- * packed products, and tanh is the SIMD kernel. There the state lives in that memory too (the
- * problem's `storage`: `solve`'s two state buffers are views into it), and both phases carry a fused
- * Euler update (`drift(…, { euler })`, used by 'euler' and the drift part of 'euler_maruyama'): the
- * former hand-written loop's step on the state in place, one `rateStep` kernel per layer (eq. 5
+ * Both vector fields are batched: one evaluation does the products of the whole minibatch. They
+ * run on a resident workspace (src/linalg/workspace.ts): W_i, Q and every intermediate stay in one
+ * memory, the wasm one (`WasmWorkspace`) where WebAssembly is available, the backend allows it and
+ * every φ is tanh or linear (the paper's networks), else its TypeScript twin (`TsWorkspace`). On
+ * wasm the small products (k·n ≤ 4096, e.g. the toy network's) run unpacked (`mulRows`, W_iᵀ and
+ * Qᵀ stored transposed), larger ones as packed products, and tanh is the SIMD kernel; on
+ * TypeScript every product is the general kernels' and tanh the same operations (same bits). The
+ * state lives in that memory too (the problem's `storage`: `solve`'s two state buffers are views
+ * into it), and when every φ is tanh or linear both phases carry a fused Euler update
+ * (`drift(…, { euler })`, used by 'euler' and the drift part of 'euler_maruyama'): the former
+ * hand-written loop's step on the state in place, one `rateStep` kernel per layer (eq. 5
  * integrand, eq. 1/12 step and φ of the new v), the rates of a step's start reused from the previous
- * step's update (see `fusedWake`, `fusedSleep`). vf serves every other solver (copying the v blocks
- * into the field's buffers when the state is not in its memory).
- * Otherwise the same arithmetic runs on the TypeScript kernels (fastmath.ts, matMulTB); both give
- * the same tanh bit for bit and may differ in the last bits through the order of sums in products.
+ * step's update (see `fusedWake`, `fusedSleep`), written once for both workspaces. vf serves every
+ * other solver (copying the v blocks into the field's buffers when the state is not in its memory).
+ * The two workspaces give the same states bit for bit; the products may differ in the last bits
+ * through their order of sums.
  *
  * The noise of both phases is drawn from the caller's generator in the former loop's order (the
  * layers top-down for the wake phase, the stacked compartments for the sleep phase), by
@@ -61,7 +64,8 @@ import { solve, type Reduction } from '../../src/core/solve';
 import { defineState, matrix, type BlockSpec, type StateLayout } from '../../src/core/state';
 import { stateSum } from '../../src/core/solver';
 import { blockDiffusion, drift, odeProblem, sdeProblem, type EulerUpdate, type Problem } from '../../src/core/terms';
-import { matMulTA, matMulTB, WasmWorkspace, type RateStepArgs } from '../../src/linalg/kernels';
+import { matMulTA, WasmWorkspace } from '../../src/linalg/kernels';
+import { createWorkspace, TsWorkspace, type RateStepArgs, type Workspace } from '../../src/linalg/workspace';
 import { mat, type Mat } from '../../src/linalg/mat';
 import type { SolverChoice } from '../../src/experiment/solver-options';
 import type { ControllerConfig, FeedbackConfig } from './config';
@@ -124,10 +128,10 @@ function firstBad(x: Float64Array, from: number, n: number): number {
   return -1;
 }
 
-/** Products with k·n up to this many f64s (Bᵀ within L1) run unpacked (`mulRows`). */
+/** On the wasm kernels, products with k·n up to this many f64s (Bᵀ within L1) run unpacked (`mulRows`). */
 const SMALL_PRODUCT = 4096;
 
-/** A buffer of the field: its wasm index (−1 without wasm) and its view. */
+/** A buffer of the field: its index in the workspace and its view. */
 interface Buf {
   at: number;
   a: Float64Array;
@@ -142,7 +146,7 @@ export interface WakeOptions {
   rowWeights?: readonly Float64Array[];
   /** Accumulate the input layer as d1 = ∫ D_1 (then one product with X), default true; false: dW1 every step. */
   hoistInput?: boolean;
-  /** Use the wasm kernels when they apply (default true); false forces the TypeScript kernels. */
+  /** Use the wasm kernels when they apply (default true); false forces the TypeScript workspace (`TsWorkspace`). */
   resident?: boolean;
   /** Solver, step (paper time) and tolerances; default 'euler' (σ = 0) or 'euler_maruyama' with cfg.dt. */
   solver?: PhaseSolver;
@@ -268,7 +272,11 @@ function scaleRows(h: Float64Array, at: number, B: number, n: number, w: Float64
  * once (wasm or TypeScript) and reused by every minibatch.
  */
 export class DfcBatchedField {
-  readonly ws: WasmWorkspace | null;
+  readonly ws: Workspace;
+  /** The same workspace when it is the wasm one (its unpacked small products, `mulRows`), else null. */
+  private readonly rows: WasmWorkspace | null;
+  /** Every φ is tanh or linear, the nonlinearities of `rateStep`: the fused Euler updates apply. */
+  private readonly fusable: boolean;
   private readonly L: number;
   private readonly sizes: readonly number[];
   private readonly N: number;
@@ -296,16 +304,14 @@ export class DfcBatchedField {
   private readonly G1: Buf;
   private readonly Vfb: Buf;
   private readonly GQ: Buf;
-  private readonly wasm: boolean;
-  /** Wasm indices of the state buffers (two for a solve, two scratch) and their size. */
+  /** Workspace indices of the state buffers (two for a solve, two scratch) and their size. */
   private readonly stateSlots: number[];
   private readonly stateWords: number;
 
   constructor(private readonly net: DfcNet, readonly maxBatch: number, resident = true) {
-    const wasmOk = resident && net.acts.every((a) => a.name === 'tanh' || a.name === 'linear');
-    this.ws = wasmOk ? WasmWorkspace.create() : null;
-    this.wasm = this.ws !== null;
-    const ws = this.ws;
+    this.fusable = net.acts.every((a) => a.name === 'tanh' || a.name === 'linear');
+    const ws = (this.ws = this.fusable && resident ? createWorkspace() : new TsWorkspace());
+    this.rows = ws instanceof WasmWorkspace ? ws : null;
     const sz = (this.sizes = net.sizes);
     const L = (this.L = net.L);
     const N = (this.N = net.N);
@@ -314,7 +320,7 @@ export class DfcBatchedField {
     const at: number[] = [];
     const lens: number[] = [];
     const a = (n: number): number => {
-      at.push(ws === null ? -1 : ws.alloc(n));
+      at.push(ws.alloc(n));
       lens.push(n);
       return at.length - 1;
     };
@@ -342,17 +348,15 @@ export class DfcBatchedField {
     // the state of a phase where the kernels work on it in place (`storage`): two buffers for the
     // solve and two scratch (a redone update's y0 and y1), each as large as the larger phase's state with Euler
     const stateWords = Math.max(B * (N + nL), 2 * B * N + B * nL + N * nL);
-    const iState = ws === null ? [] : [a(stateWords), a(stateWords), a(stateWords), a(stateWords)];
-    if (ws !== null) {
-      for (let i = 1; i <= L; i++) {
-        if (!this.small(sz[i - 1], sz[i])) ws.reserveGemm(B, sz[i], sz[i - 1]);
-        ws.reserveGemm(sz[i], sz[i - 1], K * B);
-      }
-      if (!this.small(nL, N)) ws.reserveGemm(B, N, nL);
-      ws.reserveGemm(N, nL, B);
+    const iState = [a(stateWords), a(stateWords), a(stateWords), a(stateWords)];
+    for (let i = 1; i <= L; i++) {
+      if (!this.small(sz[i - 1], sz[i])) ws.reserveGemm(B, sz[i], sz[i - 1]);
+      ws.reserveGemm(sz[i], sz[i - 1], K * B);
     }
-    const h = ws?.f64;
-    const buf = (k: number): Buf => (h === undefined ? { at: -1, a: new Float64Array(lens[k]) } : { at: at[k], a: h.subarray(at[k], at[k] + lens[k]) });
+    if (!this.small(nL, N)) ws.reserveGemm(B, N, nL);
+    ws.reserveGemm(N, nL, B);
+    const h = ws.f64;
+    const buf = (k: number): Buf => ({ at: at[k], a: h.subarray(at[k], at[k] + lens[k]) });
     this.X = buf(iX);
     this.Rs = buf(iRs);
     this.QT = buf(iQT);
@@ -377,27 +381,30 @@ export class DfcBatchedField {
     this.stateWords = stateWords;
   }
 
-  /** The wasm index of the view x into this field's memory, or −1 when x lives elsewhere. */
+  /** The workspace index of the view x into this field's memory, or −1 when x lives elsewhere. */
   private indexOf(x: Float64Array): number {
-    return this.ws !== null && x.buffer === this.ws.f64.buffer ? x.byteOffset / 8 : -1;
+    return x.buffer === this.ws.f64.buffer ? x.byteOffset / 8 : -1;
   }
 
   /**
    * A problem's `storage` (src/core/terms.ts): the solve's two state buffers are views into this
-   * field's wasm memory (slots laid out by the constructor, so the memory never grows meanwhile).
+   * field's workspace (slots laid out by the constructor, so the memory never grows meanwhile).
    */
   private storage(): (n: number) => Float64Array {
     let k = 0;
     return (n) => {
       if (n > this.stateWords) return new Float64Array(n);
       const at = this.stateSlots[k++ % 2];
-      return this.ws!.f64.subarray(at, at + n);
+      return this.ws.f64.subarray(at, at + n);
     };
   }
 
-  /** Whether a product with inner size k and n output columns runs unpacked (wasm). */
+  /**
+   * Whether a product with inner size k and n output columns runs unpacked (`mulRows`, wasm); on
+   * the TypeScript workspace every product is the general kernels' (`gemm`).
+   */
   private small(k: number, n: number): boolean {
-    return k * n <= SMALL_PRODUCT;
+    return this.rows !== null && k * n <= SMALL_PRODUCT;
   }
 
   private checkBatch(p: DfcParams, X: Mat, what: string): void {
@@ -406,7 +413,7 @@ export class DfcBatchedField {
     if (X.rows < 1 || X.rows > this.maxBatch) throw new Error(`${what}: batch of ${X.rows} rows but this engine was built for at most ${this.maxBatch}; build DfcEngine(net, ${X.rows})`);
   }
 
-  /** Operands in: X, W_i (transposed when small, wasm), Q stacked (transposed when small, wasm). */
+  /** Operands in: X, W_i (transposed when small), Q stacked (transposed when small). */
   private load(p: DfcParams, Xm: Mat, B: number): void {
     const sz = this.sizes;
     this.X.a.set(Xm.data.subarray(0, B * sz[0]));
@@ -415,13 +422,13 @@ export class DfcBatchedField {
       const ni = sz[i];
       const np = sz[i - 1];
       const to = this.Wm[i - 1].a;
-      if (this.wasm && this.small(np, ni)) {
+      if (this.small(np, ni)) {
         for (let r = 0; r < ni; r++) for (let c = 0; c < np; c++) to[c * ni + r] = W[r * np + c];
       } else to.set(W);
     }
     const N = this.N;
     const nL = this.nL;
-    const smallC = this.wasm && this.small(nL, N);
+    const smallC = this.small(nL, N);
     const QT = this.QT.a;
     for (let i = 1; i <= this.L; i++) {
       const Q = p.Q[i - 1].data;
@@ -432,47 +439,34 @@ export class DfcBatchedField {
     }
   }
 
-  /** Vff_i (B x n_i) = R_{i−1} W_iᵀ with R_{i−1} at wasm index rPrev. */
-  private forwardFrom(i: number, B: number, rPrev: number): void {
+  /** Vff_i (B x n_i) = R_{i−1} W_iᵀ with R_{i−1} at workspace index rPrev (by default R[i − 1]). */
+  private forward(i: number, B: number, rPrev = this.R[i - 1].at): void {
     const ni = this.sizes[i];
     const np = this.sizes[i - 1];
     const out = this.Vff[i - 1];
-    if (this.small(np, ni)) this.ws!.mulRows(B, ni, np, rPrev, np, this.Wm[i - 1].at, ni, out.at, ni);
-    else this.ws!.gemm(B, ni, np, rPrev, np, 1, this.Wm[i - 1].at, 1, np, out.at, 1, 0);
-  }
-
-  /** Vff_i (B x n_i) = R_{i−1} W_iᵀ. */
-  private forward(i: number, B: number): void {
-    const ni = this.sizes[i];
-    const np = this.sizes[i - 1];
-    const R = this.R[i - 1];
-    const out = this.Vff[i - 1];
-    if (!this.wasm) matMulTB(mat(B, np, R.a.subarray(0, B * np)), mat(ni, np, this.Wm[i - 1].a), mat(B, ni, out.a.subarray(0, B * ni)));
-    else if (this.small(np, ni)) this.ws!.mulRows(B, ni, np, R.at, np, this.Wm[i - 1].at, ni, out.at, ni);
-    else this.ws!.gemm(B, ni, np, R.at, np, 1, this.Wm[i - 1].at, 1, np, out.at, 1, 0);
+    if (this.small(np, ni)) this.rows!.mulRows(B, ni, np, rPrev, np, this.Wm[i - 1].at, ni, out.at, ni);
+    else this.ws.gemm(B, ni, np, rPrev, np, 1, this.Wm[i - 1].at, 1, np, out.at, 1, 0);
   }
 
   /** C (B x N) = U Qᵀ. */
   private feedback(B: number): void {
     const N = this.N;
     const nL = this.nL;
-    if (!this.wasm) matMulTB(mat(B, nL, this.U.a.subarray(0, B * nL)), mat(N, nL, this.QT.a), mat(B, N, this.C.a.subarray(0, B * N)));
-    else if (this.small(nL, N)) this.ws!.mulRows(B, N, nL, this.U.at, nL, this.QT.at, N, this.C.at, N);
-    else this.ws!.gemm(B, N, nL, this.U.at, nL, 1, this.QT.at, 1, nL, this.C.at, 1, 0);
+    if (this.small(nL, N)) this.rows!.mulRows(B, N, nL, this.U.at, nL, this.QT.at, N, this.C.at, N);
+    else this.ws.gemm(B, N, nL, this.U.at, nL, 1, this.QT.at, 1, nL, this.C.at, 1, 0);
   }
 
   /** out (m x n) = Aᵀ Bm for A (k x m), Bm (k x n) (k = batch rows). */
   private productTA(m: number, n: number, k: number, A: Buf, Bm: Buf, out: Buf): void {
-    if (!this.wasm) matMulTA(mat(k, m, A.a.subarray(0, k * m)), mat(k, n, Bm.a.subarray(0, k * n)), mat(m, n, out.a.subarray(0, m * n)), 1, 0);
-    else this.ws!.gemm(m, n, k, A.at, 1, m, Bm.at, n, 1, out.at, 1, 0);
+    this.ws.gemm(m, n, k, A.at, 1, m, Bm.at, n, 1, out.at, 1, 0);
   }
 
   /**
-   * y[at …] = Aᵀ Bm (m x n) written into a state-sized array: small products through the wasm
-   * buffer `via` and a copy, large ones by the general kernel straight into y (no copy).
+   * y[at …] = Aᵀ Bm (m x n) written into a state-sized array: small products on the wasm kernels
+   * through the buffer `via` and a copy, others by the general kernel straight into y (no copy).
    */
   private productTAInto(m: number, n: number, k: number, A: Buf, Bm: Buf, via: Buf, y: Float64Array, at: number): void {
-    if (this.wasm && m * n <= SMALL_PRODUCT) {
+    if (this.rows !== null && m * n <= SMALL_PRODUCT) {
       this.productTA(m, n, k, A, Bm, via);
       y.set(via.a, at);
     } else matMulTA(mat(k, m, A.a.subarray(0, k * m)), mat(k, n, Bm.a.subarray(0, k * n)), mat(m, n, y.subarray(at, at + m * n)), 1, 0);
@@ -490,7 +484,7 @@ export class DfcBatchedField {
 
   private phi(i: number, src: Buf, dst: Buf, n: number): void {
     const act = this.net.acts[i - 1];
-    if (this.wasm && act.name === 'tanh') this.ws!.tanh(src.at, dst.at, n);
+    if (act.name === 'tanh') this.ws.tanh(src.at, dst.at, n);
     else applyPhi(act, src.a, dst.a, n);
   }
 
@@ -569,15 +563,14 @@ export class DfcBatchedField {
     }
   }
 
-  /** The eq. (5) sums G_i times dt, as new matrices (each entry G·dt, one rounding, on the wasm kernel when there is one). */
+  /** The eq. (5) sums G_i times dt, as new matrices (each entry G·dt, one rounding, on the workspace). */
   private scaledSums(dt: number): Mat[] {
     const sz = this.sizes;
     const out: Mat[] = [];
     for (let j = 0; j < this.L; j++) {
       const g = this.G[j];
       const n = sz[j + 1] * sz[j];
-      if (this.wasm) this.ws!.scale(g.at, n, dt);
-      else scale(g.a, dt, n);
+      this.ws.scale(g.at, n, dt);
       out.push(mat(sz[j + 1], sz[j], g.a.slice(0, n)));
     }
     return out;
@@ -604,8 +597,7 @@ export class DfcBatchedField {
       for (let i = first; i <= L; i++) {
         const ni = sz[i];
         const np = sz[i - 1];
-        if (this.wasm) this.ws!.gemm(ni, np, rows, this.Dst[i - 1].at, 1, ni, this.Rst[i - 1].at, np, 1, this.G[i - 1].at, 1, 1);
-        else matMulTA(mat(rows, ni, this.Dst[i - 1].a.subarray(0, rows * ni)), mat(rows, np, this.Rst[i - 1].a.subarray(0, rows * np)), mat(ni, np, this.G[i - 1].a), 1, 1);
+        this.ws.gemm(ni, np, rows, this.Dst[i - 1].at, 1, ni, this.Rst[i - 1].at, np, 1, this.G[i - 1].at, 1, 1);
       }
     };
     const reduction: Reduction = {
@@ -631,20 +623,17 @@ export class DfcBatchedField {
     const total = (dt: number): Mat[] => {
       if (cur > 0) flush(cur * B);
       cur = 0;
-      if (hoist) {
-        if (this.wasm) this.ws!.gemm(sz[1], sz[0], B, this.Dsum1.at, 1, sz[1], this.X.at, sz[0], 1, this.G[0].at, 1, 1);
-        else matMulTA(mat(B, sz[1], Dsum1.subarray(0, B * sz[1])), mat(B, sz[0], this.X.a.subarray(0, B * sz[0])), mat(sz[1], sz[0], this.G[0].a), 1, 1);
-      }
+      if (hoist) this.ws.gemm(sz[1], sz[0], B, this.Dsum1.at, 1, sz[1], this.X.at, sz[0], 1, this.G[0].at, 1, 1);
       return this.scaledSums(dt);
     };
     return { reduction, total };
   }
 
   /**
-   * The wake phase's fused Euler update on the wasm kernels, for Euler (or the drift of
+   * The wake phase's fused Euler update on the workspace's kernels, for Euler (or the drift of
    * Euler–Maruyama) at step 1, the paper's dt: the former hand-written loop's step operation for
-   * operation, on the state where it lives (the problem's `storage` puts it in this field's wasm
-   * memory). One step from y0 to y1:
+   * operation, on the state where it lives (the problem's `storage` puts it in this field's
+   * workspace). One step from y0 to y1:
    *   R_i = φ(V_i) of y0 into slot `cur` of a ring of K + 1 slots per hidden layer, E = R* − R_L,
    *   U = U^int + k_p E (all three kept from the previous update when y0 is its y1 and nothing
    *   changed them since: no noise, the step accepted, no evaluation of vf), C = U Qᵀ;
@@ -655,7 +644,7 @@ export class DfcBatchedField {
    * The eq. (5) sum is the reduction `sum`: after an accepted step it keeps the step's slot (when
    * the last update was that step's, else it redoes the update from y0 into a scratch buffer) and
    * adds K steps' rank-B terms as one product; total(dt) adds the rest and (Σ_t D_1)ᵀ X, times dt.
-   * A state outside the wasm memory is copied into its scratch slots for the update; any other
+   * A state outside the workspace is copied into its scratch slots for the update; any other
    * step size takes vf and the combine pass.
    * Every read of y0 precedes the write of the same entries of y1, so `solve` runs the update in
    * place (`eulerInPlace`), without copying the v blocks from one state buffer to the other.
@@ -664,7 +653,7 @@ export class DfcBatchedField {
     B: number; dim: number; vOff: number[]; uOff: number; accumulate: boolean; hoist: boolean; weights: readonly Float64Array[] | undefined;
     cV: number; cU: number; kp: number; alpha: number; noisy: boolean; dt: number; vf: (t: number, y: Float64Array, out: Float64Array) => void; cache: { valid: boolean };
   }): { euler: EulerUpdate; check: Reduction; sum?: { reduction: Reduction; total: (dt: number) => Mat[] } } {
-    const ws = this.ws!;
+    const ws = this.ws;
     const { B, dim, vOff, uOff, accumulate, hoist, weights, cV, cU, kp, alpha, noisy, dt, vf, cache } = o;
     const sz = this.sizes;
     const L = this.L;
@@ -694,13 +683,13 @@ export class DfcBatchedField {
       // the un-hoisted input layer's stack holds X in every slot
       if (!hoist) for (let s = 0; s < K; s++) this.Rst[0].a.set(this.X.a.subarray(0, B * sz[0]), s * B * sz[0]);
     }
-    /** Ring slot of this step, where R(y1) of the last update lies, and that update's ends (a1: y1's wasm index, -1 outside the memory). */
+    /** Ring slot of this step, where R(y1) of the last update lies, and that update's ends (a1: y1's workspace index, -1 outside it). */
     const st = { cur: 0, rNext: -1, y0: null as Float64Array | null, y1: null as Float64Array | null, a1: -1, t0: NaN, t1: NaN };
     const tmp = new Float64Array(dim);
     const bad = new Int32Array(1);
     const nV = B * N; // the v blocks lie at [0, B·N), u^int after them (no other blocks with Euler)
     if (vOff[0] !== 0 || uOff !== nV || dim !== nV + nU) throw new Error('DFC wake phase: the fused update needs the layout v1 … vL, uInt');
-    /** The update from the state at wasm index a0 into a1 (step 1), time t0; fresh: recompute the rates. Returns Σ y1 (the v blocks' sums from `rateStep`'s own pass, Σ u^int from `controllerEnd`'s). */
+    /** The update from the state at workspace index a0 into a1 (step 1), time t0; fresh: recompute the rates. Returns Σ y1 (the v blocks' sums from `rateStep`'s own pass, Σ u^int from `controllerEnd`'s). */
     const update = (t0: number, a0: number, a1: number, fresh: boolean): number => {
       const h = ws.f64;
       const slot = st.cur;
@@ -719,7 +708,7 @@ export class DfcBatchedField {
       for (let i = L; i >= 1; i--) {
         const ni = sz[i];
         const a = args[i - 1];
-        if (i > 1 || !hoist) this.forwardFrom(i, B, rAt(i - 1, slot));
+        if (i > 1 || !hoist) this.forward(i, B, rAt(i - 1, slot));
         a.v = a1 + vOff[i - 1];
         a.rin = rAt(i, slot);
         a.r = rAt(i, next);
@@ -745,7 +734,7 @@ export class DfcBatchedField {
       }
       let a0 = y0 === st.y1 ? st.a1 : this.indexOf(y0);
       let a1 = y1 === y0 ? a0 : this.indexOf(y1);
-      // a state outside the wasm memory is updated in its scratch slots and copied back (so the
+      // a state outside the workspace is updated in its scratch slots and copied back (so the
       // eq. (5) sum still reads this step's update, also when y1 is y0 itself)
       const outside = a0 < 0 || a1 < 0;
       if (outside) {
@@ -807,7 +796,7 @@ export class DfcBatchedField {
   }
 
   /**
-   * The sleep phase's fused Euler update on the wasm kernels (the drift part of Euler–Maruyama; the
+   * The sleep phase's fused Euler update on the workspace's kernels (the drift part of Euler–Maruyama; the
    * solver adds the noise of the compartments after it), on the state in place, for a step h = 1
    * (the paper's dt; any other h takes vf and the combine pass). From y0 to y1:
    *   R_i = φ(v_i) of y0, E = R* − R_L, U = U^int + k_p E (kept from the previous update when y0 is
@@ -822,7 +811,7 @@ export class DfcBatchedField {
     B: number; dim: number; vOff: number[]; uOff: number; fbOff: number; gqOff: number;
     cV: number; cF: number; cU: number; kp: number; alpha: number; vf: (t: number, y: Float64Array, out: Float64Array) => void; cache: { valid: boolean };
   }): EulerUpdate {
-    const ws = this.ws!;
+    const ws = this.ws;
     const { B, dim, vOff, uOff, fbOff, gqOff, cV, cF, cU, kp, alpha, vf, cache } = o;
     const sz = this.sizes;
     const L = this.L;
@@ -870,7 +859,7 @@ export class DfcBatchedField {
       let s = 0;
       for (let i = L; i >= 1; i--) {
         const a = args[i - 1];
-        if (i > 1) this.forwardFrom(i, B, this.R[i - 1].at);
+        if (i > 1) this.forward(i, B);
         a.v = a1 + vOff[i - 1];
         a.inp = a0 + fbOff + offsets[i - 1];
         s += ws.rateStep(B, sz[i], a); // eq. (12), φ
@@ -966,10 +955,10 @@ export class DfcBatchedField {
       integralField(out, y, uOff, E, cU, alpha, B * nL); // eq. (4)
     };
     const dim = layout.size;
-    // Euler at the paper's step on the wasm kernels: the fused update, on the state in place
+    // Euler at the paper's step (every φ tanh or linear): the fused update, on the state in place
     const stepOne = runOptions(o.solver, cfg.dt, cfg.steps, sigma > 0).opts.dt0 === 1;
     const fused =
-      this.wasm && stepOne && (solverName === 'euler' || solverName === 'euler_maruyama') && dim <= this.stateWords
+      this.fusable && stepOne && (solverName === 'euler' || solverName === 'euler_maruyama') && dim <= this.stateWords
         ? this.fusedWake({ B, dim, vOff, uOff, accumulate, hoist, weights, cV, cU, kp, alpha, noisy: sigma > 0, dt: cfg.dt, vf, cache })
         : undefined;
     const term = drift(dim, vf, fused ? { euler: fused.euler, eulerInPlace: true } : {});
@@ -1096,8 +1085,8 @@ export class DfcBatchedField {
     };
     const dim = layout.size;
     const gFb = (cfg.sigma * Math.sqrt(cfg.dt)) / cfg.tauFb; // σ_fb/τ_fb per √(paper time), on the compartments only
-    // on the wasm kernels: the fused Euler update on the state in place (see `fusedSleep`)
-    const fused = this.wasm && dim <= this.stateWords ? this.fusedSleep({ B, dim, vOff, uOff, fbOff, gqOff, cV, cF, cU, kp, alpha, vf, cache }) : undefined;
+    // every φ tanh or linear: the fused Euler update on the state in place (see `fusedSleep`)
+    const fused = this.fusable && dim <= this.stateWords ? this.fusedSleep({ B, dim, vOff, uOff, fbOff, gqOff, cV, cF, cU, kp, alpha, vf, cache }) : undefined;
     const problem = sdeProblem(drift(dim, vf, fused ? { euler: fused } : {}), blockDiffusion(dim, fbOff, B * N, 'additive', gFb), {
       layout,
       name: 'DFC sleep phase (eqs. 12, 4, 13), batched',

@@ -9,7 +9,7 @@
  *           tanh, fused rate steps) stays on wasm.
  *   'wasm'  the WebAssembly SIMD kernels (plain TypeScript loops for the tiniest products).
  *   'ts'    TypeScript loops only: no wasm, no BLAS (WasmWorkspace.create() returns null, so the
- *           models' resident loops fall back to their TypeScript twins).
+ *           models' resident loops run on its TypeScript twin, TsWorkspace in workspace.ts).
  *
  * Library users call `setBackend`; every command takes `--backend` (src/experiment/options.ts); worker
  * threads of src/parallel/pool.ts are given the parent's `backendSettings()` so they use the same

@@ -39,6 +39,7 @@ import { BLAS_MIN_GEMM, BLAS_MIN_GER, BLAS_MIN_GEMV, BLAS_MIN_RESIDENT, blasFor,
 import { CblasNoTrans, CblasRowMajor, CblasTrans, type Blas } from './blas';
 import type { Mat } from './mat';
 import { compiledWasm, loadWasm, wasmApi, type WasmGemm, type WasmResident } from './wasm/module';
+import type { RateStepArgs, Workspace } from './workspace';
 
 export { wasmAvailable } from './wasm/module';
 
@@ -445,9 +446,11 @@ function gemmPackedTS(h: Float64Array, mp: number, np: number, k: number, pa: nu
 
 /**
  * C (m x n) = alpha * opA * opB + beta * C, where opA(i, p) = a[i*sai + p*sap] (m x k) and
- * opB(p, j) = b[p*sbp + j*sbj] (k x n). Shapes and aliasing are already checked.
+ * opB(p, j) = b[p*sbp + j*sbj] (k x n): the product every matMul* runs, on the engine the backend
+ * picks for its size. Shapes and aliasing are the caller's to check (the matMul* check them); the
+ * views a and b should end where their operands end (the wasm engine copies them whole).
  */
-function gemm(
+export function gemmStrided(
   m: number,
   n: number,
   k: number,
@@ -672,7 +675,7 @@ export function matMul(A: Mat, B: Mat, C: Mat, alpha = 1, beta = 0): void {
   checkGemmAlias(fn, A, B, C);
   const k = A.cols;
   const n = B.cols;
-  gemm(A.rows, n, k, A.data, k, 1, B.data, n, 1, C.data, alpha, beta);
+  gemmStrided(A.rows, n, k, A.data, k, 1, B.data, n, 1, C.data, alpha, beta);
 }
 
 /** C = alpha * Aᵀ B + beta * C   (A k x m, B k x n, C m x n) */
@@ -690,7 +693,7 @@ export function matMulTA(A: Mat, B: Mat, C: Mat, alpha = 1, beta = 0): void {
   checkGemmAlias(fn, A, B, C);
   const m = A.cols;
   const n = B.cols;
-  gemm(m, n, A.rows, A.data, 1, m, B.data, n, 1, C.data, alpha, beta);
+  gemmStrided(m, n, A.rows, A.data, 1, m, B.data, n, 1, C.data, alpha, beta);
 }
 
 /** C = alpha * A Bᵀ + beta * C   (A m x k, B n x k, C m x n) */
@@ -707,7 +710,7 @@ export function matMulTB(A: Mat, B: Mat, C: Mat, alpha = 1, beta = 0): void {
   }
   checkGemmAlias(fn, A, B, C);
   const k = A.cols;
-  gemm(A.rows, B.rows, k, A.data, k, 1, B.data, 1, k, C.data, alpha, beta);
+  gemmStrided(A.rows, B.rows, k, A.data, k, 1, B.data, 1, k, C.data, alpha, beta);
 }
 
 /**
@@ -729,7 +732,7 @@ export function batchOuterAcc(A: Mat, X: Mat, Y: Mat, alpha = 1): void {
   }
   noAlias(fn, 'A', A.data, 'X', X.data);
   noAlias(fn, 'A', A.data, 'Y', Y.data);
-  gemm(A.rows, A.cols, X.rows, X.data, 1, A.rows, Y.data, A.cols, 1, A.data, alpha, 1);
+  gemmStrided(A.rows, A.cols, X.rows, X.data, 1, A.rows, Y.data, A.cols, 1, A.data, alpha, 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -771,7 +774,7 @@ export function frobenius(A: Mat): number {
 
 /**
  * 2^{j/256}, j = 0 … 255: the table of the tanh of `WasmWorkspace.tanh` / `rateStep` (and of
- * models/dfc/fastmath.ts, which computes tanh with the same operations, bit for bit).
+ * workspace.ts's `tanh1`, which computes tanh with the same operations, bit for bit).
  */
 export function exp2Table256(): Float64Array {
   const t = new Float64Array(256);
@@ -779,27 +782,12 @@ export function exp2Table256(): Float64Array {
   return t;
 }
 
-/** Arguments of WasmWorkspace.rateStep (f64 indices; 0 for unused optional arrays). */
-export interface RateStepArgs {
-  v: number;
-  vff: number;
-  phiff: number;
-  inp: number;
-  ldi: number;
-  rin: number;
-  r: number;
-  c: number;
-  act: 'tanh' | 'linear';
-  mode: 'none' | 'store' | 'add';
-  d: number;
-  noise: number;
-}
-
 /**
  * A private instance of the wasm module whose linear memory holds a caller's operands for a whole
  * loop: no copy in or out per call, and small products without packing (`mulRows`). For loops of
  * many cheap steps on small matrices (a few tens of columns), where the copy-and-pack of the
- * general products costs more than the arithmetic.
+ * general products costs more than the arithmetic. The `Workspace` of workspace.ts, whose
+ * `TsWorkspace` runs the same kernels as TypeScript loops (`createWorkspace` picks one).
  *
  * Usage: `alloc` every region first (sizes in f64s; it returns an f64 index, 16-byte aligned, and
  * may grow the memory, which detaches views taken earlier), call `reserveGemm` for every packed
@@ -812,7 +800,7 @@ export interface RateStepArgs {
  * |r| ≤ ln2/512, a degree-4 polynomial p and a table of 2^{j/256}: absolute error ≤ 5e-16 against
  * Math.tanh (test/kernels.test.ts), saturating at ±1 beyond |x| = 19.1, NaN in gives NaN out.
  */
-export class WasmWorkspace {
+export class WasmWorkspace implements Workspace {
   private top = 2;
   private workAt = 0;
   private workWords = 0;

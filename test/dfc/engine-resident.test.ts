@@ -39,7 +39,7 @@ function bothWakes(sizes: number[], B: number, steps: number, opts: Omit<WakeOpt
   return { ts, wasm, net, p, X, Rstar, engine, cfg };
 }
 
-test('the wasm-resident wake phase equals the TypeScript loop (state bit for bit; DFC and DFC-SS, hoisted or not, noise, odd widths, packed products)', () => {
+test('the wasm-resident wake phase equals the TypeScript workspace (state bit for bit; DFC and DFC-SS, hoisted or not, noise, odd widths, packed products)', () => {
   // [15,10,10,5]: the toy network (all products unpacked); [7,9,3]: odd widths; [30,70,65,5]: the 70x65 product is packed;
   // [4,3]: one layer; [6,300,150,12]: U Qᵀ (k·n = 12·462) packed too
   for (const sizes of [[15, 10, 10, 5], [7, 9, 3], [30, 70, 65, 5], [4, 3], [6, 300, 150, 12]]) {
@@ -48,7 +48,7 @@ test('the wasm-resident wake phase equals the TypeScript loop (state bit for bit
         const { ts, wasm } = bothWakes(sizes, 5, 23, { accumulate, hoistInput }); // 23 steps: chunks of 4 and a partial one
         expect(ts.status).toBe('ok');
         expect({ ...wasm, dW: undefined }).toEqual({ ...ts, dW: undefined }); // the state: same bits
-        // the update: same bits except where the TypeScript loop's kernels take another order of sums
+        // the update: same bits except where the TypeScript workspace's products take another order of sums
         // (products of ≤ 128 multiply-adds run as plain loops there)
         expect(wasm.dW === undefined).toBe(!accumulate);
         wasm.dW?.forEach((d, i) => {
@@ -82,7 +82,7 @@ test('per-sample row weights: the state equal bit for bit, the weighted updates 
   }
 });
 
-test('the resident wake phase reports divergence at the same step and block as the TypeScript loop', () => {
+test('the resident wake phase reports divergence at the same step and block as the TypeScript workspace', () => {
   const { net, p, rng } = smallNet({ seed: 2 });
   const Q = p.Q.map((m) => mat(m.rows, m.cols, m.data.map((v) => -5 * v)));
   const { X } = randomBatch(rng, 4, 4, 3);
