@@ -152,6 +152,20 @@ describe('reductions recorded once per accepted step', () => {
     expect(adaptive.reductions[0][1]).toBe(adaptive.stats.accepted);
   });
 
+  it('an SDE with fixed steps takes the fast path too, with the bits, steps, draws and divergence report of the general loop', () => {
+    // dy = (1 − y²) dt + 0.7 y dW: state-dependent noise, blows up from y0 = 4 with a large step
+    const p = sdeProblem(drift(2, (_t, y, out) => { out[0] = 1 - y[0] * y[0]; out[1] = -y[1]; }), diffusion(2, 'diagonal', (_t, y, g) => { g[0] = 0.7 * y[0]; g[1] = 0.2; }));
+    for (const [y0, dt0, t1] of [[[0.5, 1], 0.01, 1], [[0.5, 1], 0.3, 1], [[4, 1], 0.5, 20]] as const) {
+      const run = (general: boolean) => solve(p, 'euler_maruyama', { t0: 0, t1, y0: [...y0], dt0, seed: 3, reductions: [loss], ...(general ? { stopWhen: () => false } : {}) });
+      const fast = run(false);
+      const general = run(true);
+      expect([fast.status, fast.message, fast.diverged, fast.stats.accepted, fast.stats.nfe]).toEqual([general.status, general.message, general.diverged, general.stats.accepted, general.stats.nfe]);
+      expect(Array.from(fast.y)).toEqual(Array.from(general.y));
+      expect(Array.from(fast.reductions[0])).toEqual(Array.from(general.reductions[0]));
+    }
+    expect(solve(p, 'euler_maruyama', { t0: 0, t1: 20, y0: [4, 1], dt0: 0.5, seed: 3 }).status).toBe('diverged');
+  });
+
   it('∫ q dt as a state block converges at the solver order (the other way to accumulate)', () => {
     // y' = −y, A' = y²: A(1) = (1 − e^{−2})/2
     const p = odeProblem(drift(2, (_t, y, out) => { out[0] = -y[0]; out[1] = y[0] * y[0]; }));

@@ -741,7 +741,6 @@ class Run {
 
   private fastPathApplies(): boolean {
     return (
-      !this.sde &&
       !this.controller.needsErrorEstimate &&
       this.events.length === 0 &&
       this.spikes === null &&
@@ -762,11 +761,12 @@ class Run {
     });
   }
 
-  /** Fixed steps, nothing between them but the divergence check, the input and the reductions. */
+  /** Fixed steps, nothing between them but the Brownian increments (an SDE), the divergence check, the input and the reductions. */
   private fastLoop(solver: StepSolver, tStart: number, yStart: Float64Array): { t: number; y: Float64Array } {
     const { t1 } = this.opts;
     const problem = this.problem;
     const ws = solver.init(problem);
+    const dW = this.sde ? new Float64Array(problem.diffusion!.brownianDim) : null;
     const ctrl = this.controller;
     const reds = this.reductions;
     let y: Float64Array = yStart;
@@ -793,7 +793,8 @@ class Run {
       }
       steps++;
       if (hasInput && this.enterSegment(t)) solver.invalidate?.(ws);
-      const info = solver.step(problem, t, tNext, y, null, yNew, ws);
+      if (dW) this.brownian!.increment(t, tNext, dW);
+      const info = solver.step(problem, t, tNext, y, dW, yNew, ws);
       nfe += info.nfe;
       // divergence check: a sum is NaN/±∞ when any entry is (the scan then finds which); the step
       // gives the sum when it computed it while writing the state
