@@ -550,6 +550,27 @@ function put(ws: Workspace, rng: () => number, at: number, n: number): Float64Ar
   return v;
 }
 
+/**
+ * gemm of a workspace on fresh regions of an m x n x k product: C = 0.5 A Bᵀ + 2 C, then
+ * C = −Aᵀ B with A read as k x m (sai = 1) and B as k x n (sbj = 1), both against ml-matrix.
+ */
+function expectGemm(ws: Workspace, rng: () => number, [m, n, k]: readonly [number, number, number]): void {
+  const a = ws.alloc(m * k);
+  const b = ws.alloc(n * k);
+  const c = ws.alloc(m * n);
+  ws.reserveGemm(m, n, k);
+  const A = mat(m, k, put(ws, rng, a, m * k));
+  const B = mat(n, k, put(ws, rng, b, n * k));
+  const C0 = put(ws, rng, c, m * n);
+  ws.gemm(m, n, k, a, k, 1, b, 1, k, c, 0.5, 2);
+  const want = toMl(A).mmul(toMl(B).transpose()).mul(0.5).add(new Matrix([...Array(m)].map((_, i) => Array.from(C0.subarray(i * n, (i + 1) * n)))).mul(2));
+  expect(relErr(ws.f64.subarray(c, c + m * n), mlData(want))).toBeLessThanOrEqual(TOL);
+  ws.gemm(m, n, k, a, 1, m, b, n, 1, c, -1, 0);
+  const At = mat(k, m, ws.f64.slice(a, a + m * k));
+  const Bn = mat(k, n, ws.f64.slice(b, b + n * k));
+  expect(relErr(ws.f64.subarray(c, c + m * n), mlData(toMl(At).transpose().mmul(toMl(Bn)).mul(-1)))).toBeLessThanOrEqual(TOL);
+}
+
 /** Both resident workspaces (the wasm one on the 'wasm' backend). */
 const WORKSPACES: [string, () => Workspace][] = [
   ['WasmWorkspace', () => WasmWorkspace.create()!],
@@ -633,23 +654,12 @@ describe.each(WORKSPACES)('%s: the kernels of a resident workspace', (name, crea
   });
 
   it('gemm: C = alpha·opA·opB + beta·C on strided operands matches ml-matrix (A Bᵀ and Aᵀ B)', () => {
-    const ws = create();
-    const rng = lcg(81);
-    for (const [m, n, k] of [[13, 70, 65], [3, 2, 1], [128, 10, 10]]) {
-      const a = ws.alloc(m * k);
-      const b = ws.alloc(n * k);
-      const c = ws.alloc(m * n);
-      ws.reserveGemm(m, n, k);
-      const A = mat(m, k, put(ws, rng, a, m * k));
-      const B = mat(n, k, put(ws, rng, b, n * k));
-      const C0 = put(ws, rng, c, m * n);
-      ws.gemm(m, n, k, a, k, 1, b, 1, k, c, 0.5, 2); // C = 0.5 A Bᵀ + 2 C
-      const want = toMl(A).mmul(toMl(B).transpose()).mul(0.5).add(new Matrix([...Array(m)].map((_, i) => Array.from(C0.subarray(i * n, (i + 1) * n)))).mul(2));
-      expect(relErr(ws.f64.subarray(c, c + m * n), mlData(want))).toBeLessThanOrEqual(TOL);
-      ws.gemm(m, n, k, a, 1, m, b, n, 1, c, -1, 0); // A read as k x m (transposed), B as k x n
-      const At = mat(k, m, ws.f64.slice(a, a + m * k));
-      const Bn = mat(k, n, ws.f64.slice(b, b + n * k));
-      expect(relErr(ws.f64.subarray(c, c + m * n), mlData(toMl(At).transpose().mmul(toMl(Bn)).mul(-1)))).toBeLessThanOrEqual(TOL);
+    // the TypeScript workspace's products are the general kernels': on every backend and engine
+    for (const backend of name === 'TsWorkspace' ? BACKENDS : ['wasm']) {
+      useBackend(backend);
+      const ws = create();
+      const rng = lcg(81);
+      for (const shape of [[13, 70, 65], [3, 2, 1], [128, 10, 10]] as const) expectGemm(ws, rng, shape);
     }
   });
 });
@@ -747,21 +757,7 @@ describe('WasmWorkspace (resident operands)', () => {
     const b = ws.alloc(n * k);
     const c = ws.alloc(m * n);
     expect(() => ws.gemm(m, n, k, a, k, 1, b, 1, k, c, 1, 0)).toThrow(/needs reserveGemm\(13, 70, 65\) first/);
-    ws.reserveGemm(m, n, k);
-    const A = mat(m, k, put(ws, rng, a, m * k));
-    const B = mat(n, k, put(ws, rng, b, n * k));
-    const C0 = put(ws, rng, c, m * n);
-    ws.gemm(m, n, k, a, k, 1, b, 1, k, c, 0.5, 2); // C = 0.5 A Bᵀ + 2 C
-    const want = toMl(A).mmul(toMl(B).transpose()).mul(0.5).add(new Matrix([...Array(m)].map((_, i) => Array.from(C0.subarray(i * n, (i + 1) * n)))).mul(2));
-    expect(relErr(ws.f64.subarray(c, c + m * n), mlData(want))).toBeLessThanOrEqual(TOL);
-    // transposed A (sai = 1) and plain B (sbj = 1), into the same C with beta = 0
-    const at = ws.alloc(k * m);
-    const bn = ws.alloc(k * n);
-    ws.reserveGemm(m, n, k);
-    const At = mat(k, m, put(ws, rng, at, k * m));
-    const Bn = mat(k, n, put(ws, rng, bn, k * n));
-    ws.gemm(m, n, k, at, 1, m, bn, n, 1, c, -1, 0);
-    expect(relErr(ws.f64.subarray(c, c + m * n), mlData(toMl(At).transpose().mmul(toMl(Bn)).mul(-1)))).toBeLessThanOrEqual(TOL);
+    expectGemm(ws, rng, [m, n, k]);
   });
 
   it("is not available with the 'ts' backend (createWorkspace gives the TypeScript twin then)", () => {
