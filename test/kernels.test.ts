@@ -543,9 +543,17 @@ describe('transpose / frobenius', () => {
   });
 });
 
-/** Fills n f64s at `at` of a workspace with random values and returns a copy. */
+/**
+ * Random full-mantissa values in (−1, 1): the generator's are multiples of 2^-31, whose sums are
+ * exact, so another order of additions would leave their bits unchanged.
+ */
+function roughVec(rng: () => number, n: number): Float64Array {
+  return randVec(rng, n).map((u) => Math.sin(1000 * u));
+}
+
+/** Fills n f64s at `at` of a workspace with random full-mantissa values and returns a copy. */
 function put(ws: Workspace, rng: () => number, at: number, n: number): Float64Array {
-  const v = randVec(rng, n);
+  const v = roughVec(rng, n);
   ws.f64.set(v, at);
   return v;
 }
@@ -687,9 +695,7 @@ describe('TsWorkspace: the TypeScript twin of WasmWorkspace', () => {
       for (const mode of ['none', 'store', 'add'] as const) {
         for (const withPhiff of [false, true]) {
           for (const withNoise of [false, true]) {
-            // full-mantissa values (the generator's are multiples of 2^-52, whose sums are exact)
-            const rough = (k: number) => randVec(rng, k).map((u) => Math.sin(1000 * u));
-            const init = { v: rough(m * cols), vff: rough(m * cols), phiff: rough(m * cols), inp: rough(m * ldi), rin: rough(m * cols), d: rough(m * cols), noise: rough(m * cols) };
+            const init = { v: roughVec(rng, m * cols), vff: roughVec(rng, m * cols), phiff: roughVec(rng, m * cols), inp: roughVec(rng, m * ldi), rin: roughVec(rng, m * cols), d: roughVec(rng, m * cols), noise: roughVec(rng, m * cols) };
             const run = (ws: Workspace, R: (typeof regions)[0]) => {
               for (const key of Object.keys(init) as (keyof typeof init)[]) ws.f64.set(init[key], R[key]);
               // c = 0.7: a step large enough that another order of the operations shows in the bits
