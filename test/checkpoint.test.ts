@@ -11,7 +11,7 @@ test('a checkpoint round-trips arrays bit-identically and the generator continue
   const rng = new Rng(42);
   const W = rng.fillNormal(new Float64Array(37));
   const odd = Float64Array.of(Math.PI, -0, 1e-310, Number.MAX_VALUE);
-  rng.normal(); // leave a spare normal in the Box–Muller cache
+  rng.normal(); // 38 draws: no spare normal pending in the Box–Muller cache (the test below has one)
   saveCheckpoint(dir, { epoch: 3, arrays: { W, odd }, rng: rng.getState(), extra: { note: 'x' } });
   const ck = loadCheckpoint(dir)!;
   expect(ck.epoch).toBe(3);
@@ -24,6 +24,24 @@ test('a checkpoint round-trips arrays bit-identically and the generator continue
   expect([resumed.normal(), resumed.normal(), resumed.uniform()]).toEqual([rng.normal(), rng.normal(), rng.uniform()]);
   fs.writeFileSync(path.join(dir, 'checkpoint.bin'), Buffer.concat([Buffer.from([5, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{{{{{')]));
   expect(() => loadCheckpoint(dir)).toThrow(/checkpoint\.bin is truncated \(13 bytes, a checkpoint is at least 48\); delete .* to start that run afresh/);
+});
+
+test("a generator's state carries the pending Box–Muller value, or null when there is none", () => {
+  const rng = new Rng(5);
+  rng.normal();
+  const pending = rng.getState();
+  expect(pending.spare).toEqual(expect.any(Number));
+  rng.normal();
+  const none = rng.getState();
+  expect(none.spare).toBeNull();
+  const a = new Rng(0);
+  a.setState(pending);
+  const b = new Rng(0);
+  b.setState(none);
+  expect(a.normal()).toBe(pending.spare); // the pending value first, then the stream after it
+  const next = [rng.normal(), rng.normal(), rng.normal()];
+  expect([a.normal(), a.normal(), a.normal()]).toEqual(next);
+  expect([b.normal(), b.normal(), b.normal()]).toEqual(next);
 });
 
 /** A toy training loop: a seeded random walk of a weight vector, checkpointed by epochCheckpoints. */

@@ -58,7 +58,9 @@ export interface RngState {
 export class Rng {
   /** xoshiro128** state, four 32-bit words (an Int32Array: V8 keeps such words unboxed, where number fields outside ±2^30 are boxed, 5-8× slower per draw). */
   private readonly s = new Int32Array(4);
-  private spare: number | null = null;
+  /** The second value of the last Box–Muller pair, when `hasSpare` (a plain double field: V8 keeps it unboxed). */
+  private spare = 0;
+  private hasSpare = false;
 
   /**
    * `seed`: any safe integer (|seed| <= 2^53 - 1), each giving its own stream (see seedWords).
@@ -104,16 +106,16 @@ export class Rng {
 
   /** Standard normal N(0, 1). */
   normal(): number {
-    if (this.spare !== null) {
-      const v = this.spare;
-      this.spare = null;
-      return v;
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
     }
     let u = this.uniform();
     while (u === 0) u = this.uniform();
     const v = this.uniform();
     const r = Math.sqrt(-2 * Math.log(u));
     this.spare = r * Math.sin(2 * Math.PI * v);
+    this.hasSpare = true;
     return r * Math.cos(2 * Math.PI * v);
   }
 
@@ -155,12 +157,13 @@ export class Rng {
 
   getState(): RngState {
     const [a, b, c, d] = this.s;
-    return { s: [a, b, c, d], spare: this.spare };
+    return { s: [a, b, c, d], spare: this.hasSpare ? this.spare : null };
   }
 
   setState(st: RngState): void {
     this.s.set(st.s);
-    this.spare = st.spare;
+    this.hasSpare = st.spare !== null;
+    this.spare = st.spare ?? 0;
   }
 }
 
