@@ -44,6 +44,28 @@ test("a generator's state carries the pending Box–Muller value, or null when t
   expect([b.normal(), b.normal(), b.normal()]).toEqual(next);
 });
 
+test("rng.normals gives normal()'s draws bit for bit and in order, scaled, whatever the pending value and the lengths", () => {
+  for (const [pending, lengths, scale] of [[false, [7, 4, 1, 0, 10], 1], [true, [6, 3, 3, 1, 9], 0.3], [true, [1, 1, 2], -2.5]] as const) {
+    const one = new Rng(11);
+    const bulk = new Rng(11);
+    if (pending) {
+      one.normal();
+      bulk.normal();
+    }
+    const n = lengths.reduce((a, b) => a + b, 0);
+    const want = Float64Array.from({ length: n }, () => scale * one.normal());
+    const got = new Float64Array(n + 2).fill(7); // the entries outside [from, to) stay as they are
+    let at = 1;
+    for (const len of lengths) {
+      bulk.normals(got, at, at + len, scale);
+      at += len;
+    }
+    expect([got[0], got[n + 1]]).toEqual([7, 7]);
+    expect(Buffer.from(got.buffer, 8, 8 * n).equals(Buffer.from(want.buffer))).toBe(true);
+    expect(bulk.getState()).toEqual(one.getState()); // the same pending value afterwards
+  }
+});
+
 /** A toy training loop: a seeded random walk of a weight vector, checkpointed by epochCheckpoints. */
 function walk(dir: string, epochs: number, opts: { stopAfter?: number; resume?: boolean; lr?: number } = {}) {
   const W = new Float64Array(5);

@@ -102,10 +102,7 @@ export class BlockNoise implements BrownianPath {
   increment(t0: number, t1: number, out: Float64Array): void {
     const sd = Math.sqrt(t1 - t0);
     const rng = this.rng;
-    for (const [a, b] of this.ranges) {
-      if (sd === 1) for (let k = a; k < b; k++) out[k] = rng.normal(); // a step of 1 (the paper's dt): √h·z = z
-      else for (let k = a; k < b; k++) out[k] = sd * rng.normal();
-    }
+    for (const [a, b] of this.ranges) rng.normals(out, a, b, sd);
   }
 }
 

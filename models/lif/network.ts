@@ -215,8 +215,7 @@ class LayerNoise implements BrownianPath {
   }
 
   increment(t0: number, t1: number, out: Float64Array): void {
-    const sd = Math.sqrt(t1 - t0);
-    for (let i = this.from; i < this.dim; i++) out[i] = sd * this.rng.normal();
+    this.rng.normals(out, this.from, this.dim, Math.sqrt(t1 - t0));
   }
 }
 

@@ -37,7 +37,7 @@ export class BrownianIncrements implements BrownianPath {
       );
     }
     const sd = Math.sqrt(t1 - t0);
-    for (let i = 0; i < this.dim; i++) out[i] = sd * this.rng.normal();
+    this.rng.normals(out, 0, this.dim, sd);
     this.last = t1;
   }
 }

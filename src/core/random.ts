@@ -119,6 +119,27 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /**
+   * out[from, to) ← scale · z for standard normals z: the draws `normal()` would give, in the same
+   * order and with the same bits, taken a Box–Muller pair at a time (faster in bulk).
+   */
+  normals(out: Float64Array, from: number, to: number, scale = 1): void {
+    let k = from;
+    if (k < to && this.hasSpare) {
+      this.hasSpare = false;
+      out[k++] = scale * this.spare;
+    }
+    for (; k + 1 < to; k += 2) {
+      let u = this.uniform();
+      while (u === 0) u = this.uniform();
+      const v = this.uniform();
+      const r = Math.sqrt(-2 * Math.log(u));
+      out[k] = scale * (r * Math.cos(2 * Math.PI * v));
+      out[k + 1] = scale * (r * Math.sin(2 * Math.PI * v));
+    }
+    if (k < to) out[k] = scale * this.normal();
+  }
+
   /** Fill `out` with N(mean, std²) draws. */
   fillNormal(out: Float64Array, std = 1, mean = 0): Float64Array {
     for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
