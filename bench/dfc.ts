@@ -13,10 +13,12 @@
  * adds the side-by-side check of issue 14: the same minibatch through this tree's solve path and
  * through the DfcEngine of an earlier commit (e.g. 92e2039, the hand-written loops before the move;
  * extracted with `git archive` into a temporary folder), toy 15-10-10-5 and MNIST-size at batch
- * 128, the wake phase (eq. 5 accumulated) and the sleep phase (Fig. 3's feedback settings, 10
- * phases of 50 steps per timing), in interleaved rounds (alternating which goes first); rows
- * 'ratio solve path / former engine' give the median, range and list of the per-round ratios of
- * wall and of CPU time (CPU time is the steadier on a shared machine), and fastest/fastest.
+ * 128, the wake phase (eq. 5 accumulated; 5 phases per timing on the toy network) and the sleep
+ * phase (Fig. 3's feedback settings, 10 phases of 50 steps per timing), in interleaved rounds
+ * (alternating which goes first); rows 'ratio solve path / former engine' give the median, range
+ * and list of the per-round ratios of wall and of CPU time, and fastest/fastest. (CPU time counts
+ * V8's helper threads too, compilation and concurrent GC: on a quiet machine wall time is the
+ * steadier, on a loaded one CPU time.)
  * `npm run bench -- --against` times these cases (`sideBySide`) on the 'auto' backend, and the toy
  * network's on 'ts' too.
  * Configurations: toy 15-10-10-5, batch 128 (Fig. 3 settings) and MNIST-size 784-256-256-256-10,
@@ -238,8 +240,10 @@ async function dfcPairs(dir: string, opts: { quick: boolean; rounds?: number; ph
 function pairsOn(Former: new (net: DfcNet, b: number) => FormerEngine, opts: { quick: boolean; rounds?: number; phases?: readonly ('wake' | 'sleep')[]; toyOnly?: boolean }): DfcPair[] {
   const out: DfcPair[] = [];
   const cases = [
-    { sizes: [15, 10, 10, 5], batch: 128, cfg: { ...FIG3_FORWARD, steps: 1000 }, rounds: opts.quick ? 3 : 7 },
-    { sizes: [784, 256, 256, 256, 10], batch: 128, cfg: { ...MNIST_FORWARD, steps: opts.quick ? 20 : 100 }, rounds: opts.quick ? 3 : 5 },
+    // wakeReps: wake phases per timing, so that one timing takes about 0.1 s or more (a toy wake
+    // phase on wasm takes about 20 ms, where a round's CPU time varied by ±50 % with V8's helper threads)
+    { sizes: [15, 10, 10, 5], batch: 128, cfg: { ...FIG3_FORWARD, steps: 1000 }, rounds: opts.quick ? 3 : 7, wakeReps: 5 },
+    { sizes: [784, 256, 256, 256, 10], batch: 128, cfg: { ...MNIST_FORWARD, steps: 100 }, rounds: opts.quick ? 3 : 5, wakeReps: 1 },
   ];
   for (const c of opts.toyOnly ? cases.slice(0, 1) : cases) {
     const net = new DfcNet({ sizes: c.sizes, hidden: 'tanh' });
@@ -253,12 +257,12 @@ function pairsOn(Former: new (net: DfcNet, b: number) => FormerEngine, opts: { q
     const Rstar = mat(c.batch, nL);
     for (let k = 0; k < Rstar.data.length; k++) Rstar.data[k] = R[net.L].data[k] + c.cfg.lambda * (rng.uniform() - 0.5);
     const engines = { solve: new DfcEngine(net, c.batch), former: new Former(net, c.batch) };
-    // a phase: the wake phase of the minibatch (eq. 5 accumulated, c.cfg), or the sleep phase (Fig. 3's
-    // feedback settings, 50 steps) repeated `sleepReps` times, each on a fresh generator
+    // a phase: the wake phase of the minibatch (eq. 5 accumulated, c.cfg) repeated `c.wakeReps` times,
+    // or the sleep phase (Fig. 3's feedback settings, 50 steps) repeated `sleepReps` times, each on a fresh generator
     const sleepReps = 10;
     const phases = {
       wake: (e: FormerEngine): void => {
-        if (e.wake(p, X, Rstar, c.cfg, { accumulate: true }).status !== 'ok') throw new Error('benchmark dynamics diverged');
+        for (let k = 0; k < c.wakeReps; k++) if (e.wake(p, X, Rstar, c.cfg, { accumulate: true }).status !== 'ok') throw new Error('benchmark dynamics diverged');
       },
       sleep: (e: FormerEngine): void => {
         for (let k = 0; k < sleepReps; k++) if (e.sleep(p, X, FIG3_FEEDBACK, new Rng(k)).status !== 'ok') throw new Error('benchmark sleep phase diverged');
@@ -285,9 +289,9 @@ function pairsOn(Former: new (net: DfcNet, b: number) => FormerEngine, opts: { q
         for (const k of order) t[k].push(time(engines[k]));
       }
       out.push({
-        size: `${c.sizes.join('-')}, batch ${c.batch}, ${phase} ${phase === 'wake' ? c.cfg.steps : `${sleepReps} x ${FIG3_FEEDBACK.steps}`} steps`,
+        size: `${c.sizes.join('-')}, batch ${c.batch}, ${phase} ${phase === 'wake' ? `${c.wakeReps > 1 ? `${c.wakeReps} x ` : ''}${c.cfg.steps}` : `${sleepReps} x ${FIG3_FEEDBACK.steps}`} steps`,
         phase,
-        steps: phase === 'wake' ? c.cfg.steps : FIG3_FEEDBACK.steps * sleepReps,
+        steps: phase === 'wake' ? c.cfg.steps * c.wakeReps : FIG3_FEEDBACK.steps * sleepReps,
         former: t.former,
         solve: t.solve,
         load: `${load} -> ${load1()}`,
