@@ -52,7 +52,7 @@ test("rng.normals gives normal()'s draws bit for bit and in order, scaled, whate
       one.normal();
       bulk.normal();
     }
-    const n = lengths.reduce((a, b) => a + b, 0);
+    const n = (lengths as readonly number[]).reduce((a, b) => a + b, 0);
     const want = Float64Array.from({ length: n }, () => scale * one.normal());
     const got = new Float64Array(n + 2).fill(7); // the entries outside [from, to) stay as they are
     let at = 1;
