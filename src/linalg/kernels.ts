@@ -594,8 +594,8 @@ function blasGemm(
   return true;
 }
 
-/** Round up to an even number of f64s (16-byte alignment for the SIMD loads). */
-function even(x: number): number {
+/** Round up to an even number of f64s (16-byte alignment for the SIMD loads; the TypeScript workspace lays out alike). */
+export function even(x: number): number {
   return x + (x & 1);
 }
 

@@ -18,7 +18,7 @@
  * Math.tanh on the whole line; ±∞ give ±1, NaN gives NaN. `Math.tanh` costs ~20 ns an element here
  * (a call into the C library per element), this one a few.
  */
-import { exp2Table256, gemmStrided, WasmWorkspace } from './kernels';
+import { even, exp2Table256, gemmStrided, WasmWorkspace } from './kernels';
 
 /** Arguments of `Workspace.rateStep` (f64 indices; 0 for unused optional arrays). */
 export interface RateStepArgs {
@@ -108,11 +108,6 @@ export function tanh1(x: number): number {
 /** dst[i] = tanh(src[i]) for i < n (dst may be src). NaN propagates; ±∞ give ±1. */
 export function tanhInto(src: Float64Array, dst: Float64Array, n = src.length): void {
   for (let i = 0; i < n; i++) dst[i] = tanh1(src[i]);
-}
-
-/** Round up to an even number of f64s (the 16-byte alignment of the wasm workspace, kept here so that both lay out alike). */
-function even(x: number): number {
-  return x + (x & 1);
 }
 
 /** Entries a strided r x c operand spans from its first: (r − 1)·sr + (c − 1)·sc + 1. */
