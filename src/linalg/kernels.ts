@@ -594,7 +594,7 @@ function blasGemm(
   return true;
 }
 
-/** Round up to an even number of f64s (16-byte alignment for the SIMD loads; the TypeScript workspace lays out alike). */
+/** Round up to an even number of f64s (16-byte alignment for the SIMD loads; the TypeScript workspace lays out alike). @internal */
 export function even(x: number): number {
   return x + (x & 1);
 }
