@@ -105,9 +105,16 @@ function combine(out: Float64Array, y0: Float64Array, h: number, w: readonly num
  * `withSum` also the sum of the new entries, in four partial sums as `stateSum`.
  */
 function pass(out: Float64Array, base: Float64Array, c: number, k: Float64Array, n: number, withSum: boolean): number {
-  if (withSum) return addScaledSum(out, base, c, k, n);
-  for (let i = 0; i < n; i++) out[i] = base[i] + c * k[i];
-  return 0;
+  if (!withSum) {
+    for (let i = 0; i < n; i++) out[i] = base[i] + c * k[i];
+    return 0;
+  }
+  if (n >= 8) return addScaledSum(out, base, c, k, n);
+  // a few entries: one loop here (the call to addScaledSum, which V8 does not inline, cost Euler on
+  // Lorenz, n = 3, about 4 ns of 33 a step)
+  let s = 0;
+  for (let i = 0; i < n; i++) s += out[i] = base[i] + c * k[i];
+  return s;
 }
 
 /**
@@ -180,13 +187,8 @@ export function explicitRK(opts: ExplicitRKOptions): StepSolver<RKWorkspace> {
       if (isEuler) {
         if (f.euler) ws.info.sum = f.euler(t0, y0, h, y1);
         else {
-          const k0 = k[0];
-          f.vf(t0, y0, k0);
-          // y1 = y0 + h f and Σ y1 (the divergence check) in one plain loop: at small n about 5 ns
-          // a step less than the four partial sums of addScaledSum (Lorenz: about 28 against 33 ns a step)
-          let sum = 0;
-          for (let i = 0; i < n; i++) sum += y1[i] = y0[i] + h * k0[i];
-          ws.info.sum = sum;
+          f.vf(t0, y0, k[0]);
+          ws.info.sum = pass(y1, y0, h, k[0], n, true);
         }
         ws.info.nfe = 1;
         ws.t0 = t0;
