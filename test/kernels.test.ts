@@ -642,6 +642,50 @@ describe.each(WORKSPACES)('%s: the kernels of a resident workspace', (name, crea
     }
   });
 
+  it('piStep: one fused Euler step of PI controllers (u, then error and output at the new state), its sum and peak; in place; NaN reaches both', () => {
+    const ws = create();
+    const rng = lcg(83);
+    for (const n of [1, 2, 7, 640]) {
+      const R = { u0: ws.alloc(n), u1: ws.alloc(n), e: ws.alloc(n), out: ws.alloc(n), target: ws.alloc(n), r: ws.alloc(n), watch: ws.alloc(n), peak: ws.alloc(1) };
+      for (const inPlace of [false, true]) {
+        for (const withWatch of [false, true]) {
+          const u0 = put(ws, rng, R.u0, n);
+          const e0 = put(ws, rng, R.e, n);
+          const target = put(ws, rng, R.target, n);
+          const r = put(ws, rng, R.r, n);
+          const watch = put(ws, rng, R.watch, n).map((x) => 3 * x); // larger than every |u1| at times
+          ws.f64.set(watch, R.watch);
+          const [c, alpha, kp] = [0.3, 0.05, 2.5];
+          const u1At = inPlace ? R.u0 : R.u1;
+          const sum = ws.piStep(n, { u0: R.u0, u1: u1At, e: R.e, out: R.out, target: R.target, r: R.r, c, alpha, kp, watch: withWatch ? R.watch : 0, peak: R.peak });
+          let want = 0;
+          let peak = 0;
+          for (let k = 0; k < n; k++) {
+            const u = u0[k] + c * (e0[k] - alpha * u0[k]);
+            const e = target[k] - r[k];
+            expect([ws.f64[u1At + k], ws.f64[R.e + k], ws.f64[R.out + k]]).toEqual([u, e, u + kp * e]);
+            want += u;
+            peak = Math.max(peak, Math.abs(u), withWatch ? Math.abs(watch[k]) : 0);
+          }
+          expect(ws.f64[R.peak]).toBe(peak);
+          expect(Math.abs(sum - want)).toBeLessThanOrEqual(1e-14 * n);
+        }
+      }
+      // a NaN in a watched entry reaches the peak only; one in u reaches the sum too
+      const args = { u0: R.u0, u1: R.u1, e: R.e, out: R.out, target: R.target, r: R.r, c: 0.3, alpha: 0.05, kp: 2.5, watch: R.watch, peak: R.peak };
+      put(ws, rng, R.u0, n);
+      ws.f64[R.watch + n - 1] = NaN;
+      expect(Number.isFinite(ws.piStep(n, args))).toBe(true);
+      expect(ws.f64[R.peak]).toBeNaN();
+      ws.f64[R.watch + n - 1] = 0;
+      ws.f64[R.u0 + (n >> 1)] = NaN;
+      expect(ws.piStep(n, args)).toBeNaN();
+      expect(ws.f64[R.peak]).toBeNaN();
+    }
+    const a = ws.alloc(4);
+    expect(() => ws.piStep(4, { u0: a, u1: a, e: a, out: a + 2, target: a, r: a, c: 1, alpha: 0, kp: 1, watch: 0, peak: a })).toThrow(new RegExp(`${name}.piStep: output \\[\\d+, \\d+\\) is outside the allocated regions`));
+  });
+
   it('checks that outputs lie in allocated regions; alloc returns aligned, distinct, zeroed regions', () => {
     const ws = create();
     const a = ws.alloc(3);

@@ -65,7 +65,7 @@ import { defineState, matrix, type BlockSpec, type StateLayout } from '../../src
 import { stateSum } from '../../src/core/solver';
 import { blockDiffusion, drift, odeProblem, sdeProblem, type EulerUpdate, type Problem } from '../../src/core/terms';
 import { matMulTA, WasmWorkspace } from '../../src/linalg/kernels';
-import { createWorkspace, TsWorkspace, type RateStepArgs, type Workspace } from '../../src/linalg/workspace';
+import { createWorkspace, TsWorkspace, type PiStepArgs, type RateStepArgs, type Workspace } from '../../src/linalg/workspace';
 import { mat, type Mat } from '../../src/linalg/mat';
 import type { SolverChoice } from '../../src/experiment/solver-options';
 import type { ControllerConfig, FeedbackConfig } from './config';
@@ -227,30 +227,21 @@ function addInto(s: Float64Array, d: Float64Array, n: number): void {
 }
 
 /**
- * The controller's end of a fused step and the start of the next, in one pass as the former loop
- * wrote it: y[to + k] = u + c (E − α u) with u = y[from + k] (the Euler step of eq. 4's integral
- * part), then E = R* − R_L and U = u^int + k_p E at the new state (R_L already the new rates).
- * Returns the sum of the new u^int entries and writes into bad[0] the first k whose new u^int or
- * (vL ≥ 0) v_L at y[vL + k] is NaN or beyond the divergence threshold, or −1.
+ * The controller's end of a fused step and the start of the next (eq. 4), one `piStep` kernel:
+ * u^int(y1) = u + c (E − α u) with u = u^int(y0) (the Euler step of the integral part), then
+ * E = R* − R_L and U = u^int + k_p E at the new state (R_L already the new rates), as the former
+ * loop wrote it. Returns the sum of the new u^int entries and writes into bad[0] the first k whose
+ * new u^int or (a.watch ≠ 0) v_L at a.watch + k is NaN or beyond the divergence threshold, or −1.
  */
-function controllerEnd(
-  y: Float64Array, from: number, to: number, vL: number, E: Float64Array, U: Float64Array, rs: Float64Array, RL: Float64Array,
-  c: number, alpha: number, kp: number, n: number, bad: Int32Array,
-): number {
-  let s = 0;
-  let b = -1;
-  for (let k = 0; k < n; k++) {
-    const u0 = y[from + k];
-    const u = u0 + c * (E[k] - alpha * u0);
-    y[to + k] = u;
-    s += u;
-    const e = rs[k] - RL[k];
-    E[k] = e;
-    U[k] = u + kp * e;
-    const v = vL >= 0 ? y[vL + k] : 0;
-    if (!(u <= divergenceThreshold && u >= -divergenceThreshold && v <= divergenceThreshold && v >= -divergenceThreshold) && b < 0) b = k;
+function controllerEnd(ws: Workspace, a: PiStepArgs, n: number, bad: Int32Array): number {
+  const s = ws.piStep(n, a);
+  const h = ws.f64;
+  if (h[a.peak] <= divergenceThreshold) bad[0] = -1;
+  else {
+    const bu = firstBad(h, a.u1, n);
+    const bv = a.watch !== 0 ? firstBad(h, a.watch, n) : -1;
+    bad[0] = bu < 0 ? bv : bv < 0 ? bu : Math.min(bu, bv);
   }
-  bad[0] = b;
   return s;
 }
 
@@ -304,6 +295,8 @@ export class DfcBatchedField {
   /** Workspace indices of the state buffers (two for a solve, two scratch) and their size. */
   private readonly stateSlots: number[];
   private readonly stateWords: number;
+  /** Workspace index of the f64 where `piStep` stores its peak. */
+  private readonly peakAt: number;
 
   constructor(private readonly net: DfcNet, readonly maxBatch: number, resident = true) {
     this.fusable = net.acts.every((a) => a.name === 'tanh' || a.name === 'linear');
@@ -346,6 +339,7 @@ export class DfcBatchedField {
     // solve and two scratch (a redone update's y0 and y1), each as large as the larger phase's state with Euler
     const stateWords = Math.max(B * (N + nL), 2 * B * N + B * nL + N * nL);
     const iState = [a(stateWords), a(stateWords), a(stateWords), a(stateWords)];
+    const iPeak = a(1); // `piStep`'s largest |u^int| (and |v_L|)
     for (let i = 1; i <= L; i++) {
       if (!this.small(sz[i - 1], sz[i])) ws.reserveGemm(B, sz[i], sz[i - 1]);
       ws.reserveGemm(sz[i], sz[i - 1], K * B);
@@ -375,6 +369,7 @@ export class DfcBatchedField {
     this.Vfb = buf(iFb);
     this.GQ = buf(iGQ);
     this.stateSlots = iState.map((k) => at[k]);
+    this.peakAt = at[iPeak];
     this.stateWords = stateWords;
   }
 
@@ -684,6 +679,7 @@ export class DfcBatchedField {
     const st = { cur: 0, rNext: -1, y0: null as Float64Array | null, y1: null as Float64Array | null, a1: -1, t0: NaN, t1: NaN };
     const tmp = new Float64Array(dim);
     const bad = new Int32Array(1);
+    const pi: PiStepArgs = { u0: 0, u1: 0, e: this.E.at, out: this.U.at, target: this.Rs.at, r: RL.at, c: cU, alpha, kp, watch: 0, peak: this.peakAt };
     const nV = B * N; // the v blocks lie at [0, B·N), u^int after them (no other blocks with Euler)
     if (vOff[0] !== 0 || uOff !== nV || dim !== nV + nU) throw new Error('DFC wake phase: the fused update needs the layout v1 … vL, uInt');
     /** The update from the state at workspace index a0 into a1 (step 1), time t0; fresh: recompute the rates. Returns Σ y1 (the v blocks' sums from `rateStep`'s own pass, Σ u^int from `controllerEnd`'s). */
@@ -713,7 +709,10 @@ export class DfcBatchedField {
         vSum += ws.rateStep(B, ni, a); // eqs. (5), (1), φ
         if (weights && a.mode === 'store') scaleRows(h, a.d, B, ni, weights[i - 1]);
       }
-      const uSum = controllerEnd(h, a0 + uOff, a1 + uOff, a1 + vOff[L - 1], E, U, rs, RL.a, cU, alpha, kp, nU, bad); // eq. (4)
+      pi.u0 = a0 + uOff;
+      pi.u1 = a1 + uOff;
+      pi.watch = a1 + vOff[L - 1];
+      const uSum = controllerEnd(ws, pi, nU, bad); // eq. (4)
       st.rNext = next;
       cache.valid = true;
       st.t0 = t0;
@@ -831,6 +830,7 @@ export class DfcBatchedField {
     const st = { y1: null as Float64Array | null, t1: NaN };
     const tmp = new Float64Array(dim);
     const bad = new Int32Array(1); // unused: the sleep phase's check scans u^int
+    const pi: PiStepArgs = { u0: 0, u1: 0, e: this.E.at, out: this.U.at, target: this.Rs.at, r: this.R[L].at, c: cU, alpha, kp, watch: 0, peak: this.peakAt };
     return (t0, y0, h, y1) => {
       const a0 = this.indexOf(y0);
       const a1 = this.indexOf(y1);
@@ -861,7 +861,9 @@ export class DfcBatchedField {
         a.inp = a0 + fbOff + offsets[i - 1];
         s += ws.rateStep(B, sz[i], a); // eq. (12), φ
       }
-      s += controllerEnd(m, a0 + uOff, a1 + uOff, -1, E, U, rs, RL, cU, alpha, kp, nU, bad); // eq. (4)
+      pi.u0 = a0 + uOff;
+      pi.u1 = a1 + uOff;
+      s += controllerEnd(ws, pi, nU, bad); // eq. (4)
       for (let k = 0; k < nV; k++) {
         const f = m[a0 + fbOff + k];
         const f1 = f + cF * (C[k] - f); // eq. (12), the compartments' drift

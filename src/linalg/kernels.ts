@@ -39,7 +39,7 @@ import { BLAS_MIN_GEMM, BLAS_MIN_GER, BLAS_MIN_GEMV, BLAS_MIN_RESIDENT, blasFor,
 import { CblasNoTrans, CblasRowMajor, CblasTrans, type Blas } from './blas';
 import type { Mat } from './mat';
 import { compiledWasm, loadWasm, wasmApi, type WasmGemm, type WasmResident } from './wasm/module';
-import type { RateStepArgs, Workspace } from './workspace';
+import type { PiStepArgs, RateStepArgs, Workspace } from './workspace';
 
 export { wasmAvailable } from './wasm/module';
 
@@ -911,5 +911,14 @@ export class WasmWorkspace implements Workspace {
     if (a.mode !== 'none') this.out('rateStep', a.d, m * n);
     const mode = a.mode === 'none' ? 0 : a.mode === 'store' ? 1 : 2;
     return this.ex.rateStep(m, n, a.v * 8, a.vff * 8, a.phiff * 8, a.inp * 8, a.ldi, a.rin * 8, a.r * 8, a.c, a.act === 'tanh' ? 1 : 0, mode, a.d * 8, a.noise * 8, this.tab * 8);
+  }
+
+  /** See `Workspace.piStep` (workspace.ts). */
+  piStep(n: number, a: PiStepArgs): number {
+    this.out('piStep', a.u1, n);
+    this.out('piStep', a.e, n);
+    this.out('piStep', a.out, n);
+    this.out('piStep', a.peak, 1);
+    return this.ex.piStep(n, a.u0 * 8, a.u1 * 8, a.e * 8, a.out * 8, a.target * 8, a.r * 8, a.c, a.alpha, a.kp, a.watch * 8, a.peak * 8);
   }
 }

@@ -36,6 +36,26 @@ export interface RateStepArgs {
   noise: number;
 }
 
+/** Arguments of `Workspace.piStep` (f64 indices; watch 0 for none). */
+export interface PiStepArgs {
+  /** The integral states before the step, and where the new ones go (may be u0). */
+  u0: number;
+  u1: number;
+  /** The errors: read as the step's, overwritten with the new state's target − r. */
+  e: number;
+  /** The outputs u1 + kp·e at the new state. */
+  out: number;
+  target: number;
+  r: number;
+  c: number;
+  alpha: number;
+  kp: number;
+  /** Entries whose |x| also enter `peak` (0: none). */
+  watch: number;
+  /** Where the largest |u1| (and |watch|) is stored: one f64. */
+  peak: number;
+}
+
 /**
  * What a resident loop needs of its memory and kernels. `alloc` every region first (sizes in
  * f64s; it returns an f64 index, 16-byte aligned, and may grow the memory, which detaches views
@@ -73,6 +93,14 @@ export interface Workspace {
    * (a caller that keeps a history of rates). φ is tanh or the identity.
    */
   rateStep(m: number, n: number, a: RateStepArgs): number;
+  /**
+   * One forward-Euler step of n proportional-integral controllers, fused into one call:
+   *   u1 = u0 + c·(e − α·u0) (the integral part; u1 may be u0), then e = target − r and
+   *   out = u1 + kp·e (the error and the output at the new state).
+   * Returns Σ u1 (NaN or ±∞ when an entry is) and stores at `peak` the largest |u1|, and of
+   * |watch| when watch != 0 (NaN when any is NaN), for the caller's divergence check.
+   */
+  piStep(n: number, a: PiStepArgs): number;
 }
 
 /** A workspace on the wasm kernels when they may run (WebAssembly SIMD, not the 'ts' backend), else on the TypeScript ones. */
@@ -208,4 +236,33 @@ export class TsWorkspace implements Workspace {
     else h.copyWithin(r, v, v + mn);
     return s;
   }
+
+  piStep(n: number, a: PiStepArgs): number {
+    this.out('piStep', a.u1, n);
+    this.out('piStep', a.e, n);
+    this.out('piStep', a.out, n);
+    this.out('piStep', a.peak, 1);
+    const h = this.view;
+    const { u0, u1, e, out, target, r, c, alpha, kp, watch } = a;
+    let s = 0;
+    let peak = 0;
+    for (let k = 0; k < n; k++) {
+      const u = h[u0 + k];
+      const nu = u + c * (h[e + k] - alpha * u);
+      h[u1 + k] = nu;
+      s += nu;
+      peak = maxNaN(peak, Math.abs(nu));
+      if (watch !== 0) peak = maxNaN(peak, Math.abs(h[watch + k]));
+      const ee = h[target + k] - h[r + k];
+      h[e + k] = ee;
+      h[out + k] = nu + kp * ee;
+    }
+    h[a.peak] = peak;
+    return s;
+  }
+}
+
+/** The larger of a and b, NaN when either is (as WebAssembly's f64.max). */
+function maxNaN(a: number, b: number): number {
+  return a > b || a !== a ? a : b;
 }

@@ -602,3 +602,50 @@ export function rateStep(
   else memory.copy(r, v, <usize>mn << 3);
   return f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1) + tail;
 }
+
+/**
+ * One forward-Euler step of n proportional-integral controllers (byte offsets):
+ *   u1 = u0 + c·(e − α·u0)  (the integral part; u1 may be u0),
+ *   then e = target − r and out = u1 + kp·e (the error and the output at the new state).
+ * Returns Σ u1 (NaN or ±∞ when an entry is) and stores at `peak` the largest |u1| and, when
+ * watch != 0, |watch| over the same n entries (NaN when any is NaN).
+ */
+export function piStep(
+  n: i32, u0: usize, u1: usize, e: usize, out: usize, target: usize, r: usize,
+  c: f64, alpha: f64, kp: f64, watch: usize, peak: usize,
+): f64 {
+  const cv = f64x2.splat(c);
+  const av = f64x2.splat(alpha);
+  const kv = f64x2.splat(kp);
+  let acc = f64x2.splat(0);
+  let mx = f64x2.splat(0);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i << 3;
+    const u = v128.load(u0 + o);
+    const nu = f64x2.add(u, f64x2.mul(cv, f64x2.sub(v128.load(e + o), f64x2.mul(av, u))));
+    v128.store(u1 + o, nu);
+    acc = f64x2.add(acc, nu);
+    mx = f64x2.max(mx, f64x2.abs(nu));
+    if (watch != 0) mx = f64x2.max(mx, f64x2.abs(v128.load(watch + o)));
+    const ee = f64x2.sub(v128.load(target + o), v128.load(r + o));
+    v128.store(e + o, ee);
+    v128.store(out + o, f64x2.add(nu, f64x2.mul(kv, ee)));
+  }
+  let tail: f64 = 0;
+  let tmx: f64 = 0;
+  if (i < n) {
+    const o = <usize>i << 3;
+    const u = load<f64>(u0 + o);
+    const nu = u + c * (load<f64>(e + o) - alpha * u);
+    store<f64>(u1 + o, nu);
+    tail = nu;
+    tmx = abs<f64>(nu);
+    if (watch != 0) tmx = max<f64>(tmx, abs<f64>(load<f64>(watch + o)));
+    const ee = load<f64>(target + o) - load<f64>(r + o);
+    store<f64>(e + o, ee);
+    store<f64>(out + o, nu + kp * ee);
+  }
+  store<f64>(peak, max<f64>(max<f64>(f64x2.extract_lane(mx, 0), f64x2.extract_lane(mx, 1)), tmx));
+  return f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1) + tail;
+}

@@ -38,6 +38,7 @@ export interface WasmResident extends WasmGemm {
     v: number, vff: number, phiff: number, inp: number, ldi: number,
     rin: number, r: number, c: number, act: number, mode: number, d: number, noise: number, tab: number,
   ) => number;
+  piStep: (n: number, u0: number, u1: number, e: number, out: number, target: number, r: number, c: number, alpha: number, kp: number, watch: number, peak: number) => number;
 }
 
 let wasm: WasmGemm | null | undefined;
