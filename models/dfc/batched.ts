@@ -43,7 +43,8 @@
  * into it), and when every φ is tanh or linear both phases carry a fused Euler update
  * (`drift(…, { euler })`, used by 'euler' and the drift part of 'euler_maruyama'): the former
  * hand-written loop's step on the state in place, one `rateStep` kernel per layer (eq. 5
- * integrand, eq. 1/12 step and φ of the new v), the rates of a step's start reused from the previous
+ * integrand, eq. 1/12 step and φ of the new v) and one `piStep` for the controller (eq. 4's
+ * integral step, then E and U at the new state), the rates of a step's start reused from the previous
  * step's update (see `fusedWake`, `fusedSleep`), written once for both workspaces. vf serves every
  * other solver (copying the v blocks into the field's buffers when the state is not in its memory).
  * The two workspaces give the same states bit for bit; the products may differ in the last bits

@@ -33,7 +33,8 @@
  * arithmetic. `WasmWorkspace` is a private instance of the same module whose memory holds the
  * caller's arrays for the whole loop: products on f64 offsets with nothing copied (`mulRows`
  * unpacked for small right operands, `gemm` packed, or BLAS on the same memory above a size), a SIMD
- * tanh and a fused leaky-rate-layer Euler step (`rateStep`).
+ * tanh, a fused leaky-rate-layer Euler step (`rateStep`) and a proportional-integral controller's
+ * (`piStep`).
  */
 import { BLAS_MIN_GEMM, BLAS_MIN_GER, BLAS_MIN_GEMV, BLAS_MIN_RESIDENT, blasFor, gemmEngine, gemvInWasm, wasmAllowed } from './backend';
 import { CblasNoTrans, CblasRowMajor, CblasTrans, type Blas } from './blas';
