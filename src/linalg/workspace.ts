@@ -7,8 +7,9 @@
  * - `TsWorkspace` (here): the same kernels as TypeScript loops over a Float64Array, for runtimes
  *   without WebAssembly SIMD and the 'ts' backend.
  * `tanh`, `rateStep`, `piStep` and `scale` give the same bits in both (the same operations in the
- * same order; tested; the sums they return may differ in their order of additions); `gemm` is each one's product (here the general kernels' `gemmStrided`, whose
- * order of sums depends on the size and the backend, as for any product).
+ * same order; tested; the sums they return may differ in their order of additions); `gemm` is
+ * each one's product (here the general kernels' `gemmStrided`, whose order of sums depends on the
+ * size and the backend, as for any product).
  *
  * The tanh of both is 1 − 2/(e^{2x} + 1) with z = 2x clamped to ±38.2 (where tanh is ±1 in double
  * precision), k = round(z/h), h = ln2/256 (by adding and subtracting 1.5·2^52), r = z − k·h
