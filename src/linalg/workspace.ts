@@ -252,8 +252,8 @@ export class TsWorkspace implements Workspace {
       const nu = u + c * (h[e + k] - alpha * u);
       h[u1 + k] = nu;
       s += nu;
-      peak = maxNaN(peak, Math.abs(nu));
-      if (watch !== 0) peak = maxNaN(peak, Math.abs(h[watch + k]));
+      peak = Math.max(peak, Math.abs(nu)); // NaN when either is, as WebAssembly's f64.max
+      if (watch !== 0) peak = Math.max(peak, Math.abs(h[watch + k]));
       const ee = h[target + k] - h[r + k];
       h[e + k] = ee;
       h[out + k] = nu + kp * ee;
@@ -261,9 +261,4 @@ export class TsWorkspace implements Workspace {
     h[a.peak] = peak;
     return s;
   }
-}
-
-/** The larger of a and b, NaN when either is (as WebAssembly's f64.max). */
-function maxNaN(a: number, b: number): number {
-  return a > b || a !== a ? a : b;
 }
